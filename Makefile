@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: MIT
+# joules: the two set-up commands are `make run` and `make test`; everything else is here too.
+#   make run      build, then the main job on the simulated GPU when no NVIDIA driver is found
+#   make test     build and run every test, then the suite again under ASan+UBSan, and the
+#                 threaded tests under TSan
+#   make bench    benchmarks (figures and ratios)
+#   make install  PREFIX=/usr/local by default
+#   make format   apply .clang-format to every C file; make format-check only checks
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+JOULES  := $(BUILD)/bin/joules
+
+# Tools a fresh Debian machine may lack; each line: command:debian-package
+DEPS := cmake:cmake gcc:gcc python3:python3 rsvg-convert:librsvg2-bin
+
+.PHONY: all build run test test-plain test-asan test-tsan bench install deps format format-check clean
+
+all: build
+
+deps:
+	@missing=""; for d in $(DEPS); do cmd=$${d%%:*}; pkg=$${d##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "joules: installing$$missing"; \
+	    (apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing >/dev/null)) || \
+	    { echo "joules: could not install$$missing; run: apt-get update && apt-get install -y$$missing" >&2; exit 1; }; \
+	  else \
+	    echo "joules: missing$$missing. Run: sudo apt-get update && sudo apt-get install -y$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS) >/dev/null
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The main job: the talk's question on the simulated GPU (a real GPU is used when present).
+run: build
+	@echo "== joules info (simulated RTX A6000 unless a real NVIDIA driver is found) =="
+	@$(JOULES) info --sim-if-absent a6000
+	@echo
+	@echo "== joules run: a demo load on the simulated GPU, measured from outside =="
+	@$(JOULES) run --sim a6000 --scenario $(BUILD)/share/joules/scenarios/demo.scn -- sleep 3
+
+test: build test-plain test-asan test-tsan
+
+test-plain: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan: deps
+	$(MAKE) --no-print-directory BUILD=build-asan CMAKE_FLAGS="-DJOULES_SANITIZE=address,undefined" build
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+test-tsan: deps
+	$(MAKE) --no-print-directory BUILD=build-tsan CMAKE_FLAGS="-DJOULES_SANITIZE=thread" build
+	cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L threads
+
+bench: build
+	@for b in $(BUILD)/bin/bench_*; do [ -x "$$b" ] || continue; echo "== $$b"; "$$b" || exit 1; done
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan build-tsan

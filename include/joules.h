@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * joules.h - the whole public C API of libjoules.
+ *
+ * Contract:
+ *  - A monitor (joules_monitor) is opened once with joules_open() and owns every backend
+ *    (NVML for NVIDIA GPUs, powercap/perf for RAPL CPU and DRAM) and one background tracker
+ *    thread that follows counter steps and wraps.
+ *  - Every function returns 0 (JOULES_OK) or a negative JOULES_E_* code; nothing prints and
+ *    nothing exits. joules_last_error() gives the contextual message of the last failure on
+ *    that monitor (per thread), joules_strerror() the generic text of a code.
+ *  - Units are in every name: _j joules, _w watts, _ns nanoseconds, _s seconds, _mhz, _mw.
+ *  - Windows are named regions; they may nest and overlap and may be begun and ended from any
+ *    thread. Times are CLOCK_MONOTONIC.
+ *  - Energy figures always carry the method that produced them, an uncertainty (+/- J,
+ *    roughly a 95 % bound) and whether they come from a simulated device. A figure that cannot
+ *    be defended is reported as not valid, with the reason.
+ */
+#ifndef JOULES_H
+#define JOULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define JOULES_VERSION_MAJOR 0
+#define JOULES_VERSION_MINOR 1
+#define JOULES_VERSION_PATCH 0
+#define JOULES_VERSION_STRING "0.1.0"
+
+/* Upper bounds of fixed-size arrays in the public structs. */
+#define JOULES_MAX_DOMAINS 64
+#define JOULES_NAME_MAX 64
+#define JOULES_MESSAGE_MAX 256
+
+/* Error codes: negative, one table, text from joules_strerror(). */
+enum joules_error {
+    JOULES_OK = 0,
+    JOULES_E_INVALID = -1,       /* an argument or option is invalid */
+    JOULES_E_NOMEM = -2,         /* out of memory */
+    JOULES_E_NO_DOMAIN = -3,     /* no measurable domain (no GPU, no readable RAPL) */
+    JOULES_E_LIBRARY = -4,       /* a vendor library is missing, corrupt or lacks symbols */
+    JOULES_E_PERMISSION = -5,    /* the operating system or driver refused access */
+    JOULES_E_NOT_SUPPORTED = -6, /* the device does not support this operation */
+    JOULES_E_DEVICE_LOST = -7,   /* the device fell off the bus or stopped answering */
+    JOULES_E_IO = -8,            /* reading or writing a file failed */
+    JOULES_E_STATE = -9,         /* wrong state: window unknown, already begun, ... */
+    JOULES_E_NOT_FOUND = -10,    /* no such domain, window or file */
+    JOULES_E_SYNC = -11,         /* the synchronisation callback failed */
+    JOULES_E_DRIVER = -12,       /* the driver returned an error not listed above */
+    JOULES_E_PARSE = -13,        /* malformed input (file contents, option value) */
+    JOULES_E_RANGE = -14,        /* value out of the allowed range */
+    JOULES_E_SYSTEM = -15,       /* a system call failed (thread, clock, ...) */
+};
+
+/* What a domain measures. */
+typedef enum joules_domain_kind {
+    JOULES_KIND_GPU = 1u << 0,
+    JOULES_KIND_CPU_PACKAGE = 1u << 1,
+    JOULES_KIND_CPU_CORE = 1u << 2,
+    JOULES_KIND_CPU_UNCORE = 1u << 3,
+    JOULES_KIND_DRAM = 1u << 4,
+    JOULES_KIND_PSYS = 1u << 5,
+} joules_domain_kind;
+
+#define JOULES_KINDS_ALL 0x3Fu
+#define JOULES_KINDS_CPU                                                                           \
+    (JOULES_KIND_CPU_PACKAGE | JOULES_KIND_CPU_CORE | JOULES_KIND_CPU_UNCORE | JOULES_KIND_DRAM |  \
+     JOULES_KIND_PSYS)
+
+/* How an energy figure was obtained, best first. */
+typedef enum joules_method {
+    JOULES_METHOD_NONE = 0,       /* unavailable */
+    JOULES_METHOD_COUNTER = 1,    /* hardware energy counter (edges corrected with power) */
+    JOULES_METHOD_INTEGRATED = 2, /* power samples integrated over time */
+    JOULES_METHOD_MODEL = 3,      /* derived from a model, not a sensor */
+} joules_method;
+
+/* Capability bits of a domain. */
+#define JOULES_CAP_ENERGY_COUNTER (1u << 0) /* cumulative energy counter */
+#define JOULES_CAP_POWER (1u << 1)          /* instantaneous/averaged power sensor */
+#define JOULES_CAP_CLOCK_CONTROL (1u << 2)  /* clocks can be locked (privilege needed) */
+#define JOULES_CAP_POWER_LIMIT (1u << 3)    /* power limit can be set (privilege needed) */
+
+/* The backends a monitor may load, for joules_backend_status(). */
+typedef enum joules_backend_id {
+    JOULES_BACKEND_NVML = 0,
+    JOULES_BACKEND_RAPL = 1,
+    JOULES_BACKEND_COUNT = 2,
+} joules_backend_id;
+
+typedef struct joules_monitor joules_monitor;
+
+/*
+ * Synchronisation callback: run before the clock is read at each window edge, so that
+ * asynchronous device work issued before the edge is finished (CUDA, JAX, PyTorch).
+ * Return 0 on success; any other value fails the edge with JOULES_E_SYNC.
+ */
+typedef int (*joules_sync_fn)(void *user);
+
+/* Options of joules_open(). Initialise with joules_options_init(), then set fields. */
+typedef struct joules_options {
+    uint32_t struct_size;      /* sizeof(joules_options), set by joules_options_init() */
+    const char *nvml_library;  /* NVML path or name; NULL: "libnvidia-ml.so.1" */
+    const char *sysfs_root;    /* stands for /sys; NULL: "/sys" */
+    uint32_t kinds;            /* JOULES_KIND_* mask of domains to open; 0: all */
+    uint64_t tracker_period_ns; /* background tracker period; 0: 5 ms */
+    joules_sync_fn sync;       /* optional, called before each window edge */
+    void *sync_user;           /* passed to sync */
+} joules_options;
+
+/* Static description of a domain. */
+typedef struct joules_domain_info {
+    char name[JOULES_NAME_MAX];    /* "gpu0", "cpu0", "cpu0.core", "dram0", "psys" */
+    joules_domain_kind kind;
+    char device[128];              /* "NVIDIA A100-SXM4-80GB", "package-0" */
+    char uuid[96];                 /* GPU UUID, empty for RAPL */
+    char bus_id[32];               /* PCI bus id, empty for RAPL */
+    char source[JOULES_MESSAGE_MAX]; /* where the numbers come from, in words */
+    uint32_t caps;                 /* JOULES_CAP_* */
+    joules_method method;          /* method windows will use */
+    int simulated;                 /* 1 when the device is the simulated GPU */
+    int parent;                    /* index of the enclosing domain, -1 if none */
+    int counted_in_total;          /* 1 if it enters the disjoint total */
+    uint64_t update_interval_ns;   /* counter/sensor update period (0: unknown) */
+    double resolution_j;           /* counter resolution */
+    double sensor_accuracy;        /* stated relative accuracy of the sensor (0.05 = 5 %) */
+} joules_domain_info;
+
+/* GPU details and live state (joules_gpu_status). Fields not reported are -1 / empty. */
+typedef struct joules_gpu_status {
+    char name[96];
+    char uuid[96];
+    char bus_id[32];
+    char driver_version[80];
+    char architecture[24];   /* "Ampere", "Hopper", ... */
+    int simulated;
+    double power_w;          /* instantaneous power */
+    double power_avg_w;      /* 1-s averaged power (NVML field 185), -1 if absent */
+    double power_limit_w;    /* current (software) limit */
+    double power_limit_enforced_w;
+    double power_limit_default_w;
+    double power_limit_min_w;
+    double power_limit_max_w;
+    int clock_sm_mhz;
+    int clock_mem_mhz;
+    int clock_sm_max_mhz;
+    int pstate;              /* 0..15, -1 unknown */
+    int temperature_c;
+    int utilization_gpu_pct;
+    uint64_t clock_event_reasons; /* NVML clock-event (throttle) reason bits */
+    uint64_t memory_total_bytes;
+    uint64_t memory_used_bytes;
+    double energy_counter_j; /* raw cumulative counter, -1 if absent */
+} joules_gpu_status;
+
+/* Energy of one domain over a window. */
+typedef struct joules_domain_energy {
+    int domain;           /* index into the monitor's domains */
+    int valid;            /* 0: unavailable; see error and message */
+    int error;            /* JOULES_E_* when not valid */
+    joules_method method; /* how energy_j was obtained */
+    int simulated;
+    double energy_j;
+    double uncertainty_j; /* +/- J */
+    double avg_power_w;
+    /* Simulated devices only: the simulator's true energy over the same interval, for
+     * validating the method; -1 for real devices. Never a measurement. */
+    double sim_truth_j;
+    char message[JOULES_MESSAGE_MAX]; /* why not valid, or a note (e.g. "edge-corrected") */
+} joules_domain_energy;
+
+/* The result of a window. */
+typedef struct joules_measurement {
+    char name[JOULES_NAME_MAX];
+    int64_t begin_ns;      /* CLOCK_MONOTONIC */
+    int64_t end_ns;
+    double begin_unix_s;   /* wall clock at begin, for reports */
+    double duration_s;
+    int simulated;         /* 1 if any domain is simulated */
+    int n_domains;
+    joules_domain_energy domains[JOULES_MAX_DOMAINS];
+    double total_energy_j; /* sum of valid domains counted in the total (disjoint) */
+    double total_uncertainty_j;
+} joules_measurement;
+
+/* One instantaneous reading of a domain (joules_read). */
+typedef struct joules_reading {
+    int domain;
+    int valid;
+    int error;
+    int64_t t_ns;         /* CLOCK_MONOTONIC */
+    double energy_j;      /* cumulative, wrap-extended, since the monitor opened */
+    double power_w;       /* -1 when not available */
+} joules_reading;
+
+/* Library and error information. */
+const char *joules_version(void);
+const char *joules_strerror(int err);
+const char *joules_method_name(joules_method method);
+const char *joules_kind_name(joules_domain_kind kind);
+
+void joules_options_init(joules_options *opts);
+
+/*
+ * Open a monitor. Backends that are absent are not errors: their state is kept and can be
+ * asked with joules_backend_status(). Fails only on bad options, memory or thread errors, in
+ * which case *out is NULL and, if errbuf is not NULL, a message is written there.
+ */
+int joules_open(joules_monitor **out, const joules_options *opts, char *errbuf, size_t errlen);
+void joules_close(joules_monitor *m);
+
+/* The message of the last failure on this monitor in the calling thread. */
+const char *joules_last_error(const joules_monitor *m);
+
+/* Whether a backend loaded; on failure, its code and the reason in words. */
+int joules_backend_status(const joules_monitor *m, joules_backend_id backend, int *code,
+                          char *message, size_t len);
+
+int joules_domain_count(const joules_monitor *m);
+int joules_domain_info_get(const joules_monitor *m, int index, joules_domain_info *out);
+int joules_gpu_status_get(joules_monitor *m, int index, joules_gpu_status *out);
+
+/* Readings of every domain now; n is the capacity of out; returns the count or an error. */
+int joules_read(joules_monitor *m, joules_reading *out, int n);
+
+/* Windows. Names are at most JOULES_NAME_MAX-1 bytes; a name may be reused once ended. */
+int joules_window_begin(joules_monitor *m, const char *name);
+int joules_window_end(joules_monitor *m, const char *name, joules_measurement *out);
+/* Forget a begun window without measuring it. */
+int joules_window_cancel(joules_monitor *m, const char *name);
+
+/* Clock and power-limit control of a GPU domain (needs privilege on real hardware). */
+int joules_gpu_lock_clocks(joules_monitor *m, int index, unsigned min_mhz, unsigned max_mhz);
+int joules_gpu_reset_clocks(joules_monitor *m, int index);
+int joules_gpu_set_power_limit(joules_monitor *m, int index, double limit_w);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* JOULES_H */

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * commands.h - the subcommands of `joules`. Each lives in its own cmd_<name>.c, parses its
+ * own options, prints its own --help, and returns the process exit status (2 for bad usage).
+ * main.c holds the table that dispatches to them.
+ */
+#ifndef JOULES_CLI_COMMANDS_H
+#define JOULES_CLI_COMMANDS_H
+
+struct joules_cli_command {
+    const char *name;
+    const char *summary; /* one line for `joules --help` */
+    int (*fn)(int argc, char **argv);
+};
+
+int cmd_info(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+
+#endif

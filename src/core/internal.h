@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h - what the core shares with the backends (never installed).
+ *
+ * A backend adds domains to the monitor at open. Each domain gives one operation, read(),
+ * that returns its raw counter and/or power now. Everything else happens in the core, under
+ * the domain's lock: extending counters past their wrap (the only place wraps are handled,
+ * atomic with the read), following counter steps on the tracker thread, estimating the
+ * energy at a window edge between two counter steps, and integrating power where no counter
+ * exists.
+ */
+#ifndef JOULES_CORE_INTERNAL_H
+#define JOULES_CORE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "joules.h"
+
+struct joules__domain;
+
+/* One raw reading from a backend. */
+struct joules__sample {
+    int64_t t_ns;         /* CLOCK_MONOTONIC when read */
+    int have_counter;
+    uint64_t counter_raw; /* raw counter value, in counter units (see counter_unit_j) */
+    int have_power;
+    double power_w;
+};
+
+struct joules__domain_ops {
+    /* Read the counter and/or power. Return 0 or JOULES_E_*, message in msg. */
+    int (*read)(struct joules__domain *d, struct joules__sample *s, char *msg, size_t len);
+    /* GPU extras; NULL for other domains. */
+    int (*gpu_status)(struct joules__domain *d, joules_gpu_status *out, char *msg, size_t len);
+    int (*lock_clocks)(struct joules__domain *d, unsigned min_mhz, unsigned max_mhz, char *msg,
+                       size_t len);
+    int (*reset_clocks)(struct joules__domain *d, char *msg, size_t len);
+    int (*set_power_limit)(struct joules__domain *d, double limit_w, char *msg, size_t len);
+};
+
+/* Edge and tracking state of a domain, owned by the core (see core/edge.c). */
+struct joules__track {
+    int primed;            /* at least one reading taken */
+    int64_t last_t_ns;     /* time of the last reading */
+    uint64_t last_raw;     /* last raw counter value */
+    double counter_j;      /* wrap-extended counter, in J, at the last reading */
+    double last_power_w;   /* last power reading, -1 if none */
+    int64_t step_lo_ns;    /* the last counter step happened in (step_lo_ns, step_hi_ns] */
+    int64_t step_hi_ns;
+    double step_counter_j; /* counter value right after that step */
+    int steps_seen;        /* number of steps observed since open */
+    double integ_j;        /* integrated power (trapezoid) at last_t_ns */
+    uint64_t wraps;        /* wraps observed */
+    int error;             /* last read error, 0 if fine */
+    char error_msg[JOULES_MESSAGE_MAX];
+};
+
+struct joules__domain {
+    joules_domain_info info;
+    const struct joules__domain_ops *ops;
+    void *backend; /* backend's per-domain state */
+
+    /* Counter description, set by the backend. */
+    double counter_unit_j;       /* J per raw unit: 1e-3 for NVML mJ, 1e-6 for RAPL uJ */
+    uint64_t counter_range;      /* raw value at which the counter wraps to 0; 0: never */
+    int64_t poll_ns;             /* tracker period for this domain; 0: not tracked */
+    double power_window_s;       /* averaging window of the power reading (0: instant) */
+
+    pthread_mutex_t lock;        /* guards track and serialises read() */
+    struct joules__track track;
+    int64_t next_poll_ns;        /* tracker thread only */
+};
+
+/* Backend registration: open adds domains and sets its status; close frees its state. */
+typedef void (*joules__backend_close_fn)(void *state);
+
+struct joules__backend_slot {
+    int code;                        /* 0 loaded, else JOULES_E_* */
+    char message[JOULES_MESSAGE_MAX];
+    void *state;
+    joules__backend_close_fn close;
+};
+
+/* Add a domain (copied); returns its index or a negative code. */
+int joules__add_domain(joules_monitor *m, const struct joules__domain *d);
+void joules__backend_set(joules_monitor *m, joules_backend_id id, int code, void *state,
+                         joules__backend_close_fn close, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* Record the contextual message of a failure; returns code for tail calls. */
+int joules__fail(const joules_monitor *m, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* CLOCK_MONOTONIC in ns. */
+int64_t joules__now_ns(void);
+
+/* snprintf that never overflows and tolerates NULL buffers. */
+void joules__msg(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Backends. */
+int joules__nvml_open(joules_monitor *m, const joules_options *o);
+int joules__rapl_open(joules_monitor *m, const joules_options *o);
+
+#endif /* JOULES_CORE_INTERNAL_H */
