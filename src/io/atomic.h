@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * atomic.h - output files that appear whole or not at all: write to a temporary file beside
+ * the target, then fsync and rename over it. An error or an abort leaves the target as it
+ * was (absent or the previous version) and removes the temporary file.
+ */
+#ifndef JOULES_IO_ATOMIC_H
+#define JOULES_IO_ATOMIC_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct joules_atomic {
+    FILE *f;
+    char path[4096];
+    char tmp[4096];
+} joules_atomic;
+
+/* Open a temporary file for path ("-" means stdout, written directly). 0 or -1 + message. */
+int joules_atomic_open(joules_atomic *a, const char *path, char *err, size_t len);
+/* Flush, fsync and rename into place. 0 or -1 + message (then the target is untouched). */
+int joules_atomic_commit(joules_atomic *a, char *err, size_t len);
+/* Drop the temporary file. Safe to call after a failed commit or twice. */
+void joules_atomic_abort(joules_atomic *a);
+
+#endif
