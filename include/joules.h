@@ -26,14 +26,14 @@
 extern "C" {
 #endif
 
-#define JOULES_VERSION_MAJOR 0
-#define JOULES_VERSION_MINOR 1
-#define JOULES_VERSION_PATCH 0
+#define JOULES_VERSION_MAJOR  0
+#define JOULES_VERSION_MINOR  1
+#define JOULES_VERSION_PATCH  0
 #define JOULES_VERSION_STRING "0.1.0"
 
 /* Upper bounds of fixed-size arrays in the public structs. */
 #define JOULES_MAX_DOMAINS 64
-#define JOULES_NAME_MAX 64
+#define JOULES_NAME_MAX    64
 #define JOULES_MESSAGE_MAX 256
 
 /* Error codes: negative, one table, text from joules_strerror(). */
@@ -81,9 +81,9 @@ typedef enum joules_method {
 
 /* Capability bits of a domain. */
 #define JOULES_CAP_ENERGY_COUNTER (1u << 0) /* cumulative energy counter */
-#define JOULES_CAP_POWER (1u << 1)          /* instantaneous/averaged power sensor */
-#define JOULES_CAP_CLOCK_CONTROL (1u << 2)  /* clocks can be locked (privilege needed) */
-#define JOULES_CAP_POWER_LIMIT (1u << 3)    /* power limit can be set (privilege needed) */
+#define JOULES_CAP_POWER          (1u << 1) /* instantaneous/averaged power sensor */
+#define JOULES_CAP_CLOCK_CONTROL  (1u << 2) /* clocks can be locked (privilege needed) */
+#define JOULES_CAP_POWER_LIMIT    (1u << 3) /* power limit can be set (privilege needed) */
 
 /* The backends a monitor may load, for joules_backend_status(). */
 typedef enum joules_backend_id {
@@ -103,31 +103,31 @@ typedef int (*joules_sync_fn)(void *user);
 
 /* Options of joules_open(). Initialise with joules_options_init(), then set fields. */
 typedef struct joules_options {
-    uint32_t struct_size;      /* sizeof(joules_options), set by joules_options_init() */
-    const char *nvml_library;  /* NVML path or name; NULL: "libnvidia-ml.so.1" */
-    const char *sysfs_root;    /* stands for /sys; NULL: "/sys" */
-    uint32_t kinds;            /* JOULES_KIND_* mask of domains to open; 0: all */
+    uint32_t struct_size;       /* sizeof(joules_options), set by joules_options_init() */
+    const char *nvml_library;   /* NVML path or name; NULL: "libnvidia-ml.so.1" */
+    const char *sysfs_root;     /* stands for /sys; NULL: "/sys" */
+    uint32_t kinds;             /* JOULES_KIND_* mask of domains to open; 0: all */
     uint64_t tracker_period_ns; /* background tracker period; 0: 5 ms */
-    joules_sync_fn sync;       /* optional, called before each window edge */
-    void *sync_user;           /* passed to sync */
+    joules_sync_fn sync;        /* optional, called before each window edge */
+    void *sync_user;            /* passed to sync */
 } joules_options;
 
 /* Static description of a domain. */
 typedef struct joules_domain_info {
-    char name[JOULES_NAME_MAX];    /* "gpu0", "cpu0", "cpu0.core", "dram0", "psys" */
+    char name[JOULES_NAME_MAX]; /* "gpu0", "cpu0", "cpu0.core", "dram0", "psys" */
     joules_domain_kind kind;
-    char device[128];              /* "NVIDIA A100-SXM4-80GB", "package-0" */
-    char uuid[96];                 /* GPU UUID, empty for RAPL */
-    char bus_id[32];               /* PCI bus id, empty for RAPL */
+    char device[128];                /* "NVIDIA A100-SXM4-80GB", "package-0" */
+    char uuid[96];                   /* GPU UUID, empty for RAPL */
+    char bus_id[32];                 /* PCI bus id, empty for RAPL */
     char source[JOULES_MESSAGE_MAX]; /* where the numbers come from, in words */
-    uint32_t caps;                 /* JOULES_CAP_* */
-    joules_method method;          /* method windows will use */
-    int simulated;                 /* 1 when the device is the simulated GPU */
-    int parent;                    /* index of the enclosing domain, -1 if none */
-    int counted_in_total;          /* 1 if it enters the disjoint total */
-    uint64_t update_interval_ns;   /* counter/sensor update period (0: unknown) */
-    double resolution_j;           /* counter resolution */
-    double sensor_accuracy;        /* stated relative accuracy of the sensor (0.05 = 5 %) */
+    uint32_t caps;                   /* JOULES_CAP_* */
+    joules_method method;            /* method windows will use */
+    int simulated;                   /* 1 when the device is the simulated GPU */
+    int parent;                      /* index of the enclosing domain, -1 if none */
+    int counted_in_total;            /* 1 if it enters the disjoint total */
+    uint64_t update_interval_ns;     /* counter/sensor update period (0: unknown) */
+    double resolution_j;             /* counter resolution */
+    double sensor_accuracy;          /* stated relative accuracy of the sensor (0.05 = 5 %) */
 } joules_domain_info;
 
 /* GPU details and live state (joules_gpu_status). Fields not reported are -1 / empty. */
@@ -136,11 +136,11 @@ typedef struct joules_gpu_status {
     char uuid[96];
     char bus_id[32];
     char driver_version[80];
-    char architecture[24];   /* "Ampere", "Hopper", ... */
+    char architecture[24]; /* "Ampere", "Hopper", ... */
     int simulated;
-    double power_w;          /* instantaneous power */
-    double power_avg_w;      /* 1-s averaged power (NVML field 185), -1 if absent */
-    double power_limit_w;    /* current (software) limit */
+    double power_w;       /* instantaneous power */
+    double power_avg_w;   /* 1-s averaged power (NVML field 185), -1 if absent */
+    double power_limit_w; /* current (software) limit */
     double power_limit_enforced_w;
     double power_limit_default_w;
     double power_limit_min_w;
@@ -148,7 +148,7 @@ typedef struct joules_gpu_status {
     int clock_sm_mhz;
     int clock_mem_mhz;
     int clock_sm_max_mhz;
-    int pstate;              /* 0..15, -1 unknown */
+    int pstate; /* 0..15, -1 unknown */
     int temperature_c;
     int utilization_gpu_pct;
     uint64_t clock_event_reasons; /* NVML clock-event (throttle) reason bits */
@@ -176,11 +176,11 @@ typedef struct joules_domain_energy {
 /* The result of a window. */
 typedef struct joules_measurement {
     char name[JOULES_NAME_MAX];
-    int64_t begin_ns;      /* CLOCK_MONOTONIC */
+    int64_t begin_ns; /* CLOCK_MONOTONIC */
     int64_t end_ns;
-    double begin_unix_s;   /* wall clock at begin, for reports */
+    double begin_unix_s; /* wall clock at begin, for reports */
     double duration_s;
-    int simulated;         /* 1 if any domain is simulated */
+    int simulated; /* 1 if any domain is simulated */
     int n_domains;
     joules_domain_energy domains[JOULES_MAX_DOMAINS];
     double total_energy_j; /* sum of valid domains counted in the total (disjoint) */
@@ -192,9 +192,9 @@ typedef struct joules_reading {
     int domain;
     int valid;
     int error;
-    int64_t t_ns;         /* CLOCK_MONOTONIC */
-    double energy_j;      /* cumulative, wrap-extended, since the monitor opened */
-    double power_w;       /* -1 when not available */
+    int64_t t_ns;    /* CLOCK_MONOTONIC */
+    double energy_j; /* cumulative, wrap-extended, since the monitor opened */
+    double power_w;  /* -1 when not available */
 } joules_reading;
 
 /* Library and error information. */

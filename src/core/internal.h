@@ -22,7 +22,7 @@ struct joules__domain;
 
 /* One raw reading from a backend. */
 struct joules__sample {
-    int64_t t_ns;         /* CLOCK_MONOTONIC when read */
+    int64_t t_ns; /* CLOCK_MONOTONIC when read */
     int have_counter;
     uint64_t counter_raw; /* raw counter value, in counter units (see counter_unit_j) */
     int have_power;
@@ -38,24 +38,12 @@ struct joules__domain_ops {
                        size_t len);
     int (*reset_clocks)(struct joules__domain *d, char *msg, size_t len);
     int (*set_power_limit)(struct joules__domain *d, double limit_w, char *msg, size_t len);
+    /* Simulated devices: the simulator's true energy between two monotonic times. */
+    int (*sim_truth)(struct joules__domain *d, int64_t t0_ns, int64_t t1_ns, double *energy_j);
 };
 
-/* Edge and tracking state of a domain, owned by the core (see core/edge.c). */
-struct joules__track {
-    int primed;            /* at least one reading taken */
-    int64_t last_t_ns;     /* time of the last reading */
-    uint64_t last_raw;     /* last raw counter value */
-    double counter_j;      /* wrap-extended counter, in J, at the last reading */
-    double last_power_w;   /* last power reading, -1 if none */
-    int64_t step_lo_ns;    /* the last counter step happened in (step_lo_ns, step_hi_ns] */
-    int64_t step_hi_ns;
-    double step_counter_j; /* counter value right after that step */
-    int steps_seen;        /* number of steps observed since open */
-    double integ_j;        /* integrated power (trapezoid) at last_t_ns */
-    uint64_t wraps;        /* wraps observed */
-    int error;             /* last read error, 0 if fine */
-    char error_msg[JOULES_MESSAGE_MAX];
-};
+/* Tracking state of a domain: counter steps and power history, owned by src/core/track.c. */
+struct joules__track;
 
 struct joules__domain {
     joules_domain_info info;
@@ -63,13 +51,13 @@ struct joules__domain {
     void *backend; /* backend's per-domain state */
 
     /* Counter description, set by the backend. */
-    double counter_unit_j;       /* J per raw unit: 1e-3 for NVML mJ, 1e-6 for RAPL uJ */
-    uint64_t counter_range;      /* raw value at which the counter wraps to 0; 0: never */
-    int64_t poll_ns;             /* tracker period for this domain; 0: not tracked */
-    double power_window_s;       /* averaging window of the power reading (0: instant) */
+    double counter_unit_j;  /* J per raw unit: 1e-3 for NVML mJ, 1e-6 for RAPL uJ */
+    uint64_t counter_range; /* raw value at which the counter wraps to 0; 0: never */
+    int64_t poll_ns;        /* tracker period for this domain; 0: not tracked */
+    double power_window_s;  /* averaging window of the power reading (0: instant) */
 
     pthread_mutex_t lock;        /* guards track and serialises read() */
-    struct joules__track track;
+    struct joules__track *track; /* allocated by the core */
     int64_t next_poll_ns;        /* tracker thread only */
 };
 
@@ -77,7 +65,7 @@ struct joules__domain {
 typedef void (*joules__backend_close_fn)(void *state);
 
 struct joules__backend_slot {
-    int code;                        /* 0 loaded, else JOULES_E_* */
+    int code; /* 0 loaded, else JOULES_E_* */
     char message[JOULES_MESSAGE_MAX];
     void *state;
     joules__backend_close_fn close;

@@ -1,0 +1,620 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvml.c - NVIDIA GPUs through NVML, loaded with dlopen at run time (no NVIDIA header or
+ * SDK at build time: the ABI subset is in nvml_abi.h). Required symbols make the backend
+ * usable; optional ones add details; versioned names are preferred with the unversioned
+ * ones as fallbacks, as the driver keeps exporting both. Energy comes from the total-energy
+ * counter where the device has one, else from integrated power (the core does both; this
+ * file only reads). The simulated GPU is the same code path: it is recognised by its
+ * jsim* extension symbols, never by its name.
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/nvml_abi.h"
+#include "core/internal.h"
+#include "sim/jsim.h"
+
+#define NVML_COUNTER_PERIOD_NS 100000000ull /* NVIDIA's counter steps every ~100 ms */
+#define NVML_SENSOR_ACCURACY   0.05         /* NVIDIA: +/-5 % of draw (nvml.md section 9) */
+#define TRANSIENT_RETRIES      2
+
+typedef nvmlReturn_t (*fn_void)(void);
+typedef nvmlReturn_t (*fn_u32p)(unsigned int *);
+typedef nvmlReturn_t (*fn_handle)(unsigned int, nvmlDevice_t *);
+typedef nvmlReturn_t (*fn_str)(nvmlDevice_t, char *, unsigned int);
+typedef nvmlReturn_t (*fn_sysstr)(char *, unsigned int);
+typedef nvmlReturn_t (*fn_dev_u32p)(nvmlDevice_t, unsigned int *);
+typedef nvmlReturn_t (*fn_dev_u32)(nvmlDevice_t, unsigned int);
+typedef nvmlReturn_t (*fn_dev_u64p)(nvmlDevice_t, unsigned long long *);
+typedef nvmlReturn_t (*fn_dev_2u32p)(nvmlDevice_t, unsigned int *, unsigned int *);
+typedef nvmlReturn_t (*fn_dev_2u32)(nvmlDevice_t, unsigned int, unsigned int);
+typedef nvmlReturn_t (*fn_dev)(nvmlDevice_t);
+typedef nvmlReturn_t (*fn_dev_type_u32p)(nvmlDevice_t, unsigned int, unsigned int *);
+typedef nvmlReturn_t (*fn_pci)(nvmlDevice_t, nvmlPciInfo_t *);
+typedef nvmlReturn_t (*fn_fields)(nvmlDevice_t, int, nvmlFieldValue_t *);
+typedef nvmlReturn_t (*fn_mem)(nvmlDevice_t, nvmlMemory_t *);
+typedef nvmlReturn_t (*fn_util)(nvmlDevice_t, nvmlUtilization_t *);
+typedef const char *(*fn_errstr)(nvmlReturn_t);
+
+struct nvml_lib {
+    void *dl;
+    char path[1024];
+    int initialised;
+    int simulated;
+    fn_void init;
+    fn_void shutdown;
+    fn_errstr error_string;
+    fn_u32p count;
+    fn_handle handle;
+    fn_str name, uuid;
+    fn_sysstr driver_version;
+    fn_pci pci;
+    fn_dev_u32p arch, power_usage, power_limit, power_enforced, power_default, pstate;
+    fn_dev_2u32p limit_constraints;
+    fn_dev_u64p energy, reasons;
+    fn_fields fields;
+    fn_dev_type_u32p clock_info, max_clock, temperature;
+    fn_dev_2u32 lock_clocks;
+    fn_dev reset_clocks;
+    fn_dev_u32 set_power_limit;
+    fn_mem memory;
+    fn_util utilization;
+    jsimGetTrueEnergy_fn sim_true_energy;
+    jsimLastError_fn sim_last_error;
+    int n_devices;
+    struct nvml_dev *devices;
+};
+
+enum power_source { POWER_NONE, POWER_FIELD_INSTANT, POWER_USAGE };
+
+struct nvml_dev {
+    struct nvml_lib *lib;
+    nvmlDevice_t handle;
+    unsigned index;
+    int have_counter;
+    enum power_source power;
+};
+
+static const char *nvml_code_name(nvmlReturn_t r)
+{
+    switch (r) {
+    case NVML_SUCCESS:
+        return "NVML_SUCCESS";
+    case NVML_ERROR_UNINITIALIZED:
+        return "NVML_ERROR_UNINITIALIZED";
+    case NVML_ERROR_INVALID_ARGUMENT:
+        return "NVML_ERROR_INVALID_ARGUMENT";
+    case NVML_ERROR_NOT_SUPPORTED:
+        return "NVML_ERROR_NOT_SUPPORTED";
+    case NVML_ERROR_NO_PERMISSION:
+        return "NVML_ERROR_NO_PERMISSION";
+    case NVML_ERROR_NOT_FOUND:
+        return "NVML_ERROR_NOT_FOUND";
+    case NVML_ERROR_INSUFFICIENT_POWER:
+        return "NVML_ERROR_INSUFFICIENT_POWER";
+    case NVML_ERROR_DRIVER_NOT_LOADED:
+        return "NVML_ERROR_DRIVER_NOT_LOADED";
+    case NVML_ERROR_TIMEOUT:
+        return "NVML_ERROR_TIMEOUT";
+    case NVML_ERROR_GPU_IS_LOST:
+        return "NVML_ERROR_GPU_IS_LOST";
+    case NVML_ERROR_RESET_REQUIRED:
+        return "NVML_ERROR_RESET_REQUIRED";
+    case NVML_ERROR_LIB_RM_VERSION_MISMATCH:
+        return "NVML_ERROR_LIB_RM_VERSION_MISMATCH";
+    case NVML_ERROR_NO_DATA:
+        return "NVML_ERROR_NO_DATA";
+    case NVML_ERROR_ARGUMENT_VERSION_MISMATCH:
+        return "NVML_ERROR_ARGUMENT_VERSION_MISMATCH";
+    case NVML_ERROR_UNKNOWN:
+        return "NVML_ERROR_UNKNOWN";
+    default:
+        return "NVML error";
+    }
+}
+
+/* What an NVML code means for a person, and the joules code it maps to. */
+static int map_error(nvmlReturn_t r, const char **why)
+{
+    switch (r) {
+    case NVML_ERROR_GPU_IS_LOST:
+        *why = "the GPU is lost: it fell off the bus or stopped answering (check dmesg; a "
+               "reset or reboot is usually needed)";
+        return JOULES_E_DEVICE_LOST;
+    case NVML_ERROR_NO_PERMISSION:
+        *why = "permission denied by the driver (this operation needs root or CAP_SYS_ADMIN)";
+        return JOULES_E_PERMISSION;
+    case NVML_ERROR_NOT_SUPPORTED:
+        *why = "not supported by this GPU or driver";
+        return JOULES_E_NOT_SUPPORTED;
+    case NVML_ERROR_DRIVER_NOT_LOADED:
+        *why = "the NVIDIA kernel driver is not loaded";
+        return JOULES_E_LIBRARY;
+    case NVML_ERROR_LIB_RM_VERSION_MISMATCH:
+        *why = "the NVML library and the kernel driver versions differ (reboot after a "
+               "driver update)";
+        return JOULES_E_LIBRARY;
+    case NVML_ERROR_UNINITIALIZED:
+        *why = "NVML is not initialised";
+        return JOULES_E_STATE;
+    case NVML_ERROR_INVALID_ARGUMENT:
+        *why = "the driver rejected an argument";
+        return JOULES_E_INVALID;
+    case NVML_ERROR_INSUFFICIENT_POWER:
+        *why = "the GPU's power cables are not properly attached";
+        return JOULES_E_DRIVER;
+    default:
+        *why = "the driver reported an error";
+        return JOULES_E_DRIVER;
+    }
+}
+
+static int nvml_fail(const struct nvml_lib *lib, nvmlReturn_t r, const char *call, const char *who,
+                     char *msg, size_t len)
+{
+    const char *why;
+    int code = map_error(r, &why);
+    const char *text = lib->error_string ? lib->error_string(r) : NULL;
+    joules__msg(msg, len, "%s%s%s: %s (%s%s%s)", who ? who : "", who ? ": " : "", call, why,
+                nvml_code_name(r), text ? ", " : "", text ? text : "");
+    return code;
+}
+
+static int transient(nvmlReturn_t r)
+{
+    return r == NVML_ERROR_UNKNOWN || r == NVML_ERROR_TIMEOUT || r == NVML_ERROR_NO_DATA;
+}
+
+static void *sym(void *dl, const char *name)
+{
+    return dlsym(dl, name);
+}
+
+static void *sym2(void *dl, const char *name, const char *fallback)
+{
+    void *p = dlsym(dl, name);
+    return p ? p : dlsym(dl, fallback);
+}
+
+static int load_symbols(struct nvml_lib *lib, char *msg, size_t len)
+{
+    void *dl = lib->dl;
+    lib->init = (fn_void)sym2(dl, "nvmlInit_v2", "nvmlInit");
+    lib->shutdown = (fn_void)sym(dl, "nvmlShutdown");
+    lib->error_string = (fn_errstr)sym(dl, "nvmlErrorString");
+    lib->count = (fn_u32p)sym2(dl, "nvmlDeviceGetCount_v2", "nvmlDeviceGetCount");
+    lib->handle =
+        (fn_handle)sym2(dl, "nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex");
+    lib->name = (fn_str)sym(dl, "nvmlDeviceGetName");
+    const char *missing = !lib->init       ? "nvmlInit_v2"
+                          : !lib->shutdown ? "nvmlShutdown"
+                          : !lib->count    ? "nvmlDeviceGetCount_v2"
+                          : !lib->handle   ? "nvmlDeviceGetHandleByIndex_v2"
+                          : !lib->name     ? "nvmlDeviceGetName"
+                                           : NULL;
+    if (missing) {
+        joules__msg(msg, len, "%s does not export %s: not a usable NVML library", lib->path,
+                    missing);
+        return JOULES_E_LIBRARY;
+    }
+    lib->uuid = (fn_str)sym(dl, "nvmlDeviceGetUUID");
+    lib->driver_version = (fn_sysstr)sym(dl, "nvmlSystemGetDriverVersion");
+    lib->pci = (fn_pci)sym2(dl, "nvmlDeviceGetPciInfo_v3", "nvmlDeviceGetPciInfo_v2");
+    if (!lib->pci)
+        lib->pci = (fn_pci)sym(dl, "nvmlDeviceGetPciInfo");
+    lib->arch = (fn_dev_u32p)sym(dl, "nvmlDeviceGetArchitecture");
+    lib->energy = (fn_dev_u64p)sym(dl, "nvmlDeviceGetTotalEnergyConsumption");
+    lib->power_usage = (fn_dev_u32p)sym(dl, "nvmlDeviceGetPowerUsage");
+    lib->fields = (fn_fields)sym(dl, "nvmlDeviceGetFieldValues");
+    lib->power_limit = (fn_dev_u32p)sym(dl, "nvmlDeviceGetPowerManagementLimit");
+    lib->power_enforced = (fn_dev_u32p)sym(dl, "nvmlDeviceGetEnforcedPowerLimit");
+    lib->power_default = (fn_dev_u32p)sym(dl, "nvmlDeviceGetPowerManagementDefaultLimit");
+    lib->limit_constraints = (fn_dev_2u32p)sym(dl, "nvmlDeviceGetPowerManagementLimitConstraints");
+    lib->set_power_limit = (fn_dev_u32)sym(dl, "nvmlDeviceSetPowerManagementLimit");
+    lib->clock_info = (fn_dev_type_u32p)sym(dl, "nvmlDeviceGetClockInfo");
+    lib->max_clock = (fn_dev_type_u32p)sym(dl, "nvmlDeviceGetMaxClockInfo");
+    lib->temperature = (fn_dev_type_u32p)sym(dl, "nvmlDeviceGetTemperature");
+    lib->pstate = (fn_dev_u32p)sym(dl, "nvmlDeviceGetPerformanceState");
+    lib->reasons = (fn_dev_u64p)sym2(dl, "nvmlDeviceGetCurrentClocksEventReasons",
+                                     "nvmlDeviceGetCurrentClocksThrottleReasons");
+    lib->lock_clocks = (fn_dev_2u32)sym(dl, "nvmlDeviceSetGpuLockedClocks");
+    lib->reset_clocks = (fn_dev)sym(dl, "nvmlDeviceResetGpuLockedClocks");
+    lib->memory = (fn_mem)sym(dl, "nvmlDeviceGetMemoryInfo");
+    lib->utilization = (fn_util)sym(dl, "nvmlDeviceGetUtilizationRates");
+    jsimIsSimulated_fn is_sim = (jsimIsSimulated_fn)sym(dl, JSIM_SYMBOL_IS_SIMULATED);
+    lib->simulated = is_sim && is_sim() == 1;
+    lib->sim_true_energy = (jsimGetTrueEnergy_fn)sym(dl, JSIM_SYMBOL_GET_TRUE_ENERGY);
+    lib->sim_last_error = (jsimLastError_fn)sym(dl, JSIM_SYMBOL_LAST_ERROR);
+    return 0;
+}
+
+static void lib_close(void *state)
+{
+    struct nvml_lib *lib = state;
+    if (!lib)
+        return;
+    if (lib->initialised)
+        lib->shutdown();
+    if (lib->dl)
+        dlclose(lib->dl);
+    free(lib->devices);
+    free(lib);
+}
+
+static int read_power(struct nvml_dev *dev, double *power_w, nvmlReturn_t *r)
+{
+    struct nvml_lib *lib = dev->lib;
+    if (dev->power == POWER_FIELD_INSTANT) {
+        nvmlFieldValue_t fv;
+        memset(&fv, 0, sizeof fv);
+        fv.fieldId = NVML_FI_DEV_POWER_INSTANT;
+        *r = lib->fields(dev->handle, 1, &fv);
+        if (*r == NVML_SUCCESS)
+            *r = (nvmlReturn_t)fv.nvmlReturn;
+        if (*r != NVML_SUCCESS)
+            return -1;
+        *power_w = (double)fv.value.uiVal * 1e-3;
+        return 0;
+    }
+    unsigned mw = 0;
+    *r = lib->power_usage(dev->handle, &mw);
+    if (*r != NVML_SUCCESS)
+        return -1;
+    *power_w = (double)mw * 1e-3;
+    return 0;
+}
+
+static int dev_read(struct joules__domain *d, struct joules__sample *s, char *msg, size_t len)
+{
+    struct nvml_dev *dev = d->backend;
+    struct nvml_lib *lib = dev->lib;
+    nvmlReturn_t r = NVML_SUCCESS;
+    for (int attempt = 0; attempt <= TRANSIENT_RETRIES; attempt++) {
+        s->t_ns = joules__now_ns();
+        if (dev->have_counter) {
+            unsigned long long mj = 0;
+            r = lib->energy(dev->handle, &mj);
+            if (r != NVML_SUCCESS) {
+                if (transient(r))
+                    continue;
+                return nvml_fail(lib, r, "nvmlDeviceGetTotalEnergyConsumption", d->info.name, msg,
+                                 len);
+            }
+            s->have_counter = 1;
+            s->counter_raw = mj;
+        }
+        if (dev->power != POWER_NONE) {
+            double p;
+            if (read_power(dev, &p, &r) != 0) {
+                if (transient(r))
+                    continue;
+                return nvml_fail(lib, r, "power reading", d->info.name, msg, len);
+            }
+            s->have_power = 1;
+            s->power_w = p;
+        }
+        return 0;
+    }
+    return nvml_fail(lib, r, "reading energy and power (after retries)", d->info.name, msg, len);
+}
+
+static const char *arch_name(unsigned a)
+{
+    switch (a) {
+    case NVML_DEVICE_ARCH_KEPLER:
+        return "Kepler";
+    case NVML_DEVICE_ARCH_MAXWELL:
+        return "Maxwell";
+    case NVML_DEVICE_ARCH_PASCAL:
+        return "Pascal";
+    case NVML_DEVICE_ARCH_VOLTA:
+        return "Volta";
+    case NVML_DEVICE_ARCH_TURING:
+        return "Turing";
+    case NVML_DEVICE_ARCH_AMPERE:
+        return "Ampere";
+    case NVML_DEVICE_ARCH_ADA:
+        return "Ada";
+    case NVML_DEVICE_ARCH_HOPPER:
+        return "Hopper";
+    case NVML_DEVICE_ARCH_BLACKWELL:
+        return "Blackwell";
+    default:
+        return "unknown";
+    }
+}
+
+static double mw_or(fn_dev_u32p f, nvmlDevice_t h)
+{
+    unsigned v = 0;
+    return (f && f(h, &v) == NVML_SUCCESS) ? (double)v * 1e-3 : -1.0;
+}
+
+static int clock_or(fn_dev_type_u32p f, nvmlDevice_t h, unsigned type)
+{
+    unsigned v = 0;
+    return (f && f(h, type, &v) == NVML_SUCCESS) ? (int)v : -1;
+}
+
+static int dev_status(struct joules__domain *d, joules_gpu_status *out, char *msg, size_t len)
+{
+    struct nvml_dev *dev = d->backend;
+    struct nvml_lib *lib = dev->lib;
+    nvmlDevice_t h = dev->handle;
+    memset(out, 0, sizeof *out);
+    nvmlReturn_t r = lib->name(h, out->name, sizeof out->name);
+    if (r != NVML_SUCCESS)
+        return nvml_fail(lib, r, "nvmlDeviceGetName", d->info.name, msg, len);
+    snprintf(out->uuid, sizeof out->uuid, "%s", d->info.uuid);
+    snprintf(out->bus_id, sizeof out->bus_id, "%s", d->info.bus_id);
+    if (!lib->driver_version ||
+        lib->driver_version(out->driver_version, sizeof out->driver_version) != NVML_SUCCESS)
+        snprintf(out->driver_version, sizeof out->driver_version, "unknown");
+    unsigned a = NVML_DEVICE_ARCH_UNKNOWN;
+    if (lib->arch)
+        (void)lib->arch(h, &a);
+    snprintf(out->architecture, sizeof out->architecture, "%s", arch_name(a));
+    out->simulated = lib->simulated;
+    double p = -1.0;
+    nvmlReturn_t pr;
+    out->power_w = (dev->power != POWER_NONE && read_power(dev, &p, &pr) == 0) ? p : -1.0;
+    out->power_avg_w = -1.0;
+    if (lib->fields) {
+        nvmlFieldValue_t fv;
+        memset(&fv, 0, sizeof fv);
+        fv.fieldId = NVML_FI_DEV_POWER_AVERAGE;
+        if (lib->fields(h, 1, &fv) == NVML_SUCCESS && fv.nvmlReturn == NVML_SUCCESS)
+            out->power_avg_w = (double)fv.value.uiVal * 1e-3;
+    }
+    out->power_limit_w = mw_or(lib->power_limit, h);
+    out->power_limit_enforced_w = mw_or(lib->power_enforced, h);
+    out->power_limit_default_w = mw_or(lib->power_default, h);
+    unsigned lo = 0, hi = 0;
+    if (lib->limit_constraints && lib->limit_constraints(h, &lo, &hi) == NVML_SUCCESS) {
+        out->power_limit_min_w = lo * 1e-3;
+        out->power_limit_max_w = hi * 1e-3;
+    } else {
+        out->power_limit_min_w = out->power_limit_max_w = -1.0;
+    }
+    out->clock_sm_mhz = clock_or(lib->clock_info, h, NVML_CLOCK_SM);
+    out->clock_mem_mhz = clock_or(lib->clock_info, h, NVML_CLOCK_MEM);
+    out->clock_sm_max_mhz = clock_or(lib->max_clock, h, NVML_CLOCK_SM);
+    out->temperature_c = clock_or(lib->temperature, h, NVML_TEMPERATURE_GPU);
+    unsigned ps = NVML_PSTATE_UNKNOWN;
+    out->pstate = (lib->pstate && lib->pstate(h, &ps) == NVML_SUCCESS && ps < 16) ? (int)ps : -1;
+    nvmlUtilization_t u;
+    out->utilization_gpu_pct =
+        (lib->utilization && lib->utilization(h, &u) == NVML_SUCCESS) ? (int)u.gpu : -1;
+    unsigned long long reasons = 0;
+    if (lib->reasons && lib->reasons(h, &reasons) == NVML_SUCCESS)
+        out->clock_event_reasons = reasons;
+    nvmlMemory_t mem;
+    if (lib->memory && lib->memory(h, &mem) == NVML_SUCCESS) {
+        out->memory_total_bytes = mem.total;
+        out->memory_used_bytes = mem.used;
+    }
+    unsigned long long mj = 0;
+    out->energy_counter_j =
+        (dev->have_counter && lib->energy(h, &mj) == NVML_SUCCESS) ? (double)mj * 1e-3 : -1.0;
+    return 0;
+}
+
+static int dev_lock_clocks(struct joules__domain *d, unsigned min_mhz, unsigned max_mhz, char *msg,
+                           size_t len)
+{
+    struct nvml_dev *dev = d->backend;
+    if (!dev->lib->lock_clocks) {
+        joules__msg(msg, len, "this NVML has no nvmlDeviceSetGpuLockedClocks (Volta or newer)");
+        return JOULES_E_NOT_SUPPORTED;
+    }
+    nvmlReturn_t r = dev->lib->lock_clocks(dev->handle, min_mhz, max_mhz);
+    return r == NVML_SUCCESS
+               ? 0
+               : nvml_fail(dev->lib, r, "nvmlDeviceSetGpuLockedClocks", NULL, msg, len);
+}
+
+static int dev_reset_clocks(struct joules__domain *d, char *msg, size_t len)
+{
+    struct nvml_dev *dev = d->backend;
+    if (!dev->lib->reset_clocks) {
+        joules__msg(msg, len, "this NVML has no nvmlDeviceResetGpuLockedClocks");
+        return JOULES_E_NOT_SUPPORTED;
+    }
+    nvmlReturn_t r = dev->lib->reset_clocks(dev->handle);
+    return r == NVML_SUCCESS
+               ? 0
+               : nvml_fail(dev->lib, r, "nvmlDeviceResetGpuLockedClocks", NULL, msg, len);
+}
+
+static int dev_set_power_limit(struct joules__domain *d, double limit_w, char *msg, size_t len)
+{
+    struct nvml_dev *dev = d->backend;
+    if (!dev->lib->set_power_limit) {
+        joules__msg(msg, len, "this NVML has no nvmlDeviceSetPowerManagementLimit");
+        return JOULES_E_NOT_SUPPORTED;
+    }
+    nvmlReturn_t r = dev->lib->set_power_limit(dev->handle, (unsigned)(limit_w * 1000.0 + 0.5));
+    return r == NVML_SUCCESS
+               ? 0
+               : nvml_fail(dev->lib, r, "nvmlDeviceSetPowerManagementLimit", NULL, msg, len);
+}
+
+static int dev_sim_truth(struct joules__domain *d, int64_t t0_ns, int64_t t1_ns, double *energy_j)
+{
+    struct nvml_dev *dev = d->backend;
+    double e0, e1;
+    if (!dev->lib->sim_true_energy ||
+        dev->lib->sim_true_energy(dev->handle, (long long)t0_ns, &e0) != NVML_SUCCESS ||
+        dev->lib->sim_true_energy(dev->handle, (long long)t1_ns, &e1) != NVML_SUCCESS)
+        return JOULES_E_NOT_SUPPORTED;
+    *energy_j = e1 - e0;
+    return 0;
+}
+
+static const struct joules__domain_ops nvml_ops = {
+    .read = dev_read,
+    .gpu_status = dev_status,
+    .lock_clocks = dev_lock_clocks,
+    .reset_clocks = dev_reset_clocks,
+    .set_power_limit = dev_set_power_limit,
+    .sim_truth = dev_sim_truth,
+};
+
+/* Which power reading to use: the instant field where the driver has it (a 1-s average
+ * would smear every edge), else nvmlDeviceGetPowerUsage. */
+static enum power_source probe_power(struct nvml_lib *lib, nvmlDevice_t h)
+{
+    if (lib->fields) {
+        nvmlFieldValue_t fv;
+        memset(&fv, 0, sizeof fv);
+        fv.fieldId = NVML_FI_DEV_POWER_INSTANT;
+        if (lib->fields(h, 1, &fv) == NVML_SUCCESS && fv.nvmlReturn == NVML_SUCCESS)
+            return POWER_FIELD_INSTANT;
+    }
+    unsigned mw;
+    if (lib->power_usage && lib->power_usage(h, &mw) == NVML_SUCCESS)
+        return POWER_USAGE;
+    return POWER_NONE;
+}
+
+static int add_device(joules_monitor *m, const joules_options *o, struct nvml_lib *lib,
+                      unsigned index, char *msg, size_t len)
+{
+    struct nvml_dev *dev = &lib->devices[lib->n_devices];
+    dev->lib = lib;
+    dev->index = index;
+    nvmlReturn_t r = lib->handle(index, &dev->handle);
+    if (r != NVML_SUCCESS)
+        return nvml_fail(lib, r, "nvmlDeviceGetHandleByIndex", NULL, msg, len);
+
+    struct joules__domain d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.info.name, sizeof d.info.name, "gpu%u", index);
+    d.info.kind = JOULES_KIND_GPU;
+    d.info.parent = -1;
+    d.info.counted_in_total = 1;
+    d.info.simulated = lib->simulated;
+    char name[NVML_DEVICE_NAME_V2_BUFFER_SIZE] = "";
+    r = lib->name(dev->handle, name, sizeof name);
+    if (r != NVML_SUCCESS)
+        return nvml_fail(lib, r, "nvmlDeviceGetName", d.info.name, msg, len);
+    snprintf(d.info.device, sizeof d.info.device, "%s", name);
+    if (lib->uuid)
+        (void)lib->uuid(dev->handle, d.info.uuid, sizeof d.info.uuid);
+    nvmlPciInfo_t pci;
+    memset(&pci, 0, sizeof pci);
+    if (lib->pci && lib->pci(dev->handle, &pci) == NVML_SUCCESS)
+        snprintf(d.info.bus_id, sizeof d.info.bus_id, "%s", pci.busId);
+
+    unsigned long long mj;
+    r = lib->energy ? lib->energy(dev->handle, &mj) : NVML_ERROR_FUNCTION_NOT_FOUND;
+    if (r == NVML_ERROR_GPU_IS_LOST)
+        return nvml_fail(lib, r, "nvmlDeviceGetTotalEnergyConsumption", d.info.name, msg, len);
+    dev->have_counter = r == NVML_SUCCESS;
+    dev->power = probe_power(lib, dev->handle);
+    if (!dev->have_counter && dev->power == POWER_NONE) {
+        joules__msg(msg, len, "%s (%s): neither the energy counter nor a power sensor is readable",
+                    d.info.name, name);
+        return JOULES_E_NOT_SUPPORTED;
+    }
+    d.info.caps = (dev->have_counter ? JOULES_CAP_ENERGY_COUNTER : 0) |
+                  (dev->power != POWER_NONE ? JOULES_CAP_POWER : 0) |
+                  (lib->lock_clocks ? JOULES_CAP_CLOCK_CONTROL : 0) |
+                  (lib->set_power_limit ? JOULES_CAP_POWER_LIMIT : 0);
+    d.info.method = dev->have_counter ? JOULES_METHOD_COUNTER : JOULES_METHOD_INTEGRATED;
+    d.info.update_interval_ns = NVML_COUNTER_PERIOD_NS;
+    d.info.resolution_j = 1e-3;
+    /* The simulator's sensors have no gain error unless a scenario asks for one. */
+    d.info.sensor_accuracy = lib->simulated ? 0.0 : NVML_SENSOR_ACCURACY;
+    const char *power_name = dev->power == POWER_FIELD_INSTANT ? "instant power (field 186)"
+                             : dev->power == POWER_USAGE       ? "nvmlDeviceGetPowerUsage"
+                                                               : "no power sensor";
+    joules__msg(d.info.source, sizeof d.info.source, "%s%s, edges from %s, via %s",
+                lib->simulated ? "SIMULATED GPU: " : "",
+                dev->have_counter ? "NVML total-energy counter (mJ, ~100 ms steps)"
+                                  : "NVML power samples integrated (energy counter not supported)",
+                power_name, lib->path);
+    d.ops = &nvml_ops;
+    d.backend = dev;
+    d.counter_unit_j = 1e-3;
+    d.counter_range = 0;
+    d.poll_ns = (int64_t)o->tracker_period_ns;
+    d.power_window_s = 0.1;
+    int idx = joules__add_domain(m, &d);
+    if (idx < 0) {
+        joules__msg(msg, len, "%s", joules_last_error(m));
+        return idx;
+    }
+    lib->n_devices++;
+    return 0;
+}
+
+int joules__nvml_open(joules_monitor *m, const joules_options *o)
+{
+    struct nvml_lib *lib = calloc(1, sizeof *lib);
+    if (!lib)
+        return joules__fail(m, JOULES_E_NOMEM, "out of memory loading NVML");
+    snprintf(lib->path, sizeof lib->path, "%s", o->nvml_library);
+    char msg[JOULES_MESSAGE_MAX] = "";
+    dlerror();
+    lib->dl = dlopen(lib->path, RTLD_NOW | RTLD_LOCAL);
+    if (!lib->dl) {
+        const char *e = dlerror();
+        joules__backend_set(m, JOULES_BACKEND_NVML, JOULES_E_LIBRARY, NULL, NULL,
+                            "cannot load the NVIDIA management library %s: %s (no NVIDIA driver "
+                            "installed, or set the library path)",
+                            lib->path, e ? e : "unknown reason");
+        free(lib);
+        return 0;
+    }
+    int rc = load_symbols(lib, msg, sizeof msg);
+    if (rc == 0) {
+        nvmlReturn_t r = lib->init();
+        if (r != NVML_SUCCESS) {
+            rc = nvml_fail(lib, r, "nvmlInit", NULL, msg, sizeof msg);
+            char detail[JOULES_MESSAGE_MAX / 2] = "";
+            if (lib->sim_last_error && lib->sim_last_error(detail, sizeof detail) == 0 && detail[0])
+                joules__msg(msg, sizeof msg, "simulated GPU: %s", detail);
+        } else {
+            lib->initialised = 1;
+        }
+    }
+    unsigned count = 0;
+    if (rc == 0) {
+        nvmlReturn_t r = lib->count(&count);
+        if (r != NVML_SUCCESS)
+            rc = nvml_fail(lib, r, "nvmlDeviceGetCount", NULL, msg, sizeof msg);
+        else if (count == 0) {
+            rc = JOULES_E_NO_DOMAIN;
+            joules__msg(msg, sizeof msg, "NVML loaded from %s but reports no GPU", lib->path);
+        } else if (count > JOULES_MAX_DOMAINS)
+            count = JOULES_MAX_DOMAINS;
+    }
+    if (rc == 0) {
+        lib->devices = calloc(count, sizeof *lib->devices);
+        if (!lib->devices) {
+            lib_close(lib);
+            return joules__fail(m, JOULES_E_NOMEM, "out of memory for %u GPUs", count);
+        }
+        for (unsigned i = 0; i < count && rc == 0; i++) {
+            rc = add_device(m, o, lib, i, msg, sizeof msg);
+            if (rc == JOULES_E_NOMEM || rc == JOULES_E_SYSTEM) {
+                lib_close(lib);
+                return joules__fail(m, rc, "%s", msg);
+            }
+        }
+    }
+    if (rc != 0 && lib->n_devices == 0) {
+        joules__backend_set(m, JOULES_BACKEND_NVML, rc, NULL, NULL, "%s", msg);
+        lib_close(lib);
+        return 0;
+    }
+    /* Devices added before a failing one stay: measure what can be measured, and say it. */
+    joules__backend_set(m, JOULES_BACKEND_NVML, 0, lib, lib_close, "%s%u GPU%s via %s%s%s",
+                        lib->simulated ? "SIMULATED: " : "", lib->n_devices,
+                        lib->n_devices == 1 ? "" : "s", lib->path, rc ? "; " : "", rc ? msg : "");
+    return 0;
+}

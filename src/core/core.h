@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core.h - what the files of src/core share among themselves: the monitor, the tracking of
+ * counters and power per domain, window edges, and the tracker thread.
+ */
+#ifndef JOULES_CORE_CORE_H
+#define JOULES_CORE_CORE_H
+
+#include "core/internal.h"
+
+/* What is known of one domain's energy at one instant (a window edge). */
+struct joules__edge {
+    int64_t t_ns;
+    int error; /* 0, or the read failure at this edge */
+    char message[JOULES_MESSAGE_MAX];
+    int have_counter;
+    double counter_j;     /* counter-based estimate of the cumulative energy at t_ns */
+    double counter_err_j; /* its uncertainty */
+    int counter_final;    /* 1 once anchored on a counter step at or after t_ns */
+    int have_integ;
+    double integ_j; /* power-integrated cumulative energy at t_ns */
+    double integ_err_j;
+    double power_w; /* power at t_ns, -1 if unknown */
+};
+
+struct joules__window {
+    char name[JOULES_NAME_MAX];
+    int64_t begin_ns;
+    double begin_unix_s;
+    struct joules__edge begin[JOULES_MAX_DOMAINS];
+};
+
+struct joules_monitor {
+    joules_options opts;
+    char nvml_library[4096];
+    char sysfs_root[4096];
+
+    int n_domains;
+    struct joules__domain domains[JOULES_MAX_DOMAINS];
+    struct joules__backend_slot backends[JOULES_BACKEND_COUNT];
+
+    pthread_mutex_t win_lock; /* guards the window list */
+    struct joules__window **windows;
+    int n_windows;
+    int cap_windows;
+
+    pthread_mutex_t tracker_lock; /* guards stop, with tracker_cond */
+    pthread_cond_t tracker_cond;
+    pthread_t tracker;
+    int tracker_running;
+    int tracker_stop;
+};
+
+/* track.c: per-domain tracking (call with d->lock NOT held; these take it). */
+int joules__track_init(struct joules__domain *d);
+void joules__track_free(struct joules__domain *d);
+/* Read the domain now and fold the reading into its history (the tracker's poll). */
+int joules__track_poll(struct joules__domain *d, char *msg, size_t len);
+/* Read now and estimate the energy at this instant (a window edge). */
+void joules__track_edge(struct joules__domain *d, struct joules__edge *e);
+/* Re-estimate a past edge from what the history holds now (counter step after it). */
+void joules__track_refine(struct joules__domain *d, struct joules__edge *e);
+/* 1 if the counter has been seen advancing, 0 if not yet, -1 if it is judged frozen. */
+int joules__track_counter_state(struct joules__domain *d);
+/* Cumulative energy and power of the last reading (joules_read). */
+int joules__track_reading(struct joules__domain *d, joules_reading *r);
+
+/* tracker.c */
+int joules__tracker_start(joules_monitor *m);
+void joules__tracker_stop(joules_monitor *m);
+
+/* window.c: refine begin edges of open windows (tracker thread). */
+void joules__windows_refine(joules_monitor *m);
+void joules__windows_free(joules_monitor *m);
+
+#endif

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * track.c - what the core knows of each domain over time, and the energy at an instant.
+ *
+ * Energy counters do not tick continuously: NVIDIA's steps about every 100 ms, so reading it
+ * at a window edge can be up to a whole period stale. We keep, per domain, the recent counter
+ * steps (the counter value and the interval in which it changed) and the recent power
+ * samples. The energy at an instant t is then the counter value at the nearest step plus or
+ * minus the power integrated between that step and t. The nearest step may come after t: a
+ * window's begin edge is re-anchored on the first step that follows it, which the tracker
+ * thread sees within one period (joules__track_refine). Every estimate carries its error:
+ * when the step happened (the polling interval), how far we extrapolated with a sensor that
+ * may lag, and the counter's resolution.
+ *
+ * Counter wraps and resets are handled here, under the domain lock, in the same critical
+ * section as the read, so no reading can fall between a wrap and its accounting.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/core.h"
+
+#define PTS_RING          1024 /* power samples: 5 s at the default 5 ms tracker period */
+#define STEP_RING         64   /* counter steps: over 6 s at NVIDIA's 100 ms update */
+#define DEFAULT_PERIOD_NS 100000000LL
+#define EXTRAP_REL_ERR    0.05 /* sensor error on the extrapolated part, when the load is steady */
+
+struct point {
+    int64_t t_ns;
+    double power_w; /* -1 when unknown */
+    double integ_j;
+};
+
+struct step {
+    int64_t lo_ns; /* the counter changed in (lo_ns, hi_ns] */
+    int64_t hi_ns;
+    double counter_j; /* counter value right after the change */
+};
+
+struct joules__track {
+    int primed;
+    int have_raw;
+    int64_t open_ns;
+    int64_t last_t_ns;
+    uint64_t last_raw;
+    double counter_j; /* wrap-extended counter since the first reading, J */
+    double last_power_w;
+    double integ_j; /* trapezoid integral of power since the first reading, J */
+    uint64_t wraps;
+    uint64_t resets;
+    int frozen;
+    struct point pts[PTS_RING];
+    unsigned pts_n, pts_next;
+    struct step steps[STEP_RING];
+    unsigned steps_n, steps_next;
+    unsigned steps_seen;
+    int error;
+    char message[JOULES_MESSAGE_MAX];
+};
+
+int64_t joules__now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int joules__track_init(struct joules__domain *d)
+{
+    d->track = calloc(1, sizeof *d->track);
+    if (!d->track)
+        return JOULES_E_NOMEM;
+    d->track->last_power_w = -1.0;
+    return 0;
+}
+
+void joules__track_free(struct joules__domain *d)
+{
+    free(d->track);
+    d->track = NULL;
+}
+
+static int64_t period_ns(const struct joules__domain *d)
+{
+    return d->info.update_interval_ns ? (int64_t)d->info.update_interval_ns : DEFAULT_PERIOD_NS;
+}
+
+static const struct point *pt_at(const struct joules__track *k, unsigned i)
+{
+    /* i-th oldest sample */
+    unsigned start = (k->pts_next + PTS_RING - k->pts_n) % PTS_RING;
+    return &k->pts[(start + i) % PTS_RING];
+}
+
+static const struct step *step_at(const struct joules__track *k, unsigned i)
+{
+    unsigned start = (k->steps_next + STEP_RING - k->steps_n) % STEP_RING;
+    return &k->steps[(start + i) % STEP_RING];
+}
+
+static void fold(struct joules__domain *d, struct joules__track *k, const struct joules__sample *s)
+{
+    int64_t t = s->t_ns;
+    if (s->have_power) {
+        if (k->primed && k->last_power_w >= 0 && t > k->last_t_ns)
+            k->integ_j += 0.5 * (k->last_power_w + s->power_w) * (double)(t - k->last_t_ns) * 1e-9;
+        k->last_power_w = s->power_w;
+    }
+    if (s->have_counter) {
+        if (!k->have_raw) {
+            k->have_raw = 1;
+        } else {
+            uint64_t raw = s->counter_raw, delta;
+            if (raw >= k->last_raw) {
+                delta = raw - k->last_raw;
+            } else if (d->counter_range) {
+                delta = raw + (d->counter_range - k->last_raw);
+                k->wraps++;
+            } else {
+                /* A 64-bit counter going back means the driver restarted it from zero. */
+                delta = raw;
+                k->resets++;
+            }
+            if (delta) {
+                k->counter_j += (double)delta * d->counter_unit_j;
+                /* The counter is at most one update period old when we see it change. */
+                int64_t lo = k->last_t_ns, p = period_ns(d);
+                if (t - lo > p)
+                    lo = t - p;
+                struct step *st = &k->steps[k->steps_next];
+                st->lo_ns = lo;
+                st->hi_ns = t;
+                st->counter_j = k->counter_j;
+                k->steps_next = (k->steps_next + 1) % STEP_RING;
+                if (k->steps_n < STEP_RING)
+                    k->steps_n++;
+                k->steps_seen++;
+            }
+        }
+        k->last_raw = s->counter_raw;
+    }
+    if (!k->primed) {
+        k->open_ns = t;
+        k->primed = 1;
+    }
+    k->last_t_ns = t;
+    struct point *pt = &k->pts[k->pts_next];
+    pt->t_ns = t;
+    pt->power_w = s->have_power ? s->power_w : -1.0;
+    pt->integ_j = k->integ_j;
+    k->pts_next = (k->pts_next + 1) % PTS_RING;
+    if (k->pts_n < PTS_RING)
+        k->pts_n++;
+
+    /* A counter that never moves while power is drawn is not to be trusted (some boards
+     * report the symbol but leave the value still). */
+    if (s->have_counter && !k->frozen && k->steps_seen == 0 && t - k->open_ns > 10 * period_ns(d) &&
+        k->integ_j > 0.5)
+        k->frozen = 1;
+}
+
+static int read_and_fold(struct joules__domain *d, struct joules__sample *s, char *msg, size_t len)
+{
+    struct joules__track *k = d->track;
+    memset(s, 0, sizeof *s);
+    int rc = d->ops->read(d, s, msg, len);
+    if (rc == 0) {
+        if (!s->t_ns)
+            s->t_ns = joules__now_ns();
+        fold(d, k, s);
+        k->error = 0;
+    } else {
+        k->error = rc;
+        joules__msg(k->message, sizeof k->message, "%s", msg);
+    }
+    return rc;
+}
+
+int joules__track_poll(struct joules__domain *d, char *msg, size_t len)
+{
+    struct joules__sample s;
+    pthread_mutex_lock(&d->lock);
+    int rc = read_and_fold(d, &s, msg, len);
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+
+/* Power at t from the samples (linear between samples, held at the ends). */
+static double power_at(const struct joules__track *k, int64_t t)
+{
+    double before = -1.0, after = -1.0;
+    int64_t tb = 0, ta = 0;
+    for (unsigned i = 0; i < k->pts_n; i++) {
+        const struct point *p = pt_at(k, i);
+        if (p->power_w < 0)
+            continue;
+        if (p->t_ns <= t) {
+            before = p->power_w;
+            tb = p->t_ns;
+        } else {
+            after = p->power_w;
+            ta = p->t_ns;
+            break;
+        }
+    }
+    if (before >= 0 && after >= 0 && ta > tb)
+        return before + (after - before) * (double)(t - tb) / (double)(ta - tb);
+    return before >= 0 ? before : after;
+}
+
+/*
+ * Integral of power over [a, b] (J) from the samples, with the spread (max - min) of the
+ * power seen over the interval widened by the sensor's averaging window: a lagging sensor
+ * hides changes, and the spread is how much it may hide.
+ */
+static double power_integral(const struct joules__domain *d, const struct joules__track *k,
+                             int64_t a, int64_t b, double *spread_w)
+{
+    double sum = 0.0, pmin = INFINITY, pmax = -INFINITY;
+    int64_t lag = (int64_t)(d->power_window_s * 1e9) + period_ns(d);
+    int64_t prev_t = a;
+    double prev_p = power_at(k, a);
+    for (unsigned i = 0; i < k->pts_n; i++) {
+        const struct point *p = pt_at(k, i);
+        if (p->power_w < 0)
+            continue;
+        if (p->t_ns >= a - lag && p->t_ns <= b + lag) {
+            pmin = fmin(pmin, p->power_w);
+            pmax = fmax(pmax, p->power_w);
+        }
+        if (p->t_ns <= a || p->t_ns >= b)
+            continue;
+        sum += 0.5 * (prev_p + p->power_w) * (double)(p->t_ns - prev_t) * 1e-9;
+        prev_t = p->t_ns;
+        prev_p = p->power_w;
+    }
+    double end_p = power_at(k, b);
+    if (prev_p >= 0 && end_p >= 0)
+        sum += 0.5 * (prev_p + end_p) * (double)(b - prev_t) * 1e-9;
+    *spread_w = (pmax >= pmin) ? pmax - pmin : 0.0;
+    return sum;
+}
+
+/* Mean power between the last two counter steps: the rate where no power sensor exists. */
+static double counter_rate_w(const struct joules__track *k)
+{
+    if (k->steps_n < 2)
+        return -1.0;
+    const struct step *a = step_at(k, k->steps_n - 2), *b = step_at(k, k->steps_n - 1);
+    double ta = 0.5 * (double)(a->lo_ns + a->hi_ns), tb = 0.5 * (double)(b->lo_ns + b->hi_ns);
+    return tb > ta ? (b->counter_j - a->counter_j) / ((tb - ta) * 1e-9) : -1.0;
+}
+
+/* Energy from step st to t (negative when t is before the step), and its error. */
+static double extrapolate(const struct joules__domain *d, const struct joules__track *k,
+                          const struct step *st, int64_t t, double *err)
+{
+    int64_t mid = st->lo_ns + (st->hi_ns - st->lo_ns) / 2;
+    int64_t a = mid < t ? mid : t, b = mid < t ? t : mid;
+    double spread = 0.0, part;
+    int have_power = k->last_power_w >= 0;
+    double p_mid;
+    if (have_power) {
+        part = power_integral(d, k, a, b, &spread);
+        p_mid = power_at(k, mid);
+    } else {
+        p_mid = fmax(counter_rate_w(k), 0.0);
+        part = p_mid * (double)(b - a) * 1e-9;
+    }
+    double gap_s = (double)(b - a) * 1e-9;
+    double timing = p_mid * (double)(st->hi_ns - st->lo_ns) * 0.5e-9;
+    double sensor = fmax(EXTRAP_REL_ERR * part, spread * gap_s);
+    *err = sqrt(timing * timing + sensor * sensor) + d->counter_unit_j;
+    return mid <= t ? part : -part;
+}
+
+/* Estimate the counter energy at t from the steps; final when anchored after t. */
+static void estimate(const struct joules__domain *d, const struct joules__track *k, int64_t t,
+                     struct joules__edge *e)
+{
+    const struct step *before = NULL, *after = NULL;
+    for (unsigned i = 0; i < k->steps_n; i++) {
+        const struct step *st = step_at(k, i);
+        int64_t mid = st->lo_ns + (st->hi_ns - st->lo_ns) / 2;
+        if (mid <= t)
+            before = st;
+        else if (!after)
+            after = st;
+    }
+    const struct step *ref = before;
+    if (after) {
+        double eb = INFINITY, ea = 0.0;
+        if (before)
+            (void)extrapolate(d, k, before, t, &eb);
+        (void)extrapolate(d, k, after, t, &ea);
+        if (ea <= eb)
+            ref = after;
+    }
+    if (ref) {
+        double err = 0.0;
+        e->counter_j = ref->counter_j + extrapolate(d, k, ref, t, &err);
+        e->counter_err_j = err;
+        /* Once a step follows t, later steps cannot anchor it better. */
+        e->counter_final = after != NULL;
+        return;
+    }
+    /* No step seen yet: the value read is somewhere within the last period. */
+    double p = e->power_w >= 0 ? e->power_w : 0.0;
+    double half = p * (double)period_ns(d) * 0.5e-9;
+    e->counter_j += half;
+    e->counter_err_j = half + d->counter_unit_j;
+    e->counter_final = 0;
+}
+
+void joules__track_edge(struct joules__domain *d, struct joules__edge *e)
+{
+    struct joules__track *k = d->track;
+    struct joules__sample s;
+    memset(e, 0, sizeof *e);
+    pthread_mutex_lock(&d->lock);
+    e->error = read_and_fold(d, &s, e->message, sizeof e->message);
+    /* On failure, the edge is what the last good reading knew (partial results). */
+    e->t_ns = e->error ? k->last_t_ns : s.t_ns;
+    e->power_w = k->last_power_w;
+    if (k->primed && k->have_raw && !k->frozen) {
+        e->have_counter = 1;
+        e->counter_j = k->counter_j;
+        estimate(d, k, e->t_ns, e);
+    }
+    if (k->primed && k->last_power_w >= 0) {
+        e->have_integ = 1;
+        e->integ_j = k->integ_j;
+        e->integ_err_j = k->last_power_w * (double)d->poll_ns * 0.5e-9;
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+void joules__track_refine(struct joules__domain *d, struct joules__edge *e)
+{
+    if (!e->have_counter || e->counter_final || e->error)
+        return;
+    pthread_mutex_lock(&d->lock);
+    struct joules__track *k = d->track;
+    if (k->frozen) {
+        e->have_counter = 0;
+    } else {
+        struct joules__edge r = *e;
+        /* estimate() adds to counter_j only in the no-step case, which refinement replaces. */
+        estimate(d, k, e->t_ns, &r);
+        if (r.counter_final || r.counter_err_j < e->counter_err_j) {
+            e->counter_j = r.counter_j;
+            e->counter_err_j = r.counter_err_j;
+            e->counter_final = r.counter_final;
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+int joules__track_counter_state(struct joules__domain *d)
+{
+    pthread_mutex_lock(&d->lock);
+    int st = d->track->frozen ? -1 : d->track->steps_seen > 0;
+    pthread_mutex_unlock(&d->lock);
+    return st;
+}
+
+int joules__track_reading(struct joules__domain *d, joules_reading *r)
+{
+    struct joules__sample s;
+    char msg[JOULES_MESSAGE_MAX];
+    pthread_mutex_lock(&d->lock);
+    struct joules__track *k = d->track;
+    int rc = read_and_fold(d, &s, msg, sizeof msg);
+    r->valid = rc == 0;
+    r->error = rc;
+    r->t_ns = rc == 0 ? s.t_ns : k->last_t_ns;
+    r->energy_j = (k->have_raw && !k->frozen) ? k->counter_j : k->integ_j;
+    r->power_w = k->last_power_w >= 0 ? k->last_power_w : counter_rate_w(k);
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * window.c - named measurement windows. A window records, for every domain, what is known
+ * of its energy at the begin edge; the end edge does the same and the difference is the
+ * window's energy, from the best method the domain offers, with its uncertainty. Windows
+ * nest and overlap freely: each only remembers its own edges. Lock order is always the
+ * window list first, then a domain, never the reverse.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/core.h"
+
+#define INTEGRATION_REL_ERR 0.05 /* sensor averaging and lag, on integrated power */
+
+static int check_name(const joules_monitor *m, const char *name)
+{
+    if (!name || !*name)
+        return joules__fail(m, JOULES_E_INVALID, "a window needs a non-empty name");
+    if (strlen(name) >= JOULES_NAME_MAX)
+        return joules__fail(m, JOULES_E_INVALID, "window name longer than %d bytes: %.40s...",
+                            JOULES_NAME_MAX - 1, name);
+    return 0;
+}
+
+static int find(const joules_monitor *m, const char *name)
+{
+    for (int i = 0; i < m->n_windows; i++)
+        if (strcmp(m->windows[i]->name, name) == 0)
+            return i;
+    return -1;
+}
+
+static int run_sync(joules_monitor *m, const char *edge, const char *name)
+{
+    if (!m->opts.sync)
+        return 0;
+    int rc = m->opts.sync(m->opts.sync_user);
+    if (rc != 0)
+        return joules__fail(m, JOULES_E_SYNC,
+                            "the synchronisation callback returned %d at the %s of window '%s'", rc,
+                            edge, name);
+    return 0;
+}
+
+static double unix_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int joules_window_begin(joules_monitor *m, const char *name)
+{
+    if (!m)
+        return JOULES_E_INVALID;
+    int rc = check_name(m, name);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&m->win_lock);
+    int exists = find(m, name) >= 0;
+    pthread_mutex_unlock(&m->win_lock);
+    if (exists)
+        return joules__fail(m, JOULES_E_STATE, "window '%s' is already open", name);
+    rc = run_sync(m, "begin", name);
+    if (rc)
+        return rc;
+
+    struct joules__window *w = calloc(1, sizeof *w);
+    if (!w)
+        return joules__fail(m, JOULES_E_NOMEM, "out of memory for window '%s'", name);
+    snprintf(w->name, sizeof w->name, "%s", name);
+    w->begin_unix_s = unix_now_s();
+    w->begin_ns = joules__now_ns();
+    for (int i = 0; i < m->n_domains; i++)
+        joules__track_edge(&m->domains[i], &w->begin[i]);
+
+    pthread_mutex_lock(&m->win_lock);
+    if (find(m, name) >= 0) {
+        pthread_mutex_unlock(&m->win_lock);
+        free(w);
+        return joules__fail(m, JOULES_E_STATE, "window '%s' is already open", name);
+    }
+    if (m->n_windows == m->cap_windows) {
+        int cap = m->cap_windows ? 2 * m->cap_windows : 8;
+        struct joules__window **grown = realloc(m->windows, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            pthread_mutex_unlock(&m->win_lock);
+            free(w);
+            return joules__fail(m, JOULES_E_NOMEM, "out of memory for window '%s'", name);
+        }
+        m->windows = grown;
+        m->cap_windows = cap;
+    }
+    m->windows[m->n_windows++] = w;
+    pthread_mutex_unlock(&m->win_lock);
+    return 0;
+}
+
+static struct joules__window *take(joules_monitor *m, const char *name)
+{
+    pthread_mutex_lock(&m->win_lock);
+    int i = find(m, name);
+    struct joules__window *w = NULL;
+    if (i >= 0) {
+        w = m->windows[i];
+        m->windows[i] = m->windows[--m->n_windows];
+    }
+    pthread_mutex_unlock(&m->win_lock);
+    return w;
+}
+
+int joules_window_cancel(joules_monitor *m, const char *name)
+{
+    if (!m)
+        return JOULES_E_INVALID;
+    int rc = check_name(m, name);
+    if (rc)
+        return rc;
+    struct joules__window *w = take(m, name);
+    if (!w)
+        return joules__fail(m, JOULES_E_STATE, "no open window named '%s'", name);
+    free(w);
+    return 0;
+}
+
+/* Energy between two edges of one domain, by the best method both edges support. */
+static void domain_energy(const struct joules__domain *d, const struct joules__edge *e0,
+                          const struct joules__edge *e1, joules_domain_energy *out)
+{
+    double e = 0.0, err = 0.0;
+    if (e0->have_counter && e1->have_counter) {
+        out->method = JOULES_METHOD_COUNTER;
+        e = e1->counter_j - e0->counter_j;
+        err = hypot(e0->counter_err_j, e1->counter_err_j);
+        joules__msg(out->message, sizeof out->message, "%s",
+                    e0->counter_final ? "energy counter, edges anchored on counter steps"
+                                      : "energy counter, begin edge extrapolated with power");
+    } else if (e0->have_integ && e1->have_integ) {
+        out->method = JOULES_METHOD_INTEGRATED;
+        e = e1->integ_j - e0->integ_j;
+        err = hypot(e0->integ_err_j, e1->integ_err_j) + INTEGRATION_REL_ERR * fabs(e);
+        joules__msg(out->message, sizeof out->message, "%s",
+                    d->info.caps & JOULES_CAP_ENERGY_COUNTER
+                        ? "power samples integrated (the energy counter did not advance)"
+                        : "power samples integrated (no energy counter)");
+    } else {
+        out->method = JOULES_METHOD_NONE;
+        out->valid = 0;
+        out->error = JOULES_E_NOT_SUPPORTED;
+        joules__msg(out->message, sizeof out->message, "%s",
+                    "neither an energy counter nor a power sensor could be read");
+        return;
+    }
+    if (e < 0.0) {
+        err += -e;
+        e = 0.0;
+    }
+    out->energy_j = e;
+    out->uncertainty_j = err + d->info.sensor_accuracy * e;
+    out->valid = 1;
+}
+
+int joules_window_end(joules_monitor *m, const char *name, joules_measurement *out)
+{
+    if (!m || !out)
+        return m ? joules__fail(m, JOULES_E_INVALID, "joules_window_end: out is NULL")
+                 : JOULES_E_INVALID;
+    int rc = check_name(m, name);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&m->win_lock);
+    int open = find(m, name) >= 0;
+    pthread_mutex_unlock(&m->win_lock);
+    if (!open)
+        return joules__fail(m, JOULES_E_STATE, "no open window named '%s'", name);
+    rc = run_sync(m, "end", name);
+    if (rc)
+        return rc;
+    struct joules__window *w = take(m, name);
+    if (!w)
+        return joules__fail(m, JOULES_E_STATE, "window '%s' was ended by another thread", name);
+
+    int64_t end_ns = joules__now_ns();
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "%s", w->name);
+    out->begin_ns = w->begin_ns;
+    out->end_ns = end_ns;
+    out->begin_unix_s = w->begin_unix_s;
+    out->duration_s = (double)(end_ns - w->begin_ns) * 1e-9;
+    out->n_domains = m->n_domains;
+
+    double var_total = 0.0;
+    for (int i = 0; i < m->n_domains; i++) {
+        struct joules__domain *d = &m->domains[i];
+        struct joules__edge e1;
+        joules__track_edge(d, &e1);
+        joules__track_refine(d, &w->begin[i]);
+        const struct joules__edge *e0 = &w->begin[i];
+        joules_domain_energy *de = &out->domains[i];
+        de->domain = i;
+        de->simulated = d->info.simulated;
+        de->sim_truth_j = -1.0;
+        out->simulated |= d->info.simulated;
+        if (e0->error) {
+            de->error = e0->error;
+            joules__msg(de->message, sizeof de->message, "unreadable at the window's begin: %s",
+                        e0->message);
+            continue;
+        }
+        domain_energy(d, e0, &e1, de);
+        double span_s = (double)(e1.t_ns - e0->t_ns) * 1e-9;
+        if (span_s > 0)
+            de->avg_power_w = de->energy_j / span_s;
+        if (e1.error) {
+            /* What was measured up to the last good reading is kept, and said. */
+            de->valid = 0;
+            de->error = e1.error;
+            char why[JOULES_MESSAGE_MAX];
+            snprintf(why, sizeof why, "%s", e1.message);
+            joules__msg(de->message, sizeof de->message,
+                        "%s; %.3f J measured up to %.3f s before the end", why, de->energy_j,
+                        (double)(end_ns - e1.t_ns) * 1e-9);
+        }
+        if (d->info.simulated && d->ops->sim_truth) {
+            double truth;
+            if (d->ops->sim_truth(d, e0->t_ns, e1.t_ns, &truth) == 0)
+                de->sim_truth_j = truth;
+        }
+        if (de->valid && d->info.counted_in_total) {
+            out->total_energy_j += de->energy_j;
+            var_total += de->uncertainty_j * de->uncertainty_j;
+        }
+    }
+    out->total_uncertainty_j = sqrt(var_total);
+    free(w);
+    return 0;
+}
+
+void joules__windows_refine(joules_monitor *m)
+{
+    pthread_mutex_lock(&m->win_lock);
+    for (int w = 0; w < m->n_windows; w++)
+        for (int i = 0; i < m->n_domains; i++)
+            joules__track_refine(&m->domains[i], &m->windows[w]->begin[i]);
+    pthread_mutex_unlock(&m->win_lock);
+}
+
+void joules__windows_free(joules_monitor *m)
+{
+    pthread_mutex_lock(&m->win_lock);
+    for (int i = 0; i < m->n_windows; i++)
+        free(m->windows[i]);
+    free(m->windows);
+    m->windows = NULL;
+    m->n_windows = m->cap_windows = 0;
+    pthread_mutex_unlock(&m->win_lock);
+}
