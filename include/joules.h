@@ -110,6 +110,11 @@ typedef struct joules_options {
     uint64_t tracker_period_ns; /* background tracker period; 0: 5 ms */
     joules_sync_fn sync;        /* optional, called before each window edge */
     void *sync_user;            /* passed to sync */
+    /* 1: joules_window_end waits for the next step of each energy counter (at most about one
+     * update period, ~100 ms on NVIDIA GPUs) so that both edges rest on exact counter values
+     * instead of an extrapolation with a lagging power sensor. For whole commands, not for
+     * tight loops. */
+    int settle_end;
 } joules_options;
 
 /* Static description of a domain. */

@@ -58,6 +58,8 @@ void joules__track_free(struct joules__domain *d);
 int joules__track_poll(struct joules__domain *d, char *msg, size_t len);
 /* Read now and estimate the energy at this instant (a window edge). */
 void joules__track_edge(struct joules__domain *d, struct joules__edge *e);
+/* Wait (polling) until the counter steps after the edge, then re-estimate it. */
+void joules__track_settle(struct joules__domain *d, struct joules__edge *e);
 /* Re-estimate a past edge from what the history holds now (counter step after it). */
 void joules__track_refine(struct joules__domain *d, struct joules__edge *e);
 /* 1 if the counter has been seen advancing, 0 if not yet, -1 if it is judged frozen. */

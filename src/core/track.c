@@ -100,6 +100,23 @@ static const struct step *step_at(const struct joules__track *k, unsigned i)
     return &k->steps[(start + i) % STEP_RING];
 }
 
+/*
+ * The value read before the first step we saw was set by the previous update, one period
+ * earlier. Recording it as a step (with the period's jitter added to its timing) anchors
+ * windows begun right after the monitor opened.
+ */
+static void push_first_step(struct joules__track *k, int64_t lo, int64_t hi, int64_t period,
+                            double counter_j)
+{
+    struct step *st = &k->steps[k->steps_next];
+    st->lo_ns = lo - period - period / 20;
+    st->hi_ns = hi - period + period / 20;
+    st->counter_j = counter_j;
+    k->steps_next = (k->steps_next + 1) % STEP_RING;
+    if (k->steps_n < STEP_RING)
+        k->steps_n++;
+}
+
 static void fold(struct joules__domain *d, struct joules__track *k, const struct joules__sample *s)
 {
     int64_t t = s->t_ns;
@@ -129,6 +146,10 @@ static void fold(struct joules__domain *d, struct joules__track *k, const struct
                 int64_t lo = k->last_t_ns, p = period_ns(d);
                 if (t - lo > p)
                     lo = t - p;
+                /* Only when polling faster than the counter updates is the previous
+                 * update known to be exactly one period before this one. */
+                if (k->steps_seen == 0 && t - k->last_t_ns < p)
+                    push_first_step(k, lo, t, p, k->counter_j - (double)delta * d->counter_unit_j);
                 struct step *st = &k->steps[k->steps_next];
                 st->lo_ns = lo;
                 st->hi_ns = t;
@@ -276,28 +297,71 @@ static double extrapolate(const struct joules__domain *d, const struct joules__t
     return mid <= t ? part : -part;
 }
 
+static int64_t step_mid(const struct step *st)
+{
+    return st->lo_ns + (st->hi_ns - st->lo_ns) / 2;
+}
+
+/* Mean power between two steps, from the counter alone. */
+static double step_rate_w(const struct step *a, const struct step *b)
+{
+    int64_t dt = step_mid(b) - step_mid(a);
+    return dt > 0 ? (b->counter_j - a->counter_j) / ((double)dt * 1e-9) : -1.0;
+}
+
+/*
+ * Between two counter steps the counter itself is the best witness: it says exactly how much
+ * energy went by, and only its distribution in time is unknown. Power sensors lag (NVIDIA's
+ * publish the mean of the window before each update), so within the interval we interpolate
+ * in time, and bound the error by how much the counter's rate changes around the interval.
+ */
+static void interpolate(const struct joules__domain *d, const struct joules__track *k, unsigned ib,
+                        int64_t t, struct joules__edge *e)
+{
+    const struct step *a = step_at(k, ib), *b = step_at(k, ib + 1);
+    int64_t ma = step_mid(a), mb = step_mid(b);
+    double w = (double)(t - ma) / (double)(mb - ma);
+    w = w < 0 ? 0 : w > 1 ? 1 : w;
+    double rate = step_rate_w(a, b), rmin = rate, rmax = rate;
+    if (ib > 0) {
+        double r = step_rate_w(step_at(k, ib - 1), a);
+        rmin = fmin(rmin, r);
+        rmax = fmax(rmax, r);
+    }
+    if (ib + 2 < k->steps_n) {
+        double r = step_rate_w(b, step_at(k, ib + 2));
+        rmin = fmin(rmin, r);
+        rmax = fmax(rmax, r);
+    }
+    double span_s = (double)(mb - ma) * 1e-9;
+    double shape = (rmax - rmin) * span_s * w * (1.0 - w);
+    double ha = (double)(a->hi_ns - a->lo_ns) * 0.5e-9, hb = (double)(b->hi_ns - b->lo_ns) * 0.5e-9;
+    double timing = fmax(rate, 0.0) * hypot(ha, hb);
+    e->counter_j = a->counter_j + (b->counter_j - a->counter_j) * w;
+    e->counter_err_j = hypot(shape, timing) + d->counter_unit_j;
+    e->counter_final = 1;
+}
+
 /* Estimate the counter energy at t from the steps; final when anchored after t. */
 static void estimate(const struct joules__domain *d, const struct joules__track *k, int64_t t,
                      struct joules__edge *e)
 {
     const struct step *before = NULL, *after = NULL;
+    unsigned ib = 0;
     for (unsigned i = 0; i < k->steps_n; i++) {
         const struct step *st = step_at(k, i);
-        int64_t mid = st->lo_ns + (st->hi_ns - st->lo_ns) / 2;
-        if (mid <= t)
+        if (step_mid(st) <= t) {
             before = st;
-        else if (!after)
+            ib = i;
+        } else if (!after) {
             after = st;
+        }
     }
-    const struct step *ref = before;
-    if (after) {
-        double eb = INFINITY, ea = 0.0;
-        if (before)
-            (void)extrapolate(d, k, before, t, &eb);
-        (void)extrapolate(d, k, after, t, &ea);
-        if (ea <= eb)
-            ref = after;
+    if (before && after) {
+        interpolate(d, k, ib, t, e);
+        return;
     }
+    const struct step *ref = before ? before : after;
     if (ref) {
         double err = 0.0;
         e->counter_j = ref->counter_j + extrapolate(d, k, ref, t, &err);
@@ -306,11 +370,13 @@ static void estimate(const struct joules__domain *d, const struct joules__track 
         e->counter_final = after != NULL;
         return;
     }
-    /* No step seen yet: the value read is somewhere within the last period. */
-    double p = e->power_w >= 0 ? e->power_w : 0.0;
+    /* No step seen yet: the value read was set somewhere within the period before the first
+     * reading, and since then only the power samples tell what went by. */
+    double p = k->pts_n ? fmax(pt_at(k, 0)->power_w, 0.0) : 0.0;
     double half = p * (double)period_ns(d) * 0.5e-9;
-    e->counter_j += half;
-    e->counter_err_j = half + d->counter_unit_j;
+    double since = k->integ_j;
+    e->counter_j += half + since;
+    e->counter_err_j = half + EXTRAP_REL_ERR * since + d->counter_unit_j;
     e->counter_final = 0;
 }
 
@@ -345,14 +411,49 @@ void joules__track_refine(struct joules__domain *d, struct joules__edge *e)
     struct joules__track *k = d->track;
     if (k->frozen) {
         e->have_counter = 0;
-    } else {
+    } else if (k->steps_n > 0) {
         struct joules__edge r = *e;
-        /* estimate() adds to counter_j only in the no-step case, which refinement replaces. */
         estimate(d, k, e->t_ns, &r);
         if (r.counter_final || r.counter_err_j < e->counter_err_j) {
             e->counter_j = r.counter_j;
             e->counter_err_j = r.counter_err_j;
             e->counter_final = r.counter_final;
+        }
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+void joules__track_settle(struct joules__domain *d, struct joules__edge *e)
+{
+    if (!e->have_counter || e->error)
+        return;
+    int64_t period = period_ns(d);
+    /* Counters that update often (RAPL, ~1 ms) are already exact enough. */
+    if (period < 10000000LL)
+        return;
+    int64_t deadline = e->t_ns + period + period / 2;
+    char msg[JOULES_MESSAGE_MAX];
+    struct timespec pause = {0, 1000000L};
+    for (;;) {
+        int64_t now = joules__now_ns();
+        pthread_mutex_lock(&d->lock);
+        struct joules__track *k = d->track;
+        int stepped = k->steps_n > 0 && step_mid(step_at(k, k->steps_n - 1)) > e->t_ns;
+        pthread_mutex_unlock(&d->lock);
+        if (stepped || now > deadline)
+            break;
+        nanosleep(&pause, NULL);
+        if (joules__track_poll(d, msg, sizeof msg) != 0)
+            return;
+    }
+    pthread_mutex_lock(&d->lock);
+    if (!d->track->frozen && d->track->steps_n > 0) {
+        struct joules__edge r = *e;
+        estimate(d, d->track, e->t_ns, &r);
+        if (r.counter_final) {
+            e->counter_j = r.counter_j;
+            e->counter_err_j = r.counter_err_j;
+            e->counter_final = 1;
         }
     }
     pthread_mutex_unlock(&d->lock);

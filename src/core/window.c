@@ -136,9 +136,10 @@ static void domain_energy(const struct joules__domain *d, const struct joules__e
         out->method = JOULES_METHOD_COUNTER;
         e = e1->counter_j - e0->counter_j;
         err = hypot(e0->counter_err_j, e1->counter_err_j);
-        joules__msg(out->message, sizeof out->message, "%s",
-                    e0->counter_final ? "energy counter, edges anchored on counter steps"
-                                      : "energy counter, begin edge extrapolated with power");
+        joules__msg(out->message, sizeof out->message, "energy counter, %s",
+                    e0->counter_final && e1->counter_final ? "both edges anchored on counter steps"
+                    : e0->counter_final                    ? "end edge extrapolated with power"
+                                        : "edges extrapolated with power (shorter than a step)");
     } else if (e0->have_integ && e1->have_integ) {
         out->method = JOULES_METHOD_INTEGRATED;
         e = e1->integ_j - e0->integ_j;
@@ -198,6 +199,8 @@ int joules_window_end(joules_monitor *m, const char *name, joules_measurement *o
         struct joules__domain *d = &m->domains[i];
         struct joules__edge e1;
         joules__track_edge(d, &e1);
+        if (m->opts.settle_end)
+            joules__track_settle(d, &e1);
         joules__track_refine(d, &w->begin[i]);
         const struct joules__edge *e0 = &w->begin[i];
         joules_domain_energy *de = &out->domains[i];
