@@ -107,7 +107,7 @@ typedef struct joules_options {
     const char *nvml_library;   /* NVML path or name; NULL: "libnvidia-ml.so.1" */
     const char *sysfs_root;     /* stands for /sys; NULL: "/sys" */
     uint32_t kinds;             /* JOULES_KIND_* mask of domains to open; 0: all */
-    uint64_t tracker_period_ns; /* background tracker period; 0: 5 ms */
+    uint64_t tracker_period_ns; /* how often GPU counters are polled; 0: 5 ms */
     joules_sync_fn sync;        /* optional, called before each window edge */
     void *sync_user;            /* passed to sync */
     /* 1: joules_window_end waits for the next step of each energy counter (at most about one

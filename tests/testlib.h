@@ -14,7 +14,7 @@ extern int t_failed;
 void t_check(int ok, const char *file, int line, const char *expr, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
-#define CHECK(cond) t_check(!!(cond), __FILE__, __LINE__, #cond, NULL)
+#define CHECK(cond)       t_check(!!(cond), __FILE__, __LINE__, #cond, NULL)
 #define CHECKF(cond, ...) t_check(!!(cond), __FILE__, __LINE__, #cond, __VA_ARGS__)
 #define CHECK_EQ_INT(a, b)                                                                         \
     do {                                                                                           \
@@ -24,8 +24,8 @@ void t_check(int ok, const char *file, int line, const char *expr, const char *f
 #define CHECK_NEAR(a, b, tol)                                                                      \
     do {                                                                                           \
         double t_a_ = (double)(a), t_b_ = (double)(b), t_t_ = (double)(tol);                       \
-        t_check(t_a_ - t_b_ <= t_t_ && t_b_ - t_a_ <= t_t_, __FILE__, __LINE__,                    \
-                #a " ~ " #b, "%.9g vs %.9g (tol %.3g)", t_a_, t_b_, t_t_);                         \
+        t_check(t_a_ - t_b_ <= t_t_ && t_b_ - t_a_ <= t_t_, __FILE__, __LINE__, #a " ~ " #b,       \
+                "%.9g vs %.9g (tol %.3g)", t_a_, t_b_, t_t_);                                      \
     } while (0)
 
 /* Run a named test case function, printing its name. */

@@ -48,16 +48,16 @@ enum {
 };
 
 /* nvmlInitWithFlags flags */
-#define NVML_INIT_FLAG_NO_GPUS 1u
+#define NVML_INIT_FLAG_NO_GPUS   1u
 #define NVML_INIT_FLAG_NO_ATTACH 2u
 
 /* Buffer sizes, bytes including the NUL. */
-#define NVML_DEVICE_NAME_V2_BUFFER_SIZE 96
-#define NVML_DEVICE_UUID_V2_BUFFER_SIZE 96
+#define NVML_DEVICE_NAME_V2_BUFFER_SIZE        96
+#define NVML_DEVICE_UUID_V2_BUFFER_SIZE        96
 #define NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE 80
-#define NVML_SYSTEM_NVML_VERSION_BUFFER_SIZE 80
-#define NVML_DEVICE_PCI_BUS_ID_BUFFER_SIZE 32
-#define NVML_DEVICE_PCI_BUS_ID_BUFFER_V2_SIZE 16
+#define NVML_SYSTEM_NVML_VERSION_BUFFER_SIZE   80
+#define NVML_DEVICE_PCI_BUS_ID_BUFFER_SIZE     32
+#define NVML_DEVICE_PCI_BUS_ID_BUFFER_V2_SIZE  16
 
 /* nvmlClockType_t */
 enum { NVML_CLOCK_GRAPHICS = 0, NVML_CLOCK_SM = 1, NVML_CLOCK_MEM = 2, NVML_CLOCK_VIDEO = 3 };
@@ -74,19 +74,19 @@ enum { NVML_TEMPERATURE_GPU = 0 };
 #define NVML_PSTATE_UNKNOWN 32
 
 /* Symbolic values accepted by nvmlDeviceSetGpuLockedClocks. */
-#define NVML_CLOCK_LIMIT_ID_TDP 0xFFFFFF01u
+#define NVML_CLOCK_LIMIT_ID_TDP       0xFFFFFF01u
 #define NVML_CLOCK_LIMIT_ID_UNLIMITED 0xFFFFFF02u
 
 /* Clock-event (throttle) reason bits. */
-#define NVML_CLOCKS_EVENT_REASON_GPU_IDLE 0x1ull
+#define NVML_CLOCKS_EVENT_REASON_GPU_IDLE                    0x1ull
 #define NVML_CLOCKS_EVENT_REASON_APPLICATIONS_CLOCKS_SETTING 0x2ull
-#define NVML_CLOCKS_EVENT_REASON_SW_POWER_CAP 0x4ull
-#define NVML_CLOCKS_EVENT_REASON_HW_SLOWDOWN 0x8ull
-#define NVML_CLOCKS_EVENT_REASON_SYNC_BOOST 0x10ull
-#define NVML_CLOCKS_EVENT_REASON_SW_THERMAL 0x20ull
-#define NVML_CLOCKS_EVENT_REASON_HW_THERMAL 0x40ull
-#define NVML_CLOCKS_EVENT_REASON_HW_POWER_BRAKE 0x80ull
-#define NVML_CLOCKS_EVENT_REASON_DISPLAY_CLOCK 0x100ull
+#define NVML_CLOCKS_EVENT_REASON_SW_POWER_CAP                0x4ull
+#define NVML_CLOCKS_EVENT_REASON_HW_SLOWDOWN                 0x8ull
+#define NVML_CLOCKS_EVENT_REASON_SYNC_BOOST                  0x10ull
+#define NVML_CLOCKS_EVENT_REASON_SW_THERMAL                  0x20ull
+#define NVML_CLOCKS_EVENT_REASON_HW_THERMAL                  0x40ull
+#define NVML_CLOCKS_EVENT_REASON_HW_POWER_BRAKE              0x80ull
+#define NVML_CLOCKS_EVENT_REASON_DISPLAY_CLOCK               0x100ull
 
 /* nvmlDeviceArchitecture_t */
 enum {
@@ -104,17 +104,17 @@ enum {
 
 /* Field ids (nvmlDeviceGetFieldValues). */
 #define NVML_FI_DEV_TOTAL_ENERGY_CONSUMPTION 83
-#define NVML_FI_DEV_POWER_AVERAGE 185
-#define NVML_FI_DEV_POWER_INSTANT 186
-#define NVML_FI_DEV_POWER_MIN_LIMIT 187
-#define NVML_FI_DEV_POWER_MAX_LIMIT 188
-#define NVML_FI_DEV_POWER_DEFAULT_LIMIT 189
-#define NVML_FI_DEV_POWER_CURRENT_LIMIT 190
-#define NVML_FI_DEV_ENERGY 191
-#define NVML_FI_DEV_POWER_REQUESTED_LIMIT 192
+#define NVML_FI_DEV_POWER_AVERAGE            185
+#define NVML_FI_DEV_POWER_INSTANT            186
+#define NVML_FI_DEV_POWER_MIN_LIMIT          187
+#define NVML_FI_DEV_POWER_MAX_LIMIT          188
+#define NVML_FI_DEV_POWER_DEFAULT_LIMIT      189
+#define NVML_FI_DEV_POWER_CURRENT_LIMIT      190
+#define NVML_FI_DEV_ENERGY                   191
+#define NVML_FI_DEV_POWER_REQUESTED_LIMIT    192
 
 /* Power scopes (nvmlFieldValue_t.scopeId). */
-#define NVML_POWER_SCOPE_GPU 0u
+#define NVML_POWER_SCOPE_GPU    0u
 #define NVML_POWER_SCOPE_MODULE 1u
 #define NVML_POWER_SCOPE_MEMORY 2u
 
@@ -141,7 +141,7 @@ typedef union nvmlValue_st {
 typedef struct nvmlFieldValue_st {
     unsigned int fieldId;
     unsigned int scopeId;
-    long long timestamp;   /* CPU microseconds since the epoch */
+    long long timestamp; /* CPU microseconds since the epoch */
     long long latencyUsec;
     unsigned int valueType;
     unsigned int nvmlReturn;

@@ -25,6 +25,7 @@
 #define PTS_RING          1024 /* power samples: 5 s at the default 5 ms tracker period */
 #define STEP_RING         64   /* counter steps: over 6 s at NVIDIA's 100 ms update */
 #define DEFAULT_PERIOD_NS 100000000LL
+#define FAST_COUNTER_NS   10000000LL /* counters updating faster: every read is a step */
 #define EXTRAP_REL_ERR    0.05 /* sensor error on the extrapolated part, when the load is steady */
 
 struct point {
@@ -140,7 +141,10 @@ static void fold(struct joules__domain *d, struct joules__track *k, const struct
                 delta = raw;
                 k->resets++;
             }
-            if (delta) {
+            /* A counter that updates faster than we can poll (RAPL, ~1 ms) is current at
+             * every reading, changed or not: each reading is a step. */
+            int fast = period_ns(d) < FAST_COUNTER_NS;
+            if (delta || fast) {
                 k->counter_j += (double)delta * d->counter_unit_j;
                 /* The counter is at most one update period old when we see it change. */
                 int64_t lo = k->last_t_ns, p = period_ns(d);
@@ -429,7 +433,7 @@ void joules__track_settle(struct joules__domain *d, struct joules__edge *e)
         return;
     int64_t period = period_ns(d);
     /* Counters that update often (RAPL, ~1 ms) are already exact enough. */
-    if (period < 10000000LL)
+    if (period < FAST_COUNTER_NS)
         return;
     int64_t deadline = e->t_ns + period + period / 2;
     char msg[JOULES_MESSAGE_MAX];

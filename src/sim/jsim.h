@@ -37,9 +37,126 @@ typedef nvmlReturn_t (*jsimGetTrueEnergy_fn)(nvmlDevice_t dev, long long t_ns, d
 /* True instantaneous power (W) now. */
 typedef nvmlReturn_t (*jsimGetTruePower_fn)(nvmlDevice_t dev, double *power_w);
 
-#define JSIM_SYMBOL_IS_SIMULATED "jsimIsSimulated"
-#define JSIM_SYMBOL_LAST_ERROR "jsimLastError"
+#define JSIM_SYMBOL_IS_SIMULATED    "jsimIsSimulated"
+#define JSIM_SYMBOL_LAST_ERROR      "jsimLastError"
 #define JSIM_SYMBOL_GET_TRUE_ENERGY "jsimGetTrueEnergy"
-#define JSIM_SYMBOL_GET_TRUE_POWER "jsimGetTruePower"
+#define JSIM_SYMBOL_GET_TRUE_POWER  "jsimGetTruePower"
+
+/* ---- additions (simulator v1/v2) --------------------------------------------------------- */
+
+/*
+ * Versioned structs carry version = sizeof(struct) | (1 << 24), as NVML does; a wrong
+ * version gives NVML_ERROR_ARGUMENT_VERSION_MISMATCH.
+ */
+#define JSIM_STRUCT_VERSION(type) ((unsigned int)(sizeof(type) | (1u << 24)))
+
+/* Precisions of jsimKernel.precision and jsimToggleRate. */
+#define JSIM_PREC_FP32 0
+#define JSIM_PREC_TF32 1
+#define JSIM_PREC_FP16 2
+#define JSIM_PREC_BF16 3
+#define JSIM_PREC_FP64 4
+
+/* The true state of one device now (the model's values, not what the sensors report). */
+typedef struct jsimState {
+    unsigned int version; /* JSIM_STRUCT_VERSION(jsimState) */
+    int pstate;
+    long long t_ns;     /* model time as CLOCK_MONOTONIC ns (virtual in virtual-time mode) */
+    long long start_ns; /* scenario time 0 (the first successful nvmlInit*) */
+    double power_w;     /* true power of the step in progress */
+    double p_board_w;   /* constant part: fans, VRM losses, PHYs */
+    double p_mem_w;     /* memory: interface static + traffic */
+    double p_leak_w;    /* core leakage, f(V, T) */
+    double p_dyn_w;     /* core switching: alpha * C_eff * V^2 * f */
+    double temperature_c;
+    double clock_mhz; /* graphics clock held */
+    double voltage_v;
+    double util;     /* 0..1 */
+    double alpha;    /* effective activity factor */
+    double energy_j; /* true energy since the first init */
+    double power_limit_w;
+    unsigned long long reasons; /* clock-event reason bits */
+    int lost;
+    int kernel_active;
+} jsimState;
+typedef nvmlReturn_t (*jsimGetState_fn)(nvmlDevice_t dev, jsimState *state);
+
+/*
+ * Rebuild the model from scenario text (docs/scenarios.md); time restarts at 0 and the
+ * handles of devices that still exist stay valid. Needs an initialised library. Profile,
+ * device count and seed come from the text (defaults a6000, 1, 1), not from the environment;
+ * privilege stays as at init. flags: JSIM_FLAG_VIRTUAL_TIME makes time advance only through
+ * jsimAdvance and jsimRunKernel (no sleeping, no wall clock), for faster-than-real-time runs.
+ * A parse error gives NVML_ERROR_INVALID_ARGUMENT (message from jsimLastError) and leaves the
+ * previous model untouched.
+ */
+#define JSIM_FLAG_VIRTUAL_TIME 1u
+typedef nvmlReturn_t (*jsimReconfigure_fn)(const char *scenario_text, unsigned int flags);
+
+/* Virtual-time mode only: advance every device by seconds (NOT_SUPPORTED in real time). */
+typedef nvmlReturn_t (*jsimAdvance_fn)(double seconds);
+
+/* The model's "now" as CLOCK_MONOTONIC ns (what jsimGetTrueEnergy's t_ns refers to). */
+typedef nvmlReturn_t (*jsimNow_fn)(long long *t_ns);
+
+/*
+ * A kernel: flops at a precision and bytes of memory traffic. It progresses at the clock
+ * actually held and at the memory bandwidth (roofline: the slower of the two bounds), so a
+ * throttled kernel takes longer. Activity: alpha if >= 0, else computed from the toggle rate
+ * of its operands (jsimToggleRate) as alpha = base + k * toggle (profile constants, see
+ * jsimAlphaFromToggle). efficiency: fraction of peak FLOP/s the kernel reaches at a given
+ * clock (0: 0.9). alpha is the activity at 90 % efficiency (a tuned GEMM): switching scales
+ * with the operations issued, so a kernel at lower efficiency or waiting on memory switches
+ * proportionally less. While it runs it replaces the scenario's load on that device.
+ */
+typedef struct jsimKernel {
+    unsigned int version; /* JSIM_STRUCT_VERSION(jsimKernel) */
+    int precision;        /* JSIM_PREC_* */
+    double flops;
+    double bytes;
+    double alpha;      /* < 0: from toggle */
+    double toggle;     /* 0..1, used when alpha < 0 */
+    double efficiency; /* 0..1 (0: 0.9) */
+} jsimKernel;
+
+typedef struct jsimKernelResult {
+    unsigned int version; /* JSIM_STRUCT_VERSION(jsimKernelResult) */
+    double time_s;
+    double energy_j; /* true energy of the device over the kernel */
+    double avg_power_w;
+    double avg_clock_mhz;
+    double flops_per_s;
+    double alpha;               /* activity used */
+    unsigned long long reasons; /* clock-event reasons seen while it ran (OR) */
+} jsimKernelResult;
+
+/*
+ * Run a kernel and wait for it: in real time this sleeps while the model advances with the
+ * wall clock; in virtual-time mode it steps the model (every device) until done.
+ */
+typedef nvmlReturn_t (*jsimRunKernel_fn)(nvmlDevice_t dev, const jsimKernel *kernel,
+                                         jsimKernelResult *result);
+
+/*
+ * Bit-toggle rate of an operand stream: the mean fraction of bits that flip between
+ * consecutive operands, as they would enter the multipliers at a precision. data holds count
+ * floats (FP32/TF32/FP16/BF16: converted to the precision first, round to nearest even; TF32
+ * keeps sign, exponent and 10 mantissa bits) or count doubles (FP64). Zeros and constants
+ * give 0, uniformly random bits 0.5, N(0,1) floats a high value below 0.5. Works without
+ * nvmlInit.
+ */
+typedef nvmlReturn_t (*jsimToggleRate_fn)(const void *data, size_t count, int precision,
+                                          double *rate);
+
+/* alpha = base + k * toggle for the device's profile. */
+typedef nvmlReturn_t (*jsimAlphaFromToggle_fn)(nvmlDevice_t dev, double toggle, double *alpha);
+
+#define JSIM_SYMBOL_GET_STATE         "jsimGetState"
+#define JSIM_SYMBOL_RECONFIGURE       "jsimReconfigure"
+#define JSIM_SYMBOL_ADVANCE           "jsimAdvance"
+#define JSIM_SYMBOL_NOW               "jsimNow"
+#define JSIM_SYMBOL_RUN_KERNEL        "jsimRunKernel"
+#define JSIM_SYMBOL_TOGGLE_RATE       "jsimToggleRate"
+#define JSIM_SYMBOL_ALPHA_FROM_TOGGLE "jsimAlphaFromToggle"
 
 #endif /* JOULES_JSIM_H */

@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: MIT
+"""joules: energy of code on NVIDIA GPUs (NVML), CPUs and DRAM (RAPL) or a simulated GPU.
+
+    from joules import Monitor            # or: from joules import Monitor as ZeusMonitor
+    monitor = Monitor(gpu_indices=[0], sync_execution_with="jax")
+    monitor.begin_window("matmul")
+    ...
+    m = monitor.end_window("matmul")
+    print(m.time, m.gpu_energy[0], m.gpu_uncertainty[0])
+
+A thin ctypes binding over libjoules (no compiler needed); see docs/python.md.
+"""
+from ._lib import LibraryNotFound
+from .errors import JoulesError, LibraryError, strerror
+from .monitor import (DomainEnergy, DomainInfo, Measurement, Monitor, Sample, Samples,
+                      ZeusMonitor, to_csv)
+from .sim import Simulator
+
+__version__ = "0.1.0"
+
+__all__ = ["Monitor", "ZeusMonitor", "Measurement", "DomainEnergy", "DomainInfo", "Sample",
+           "Samples", "to_csv", "JoulesError", "LibraryError", "LibraryNotFound", "Simulator",
+           "strerror", "library_version", "library_path", "__version__"]
+
+
+def library_version():
+    """The version string of the loaded libjoules (joules_version)."""
+    from .errors import load_library
+    return load_library().joules_version().decode()
+
+
+def library_path():
+    """The path of the loaded libjoules."""
+    from . import _lib
+    from .errors import load_library
+    load_library()
+    return _lib.library_path()

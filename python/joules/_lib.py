@@ -1,0 +1,309 @@
+# SPDX-License-Identifier: MIT
+"""ctypes mirror of include/joules.h and the loader of libjoules.
+
+Every struct below mirrors its C counterpart field by field; tests/python/test_abi.py
+compares the sizes and offsets with the C compiler's when one is available.
+"""
+import ctypes
+import ctypes.util
+import os
+import threading
+
+# ---- constants of joules.h ----------------------------------------------------------------
+MAX_DOMAINS = 64
+NAME_MAX = 64
+MESSAGE_MAX = 256
+
+ERROR_NAMES = {
+    0: "JOULES_OK",
+    -1: "JOULES_E_INVALID",
+    -2: "JOULES_E_NOMEM",
+    -3: "JOULES_E_NO_DOMAIN",
+    -4: "JOULES_E_LIBRARY",
+    -5: "JOULES_E_PERMISSION",
+    -6: "JOULES_E_NOT_SUPPORTED",
+    -7: "JOULES_E_DEVICE_LOST",
+    -8: "JOULES_E_IO",
+    -9: "JOULES_E_STATE",
+    -10: "JOULES_E_NOT_FOUND",
+    -11: "JOULES_E_SYNC",
+    -12: "JOULES_E_DRIVER",
+    -13: "JOULES_E_PARSE",
+    -14: "JOULES_E_RANGE",
+    -15: "JOULES_E_SYSTEM",
+}
+E_INVALID, E_LIBRARY, E_STATE, E_NOT_FOUND, E_SYNC = -1, -4, -9, -10, -11
+E_NO_DOMAIN = -3
+
+KIND_GPU = 1 << 0
+KIND_CPU_PACKAGE = 1 << 1
+KIND_CPU_CORE = 1 << 2
+KIND_CPU_UNCORE = 1 << 3
+KIND_DRAM = 1 << 4
+KIND_PSYS = 1 << 5
+KINDS_ALL = 0x3F
+KINDS_CPU = KIND_CPU_PACKAGE | KIND_CPU_CORE | KIND_CPU_UNCORE | KIND_DRAM | KIND_PSYS
+
+KIND_NAMES = {
+    KIND_GPU: "gpu",
+    KIND_CPU_PACKAGE: "cpu-package",
+    KIND_CPU_CORE: "cpu-core",
+    KIND_CPU_UNCORE: "cpu-uncore",
+    KIND_DRAM: "dram",
+    KIND_PSYS: "psys",
+}
+
+METHOD_NAMES = {0: "none", 1: "counter", 2: "integrated", 3: "model"}
+
+BACKEND_NVML = 0
+BACKEND_RAPL = 1
+
+SYNC_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+
+
+class Options(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("nvml_library", ctypes.c_char_p),
+        ("sysfs_root", ctypes.c_char_p),
+        ("kinds", ctypes.c_uint32),
+        ("tracker_period_ns", ctypes.c_uint64),
+        ("sync", SYNC_FN),
+        ("sync_user", ctypes.c_void_p),
+        ("settle_end", ctypes.c_int),
+    ]
+
+
+class DomainInfo(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char * NAME_MAX),
+        ("kind", ctypes.c_uint),
+        ("device", ctypes.c_char * 128),
+        ("uuid", ctypes.c_char * 96),
+        ("bus_id", ctypes.c_char * 32),
+        ("source", ctypes.c_char * MESSAGE_MAX),
+        ("caps", ctypes.c_uint32),
+        ("method", ctypes.c_int),
+        ("simulated", ctypes.c_int),
+        ("parent", ctypes.c_int),
+        ("counted_in_total", ctypes.c_int),
+        ("update_interval_ns", ctypes.c_uint64),
+        ("resolution_j", ctypes.c_double),
+        ("sensor_accuracy", ctypes.c_double),
+    ]
+
+
+class GpuStatus(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char * 96),
+        ("uuid", ctypes.c_char * 96),
+        ("bus_id", ctypes.c_char * 32),
+        ("driver_version", ctypes.c_char * 80),
+        ("architecture", ctypes.c_char * 24),
+        ("simulated", ctypes.c_int),
+        ("power_w", ctypes.c_double),
+        ("power_avg_w", ctypes.c_double),
+        ("power_limit_w", ctypes.c_double),
+        ("power_limit_enforced_w", ctypes.c_double),
+        ("power_limit_default_w", ctypes.c_double),
+        ("power_limit_min_w", ctypes.c_double),
+        ("power_limit_max_w", ctypes.c_double),
+        ("clock_sm_mhz", ctypes.c_int),
+        ("clock_mem_mhz", ctypes.c_int),
+        ("clock_sm_max_mhz", ctypes.c_int),
+        ("pstate", ctypes.c_int),
+        ("temperature_c", ctypes.c_int),
+        ("utilization_gpu_pct", ctypes.c_int),
+        ("clock_event_reasons", ctypes.c_uint64),
+        ("memory_total_bytes", ctypes.c_uint64),
+        ("memory_used_bytes", ctypes.c_uint64),
+        ("energy_counter_j", ctypes.c_double),
+    ]
+
+
+class DomainEnergy(ctypes.Structure):
+    _fields_ = [
+        ("domain", ctypes.c_int),
+        ("valid", ctypes.c_int),
+        ("error", ctypes.c_int),
+        ("method", ctypes.c_int),
+        ("simulated", ctypes.c_int),
+        ("energy_j", ctypes.c_double),
+        ("uncertainty_j", ctypes.c_double),
+        ("avg_power_w", ctypes.c_double),
+        ("sim_truth_j", ctypes.c_double),
+        ("message", ctypes.c_char * MESSAGE_MAX),
+    ]
+
+
+class CMeasurement(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char * NAME_MAX),
+        ("begin_ns", ctypes.c_int64),
+        ("end_ns", ctypes.c_int64),
+        ("begin_unix_s", ctypes.c_double),
+        ("duration_s", ctypes.c_double),
+        ("simulated", ctypes.c_int),
+        ("n_domains", ctypes.c_int),
+        ("domains", DomainEnergy * MAX_DOMAINS),
+        ("total_energy_j", ctypes.c_double),
+        ("total_uncertainty_j", ctypes.c_double),
+    ]
+
+
+class Reading(ctypes.Structure):
+    _fields_ = [
+        ("domain", ctypes.c_int),
+        ("valid", ctypes.c_int),
+        ("error", ctypes.c_int),
+        ("t_ns", ctypes.c_int64),
+        ("energy_j", ctypes.c_double),
+        ("power_w", ctypes.c_double),
+    ]
+
+
+STRUCTS = {
+    "joules_options": Options,
+    "joules_domain_info": DomainInfo,
+    "joules_gpu_status": GpuStatus,
+    "joules_domain_energy": DomainEnergy,
+    "joules_measurement": CMeasurement,
+    "joules_reading": Reading,
+}
+
+_MON = ctypes.c_void_p
+_PROTOTYPES = {
+    "joules_version": (ctypes.c_char_p, []),
+    "joules_strerror": (ctypes.c_char_p, [ctypes.c_int]),
+    "joules_method_name": (ctypes.c_char_p, [ctypes.c_int]),
+    "joules_kind_name": (ctypes.c_char_p, [ctypes.c_uint]),
+    "joules_options_init": (None, [ctypes.POINTER(Options)]),
+    "joules_open": (ctypes.c_int, [ctypes.POINTER(_MON), ctypes.POINTER(Options),
+                                   ctypes.c_char_p, ctypes.c_size_t]),
+    "joules_close": (None, [_MON]),
+    "joules_last_error": (ctypes.c_char_p, [_MON]),
+    "joules_backend_status": (ctypes.c_int, [_MON, ctypes.c_int, ctypes.POINTER(ctypes.c_int),
+                                             ctypes.c_char_p, ctypes.c_size_t]),
+    "joules_domain_count": (ctypes.c_int, [_MON]),
+    "joules_domain_info_get": (ctypes.c_int, [_MON, ctypes.c_int, ctypes.POINTER(DomainInfo)]),
+    "joules_gpu_status_get": (ctypes.c_int, [_MON, ctypes.c_int, ctypes.POINTER(GpuStatus)]),
+    "joules_read": (ctypes.c_int, [_MON, ctypes.POINTER(Reading), ctypes.c_int]),
+    "joules_window_begin": (ctypes.c_int, [_MON, ctypes.c_char_p]),
+    "joules_window_end": (ctypes.c_int, [_MON, ctypes.c_char_p, ctypes.POINTER(CMeasurement)]),
+    "joules_window_cancel": (ctypes.c_int, [_MON, ctypes.c_char_p]),
+    "joules_gpu_lock_clocks": (ctypes.c_int, [_MON, ctypes.c_int, ctypes.c_uint, ctypes.c_uint]),
+    "joules_gpu_reset_clocks": (ctypes.c_int, [_MON, ctypes.c_int]),
+    "joules_gpu_set_power_limit": (ctypes.c_int, [_MON, ctypes.c_int, ctypes.c_double]),
+}
+
+
+def text(raw):
+    """A C char array or char* as str (undecodable bytes replaced)."""
+    if raw is None:
+        return ""
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", "replace")
+    return str(raw)
+
+
+# ---- finding and loading the library ------------------------------------------------------
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# python/joules -> <repo>; the build tree is <repo>/build.
+SOURCE_ROOT = os.path.dirname(os.path.dirname(PACKAGE_DIR))
+BUILD_TREE_LIBRARY = os.path.join(SOURCE_ROOT, "build", "lib", "libjoules.so")
+PACKAGED_NAMES = ("libjoules.so", "libjoules.so.0")
+
+
+class LibraryNotFound(OSError):
+    """libjoules could not be loaded from any of the places tried (see .tried)."""
+
+    def __init__(self, tried):
+        self.tried = list(tried)
+        lines = ["cannot load libjoules; tried, in order:"]
+        lines += ["  %s: %s" % (where, why) for where, why in self.tried]
+        lines.append("Build it (cmake --build build), install it, or set JOULES_LIBRARY to "
+                     "the path of libjoules.so.")
+        super().__init__("\n".join(lines))
+
+
+def candidates():
+    """(label, path-or-name) pairs in the order they are tried."""
+    out = []
+    env = os.environ.get("JOULES_LIBRARY")
+    if env:
+        out.append(("JOULES_LIBRARY", env))
+    for name in PACKAGED_NAMES:
+        out.append(("next to the package", os.path.join(PACKAGE_DIR, name)))
+    out.append(("build tree", BUILD_TREE_LIBRARY))
+    found = ctypes.util.find_library("joules")
+    if found:
+        out.append(("system (find_library)", found))
+    out.append(("system (dynamic loader)", "libjoules.so.0"))
+    return out
+
+
+def _load(path):
+    lib = ctypes.CDLL(path)
+    for name, (res, args) in _PROTOTYPES.items():
+        fn = getattr(lib, name)  # AttributeError when it is not libjoules
+        fn.restype = res
+        fn.argtypes = args
+    return lib
+
+
+_lock = threading.Lock()
+_lib = None
+_lib_path = None
+
+
+def load():
+    """The loaded libjoules (ctypes.CDLL), loading it on first use."""
+    global _lib, _lib_path
+    with _lock:
+        if _lib is not None:
+            return _lib
+        tried = []
+        for label, path in candidates():
+            is_path = os.sep in path
+            if is_path and not os.path.exists(path):
+                tried.append(("%s %s" % (label, path), "no such file"))
+                continue
+            try:
+                lib = _load(path)
+            except OSError as e:
+                tried.append(("%s %s" % (label, path), str(e)))
+                continue
+            except AttributeError as e:
+                tried.append(("%s %s" % (label, path), "not libjoules (%s)" % e))
+                continue
+            _lib = lib
+            _lib_path = _resolve_path(lib, path)
+            return _lib
+        raise LibraryNotFound(tried)
+
+
+def _resolve_path(lib, path):
+    """The file the loader actually mapped, for locating the simulated GPU beside it."""
+    if os.sep in path:
+        return os.path.realpath(path)
+    try:
+        # dladdr on one of its functions names the file that was mapped.
+        class DlInfo(ctypes.Structure):
+            _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p),
+                        ("dli_sname", ctypes.c_char_p), ("dli_saddr", ctypes.c_void_p)]
+        libc = ctypes.CDLL(None)
+        dladdr = libc.dladdr
+        dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(DlInfo)]
+        info = DlInfo()
+        addr = ctypes.cast(lib.joules_version, ctypes.c_void_p)
+        if dladdr(addr, ctypes.byref(info)) and info.dli_fname:
+            return os.path.realpath(text(info.dli_fname))
+    except (OSError, AttributeError):
+        pass
+    return path
+
+
+def library_path():
+    """Path of the loaded libjoules (loading it if needed)."""
+    load()
+    return _lib_path

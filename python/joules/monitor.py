@@ -1,0 +1,745 @@
+# SPDX-License-Identifier: MIT
+"""Monitor, measurement windows and power time series over libjoules.
+
+Zeus-compatible surface: Monitor(gpu_indices, cpu_indices, sync_execution_with),
+begin_window(name), end_window(name) -> Measurement with .time, .gpu_energy (dict index -> J),
+.cpu_energy, .dram_energy, .total_energy; so `from joules import Monitor as ZeusMonitor`
+runs a Zeus script unchanged.
+"""
+import ctypes
+import csv
+import functools
+import math
+import os
+import re
+import threading
+import time
+import warnings
+
+from . import _lib
+from . import sim as _sim
+from .errors import JoulesError, load_library
+from .sync import make_sync
+
+_CPU_NAME = re.compile(r"^cpu(\d+)(?:\.die(\d+))?$")
+_DRAM_NAME = re.compile(r"^dram(\d+)(?:\.die(\d+))?$")
+_SUB_NAME = re.compile(r"^cpu(\d+)(?:\.die\d+)?\.(core|uncore)$")
+_GPU_NAME = re.compile(r"^gpu(\d+)$")
+
+
+class DomainInfo:
+    """Static description of one domain (joules_domain_info)."""
+
+    __slots__ = ("index", "name", "kind", "device", "uuid", "bus_id", "source", "caps",
+                 "method", "simulated", "parent", "counted_in_total", "update_interval",
+                 "resolution", "sensor_accuracy", "key")
+
+    def __init__(self, index, c):
+        self.index = index  # position among the monitor's domains (C index)
+        self.name = _lib.text(c.name)
+        self.kind = _lib.KIND_NAMES.get(c.kind, str(c.kind))
+        self.device = _lib.text(c.device)
+        self.uuid = _lib.text(c.uuid)
+        self.bus_id = _lib.text(c.bus_id)
+        self.source = _lib.text(c.source)
+        self.caps = c.caps
+        self.method = _lib.METHOD_NAMES.get(c.method, str(c.method))
+        self.simulated = bool(c.simulated)
+        self.parent = c.parent
+        self.counted_in_total = bool(c.counted_in_total)
+        self.update_interval = c.update_interval_ns * 1e-9
+        self.resolution = c.resolution_j
+        self.sensor_accuracy = c.sensor_accuracy
+        self.key = None  # the index Zeus users see (GPU index, CPU package), None otherwise
+
+    def __repr__(self):
+        return "DomainInfo(%s, %s, %r%s)" % (self.name, self.kind, self.device,
+                                             ", simulated" if self.simulated else "")
+
+
+class DomainEnergy:
+    """Energy of one domain over a window."""
+
+    __slots__ = ("name", "kind", "key", "energy", "uncertainty", "method", "valid", "error",
+                 "error_name", "message", "simulated", "simulator_true_energy", "avg_power")
+
+    def __init__(self, info, c):
+        self.name = info.name
+        self.kind = info.kind
+        self.key = info.key
+        self.valid = bool(c.valid)
+        self.error = c.error
+        self.error_name = _lib.ERROR_NAMES.get(c.error) if c.error else None
+        self.message = _lib.text(c.message)
+        self.method = _lib.METHOD_NAMES.get(c.method, str(c.method))
+        self.simulated = bool(c.simulated)
+        self.energy = c.energy_j if self.valid else math.nan
+        self.uncertainty = c.uncertainty_j if self.valid else math.nan
+        self.avg_power = c.avg_power_w if self.valid else math.nan
+        # Never a measurement: the simulator's own truth, for validating the method.
+        self.simulator_true_energy = (c.sim_truth_j if self.simulated and c.sim_truth_j >= 0
+                                      else None)
+
+    def __repr__(self):
+        if not self.valid:
+            return "DomainEnergy(%s: invalid, %s)" % (self.name, self.message)
+        return "DomainEnergy(%s: %.4f +/- %.4f J, %s%s)" % (
+            self.name, self.energy, self.uncertainty, self.method,
+            ", simulated" if self.simulated else "")
+
+
+class Measurement:
+    """The result of a window; Zeus's fields keep their meaning.
+
+    time           seconds between the edges
+    gpu_energy     {GPU index: J}
+    cpu_energy     {CPU package: J} or None when no CPU package is measured
+    dram_energy    {CPU package: J} or None when no DRAM domain is measured
+    total_energy   J, sum of the disjoint reported domains (GPUs, packages, DRAM)
+    Ours: domains ({name: DomainEnergy}), gpu_uncertainty / cpu_uncertainty /
+    dram_uncertainty / total_uncertainty (+/- J, about 95 %), method ({name: str}),
+    simulated, simulator_true_energy ({GPU index: J}, simulated GPUs only).
+    A domain that could not be measured has NaN energy and .domains[name].message says why.
+    """
+
+    def __init__(self, name=None):
+        self.name = name
+        self.filled = False
+        self.cancelled = False
+        self.time = None
+        self.begin_ns = self.end_ns = None
+        self.begin_time = None  # Unix time of the begin edge
+        self.gpu_energy = {}
+        self.cpu_energy = None
+        self.dram_energy = None
+        self.gpu_uncertainty = {}
+        self.cpu_uncertainty = None
+        self.dram_uncertainty = None
+        self.total_energy = None
+        self.total_uncertainty = None
+        self.domains = {}
+        self.method = {}
+        self.simulated = False
+        self.simulator_true_energy = {}
+
+    def _fill(self, c, infos):
+        self.name = _lib.text(c.name)
+        self.time = c.duration_s
+        self.begin_ns, self.end_ns = c.begin_ns, c.end_ns
+        self.begin_time = c.begin_unix_s
+        total, var = 0.0, 0.0
+        for info in infos:
+            de = DomainEnergy(info, c.domains[info.index])
+            self.domains[de.name] = de
+            self.method[de.name] = de.method
+            self.simulated |= de.simulated
+            if info.kind == "gpu":
+                self.gpu_energy[info.key] = de.energy
+                self.gpu_uncertainty[info.key] = de.uncertainty
+                if de.simulator_true_energy is not None:
+                    self.simulator_true_energy[info.key] = de.simulator_true_energy
+            elif info.kind == "cpu-package":
+                self._add("cpu", info.key, de)
+            elif info.kind == "dram":
+                self._add("dram", info.key, de)
+            if de.valid and info.counted_in_total:
+                total += de.energy
+                var += de.uncertainty ** 2
+        self.total_energy = total
+        self.total_uncertainty = math.sqrt(var)
+        self.filled = True
+        bad = [d for d in self.domains.values() if not d.valid]
+        if bad:
+            warnings.warn("window %r: %s" % (self.name, "; ".join(
+                "%s not measured (%s)" % (d.name, d.message) for d in bad)), RuntimeWarning,
+                stacklevel=4)
+        return self
+
+    def _add(self, what, key, de):
+        energy = getattr(self, what + "_energy")
+        unc = getattr(self, what + "_uncertainty")
+        if energy is None:
+            energy, unc = {}, {}
+            setattr(self, what + "_energy", energy)
+            setattr(self, what + "_uncertainty", unc)
+        # Dies of one package add up under the package index.
+        energy[key] = energy.get(key, 0.0) + de.energy
+        unc[key] = math.hypot(unc.get(key, 0.0), de.uncertainty)
+
+    def __repr__(self):
+        if self.cancelled:
+            return "Measurement(%r, cancelled)" % self.name
+        if not self.filled:
+            return "Measurement(%r, window still open)" % self.name
+        parts = ["time=%.4fs" % self.time, "gpu_energy=%r" % self.gpu_energy]
+        if self.cpu_energy is not None:
+            parts.append("cpu_energy=%r" % self.cpu_energy)
+        if self.dram_energy is not None:
+            parts.append("dram_energy=%r" % self.dram_energy)
+        parts.append("total_energy=%.4f+/-%.4fJ" % (self.total_energy, self.total_uncertainty))
+        if self.simulated:
+            parts.append("SIMULATED")
+        return "Measurement(%r, %s)" % (self.name, ", ".join(parts))
+
+
+class Sample:
+    """One point of a power time series."""
+
+    __slots__ = ("time", "t_ns", "unix_time", "energy", "power", "avg_power")
+
+    def __init__(self, time_s, t_ns, unix_time, energy, power, avg_power):
+        self.time = time_s          # seconds since the first sample
+        self.t_ns = t_ns            # CLOCK_MONOTONIC of the reading
+        self.unix_time = unix_time
+        self.energy = energy        # {domain: J since the first sample}
+        self.power = power          # {domain: W from the sensor, None if it has none}
+        self.avg_power = avg_power  # {domain: W over the interval before this sample}
+
+    def __repr__(self):
+        return "Sample(t=%.3fs, power=%r)" % (self.time, self.avg_power)
+
+
+class Samples(list):
+    """A list of Sample with to_csv()."""
+
+    def to_csv(self, file):
+        """Write time_s, then <domain>_energy_j, _power_w, _avg_power_w columns."""
+        return to_csv(self, file)
+
+
+def to_csv(samples, file):
+    """Write samples as CSV to a path or a text file object; returns the path or file."""
+    samples = list(samples)
+    names = []
+    for s in samples:
+        for n in s.energy:
+            if n not in names:
+                names.append(n)
+    own = isinstance(file, (str, bytes, os.PathLike))
+    f = open(file, "w", newline="", encoding="utf-8") if own else file
+    try:
+        w = csv.writer(f)
+        head = ["time_s", "unix_time_s"]
+        for n in names:
+            head += [n + "_energy_j", n + "_power_w", n + "_avg_power_w"]
+        w.writerow(head)
+
+        def cell(v):
+            return "" if v is None or (isinstance(v, float) and math.isnan(v)) else "%.6f" % v
+        for s in samples:
+            row = ["%.6f" % s.time, "%.6f" % s.unix_time]
+            for n in names:
+                row += [cell(s.energy.get(n)), cell(s.power.get(n)), cell(s.avg_power.get(n))]
+            w.writerow(row)
+    finally:
+        if own:
+            f.close()
+    return file
+
+
+class _Window:
+    """monitor.window(name): a context manager and a decorator."""
+
+    def __init__(self, monitor, name, sync_execution=True):
+        self._monitor = monitor
+        self.name = name
+        self._sync = sync_execution
+        self.measurement = None
+
+    def __enter__(self):
+        self.measurement = Measurement(self.name)
+        self._monitor.begin_window(self.name, sync_execution=self._sync)
+        return self.measurement
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self._monitor._end_into(self.name, self.measurement, self._sync)
+            return False
+        # The body failed: measure what was spent if possible, never mask its exception.
+        try:
+            self._monitor._end_into(self.name, self.measurement, self._sync)
+        except Exception:
+            try:
+                self._monitor.end_window(self.name, sync_execution=False, cancel=True)
+            except Exception:
+                pass
+        return False
+
+    def __call__(self, fn):
+        return self._monitor.measure(self.name, sync_execution=self._sync)(fn)
+
+
+def _cuda_visible(domains):
+    """CUDA index -> NVML index from CUDA_VISIBLE_DEVICES, or None when it is not set."""
+    cvd = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if cvd is None:
+        return None
+    out = []
+    for item in [x.strip() for x in cvd.split(",")]:
+        if item == "":
+            break
+        if item.isdigit() or (item.startswith("-") and item[1:].isdigit()):
+            if int(item) < 0:
+                break  # CUDA stops at the first invalid index
+            out.append(int(item))
+            continue
+        match = [d for d in domains if d.uuid and item.startswith("GPU-")
+                 and d.uuid.startswith(item)]
+        if len(match) != 1:
+            warnings.warn("CUDA_VISIBLE_DEVICES entry %r cannot be mapped to an NVML GPU; GPU "
+                          "indices are taken as NVML indices" % item, RuntimeWarning)
+            return None
+        out.append(int(_GPU_NAME.match(match[0].name).group(1)))
+    return out
+
+
+class Monitor:
+    """Energy of code regions on GPUs (NVML), CPUs and DRAM (RAPL), or a simulated GPU.
+
+    gpu_indices  GPUs to report (None: all; []: none). Indices are CUDA's: relative to
+                 CUDA_VISIBLE_DEVICES when it is set (as in Zeus), else NVML's.
+    cpu_indices  CPU packages to report (None: all available; []: none).
+    sync_execution_with  None, "jax", "torch", "cupy" or a callable of no argument, run
+                 before each window edge so that queued device work is finished.
+    sim          True or a profile name ("a6000", "a100-sxm4-80gb", "h100-sxm5", ...): measure
+                 the simulated GPU instead of the real ones; scenario= a scenario file,
+                 sim_devices= the number of simulated GPUs.
+    nvml_library, sysfs_root, tracker_period: options of joules_open (the environment's
+                 JOULES_NVML_LIBRARY and JOULES_SYSFS_ROOT when not given).
+    settle_end   True: end_window waits for the next energy-counter step (up to ~100 ms) so
+                 both edges rest on exact counter values; for long windows, not tight loops.
+    approx_instant_energy, log_file: accepted for Zeus compatibility; log_file appends one
+                 CSV line per window (start_time,window_name,elapsed_time,gpuN_energy...).
+    """
+
+    def __init__(self, gpu_indices=None, cpu_indices=None, sync_execution_with=None, sim=None,
+                 scenario=None, sim_devices=None, nvml_library=None, sysfs_root=None,
+                 tracker_period=None, settle_end=False, approx_instant_energy=False,
+                 log_file=None):
+        self._handle = None
+        self._lock = threading.Lock()
+        self._open_windows = set()
+        self._ended = {}
+        self.last_measurement = None
+        self.log_file = log_file
+        self._sim_obj = None
+        self.approx_instant_energy = approx_instant_energy
+        lib = self._lib = load_library()
+
+        if gpu_indices is not None:
+            gpu_indices = [int(i) for i in gpu_indices]
+        if cpu_indices is not None:
+            cpu_indices = [int(i) for i in cpu_indices]
+        kinds = 0
+        if gpu_indices is None or gpu_indices:
+            kinds |= _lib.KIND_GPU
+        if cpu_indices is None or cpu_indices:
+            kinds |= _lib.KINDS_CPU
+        if not kinds:
+            raise JoulesError(_lib.E_INVALID, "gpu_indices and cpu_indices are both empty: "
+                              "nothing to measure")
+        if scenario is not None and not sim:
+            sim = True
+        self.sim_library = None
+        env_set = {}
+        if sim:
+            self.sim_library = _sim.library_path()
+            profile = sim if isinstance(sim, str) else None
+            if scenario is not None and not os.path.isfile(scenario):
+                raise JoulesError(-10, "scenario file %s does not exist" % scenario)
+            env_set = _sim.prepare(self.sim_library, profile, scenario, sim_devices)
+            nvml_library = self.sim_library
+        elif nvml_library is None:
+            nvml_library = os.environ.get("JOULES_NVML_LIBRARY") or None
+        if sysfs_root is None:
+            sysfs_root = os.environ.get("JOULES_SYSFS_ROOT") or None
+
+        opts = _lib.Options()
+        lib.joules_options_init(ctypes.byref(opts))
+        self._keep = []  # the C library copies strings, but keep them for the call anyway
+        if nvml_library:
+            b = os.fsencode(nvml_library)
+            self._keep.append(b)
+            opts.nvml_library = b
+        if sysfs_root:
+            b = os.fsencode(sysfs_root)
+            self._keep.append(b)
+            opts.sysfs_root = b
+        opts.kinds = kinds
+        if tracker_period:
+            opts.tracker_period_ns = int(tracker_period * 1e9)
+        opts.settle_end = 1 if settle_end else 0
+
+        handle = ctypes.c_void_p()
+        err = ctypes.create_string_buffer(_lib.MESSAGE_MAX)
+        saved = {k: os.environ.get(k) for k in env_set}
+        os.environ.update(env_set)
+        try:
+            rc = lib.joules_open(ctypes.byref(handle), ctypes.byref(opts), err, len(err))
+        finally:
+            for k, v in saved.items():  # the simulator read them at its first init
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        if rc != 0:
+            raise JoulesError(rc, "cannot open the monitor: %s" % (_lib.text(err.value) or
+                                                                    _lib.text(lib.joules_strerror(rc))))
+        self._handle = handle
+
+        try:
+            self._setup_domains(gpu_indices, cpu_indices, bool(sim))
+        except Exception:
+            self.close()
+            raise
+        if sim:  # the simulator's first init succeeded with this configuration
+            _sim.configured(self.sim_library, profile, scenario, sim_devices)
+        self._sync = make_sync(sync_execution_with, lambda: list(self.gpu_indices))
+        self.sync_execution_with = sync_execution_with
+
+    # ---- domains --------------------------------------------------------------------------
+    def _setup_domains(self, gpu_indices, cpu_indices, sim):
+        lib = self._lib
+        n = lib.joules_domain_count(self._handle)
+        infos = []
+        for i in range(max(n, 0)):
+            c = _lib.DomainInfo()
+            self._check(lib.joules_domain_info_get(self._handle, i, ctypes.byref(c)))
+            infos.append(DomainInfo(i, c))
+        self.all_domains = infos
+        gpus = [d for d in infos if d.kind == "gpu"]
+        if sim and not any(d.simulated for d in gpus) and (gpu_indices is None or gpu_indices):
+            raise JoulesError(_lib.E_NO_DOMAIN, "the simulated GPU did not start: %s"
+                              % self.backend_status()["nvml"]["message"])
+        # GPU keys: CUDA indices (CUDA_VISIBLE_DEVICES, as Zeus) for real GPUs.
+        visible = None if sim else _cuda_visible(gpus)
+        nvml_of = {}
+        for d in gpus:
+            nvml_index = int(_GPU_NAME.match(d.name).group(1)) if _GPU_NAME.match(d.name) else None
+            nvml_of[d.name] = nvml_index
+        by_key = {}
+        for d in gpus:
+            ni = nvml_of[d.name]
+            if visible is None:
+                d.key = ni
+            elif ni in visible:
+                d.key = visible.index(ni)
+            else:
+                continue
+            by_key[d.key] = d
+        if gpu_indices is None:
+            chosen_gpus = [by_key[k] for k in sorted(by_key)]
+        else:
+            chosen_gpus = []
+            for k in gpu_indices:
+                if k not in by_key:
+                    raise JoulesError(-10, "GPU index %d is not available: %s" % (
+                        k, ("the monitor has GPU %s" % ", ".join(str(x) for x in sorted(by_key)))
+                        if by_key else "no GPU (%s)" % self.backend_status()["nvml"]["message"]))
+                chosen_gpus.append(by_key[k])
+        self.gpu_indices = [d.key for d in chosen_gpus]
+
+        cpus = []
+        packages = set()
+        for d in infos:
+            if d.kind == "gpu":
+                continue
+            m = _CPU_NAME.match(d.name) or _DRAM_NAME.match(d.name) or _SUB_NAME.match(d.name)
+            d.key = int(m.group(1)) if m else None
+            if d.kind == "cpu-package" and d.key is not None:
+                packages.add(d.key)
+            if cpu_indices is None or (d.key is not None and d.key in cpu_indices):
+                cpus.append(d)
+        if cpu_indices:
+            missing = [k for k in cpu_indices if k not in packages]
+            if missing:
+                raise JoulesError(-10, "CPU package %s not available: %s" % (
+                    ", ".join(map(str, missing)),
+                    ("the monitor has package %s" % ", ".join(map(str, sorted(packages))))
+                    if packages else "no RAPL package (%s)"
+                    % self.backend_status()["rapl"]["message"]))
+        self.cpu_indices = sorted(packages) if cpu_indices is None else list(cpu_indices)
+        self.domains = chosen_gpus + cpus
+        if not self.domains:
+            st = self.backend_status()
+            raise JoulesError(_lib.E_NO_DOMAIN, "nothing to measure: NVML: %s; RAPL: %s"
+                              % (st["nvml"]["message"], st["rapl"]["message"]))
+
+    def backend_status(self):
+        """{"nvml"|"rapl": {"code", "name", "message"}}: why a backend is (not) there."""
+        out = {}
+        for bid, bname in ((_lib.BACKEND_NVML, "nvml"), (_lib.BACKEND_RAPL, "rapl")):
+            code = ctypes.c_int()
+            msg = ctypes.create_string_buffer(_lib.MESSAGE_MAX)
+            self._lib.joules_backend_status(self._need(), bid, ctypes.byref(code), msg, len(msg))
+            out[bname] = {"code": code.value, "name": _lib.ERROR_NAMES.get(code.value),
+                          "message": _lib.text(msg.value)}
+        return out
+
+    def gpu_status(self, gpu_index=0):
+        """Live state of a reported GPU (joules_gpu_status) as a dict."""
+        d = self._gpu_domain(gpu_index)
+        st = _lib.GpuStatus()
+        self._check(self._lib.joules_gpu_status_get(self._need(), d.index, ctypes.byref(st)))
+        return {name: (_lib.text(getattr(st, name)) if isinstance(getattr(st, name), bytes)
+                       else getattr(st, name)) for name, _ in st._fields_}
+
+    def _gpu_domain(self, gpu_index):
+        for d in self.domains:
+            if d.kind == "gpu" and d.key == gpu_index:
+                return d
+        raise JoulesError(-10, "GPU index %r is not measured by this monitor (it has %s)"
+                          % (gpu_index, self.gpu_indices))
+
+    @property
+    def simulated(self):
+        return any(d.simulated for d in self.domains)
+
+    @property
+    def simulator(self):
+        """The simulated GPU's extension entry points (joules.sim.Simulator), sim only."""
+        if not self.sim_library:
+            raise JoulesError(_lib.E_STATE, "this monitor does not measure the simulated GPU "
+                              "(open it with sim=...)")
+        if self._sim_obj is None:
+            self._sim_obj = _sim.Simulator(self.sim_library)
+        return self._sim_obj
+
+    # ---- plumbing -------------------------------------------------------------------------
+    def _need(self):
+        if self._handle is None:
+            raise JoulesError(_lib.E_STATE, "the monitor is closed")
+        return self._handle
+
+    def _check(self, rc, extra=None):
+        if rc < 0:
+            msg = _lib.text(self._lib.joules_last_error(self._handle)) if self._handle else ""
+            if extra:
+                msg = "%s (%s)" % (msg, extra) if msg else extra
+            raise JoulesError(rc, msg or None)
+        return rc
+
+    def close(self):
+        """Stop the tracker and release every backend; the monitor is unusable afterwards."""
+        if self._sim_obj is not None:
+            self._sim_obj.close()
+            self._sim_obj = None
+        h, self._handle = self._handle, None
+        if h is not None:
+            self._lib.joules_close(h)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __repr__(self):
+        if self._handle is None:
+            return "Monitor(closed)"
+        return "Monitor(%s%s)" % (", ".join(d.name for d in self.domains),
+                                  ", SIMULATED" if self.simulated else "")
+
+    def sync(self):
+        """Run the synchronisation (sync_execution_with) now."""
+        if self._sync is not None:
+            self._sync()
+
+    # ---- windows --------------------------------------------------------------------------
+    @staticmethod
+    def _name(name):
+        if not isinstance(name, str):
+            raise JoulesError(_lib.E_INVALID, "a window name must be a str, not %r" % (name,))
+        return name.encode("utf-8")
+
+    def begin_window(self, key, sync_execution=True):
+        """Begin the window named key (synchronising first)."""
+        b = self._name(key)
+        h = self._need()
+        if sync_execution:
+            self.sync()
+        self._check(self._lib.joules_window_begin(h, b))
+        with self._lock:
+            self._open_windows.add(key)
+            self._ended.pop(key, None)
+
+    def end_window(self, key, sync_execution=True, cancel=False):
+        """End the window named key (synchronising first) and return its Measurement.
+
+        cancel=True forgets it instead and returns an empty, cancelled Measurement.
+        """
+        m = Measurement(key)
+        if cancel:
+            b = self._name(key)
+            self._window_check(key, self._lib.joules_window_cancel(self._need(), b))
+            with self._lock:
+                self._open_windows.discard(key)
+            m.cancelled = True
+            m.time, m.total_energy = 0.0, 0.0
+            m.gpu_energy = {k: 0.0 for k in self.gpu_indices}
+            return m
+        return self._end_into(key, m, sync_execution)
+
+    def _end_into(self, key, m, sync_execution):
+        b = self._name(key)
+        h = self._need()
+        with self._lock:
+            known_open = key in self._open_windows
+        if sync_execution and known_open:
+            self.sync()
+        c = _lib.CMeasurement()
+        self._window_check(key, self._lib.joules_window_end(h, b, ctypes.byref(c)))
+        with self._lock:
+            self._open_windows.discard(key)
+            self._ended[key] = True
+            if len(self._ended) > 1024:
+                self._ended.pop(next(iter(self._ended)))
+        m._fill(c, self.domains)
+        self.last_measurement = m
+        if self.log_file:
+            self._log(m)
+        return m
+
+    def _window_check(self, key, rc):
+        if rc == _lib.E_STATE:
+            with self._lock:
+                ended = key in self._ended
+            self._check(rc, "window %r was already ended" % key if ended
+                        else "window %r was never begun" % key)
+        self._check(rc)
+
+    def _log(self, m):
+        new = not os.path.exists(self.log_file) or os.path.getsize(self.log_file) == 0
+        with open(self.log_file, "a", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            keys = sorted(m.gpu_energy)
+            if new:
+                w.writerow(["start_time", "window_name", "elapsed_time"]
+                           + ["gpu%d_energy" % k for k in keys])
+            w.writerow([m.begin_time, m.name, m.time] + [m.gpu_energy[k] for k in keys])
+
+    def window(self, name, sync_execution=True):
+        """`with monitor.window("step") as m:` -- m is filled when the block exits.
+
+        Also a decorator: @monitor.window("step") measures each call (see measure)."""
+        return _Window(self, name, sync_execution)
+
+    def measure(self, name=None, sync_execution=True, on_result=None):
+        """Decorator: measure each call of the function in a window.
+
+        The window is named name (default: the function's qualified name); each Measurement
+        goes to on_result(m) if given, to monitor.last_measurement and to the wrapper's
+        .measurements list (the last 1000). Recursive or concurrent calls of one decorated
+        function would reuse an open window name and raise JoulesError(JOULES_E_STATE).
+        """
+        if callable(name) and on_result is None and not isinstance(name, str):
+            return self.measure()(name)  # used bare: @monitor.measure
+
+        def deco(fn):
+            wname = name or getattr(fn, "__qualname__", getattr(fn, "__name__", "function"))
+
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                with self.window(wname, sync_execution) as m:
+                    result = fn(*args, **kwargs)
+                wrapper.measurements.append(m)
+                del wrapper.measurements[:-1000]
+                if on_result is not None:
+                    on_result(m)
+                return result
+            wrapper.measurements = []
+            return wrapper
+        return deco
+
+    # ---- readings and time series ---------------------------------------------------------
+    def read(self):
+        """{domain name: (t_ns, cumulative J since open, W or None)} now (joules_read)."""
+        arr = (_lib.Reading * _lib.MAX_DOMAINS)()
+        n = self._check(self._lib.joules_read(self._need(), arr, _lib.MAX_DOMAINS))
+        out = {}
+        for d in self.domains:
+            if d.index < n:
+                r = arr[d.index]
+                out[d.name] = (r.t_ns, r.energy_j if r.valid else math.nan,
+                               r.power_w if r.valid and r.power_w >= 0 else None)
+        return out
+
+    def sample(self, interval=0.1, duration=None, count=None):
+        """Yield a Sample every interval seconds (absolute deadlines: no drift), until
+        duration seconds have passed or count samples were taken (forever if neither).
+
+        The first sample is taken at once; a late tick is skipped, never bunched."""
+        if not interval or interval <= 0:
+            raise JoulesError(_lib.E_INVALID, "interval must be a positive number of seconds")
+        arr = (_lib.Reading * _lib.MAX_DOMAINS)()
+        start = time.monotonic()
+        first = prev = None
+        k = 0
+        taken = 0
+        while True:
+            n = self._check(self._lib.joules_read(self._need(), arr, _lib.MAX_DOMAINS))
+            unix = time.time()
+            now = {}
+            t_ns = None
+            for d in self.domains:
+                if d.index < n:
+                    r = arr[d.index]
+                    t_ns = r.t_ns if t_ns is None else max(t_ns, r.t_ns)
+                    now[d.name] = (r.t_ns, r.energy_j if r.valid else math.nan,
+                                   r.power_w if r.valid and r.power_w >= 0 else None)
+            if first is None:
+                first = now
+                first_t = t_ns or time.monotonic_ns()
+            energy = {k_: v[1] - first[k_][1] for k_, v in now.items() if k_ in first}
+            power = {k_: v[2] for k_, v in now.items()}
+            avg = {}
+            for name_, v in now.items():
+                if prev is not None and name_ in prev and v[0] > prev[name_][0]:
+                    avg[name_] = (v[1] - prev[name_][1]) / ((v[0] - prev[name_][0]) * 1e-9)
+                else:
+                    avg[name_] = power[name_] if power[name_] is not None else math.nan
+            yield Sample(((t_ns or time.monotonic_ns()) - first_t) * 1e-9, t_ns, unix, energy,
+                         power, avg)
+            prev = now
+            taken += 1
+            if count is not None and taken >= count:
+                return
+            k += 1
+            deadline = start + k * interval
+            if duration is not None and deadline > start + duration + 1e-9:
+                return
+            now_t = time.monotonic()
+            if now_t > deadline:  # late: skip the missed ticks
+                k = int(math.ceil((now_t - start) / interval))
+                deadline = start + k * interval
+                if duration is not None and deadline > start + duration + 1e-9:
+                    return
+            time.sleep(max(0.0, deadline - time.monotonic()))
+
+    def record(self, interval=0.1, duration=1.0, count=None):
+        """sample() collected into a Samples list (with .to_csv)."""
+        return Samples(self.sample(interval, duration, count))
+
+    # ---- GPU control ----------------------------------------------------------------------
+    def lock_clocks(self, gpu_index, min_mhz, max_mhz):
+        d = self._gpu_domain(gpu_index)
+        self._check(self._lib.joules_gpu_lock_clocks(self._need(), d.index, int(min_mhz),
+                                                     int(max_mhz)))
+
+    def reset_clocks(self, gpu_index):
+        d = self._gpu_domain(gpu_index)
+        self._check(self._lib.joules_gpu_reset_clocks(self._need(), d.index))
+
+    def set_power_limit(self, gpu_index, watts):
+        d = self._gpu_domain(gpu_index)
+        self._check(self._lib.joules_gpu_set_power_limit(self._need(), d.index, float(watts)))
+
+
+ZeusMonitor = Monitor

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli_util.h - what the subcommands share: messages and usage errors in one voice, the
+ * choice between the real sensors and the simulated GPU (--sim, --scenario,
+ * --sim-if-absent), opening the monitor from the environment (JOULES_NVML_LIBRARY,
+ * JOULES_SYSFS_ROOT, JOULES_SIM_LIBRARY) and explaining why a backend is absent.
+ * The library never reads the environment; this file is where the CLI does it for it.
+ */
+#ifndef JOULES_CLI_UTIL_H
+#define JOULES_CLI_UTIL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "joules.h"
+
+#define CLI_EXIT_FAILURE 1 /* joules itself failed (no sensor, simulator did not start) */
+#define CLI_EXIT_USAGE   2 /* the command line is wrong */
+
+/* Long-option values of the options shared by several commands (above the char range). */
+enum {
+    CLI_OPT_SIM = 0x100,
+    CLI_OPT_SCENARIO,
+    CLI_OPT_SIM_IF_ABSENT,
+    CLI_OPT_JSON,
+    CLI_OPT_CSV,
+    CLI_OPT_HELP,
+    CLI_OPT_NO_SETTLE,
+};
+
+/* "joules: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "joules CMD: <message>" + "Try 'joules CMD --help'." on stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* After getopt_long returned '?' or ':' (optstring starting with "+:"): say which option. */
+int cli_getopt_error(const char *cmd, int c, char **argv);
+
+/* Where the GPU comes from. */
+struct cli_source {
+    int sim;              /* --sim or --scenario: the simulated GPU only */
+    int sim_if_absent;    /* --sim-if-absent: the real NVML if it has GPUs, else the simulator */
+    const char *profile;  /* --sim PROFILE; NULL: the simulator's default (or the scenario's) */
+    const char *scenario; /* --scenario FILE */
+    int settle_end;       /* anchor the end edge on the next counter step (joules_options) */
+};
+
+/*
+ * Handle --sim / --sim-if-absent just returned by getopt_long (optional argument): the
+ * profile is optarg (--sim=P) or the next word when it is not an option and not "--", in
+ * which case optind moves past it. Validates the profile. 0, or CLI_EXIT_USAGE.
+ */
+int cli_take_sim_option(struct cli_source *s, const char *cmd, int if_absent, int argc,
+                        char **argv);
+/* Check a --scenario value (readable regular file). 0 or CLI_EXIT_USAGE. */
+int cli_take_scenario_option(struct cli_source *s, const char *cmd, const char *path);
+/* Check an output file name (--json/--csv): not empty. 0 or CLI_EXIT_USAGE. */
+int cli_check_output_name(const char *cmd, const char *opt, const char *path);
+
+/* The simulated profiles the CLI accepts (keep in step with src/sim). */
+extern const char *const cli_sim_profiles[];
+
+/* The open monitor and how its GPU was chosen. */
+struct cli_monitor {
+    joules_monitor *m;
+    int used_sim;                 /* the simulated GPU library was loaded */
+    char sim_library[4096];       /* its path, when used_sim */
+    char why[JOULES_MESSAGE_MAX]; /* --sim-if-absent: why the simulator was chosen */
+};
+
+/* Open the monitor the way the options ask. 0, or CLI_EXIT_FAILURE with a message printed. */
+int cli_open_monitor(const char *cmd, const struct cli_source *s, struct cli_monitor *out);
+void cli_close_monitor(struct cli_monitor *cm);
+
+/* Number of simulated GPU domains / of GPU domains of the monitor. */
+int cli_count_gpus(joules_monitor *m, int simulated_only);
+
+/* One line per backend: loaded, or absent with its reason and a remedy. */
+void cli_print_backends(FILE *out, joules_monitor *m, const char *indent);
+/* A remedy for an absent backend, in words (never NULL). */
+const char *cli_backend_remedy(joules_backend_id b, int code);
+/* How to try joules without sensors (--sim, --scenario), for messages. */
+void cli_print_sim_hint(FILE *out, const char *cmd);
+
+#endif

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - `joules`: the table of subcommands and the dispatch to them. Each subcommand
+ * parses its own options and prints its own help (commands.h); this file only knows names.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+
+static const struct joules_cli_command commands[] = {
+    {"info", "GPUs, CPU energy domains, methods, limits and clocks; why a sensor is absent",
+     cmd_info},
+    {"run", "energy, time and power of a command, per domain (like perf stat)", cmd_run},
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "joules %s - measure the energy of computations on GPUs and CPUs\n\n",
+            JOULES_VERSION_STRING);
+    fprintf(out, "Usage: joules COMMAND [OPTIONS] [ARGS]\n"
+                 "       joules help COMMAND | joules COMMAND --help\n"
+                 "       joules --version\n\n"
+                 "Commands:\n");
+    for (const struct joules_cli_command *c = commands; c->name; c++)
+        fprintf(out, "  %-7s %s\n", c->name, c->summary);
+    fprintf(out,
+            "\nExamples:\n"
+            "  joules info                          what can be measured here, and why not\n"
+            "  joules run -- python3 train.py       energy of a command on the real sensors\n"
+            "  joules run --sim -- sleep 2          the same on the simulated GPU (SIMULATED)\n"
+            "\nEnvironment:\n"
+            "  JOULES_NVML_LIBRARY  path of libnvidia-ml.so.1 to load (default: the system's)\n"
+            "  JOULES_SYSFS_ROOT    directory standing for /sys (RAPL powercap tree)\n"
+            "  JOULES_SIM_LIBRARY   path of the simulated GPU library (default: "
+            "<bin>/../lib/joules/)\n"
+            "\nExit status: 0 on success, 1 when joules fails, 2 on a wrong command line; "
+            "`joules run`\nexits with the status of the command it measured.\n");
+}
+
+static const struct joules_cli_command *find(const char *name)
+{
+    for (const struct joules_cli_command *c = commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+/* Edit distance, for "did you mean"; names are short. */
+static int distance(const char *a, const char *b)
+{
+    int la = (int)strlen(a), lb = (int)strlen(b);
+    if (la > 31 || lb > 31)
+        return 99;
+    int d[32][32];
+    for (int i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (int k = 0; k <= lb; k++)
+        d[0][k] = k;
+    for (int i = 1; i <= la; i++)
+        for (int k = 1; k <= lb; k++) {
+            int best = d[i - 1][k - 1] + (a[i - 1] != b[k - 1]);
+            if (d[i - 1][k] + 1 < best)
+                best = d[i - 1][k] + 1;
+            if (d[i][k - 1] + 1 < best)
+                best = d[i][k - 1] + 1;
+            d[i][k] = best;
+        }
+    return d[la][lb];
+}
+
+static int unknown_command(const char *name)
+{
+    fprintf(stderr, "joules: unknown command '%s'\n", name);
+    for (const struct joules_cli_command *c = commands; c->name; c++)
+        if (distance(name, c->name) <= 2 || strncmp(name, c->name, strlen(name)) == 0) {
+            fprintf(stderr, "Did you mean 'joules %s'?\n", c->name);
+            break;
+        }
+    fprintf(stderr, "Try 'joules --help' for the list of commands.\n");
+    return CLI_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *word = argv[1];
+    if (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(word, "--version") == 0 || strcmp(word, "-V") == 0) {
+        printf("joules %s (libjoules %s)\n", JOULES_VERSION_STRING, joules_version());
+        return 0;
+    }
+    if (strcmp(word, "help") == 0) {
+        if (argc < 3) {
+            usage(stdout);
+            return 0;
+        }
+        const struct joules_cli_command *c = find(argv[2]);
+        if (!c)
+            return unknown_command(argv[2]);
+        char *help_argv[] = {argv[2], "--help", NULL};
+        return c->fn(2, help_argv);
+    }
+    if (word[0] == '-') {
+        fprintf(stderr, "joules: unknown option '%s' (options come after the command)\n", word);
+        fprintf(stderr, "Try 'joules --help'.\n");
+        return CLI_EXIT_USAGE;
+    }
+    const struct joules_cli_command *c = find(word);
+    if (!c)
+        return unknown_command(word);
+    return c->fn(argc - 1, argv + 1);
+}

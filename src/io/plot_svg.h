@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plot_svg.h - a small SVG line-chart writer: several series, one or two y axes with "nice"
+ * ticks and units in the labels, a legend, a title and subtitle, and an optional visible
+ * "SIMULATED" label. No dependency; files are written atomically (io/atomic.h).
+ */
+#ifndef JOULES_IO_PLOT_SVG_H
+#define JOULES_IO_PLOT_SVG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct plot_series {
+    const char *name;  /* legend text */
+    const double *x;   /* n points; NaN y values break the line */
+    const double *y;
+    size_t n;
+    const char *color; /* "#rrggbb" or NULL: from the palette */
+    int right_axis;    /* 1: plotted against the right y axis */
+    int dashed;
+};
+
+struct plot_chart {
+    const char *title;
+    const char *subtitle;  /* NULL: none */
+    const char *x_label;   /* with unit, e.g. "time (s)" */
+    const char *y_label;   /* left axis, with unit */
+    const char *y2_label;  /* right axis; NULL: no right axis */
+    int width, height;     /* pixels; 0: 960 x 540 */
+    int simulated;         /* draw a visible SIMULATED label */
+    const struct plot_series *series;
+    int n_series;
+};
+
+/* Write the chart to f. 0, or -1 when there is nothing to plot or a write fails. */
+int plot_svg_write(FILE *f, const struct plot_chart *c);
+/* Write the chart to path ("-": stdout) atomically. 0, or -1 with a message in err. */
+int plot_svg_save(const char *path, const struct plot_chart *c, char *err, size_t len);
+
+#endif /* JOULES_IO_PLOT_SVG_H */

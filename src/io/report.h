@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.h - the outputs of a measured command (`joules run`): a human table in the spirit
+ * of `perf stat`, a JSON document (schema "joules.run/1") and a CSV table (schema
+ * "joules.run.csv/1"), all from one joules_measurement and the static description of its
+ * domains. The schemas are documented in docs/output.md; change them only with a new
+ * schema version.
+ */
+#ifndef JOULES_IO_REPORT_H
+#define JOULES_IO_REPORT_H
+
+#include <stdio.h>
+
+#include "joules.h"
+
+#define JOULES_RUN_SCHEMA     "joules.run/1"
+#define JOULES_RUN_CSV_SCHEMA "joules.run.csv/1"
+
+typedef struct joules_run_report {
+    const joules_measurement *m;
+    /* info[k] describes the domain of index k in the monitor (m->domains[i].domain). */
+    const joules_domain_info *info;
+    int n_info;
+    char *const *argv; /* the measured command */
+    int argc;
+    int exit_status;     /* the command's exit code, -1 if it died of a signal */
+    int signal;          /* the signal that ended it, 0 if none */
+    const char *failure; /* why measuring failed as a whole, NULL if it did not */
+} joules_run_report;
+
+/* The human table (stderr in `joules run`); colour-free, 80 columns where names allow. */
+void joules_report_table(FILE *out, const joules_run_report *r);
+
+/* JSON document / CSV table. Return 0, or -1 if the stream failed. */
+int joules_report_json(FILE *out, const joules_run_report *r);
+int joules_report_csv(FILE *out, const joules_run_report *r);
+
+/* Write s as one CSV field (RFC 4180: quoted when it holds a comma, quote or line break). */
+void joules_csv_field(FILE *out, const char *s);
+
+#endif

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jsim_ext.c - the extension entry points of jsim.h: the truth behind the sensors (energy,
+ * power, state), reconfiguration and virtual time for faster-than-real-time runs, kernels
+ * that progress at the clock held, and the bit-toggle rate of real operand data.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim/nvml_exports.h"
+#include "sim/sim.h"
+
+/* A day of simulated time: a kernel longer than that is refused rather than run forever. */
+#define KERNEL_MAX_STEPS (86400LL * 1000LL)
+
+JSIM_EXPORT int jsimIsSimulated(void)
+{
+    return 1;
+}
+
+JSIM_EXPORT nvmlReturn_t jsimLastError(char *buf, unsigned int len)
+{
+    pthread_mutex_lock(&sim_g.lock);
+    nvmlReturn_t rc = sim_copy_str(buf, len, sim_g.last_error);
+    pthread_mutex_unlock(&sim_g.lock);
+    return rc;
+}
+
+/* sim_enter + a valid handle (a lost device is fine here: its history stays readable). */
+static nvmlReturn_t enter_any(nvmlDevice_t h, struct sim_dev **out)
+{
+    nvmlReturn_t rc = sim_enter();
+    if (rc != NVML_SUCCESS)
+        return rc;
+    *out = sim_dev_of(h);
+    if (!*out) {
+        sim_leave();
+        return NVML_ERROR_INVALID_ARGUMENT;
+    }
+    return NVML_SUCCESS;
+}
+
+JSIM_EXPORT nvmlReturn_t jsimGetTrueEnergy(nvmlDevice_t dev, long long t_ns, double *energy_j)
+{
+    struct sim_dev *d;
+    nvmlReturn_t rc = enter_any(dev, &d);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    double t_s = (t_ns - sim_g.start_ns) * 1e-9;
+    if (!energy_j || t_s > sim_now_s() + 1e-9)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    else
+        rc = sim_model_energy_at(d, t_s, energy_j);
+    sim_leave();
+    return rc;
+}
+
+JSIM_EXPORT nvmlReturn_t jsimGetTruePower(nvmlDevice_t dev, double *power_w)
+{
+    struct sim_dev *d;
+    nvmlReturn_t rc = enter_any(dev, &d);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    if (!power_w)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    else
+        *power_w = d->pw.total;
+    sim_leave();
+    return rc;
+}
+
+JSIM_EXPORT nvmlReturn_t jsimGetState(nvmlDevice_t dev, jsimState *s)
+{
+    struct sim_dev *d;
+    nvmlReturn_t rc = enter_any(dev, &d);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    if (!s) {
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    } else if (s->version != JSIM_STRUCT_VERSION(jsimState)) {
+        rc = NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+    } else {
+        memset((char *)s + sizeof s->version, 0, sizeof *s - sizeof s->version);
+        s->pstate = d->pstate;
+        s->start_ns = sim_g.start_ns;
+        s->t_ns = sim_g.start_ns + (long long)llround(sim_now_s() * 1e9);
+        s->power_w = d->pw.total;
+        s->p_board_w = d->pw.board;
+        s->p_mem_w = d->pw.mem;
+        s->p_leak_w = d->pw.leak;
+        s->p_dyn_w = d->pw.dyn;
+        s->temperature_c = d->temp_c;
+        s->clock_mhz = d->clk;
+        s->voltage_v = d->lost ? 0 : d->pstate == 8 ? 0 : sim_voltage(d->p, d->clk);
+        s->util = d->util;
+        s->alpha = d->alpha_eff;
+        s->energy_j = d->energy_j;
+        s->power_limit_w = d->limit_w;
+        s->reasons = d->reasons;
+        s->lost = d->lost;
+        s->kernel_active = d->kernel.active;
+    }
+    sim_leave();
+    return rc;
+}
+
+JSIM_EXPORT nvmlReturn_t jsimReconfigure(const char *scenario_text, unsigned int flags)
+{
+    char err[512];
+    if (!scenario_text || (flags & ~JSIM_FLAG_VIRTUAL_TIME))
+        return NVML_ERROR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&sim_g.lock);
+    if (sim_g.refcount == 0) {
+        pthread_mutex_unlock(&sim_g.lock);
+        return NVML_ERROR_UNINITIALIZED;
+    }
+    struct sim_scenario scn;
+    sim_scenario_init(&scn);
+    nvmlReturn_t rc = NVML_SUCCESS;
+    if (sim_scenario_parse(&scn, scenario_text, "scenario", err, sizeof err) != 0 ||
+        sim_model_build(&sim_g, &scn, NULL, 0, 0, 0, err, sizeof err) != 0) {
+        sim_scenario_free(&scn);
+        sim_set_error("%s", err);
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    } else {
+        sim_g.virtual_time = (flags & JSIM_FLAG_VIRTUAL_TIME) != 0;
+        sim_g.start_ns = sim_monotonic_ns();
+    }
+    pthread_mutex_unlock(&sim_g.lock);
+    return rc;
+}
+
+JSIM_EXPORT nvmlReturn_t jsimAdvance(double seconds)
+{
+    nvmlReturn_t rc = sim_enter();
+    if (rc != NVML_SUCCESS)
+        return rc;
+    if (!sim_g.virtual_time)
+        rc = NVML_ERROR_NOT_SUPPORTED;
+    else if (!(seconds >= 0) || seconds > 1e7)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    else if (sim_g.n_dev > 0)
+        sim_model_advance(&sim_g, sim_g.dev[0].step + llround(seconds / SIM_DT_S));
+    sim_leave();
+    return rc;
+}
+
+JSIM_EXPORT nvmlReturn_t jsimNow(long long *t_ns)
+{
+    nvmlReturn_t rc = sim_enter();
+    if (rc != NVML_SUCCESS)
+        return rc;
+    if (!t_ns)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    else
+        *t_ns = sim_g.start_ns + (long long)llround(sim_now_s() * 1e9);
+    sim_leave();
+    return rc;
+}
+
+/* ---- kernels -------------------------------------------------------------------------- */
+
+static double alpha_from_toggle(const struct sim_profile *p, double toggle)
+{
+    toggle = toggle < 0 ? 0 : toggle > 1 ? 1 : toggle;
+    return p->toggle_base + p->toggle_k * toggle;
+}
+
+JSIM_EXPORT nvmlReturn_t jsimAlphaFromToggle(nvmlDevice_t dev, double toggle, double *alpha)
+{
+    struct sim_dev *d;
+    nvmlReturn_t rc = enter_any(dev, &d);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    if (!alpha || !(toggle >= 0 && toggle <= 1))
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    else
+        *alpha = alpha_from_toggle(d->p, toggle);
+    sim_leave();
+    return rc;
+}
+
+static int kernel_valid(const jsimKernel *k)
+{
+    return k->precision >= JSIM_PREC_FP32 && k->precision <= JSIM_PREC_FP64 && k->flops >= 0 &&
+           k->bytes >= 0 && isfinite(k->flops) && isfinite(k->bytes) && k->flops + k->bytes > 0 &&
+           k->efficiency >= 0 && k->efficiency <= 1 && k->alpha <= 2 &&
+           (k->alpha >= 0 || (k->toggle >= 0 && k->toggle <= 1));
+}
+
+JSIM_EXPORT nvmlReturn_t jsimRunKernel(nvmlDevice_t dev, const jsimKernel *k, jsimKernelResult *r)
+{
+    struct sim_dev *d;
+    nvmlReturn_t rc = enter_any(dev, &d);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    if (!k || !r)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    else if (k->version != JSIM_STRUCT_VERSION(jsimKernel) ||
+             r->version != JSIM_STRUCT_VERSION(jsimKernelResult))
+        rc = NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+    else if (!kernel_valid(k))
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    else if (d->lost)
+        rc = NVML_ERROR_GPU_IS_LOST;
+    else if (d->kernel.active)
+        rc = NVML_ERROR_IN_USE;
+    if (rc != NVML_SUCCESS) {
+        sim_leave();
+        return rc;
+    }
+    struct sim_kernel *kn = &d->kernel;
+    memset(kn, 0, sizeof *kn);
+    kn->flops = k->flops;
+    kn->bytes = k->bytes;
+    kn->precision = k->precision;
+    kn->efficiency = k->efficiency > 0 ? k->efficiency : 0.9;
+    kn->alpha = k->alpha >= 0 ? k->alpha : alpha_from_toggle(d->p, k->toggle);
+    kn->work_left = 1;
+    kn->active = 1;
+    if (sim_g.virtual_time) {
+        while (kn->active && !d->lost && kn->steps < KERNEL_MAX_STEPS)
+            sim_model_advance(&sim_g, d->step + 1);
+    } else {
+        /* Real time: the model advances with the wall clock while we sleep. */
+        while (kn->active && !d->lost && kn->steps < KERNEL_MAX_STEPS) {
+            sim_leave();
+            struct timespec ts = {0, 500000};
+            nanosleep(&ts, NULL);
+            pthread_mutex_lock(&sim_g.lock);
+            long long el = sim_monotonic_ns() - sim_g.start_ns;
+            if (sim_dev_of(dev) != d || sim_g.virtual_time) { /* reconfigured meanwhile */
+                pthread_mutex_unlock(&sim_g.lock);
+                return NVML_ERROR_UNKNOWN;
+            }
+            sim_model_advance(&sim_g, el / SIM_DT_NS);
+        }
+    }
+    if (d->lost)
+        rc = NVML_ERROR_GPU_IS_LOST;
+    else if (kn->active)
+        rc = NVML_ERROR_TIMEOUT;
+    kn->active = 0;
+    memset((char *)r + sizeof r->version, 0, sizeof *r - sizeof r->version);
+    r->time_s = kn->time_s;
+    r->energy_j = kn->energy_j;
+    r->avg_power_w = kn->time_s > 0 ? kn->energy_j / kn->time_s : 0;
+    r->avg_clock_mhz = kn->steps ? kn->clk_sum / kn->steps : 0;
+    r->flops_per_s = kn->time_s > 0 ? kn->flops / kn->time_s : 0;
+    r->alpha = kn->alpha;
+    r->reasons = kn->reasons;
+    sim_leave();
+    return rc;
+}
+
+/* ---- toggle rate ---------------------------------------------------------------------- */
+
+static uint32_t f32_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+/* Round-to-nearest-even truncation of an fp32 bit pattern to its top (32 - drop) bits. */
+static uint32_t round_drop(uint32_t u, int drop)
+{
+    if ((u & 0x7F800000u) == 0x7F800000u) /* inf/nan: keep */
+        return u >> drop;
+    uint32_t half = 1u << (drop - 1), low = u & ((1u << drop) - 1);
+    uint32_t hi = u >> drop;
+    if (low > half || (low == half && (hi & 1)))
+        hi++;
+    return hi;
+}
+
+static uint32_t f32_to_f16(float f)
+{
+    uint32_t u = f32_bits(f);
+    uint32_t sign = (u >> 16) & 0x8000u;
+    int exp = (int)((u >> 23) & 0xFF) - 127 + 15;
+    uint32_t man = u & 0x7FFFFFu;
+    if (((u >> 23) & 0xFF) == 0xFF)
+        return sign | 0x7C00u | (man ? 0x200u : 0);
+    if (exp >= 31)
+        return sign | 0x7C00u;
+    if (exp <= 0) { /* subnormal or zero */
+        if (exp < -10)
+            return sign;
+        man |= 0x800000u;
+        int shift = 14 - exp;
+        uint32_t h = man >> shift, rem = man & ((1u << shift) - 1), half = 1u << (shift - 1);
+        if (rem > half || (rem == half && (h & 1)))
+            h++;
+        return sign | h;
+    }
+    uint32_t h = ((uint32_t)exp << 10) | (man >> 13);
+    uint32_t rem = man & 0x1FFFu;
+    if (rem > 0x1000u || (rem == 0x1000u && (h & 1)))
+        h++; /* may carry into the exponent, which is the correct rounding */
+    return sign | h;
+}
+
+JSIM_EXPORT nvmlReturn_t jsimToggleRate(const void *data, size_t count, int precision, double *rate)
+{
+    if (!rate || (!data && count > 0) || precision < JSIM_PREC_FP32 || precision > JSIM_PREC_FP64)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    if (count < 2) {
+        *rate = 0;
+        return NVML_SUCCESS;
+    }
+    unsigned long long flips = 0;
+    int width;
+    if (precision == JSIM_PREC_FP64) {
+        const double *x = data;
+        uint64_t prev, cur;
+        width = 64;
+        memcpy(&prev, &x[0], sizeof prev);
+        for (size_t i = 1; i < count; i++) {
+            memcpy(&cur, &x[i], sizeof cur);
+            flips += (unsigned)__builtin_popcountll(prev ^ cur);
+            prev = cur;
+        }
+    } else {
+        const float *x = data;
+        uint32_t prev = 0, cur;
+        width = precision == JSIM_PREC_FP32 ? 32 : precision == JSIM_PREC_TF32 ? 19 : 16;
+        for (size_t i = 0; i < count; i++) {
+            uint32_t u = f32_bits(x[i]);
+            switch (precision) {
+            case JSIM_PREC_FP32:
+                cur = u;
+                break;
+            case JSIM_PREC_TF32:
+                cur = round_drop(u, 13) & 0x7FFFFu;
+                break;
+            case JSIM_PREC_BF16:
+                cur = round_drop(u, 16) & 0xFFFFu;
+                break;
+            default:
+                cur = f32_to_f16(x[i]) & 0xFFFFu;
+                break;
+            }
+            if (i > 0)
+                flips += (unsigned)__builtin_popcount(prev ^ cur);
+            prev = cur;
+        }
+    }
+    *rate = (double)flips / ((double)(count - 1) * width);
+    return NVML_SUCCESS;
+}

@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * model.c - the physics of the simulated GPU, stepped in virtual time at 1 ms.
+ *
+ * Each step: read the load (scenario phase or a running kernel), let the governor choose the
+ * graphics clock (target from P-state or locked clocks, then SW thermal, HW slowdown and the
+ * power cap), compute the power of the step from the state at its start
+ *   P = P_board + P_mem(memory clock, traffic) + P_leak(V, T) + alpha * C_eff * V(f)^2 * f,
+ * integrate energy, move the temperature exactly for a constant P over the step
+ *   C_th dT/dt = P - (T - T_amb) / R_th,
+ * and feed the sensors as NVML exposes them: every 100 ms the "instant" reading becomes the
+ * mean over the last window (25 or 100 ms) of that period, the 1-s average the mean of the last
+ * ten readings, and the energy counter the cumulative energy in whole mJ. docs/physics.md has
+ * the reasoning and the sources.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/sim.h"
+
+#define KERNEL_REF_EFFICIENCY 0.9
+
+static const struct sim_phase idle_phase = {.dur_s = 0, .util = 0, .alpha = 0, .power_w = -1};
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h;
+}
+
+/* ---- power ---------------------------------------------------------------------------- */
+
+/* Temperature factor of leakage (with power gating in the low P-state). */
+static double leak_factor(const struct sim_dev *d)
+{
+    double g = d->pstate == 8 ? d->p->gate_low : 1.0;
+    return g * exp2((d->temp_c - 25.0) / d->p->leak_t_double);
+}
+
+/* Kernel roofline at clock f: compute-bound fraction and memory traffic (GB/s). */
+static double kernel_time(const struct sim_dev *d, double f, double *t_compute)
+{
+    const struct sim_kernel *k = &d->kernel;
+    double rate_f = sim_peak_flops(d->p, k->precision, f) * k->efficiency;
+    double rate_b = d->p->mem_bw_gbs * 1e9 * d->mem_clk / d->p->mem_clocks[0] * 0.9;
+    double tc = rate_f > 0 ? k->flops / rate_f : 0;
+    double tb = k->bytes / rate_b;
+    *t_compute = tc;
+    double t = tc > tb ? tc : tb;
+    return t > 1e-12 ? t : 1e-12;
+}
+
+/*
+ * Activity of a running kernel: its alpha holds at the reference efficiency (90 % of peak,
+ * a tuned GEMM); switching scales with the operations actually issued, so a kernel at lower
+ * efficiency, or waiting on memory (compute time tc of total t), switches proportionally less.
+ */
+static double kernel_alpha(const struct sim_dev *d, double tc, double t)
+{
+    double e = d->kernel.efficiency / KERNEL_REF_EFFICIENCY;
+    return d->kernel.alpha * (e < 1 ? e : 1) * tc / t;
+}
+
+static struct sim_power power_at(const struct sim_dev *d, double f, double lf)
+{
+    const struct sim_profile *p = d->p;
+    struct sim_power pw;
+    double v = d->pstate == 8 ? p->v_floor : sim_voltage(p, f);
+    double rv = v / p->v_floor;
+    double util = d->util, alpha = d->alpha_eff, mem_gbs = d->mem_gbs;
+    if (d->kernel.active) {
+        double tc, t = kernel_time(d, f, &tc);
+        util = 1;
+        alpha = kernel_alpha(d, tc, t);
+        mem_gbs = d->kernel.bytes / t / 1e9;
+    }
+    pw.board = p->p_board_w;
+    pw.mem =
+        p->p_mem_static_w * d->mem_clk / p->mem_clocks[0] + mem_gbs * p->mem_pj_per_byte * 1e-3;
+    pw.leak = p->leak_ref_w * (p->leak_v_exp == 2 ? rv * rv : pow(rv, p->leak_v_exp)) * lf;
+    pw.dyn = (p->alpha_idle + util * alpha) * p->c_eff * v * v * f * 1e6;
+    pw.total = pw.board + pw.mem + pw.leak + pw.dyn;
+    return pw;
+}
+
+struct sim_power sim_model_power(const struct sim_dev *d, double f_mhz)
+{
+    return power_at(d, f_mhz, leak_factor(d));
+}
+
+/* ---- phases and events ---------------------------------------------------------------- */
+
+const struct sim_phase *sim_model_phase(const struct sim_state *g)
+{
+    if (g->ph_idx < g->scn.n_phases)
+        return &g->scn.phases[g->ph_idx];
+    return &idle_phase;
+}
+
+/* Move the scenario cursor so that the phase covers step k. */
+static void phase_seek(struct sim_state *g, long long k)
+{
+    const struct sim_scenario *s = &g->scn;
+    while (g->ph_idx < s->n_phases && k >= llround(g->ph_end_s / SIM_DT_S)) {
+        g->ph_idx++;
+        if (g->ph_idx == s->n_phases) {
+            g->ph_loop++;
+            if (s->repeat == 0 || g->ph_loop < s->repeat)
+                g->ph_idx = 0;
+            else
+                break;
+        }
+        g->ph_end_s += s->phases[g->ph_idx].dur_s;
+    }
+}
+
+static void apply_events(struct sim_state *g, struct sim_dev *d, long long k)
+{
+    long long next = -1;
+    for (int i = 0; i < g->scn.n_faults; i++) {
+        const struct sim_fault *f = &g->scn.faults[i];
+        if (f->device >= 0 && f->device != d->index)
+            continue;
+        if (f->kind != SIM_FAULT_LOST && f->kind != SIM_FAULT_RESET)
+            continue;
+        long long at = llround(f->at_s / SIM_DT_S);
+        if (at == k) {
+            if (f->kind == SIM_FAULT_LOST)
+                d->lost = 1;
+            else {
+                d->counter_base_j = d->sensor_energy_j;
+                d->counter_mj = 0;
+            }
+        } else if (at > k && (next < 0 || at < next)) {
+            next = at;
+        }
+    }
+    d->next_event = next < 0 ? -1 : next;
+}
+
+nvmlReturn_t sim_model_fault(struct sim_state *g, struct sim_dev *d)
+{
+    double t = d->step * SIM_DT_S;
+    for (int i = 0; i < g->scn.n_faults; i++) {
+        const struct sim_fault *f = &g->scn.faults[i];
+        if (f->kind != SIM_FAULT_ERRORS || (f->device >= 0 && f->device != d->index))
+            continue;
+        if (t < f->at_s || t >= f->until_s)
+            continue;
+        double u = (double)(splitmix64(&d->rng) >> 11) * 0x1.0p-53;
+        if (u < f->rate)
+            return f->code;
+    }
+    return NVML_SUCCESS;
+}
+
+/* ---- the governor --------------------------------------------------------------------- */
+
+static double grid_floor(const struct sim_dev *d, double f)
+{
+    const struct sim_profile *p = d->p;
+    if (f <= p->clk_min)
+        return p->clk_min;
+    if (f >= p->clk_max)
+        return p->clk_max;
+    return p->clk_min + floor((f - p->clk_min) / p->clk_step + 1e-9) * p->clk_step;
+}
+
+static void governor(struct sim_dev *d, int busy, int fixed_power, double lf)
+{
+    const struct sim_profile *p = d->p;
+    unsigned long long r = 0;
+    double target;
+    if (d->lock_max)
+        target = busy ? d->lock_max : d->lock_min;
+    else
+        target = busy ? p->clk_max : p->clk_idle;
+    if (!busy && !d->lock_max)
+        r |= NVML_CLOCKS_EVENT_REASON_GPU_IDLE;
+    double cap = target;
+    if (d->governor) {
+        /* SW thermal: an integral controller around t_sw, 1.5 MHz per ms down, 0.5 up. */
+        if (d->temp_c > p->t_sw)
+            d->f_cap_thermal -= 1.5;
+        else if (d->temp_c < p->t_sw - 2)
+            d->f_cap_thermal += 0.5;
+        if (d->f_cap_thermal < p->clk_min)
+            d->f_cap_thermal = p->clk_min;
+        if (d->f_cap_thermal > p->clk_max)
+            d->f_cap_thermal = p->clk_max;
+        if (d->f_cap_thermal < cap) {
+            cap = d->f_cap_thermal;
+            r |= NVML_CLOCKS_EVENT_REASON_SW_THERMAL;
+        }
+        /* HW slowdown: at the slowdown threshold clocks are cut by half. */
+        if (d->temp_c >= p->t_slowdown) {
+            double half = target * 0.5;
+            if (half < cap)
+                cap = half;
+            r |= NVML_CLOCKS_EVENT_REASON_HW_SLOWDOWN | NVML_CLOCKS_EVENT_REASON_HW_THERMAL;
+        }
+    }
+    cap = grid_floor(d, cap);
+    /* Clocks fall at once and rise by at most one step of max(15 MHz, grid) per ms. */
+    double up = p->clk_step > 15 ? p->clk_step : 15;
+    double f = cap < d->clk + up ? cap : grid_floor(d, d->clk + up);
+    if (d->governor && !fixed_power && power_at(d, f, lf).total > d->limit_w) {
+        /* Power cap: the highest supported clock at or below f that stays under the limit. */
+        int lo = 0, hi = (int)((f - p->clk_min) / p->clk_step + 0.5); /* grid index */
+        if (power_at(d, p->clk_min, lf).total > d->limit_w) {
+            f = p->clk_min;
+        } else {
+            while (lo < hi) {
+                int mid = (lo + hi + 1) / 2;
+                if (power_at(d, p->clk_min + mid * (double)p->clk_step, lf).total <= d->limit_w)
+                    lo = mid;
+                else
+                    hi = mid - 1;
+            }
+            f = p->clk_min + lo * (double)p->clk_step;
+        }
+        r |= NVML_CLOCKS_EVENT_REASON_SW_POWER_CAP;
+    }
+    d->clk = f;
+    d->reasons = r;
+}
+
+/* ---- one step ------------------------------------------------------------------------- */
+
+static void step_one(struct sim_state *g, struct sim_dev *d, const struct sim_phase *ph)
+{
+    const struct sim_profile *p = d->p;
+    long long k = d->step;
+    if (k == d->next_event)
+        apply_events(g, d, k);
+    if (d->lost) {
+        d->pw = (struct sim_power){0};
+        d->hist[k & (SIM_HIST_STEPS - 1)] = d->energy_j;
+        d->step = k + 1;
+        return;
+    }
+    int busy, ctx, fixed = 0;
+    if (d->kernel.active) {
+        busy = ctx = 1;
+        d->util = 1;
+    } else {
+        d->util = ph->util;
+        d->alpha_eff = ph->alpha;
+        d->mem_gbs = ph->mem_gbs;
+        busy = ph->util > 0;
+        ctx = ph->context || busy;
+        fixed = ph->power_w >= 0;
+    }
+    d->pstate = busy ? p->pstate_busy : ctx ? p->pstate_ctx : p->pstate_idle;
+    d->mem_clk = d->pstate == 8 ? p->mem_clk_low : p->mem_clocks[0];
+    double lf = leak_factor(d);
+    governor(d, busy, fixed, lf);
+    if (d->kernel.active) { /* for the utilisation and state reports */
+        double tc, t = kernel_time(d, d->clk, &tc);
+        d->alpha_eff = kernel_alpha(d, tc, t);
+        d->mem_gbs = d->kernel.bytes / t / 1e9;
+    }
+    d->pw = power_at(d, d->clk, lf);
+    if (fixed) {
+        d->pw.dyn += ph->power_w - d->pw.total;
+        d->pw.total = ph->power_w;
+    }
+    double pwr = d->pw.total;
+
+    /* Energy and heat. The temperature update is exact for constant power over the step. */
+    d->energy_j += pwr * SIM_DT_S;
+    double t_eq = d->t_amb + pwr * d->r_th;
+    d->temp_c = t_eq + (d->temp_c - t_eq) * d->th_decay;
+    if (d->temp_c >= p->t_shutdown) /* the board protects itself: it drops off the bus */
+        d->lost = 1;
+
+    /* Sensors. */
+    double ps = pwr * (1 + d->gain) + d->offset_w;
+    d->sensor_energy_j += ps * SIM_DT_S;
+    int pos = (int)(k % SIM_TICK_STEPS);
+    if (pos >= SIM_TICK_STEPS - p->sensor_window_ms)
+        d->win_acc_j += ps * SIM_DT_S;
+    if (pos == SIM_TICK_STEPS - 1) {
+        d->inst_w = d->win_acc_j / (p->sensor_window_ms * SIM_DT_S);
+        d->win_acc_j = 0;
+        d->avg_ring[d->avg_pos] = d->inst_w;
+        d->avg_pos = (d->avg_pos + 1) % SIM_AVG_TICKS;
+        double c = floor((d->sensor_energy_j - d->counter_base_j) * 1000.0);
+        d->counter_mj = c > 0 ? (unsigned long long)c : 0;
+    }
+
+    /* Kernel progress at the clock held this step. */
+    if (d->kernel.active) {
+        struct sim_kernel *kn = &d->kernel;
+        double tc, t = kernel_time(d, d->clk, &tc);
+        double dw = SIM_DT_S / t;
+        kn->reasons |= d->reasons;
+        kn->clk_sum += d->clk;
+        if (dw >= kn->work_left) {
+            double frac = kn->work_left / dw; /* part of this step the kernel still needed */
+            kn->time_s += frac * SIM_DT_S;
+            kn->energy_j += pwr * frac * SIM_DT_S;
+            kn->steps++;
+            kn->work_left = 0;
+            kn->active = 0;
+        } else {
+            kn->work_left -= dw;
+            kn->time_s += SIM_DT_S;
+            kn->energy_j += pwr * SIM_DT_S;
+            kn->steps++;
+        }
+    }
+    d->hist[k & (SIM_HIST_STEPS - 1)] = d->energy_j;
+    d->step = k + 1;
+}
+
+void sim_model_advance(struct sim_state *g, long long target)
+{
+    if (g->n_dev == 0)
+        return;
+    for (long long k = g->dev[0].step; k < target; k++) {
+        phase_seek(g, k);
+        const struct sim_phase *ph = sim_model_phase(g);
+        for (int i = 0; i < g->n_dev; i++)
+            step_one(g, &g->dev[i], ph);
+    }
+}
+
+nvmlReturn_t sim_model_energy_at(const struct sim_dev *d, double t_s, double *out)
+{
+    double s = t_s / SIM_DT_S;
+    long long k = (long long)floor(s);
+    if (k >= d->step) {
+        /* Inside the step in progress: its power is already known. */
+        *out = d->energy_j + d->pw.total * (t_s - d->step * SIM_DT_S);
+        return NVML_SUCCESS;
+    }
+    if (k < 0) {
+        if (d->step > SIM_HIST_STEPS)
+            return NVML_ERROR_NO_DATA;
+        *out = 0;
+        return NVML_SUCCESS;
+    }
+    if (k <= d->step - SIM_HIST_STEPS)
+        return NVML_ERROR_NO_DATA;
+    double e0 = k == 0 ? 0 : d->hist[(k - 1) & (SIM_HIST_STEPS - 1)];
+    double e1 = d->hist[k & (SIM_HIST_STEPS - 1)];
+    *out = e0 + (e1 - e0) * (s - (double)k);
+    return NVML_SUCCESS;
+}
+
+/* ---- building ------------------------------------------------------------------------- */
+
+static void make_uuid(struct sim_dev *d, unsigned long long seed)
+{
+    uint64_t x = fnv1a(d->p->key) ^ (seed * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)d->index << 48);
+    uint64_t a = splitmix64(&x), b = splitmix64(&x);
+    snprintf(d->uuid, sizeof d->uuid, "GPU-%08x-%04x-%04x-%04x-%012llx", (unsigned)(a >> 32),
+             (unsigned)(a >> 16) & 0xFFFF, (unsigned)a & 0xFFFF, (unsigned)(b >> 48),
+             (unsigned long long)(b & 0xFFFFFFFFFFFFull));
+}
+
+static double resolve(double v, double dflt)
+{
+    if (v == SIM_UNSET)
+        return dflt;
+    return v < 0 ? -v * dflt : v; /* negative: a factor of the default (cooling presets) */
+}
+
+int sim_model_build(struct sim_state *g, struct sim_scenario *scn, const char *profile_override,
+                    int devices_override, int has_seed_override, unsigned long long seed_override,
+                    char *err, size_t len)
+{
+    const char *key = profile_override && *profile_override ? profile_override
+                      : scn->profile[0]                     ? scn->profile
+                                                            : "a6000";
+    const struct sim_profile *p = sim_profile_find(key);
+    if (!p) {
+        snprintf(err, len, "unknown profile '%s' (known: %s)", key, sim_profile_keys());
+        return -1;
+    }
+    int n = devices_override > 0 ? devices_override : scn->devices > 0 ? scn->devices : 1;
+    double *hist[SIM_MAX_DEVICES] = {0};
+    for (int i = 0; i < n; i++) {
+        hist[i] = calloc(SIM_HIST_STEPS, sizeof(double));
+        if (!hist[i]) {
+            for (int j = 0; j < i; j++)
+                free(hist[j]);
+            snprintf(err, len, "out of memory for the energy history");
+            return -1;
+        }
+    }
+    /* Commit: nothing below fails. */
+    sim_model_free(g);
+    g->scn = *scn;
+    sim_scenario_init(scn); /* ownership of the phases moved to g */
+    g->seed = has_seed_override ? seed_override : g->scn.has_seed ? g->scn.seed : 1;
+    g->n_dev = n;
+    g->ph_idx = 0;
+    g->ph_loop = 0;
+    g->ph_end_s = g->scn.n_phases ? g->scn.phases[0].dur_s : 0;
+    for (int i = 0; i < n; i++) {
+        struct sim_dev *d = &g->dev[i];
+        memset(d, 0, sizeof *d);
+        d->p = p;
+        d->index = i;
+        d->hist = hist[i];
+        snprintf(d->name, sizeof d->name, "%s (simulated)", p->name);
+        make_uuid(d, g->seed);
+        d->gain = g->scn.gain[i];
+        d->offset_w = g->scn.offset_w[i];
+        d->t_amb = resolve(g->scn.t_amb, p->t_amb);
+        d->r_th = resolve(g->scn.r_th, p->r_th);
+        d->c_th = resolve(g->scn.c_th, p->c_th);
+        d->th_decay = exp(-SIM_DT_S / (d->r_th * d->c_th));
+        d->governor = g->scn.governor;
+        d->limit_w = resolve(g->scn.power_limit_w, p->tdp_w);
+        if (g->scn.lock_max) {
+            d->lock_min = (unsigned)grid_floor(d, g->scn.lock_min);
+            d->lock_max = (unsigned)grid_floor(d, g->scn.lock_max);
+        }
+        for (unsigned f = p->clk_max; f >= p->clk_min && d->n_clocks < SIM_MAX_CLOCKS;
+             f -= p->clk_step)
+            d->clocks[d->n_clocks++] = f;
+        d->temp_c = resolve(g->scn.t_init, d->t_amb);
+        d->clk = p->clk_idle;
+        d->f_cap_thermal = p->clk_max;
+        d->pstate = p->pstate_idle;
+        d->reasons = d->lock_max ? 0 : NVML_CLOCKS_EVENT_REASON_GPU_IDLE;
+        if (d->lock_max)
+            d->clk = d->lock_min;
+        d->mem_clk = p->pstate_idle == 8 ? p->mem_clk_low : p->mem_clocks[0];
+        uint64_t x = g->seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(i + 1));
+        d->rng = splitmix64(&x);
+        for (int f = 0; f < g->scn.n_faults; f++)
+            if (g->scn.faults[f].kind == SIM_FAULT_NO_ENERGY &&
+                (g->scn.faults[f].device < 0 || g->scn.faults[f].device == i))
+                d->no_energy = 1;
+        d->next_event = 0;
+        /* Sensors start out reading the initial power, as if it had been drawn forever. */
+        d->pw = sim_model_power(d, d->clk);
+        d->inst_w = d->pw.total * (1 + d->gain) + d->offset_w;
+        for (int j = 0; j < SIM_AVG_TICKS; j++)
+            d->avg_ring[j] = d->inst_w;
+    }
+    return 0;
+}
+
+void sim_model_free(struct sim_state *g)
+{
+    for (int i = 0; i < SIM_MAX_DEVICES; i++) {
+        free(g->dev[i].hist);
+        g->dev[i].hist = NULL;
+    }
+    g->n_dev = 0;
+    sim_scenario_free(&g->scn);
+}

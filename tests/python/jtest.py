@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: MIT
+"""Shared set-up of the Python binding tests.
+
+CTest sets JOULES_LIBRARY, JOULES_SIM_LIB, JOULES_BIN, JOULES_SOURCE_DIR and
+PYTHONPATH=<repo>/python. Run by hand:
+    cd tests/python && JOULES_LIBRARY=<build>/lib/libjoules.so \
+        JOULES_SIM_LIB=<build>/lib/joules/libnvidia-ml.so.1 python3 -m unittest -v
+"""
+import os
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.environ.get("JOULES_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
+PYTHON_DIR = os.path.join(SOURCE_DIR, "python")
+if PYTHON_DIR not in sys.path:
+    sys.path.insert(0, PYTHON_DIR)
+
+# The binding's own variable for the simulated GPU, from the test harness's.
+if os.environ.get("JOULES_SIM_LIB") and not os.environ.get("JOULES_SIM_LIBRARY"):
+    os.environ["JOULES_SIM_LIBRARY"] = os.environ["JOULES_SIM_LIB"]
+
+import joules  # noqa: E402
+
+
+def require_library(test):
+    """Fail (CTest named a library) or skip (nothing built) when libjoules cannot load."""
+    try:
+        joules.library_path()
+    except joules.LibraryError as e:
+        if os.environ.get("JOULES_LIBRARY"):
+            raise
+        raise unittest.SkipTest("libjoules not built: %s" % e)
+    sim = os.environ.get("JOULES_SIM_LIBRARY")
+    if sim and not os.path.exists(sim):
+        raise unittest.SkipTest("no simulated GPU at %s" % sim)
+
+
+def scenario(text, tmpdir=None):
+    """Write scenario text (docs/scenarios.md) to a file; returns its path."""
+    d = tmpdir or tempfile.mkdtemp(prefix="joules-py-")
+    path = os.path.join(d, "test.scn")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+# A short idle phase, then a constant load long enough for every window of the tests.
+LOAD_SCENARIO = """# python binding tests: idle, then a constant load
+profile a6000
+idle 0.3s
+phase 120s util=1 alpha=0.6
+"""
