@@ -92,6 +92,13 @@ typedef enum joules_backend_id {
     JOULES_BACKEND_COUNT = 2,
 } joules_backend_id;
 
+/* Symbols of the shared library (built with hidden visibility by default). */
+#if defined(__GNUC__) && !defined(JOULES_STATIC_DEFINE)
+#define JOULES_API __attribute__((visibility("default")))
+#else
+#define JOULES_API
+#endif
+
 typedef struct joules_monitor joules_monitor;
 
 /*
@@ -203,45 +210,47 @@ typedef struct joules_reading {
 } joules_reading;
 
 /* Library and error information. */
-const char *joules_version(void);
-const char *joules_strerror(int err);
-const char *joules_method_name(joules_method method);
-const char *joules_kind_name(joules_domain_kind kind);
+JOULES_API const char *joules_version(void);
+JOULES_API const char *joules_strerror(int err);
+JOULES_API const char *joules_method_name(joules_method method);
+JOULES_API const char *joules_kind_name(joules_domain_kind kind);
 
-void joules_options_init(joules_options *opts);
+JOULES_API void joules_options_init(joules_options *opts);
 
 /*
  * Open a monitor. Backends that are absent are not errors: their state is kept and can be
  * asked with joules_backend_status(). Fails only on bad options, memory or thread errors, in
  * which case *out is NULL and, if errbuf is not NULL, a message is written there.
  */
-int joules_open(joules_monitor **out, const joules_options *opts, char *errbuf, size_t errlen);
-void joules_close(joules_monitor *m);
+JOULES_API int joules_open(joules_monitor **out, const joules_options *opts, char *errbuf,
+                           size_t errlen);
+JOULES_API void joules_close(joules_monitor *m);
 
 /* The message of the last failure on this monitor in the calling thread. */
-const char *joules_last_error(const joules_monitor *m);
+JOULES_API const char *joules_last_error(const joules_monitor *m);
 
 /* Whether a backend loaded; on failure, its code and the reason in words. */
-int joules_backend_status(const joules_monitor *m, joules_backend_id backend, int *code,
-                          char *message, size_t len);
+JOULES_API int joules_backend_status(const joules_monitor *m, joules_backend_id backend, int *code,
+                                     char *message, size_t len);
 
-int joules_domain_count(const joules_monitor *m);
-int joules_domain_info_get(const joules_monitor *m, int index, joules_domain_info *out);
-int joules_gpu_status_get(joules_monitor *m, int index, joules_gpu_status *out);
+JOULES_API int joules_domain_count(const joules_monitor *m);
+JOULES_API int joules_domain_info_get(const joules_monitor *m, int index, joules_domain_info *out);
+JOULES_API int joules_gpu_status_get(joules_monitor *m, int index, joules_gpu_status *out);
 
 /* Readings of every domain now; n is the capacity of out; returns the count or an error. */
-int joules_read(joules_monitor *m, joules_reading *out, int n);
+JOULES_API int joules_read(joules_monitor *m, joules_reading *out, int n);
 
 /* Windows. Names are at most JOULES_NAME_MAX-1 bytes; a name may be reused once ended. */
-int joules_window_begin(joules_monitor *m, const char *name);
-int joules_window_end(joules_monitor *m, const char *name, joules_measurement *out);
+JOULES_API int joules_window_begin(joules_monitor *m, const char *name);
+JOULES_API int joules_window_end(joules_monitor *m, const char *name, joules_measurement *out);
 /* Forget a begun window without measuring it. */
-int joules_window_cancel(joules_monitor *m, const char *name);
+JOULES_API int joules_window_cancel(joules_monitor *m, const char *name);
 
 /* Clock and power-limit control of a GPU domain (needs privilege on real hardware). */
-int joules_gpu_lock_clocks(joules_monitor *m, int index, unsigned min_mhz, unsigned max_mhz);
-int joules_gpu_reset_clocks(joules_monitor *m, int index);
-int joules_gpu_set_power_limit(joules_monitor *m, int index, double limit_w);
+JOULES_API int joules_gpu_lock_clocks(joules_monitor *m, int index, unsigned min_mhz,
+                                      unsigned max_mhz);
+JOULES_API int joules_gpu_reset_clocks(joules_monitor *m, int index);
+JOULES_API int joules_gpu_set_power_limit(joules_monitor *m, int index, double limit_w);
 
 #ifdef __cplusplus
 }

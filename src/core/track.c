@@ -171,13 +171,24 @@ static void fold(struct joules__domain *d, struct joules__track *k, const struct
         k->primed = 1;
     }
     k->last_t_ns = t;
-    struct point *pt = &k->pts[k->pts_next];
-    pt->t_ns = t;
-    pt->power_w = s->have_power ? s->power_w : -1.0;
-    pt->integ_j = k->integ_j;
-    k->pts_next = (k->pts_next + 1) % PTS_RING;
-    if (k->pts_n < PTS_RING)
-        k->pts_n++;
+    double pw = s->have_power ? s->power_w : -1.0;
+    /* Sensors publish a new value every few tens of ms; readings in between repeat it. A run
+     * of equal readings is kept as its two ends, so that tight loops of windows do not flush
+     * the history that edges are estimated from. */
+    if (k->pts_n >= 2 && pt_at(k, k->pts_n - 1)->power_w == pw &&
+        pt_at(k, k->pts_n - 2)->power_w == pw) {
+        struct point *last = &k->pts[(k->pts_next + PTS_RING - 1) % PTS_RING];
+        last->t_ns = t;
+        last->integ_j = k->integ_j;
+    } else {
+        struct point *pt = &k->pts[k->pts_next];
+        pt->t_ns = t;
+        pt->power_w = pw;
+        pt->integ_j = k->integ_j;
+        k->pts_next = (k->pts_next + 1) % PTS_RING;
+        if (k->pts_n < PTS_RING)
+            k->pts_n++;
+    }
 
     /* A counter that never moves while power is drawn is not to be trusted (some boards
      * report the symbol but leave the value still). */
@@ -213,26 +224,39 @@ int joules__track_poll(struct joules__domain *d, char *msg, size_t len)
 }
 
 /* Power at t from the samples (linear between samples, held at the ends). */
+/* Index of the first sample later than t (pts_n if none); samples are in time order. */
+static unsigned first_after(const struct joules__track *k, int64_t t)
+{
+    unsigned lo = 0, hi = k->pts_n;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        if (pt_at(k, mid)->t_ns <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Power at t from the samples (linear between samples, held at the ends). */
 static double power_at(const struct joules__track *k, int64_t t)
 {
-    double before = -1.0, after = -1.0;
-    int64_t tb = 0, ta = 0;
-    for (unsigned i = 0; i < k->pts_n; i++) {
-        const struct point *p = pt_at(k, i);
-        if (p->power_w < 0)
-            continue;
-        if (p->t_ns <= t) {
-            before = p->power_w;
-            tb = p->t_ns;
-        } else {
-            after = p->power_w;
-            ta = p->t_ns;
+    unsigned i = first_after(k, t);
+    const struct point *before = NULL, *after = NULL;
+    for (unsigned j = i; j-- > 0;)
+        if (pt_at(k, j)->power_w >= 0) {
+            before = pt_at(k, j);
             break;
         }
-    }
-    if (before >= 0 && after >= 0 && ta > tb)
-        return before + (after - before) * (double)(t - tb) / (double)(ta - tb);
-    return before >= 0 ? before : after;
+    for (unsigned j = i; j < k->pts_n; j++)
+        if (pt_at(k, j)->power_w >= 0) {
+            after = pt_at(k, j);
+            break;
+        }
+    if (before && after && after->t_ns > before->t_ns)
+        return before->power_w + (after->power_w - before->power_w) * (double)(t - before->t_ns) /
+                                     (double)(after->t_ns - before->t_ns);
+    return before ? before->power_w : after ? after->power_w : -1.0;
 }
 
 /*
@@ -247,14 +271,14 @@ static double power_integral(const struct joules__domain *d, const struct joules
     int64_t lag = (int64_t)(d->power_window_s * 1e9) + period_ns(d);
     int64_t prev_t = a;
     double prev_p = power_at(k, a);
-    for (unsigned i = 0; i < k->pts_n; i++) {
+    for (unsigned i = first_after(k, a - lag); i < k->pts_n; i++) {
         const struct point *p = pt_at(k, i);
+        if (p->t_ns > b + lag)
+            break;
         if (p->power_w < 0)
             continue;
-        if (p->t_ns >= a - lag && p->t_ns <= b + lag) {
-            pmin = fmin(pmin, p->power_w);
-            pmax = fmax(pmax, p->power_w);
-        }
+        pmin = p->power_w < pmin ? p->power_w : pmin;
+        pmax = p->power_w > pmax ? p->power_w : pmax;
         if (p->t_ns <= a || p->t_ns >= b)
             continue;
         sum += 0.5 * (prev_p + p->power_w) * (double)(p->t_ns - prev_t) * 1e-9;
