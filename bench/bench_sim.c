@@ -71,8 +71,8 @@ int main(void)
     for (int i = 0; i < n; i++)
         power(d, &p);
     wall = now_s() - t0;
-    printf("nvmlDeviceGetPowerUsage in real time: %.2f us per call (%d calls)\n",
-           wall / n * 1e6, n);
+    printf("nvmlDeviceGetPowerUsage in real time: %.2f us per call (%d calls)\n", wall / n * 1e6,
+           n);
 
     /* 3. Catch-up: an hour of idle in one call. */
     reconf("profile h100\nidle 10000s\n", JSIM_FLAG_VIRTUAL_TIME);

@@ -89,8 +89,8 @@ static void test_governor_power_cap(void)
     CHECK(s.clock_mhz < clk);
     CHECK_EQ_INT(A.SetPowerManagementLimit(dev, 99000), NVML_ERROR_INVALID_ARGUMENT);
     CHECK_EQ_INT(A.SetPowerManagementLimit(dev, 400001), NVML_ERROR_INVALID_ARGUMENT);
-    nvmlPowerValue_v2_t pv = {.version = nvmlPowerValue_v2, .powerScope = 0,
-                              .powerValueMw = 300000};
+    nvmlPowerValue_v2_t pv = {
+        .version = nvmlPowerValue_v2, .powerScope = 0, .powerValueMw = 300000};
     CHECK_EQ_INT(A.SetPowerManagementLimit_v2(dev, &pv), NVML_SUCCESS);
     unsigned lim;
     CHECK_EQ_INT(A.GetPowerManagementLimit(dev, &lim), NVML_SUCCESS);
@@ -139,9 +139,9 @@ static void test_locked_clocks(void)
     CHECK_EQ_INT(A.SetGpuLockedClocks(dev, 1500, 1200), NVML_ERROR_INVALID_ARGUMENT);
     CHECK_EQ_INT(A.SetGpuLockedClocks(dev, NVML_CLOCK_LIMIT_ID_TDP, 1500),
                  NVML_ERROR_INVALID_ARGUMENT);
-    CHECK_EQ_INT(A.SetGpuLockedClocks(dev, NVML_CLOCK_LIMIT_ID_UNLIMITED,
-                                      NVML_CLOCK_LIMIT_ID_UNLIMITED),
-                 NVML_SUCCESS);
+    CHECK_EQ_INT(
+        A.SetGpuLockedClocks(dev, NVML_CLOCK_LIMIT_ID_UNLIMITED, NVML_CLOCK_LIMIT_ID_UNLIMITED),
+        NVML_SUCCESS);
     CHECK_EQ_INT(A.ResetGpuLockedClocks(dev), NVML_SUCCESS);
     CHECK_EQ_INT(A.Advance(1), NVML_SUCCESS);
     CHECK_EQ_INT(A.GetClockInfo(dev, NVML_CLOCK_GRAPHICS, &clk), NVML_SUCCESS);
@@ -158,8 +158,13 @@ static void test_kernels(void)
     /* 2e12 FLOP of bf16 on an A100 locked at 1005 MHz: time = F / (peak(f) * eff). */
     load("profile a100\nlock-clocks 1005 1005\nidle 100s context=1\n");
     CHECK_EQ_INT(A.Advance(1), NVML_SUCCESS);
-    jsimKernel k = {.version = JSIM_STRUCT_VERSION(jsimKernel), .precision = JSIM_PREC_BF16,
-                    .flops = 2e14, .bytes = 1e9, .alpha = -1, .toggle = 0, .efficiency = 0.8};
+    jsimKernel k = {.version = JSIM_STRUCT_VERSION(jsimKernel),
+                    .precision = JSIM_PREC_BF16,
+                    .flops = 2e14,
+                    .bytes = 1e9,
+                    .alpha = -1,
+                    .toggle = 0,
+                    .efficiency = 0.8};
     jsimKernelResult r0 = {.version = JSIM_STRUCT_VERSION(jsimKernelResult)};
     jsimKernelResult r1 = r0;
     CHECK_EQ_INT(A.RunKernel(dev, &k, &r0), NVML_SUCCESS);
@@ -169,8 +174,8 @@ static void test_kernels(void)
     CHECK_NEAR(r0.alpha, 0.5, 1e-12);
     k.toggle = 0.4;
     CHECK_EQ_INT(A.RunKernel(dev, &k, &r1), NVML_SUCCESS);
-    CHECK_NEAR(r1.time_s, r0.time_s, 1e-3);      /* same clock: same time */
-    CHECK(r1.energy_j > r0.energy_j * 1.1);       /* more toggling: more energy */
+    CHECK_NEAR(r1.time_s, r0.time_s, 1e-3); /* same clock: same time */
+    CHECK(r1.energy_j > r0.energy_j * 1.1); /* more toggling: more energy */
     /* At default clocks and the power limit, the high-toggle kernel is slower. */
     load("profile a100\nidle 100s context=1\n");
     k.toggle = 0;

@@ -19,14 +19,18 @@ static long long tick_of(long long t_ns, long long start_ns)
     return (t_ns - start_ns) / 100000000LL;
 }
 
-/* Real time: poll for 1.3 s and compare every counter value with the truth at its tick. */
+/*
+ * Real time: poll until 12 update ticks have been compared with the truth (at most 20 s, so
+ * a loaded machine only makes it slower). The counter may change only when a 100 ms tick of
+ * scenario time passed between two polls, and then equals the true energy at that tick.
+ */
 static void test_counter_real_time(void)
 {
     jsimState s = sim_state(&A, dev);
-    long long start = s.start_ns, last_tick = -1, prev_change_tick = -1;
+    long long start = s.start_ns, last_tick = -1, prev_tick = -1;
     unsigned long long prev = 0;
-    int compared = 0, changes = 0, bad_interval = 0;
-    for (int i = 0; i < 1300; i++) {
+    int compared = 0, off_tick = 0;
+    for (int i = 0; i < 20000 && compared < 12; i++) {
         long long t1, t2;
         unsigned long long c;
         CHECK_EQ_INT(A.Now(&t1), NVML_SUCCESS);
@@ -37,24 +41,18 @@ static void test_counter_real_time(void)
             double e;
             CHECK_EQ_INT(A.GetTrueEnergy(dev, start + k * 100000000LL, &e), NVML_SUCCESS);
             CHECKF(c == (unsigned long long)floor(e * 1000.0),
-                   "tick %lld: counter %llu mJ, "
-                   "true %.4f J",
-                   k, c, e);
+                   "tick %lld: counter %llu mJ, true %.4f J", k, c, e);
             compared++;
             last_tick = k;
         }
-        if (c != prev) {
-            if (prev_change_tick >= 0 && k - prev_change_tick != 1 && k == tick_of(t2, start))
-                bad_interval++;
-            prev_change_tick = k;
-            changes++;
-            prev = c;
-        }
+        if (prev_tick >= 0 && c != prev && tick_of(t2, start) == prev_tick)
+            off_tick++; /* changed although no tick passed since the previous poll */
+        prev = c;
+        prev_tick = tick_of(t2, start);
         t_sleep(0.001);
     }
-    CHECKF(compared >= 8, "compared %d ticks", compared);
-    CHECKF(changes >= 10 && changes <= 14, "%d counter changes in 1.3 s", changes);
-    CHECKF(bad_interval == 0, "%d changes not 100 ms apart", bad_interval);
+    CHECKF(compared >= 12, "compared %d ticks", compared);
+    CHECKF(off_tick == 0, "%d changes between ticks", off_tick);
 }
 
 /* Time advanced between two queries of the counter never changes it within a tick. */

@@ -153,8 +153,7 @@ int cli_check_output_name(const char *cmd, const char *opt, const char *path)
     return 0;
 }
 
-/* The simulated GPU library: JOULES_SIM_LIBRARY, else <dir of the executable>/../lib/joules. */
-static int sim_library_path(char *buf, size_t len)
+int cli_sim_library_path(char *buf, size_t len)
 {
     const char *env = getenv("JOULES_SIM_LIBRARY");
     if (env && *env) {
@@ -248,7 +247,7 @@ int cli_open_monitor(const char *cmd, const struct cli_source *s, struct cli_mon
         return open_with(cmd, &o, &out->m);
     }
 
-    if (sim_library_path(out->sim_library, sizeof out->sim_library) != 0)
+    if (cli_sim_library_path(out->sim_library, sizeof out->sim_library) != 0)
         return CLI_EXIT_FAILURE;
     /* The simulator reads its configuration from the environment at nvmlInit; the
      * variables are inherited by the measured command too, which is harmless. */

@@ -56,6 +56,10 @@ int cli_take_scenario_option(struct cli_source *s, const char *cmd, const char *
 /* Check an output file name (--json/--csv): not empty. 0 or CLI_EXIT_USAGE. */
 int cli_check_output_name(const char *cmd, const char *opt, const char *path);
 
+/* The simulated GPU library: JOULES_SIM_LIBRARY, else <dir of the executable>/../lib/joules/
+ * libnvidia-ml.so.1 (build and installed trees alike). 0, or -1 after printing why. */
+int cli_sim_library_path(char *buf, size_t len);
+
 /* The simulated profiles the CLI accepts (keep in step with src/sim). */
 extern const char *const cli_sim_profiles[];
 

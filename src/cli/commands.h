@@ -15,5 +15,6 @@ struct joules_cli_command {
 
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
 
 #endif

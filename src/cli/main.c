@@ -13,6 +13,7 @@ static const struct joules_cli_command commands[] = {
     {"info", "GPUs, CPU energy domains, methods, limits and clocks; why a sensor is absent",
      cmd_info},
     {"run", "energy, time and power of a command, per domain (like perf stat)", cmd_run},
+    {"sim", "simulated GPU physics faster than real time: thermal runaway, A/B, idle", cmd_sim},
     {NULL, NULL, NULL},
 };
 

@@ -84,16 +84,14 @@ static void tick_label(char *buf, size_t len, double v, double step)
 int plot_svg_write(FILE *f, const struct plot_chart *c)
 {
     double xlo, xhi, ylo, yhi, y2lo = 0, y2hi = 1;
-    if (!c || c->n_series <= 0 || !range_of(c, 0, 1, &xlo, &xhi) ||
-        !range_of(c, 0, 0, &ylo, &yhi))
+    if (!c || c->n_series <= 0 || !range_of(c, 0, 1, &xlo, &xhi) || !range_of(c, 0, 0, &ylo, &yhi))
         return -1;
     int has_y2 = c->y2_label && range_of(c, 1, 0, &y2lo, &y2hi);
     int w = c->width > 0 ? c->width : 960, h = c->height > 0 ? c->height : 540;
     int ml = 80, mr = has_y2 ? 80 : 30, mt = c->subtitle ? 70 : 50, mb = 60;
-    int legend_h = 18 * c->n_series + 10;
     double pw = w - ml - mr, ph = h - mt - mb;
     struct axis ax = nice_axis(xlo, xhi), ay = nice_axis(ylo, yhi), ay2 = nice_axis(y2lo, y2hi);
-#define X(v) (ml + ((v) - ax.lo) / (ax.hi - ax.lo) * pw)
+#define X(v)    (ml + ((v)-ax.lo) / (ax.hi - ax.lo) * pw)
 #define Y(v, a) (mt + ph - ((v) - (a).lo) / ((a).hi - (a).lo) * ph)
 
     fprintf(f,
@@ -120,16 +118,16 @@ int plot_svg_write(FILE *f, const struct plot_chart *c)
     char lab[64];
     for (double v = ax.lo; v <= ax.hi + ax.step * 1e-6; v += ax.step) {
         double px = X(v);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n",
-                px, mt, px, mt + ph);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", px,
+                mt, px, mt + ph);
         tick_label(lab, sizeof lab, v, ax.step);
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", px,
                 mt + ph + 16, lab);
     }
     for (double v = ay.lo; v <= ay.hi + ay.step * 1e-6; v += ay.step) {
         double py = Y(v, ay);
-        fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n",
-                ml, py, ml + pw, py);
+        fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", ml,
+                py, ml + pw, py);
         tick_label(lab, sizeof lab, v, ay.step);
         fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", ml - 6, py + 4,
                 lab);
@@ -137,8 +135,7 @@ int plot_svg_write(FILE *f, const struct plot_chart *c)
     if (has_y2)
         for (double v = ay2.lo; v <= ay2.hi + ay2.step * 1e-6; v += ay2.step) {
             tick_label(lab, sizeof lab, v, ay2.step);
-            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", ml + pw + 6, Y(v, ay2) + 4,
-                    lab);
+            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", ml + pw + 6, Y(v, ay2) + 4, lab);
         }
     fprintf(f,
             "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
@@ -147,14 +144,14 @@ int plot_svg_write(FILE *f, const struct plot_chart *c)
     /* axis labels */
     fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">", ml + pw / 2, h - 16);
     text(f, c->x_label);
-    fprintf(f, "</text>\n<text transform=\"translate(18,%.1f) rotate(-90)\" "
-               "text-anchor=\"middle\">",
+    fprintf(f,
+            "</text>\n<text transform=\"translate(18,%.1f) rotate(-90)\" "
+            "text-anchor=\"middle\">",
             mt + ph / 2);
     text(f, c->y_label);
     fputs("</text>\n", f);
     if (has_y2) {
-        fprintf(f,
-                "<text transform=\"translate(%d,%.1f) rotate(90)\" text-anchor=\"middle\">",
+        fprintf(f, "<text transform=\"translate(%d,%.1f) rotate(90)\" text-anchor=\"middle\">",
                 w - 14, mt + ph / 2);
         text(f, c->y2_label);
         fputs("</text>\n", f);
@@ -194,7 +191,6 @@ int plot_svg_write(FILE *f, const struct plot_chart *c)
             fputs(" (right axis)", f);
         fputs("</text>\n", f);
     }
-    (void)legend_h;
     fputs("</svg>\n", f);
 #undef X
 #undef Y

@@ -11,8 +11,8 @@
 #include <stdio.h>
 
 struct plot_series {
-    const char *name;  /* legend text */
-    const double *x;   /* n points; NaN y values break the line */
+    const char *name; /* legend text */
+    const double *x;  /* n points; NaN y values break the line */
     const double *y;
     size_t n;
     const char *color; /* "#rrggbb" or NULL: from the palette */
@@ -22,12 +22,12 @@ struct plot_series {
 
 struct plot_chart {
     const char *title;
-    const char *subtitle;  /* NULL: none */
-    const char *x_label;   /* with unit, e.g. "time (s)" */
-    const char *y_label;   /* left axis, with unit */
-    const char *y2_label;  /* right axis; NULL: no right axis */
-    int width, height;     /* pixels; 0: 960 x 540 */
-    int simulated;         /* draw a visible SIMULATED label */
+    const char *subtitle; /* NULL: none */
+    const char *x_label;  /* with unit, e.g. "time (s)" */
+    const char *y_label;  /* left axis, with unit */
+    const char *y2_label; /* right axis; NULL: no right axis */
+    int width, height;    /* pixels; 0: 960 x 540 */
+    int simulated;        /* draw a visible SIMULATED label */
     const struct plot_series *series;
     int n_series;
 };

@@ -279,7 +279,7 @@ static int parse_cooling(struct parser *ps, struct sim_scenario *s, char **tok, 
     if (!strcmp(tok[1], "strong") || !strcmp(tok[1], "normal") || !strcmp(tok[1], "weak")) {
         if (nt > 2)
             return fail(ps, "cooling %s: unexpected '%s'", tok[1], tok[2]);
-        s->r_th = !strcmp(tok[1], "strong") ? -0.5 : !strcmp(tok[1], "normal") ? -1.0 : -2.5;
+        s->r_th = !strcmp(tok[1], "strong") ? -0.5 : !strcmp(tok[1], "normal") ? -1.0 : -2.0;
         return 0;
     }
     for (int i = 1; i < nt; i++) {
