@@ -22,6 +22,17 @@
 
 struct sim_state sim_g = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* The model lives as long as the library: freed when it is unloaded (dlclose) or at exit,
+ * so that a client that loads and unloads the simulator leaks nothing. */
+__attribute__((destructor)) static void sim_unload(void)
+{
+    pthread_mutex_lock(&sim_g.lock);
+    sim_model_free(&sim_g);
+    sim_g.built = 0;
+    sim_g.refcount = 0;
+    pthread_mutex_unlock(&sim_g.lock);
+}
+
 long long sim_monotonic_ns(void)
 {
     struct timespec ts;
