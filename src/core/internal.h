@@ -29,6 +29,19 @@ struct joules__sample {
     double power_w;
 };
 
+/* The live state of a GPU that the sampler reads each round: the values that change, without
+ * the static description gpu_status also fetches. Values not reported are -1. */
+struct joules__gpu_live {
+    double power_avg_w;   /* 1-s averaged power */
+    double power_limit_w; /* enforced limit */
+    int clock_sm_mhz;
+    int clock_mem_mhz;
+    int temperature_c;
+    int pstate;
+    int utilization_gpu_pct;
+    uint64_t clock_event_reasons;
+};
+
 struct joules__domain_ops {
     /* Read the counter and/or power. Return 0 or JOULES_E_*, message in msg. */
     int (*read)(struct joules__domain *d, struct joules__sample *s, char *msg, size_t len);
@@ -38,6 +51,8 @@ struct joules__domain_ops {
                        size_t len);
     int (*reset_clocks)(struct joules__domain *d, char *msg, size_t len);
     int (*set_power_limit)(struct joules__domain *d, double limit_w, char *msg, size_t len);
+    /* Live GPU state for the sampler (called with d->lock held); NULL: use gpu_status. */
+    int (*gpu_live)(struct joules__domain *d, struct joules__gpu_live *out, char *msg, size_t len);
     /* Simulated devices: the simulator's true energy between two monotonic times. */
     int (*sim_truth)(struct joules__domain *d, int64_t t0_ns, int64_t t1_ns, double *energy_j);
 };

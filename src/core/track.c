@@ -25,7 +25,8 @@
 #define PTS_RING          1024 /* power samples: 5 s at the default 5 ms tracker period */
 #define STEP_RING         64   /* counter steps: over 6 s at NVIDIA's 100 ms update */
 #define DEFAULT_PERIOD_NS 100000000LL
-#define FAST_COUNTER_NS   10000000LL /* counters updating faster: every read is a step */
+#define FAST_COUNTER_NS   10000000LL   /* counters updating faster: every read is a step */
+#define SPREAD_HISTORY_NS 2000000000LL /* look-back for the power spread of extrapolations */
 #define EXTRAP_REL_ERR    0.05 /* sensor error on the extrapolated part, when the load is steady */
 
 struct point {
@@ -38,6 +39,7 @@ struct step {
     int64_t lo_ns; /* the counter changed in (lo_ns, hi_ns] */
     int64_t hi_ns;
     double counter_j; /* counter value right after the change */
+    double power_w;   /* power read together with it (-1: none) */
 };
 
 struct joules__track {
@@ -113,6 +115,7 @@ static void push_first_step(struct joules__track *k, int64_t lo, int64_t hi, int
     st->lo_ns = lo - period - period / 20;
     st->hi_ns = hi - period + period / 20;
     st->counter_j = counter_j;
+    st->power_w = -1.0;
     k->steps_next = (k->steps_next + 1) % STEP_RING;
     if (k->steps_n < STEP_RING)
         k->steps_n++;
@@ -158,6 +161,7 @@ static void fold(struct joules__domain *d, struct joules__track *k, const struct
                 st->lo_ns = lo;
                 st->hi_ns = t;
                 st->counter_j = k->counter_j;
+                st->power_w = s->have_power ? s->power_w : -1.0;
                 k->steps_next = (k->steps_next + 1) % STEP_RING;
                 if (k->steps_n < STEP_RING)
                     k->steps_n++;
@@ -265,18 +269,31 @@ static double power_at(const struct joules__track *k, int64_t t)
  * hides changes, and the spread is how much it may hide.
  */
 static double power_integral(const struct joules__domain *d, const struct joules__track *k,
-                             int64_t a, int64_t b, double *spread_w)
+                             int64_t a, int64_t b, double *spread_w, double *changes_per_s)
 {
-    double sum = 0.0, pmin = INFINITY, pmax = -INFINITY;
+    double sum = 0.0, pmin = INFINITY, pmax = -INFINITY, last = -1.0;
+    int changes = 0;
+    int64_t last_change = INT64_MIN / 2;
     int64_t lag = (int64_t)(d->power_window_s * 1e9) + period_ns(d);
+    /* How far power has swung lately is the best guide to how far it may have moved since
+     * the sensor last published: look back further than the sensor's own lag. */
+    int64_t back = lag > SPREAD_HISTORY_NS ? lag : SPREAD_HISTORY_NS;
     int64_t prev_t = a;
     double prev_p = power_at(k, a);
-    for (unsigned i = first_after(k, a - lag); i < k->pts_n; i++) {
+    for (unsigned i = first_after(k, a - back); i < k->pts_n; i++) {
         const struct point *p = pt_at(k, i);
         if (p->t_ns > b + lag)
             break;
         if (p->power_w < 0)
             continue;
+        /* One change of load shows as a few published steps (ramps, averaging): changes
+         * closer than two periods count as one event. */
+        if (last >= 0 && fabs(p->power_w - last) > fmax(5.0, 0.05 * last)) {
+            if (p->t_ns - last_change > 2 * period_ns(d))
+                changes++;
+            last_change = p->t_ns;
+        }
+        last = p->power_w;
         pmin = p->power_w < pmin ? p->power_w : pmin;
         pmax = p->power_w > pmax ? p->power_w : pmax;
         if (p->t_ns <= a || p->t_ns >= b)
@@ -289,6 +306,7 @@ static double power_integral(const struct joules__domain *d, const struct joules
     if (prev_p >= 0 && end_p >= 0)
         sum += 0.5 * (prev_p + end_p) * (double)(b - prev_t) * 1e-9;
     *spread_w = (pmax >= pmin) ? pmax - pmin : 0.0;
+    *changes_per_s = changes / ((double)(b + lag - (a - back)) * 1e-9);
     return sum;
 }
 
@@ -300,29 +318,6 @@ static double counter_rate_w(const struct joules__track *k)
     const struct step *a = step_at(k, k->steps_n - 2), *b = step_at(k, k->steps_n - 1);
     double ta = 0.5 * (double)(a->lo_ns + a->hi_ns), tb = 0.5 * (double)(b->lo_ns + b->hi_ns);
     return tb > ta ? (b->counter_j - a->counter_j) / ((tb - ta) * 1e-9) : -1.0;
-}
-
-/* Energy from step st to t (negative when t is before the step), and its error. */
-static double extrapolate(const struct joules__domain *d, const struct joules__track *k,
-                          const struct step *st, int64_t t, double *err)
-{
-    int64_t mid = st->lo_ns + (st->hi_ns - st->lo_ns) / 2;
-    int64_t a = mid < t ? mid : t, b = mid < t ? t : mid;
-    double spread = 0.0, part;
-    int have_power = k->last_power_w >= 0;
-    double p_mid;
-    if (have_power) {
-        part = power_integral(d, k, a, b, &spread);
-        p_mid = power_at(k, mid);
-    } else {
-        p_mid = fmax(counter_rate_w(k), 0.0);
-        part = p_mid * (double)(b - a) * 1e-9;
-    }
-    double gap_s = (double)(b - a) * 1e-9;
-    double timing = p_mid * (double)(st->hi_ns - st->lo_ns) * 0.5e-9;
-    double sensor = fmax(EXTRAP_REL_ERR * part, spread * gap_s);
-    *err = sqrt(timing * timing + sensor * sensor) + d->counter_unit_j;
-    return mid <= t ? part : -part;
 }
 
 static int64_t step_mid(const struct step *st)
@@ -343,6 +338,49 @@ static double step_rate_w(const struct step *a, const struct step *b)
  * publish the mean of the window before each update), so within the interval we interpolate
  * in time, and bound the error by how much the counter's rate changes around the interval.
  */
+/*
+ * Evidence of load changing faster than the counter steps: a sensor that averages part of
+ * each period (25 ms of 100 ms) and the counter (all of it) disagree when the load varies
+ * inside the period, e.g. a 100 ms square wave that the sensor always samples in the same
+ * phase. For the interval ending at step i (i >= 1), |power published with it - rate|.
+ */
+static double intra_w(const struct joules__track *k, unsigned i)
+{
+    if (i == 0 || i >= k->steps_n)
+        return 0.0;
+    const struct step *a = step_at(k, i - 1), *b = step_at(k, i);
+    double rate = step_rate_w(a, b);
+    return (b->power_w >= 0 && rate >= 0) ? fabs(b->power_w - rate) : 0.0;
+}
+
+/* Energy from step st to t (negative when t is before the step), and its error. */
+static double extrapolate(const struct joules__domain *d, const struct joules__track *k,
+                          const struct step *st, int64_t t, double *err)
+{
+    int64_t mid = st->lo_ns + (st->hi_ns - st->lo_ns) / 2;
+    int64_t a = mid < t ? mid : t, b = mid < t ? t : mid;
+    double spread = 0.0, changes_per_s = 0.0, part;
+    int have_power = k->last_power_w >= 0;
+    double p_mid;
+    if (have_power) {
+        part = power_integral(d, k, a, b, &spread, &changes_per_s);
+        p_mid = power_at(k, mid);
+    } else {
+        p_mid = fmax(counter_rate_w(k), 0.0);
+        part = p_mid * (double)(b - a) * 1e-9;
+    }
+    double gap_s = (double)(b - a) * 1e-9;
+    double timing = p_mid * (double)(st->hi_ns - st->lo_ns) * 0.5e-9;
+    /* The sensor may not have published a change of load yet. How likely one is within the
+     * gap follows from how often the load changed lately; past a 5 % chance, the recent
+     * swing of power bounds what it could have hidden. */
+    double p_change = changes_per_s * gap_s;
+    double sensor = fmax(EXTRAP_REL_ERR * part, p_change > 0.05 ? spread * gap_s : 0.0);
+    double inside = 2.0 * intra_w(k, k->steps_n - 1) * gap_s;
+    *err = sqrt(timing * timing + sensor * sensor + inside * inside) + d->counter_unit_j;
+    return mid <= t ? part : -part;
+}
+
 static void interpolate(const struct joules__domain *d, const struct joules__track *k, unsigned ib,
                         int64_t t, struct joules__edge *e)
 {
@@ -351,22 +389,27 @@ static void interpolate(const struct joules__domain *d, const struct joules__tra
     double w = (double)(t - ma) / (double)(mb - ma);
     w = w < 0 ? 0 : w > 1 ? 1 : w;
     double rate = step_rate_w(a, b), rmin = rate, rmax = rate;
+    double intra = intra_w(k, ib + 1);
     if (ib > 0) {
         double r = step_rate_w(step_at(k, ib - 1), a);
         rmin = fmin(rmin, r);
         rmax = fmax(rmax, r);
+        intra = fmax(intra, intra_w(k, ib));
     }
     if (ib + 2 < k->steps_n) {
         double r = step_rate_w(b, step_at(k, ib + 2));
         rmin = fmin(rmin, r);
         rmax = fmax(rmax, r);
+        intra = fmax(intra, intra_w(k, ib + 2));
     }
     double span_s = (double)(mb - ma) * 1e-9;
     double shape = (rmax - rmin) * span_s * w * (1.0 - w);
+    /* All of the within-period variation could sit on one side of t. */
+    double inside = 2.0 * intra * span_s * w * (1.0 - w);
     double ha = (double)(a->hi_ns - a->lo_ns) * 0.5e-9, hb = (double)(b->hi_ns - b->lo_ns) * 0.5e-9;
     double timing = fmax(rate, 0.0) * hypot(ha, hb);
     e->counter_j = a->counter_j + (b->counter_j - a->counter_j) * w;
-    e->counter_err_j = hypot(shape, timing) + d->counter_unit_j;
+    e->counter_err_j = sqrt(shape * shape + inside * inside + timing * timing) + d->counter_unit_j;
     e->counter_final = 1;
 }
 
