@@ -15,6 +15,9 @@ JOULES  := $(BUILD)/bin/joules
 
 # Tools a fresh Debian machine may lack; each line: command:debian-package
 DEPS := cmake:cmake gcc:gcc python3:python3 rsvg-convert:librsvg2-bin
+# Shared libraries loaded at run time (checked with ldconfig -p); each: soname:debian-package.
+# libblas.so.3 (libblas3, with the CBLAS interface) is the CPU BLAS of `joules ab --executor cpu`.
+LIBDEPS := libblas.so.3:libblas3
 
 .PHONY: all build run test test-plain test-asan test-tsan bench install deps format format-check clean
 
@@ -23,6 +26,8 @@ all: build
 deps:
 	@missing=""; for d in $(DEPS); do cmd=$${d%%:*}; pkg=$${d##*:}; \
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	for d in $(LIBDEPS); do lib=$${d%%:*}; pkg=$${d##*:}; \
+	  ldconfig -p 2>/dev/null | grep -q "$$lib " || missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "joules: installing$$missing"; \
@@ -45,8 +50,11 @@ run: build
 	@echo "== joules info (simulated RTX A6000 unless a real NVIDIA driver is found) =="
 	@$(JOULES) info --sim-if-absent a6000
 	@echo
-	@echo "== joules run: a demo load on the simulated GPU, measured from outside =="
-	@$(JOULES) run --sim a6000 --scenario $(BUILD)/share/joules/scenarios/demo.scn -- sleep 3
+	@echo "== joules ab: the talk's experiment, C = A.B (n = 10000, fp32) on N(0,1) vs zeros, =="
+	@echo "== clocks locked at 1000 MHz, on the simulated RTX A6000 (setters allowed explicitly) =="
+	@JOULES_SIM_PRIVILEGED=1 $(JOULES) ab --sim a6000 --lock-clocks 1000 \
+	  --svg $(BUILD)/ab.svg --json $(BUILD)/ab.json
+	@echo "Figure: $(BUILD)/ab.svg  JSON: $(BUILD)/ab.json  (procedure: docs/ab.md)"
 
 test: build test-plain test-asan test-tsan
 

@@ -252,6 +252,127 @@ JOULES_API int joules_gpu_lock_clocks(joules_monitor *m, int index, unsigned min
 JOULES_API int joules_gpu_reset_clocks(joules_monitor *m, int index);
 JOULES_API int joules_gpu_set_power_limit(joules_monitor *m, int index, double limit_w);
 
+/* ---- Sampler: power over time --------------------------------------------------------------
+ *
+ * A sampler reads the chosen domains every interval_ns on its own background thread, on
+ * absolute CLOCK_MONOTONIC deadlines (start + k x interval: no drift). A round that starts
+ * more than one interval late skips the deadlines it missed and counts them (never a burst
+ * of catch-up rounds, never hidden). Memory is bounded whatever the length of the run:
+ * samples go to a callback (called on the sampler thread, once per round) and/or to a ring
+ * of fixed capacity that the caller drains; when the ring is full the oldest sample is
+ * overwritten and counted as dropped. joules_sampler_stop returns at once (the thread waits
+ * on a condition variable, not a sleep). The monitor must outlive its samplers; several
+ * samplers may run on one monitor, and windows may be used at the same time.
+ */
+
+/* Where a sample's power_w comes from. */
+typedef enum joules_power_source {
+    JOULES_POWER_NONE = 0,    /* no power figure in this sample */
+    JOULES_POWER_SENSOR = 1,  /* the device's power sensor (NVML instant field or usage) */
+    JOULES_POWER_COUNTER = 2, /* energy counter difference since the previous sample (RAPL) */
+} joules_power_source;
+
+/* One domain at one sampling round. Fields that do not apply are -1. */
+typedef struct joules_power_sample {
+    uint64_t seq; /* round number, 0 for the first round */
+    int domain;   /* index into the monitor's domains */
+    int valid;    /* 0: the read failed (error); energy_j is then the last known value */
+    int error;
+    int simulated;
+    int64_t t_ns;         /* CLOCK_MONOTONIC when the domain was read */
+    int64_t scheduled_ns; /* the round's deadline: t_ns - scheduled_ns is its lateness */
+    double energy_j;      /* cumulative, wrap-extended, since the monitor opened */
+    double power_w;       /* -1 when unknown (e.g. the first counter-based sample) */
+    joules_power_source power_source;
+    double power_avg_w;   /* GPU: 1-s averaged power (NVML field 185), else -1 */
+    double power_limit_w; /* GPU: enforced power limit, else -1 */
+    int clock_sm_mhz;     /* GPU details (gpu_details = 1), else -1 */
+    int clock_mem_mhz;
+    int temperature_c;
+    int pstate;
+    int utilization_gpu_pct;
+    uint64_t clock_event_reasons; /* NVML clock-event reason bits, 0 if none or unknown */
+} joules_power_sample;
+
+/* Called on the sampler thread after each round with that round's samples (n domains). It
+ * should return quickly: the next deadline waits for it. It may call joules_sampler_drain
+ * and joules_sampler_stats_get, not joules_sampler_stop. */
+typedef void (*joules_sample_fn)(const joules_power_sample *samples, int n, void *user);
+
+typedef struct joules_sampler_options {
+    uint32_t struct_size;      /* set by joules_sampler_options_init() */
+    uint64_t interval_ns;      /* 0: 100 ms; from 100 us to 1 h */
+    uint32_t kinds;            /* JOULES_KIND_* mask of the domains sampled; 0: all */
+    int gpu_details;           /* 1 (default): clocks, temperature, P-state, utilisation, reasons */
+    joules_sample_fn callback; /* optional */
+    void *user;                /* passed to callback */
+    size_t ring_capacity;      /* samples kept for joules_sampler_drain; 0: no ring */
+} joules_sampler_options;
+
+typedef struct joules_sampler_stats {
+    uint64_t rounds;           /* rounds taken */
+    uint64_t samples;          /* domain samples taken (rounds x domains) */
+    uint64_t missed_deadlines; /* deadlines skipped because their round would have started
+                                  more than one interval late */
+    uint64_t dropped;          /* ring samples overwritten before they were drained */
+    uint64_t read_errors;      /* samples not valid */
+    int64_t max_lateness_ns;   /* worst start of a round after its deadline */
+    double mean_lateness_ns;
+    size_t ring_high_water; /* most samples the ring ever held (<= ring_capacity) */
+    int n_domains;          /* domains per round */
+} joules_sampler_stats;
+
+typedef struct joules_sampler joules_sampler;
+
+JOULES_API void joules_sampler_options_init(joules_sampler_options *opts);
+/* Start sampling; the first round is taken at once. Needs a callback or a ring. */
+JOULES_API int joules_sampler_start(joules_monitor *m, const joules_sampler_options *opts,
+                                    joules_sampler **out);
+/* Move up to n of the oldest samples out of the ring, in order; returns the count. */
+JOULES_API int joules_sampler_drain(joules_sampler *s, joules_power_sample *out, int n);
+JOULES_API int joules_sampler_stats_get(joules_sampler *s, joules_sampler_stats *out);
+/* Stop the thread (returns at once, even with a long interval) and fill stats if not NULL.
+ * Idempotent. The ring keeps what it holds: drain it, then free the sampler. */
+JOULES_API int joules_sampler_stop(joules_sampler *s, joules_sampler_stats *stats);
+/* Stop if running, and free. NULL is allowed. */
+JOULES_API void joules_sampler_free(joules_sampler *s);
+
+/* ---- Repeated work: part-time sensor correction ---------------------------------------- */
+/*
+ * Power sensors of recent NVIDIA boards average only part of each update period (25 ms of
+ * every 100 ms on A100/H100), so a short workload can fall between their windows, or always
+ * in the same phase of them. For work that can be repeated, joules_repeat() runs it in
+ * groups whose starts are shifted by a fraction of the update period, drops the repetitions
+ * of each group during which the sensor settles, measures the rest, and divides by the
+ * repetitions kept (after Yang, Adamek and Armour, SC24).
+ */
+
+/* One repetition of the workload; synchronise asynchronous work before returning.
+ * Return 0, or any other value to stop (joules_repeat then fails with JOULES_E_SYNC). */
+typedef int (*joules_work_fn)(void *user);
+
+typedef struct joules_repeat_options {
+    uint32_t struct_size; /* set by joules_repeat_options_init() */
+    int groups;           /* phase-shifted groups; 0: 4 */
+    int repetitions;      /* measured repetitions in all (kept ones); 0: enough for min_time_s */
+    double min_time_s;    /* least measured time in all; 0: 2 s */
+    double settle_s;      /* time dropped at the start of each group; 0: one update period */
+} joules_repeat_options;
+
+typedef struct joules_repeat_result {
+    int groups;
+    int repetitions_run;  /* including the dropped ones and the calibration run */
+    int repetitions_kept; /* the ones measured */
+    double time_per_rep_s;
+    /* Energy per repetition: domains[i].energy_j and .uncertainty_j are per repetition,
+     * duration_s is the mean time of one repetition. */
+    joules_measurement per_rep;
+} joules_repeat_result;
+
+JOULES_API void joules_repeat_options_init(joules_repeat_options *opts);
+JOULES_API int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
+                             const joules_repeat_options *opts, joules_repeat_result *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -402,6 +402,38 @@ static int dev_status(struct joules__domain *d, joules_gpu_status *out, char *ms
     return 0;
 }
 
+/* The sampler's per-round read: only what changes (power averages, clocks, temperature,
+ * P-state, utilisation, reasons), a handful of calls instead of dev_status's twenty. */
+static int dev_live(struct joules__domain *d, struct joules__gpu_live *out, char *msg, size_t len)
+{
+    struct nvml_dev *dev = d->backend;
+    struct nvml_lib *lib = dev->lib;
+    nvmlDevice_t h = dev->handle;
+    (void)msg;
+    (void)len;
+    out->power_avg_w = -1.0;
+    if (lib->fields) {
+        nvmlFieldValue_t fv;
+        memset(&fv, 0, sizeof fv);
+        fv.fieldId = NVML_FI_DEV_POWER_AVERAGE;
+        if (lib->fields(h, 1, &fv) == NVML_SUCCESS && fv.nvmlReturn == NVML_SUCCESS)
+            out->power_avg_w = (double)fv.value.uiVal * 1e-3;
+    }
+    out->power_limit_w = mw_or(lib->power_enforced, h);
+    out->clock_sm_mhz = clock_or(lib->clock_info, h, NVML_CLOCK_SM);
+    out->clock_mem_mhz = clock_or(lib->clock_info, h, NVML_CLOCK_MEM);
+    out->temperature_c = clock_or(lib->temperature, h, NVML_TEMPERATURE_GPU);
+    unsigned ps = NVML_PSTATE_UNKNOWN;
+    out->pstate = (lib->pstate && lib->pstate(h, &ps) == NVML_SUCCESS && ps < 16) ? (int)ps : -1;
+    nvmlUtilization_t u;
+    out->utilization_gpu_pct =
+        (lib->utilization && lib->utilization(h, &u) == NVML_SUCCESS) ? (int)u.gpu : -1;
+    unsigned long long reasons = 0;
+    out->clock_event_reasons =
+        (lib->reasons && lib->reasons(h, &reasons) == NVML_SUCCESS) ? reasons : 0;
+    return 0;
+}
+
 static int dev_lock_clocks(struct joules__domain *d, unsigned min_mhz, unsigned max_mhz, char *msg,
                            size_t len)
 {
@@ -460,6 +492,7 @@ static const struct joules__domain_ops nvml_ops = {
     .lock_clocks = dev_lock_clocks,
     .reset_clocks = dev_reset_clocks,
     .set_power_limit = dev_set_power_limit,
+    .gpu_live = dev_live,
     .sim_truth = dev_sim_truth,
 };
 

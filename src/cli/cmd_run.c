@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/cli_sampling.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "io/atomic.h"
@@ -45,6 +46,12 @@ static void help(FILE *out)
             "  --csv FILE        also write one CSV row per domain (schema joules.run.csv/1)\n"
             "                    ('-' writes to standard output; files appear whole or not at\n"
             "                    all: temporary file + rename; see docs/output.md)\n"
+            "  --sample DUR      sample power every DUR while the command runs (default\n"
+            "                    100ms when --series or --plot is given; e.g. 10ms, 1s)\n"
+            "  --series FILE     write the power time series, with the begin and end of the\n"
+            "                    command marked (schema joules.series.csv/1)\n"
+            "  --plot FILE.svg   write a chart of power per domain over time\n"
+            "  --normalise       chart power as a percentage of each GPU's power limit\n"
             "  --sim [PROFILE]   measure on the simulated GPU (PROFILE: a6000 (default),\n"
             "                    a100-sxm4-40gb, a100-sxm4-80gb (a100), h100-sxm5 (h100),\n"
             "                    test; also --sim=PROFILE). Without it, only real sensors\n"
@@ -60,7 +67,11 @@ static void help(FILE *out)
             "Examples:\n"
             "  joules run -- python3 train.py\n"
             "  joules run --json run.json --csv run.csv -- ./bench --size 10000\n"
-            "  joules run --sim h100-sxm5 --scenario load.scn -- sleep 2\n\n"
+            "  joules run --sim h100-sxm5 --scenario load.scn -- sleep 2\n"
+            "  joules run --sample 10ms --series power.csv --plot power.svg -- ./train\n\n"
+            "Static power: after `joules idle` has stored a baseline for a device (in its\n"
+            "current clock state), the table also gives the dynamic energy: the energy minus\n"
+            "the baseline power x the time (derived, method model), with its uncertainty.\n\n"
             "Environment:\n"
             "  JOULES_NVML_LIBRARY  libnvidia-ml.so.1 to load (default: the system's)\n"
             "  JOULES_SYSFS_ROOT    directory standing for /sys (default: /sys)\n"
@@ -103,8 +114,12 @@ static void forward_signal(int sig, siginfo_t *si, void *uctx)
     }
 }
 
+enum { OPT_SAMPLE = 0x200, OPT_SERIES, OPT_PLOT, OPT_NORMALISE };
+
 struct run_outputs {
     const char *json, *csv;
+    struct cli_series series;
+    int64_t sample_ns; /* 0: no sampling */
     joules_atomic json_out, csv_out;
     int json_open, csv_open;
 };
@@ -139,6 +154,9 @@ static int open_outputs(struct run_outputs *o)
 
 static void abort_outputs(struct run_outputs *o)
 {
+    if (o->sample_ns)
+        cli_series_abort(&o->series);
+    o->sample_ns = 0;
     if (o->json_open)
         joules_atomic_abort(&o->json_out);
     if (o->csv_open)
@@ -235,6 +253,11 @@ int cmd_run(int argc, char **argv)
         {"scenario", required_argument, NULL, CLI_OPT_SCENARIO},
         {"quiet", no_argument, NULL, 'q'},
         {"no-settle", no_argument, NULL, CLI_OPT_NO_SETTLE},
+        {"sample", required_argument, NULL, OPT_SAMPLE},
+        {"series", required_argument, NULL, OPT_SERIES},
+        {"plot", required_argument, NULL, OPT_PLOT},
+        {"normalise", no_argument, NULL, OPT_NORMALISE},
+        {"normalize", no_argument, NULL, OPT_NORMALISE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -274,6 +297,24 @@ int cmd_run(int argc, char **argv)
                 return rc;
             out.csv = optarg;
             break;
+        case OPT_SAMPLE:
+            if ((rc = cli_parse_duration("run", "--sample", optarg, 1000000LL, 3600000000000LL,
+                                         &out.sample_ns)))
+                return rc;
+            break;
+        case OPT_SERIES:
+            if ((rc = cli_check_output_name("run", "--series", optarg)))
+                return rc;
+            out.series.csv_path = optarg;
+            break;
+        case OPT_PLOT:
+            if ((rc = cli_check_output_name("run", "--plot", optarg)))
+                return rc;
+            out.series.plot_path = optarg;
+            break;
+        case OPT_NORMALISE:
+            out.series.normalise = 1;
+            break;
         default:
             return cli_getopt_error("run", c, argv);
         }
@@ -285,8 +326,23 @@ int cmd_run(int argc, char **argv)
     int cmd_argc = argc - optind;
     if (out.json && out.csv && strcmp(out.json, out.csv) == 0)
         return cli_usage_error("run", "--json and --csv name the same file '%s'", out.json);
+    const char *files[] = {out.json, out.csv, out.series.csv_path, out.series.plot_path};
+    for (int i = 0; i < 4; i++)
+        for (int k = i + 1; k < 4; k++)
+            if (files[i] && files[k] && strcmp(files[i], files[k]) == 0 && strcmp(files[i], "-"))
+                return cli_usage_error("run", "two output options name the same file '%s'",
+                                       files[i]);
+    if (out.series.normalise && !out.series.plot_path)
+        return cli_usage_error("run", "--normalise applies to the chart: add --plot FILE.svg");
+    if (out.sample_ns && !out.series.csv_path && !out.series.plot_path)
+        return cli_usage_error("run", "--sample needs --series FILE or --plot FILE.svg");
+    if (!out.sample_ns && (out.series.csv_path || out.series.plot_path))
+        out.sample_ns = 100000000LL;
+    out.series.title = "joules run: power over time";
 
-    if (open_outputs(&out) != 0) {
+    if (open_outputs(&out) != 0 || (out.sample_ns && cli_series_open(&out.series, "run") != 0)) {
+        if (out.sample_ns && !out.series.lock_init)
+            out.sample_ns = 0; /* cli_series_open cleaned up after itself */
         abort_outputs(&out);
         return CLI_EXIT_USAGE;
     }
@@ -332,10 +388,22 @@ int cmd_run(int argc, char **argv)
     dfl.sa_handler = SIG_DFL;
     sigaction(SIGCHLD, &dfl, &orig_act[N_FORWARDED]);
 
+    /* Baselines are chosen by the clock state at rest, before the command changes it. */
+    struct cli_baselines *baselines = cli_baselines_load(cm.m, info, n_info);
+    if (out.sample_ns &&
+        cli_series_start(&out.series, "run", cm.m, info, n_info, out.sample_ns, 0) != 0) {
+        free(baselines);
+        cli_close_monitor(&cm);
+        abort_outputs(&out);
+        return CLI_EXIT_FAILURE;
+    }
+
     static joules_measurement meas;
     memset(&meas, 0, sizeof meas);
     const char *failure = NULL;
     char failure_buf[JOULES_MESSAGE_MAX + 64];
+    if (out.sample_ns)
+        cli_series_mark(&out.series, "window-begin", "run");
     int begun = joules_window_begin(cm.m, "run");
     if (begun != 0) {
         snprintf(failure_buf, sizeof failure_buf, "the measurement could not begin: %s",
@@ -348,6 +416,8 @@ int cmd_run(int argc, char **argv)
     if (pid < 0) {
         if (begun == 0)
             joules_window_cancel(cm.m, "run");
+        free(baselines);
+        abort_outputs(&out);
         cli_close_monitor(&cm);
         abort_outputs(&out);
         if (exec_errno == 0) {
@@ -372,6 +442,8 @@ int cmd_run(int argc, char **argv)
             break;
         }
     }
+    if (out.sample_ns)
+        cli_series_mark(&out.series, "window-end", "run");
     if (begun == 0) {
         int erc = joules_window_end(cm.m, "run", &meas);
         if (erc != 0) {
@@ -389,6 +461,8 @@ int cmd_run(int argc, char **argv)
     if (w < 0) {
         fprintf(stderr, "joules run: waiting for the command failed: %s\n",
                 strerror(wait_failed ? wait_failed : errno));
+        free(baselines);
+        abort_outputs(&out);
         cli_close_monitor(&cm);
         abort_outputs(&out);
         return CLI_EXIT_FAILURE;
@@ -406,8 +480,19 @@ int cmd_run(int argc, char **argv)
     };
     int code = r.signal ? 128 + r.signal : r.exit_status;
 
+    if (out.sample_ns) {
+        /* The series is complete whether or not the window could be measured. */
+        joules_sampler_stats st;
+        cli_series_stop(&out.series, &st);
+        if (cli_series_finish(&out.series, "run") == 0 && !quiet)
+            cli_series_print_stats(stderr, "run", &st, out.sample_ns);
+        out.sample_ns = 0;
+    }
     if (!quiet || failure)
         joules_report_table(stderr, &r);
+    if (!quiet && !failure)
+        cli_baselines_report(stderr, baselines, &meas, info);
+    free(baselines);
     if (failure) {
         if (out.json || out.csv)
             fprintf(stderr, "joules run: no report file written: %s\n", failure);

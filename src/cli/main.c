@@ -13,7 +13,12 @@ static const struct joules_cli_command commands[] = {
     {"info", "GPUs, CPU energy domains, methods, limits and clocks; why a sensor is absent",
      cmd_info},
     {"run", "energy, time and power of a command, per domain (like perf stat)", cmd_run},
+    {"ab", "the talk's A/B experiment: same product, N(0,1) vs zeros: same time, not same energy",
+     cmd_ab},
     {"sim", "simulated GPU physics faster than real time: thermal runaway, A/B, idle", cmd_sim},
+    {"watch", "power over time, live: GPU power, clocks, P-state; CSV series and chart", cmd_watch},
+    {"idle", "static power of each device at rest; stored as the baseline `run` subtracts",
+     cmd_idle},
     {NULL, NULL, NULL},
 };
 

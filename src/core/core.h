@@ -58,8 +58,15 @@ void joules__track_free(struct joules__domain *d);
 int joules__track_poll(struct joules__domain *d, char *msg, size_t len);
 /* Read now and estimate the energy at this instant (a window edge). */
 void joules__track_edge(struct joules__domain *d, struct joules__edge *e);
+/* What to do while waiting for a counter step: nothing (sleep) or keep the load running, so
+ * that the interval holding the edge sees the same load on both sides of it. */
+struct joules__settle_hook {
+    int (*busy)(void *user); /* returns 0, else the wait ends */
+    void *user;
+};
 /* Wait (polling) until the counter steps after the edge, then re-estimate it. */
-void joules__track_settle(struct joules__domain *d, struct joules__edge *e);
+void joules__track_settle(struct joules__domain *d, struct joules__edge *e,
+                          const struct joules__settle_hook *hook);
 /* Re-estimate a past edge from what the history holds now (counter step after it). */
 void joules__track_refine(struct joules__domain *d, struct joules__edge *e);
 /* 1 if the counter has been seen advancing, 0 if not yet, -1 if it is judged frozen. */
@@ -71,6 +78,9 @@ int joules__track_reading(struct joules__domain *d, joules_reading *r);
 int joules__tracker_start(joules_monitor *m);
 void joules__tracker_stop(joules_monitor *m);
 
+/* window.c: end a window, settling its end edge or not, whatever the monitor's option. */
+int joules__window_end(joules_monitor *m, const char *name, joules_measurement *out, int settle,
+                       const struct joules__settle_hook *hook);
 /* window.c: refine begin edges of open windows (tracker thread). */
 void joules__windows_refine(joules_monitor *m);
 void joules__windows_free(joules_monitor *m);

@@ -381,6 +381,38 @@ static double extrapolate(const struct joules__domain *d, const struct joules__t
     return mid <= t ? part : -part;
 }
 
+/* Lowest and highest power the sensor published around [a, b] (its lag included). */
+static int sample_range(const struct joules__domain *d, const struct joules__track *k, int64_t a,
+                        int64_t b, double *lo, double *hi)
+{
+    int64_t lag = (int64_t)(d->power_window_s * 1e9) + period_ns(d);
+    int found = 0;
+    for (unsigned i = first_after(k, a - lag); i < k->pts_n; i++) {
+        const struct point *p = pt_at(k, i);
+        if (p->t_ns > b + lag)
+            break;
+        if (p->power_w < 0)
+            continue;
+        *lo = found ? fmin(*lo, p->power_w) : p->power_w;
+        *hi = found ? fmax(*hi, p->power_w) : p->power_w;
+        found = 1;
+    }
+    return found;
+}
+
+/*
+ * Where inside a counter interval did its energy go? If power stayed within [lo, hi], the
+ * energy before t (at fraction w of the interval, mean rate r) differs from the linear
+ * share r*w*span by at most the returned bound: the interval's energy may be packed at
+ * either end, but no faster than hi and no slower than lo.
+ */
+static double placement_bound(double r, double lo, double hi, double w, double span_s)
+{
+    double up = fmin((hi - r) * w, (r - lo) * (1.0 - w));
+    double down = fmin((r - lo) * w, (hi - r) * (1.0 - w));
+    return fmax(fmax(up, down), 0.0) * span_s;
+}
+
 static void interpolate(const struct joules__domain *d, const struct joules__track *k, unsigned ib,
                         int64_t t, struct joules__edge *e)
 {
@@ -388,28 +420,48 @@ static void interpolate(const struct joules__domain *d, const struct joules__tra
     int64_t ma = step_mid(a), mb = step_mid(b);
     double w = (double)(t - ma) / (double)(mb - ma);
     w = w < 0 ? 0 : w > 1 ? 1 : w;
-    double rate = step_rate_w(a, b), rmin = rate, rmax = rate;
+    /* The range power may have spanned: the counter's rates around the interval, the
+     * sensor's readings, and their disagreement (a sensor that averages 25 ms of each 100 ms
+     * sees the peaks and troughs of a load that varies inside the period). */
+    double rate = step_rate_w(a, b), lo = rate, hi = rate;
     double intra = intra_w(k, ib + 1);
+    double swing = 0.0; /* how much the rate moved between this interval and its neighbours */
+    int neighbours = 0;
     if (ib > 0) {
         double r = step_rate_w(step_at(k, ib - 1), a);
-        rmin = fmin(rmin, r);
-        rmax = fmax(rmax, r);
+        lo = fmin(lo, r);
+        hi = fmax(hi, r);
+        swing = fmax(swing, fabs(rate - r));
         intra = fmax(intra, intra_w(k, ib));
+        neighbours++;
     }
     if (ib + 2 < k->steps_n) {
         double r = step_rate_w(b, step_at(k, ib + 2));
-        rmin = fmin(rmin, r);
-        rmax = fmax(rmax, r);
+        lo = fmin(lo, r);
+        hi = fmax(hi, r);
+        swing = fmax(swing, fabs(rate - r));
         intra = fmax(intra, intra_w(k, ib + 2));
+        neighbours++;
     }
+    /* With one side unknown (the edge of a settled window: the next interval has not
+     * happened yet), a change seen on the other side may have gone on inside this one. */
+    if (neighbours < 2) {
+        lo = fmin(lo, rate - swing);
+        hi = fmax(hi, rate + swing);
+    }
+    double plo, phi;
+    if (sample_range(d, k, ma, mb, &plo, &phi)) {
+        lo = fmin(lo, plo);
+        hi = fmax(hi, phi);
+    }
+    lo = fmin(lo, rate - 2.0 * intra);
+    hi = fmax(hi, rate + 2.0 * intra);
     double span_s = (double)(mb - ma) * 1e-9;
-    double shape = (rmax - rmin) * span_s * w * (1.0 - w);
-    /* All of the within-period variation could sit on one side of t. */
-    double inside = 2.0 * intra * span_s * w * (1.0 - w);
+    double shape = placement_bound(rate, fmax(lo, 0.0), hi, w, span_s);
     double ha = (double)(a->hi_ns - a->lo_ns) * 0.5e-9, hb = (double)(b->hi_ns - b->lo_ns) * 0.5e-9;
     double timing = fmax(rate, 0.0) * hypot(ha, hb);
     e->counter_j = a->counter_j + (b->counter_j - a->counter_j) * w;
-    e->counter_err_j = sqrt(shape * shape + inside * inside + timing * timing) + d->counter_unit_j;
+    e->counter_err_j = hypot(shape, timing) + d->counter_unit_j;
     e->counter_final = 1;
 }
 
@@ -494,7 +546,8 @@ void joules__track_refine(struct joules__domain *d, struct joules__edge *e)
     pthread_mutex_unlock(&d->lock);
 }
 
-void joules__track_settle(struct joules__domain *d, struct joules__edge *e)
+void joules__track_settle(struct joules__domain *d, struct joules__edge *e,
+                          const struct joules__settle_hook *hook)
 {
     if (!e->have_counter || e->error)
         return;
@@ -513,7 +566,12 @@ void joules__track_settle(struct joules__domain *d, struct joules__edge *e)
         pthread_mutex_unlock(&d->lock);
         if (stepped || now > deadline)
             break;
-        nanosleep(&pause, NULL);
+        if (hook && hook->busy) {
+            if (hook->busy(hook->user) != 0)
+                break;
+        } else {
+            nanosleep(&pause, NULL);
+        }
         if (joules__track_poll(d, msg, sizeof msg) != 0)
             return;
     }

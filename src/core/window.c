@@ -167,6 +167,12 @@ static void domain_energy(const struct joules__domain *d, const struct joules__e
 
 int joules_window_end(joules_monitor *m, const char *name, joules_measurement *out)
 {
+    return joules__window_end(m, name, out, m ? m->opts.settle_end : 0, NULL);
+}
+
+int joules__window_end(joules_monitor *m, const char *name, joules_measurement *out, int settle,
+                       const struct joules__settle_hook *hook)
+{
     if (!m || !out)
         return m ? joules__fail(m, JOULES_E_INVALID, "joules_window_end: out is NULL")
                  : JOULES_E_INVALID;
@@ -199,8 +205,8 @@ int joules_window_end(joules_monitor *m, const char *name, joules_measurement *o
         struct joules__domain *d = &m->domains[i];
         struct joules__edge e1;
         joules__track_edge(d, &e1);
-        if (m->opts.settle_end)
-            joules__track_settle(d, &e1);
+        if (settle)
+            joules__track_settle(d, &e1, hook);
         joules__track_refine(d, &w->begin[i]);
         const struct joules__edge *e0 = &w->begin[i];
         joules_domain_energy *de = &out->domains[i];

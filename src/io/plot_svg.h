@@ -37,4 +37,37 @@ int plot_svg_write(FILE *f, const struct plot_chart *c);
 /* Write the chart to path ("-": stdout) atomically. 0, or -1 with a message in err. */
 int plot_svg_save(const char *path, const struct plot_chart *c, char *err, size_t len);
 
+/* ---- bar charts with intervals (plot_svg_bars.c) ---------------------------------------- */
+
+struct plot_bar {
+    const char *label;  /* under the bar */
+    double value;       /* bar height; NaN: no bar ("n/a") */
+    double lo, hi;      /* interval drawn as a whisker; NaN: none */
+    const char *color;  /* NULL: from the palette, by position */
+};
+
+/* One panel: its own y axis (from 0), title and bars. */
+struct plot_bar_group {
+    const char *title;   /* e.g. "energy per window" */
+    const char *y_label; /* with unit */
+    const struct plot_bar *bars;
+    int n_bars;
+};
+
+struct plot_bar_chart {
+    const char *title;
+    const char *subtitle; /* NULL: none */
+    int width, height;    /* pixels; 0: 960 x 360 */
+    int simulated;        /* draw a visible SIMULATED label */
+    const char *note;     /* a line under the panels (e.g. "whiskers: 95 % CI"); NULL: none */
+    const struct plot_bar_group *groups; /* panels side by side */
+    int n_groups;
+};
+
+/* Write the bar chart as a whole SVG document. 0, or -1 (nothing to plot, write error). */
+int plot_svg_bars_write(FILE *f, const struct plot_bar_chart *c);
+/* One SVG file: the bar chart above the line chart (either may be NULL). Atomic. */
+int plot_svg_figure_save(const char *path, const struct plot_bar_chart *bars,
+                         const struct plot_chart *lines, char *err, size_t len);
+
 #endif /* JOULES_IO_PLOT_SVG_H */

@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ab_run.c - the procedure of the A/B experiment (docs/ab.md):
+ *  1. every arm's inputs are generated and loaded; one product of each runs unmeasured
+ *     (handles, first launches, clock ramp), then one timed product per arm, whose result
+ *     is checked against a double-precision reference (never on zeros);
+ *  2. the number of products per window is chosen once for all arms (same work in every
+ *     window) so that the fastest arm's window lasts at least --min-window;
+ *  3. rounds of windows with the arms interleaved in ABBA order (round r forwards when r is
+ *     even, backwards when odd), so that slow drift (temperature) hits every arm alike;
+ *  4. a sampler thread reads power, clock, temperature and clock-event reasons during the
+ *     run for the per-window means and the time series.
+ * A stop request (signal flag) ends the experiment between products; the interrupted window
+ * is dropped and what was measured is kept.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ab/ab.h"
+
+#define MAX_PRODUCTS 1000000
+#define WINDOW_NAME  "ab"
+
+struct sampler {
+    const struct ab_params *p;
+    struct ab_result *r;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    int running;
+    int stop;
+    int slot;      /* arm being measured, -1 outside windows */
+    int64_t t0_ns; /* origin of the series; 0 until the first window */
+    size_t cap;
+    /* accumulators of the current window */
+    double clk_sum, temp_sum;
+    int n_status;
+    unsigned long long reasons;
+    int have_prev;
+    double prev_e, prev_t;
+};
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+/* The domains whose energy is the experiment's: the GPU, or the CPU domains of the total. */
+static int energy_domains(const struct ab_params *p, int *dom, struct ab_result *r)
+{
+    int n = 0, count = joules_domain_count(p->setup.m);
+    char names[JOULES_MESSAGE_MAX] = "";
+    size_t used = 0;
+    joules_method method = JOULES_METHOD_NONE;
+    for (int i = 0; i < count && n < JOULES_MAX_DOMAINS; i++) {
+        joules_domain_info di;
+        if (joules_domain_info_get(p->setup.m, i, &di) != 0)
+            continue;
+        int take = p->setup.gpu_domain >= 0 ? i == p->setup.gpu_domain
+                                            : (di.kind & JOULES_KINDS_CPU) && di.counted_in_total;
+        if (!take)
+            continue;
+        dom[n++] = i;
+        method = di.method;
+        if (di.simulated)
+            r->simulated = 1;
+        int w = snprintf(names + used, sizeof names - used, "%s%s", used ? "+" : "", di.name);
+        if (w > 0 && (size_t)w < sizeof names - used)
+            used += (size_t)w;
+        if (p->setup.gpu_domain >= 0)
+            snprintf(r->device, sizeof r->device, "%s", di.device);
+    }
+    if (n > 0)
+        snprintf(r->energy_source, sizeof r->energy_source, "%s (%s)", names,
+                 joules_method_name(method));
+    return n;
+}
+
+static void *sampler_main(void *arg)
+{
+    struct sampler *s = arg;
+    const struct ab_params *p = s->p;
+    joules_reading rd[JOULES_MAX_DOMAINS];
+    int dom[JOULES_MAX_DOMAINS];
+    struct ab_result dummy;
+    memset(&dummy, 0, sizeof dummy);
+    int n_dom = energy_domains(p, dom, &dummy);
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        int stop = s->stop;
+        pthread_mutex_unlock(&s->lock);
+        if (stop)
+            break;
+        joules_gpu_status st;
+        int have_st =
+            p->status_domain >= 0 && joules_gpu_status_get(p->setup.m, p->status_domain, &st) == 0;
+        int nr = joules_read(p->setup.m, rd, JOULES_MAX_DOMAINS);
+        int64_t t = now_ns();
+        double e = 0, pw = 0;
+        int ok = nr > 0 && n_dom > 0, have_pw = 1;
+        for (int k = 0; ok && k < n_dom; k++) {
+            if (dom[k] >= nr || !rd[dom[k]].valid) {
+                ok = 0;
+                break;
+            }
+            e += rd[dom[k]].energy_j;
+            if (rd[dom[k]].power_w >= 0)
+                pw += rd[dom[k]].power_w;
+            else
+                have_pw = 0;
+        }
+        pthread_mutex_lock(&s->lock);
+        if (ok && !have_pw) { /* no power sensor: power from consecutive energy readings */
+            double ts = t * 1e-9;
+            pw = s->have_prev && ts > s->prev_t ? (e - s->prev_e) / (ts - s->prev_t) : NAN;
+            s->have_prev = 1, s->prev_e = e, s->prev_t = ts;
+        }
+        if (s->slot >= 0 && have_st) {
+            if (st.clock_sm_mhz >= 0) {
+                s->clk_sum += st.clock_sm_mhz;
+                s->temp_sum += st.temperature_c;
+                s->n_status++;
+            }
+            s->reasons |= st.clock_event_reasons;
+        }
+        if (ok && s->t0_ns && isfinite(pw)) {
+            if (s->r->n_samples == s->cap) {
+                size_t cap = s->cap ? 2 * s->cap : 1024;
+                struct ab_sample *ns = realloc(s->r->samples, cap * sizeof *ns);
+                if (ns) {
+                    s->r->samples = ns;
+                    s->cap = cap;
+                }
+            }
+            if (s->r->n_samples < s->cap)
+                s->r->samples[s->r->n_samples++] =
+                    (struct ab_sample){(t - s->t0_ns) * 1e-9, pw, s->slot};
+        }
+        pthread_mutex_unlock(&s->lock);
+        sleep_s(p->sample_period_s);
+    }
+    return NULL;
+}
+
+static int sampler_start(struct sampler *s)
+{
+    /* The sampler leaves signals to the main thread, whose flag stops the experiment. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&s->thread, NULL, sampler_main, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    s->running = rc == 0;
+    return rc == 0 ? 0 : -1;
+}
+
+static void sampler_stop(struct sampler *s)
+{
+    if (!s->running)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->stop = 1;
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->thread, NULL);
+    s->running = 0;
+}
+
+static void sampler_window(struct sampler *s, int slot)
+{
+    pthread_mutex_lock(&s->lock);
+    if (slot >= 0 && !s->t0_ns)
+        s->t0_ns = now_ns();
+    s->slot = slot;
+    if (slot >= 0) {
+        s->clk_sum = s->temp_sum = 0;
+        s->n_status = 0;
+        s->reasons = 0;
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+static int stopped(const struct ab_params *p)
+{
+    return p->setup.stop && *p->setup.stop;
+}
+
+/* Warm-up, timing of one product per arm, and the correctness check. */
+static int warm_up(const struct ab_params *p, struct ab_exec *x, struct ab_result *r, char *err,
+                   size_t len)
+{
+    int done;
+    for (int k = 0; k < p->n_arms && !stopped(p); k++)
+        if (p->ops->run(x, k, 1, &done, err, len) != 0)
+            return -1;
+    for (int k = 0; k < p->n_arms && !stopped(p); k++) {
+        int64_t t0 = now_ns();
+        if (p->ops->run(x, k, 1, &done, err, len) != 0)
+            return -1;
+        r->warm_time_s[k] = (now_ns() - t0) * 1e-9;
+        if (p->arms[k] == AB_ARM_ZEROS) {
+            snprintf(r->check[k].note, sizeof r->check[k].note,
+                     "not checked: a product of zeros proves nothing");
+            continue;
+        }
+        if (done == 1 && p->ops->check(x, k, &r->check[k], err, len) != 0)
+            return -1;
+        if (r->check[k].checked && !r->check[k].passed) {
+            snprintf(err, len,
+                     "the product on %s inputs is wrong: an entry is %.3g times the tolerance "
+                     "away from the double-precision reference (%s)",
+                     ab_arm_name(p->arms[k]), r->check[k].max_err_ratio, r->check[k].note);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void record(const struct ab_params *p, struct ab_result *r, const joules_measurement *m,
+                   const int *dom, int n_dom, struct ab_run_rec *rec)
+{
+    rec->time_s = m->duration_s;
+    rec->energy_valid = n_dom > 0;
+    rec->energy_j = rec->uncertainty_j = 0;
+    rec->sim_truth_j = -1;
+    for (int k = 0; k < n_dom; k++) {
+        const joules_domain_energy *de = NULL;
+        for (int i = 0; i < m->n_domains; i++)
+            if (m->domains[i].domain == dom[k])
+                de = &m->domains[i];
+        if (!de || !de->valid) {
+            rec->energy_valid = 0;
+            snprintf(rec->note, sizeof rec->note, "%s", de ? de->message : "domain not measured");
+            continue;
+        }
+        rec->energy_j += de->energy_j;
+        rec->uncertainty_j += de->uncertainty_j;
+        if (de->simulated && de->sim_truth_j >= 0)
+            rec->sim_truth_j = (rec->sim_truth_j < 0 ? 0 : rec->sim_truth_j) + de->sim_truth_j;
+    }
+    double gflop = r->flops * rec->products * 1e-9;
+    rec->gflops = rec->time_s > 0 ? gflop / rec->time_s : NAN;
+    if (!rec->energy_valid)
+        rec->energy_j = rec->uncertainty_j = NAN;
+    rec->power_w = rec->energy_valid && rec->time_s > 0 ? rec->energy_j / rec->time_s : NAN;
+    rec->gflop_per_j = rec->energy_valid && rec->energy_j > 0 ? gflop / rec->energy_j : NAN;
+    (void)p;
+}
+
+static int measure(const struct ab_params *p, struct ab_exec *x, struct ab_result *r,
+                   struct sampler *smp, const int *dom, int n_dom, char *err, size_t len)
+{
+    static joules_measurement m;
+    int total = p->repeats * p->n_arms;
+    for (int round = 0; round < p->repeats && !stopped(p); round++) {
+        for (int j = 0; j < p->n_arms && !stopped(p); j++) {
+            int slot = round % 2 == 0 ? j : p->n_arms - 1 - j;
+            struct ab_run_rec *rec = &r->runs[r->n_runs];
+            memset(rec, 0, sizeof *rec);
+            rec->slot = slot;
+            rec->round = round;
+            sampler_window(smp, slot);
+            if (joules_window_begin(p->setup.m, WINDOW_NAME) != 0) {
+                snprintf(err, len, "the measurement could not begin: %s",
+                         joules_last_error(p->setup.m));
+                sampler_window(smp, -1);
+                return -1;
+            }
+            int done = 0;
+            int rc = p->ops->run(x, slot, r->products, &done, err, len);
+            if (rc != 0 || done < r->products) {
+                joules_window_cancel(p->setup.m, WINDOW_NAME);
+                sampler_window(smp, -1);
+                if (rc != 0)
+                    return -1;
+                r->interrupted = 1; /* stopped between products: the window is dropped */
+                return 0;
+            }
+            if (joules_window_end(p->setup.m, WINDOW_NAME, &m) != 0) {
+                snprintf(err, len, "the measurement failed: %s", joules_last_error(p->setup.m));
+                sampler_window(smp, -1);
+                return -1;
+            }
+            rec->products = done;
+            pthread_mutex_lock(&smp->lock);
+            rec->clock_mhz = smp->n_status ? smp->clk_sum / smp->n_status : NAN;
+            rec->temperature_c = smp->n_status ? smp->temp_sum / smp->n_status : NAN;
+            rec->reasons = smp->reasons;
+            pthread_mutex_unlock(&smp->lock);
+            sampler_window(smp, -1);
+            if (isnan(rec->clock_mhz) && p->status_domain >= 0) {
+                joules_gpu_status st;
+                if (joules_gpu_status_get(p->setup.m, p->status_domain, &st) == 0) {
+                    rec->clock_mhz = st.clock_sm_mhz;
+                    rec->temperature_c = st.temperature_c;
+                    rec->reasons = st.clock_event_reasons;
+                }
+            }
+            record(p, r, &m, dom, n_dom, rec);
+            r->n_runs++;
+            if (p->progress) {
+                fprintf(stderr, "joules ab: [%d/%d] round %d, %-9s %7.3f s", r->n_runs, total,
+                        round + 1, ab_arm_name(p->arms[slot]), rec->time_s);
+                if (rec->energy_valid)
+                    fprintf(stderr, "  %9.2f J  %7.1f W", rec->energy_j, rec->power_w);
+                if (!isnan(rec->clock_mhz))
+                    fprintf(stderr, "  %4.0f MHz", rec->clock_mhz);
+                fputc('\n', stderr);
+            }
+        }
+        if (!r->interrupted && !stopped(p))
+            r->rounds_done = round + 1;
+    }
+    if (stopped(p))
+        r->interrupted = 1;
+    return 0;
+}
+
+int ab_run(const struct ab_params *p, struct ab_result *r, char *err, size_t len)
+{
+    memset(r, 0, sizeof *r);
+    r->n_arms = p->n_arms;
+    memcpy(r->arms, p->arms, sizeof r->arms);
+    r->flops = 2.0 * (double)p->setup.n * (double)p->setup.n * (double)p->setup.n;
+    int dom[JOULES_MAX_DOMAINS];
+    int n_dom = energy_domains(p, dom, r);
+    r->energy_available = n_dom > 0;
+    r->runs = calloc((size_t)p->repeats * (size_t)p->n_arms + 1, sizeof *r->runs);
+    if (!r->runs) {
+        snprintf(err, len, "out of memory");
+        return -1;
+    }
+    struct ab_exec *x = NULL;
+    if (p->ops->open(&x, &p->setup, err, len) != 0)
+        return -1;
+    int rc = 0;
+    for (int k = 0; k < p->n_arms && rc == 0; k++) {
+        r->info[k].toggle = r->info[k].alpha = -1;
+        if (p->progress)
+            fprintf(stderr, "joules ab: preparing %s inputs (%s, n = %d, %s)\n",
+                    ab_arm_name(p->arms[k]), ab_arm_description(p->arms[k]), p->setup.n,
+                    ab_prec_name(p->setup.prec));
+        rc = p->ops->load(x, k, p->arms[k], &r->info[k], err, len);
+    }
+    if (rc == 0) {
+        if (p->progress)
+            fprintf(stderr, "joules ab: warm-up and correctness check\n");
+        rc = warm_up(p, x, r, err, len);
+    }
+    if (rc == 0 && !stopped(p)) {
+        double t = INFINITY;
+        for (int k = 0; k < p->n_arms; k++)
+            if (r->warm_time_s[k] > 0 && r->warm_time_s[k] < t)
+                t = r->warm_time_s[k];
+        double reps = isfinite(t) ? ceil(p->min_window_s / t) : 1;
+        r->products = reps < 1 ? 1 : reps > MAX_PRODUCTS ? MAX_PRODUCTS : (int)reps;
+        if (p->progress)
+            fprintf(stderr,
+                    "joules ab: one product takes %.3g s; %d product%s per window, %d rounds "
+                    "of %d arms (ABBA order)\n",
+                    t, r->products, r->products > 1 ? "s" : "", p->repeats, p->n_arms);
+        struct sampler smp;
+        memset(&smp, 0, sizeof smp);
+        smp.p = p;
+        smp.r = r;
+        smp.slot = -1;
+        pthread_mutex_init(&smp.lock, NULL);
+        if (sampler_start(&smp) != 0) {
+            snprintf(err, len, "cannot start the sampling thread");
+            rc = -1;
+        } else {
+            rc = measure(p, x, r, &smp, dom, n_dom, err, len);
+            sampler_stop(&smp);
+        }
+        pthread_mutex_destroy(&smp.lock);
+    }
+    if (stopped(p))
+        r->interrupted = 1;
+    p->ops->close(x);
+    return rc;
+}
+
+void ab_result_free(struct ab_result *r)
+{
+    free(r->runs);
+    free(r->samples);
+    r->runs = NULL;
+    r->samples = NULL;
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * baseline.c - storing and loading static-power baselines (see baseline.h). The reader
+ * reads only what the writer writes (one flat JSON object, one member a line): it looks each
+ * member up by name, so members added later are ignored and a missing one keeps its default.
+ */
+#include "io/baseline.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "io/atomic.h"
+#include "io/json.h"
+
+int baseline_dir(char *buf, size_t len, int create, char *err, size_t elen)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    char base[4096];
+    /* The XDG specification says a relative value is to be ignored. */
+    if (xdg && xdg[0] == '/')
+        snprintf(base, sizeof base, "%s", xdg);
+    else if (home && home[0])
+        snprintf(base, sizeof base, "%s/.cache", home);
+    else {
+        snprintf(err, elen, "neither XDG_CACHE_HOME nor HOME is set: no cache directory");
+        return -1;
+    }
+    int n = snprintf(buf, len, "%s/joules", base);
+    if (n < 0 || (size_t)n >= len) {
+        snprintf(err, elen, "cache directory name too long");
+        return -1;
+    }
+    if (!create)
+        return 0;
+    if ((mkdir(base, 0700) != 0 && errno != EEXIST) || (mkdir(buf, 0700) != 0 && errno != EEXIST)) {
+        snprintf(err, elen, "cannot create %s: %s", buf, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+const char *baseline_clock_state(int pstate, char *buf, size_t len)
+{
+    if (pstate >= 0 && pstate < 16)
+        snprintf(buf, len, "P%d", pstate);
+    else
+        snprintf(buf, len, "none");
+    return buf;
+}
+
+int baseline_path(char *buf, size_t len, const char *dir, const joules_domain_info *info,
+                  const char *clock_state)
+{
+    char key[160];
+    snprintf(key, sizeof key, "%s", info->uuid[0] ? info->uuid : info->name);
+    /* The key becomes a file name: keep it to a portable alphabet. */
+    for (char *p = key; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '.' || *p == '_'))
+            *p = '_';
+    int n;
+    if (clock_state && strcmp(clock_state, "none") != 0)
+        n = snprintf(buf, len, "%s/baseline-%s-%s.json", dir, key, clock_state);
+    else
+        n = snprintf(buf, len, "%s/baseline-%s.json", dir, key);
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int baseline_store(const char *path, const joules_baseline *b, char *err, size_t len)
+{
+    joules_atomic a;
+    if (joules_atomic_open(&a, path, err, len) != 0)
+        return -1;
+    joules_json j;
+    joules_json_init(&j, a.f, 1);
+    joules_json_object_begin(&j);
+    joules_json_kv_string(&j, "schema", JOULES_BASELINE_SCHEMA);
+    joules_json_kv_string(&j, "joules_version", joules_version());
+    joules_json_kv_string(&j, "domain", b->domain);
+    joules_json_kv_string(&j, "kind", b->kind);
+    joules_json_kv_string(&j, "device", b->device);
+    joules_json_kv_string(&j, "uuid", b->uuid[0] ? b->uuid : NULL);
+    joules_json_kv_bool(&j, "simulated", b->simulated);
+    joules_json_kv_string(&j, "clock_state", b->clock_state);
+    joules_json_kv_number(&j, "created_unix_s", b->created_unix_s);
+    joules_json_kv_number(&j, "duration_s", b->duration_s);
+    joules_json_kv_int(&j, "samples", b->samples);
+    joules_json_kv_string(&j, "method", b->method);
+    joules_json_kv_number(&j, "power_w", b->power_w);
+    joules_json_kv_number(&j, "power_uncertainty_w", b->power_uncertainty_w);
+    joules_json_kv_number(&j, "power_stddev_w", b->power_stddev_w);
+    joules_json_kv_number(&j, "power_min_w", b->power_min_w);
+    joules_json_kv_number(&j, "power_max_w", b->power_max_w);
+    if (b->utilization_max_pct >= 0)
+        joules_json_kv_int(&j, "utilization_max_pct", b->utilization_max_pct);
+    else
+        joules_json_kv_null(&j, "utilization_max_pct");
+    joules_json_kv_bool(&j, "idle_ok", b->idle_ok);
+    joules_json_object_end(&j);
+    if (joules_json_finish(&j) != 0) {
+        snprintf(err, len, "%s: write error", path);
+        joules_atomic_abort(&a);
+        return -1;
+    }
+    return joules_atomic_commit(&a, err, len);
+}
+
+/* The text after "key": (spaces skipped), or NULL. */
+static const char *member(const char *text, const char *key)
+{
+    char pat[80];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(text, pat);
+    if (!p)
+        return NULL;
+    p += strlen(pat);
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return p;
+}
+
+static void get_string(const char *text, const char *key, char *out, size_t len)
+{
+    const char *p = member(text, key);
+    if (!p || *p != '"')
+        return;
+    size_t n = 0;
+    for (p++; *p && *p != '"' && n + 1 < len; p++) {
+        if (*p == '\\' && p[1])
+            p++; /* \" and \\; our writer emits nothing else in these fields */
+        out[n++] = *p;
+    }
+    out[n] = '\0';
+}
+
+static int get_number(const char *text, const char *key, double *out)
+{
+    const char *p = member(text, key);
+    if (!p)
+        return -1;
+    char *end;
+    double v = strtod(p, &end);
+    if (end == p)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int get_bool(const char *text, const char *key)
+{
+    const char *p = member(text, key);
+    return p && strncmp(p, "true", 4) == 0;
+}
+
+int baseline_load(const char *path, joules_baseline *b, int *missing, char *err, size_t len)
+{
+    memset(b, 0, sizeof *b);
+    *missing = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        *missing = errno == ENOENT;
+        snprintf(err, len, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char text[8192];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char schema[64] = "";
+    get_string(text, "schema", schema, sizeof schema);
+    if (strcmp(schema, JOULES_BASELINE_SCHEMA) != 0) {
+        snprintf(err, len, "%s: not a %s file", path, JOULES_BASELINE_SCHEMA);
+        return -1;
+    }
+    get_string(text, "domain", b->domain, sizeof b->domain);
+    get_string(text, "kind", b->kind, sizeof b->kind);
+    get_string(text, "device", b->device, sizeof b->device);
+    get_string(text, "uuid", b->uuid, sizeof b->uuid);
+    get_string(text, "clock_state", b->clock_state, sizeof b->clock_state);
+    get_string(text, "method", b->method, sizeof b->method);
+    b->simulated = get_bool(text, "simulated");
+    b->idle_ok = get_bool(text, "idle_ok");
+    double v = -1;
+    b->utilization_max_pct = get_number(text, "utilization_max_pct", &v) == 0 ? (int)v : -1;
+    if (get_number(text, "samples", &v) == 0)
+        b->samples = (long)v;
+    (void)get_number(text, "created_unix_s", &b->created_unix_s);
+    (void)get_number(text, "duration_s", &b->duration_s);
+    (void)get_number(text, "power_uncertainty_w", &b->power_uncertainty_w);
+    (void)get_number(text, "power_stddev_w", &b->power_stddev_w);
+    (void)get_number(text, "power_min_w", &b->power_min_w);
+    (void)get_number(text, "power_max_w", &b->power_max_w);
+    if (get_number(text, "power_w", &b->power_w) != 0 || !(b->power_w >= 0)) {
+        snprintf(err, len, "%s: no valid power_w", path);
+        return -1;
+    }
+    return 0;
+}
+
+void baseline_dynamic(const joules_baseline *b, double energy_j, double uncertainty_j,
+                      double duration_s, double *dynamic_j, double *dynamic_uncertainty_j)
+{
+    *dynamic_j = energy_j - b->power_w * duration_s;
+    *dynamic_uncertainty_j = hypot(uncertainty_j, b->power_uncertainty_w * duration_s);
+}

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_repeat.c - joules_repeat on the simulated GPU: the energy per repetition of a short,
+ * bursty kernel, with the energy counter and without it (power integrated from a sensor that
+ * sees 25 ms of every 100 ms), against the simulator's true energy.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "joules.h"
+#include "sim/jsim.h"
+#include "testlib.h"
+
+struct burst {
+    nvmlDevice_t dev;
+    jsimRunKernel_fn run;
+    int calls;
+    int fail_at;
+};
+
+/* One repetition: a ~30 ms fp32 kernel, then 20 ms of rest. */
+static int burst_work(void *user)
+{
+    struct burst *b = user;
+    if (++b->calls == b->fail_at)
+        return 5;
+    jsimKernel k;
+    memset(&k, 0, sizeof k);
+    k.version = JSIM_STRUCT_VERSION(jsimKernel);
+    k.precision = JSIM_PREC_FP32;
+    k.flops = 5e11;
+    k.alpha = 0.8;
+    jsimKernelResult r;
+    memset(&r, 0, sizeof r);
+    r.version = JSIM_STRUCT_VERSION(jsimKernelResult);
+    if (b->run(b->dev, &k, &r) != NVML_SUCCESS)
+        return 1;
+    t_sleep(0.02);
+    return 0;
+}
+
+static joules_monitor *open_sim(const char *scenario_text, char *dir, struct burst *b)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/s.scn", dir);
+    t_write_file(path, scenario_text);
+    setenv("JOULES_SIM_SCENARIO", path, 1);
+    setenv("JOULES_SIM_PROFILE", "a100-sxm4-80gb", 1);
+    joules_options o;
+    joules_options_init(&o);
+    o.nvml_library = JOULES_TEST_SIM_LIB;
+    o.kinds = JOULES_KIND_GPU;
+    joules_monitor *m = NULL;
+    char err[256] = "";
+    CHECKF(joules_open(&m, &o, err, sizeof err) == 0, "open: %s", err);
+    void *dl = dlopen(JOULES_TEST_SIM_LIB, RTLD_NOW | RTLD_NOLOAD);
+    CHECK(dl != NULL);
+    typedef nvmlReturn_t (*handle_fn)(unsigned, nvmlDevice_t *);
+    ((handle_fn)dlsym(dl, "nvmlDeviceGetHandleByIndex_v2"))(0, &b->dev);
+    b->run = (jsimRunKernel_fn)dlsym(dl, JSIM_SYMBOL_RUN_KERNEL);
+    dlclose(dl); /* the monitor keeps the library loaded */
+    CHECK(b->run != NULL);
+    return m;
+}
+
+static void check_per_rep(const joules_repeat_result *r, double tol, const char *what)
+{
+    const joules_domain_energy *de = &r->per_rep.domains[0];
+    CHECKF(de->valid, "%s: %s", what, de->message);
+    CHECK(r->per_rep.simulated);
+    CHECKF(de->sim_truth_j > 0, "%s: no truth", what);
+    double rel = fabs(de->energy_j - de->sim_truth_j) / de->sim_truth_j;
+    printf("   %s: %.4f J per repetition +/- %.4f, truth %.4f J (%.2f %%), %d kept of %d\n", what,
+           de->energy_j, de->uncertainty_j, de->sim_truth_j, 100 * rel, r->repetitions_kept,
+           r->repetitions_run);
+    CHECKF(rel < tol, "%s: %.3f %% off", what, 100 * rel);
+    CHECKF(fabs(de->energy_j - de->sim_truth_j) <= de->uncertainty_j,
+           "%s: interval does not cover the truth", what);
+    CHECK(r->time_per_rep_s > 0.03 && r->time_per_rep_s < 0.2);
+}
+
+static char dir[4096];
+
+static void test_with_counter(void)
+{
+    struct burst b = {0};
+    joules_monitor *m = open_sim("idle 0.2s\n", dir, &b);
+    if (!m)
+        return;
+    joules_repeat_options o;
+    joules_repeat_options_init(&o);
+    o.min_time_s = 1.2;
+    joules_repeat_result r;
+    CHECK_EQ_INT(joules_repeat(m, burst_work, &b, &o, &r), 0);
+    CHECK_EQ_INT(r.groups, 4);
+    CHECK_EQ_INT(r.per_rep.domains[0].method, JOULES_METHOD_COUNTER);
+    check_per_rep(&r, 0.01, "counter");
+    joules_close(m);
+}
+
+static void test_without_counter(void)
+{
+    struct burst b = {0};
+    joules_monitor *m = open_sim("idle 0.2s\nfault no-energy\n", dir, &b);
+    if (!m)
+        return;
+    joules_repeat_options o;
+    joules_repeat_options_init(&o);
+    o.min_time_s = 1.6;
+    joules_repeat_result r;
+    CHECK_EQ_INT(joules_repeat(m, burst_work, &b, &o, &r), 0);
+    CHECK_EQ_INT(r.per_rep.domains[0].method, JOULES_METHOD_INTEGRATED);
+    check_per_rep(&r, 0.05, "integrated, 25/100 sensor");
+    joules_close(m);
+}
+
+static void test_errors(void)
+{
+    struct burst b = {0};
+    joules_monitor *m = open_sim("idle 0.2s\n", dir, &b);
+    if (!m)
+        return;
+    joules_repeat_result r;
+    joules_repeat_options o;
+    joules_repeat_options_init(&o);
+    o.groups = -1;
+    CHECK_EQ_INT(joules_repeat(m, burst_work, &b, &o, &r), JOULES_E_INVALID);
+    CHECK_EQ_INT(joules_repeat(m, NULL, &b, NULL, &r), JOULES_E_INVALID);
+    o.groups = 2;
+    o.repetitions = 4;
+    b.fail_at = 3;
+    CHECK_EQ_INT(joules_repeat(m, burst_work, &b, &o, &r), JOULES_E_SYNC);
+    CHECK(strstr(joules_last_error(m), "returned 5") != NULL);
+    /* A failure inside a group leaves no window open behind it. */
+    CHECK_EQ_INT(joules_window_begin(m, "joules_repeat#0"), 0);
+    joules_close(m);
+}
+
+int main(void)
+{
+    if (t_mkdtemp(dir, sizeof dir) != 0)
+        return 1;
+    RUN(test_errors);
+    RUN(test_with_counter);
+    RUN(test_without_counter);
+    t_rmtree(dir);
+    return t_end();
+}
