@@ -369,6 +369,16 @@ typedef struct joules_repeat_result {
     joules_measurement per_rep;
 } joules_repeat_result;
 
+/*
+ * End a window now, then keep the load running by calling busy() (not measured) until each
+ * slow energy counter has stepped once more (about 100 ms on NVIDIA GPUs), so that the end
+ * edge lies in a counter interval with the same load on both sides and needs no
+ * extrapolation. Begin such a window while the same load is already running (e.g. after one
+ * unmeasured repetition) and both edges are exact. busy() returning non-zero ends the wait.
+ */
+JOULES_API int joules_window_end_busy(joules_monitor *m, const char *name, joules_measurement *out,
+                                      joules_work_fn busy, void *user);
+
 JOULES_API void joules_repeat_options_init(joules_repeat_options *opts);
 JOULES_API int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
                              const joules_repeat_options *opts, joules_repeat_result *out);

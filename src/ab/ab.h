@@ -186,6 +186,7 @@ struct ab_result {
     struct ab_check check[AB_MAX_ARMS];
     double warm_time_s[AB_MAX_ARMS]; /* one product, after the warm-up */
     int products;                    /* per window */
+    int lead_in;                     /* unmeasured products right before each window */
     double flops;                    /* per product: 2 n^3 */
     struct ab_run_rec *runs;
     int n_runs;

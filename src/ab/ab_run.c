@@ -23,6 +23,7 @@
 
 #include "ab/ab.h"
 
+#define LEAD_IN_S    0.1 /* unmeasured load before each window: one counter period */
 #define MAX_PRODUCTS 1000000
 #define WINDOW_NAME  "ab"
 
@@ -258,6 +259,27 @@ static void record(const struct ab_params *p, struct ab_result *r, const joules_
     (void)p;
 }
 
+struct trail {
+    const struct ab_params *p;
+    struct ab_exec *x;
+    int slot;
+    int failed;
+};
+
+/* One more product, not measured, while the end edge waits for the next counter step. */
+static int trail_product(void *user)
+{
+    struct trail *t = user;
+    char err[256];
+    int done = 0;
+    if (stopped(t->p) || t->p->ops->run(t->x, t->slot, 1, &done, err, sizeof err) != 0 ||
+        done < 1) {
+        t->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
 static int measure(const struct ab_params *p, struct ab_exec *x, struct ab_result *r,
                    struct sampler *smp, const int *dom, int n_dom, char *err, size_t len)
 {
@@ -270,6 +292,12 @@ static int measure(const struct ab_params *p, struct ab_exec *x, struct ab_resul
             memset(rec, 0, sizeof *rec);
             rec->slot = slot;
             rec->round = round;
+            /* The counter interval holding each edge must carry the same load on both sides
+             * of it: lead in with unmeasured products, and keep the product running after
+             * the end until the counter has stepped (joules_window_end_busy). */
+            int lead = 0;
+            if (p->ops->run(x, slot, r->lead_in, &lead, err, len) != 0)
+                return -1;
             sampler_window(smp, slot);
             if (joules_window_begin(p->setup.m, WINDOW_NAME) != 0) {
                 snprintf(err, len, "the measurement could not begin: %s",
@@ -287,7 +315,8 @@ static int measure(const struct ab_params *p, struct ab_exec *x, struct ab_resul
                 r->interrupted = 1; /* stopped between products: the window is dropped */
                 return 0;
             }
-            if (joules_window_end(p->setup.m, WINDOW_NAME, &m) != 0) {
+            struct trail tr = {p, x, slot, 0};
+            if (joules_window_end_busy(p->setup.m, WINDOW_NAME, &m, trail_product, &tr) != 0) {
                 snprintf(err, len, "the measurement failed: %s", joules_last_error(p->setup.m));
                 sampler_window(smp, -1);
                 return -1;
@@ -365,6 +394,9 @@ int ab_run(const struct ab_params *p, struct ab_result *r, char *err, size_t len
                 t = r->warm_time_s[k];
         double reps = isfinite(t) ? ceil(p->min_window_s / t) : 1;
         r->products = reps < 1 ? 1 : reps > MAX_PRODUCTS ? MAX_PRODUCTS : (int)reps;
+        /* Lead-in: at least one counter update period (100 ms) of the same load. */
+        double lead = isfinite(t) ? ceil(LEAD_IN_S / t) : 1;
+        r->lead_in = lead < 1 ? 1 : lead > MAX_PRODUCTS ? MAX_PRODUCTS : (int)lead;
         if (p->progress)
             fprintf(stderr,
                     "joules ab: one product takes %.3g s; %d product%s per window, %d rounds "

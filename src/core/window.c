@@ -170,6 +170,13 @@ int joules_window_end(joules_monitor *m, const char *name, joules_measurement *o
     return joules__window_end(m, name, out, m ? m->opts.settle_end : 0, NULL);
 }
 
+int joules_window_end_busy(joules_monitor *m, const char *name, joules_measurement *out,
+                           joules_work_fn busy, void *user)
+{
+    struct joules__settle_hook hook = {busy, user};
+    return joules__window_end(m, name, out, 1, busy ? &hook : NULL);
+}
+
 int joules__window_end(joules_monitor *m, const char *name, joules_measurement *out, int settle,
                        const struct joules__settle_hook *hook)
 {
