@@ -271,6 +271,29 @@ static void age_text(double age_s, char *buf, size_t len)
         snprintf(buf, len, "%.1f days", age_s / 86400);
 }
 
+void cli_baselines_dynamic(const struct cli_baselines *bl, const joules_measurement *meas,
+                           joules_report_dynamic *out)
+{
+    for (int i = 0; i < JOULES_MAX_DOMAINS; i++)
+        out[i].have = 0;
+    if (!bl || !meas)
+        return;
+    for (int i = 0; i < meas->n_domains; i++) {
+        const joules_domain_energy *e = &meas->domains[i];
+        if (e->domain < 0 || e->domain >= JOULES_MAX_DOMAINS || !bl->have[e->domain] || !e->valid)
+            continue;
+        const joules_baseline *b = &bl->b[e->domain];
+        joules_report_dynamic *d = &out[e->domain];
+        baseline_dynamic(b, e->energy_j, e->uncertainty_j, meas->duration_s, &d->energy_j,
+                         &d->uncertainty_j);
+        d->have = 1;
+        d->baseline_power_w = b->power_w;
+        d->baseline_file = bl->path[e->domain];
+        double age = (double)time(NULL) - b->created_unix_s;
+        d->baseline_age_s = age > 0 ? age : 0;
+    }
+}
+
 void cli_baselines_report(FILE *out, const struct cli_baselines *bl, const joules_measurement *meas,
                           const joules_domain_info *info)
 {

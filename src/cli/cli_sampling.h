@@ -14,6 +14,7 @@
 
 #include "io/atomic.h"
 #include "io/series.h"
+#include "io/report.h"
 #include "joules.h"
 
 /* "2", "2s", "400ms", "250us", "1.5min", "1h" within [min_ns, max_ns]. 0, or CLI_EXIT_USAGE
@@ -81,6 +82,9 @@ struct cli_baselines {
  * calloc'ed set (free()), NULL if there is none at all. */
 struct cli_baselines *cli_baselines_load(joules_monitor *m, const joules_domain_info *info,
                                          int n_info);
+/* The same as figures for the JSON report (out: JOULES_MAX_DOMAINS entries, by domain). */
+void cli_baselines_dynamic(const struct cli_baselines *bl, const joules_measurement *meas,
+                           joules_report_dynamic *out);
 /* The dynamic energy of each domain with a baseline: energy - baseline x duration. */
 void cli_baselines_report(FILE *out, const struct cli_baselines *bl, const joules_measurement *meas,
                           const joules_domain_info *info);

@@ -478,6 +478,11 @@ int cmd_run(int argc, char **argv)
         .signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0,
         .failure = failure,
     };
+    static joules_report_dynamic dynamic[JOULES_MAX_DOMAINS];
+    if (baselines && !failure) {
+        cli_baselines_dynamic(baselines, &meas, dynamic);
+        r.dynamic = dynamic;
+    }
     int code = r.signal ? 128 + r.signal : r.exit_status;
 
     if (out.sample_ns) {

@@ -40,10 +40,10 @@ int plot_svg_save(const char *path, const struct plot_chart *c, char *err, size_
 /* ---- bar charts with intervals (plot_svg_bars.c) ---------------------------------------- */
 
 struct plot_bar {
-    const char *label;  /* under the bar */
-    double value;       /* bar height; NaN: no bar ("n/a") */
-    double lo, hi;      /* interval drawn as a whisker; NaN: none */
-    const char *color;  /* NULL: from the palette, by position */
+    const char *label; /* under the bar */
+    double value;      /* bar height; NaN: no bar ("n/a") */
+    double lo, hi;     /* interval drawn as a whisker; NaN: none */
+    const char *color; /* NULL: from the palette, by position */
 };
 
 /* One panel: its own y axis (from 0), title and bars. */

@@ -237,6 +237,20 @@ int joules_report_json(FILE *out, const joules_run_report *r)
             else
                 joules_json_kv_null(&j, "simulator_true_energy_j");
         }
+        const joules_report_dynamic *dy =
+            r->dynamic && e->domain >= 0 && e->domain < JOULES_MAX_DOMAINS ? &r->dynamic[e->domain]
+                                                                           : NULL;
+        if (dy && dy->have && e->valid) {
+            joules_json_key(&j, "dynamic");
+            joules_json_object_begin(&j);
+            joules_json_kv_string(&j, "method", "model");
+            joules_json_kv_number(&j, "energy_j", dy->energy_j);
+            joules_json_kv_number(&j, "energy_uncertainty_j", dy->uncertainty_j);
+            joules_json_kv_number(&j, "baseline_power_w", dy->baseline_power_w);
+            joules_json_kv_string(&j, "baseline_file", dy->baseline_file);
+            joules_json_kv_number(&j, "baseline_age_s", dy->baseline_age_s);
+            joules_json_object_end(&j);
+        }
         joules_json_object_end(&j);
     }
     joules_json_array_end(&j);

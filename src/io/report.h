@@ -16,6 +16,16 @@
 #define JOULES_RUN_SCHEMA     "joules.run/1"
 #define JOULES_RUN_CSV_SCHEMA "joules.run.csv/1"
 
+/* Dynamic energy of a domain (derived from an idle baseline), for the report. */
+typedef struct joules_report_dynamic {
+    int have;
+    double energy_j;
+    double uncertainty_j;
+    double baseline_power_w;
+    const char *baseline_file;
+    double baseline_age_s;
+} joules_report_dynamic;
+
 typedef struct joules_run_report {
     const joules_measurement *m;
     /* info[k] describes the domain of index k in the monitor (m->domains[i].domain). */
@@ -23,9 +33,10 @@ typedef struct joules_run_report {
     int n_info;
     char *const *argv; /* the measured command */
     int argc;
-    int exit_status;     /* the command's exit code, -1 if it died of a signal */
-    int signal;          /* the signal that ended it, 0 if none */
-    const char *failure; /* why measuring failed as a whole, NULL if it did not */
+    int exit_status;                      /* the command's exit code, -1 if it died of a signal */
+    int signal;                           /* the signal that ended it, 0 if none */
+    const char *failure;                  /* why measuring failed as a whole, NULL if it did not */
+    const joules_report_dynamic *dynamic; /* per domain index, NULL: no baseline at all */
 } joules_run_report;
 
 /* The human table (stderr in `joules run`); colour-free, 80 columns where names allow. */

@@ -89,6 +89,13 @@ class IdleTest(CliTestCase):
         self.assertGreater(truth, 150)  # most of the window is under load
         self.assertLess(abs(dyn - truth), 0.02 * truth, p.stderr)
         self.assertLess(abs(dyn - truth), unc + 0.01 * truth)
+        # The JSON carries the same derived figure, labelled as a model.
+        dj = d["dynamic"]
+        self.assertEqual(dj["method"], "model")
+        self.assertAlmostEqual(dj["energy_j"], dyn, delta=0.001 + 1e-6 * dyn)
+        self.assertAlmostEqual(dj["energy_uncertainty_j"], unc, delta=0.001 + 1e-6 * unc)
+        self.assertIn("baseline-GPU-", dj["baseline_file"])
+        self.assertGreater(dj["baseline_power_w"], 0)
 
 
 if __name__ == "__main__":
