@@ -15,6 +15,7 @@ struct joules_cli_command {
 
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_repeat(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_ab(int argc, char **argv);
 int cmd_watch(int argc, char **argv);

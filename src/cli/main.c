@@ -13,6 +13,8 @@ static const struct joules_cli_command commands[] = {
     {"info", "GPUs, CPU energy domains, methods, limits and clocks; why a sensor is absent",
      cmd_info},
     {"run", "energy, time and power of a command, per domain (like perf stat)", cmd_run},
+    {"repeat", "energy of ONE run of a short command, from many runs in phase-shifted groups",
+     cmd_repeat},
     {"ab", "the talk's A/B experiment: same product, N(0,1) vs zeros: same time, not same energy",
      cmd_ab},
     {"sim", "simulated GPU physics faster than real time: thermal runaway, A/B, idle", cmd_sim},

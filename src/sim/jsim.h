@@ -159,4 +159,32 @@ typedef nvmlReturn_t (*jsimAlphaFromToggle_fn)(nvmlDevice_t dev, double toggle, 
 #define JSIM_SYMBOL_TOGGLE_RATE       "jsimToggleRate"
 #define JSIM_SYMBOL_ALPHA_FROM_TOGGLE "jsimAlphaFromToggle"
 
+/* ---- additions (power-model sweeps, joules sweep) ---------------------------------------- */
+
+/*
+ * The profile's constants behind P = P_board + P_mem + P_leak(V, T) + (alpha_idle + u alpha)
+ * C_eff V(f)^2 f (docs/physics.md), for validating a fitted power model against the truth.
+ * A real GPU reports none of these (NVML gives no voltage).
+ */
+typedef struct jsimModel {
+    unsigned int version; /* JSIM_STRUCT_VERSION(jsimModel) */
+    double c_eff_f;       /* effective switched capacitance (F) */
+    double alpha_idle;    /* clock-tree activity added to every load */
+    double p_board_w;
+    double p_mem_static_w; /* memory interface at the busy memory clock */
+    double leak_ref_w;     /* leakage at v_floor and 25 C */
+    double leak_v_exp;     /* leakage ~ (V / v_floor)^leak_v_exp */
+    double leak_t_double_c;
+    double v_floor_v, f_ridge_mhz, v_max_v; /* V(f): flat to the ridge, then linear */
+    double clk_min_mhz, clk_max_mhz, clk_step_mhz;
+    double tdp_w;
+} jsimModel;
+typedef nvmlReturn_t (*jsimGetModel_fn)(nvmlDevice_t dev, jsimModel *model);
+
+/* The model's core voltage (V) at a graphics clock (MHz), busy P-state. */
+typedef nvmlReturn_t (*jsimVoltageAt_fn)(nvmlDevice_t dev, double f_mhz, double *volts);
+
+#define JSIM_SYMBOL_GET_MODEL  "jsimGetModel"
+#define JSIM_SYMBOL_VOLTAGE_AT "jsimVoltageAt"
+
 #endif /* JOULES_JSIM_H */

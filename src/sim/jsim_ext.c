@@ -183,6 +183,52 @@ JSIM_EXPORT nvmlReturn_t jsimAlphaFromToggle(nvmlDevice_t dev, double toggle, do
     return rc;
 }
 
+/* The profile's constants and V(f), for checking a fitted power model (joules sweep). */
+JSIM_EXPORT nvmlReturn_t jsimGetModel(nvmlDevice_t dev, jsimModel *m)
+{
+    struct sim_dev *d;
+    nvmlReturn_t rc = enter_any(dev, &d);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    if (!m) {
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    } else if (m->version != JSIM_STRUCT_VERSION(jsimModel)) {
+        rc = NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+    } else {
+        const struct sim_profile *p = d->p;
+        m->c_eff_f = p->c_eff;
+        m->alpha_idle = p->alpha_idle;
+        m->p_board_w = p->p_board_w;
+        m->p_mem_static_w = p->p_mem_static_w;
+        m->leak_ref_w = p->leak_ref_w;
+        m->leak_v_exp = p->leak_v_exp;
+        m->leak_t_double_c = p->leak_t_double;
+        m->v_floor_v = p->v_floor;
+        m->f_ridge_mhz = p->f_ridge;
+        m->v_max_v = p->v_max;
+        m->clk_min_mhz = p->clk_min;
+        m->clk_max_mhz = p->clk_max;
+        m->clk_step_mhz = p->clk_step;
+        m->tdp_w = p->tdp_w;
+    }
+    sim_leave();
+    return rc;
+}
+
+JSIM_EXPORT nvmlReturn_t jsimVoltageAt(nvmlDevice_t dev, double f_mhz, double *volts)
+{
+    struct sim_dev *d;
+    nvmlReturn_t rc = enter_any(dev, &d);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    if (!volts || !(f_mhz > 0))
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    else
+        *volts = sim_voltage(d->p, f_mhz);
+    sim_leave();
+    return rc;
+}
+
 static int kernel_valid(const jsimKernel *k)
 {
     return k->precision >= JSIM_PREC_FP32 && k->precision <= JSIM_PREC_FP64 && k->flops >= 0 &&

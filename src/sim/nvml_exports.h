@@ -138,5 +138,7 @@ JSIM_EXPORT nvmlReturn_t jsimRunKernel(nvmlDevice_t dev, const jsimKernel *kerne
 JSIM_EXPORT nvmlReturn_t jsimToggleRate(const void *data, size_t count, int precision,
                                         double *rate);
 JSIM_EXPORT nvmlReturn_t jsimAlphaFromToggle(nvmlDevice_t dev, double toggle, double *alpha);
+JSIM_EXPORT nvmlReturn_t jsimGetModel(nvmlDevice_t dev, jsimModel *model);
+JSIM_EXPORT nvmlReturn_t jsimVoltageAt(nvmlDevice_t dev, double f_mhz, double *volts);
 
 #endif /* JOULES_SIM_NVML_EXPORTS_H */

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sweep.h - `joules sweep`: step a GPU through locked clocks or power limits, measure a
+ * workload at each step (the A/B product of src/ab, or a command), fit the power model
+ * P = P_static + k f V^2 (the talk's P_dyn ~ alpha C V^2 f) and find the setting that costs
+ * the fewest joules. Contract between the command (src/cli/cmd_sweep.c), the procedure
+ * (sweep_run.c), the fits (sweep_fit.c) and the reports (sweep_report.c). docs/sweep.md.
+ */
+#ifndef JOULES_SWEEP_H
+#define JOULES_SWEEP_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include "ab/ab.h"
+#include "joules.h"
+
+#define SWEEP_MAX_STEPS  64
+#define SWEEP_MAX_PARAMS 4
+#define SWEEP_SCHEMA     "joules.sweep/1"
+
+/* ---- least squares (sweep_fit.c) ------------------------------------------------------- */
+
+/* Ordinary least squares y = X beta: estimates, standard errors, R^2. */
+struct sweep_lsq {
+    int n, p;
+    double beta[SWEEP_MAX_PARAMS];
+    double se[SWEEP_MAX_PARAMS]; /* NaN when n == p (no residual degree of freedom) */
+    double cov[SWEEP_MAX_PARAMS][SWEEP_MAX_PARAMS];
+    double rss, r2, rmse; /* rmse = sqrt(rss / (n - p)) */
+};
+
+/* X is n x p, row-major. 0, or -1 when n < p, p out of range or X is (nearly) rank-deficient. */
+int sweep_lsq(const double *X, const double *y, int n, int p, struct sweep_lsq *out);
+/* Two-sided 95 % quantile of Student's t with df degrees of freedom (1.96 for large df). */
+double sweep_t975(int df);
+
+/* The power models. */
+enum sweep_model {
+    SWEEP_MODEL_NONE = 0,
+    SWEEP_MODEL_FV2,      /* P = a + k f V^2              (V known, flat over the sweep) */
+    SWEEP_MODEL_FV2_LEAK, /* P = a + b V^2 + k f V^2      (V known and varying: leakage ~ V^2) */
+    SWEEP_MODEL_POLY,     /* P = a + b f + c f^3          (V unknown: V roughly linear in f) */
+};
+
+#define SWEEP_MAX_POINTS (SWEEP_MAX_STEPS)
+
+struct sweep_fit {
+    int model; /* SWEEP_MODEL_*; NONE when no fit */
+    struct sweep_lsq l;
+    int n;
+    double resid_w[SWEEP_MAX_POINTS]; /* measured - fitted, per point */
+    double max_abs_resid_w;
+    char why[160]; /* when no fit */
+};
+
+/*
+ * Fit P(f) over n points (clock in MHz, voltage in V or NaN when unknown, power in W). With
+ * voltages: FV2_LEAK when V^2 spans at least 5 % and n >= 5, else FV2; without: POLY (n >= 4).
+ * 0, or -1 with why filled.
+ */
+int sweep_fit_power(const double *f_mhz, const double *v, const double *p_w, int n,
+                    struct sweep_fit *out);
+/* The fitted total, static and dynamic power at (f, V) (V ignored by POLY). */
+double sweep_fit_total(const struct sweep_fit *fit, double f_mhz, double v);
+double sweep_fit_static(const struct sweep_fit *fit, double f_mhz, double v);
+double sweep_fit_dynamic(const struct sweep_fit *fit, double f_mhz, double v);
+const char *sweep_model_name(int model);
+/* Index of the k (f V^2 or f^3) coefficient in beta. */
+int sweep_fit_k_index(int model);
+/* Linear interpolation of y(x) through n points sorted by x (clamped at the ends). */
+double sweep_interp(const double *x, const double *y, int n, double at);
+
+/* ---- the procedure (sweep_run.c) -------------------------------------------------------- */
+
+enum sweep_mode { SWEEP_CLOCKS = 0, SWEEP_LIMITS = 1 };
+enum sweep_workload { SWEEP_WL_PRODUCT = 0, SWEEP_WL_COMMAND = 1 };
+
+struct sweep_params {
+    int mode;
+    double settings[SWEEP_MAX_STEPS]; /* MHz (clocks) or W (limits) */
+    int n_steps;
+    int workload;
+    /* product workload: src/ab's executor and data */
+    const struct ab_exec_ops *ops;
+    struct ab_setup setup; /* setup.m, setup.gpu_domain, setup.stop are used by commands too */
+    int arms[AB_MAX_ARMS];
+    int n_arms;
+    /* command workload */
+    char **argv;
+    double warmup_s, cooldown_s, min_window_s;
+    int progress;
+};
+
+/* One arm at one step. Per-run figures: a run is one product, or one command execution. */
+struct sweep_point {
+    int valid; /* energy measured */
+    int runs;  /* runs inside the window */
+    double setting;
+    double window_s, window_j;
+    double time_s, energy_j, uncertainty_j, power_w; /* time, energy per run; mean power */
+    double sim_truth_j;                              /* per run; < 0 when not simulated */
+    double clock_mhz, voltage_v;                     /* mean held clock; V(clock) or NaN */
+    double temperature_c, temp_min_c, temp_max_c;
+    unsigned long long reasons;
+    double true_static_w, true_alpha; /* simulator's truth (means over the window); NaN */
+    double power_limit_w;             /* enforced limit seen, NaN if unknown */
+    char note[JOULES_MESSAGE_MAX];
+};
+
+struct sweep_truth { /* simulated GPU only, from jsimGetModel */
+    int have;
+    double c_eff_f, alpha_idle, p_board_w, p_mem_static_w, leak_ref_w, leak_t_double_c;
+    double v_floor_v, f_ridge_mhz, v_max_v, clk_min_mhz, clk_max_mhz, clk_step_mhz, tdp_w;
+};
+
+struct sweep_result {
+    int n_steps_done; /* steps measured in full */
+    int n_arms;
+    int arms[AB_MAX_ARMS];
+    struct ab_arm_info info[AB_MAX_ARMS];
+    struct sweep_point pt[SWEEP_MAX_STEPS][AB_MAX_ARMS];
+    double flops; /* per product (0 for commands) */
+    int simulated;
+    int changed;         /* a clock lock or a power limit was applied */
+    int interrupted;     /* by a signal */
+    int failed_step;     /* step at which the workload failed, -1 none */
+    int refused;         /* the first setting was refused: nothing ran */
+    int voltage_known;   /* V(f) from the simulated GPU */
+    struct sweep_truth truth;
+    char device[128];
+    char energy_source[JOULES_MESSAGE_MAX];
+};
+
+/* Run the sweep. 0, or -1 with err (what was measured stays in r). Does not restore the
+ * settings: the caller does, on every path (r->changed). */
+int sweep_run(const struct sweep_params *p, struct sweep_result *r, char *err, size_t len);
+
+/* ---- analysis and reports (sweep_report.c) -------------------------------------------- */
+
+struct sweep_optimum {
+    int have;
+    int step_energy, step_edp, step_ref; /* measured steps; ref: the highest setting */
+    double saved_energy_pct, lost_time_pct; /* min-energy step against ref */
+    double edp_saved_energy_pct, edp_lost_time_pct;
+    double model_clock_mhz; /* min of fitted P(f) x fitted t(f) on a 1-MHz grid; NaN */
+};
+
+struct sweep_arm_analysis {
+    struct sweep_fit fit;
+    struct sweep_optimum opt;
+    double c_eff_fit_f, c_eff_se_f; /* k / (alpha_idle + alpha): simulated only, else NaN */
+};
+
+struct sweep_report {
+    const struct sweep_params *p;
+    const struct sweep_result *r;
+    struct sweep_arm_analysis a[AB_MAX_ARMS];
+    double k_ratio[AB_MAX_ARMS], k_ratio_lo[AB_MAX_ARMS], k_ratio_hi[AB_MAX_ARMS];
+    double k_ratio_true[AB_MAX_ARMS]; /* simulated: (alpha_idle + a0) / (alpha_idle + ak) */
+    const char *profile;              /* simulated profile, NULL if none */
+    int restored;                     /* 1 restored, 0 failed, -1 nothing to restore */
+    int signal;
+    const char *failure;
+    const char *command; /* the command, joined, for commands */
+};
+
+void sweep_analyze(struct sweep_report *rep);
+void sweep_report_table(FILE *out, const struct sweep_report *rep);
+int sweep_report_json(FILE *out, const struct sweep_report *rep);
+int sweep_report_svg(const char *path, const struct sweep_report *rep, char *err, size_t len);
+
+#endif /* JOULES_SWEEP_H */
