@@ -20,5 +20,6 @@ int cmd_sim(int argc, char **argv);
 int cmd_ab(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_idle(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 #endif

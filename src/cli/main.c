@@ -21,6 +21,8 @@ static const struct joules_cli_command commands[] = {
     {"watch", "power over time, live: GPU power, clocks, P-state; CSV series and chart", cmd_watch},
     {"idle", "static power of each device at rest; stored as the baseline `run` subtracts",
      cmd_idle},
+    {"sweep", "clock or power-limit sweep: fit P = P_static + k f V^2, energy-optimal setting",
+     cmd_sweep},
     {NULL, NULL, NULL},
 };
 

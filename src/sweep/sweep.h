@@ -122,11 +122,11 @@ struct sweep_result {
     struct sweep_point pt[SWEEP_MAX_STEPS][AB_MAX_ARMS];
     double flops; /* per product (0 for commands) */
     int simulated;
-    int changed;         /* a clock lock or a power limit was applied */
-    int interrupted;     /* by a signal */
-    int failed_step;     /* step at which the workload failed, -1 none */
-    int refused;         /* the first setting was refused: nothing ran */
-    int voltage_known;   /* V(f) from the simulated GPU */
+    int changed;       /* a clock lock or a power limit was applied */
+    int interrupted;   /* by a signal */
+    int failed_step;   /* step at which the workload failed, -1 none */
+    int refused;       /* the first setting was refused: nothing ran */
+    int voltage_known; /* V(f) from the simulated GPU */
     struct sweep_truth truth;
     char device[128];
     char energy_source[JOULES_MESSAGE_MAX];
@@ -140,7 +140,7 @@ int sweep_run(const struct sweep_params *p, struct sweep_result *r, char *err, s
 
 struct sweep_optimum {
     int have;
-    int step_energy, step_edp, step_ref; /* measured steps; ref: the highest setting */
+    int step_energy, step_edp, step_ref;    /* measured steps; ref: the highest setting */
     double saved_energy_pct, lost_time_pct; /* min-energy step against ref */
     double edp_saved_energy_pct, edp_lost_time_pct;
     double model_clock_mhz; /* min of fitted P(f) x fitted t(f) on a 1-MHz grid; NaN */

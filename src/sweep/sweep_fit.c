@@ -145,7 +145,9 @@ const char *sweep_model_name(int model)
 
 int sweep_fit_k_index(int model)
 {
-    return model == SWEEP_MODEL_FV2 ? 1 : model == SWEEP_MODEL_FV2_LEAK || model == SWEEP_MODEL_POLY ? 2 : -1;
+    return model == SWEEP_MODEL_FV2                                     ? 1
+           : model == SWEEP_MODEL_FV2_LEAK || model == SWEEP_MODEL_POLY ? 2
+                                                                        : -1;
 }
 
 /* One row of the design matrix; f in GHz internally would change the units of k, so MHz it
