@@ -497,7 +497,6 @@ int cmd_run(int argc, char **argv)
         joules_report_table(stderr, &r);
     if (!quiet && !failure)
         cli_baselines_report(stderr, baselines, &meas, info);
-    free(baselines);
     if (failure) {
         if (out.json || out.csv)
             fprintf(stderr, "joules run: no report file written: %s\n", failure);
@@ -511,6 +510,7 @@ int cmd_run(int argc, char **argv)
             out.csv_open = 0;
         out.json_open = out.csv_open = 0;
     }
+    free(baselines); /* the report's dynamic figures point into it */
     cli_close_monitor(&cm);
     return code;
 }

@@ -65,7 +65,7 @@ static void help(FILE *out)
         "  --power-limits SPEC  power limits, W, instead: FROM:TO:STEP or A,B,C\n"
         "  --arms LIST          product inputs (default normal; e.g. normal,zeros gives the\n"
         "                       ratio of effective switching activity)\n"
-        "  -n N                 matrix size (default 2048 sim, 8192 cuda, 1024 cpu)\n"
+        "  -n N                 matrix size (default 8192: compute-bound, memory power small)\n"
         "  -p, --precision P    fp32 (default), tf32, fp16, bf16, fp64\n"
         "  --seed S             seed of the inputs (default 1)\n"
         "  --warmup S           seconds of unmeasured products after each change (default 0.3)\n"
@@ -433,7 +433,7 @@ int cmd_sweep(int argc, char **argv)
     }
     p.ops = executor == AB_EXEC_SIM ? &ab_exec_sim_ops : &ab_exec_cuda_ops;
     p.setup.m = cm.m;
-    p.setup.n = n > 0 ? (int)n : executor == AB_EXEC_SIM ? 2048 : 8192;
+    p.setup.n = n > 0 ? (int)n : 8192;
     p.setup.sim_library = cm.used_sim ? cm.sim_library : NULL;
     p.setup.gpu_domain = gpu_domain(cm.m, (int)gpu);
     if (p.setup.gpu_domain < 0) {
