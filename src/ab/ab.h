@@ -197,7 +197,8 @@ struct ab_result {
     int simulated;
     int energy_available;
     char energy_source[JOULES_MESSAGE_MAX]; /* domains and method, in words */
-    char energy_why[640];                   /* when not available */
+    int grouped; /* windows measured as phase-shifted groups (GPU without energy counter) */
+    char energy_why[640]; /* when not available */
     char device[160];
 };
 

@@ -17,6 +17,22 @@ SMALL = ["-n", "2048", "--repeats", "3", "--min-window", "0.3", "-q"]
 
 @unittest.skipUnless(have_sim(), "simulated GPU library not built")
 class AbSimTest(CliTestCase):
+    def test_without_energy_counter_windows_are_phase_shifted_groups(self):
+        # A GPU without an energy counter is measured from its power sensor, which on an
+        # A100 sees 25 ms of every 100 ms: each window becomes phase-shifted groups.
+        scn = self.write("ne.scn", "profile a100-sxm4-80gb\nfault no-energy\n")
+        p = self.joules("ab", "--scenario", scn, "--lock-clocks", "1000", *SMALL,
+                        "--json", self.path("ab.json"), env=self.env(JOULES_SIM_PRIVILEGED="1"))
+        self.assertExit(p, 0)
+        d = self.load_json("ab.json")
+        self.assertIn("integrated-power", d["energy_source"])
+        self.assertIn("phase-shifted groups", d["energy_source"])
+        for a in d["arms"]:
+            for r in a["runs"]:
+                self.assertAlmostEqual(r["energy_j"] / r["sim_truth_j"], 1.0, delta=0.02)
+                self.assertLessEqual(abs(r["energy_j"] - r["sim_truth_j"]), r["uncertainty_j"])
+        self.assertGreater(d["ratios"][0]["energy_j"]["lo"], 1.05)
+
     def test_locked_clocks_same_time_more_energy(self):
         p = self.joules("ab", "--sim", "a6000", "--lock-clocks", "1000", *SMALL,
                         "--json", self.path("ab.json"), "--csv", self.path("ab.csv"),
