@@ -101,7 +101,8 @@ int main(int argc, char **argv)
     printf(
         "  joules run --sim --no-settle -- true %5.2f ms   added %7.2f ms   (goal < %.0f ms: %s)\n",
         mf * 1e3, (mf - mb) * 1e3, GOAL_MS, (mf - mb) * 1e3 < GOAL_MS ? "met" : "NOT met");
-    printf("  (the default waits for the next ~100 ms counter step to anchor the end edge)\n");
+    printf("  (by default the end waits for the next ~100 ms counter step, at most max(10 ms, a\n"
+           "   tenth of the command's time), to anchor the end edge on the counter)\n");
     if (have_real) {
         double mr = median(t_real, reps);
         printf("  joules run -- true            %8.2f ms   added %7.2f ms   (goal < %.0f ms: %s)\n",

@@ -117,11 +117,14 @@ typedef struct joules_options {
     uint64_t tracker_period_ns; /* how often GPU counters are polled; 0: 5 ms */
     joules_sync_fn sync;        /* optional, called before each window edge */
     void *sync_user;            /* passed to sync */
-    /* 1: joules_window_end waits for the next step of each energy counter (at most about one
-     * update period, ~100 ms on NVIDIA GPUs) so that both edges rest on exact counter values
-     * instead of an extrapolation with a lagging power sensor. For whole commands, not for
-     * tight loops. */
+    /* 1: joules_window_end waits for the next step of each slow energy counter (at most one
+     * update period, ~100 ms on NVIDIA GPUs) so that the end edge rests on counter values
+     * instead of an extrapolation with a lagging power sensor. For whole commands and long
+     * regions, not for tight loops. */
     int settle_end;
+    /* With settle_end: if > 0, wait at most max(10 ms, this fraction of the window's
+     * length), so that short windows are not stretched (`joules run` uses 0.1). 0: no cap. */
+    double settle_max_fraction;
 } joules_options;
 
 /* Static description of a domain. */

@@ -71,6 +71,7 @@ class Options(ctypes.Structure):
         ("sync", SYNC_FN),
         ("sync_user", ctypes.c_void_p),
         ("settle_end", ctypes.c_int),
+        ("settle_max_fraction", ctypes.c_double),
     ]
 
 

@@ -576,6 +576,13 @@ static int add_device(joules_monitor *m, const joules_options *o, struct nvml_li
     d.counter_range = 0;
     d.poll_ns = (int64_t)o->tracker_period_ns;
     d.power_window_s = 0.1;
+    /* The most the board may draw: what a sensor that has not caught up yet could hide. */
+    unsigned lo_mw = 0, hi_mw = 0;
+    if (lib->limit_constraints &&
+        lib->limit_constraints(dev->handle, &lo_mw, &hi_mw) == NVML_SUCCESS)
+        d.power_max_w = hi_mw * 1e-3;
+    else
+        d.power_max_w = mw_or(lib->power_limit, dev->handle);
     int idx = joules__add_domain(m, &d);
     if (idx < 0) {
         joules__msg(msg, len, "%s", joules_last_error(m));

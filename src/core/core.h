@@ -64,9 +64,10 @@ struct joules__settle_hook {
     int (*busy)(void *user); /* returns 0, else the wait ends */
     void *user;
 };
-/* Wait (polling) until the counter steps after the edge, then re-estimate it. */
+/* Wait (polling) until the counter steps after the edge, at most max_wait_ns, then
+ * re-estimate it. */
 void joules__track_settle(struct joules__domain *d, struct joules__edge *e,
-                          const struct joules__settle_hook *hook);
+                          const struct joules__settle_hook *hook, int64_t max_wait_ns);
 /* Re-estimate a past edge from what the history holds now (counter step after it). */
 void joules__track_refine(struct joules__domain *d, struct joules__edge *e);
 /* 1 if the counter has been seen advancing, 0 if not yet, -1 if it is judged frozen. */

@@ -70,6 +70,7 @@ struct joules__domain {
     uint64_t counter_range; /* raw value at which the counter wraps to 0; 0: never */
     int64_t poll_ns;        /* tracker period for this domain; 0: not tracked */
     double power_window_s;  /* averaging window of the power reading (0: instant) */
+    double power_max_w;     /* most the domain can draw (power limit), 0: unknown */
 
     pthread_mutex_t lock;        /* guards track and serialises read() */
     struct joules__track *track; /* allocated by the core */

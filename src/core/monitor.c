@@ -79,6 +79,10 @@ int joules_open(joules_monitor **out, const joules_options *opts, char *errbuf, 
         open_fail(errbuf, errlen, "joules_open: unknown domain kind bits");
         return JOULES_E_INVALID;
     }
+    if (!(o.settle_max_fraction >= 0.0 && o.settle_max_fraction <= 1.0)) {
+        open_fail(errbuf, errlen, "joules_open: settle_max_fraction must be within 0..1");
+        return JOULES_E_INVALID;
+    }
     if (!o.kinds)
         o.kinds = JOULES_KINDS_ALL;
     if (!o.tracker_period_ns)

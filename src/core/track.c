@@ -498,8 +498,14 @@ static void estimate(const struct joules__domain *d, const struct joules__track 
     double p = k->pts_n ? fmax(pt_at(k, 0)->power_w, 0.0) : 0.0;
     double half = p * (double)period_ns(d) * 0.5e-9;
     double since = k->integ_j;
+    /* Until the counter moves, nothing but a lagging sensor speaks for the load: it may have
+     * changed anywhere between nothing and the board's limit since the sensor last
+     * published, at most its window and one period ago. */
+    double lag_s = d->power_window_s + (double)period_ns(d) * 1e-9;
+    double open_s = (double)(e->t_ns - k->open_ns) * 1e-9;
+    double unseen = fmax(d->power_max_w - p, p) * fmin(open_s, lag_s);
     e->counter_j += half + since;
-    e->counter_err_j = half + EXTRAP_REL_ERR * since + d->counter_unit_j;
+    e->counter_err_j = hypot(half + EXTRAP_REL_ERR * since, unseen) + d->counter_unit_j;
     e->counter_final = 0;
 }
 
@@ -547,7 +553,7 @@ void joules__track_refine(struct joules__domain *d, struct joules__edge *e)
 }
 
 void joules__track_settle(struct joules__domain *d, struct joules__edge *e,
-                          const struct joules__settle_hook *hook)
+                          const struct joules__settle_hook *hook, int64_t max_wait_ns)
 {
     if (!e->have_counter || e->error)
         return;
@@ -555,7 +561,8 @@ void joules__track_settle(struct joules__domain *d, struct joules__edge *e,
     /* Counters that update often (RAPL, ~1 ms) are already exact enough. */
     if (period < FAST_COUNTER_NS)
         return;
-    int64_t deadline = e->t_ns + period + period / 2;
+    int64_t deadline =
+        e->t_ns + (max_wait_ns < period + period / 2 ? max_wait_ns : period + period / 2);
     char msg[JOULES_MESSAGE_MAX];
     struct timespec pause = {0, 1000000L};
     for (;;) {

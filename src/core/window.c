@@ -14,7 +14,8 @@
 
 #include "core/core.h"
 
-#define INTEGRATION_REL_ERR 0.05 /* sensor averaging and lag, on integrated power */
+#define SETTLE_FLOOR_NS     10000000LL /* a settled end may always wait this long */
+#define INTEGRATION_REL_ERR 0.05       /* sensor averaging and lag, on integrated power */
 
 static int check_name(const joules_monitor *m, const char *name)
 {
@@ -199,6 +200,15 @@ int joules__window_end(joules_monitor *m, const char *name, joules_measurement *
         return joules__fail(m, JOULES_E_STATE, "window '%s' was ended by another thread", name);
 
     int64_t end_ns = joules__now_ns();
+    /* Waiting for a counter step costs up to one period (~100 ms). With the load kept
+     * running (hook) that is free; a caller may cap it to a fraction of the window, never
+     * below 10 ms, so that short windows are not stretched. */
+    int64_t max_wait_ns = INT64_MAX;
+    double frac = m->opts.settle_max_fraction;
+    if (!hook && frac > 0) {
+        double cap = frac * (double)(end_ns - w->begin_ns);
+        max_wait_ns = cap > (double)SETTLE_FLOOR_NS ? (int64_t)cap : SETTLE_FLOOR_NS;
+    }
     memset(out, 0, sizeof *out);
     snprintf(out->name, sizeof out->name, "%s", w->name);
     out->begin_ns = w->begin_ns;
@@ -213,7 +223,7 @@ int joules__window_end(joules_monitor *m, const char *name, joules_measurement *
         struct joules__edge e1;
         joules__track_edge(d, &e1);
         if (settle)
-            joules__track_settle(d, &e1, hook);
+            joules__track_settle(d, &e1, hook, max_wait_ns);
         joules__track_refine(d, &w->begin[i]);
         const struct joules__edge *e0 = &w->begin[i];
         joules_domain_energy *de = &out->domains[i];
