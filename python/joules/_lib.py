@@ -163,6 +163,29 @@ class Reading(ctypes.Structure):
     ]
 
 
+WORK_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+
+
+class RepeatOptions(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("groups", ctypes.c_int),
+        ("repetitions", ctypes.c_int),
+        ("min_time_s", ctypes.c_double),
+        ("settle_s", ctypes.c_double),
+    ]
+
+
+class RepeatResult(ctypes.Structure):
+    _fields_ = [
+        ("groups", ctypes.c_int),
+        ("repetitions_run", ctypes.c_int),
+        ("repetitions_kept", ctypes.c_int),
+        ("time_per_rep_s", ctypes.c_double),
+        ("per_rep", CMeasurement),
+    ]
+
+
 STRUCTS = {
     "joules_options": Options,
     "joules_domain_info": DomainInfo,
@@ -170,6 +193,8 @@ STRUCTS = {
     "joules_domain_energy": DomainEnergy,
     "joules_measurement": CMeasurement,
     "joules_reading": Reading,
+    "joules_repeat_options": RepeatOptions,
+    "joules_repeat_result": RepeatResult,
 }
 
 _MON = ctypes.c_void_p
@@ -192,6 +217,11 @@ _PROTOTYPES = {
     "joules_window_begin": (ctypes.c_int, [_MON, ctypes.c_char_p]),
     "joules_window_end": (ctypes.c_int, [_MON, ctypes.c_char_p, ctypes.POINTER(CMeasurement)]),
     "joules_window_cancel": (ctypes.c_int, [_MON, ctypes.c_char_p]),
+    "joules_window_end_busy": (ctypes.c_int, [_MON, ctypes.c_char_p, ctypes.POINTER(CMeasurement),
+                                              WORK_FN, ctypes.c_void_p]),
+    "joules_repeat_options_init": (None, [ctypes.POINTER(RepeatOptions)]),
+    "joules_repeat": (ctypes.c_int, [_MON, WORK_FN, ctypes.c_void_p,
+                                     ctypes.POINTER(RepeatOptions), ctypes.POINTER(RepeatResult)]),
     "joules_gpu_lock_clocks": (ctypes.c_int, [_MON, ctypes.c_int, ctypes.c_uint, ctypes.c_uint]),
     "joules_gpu_reset_clocks": (ctypes.c_int, [_MON, ctypes.c_int]),
     "joules_gpu_set_power_limit": (ctypes.c_int, [_MON, ctypes.c_int, ctypes.c_double]),

@@ -570,11 +570,17 @@ class Monitor:
             self._open_windows.add(key)
             self._ended.pop(key, None)
 
-    def end_window(self, key, sync_execution=True, cancel=False):
+    def end_window(self, key, sync_execution=True, cancel=False, busy=None):
         """End the window named key (synchronising first) and return its Measurement.
 
         cancel=True forgets it instead and returns an empty, cancelled Measurement.
+        busy: a callable run repeatedly (not measured) after the end until each slow energy
+        counter has stepped (~100 ms), so that the end edge sits inside a steady load and
+        rests on counter values (joules_window_end_busy). Begin such a window while the
+        same load is already running and both edges are exact.
         """
+        if busy is not None and not cancel:
+            return self._end_busy(key, Measurement(key), sync_execution, busy)
         m = Measurement(key)
         if cancel:
             b = self._name(key)
@@ -605,6 +611,81 @@ class Monitor:
         self.last_measurement = m
         if self.log_file:
             self._log(m)
+        return m
+
+    def _end_busy(self, key, m, sync_execution, busy):
+        b = self._name(key)
+        h = self._need()
+        if sync_execution:
+            self.sync()
+        failure = []
+
+        def work(_user):
+            try:
+                busy()
+                if sync_execution:
+                    self.sync()
+                return 0
+            except BaseException as exc:  # stop the wait; re-raised below
+                failure.append(exc)
+                return 1
+
+        c = _lib.CMeasurement()
+        cb = _lib.WORK_FN(work)
+        self._window_check(key, self._lib.joules_window_end_busy(h, b, ctypes.byref(c), cb, None))
+        with self._lock:
+            self._open_windows.discard(key)
+            self._ended[key] = True
+        m._fill(c, self.domains)
+        self.last_measurement = m
+        if failure:
+            raise failure[0]
+        return m
+
+    def repeat(self, fn, groups=4, min_time=2.0, repetitions=0, settle=0.0):
+        """Energy of ONE call of fn, from many calls in phase-shifted groups.
+
+        Power sensors of A100/H100 see 25 ms of every 100 ms and counters step every ~100 ms:
+        a short step cannot be measured once. fn is called once to time it, then in `groups`
+        groups started at shifted phases of the update period; the first `settle` seconds of
+        each group (default: one period) are run but not measured; at least `min_time`
+        seconds (or `repetitions` calls) are measured in all. fn should synchronise its own
+        asynchronous work (or the monitor's sync_execution_with does it after each call).
+        Returns a Measurement whose energies are per call, with .repetitions_kept,
+        .repetitions_run and .groups set. Exceptions raised by fn propagate.
+        """
+        if not callable(fn):
+            raise JoulesError(_lib.E_INVALID, "repeat needs a callable")
+        h = self._need()
+        failure = []
+
+        def work(_user):
+            try:
+                fn()
+                self.sync()
+                return 0
+            except BaseException as exc:
+                failure.append(exc)
+                return 1
+
+        opts = _lib.RepeatOptions()
+        self._lib.joules_repeat_options_init(ctypes.byref(opts))
+        opts.groups = int(groups)
+        opts.repetitions = int(repetitions)
+        opts.min_time_s = float(min_time)
+        opts.settle_s = float(settle)
+        res = _lib.RepeatResult()
+        cb = _lib.WORK_FN(work)
+        rc = self._lib.joules_repeat(h, cb, None, ctypes.byref(opts), ctypes.byref(res))
+        if failure:
+            raise failure[0]
+        self._check(rc)
+        m = Measurement("repeat")
+        m._fill(res.per_rep, self.domains)
+        m.groups = res.groups
+        m.repetitions_run = res.repetitions_run
+        m.repetitions_kept = res.repetitions_kept
+        self.last_measurement = m
         return m
 
     def _window_check(self, key, rc):

@@ -153,6 +153,29 @@ int cli_check_output_name(const char *cmd, const char *opt, const char *path)
     return 0;
 }
 
+int cli_parse_long(const char *cmd, const char *opt, const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end || errno || x < lo || x > hi)
+        return cli_usage_error(cmd, "%s: '%s' is not an integer in [%ld, %ld]", opt, v, lo, hi);
+    *out = x;
+    return 0;
+}
+
+int cli_parse_double(const char *cmd, const char *opt, const char *v, double lo, double hi,
+                     double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || *end || errno || !(x >= lo && x <= hi))
+        return cli_usage_error(cmd, "%s: '%s' is not a number in [%g, %g]", opt, v, lo, hi);
+    *out = x;
+    return 0;
+}
+
 int cli_sim_library_path(char *buf, size_t len)
 {
     const char *env = getenv("JOULES_SIM_LIBRARY");
@@ -209,6 +232,25 @@ int cli_count_gpus(joules_monitor *m, int simulated_only)
             n++;
     }
     return n;
+}
+
+int cli_gpu_domain(joules_monitor *m, int gpu)
+{
+    int count = joules_domain_count(m), seen = 0;
+    for (int i = 0; i < count; i++) {
+        joules_domain_info di;
+        if (joules_domain_info_get(m, i, &di) == 0 && di.kind == JOULES_KIND_GPU && seen++ == gpu)
+            return i;
+    }
+    return -1;
+}
+
+const char *cli_sim_profile_name(const struct cli_source *s, const struct cli_monitor *cm)
+{
+    if (!cm->used_sim)
+        return NULL;
+    const char *p = s->profile ? s->profile : getenv("JOULES_SIM_PROFILE");
+    return p ? p : s->scenario ? "(scenario)" : "a6000";
 }
 
 static int open_with(const char *cmd, const joules_options *o, joules_monitor **m)
@@ -344,4 +386,12 @@ void cli_print_sim_hint(FILE *out, const char *cmd)
     if (strcmp(cmd, "info") != 0)
         fprintf(out, "  joules info --sim                       what the simulated GPU looks "
                      "like\n");
+}
+
+void cli_print_no_sensor(const char *cmd, const char *headline, joules_monitor *m)
+{
+    fprintf(stderr, "joules %s: %s\n\nWhy the real sensors are absent:\n", cmd, headline);
+    cli_print_backends(stderr, m, "  ");
+    fputc('\n', stderr);
+    cli_print_sim_hint(stderr, cmd);
 }

@@ -56,6 +56,12 @@ int cli_take_scenario_option(struct cli_source *s, const char *cmd, const char *
 /* Check an output file name (--json/--csv): not empty. 0 or CLI_EXIT_USAGE. */
 int cli_check_output_name(const char *cmd, const char *opt, const char *path);
 
+/* An option's value as an integer / a number within [lo, hi]: 0, or CLI_EXIT_USAGE with
+ * "joules CMD: OPT: 'V' is not an integer (a number) in [lo, hi]" printed. */
+int cli_parse_long(const char *cmd, const char *opt, const char *v, long lo, long hi, long *out);
+int cli_parse_double(const char *cmd, const char *opt, const char *v, double lo, double hi,
+                     double *out);
+
 /* The simulated GPU library: JOULES_SIM_LIBRARY, else <dir of the executable>/../lib/joules/
  * libnvidia-ml.so.1 (build and installed trees alike). 0, or -1 after printing why. */
 int cli_sim_library_path(char *buf, size_t len);
@@ -77,6 +83,11 @@ void cli_close_monitor(struct cli_monitor *cm);
 
 /* Number of simulated GPU domains / of GPU domains of the monitor. */
 int cli_count_gpus(joules_monitor *m, int simulated_only);
+/* The monitor domain of the gpu-th GPU (0-based among the GPUs), or -1. */
+int cli_gpu_domain(joules_monitor *m, int gpu);
+/* The simulated profile in use, for reports: --sim PROFILE, else JOULES_SIM_PROFILE, else
+ * "(scenario)" or the default "a6000"; NULL when the monitor is not the simulated GPU. */
+const char *cli_sim_profile_name(const struct cli_source *s, const struct cli_monitor *cm);
 
 /* One line per backend: loaded, or absent with its reason and a remedy. */
 void cli_print_backends(FILE *out, joules_monitor *m, const char *indent);
@@ -84,5 +95,8 @@ void cli_print_backends(FILE *out, joules_monitor *m, const char *indent);
 const char *cli_backend_remedy(joules_backend_id b, int code);
 /* How to try joules without sensors (--sim, --scenario), for messages. */
 void cli_print_sim_hint(FILE *out, const char *cmd);
+/* The monitor has no domain at all: "joules CMD: HEADLINE", why each backend is absent and
+ * how to use the simulated GPU instead, on stderr. */
+void cli_print_no_sensor(const char *cmd, const char *headline, joules_monitor *m);
 
 #endif

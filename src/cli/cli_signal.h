@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli_signal.h - how the commands stop on SIGINT/SIGTERM(/SIGHUP). Two ways, one per kind of
+ * command:
+ *  - a flag (ab, sweep, repeat): the handler only records the signal; the work checks the
+ *    flag between runs, restores what it changed and reports what was measured;
+ *  - a blocked set (watch, idle): the signals are blocked before the library starts its
+ *    threads (they inherit the mask), and the main thread takes them with sigtimedwait
+ *    while it waits, so no handler runs at all.
+ */
+#ifndef JOULES_CLI_SIGNAL_H
+#define JOULES_CLI_SIGNAL_H
+
+#include <signal.h>
+#include <stdint.h>
+
+/* The signal that asked to stop (0: none); set by the handler cli_stop_install puts in. */
+extern volatile sig_atomic_t cli_stop_signal;
+
+struct cli_stop {
+    struct sigaction old_int, old_term;
+};
+
+/* Clear cli_stop_signal and make SIGINT and SIGTERM set it; cli_stop_restore puts the
+ * previous actions back. */
+void cli_stop_install(struct cli_stop *s);
+void cli_stop_restore(const struct cli_stop *s);
+
+/* Block SIGINT, SIGTERM and SIGHUP in the calling thread (and the threads it starts): set
+ * receives them, orig the mask to restore with cli_stop_unblock. */
+void cli_stop_block(sigset_t *set, sigset_t *orig);
+void cli_stop_unblock(const sigset_t *orig);
+/* Wait duration_ns or until a signal of set arrives: the signal, or 0 at the end of the
+ * time (an early wake-up waits the rest). */
+int cli_stop_wait(const sigset_t *set, int64_t duration_ns);
+
+#endif
