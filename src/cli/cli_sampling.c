@@ -219,39 +219,40 @@ void cli_series_print_stats(FILE *out, const char *cmd, const joules_sampler_sta
 
 /* ---- baselines ------------------------------------------------------------------------- */
 
+int cli_baseline_load_one(joules_monitor *m, int dom, const joules_domain_info *info,
+                          joules_baseline *b, char *path, size_t path_len)
+{
+    char dir[4096], err[512], state[16];
+    if (baseline_dir(dir, sizeof dir, 0, err, sizeof err) != 0)
+        return 0;
+    int pstate = -1;
+    if (info->kind == JOULES_KIND_GPU) {
+        joules_gpu_status g;
+        if (joules_gpu_status_get(m, dom, &g) == 0)
+            pstate = g.pstate;
+    }
+    baseline_clock_state(pstate, state, sizeof state);
+    int missing = 0;
+    if (baseline_path(path, path_len, dir, info, state) != 0 ||
+        baseline_load(path, b, &missing, err, sizeof err) != 0)
+        return 0;
+    /* A baseline of another device (or a simulated one for a real one) is no baseline. */
+    int same = info->uuid[0]
+                   ? strcmp(b->uuid, info->uuid) == 0
+                   : strcmp(b->domain, info->name) == 0 && strcmp(b->device, info->device) == 0;
+    return same && b->simulated == info->simulated;
+}
+
 struct cli_baselines *cli_baselines_load(joules_monitor *m, const joules_domain_info *info,
                                          int n_info)
 {
-    char dir[4096], err[512];
-    if (baseline_dir(dir, sizeof dir, 0, err, sizeof err) != 0)
-        return NULL;
     struct cli_baselines *bl = calloc(1, sizeof *bl);
     if (!bl)
         return NULL;
     int any = 0;
-    for (int i = 0; i < n_info && i < JOULES_MAX_DOMAINS; i++) {
-        char state[16];
-        int pstate = -1;
-        if (info[i].kind == JOULES_KIND_GPU) {
-            joules_gpu_status g;
-            if (joules_gpu_status_get(m, i, &g) == 0)
-                pstate = g.pstate;
-        }
-        baseline_clock_state(pstate, state, sizeof state);
-        int missing = 0;
-        if (baseline_path(bl->path[i], sizeof bl->path[i], dir, &info[i], state) != 0 ||
-            baseline_load(bl->path[i], &bl->b[i], &missing, err, sizeof err) != 0)
-            continue;
-        /* A baseline of another device (or a simulated one for a real one) is no baseline. */
-        const joules_baseline *b = &bl->b[i];
-        int same = info[i].uuid[0] ? strcmp(b->uuid, info[i].uuid) == 0
-                                   : strcmp(b->domain, info[i].name) == 0 &&
-                                         strcmp(b->device, info[i].device) == 0;
-        if (!same || b->simulated != info[i].simulated)
-            continue;
-        bl->have[i] = 1;
-        any = 1;
-    }
+    for (int i = 0; i < n_info && i < JOULES_MAX_DOMAINS; i++)
+        if (cli_baseline_load_one(m, i, &info[i], &bl->b[i], bl->path[i], sizeof bl->path[i]))
+            bl->have[i] = any = 1;
     if (!any) {
         free(bl);
         return NULL;
@@ -259,7 +260,7 @@ struct cli_baselines *cli_baselines_load(joules_monitor *m, const joules_domain_
     return bl;
 }
 
-static void age_text(double age_s, char *buf, size_t len)
+void cli_age_text(double age_s, char *buf, size_t len)
 {
     if (age_s < 120)
         snprintf(buf, len, "%.0f s", age_s);
@@ -313,7 +314,7 @@ void cli_baselines_report(FILE *out, const struct cli_baselines *bl, const joule
         }
         double dyn, unc, age = (double)time(NULL) - b->created_unix_s;
         char age_buf[32];
-        age_text(age > 0 ? age : 0, age_buf, sizeof age_buf);
+        cli_age_text(age > 0 ? age : 0, age_buf, sizeof age_buf);
         baseline_dynamic(b, e->energy_j, e->uncertainty_j, meas->duration_s, &dyn, &unc);
         fprintf(out, "  %-10s %12.3f J +/- %.3f J   (static %.2f W +/- %.2f in %s)%s\n",
                 info[e->domain].name, dyn, unc, b->power_w, b->power_uncertainty_w, b->clock_state,

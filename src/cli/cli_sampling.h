@@ -77,6 +77,13 @@ struct cli_baselines {
     char path[JOULES_MAX_DOMAINS][4400];
 };
 
+/* The baseline of domain dom (info) in its current clock state, if one is stored for this
+ * very device (same UUID, or name and device for RAPL; simulated only for simulated): 1 with
+ * b and path filled, 0 if none. Call while the device is at rest. */
+int cli_baseline_load_one(joules_monitor *m, int dom, const joules_domain_info *info,
+                          joules_baseline *b, char *path, size_t path_len);
+/* An age in words: "40 s", "12 min", "3.5 h", "2.0 days". */
+void cli_age_text(double age_s, char *buf, size_t len);
 /* Load, for each domain, the baseline of its current clock state if one is stored (call
  * before the command starts: the GPU's P-state at rest chooses the baseline). Returns a
  * calloc'ed set (free()), NULL if there is none at all. */

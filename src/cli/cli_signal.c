@@ -4,7 +4,6 @@
  * set by a handler that does nothing else (async-signal-safe), or signals blocked and taken
  * synchronously with sigtimedwait.
  */
-#define _GNU_SOURCE /* sigtimedwait, pthread_sigmask under -std=c11 */
 #include "cli/cli_signal.h"
 
 #include <pthread.h>

@@ -7,7 +7,6 @@
  * docs/ab.md; this file parses options, chooses the executor, locks and always restores the
  * clocks (normal end, error, SIGINT, SIGTERM), and writes the outputs.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -16,31 +15,20 @@
 #include <string.h>
 
 #include "ab/ab.h"
+#include "cli/cli_signal.h"
 #include "cli/cli_util.h"
+#include "cli/cli_workload.h"
 #include "cli/commands.h"
 #include "io/atomic.h"
 
 #define CMD "ab"
 
 enum {
-    OPT_PRECISION = 0x200,
-    OPT_ARMS,
-    OPT_SEED,
-    OPT_REPEATS,
+    OPT_REPEATS = 0x200,
     OPT_MIN_WINDOW,
     OPT_LOCK,
-    OPT_EXECUTOR,
     OPT_SVG,
-    OPT_GPU,
-    OPT_EFFICIENCY,
 };
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-    stop_signal = sig;
-}
 
 static void help(FILE *out)
 {
@@ -97,65 +85,6 @@ static void help(FILE *out)
             "Exit status: 0 done; 1 joules failed (no device, library missing, clocks refused,\n"
             "wrong product); 2 wrong command line; 128+N when stopped by signal N (130 for\n"
             "Ctrl-C) after restoring the clocks and reporting what was measured.\n");
-}
-
-static int parse_long(const char *opt, const char *v, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (end == v || *end || errno || x < lo || x > hi)
-        return cli_usage_error(CMD, "%s: '%s' is not an integer in [%ld, %ld]", opt, v, lo, hi);
-    *out = x;
-    return 0;
-}
-
-static int parse_double(const char *opt, const char *v, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (end == v || *end || errno || !(x >= lo && x <= hi))
-        return cli_usage_error(CMD, "%s: '%s' is not a number in [%g, %g]", opt, v, lo, hi);
-    *out = x;
-    return 0;
-}
-
-static int parse_arms(const char *v, struct ab_params *p)
-{
-    char buf[256];
-    if (strlen(v) >= sizeof buf)
-        return cli_usage_error(CMD, "--arms: list too long");
-    snprintf(buf, sizeof buf, "%s", v);
-    p->n_arms = 0;
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        int a = ab_arm_from_name(t);
-        if (a < 0)
-            return cli_usage_error(CMD,
-                                   "--arms: unknown input '%s' (normal, zeros, constant, "
-                                   "uniform, sparse, onebit, truncated)",
-                                   t);
-        for (int k = 0; k < p->n_arms; k++)
-            if (p->arms[k] == a)
-                return cli_usage_error(CMD, "--arms: '%s' is listed twice", t);
-        p->arms[p->n_arms++] = a;
-    }
-    if (p->n_arms < 2)
-        return cli_usage_error(CMD, "--arms needs at least two inputs to compare, e.g. "
-                                    "normal,zeros");
-    return 0;
-}
-
-/* The monitor domain of the gpu-th GPU, or -1. */
-static int gpu_domain(joules_monitor *m, int gpu)
-{
-    int count = joules_domain_count(m), seen = 0;
-    for (int i = 0; i < count; i++) {
-        joules_domain_info di;
-        if (joules_domain_info_get(m, i, &di) == 0 && di.kind == JOULES_KIND_GPU && seen++ == gpu)
-            return i;
-    }
-    return -1;
 }
 
 /* Why the CPU executor has no energy: RAPL's status in words. */
@@ -234,17 +163,10 @@ static int write_outputs(struct outputs *o, const struct ab_report *rep)
 int cmd_ab(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"precision", required_argument, NULL, 'p'},
-        {"arms", required_argument, NULL, OPT_ARMS},
-        {"seed", required_argument, NULL, OPT_SEED},
+        CLI_WORKLOAD_LONGOPTS,
         {"repeats", required_argument, NULL, OPT_REPEATS},
         {"min-window", required_argument, NULL, OPT_MIN_WINDOW},
         {"lock-clocks", required_argument, NULL, OPT_LOCK},
-        {"executor", required_argument, NULL, OPT_EXECUTOR},
-        {"sim", optional_argument, NULL, CLI_OPT_SIM},
-        {"scenario", required_argument, NULL, CLI_OPT_SCENARIO},
-        {"sim-efficiency", required_argument, NULL, OPT_EFFICIENCY},
-        {"gpu", required_argument, NULL, OPT_GPU},
         {"json", required_argument, NULL, CLI_OPT_JSON},
         {"csv", required_argument, NULL, CLI_OPT_CSV},
         {"svg", required_argument, NULL, OPT_SVG},
@@ -268,11 +190,18 @@ int cmd_ab(int argc, char **argv)
     struct cli_source src = {0};
     src.settle_end = 1;
     struct outputs out = {0};
-    long n = 0, lv, gpu = 0, lock = 0;
+    struct cli_workload w = {.allow_cpu = 1,
+                             .min_arms = 2,
+                             .setup = &p.setup,
+                             .arms = p.arms,
+                             .n_arms = &p.n_arms,
+                             .src = &src,
+                             .executor = -1};
+    long lv, lock = 0;
     int c, rc;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:hqn:p:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:hq" CLI_WORKLOAD_SHORTOPTS, longopts, NULL)) != -1) {
         switch (c) {
         case 'h':
             help(stdout);
@@ -280,60 +209,17 @@ int cmd_ab(int argc, char **argv)
         case 'q':
             p.progress = 0;
             break;
-        case 'n':
-            if ((rc = parse_long("-n", optarg, 2, 100000, &n)))
-                return rc;
-            break;
-        case 'p':
-            if ((p.setup.prec = ab_prec_from_name(optarg)) < 0)
-                return cli_usage_error(CMD,
-                                       "--precision: unknown '%s' (fp32, tf32, fp16, bf16, "
-                                       "fp64)",
-                                       optarg);
-            break;
-        case OPT_ARMS:
-            if ((rc = parse_arms(optarg, &p)))
-                return rc;
-            break;
-        case OPT_SEED:
-            if ((rc = parse_long("--seed", optarg, 0, 2147483647L, &lv)))
-                return rc;
-            p.setup.seed = (uint64_t)lv;
-            break;
         case OPT_REPEATS:
-            if ((rc = parse_long("--repeats", optarg, 2, 1000, &lv)))
+            if ((rc = cli_parse_long(CMD, "--repeats", optarg, 2, 1000, &lv)))
                 return rc;
             p.repeats = (int)lv;
             break;
         case OPT_MIN_WINDOW:
-            if ((rc = parse_double("--min-window", optarg, 0.01, 3600, &p.min_window_s)))
+            if ((rc = cli_parse_double(CMD, "--min-window", optarg, 0.01, 3600, &p.min_window_s)))
                 return rc;
             break;
         case OPT_LOCK:
-            if ((rc = parse_long("--lock-clocks", optarg, 1, 10000, &lock)))
-                return rc;
-            break;
-        case OPT_EFFICIENCY:
-            if ((rc = parse_double("--sim-efficiency", optarg, 0.001, 1, &p.setup.sim_efficiency)))
-                return rc;
-            break;
-        case OPT_GPU:
-            if ((rc = parse_long("--gpu", optarg, 0, 63, &gpu)))
-                return rc;
-            break;
-        case OPT_EXECUTOR:
-            for (p.executor = 0; p.executor < AB_EXEC_COUNT; p.executor++)
-                if (strcmp(optarg, ab_executor_name(p.executor)) == 0)
-                    break;
-            if (p.executor == AB_EXEC_COUNT)
-                return cli_usage_error(CMD, "--executor: unknown '%s' (sim, cuda, cpu)", optarg);
-            break;
-        case CLI_OPT_SIM:
-            if ((rc = cli_take_sim_option(&src, CMD, 0, argc, argv)))
-                return rc;
-            break;
-        case CLI_OPT_SCENARIO:
-            if ((rc = cli_take_scenario_option(&src, CMD, optarg)))
+            if ((rc = cli_parse_long(CMD, "--lock-clocks", optarg, 1, 10000, &lock)))
                 return rc;
             break;
         case CLI_OPT_JSON:
@@ -346,11 +232,16 @@ int cmd_ab(int argc, char **argv)
             break;
         }
         default:
-            return cli_getopt_error(CMD, c, argv);
+            if ((rc = cli_workload_option(&w, CMD, c, argc, argv)) == CLI_WORKLOAD_OTHER)
+                return cli_getopt_error(CMD, c, argv);
+            if (rc)
+                return rc;
+            break;
         }
     }
     if (optind < argc)
         return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    p.executor = w.executor;
     if (src.sim && p.executor >= 0 && p.executor != AB_EXEC_SIM)
         return cli_usage_error(CMD,
                                "--sim/--scenario run on the simulated GPU: they go with "
@@ -378,13 +269,9 @@ int cmd_ab(int argc, char **argv)
 
     /* Signals only set a flag: the experiment stops between products, the clocks are reset
      * and what was measured is reported. */
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    p.setup.stop = &stop_signal;
+    struct cli_stop stop;
+    cli_stop_install(&stop);
+    p.setup.stop = &cli_stop_signal;
 
     /* Choose the executor and open the monitor. */
     struct cli_monitor cm;
@@ -431,21 +318,19 @@ int cmd_ab(int argc, char **argv)
             : p.executor == AB_EXEC_CUDA ? &ab_exec_cuda_ops
                                          : &ab_exec_cpu_ops;
     p.setup.m = cm.m;
-    p.setup.n = n ? (int)n : p.executor == AB_EXEC_CPU ? 1024 : 10000;
+    p.setup.n = w.n ? (int)w.n : p.executor == AB_EXEC_CPU ? 1024 : 10000;
     p.setup.sim_library = cm.used_sim ? cm.sim_library : NULL;
-    p.setup.gpu_domain = p.executor == AB_EXEC_CPU ? -1 : gpu_domain(cm.m, (int)gpu);
+    p.setup.gpu_domain = p.executor == AB_EXEC_CPU ? -1 : cli_gpu_domain(cm.m, (int)w.gpu);
     p.status_domain = p.setup.gpu_domain;
     p.energy_kinds = p.executor == AB_EXEC_CPU ? JOULES_KINDS_CPU : JOULES_KIND_GPU;
     if (p.executor != AB_EXEC_CPU && p.setup.gpu_domain < 0) {
-        fprintf(stderr, "joules ab: no GPU %ld to run on (%d GPU%s found)\n", gpu,
+        fprintf(stderr, "joules ab: no GPU %ld to run on (%d GPU%s found)\n", w.gpu,
                 cli_count_gpus(cm.m, 0), cli_count_gpus(cm.m, 0) == 1 ? "" : "s");
         if (!cm.used_sim)
             cli_print_sim_hint(stderr, CMD);
         goto done;
     }
-    rep.profile = cm.used_sim ? (src.profile ? src.profile : getenv("JOULES_SIM_PROFILE")) : NULL;
-    if (cm.used_sim && !rep.profile)
-        rep.profile = src.scenario ? "(scenario)" : "a6000";
+    rep.profile = cli_sim_profile_name(&src, &cm);
 
     if (lock) {
         joules_domain_info di;
@@ -468,7 +353,7 @@ int cmd_ab(int argc, char **argv)
 
     char err[AB_ERR_MAX] = "";
     int run_rc = ab_run(&p, &res, err, sizeof err);
-    if (run_rc != 0 && !stop_signal)
+    if (run_rc != 0 && !cli_stop_signal)
         fprintf(stderr, "joules ab: %s\n", err);
     if (!res.energy_available && p.executor == AB_EXEC_CPU)
         cpu_energy_why(cm.m, res.energy_why, sizeof res.energy_why);
@@ -485,9 +370,9 @@ int cmd_ab(int argc, char **argv)
     }
     rep.p = &p;
     rep.r = &res;
-    rep.signal = stop_signal;
-    rep.failure = run_rc != 0 && !stop_signal ? err : NULL;
-    if (run_rc != 0 && !stop_signal && res.n_runs == 0) {
+    rep.signal = cli_stop_signal;
+    rep.failure = run_rc != 0 && !cli_stop_signal ? err : NULL;
+    if (run_rc != 0 && !cli_stop_signal && res.n_runs == 0) {
         abort_outputs(&out);
         goto done;
     }
@@ -503,8 +388,8 @@ int cmd_ab(int argc, char **argv)
     ab_report_table(stdout, &rep);
     fflush(stdout);
     status = write_outputs(&out, &rep) != 0 || run_rc != 0 ? CLI_EXIT_FAILURE : 0;
-    if (stop_signal)
-        status = 128 + stop_signal;
+    if (cli_stop_signal)
+        status = 128 + cli_stop_signal;
 
 done:
     if (locked && joules_gpu_reset_clocks(cm.m, p.setup.gpu_domain) == 0)
@@ -513,9 +398,8 @@ done:
 done_nomon:
     abort_outputs(&out);
     ab_result_free(&res);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    if (stop_signal && status == CLI_EXIT_FAILURE)
-        status = 128 + stop_signal;
+    cli_stop_restore(&stop);
+    if (cli_stop_signal && status == CLI_EXIT_FAILURE)
+        status = 128 + cli_stop_signal;
     return status;
 }

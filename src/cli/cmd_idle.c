@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cli/cli_sampling.h"
+#include "cli/cli_signal.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "io/baseline.h"
@@ -101,26 +102,6 @@ static int main_pstate(const struct idle_stats *s, int *n_seen)
             best = k;
     }
     return best;
-}
-
-/* Wait for duration_ns or a stop signal; returns the signal, 0 at the end of the time. */
-static int wait_for(const sigset_t *set, int64_t duration_ns)
-{
-    struct timespec ts = {(time_t)(duration_ns / 1000000000LL), (long)(duration_ns % 1000000000LL)};
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        int sig = sigtimedwait(set, NULL, &ts);
-        if (sig > 0)
-            return sig;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        int64_t done = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
-        if (done >= duration_ns)
-            return 0;
-        int64_t left = duration_ns - done; /* woken early (EINTR): wait the rest */
-        ts.tv_sec = (time_t)(left / 1000000000LL);
-        ts.tv_nsec = (long)(left % 1000000000LL);
-    }
 }
 
 /* Fill a baseline from the window and the samples; returns the number of warnings printed. */
@@ -231,14 +212,10 @@ int cmd_idle(int argc, char **argv)
     }
 
     sigset_t stop_set, orig_mask;
-    sigemptyset(&stop_set);
-    sigaddset(&stop_set, SIGINT);
-    sigaddset(&stop_set, SIGTERM);
-    sigaddset(&stop_set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &stop_set, &orig_mask);
+    cli_stop_block(&stop_set, &orig_mask);
     struct cli_monitor cm;
     if (cli_open_monitor("idle", &src, &cm) != 0) {
-        pthread_sigmask(SIG_SETMASK, &orig_mask, NULL);
+        cli_stop_unblock(&orig_mask);
         return CLI_EXIT_FAILURE;
     }
     int n_info = joules_domain_count(cm.m);
@@ -249,11 +226,7 @@ int cmd_idle(int argc, char **argv)
     memset(&acc, 0, sizeof acc);
     joules_sampler *s = NULL;
     if (n_info <= 0) {
-        fprintf(stderr, "joules idle: nothing to measure: no GPU and no CPU energy sensor.\n\n"
-                        "Why the real sensors are absent:\n");
-        cli_print_backends(stderr, cm.m, "  ");
-        fputc('\n', stderr);
-        cli_print_sim_hint(stderr, "idle");
+        cli_print_no_sensor("idle", "nothing to measure: no GPU and no CPU energy sensor.", cm.m);
         goto out;
     }
     int simulated = 0;
@@ -267,7 +240,7 @@ int cmd_idle(int argc, char **argv)
     for (int i = 0; i < n_info; i++)
         if ((int64_t)info[i].update_interval_ns * 2 > settle_ns)
             settle_ns = (int64_t)info[i].update_interval_ns * 2;
-    if (wait_for(&stop_set, settle_ns) != 0) {
+    if (cli_stop_wait(&stop_set, settle_ns) != 0) {
         fprintf(stderr, "joules idle: interrupted; nothing stored\n");
         goto out;
     }
@@ -284,7 +257,7 @@ int cmd_idle(int argc, char **argv)
             "joules idle: measuring the static power for %.1f s; leave the machine at "
             "rest...\n",
             (double)duration_ns * 1e-9);
-    int sig = wait_for(&stop_set, duration_ns);
+    int sig = cli_stop_wait(&stop_set, duration_ns);
     int erc = joules_window_end(cm.m, "idle", &meas);
     joules_sampler_stop(s, NULL);
     if (sig) {
@@ -349,6 +322,6 @@ int cmd_idle(int argc, char **argv)
 out:
     joules_sampler_free(s);
     cli_close_monitor(&cm);
-    pthread_sigmask(SIG_SETMASK, &orig_mask, NULL);
+    cli_stop_unblock(&orig_mask);
     return rc;
 }

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "cli/cli_sampling.h"
+#include "cli/cli_signal.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "io/atomic.h"
@@ -23,13 +24,6 @@
 extern char **environ;
 
 enum { OPT_GROUPS = 0x200, OPT_MIN_TIME, OPT_RUNS, OPT_SETTLE };
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    interrupted = sig;
-}
 
 static void help(FILE *f)
 {
@@ -70,7 +64,7 @@ struct child_work {
 static int run_once(void *user)
 {
     struct child_work *w = user;
-    if (interrupted)
+    if (cli_stop_signal)
         return -1;
     pid_t pid;
     int rc = posix_spawnp(&pid, w->cmd[0], NULL, NULL, w->cmd, environ);
@@ -275,23 +269,18 @@ int cmd_repeat(int argc, char **argv)
     for (int i = 0; i < n_info; i++)
         joules_domain_info_get(cm.m, i, &info[i]);
 
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    struct cli_stop stop;
+    cli_stop_install(&stop);
 
     struct child_work w = {cmd, 0, 0};
     static joules_repeat_result res;
     rc = joules_repeat(cm.m, run_once, &w, &ro, &res);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    cli_stop_restore(&stop);
     int code = 0;
     if (rc != 0) {
-        if (interrupted) {
+        if (cli_stop_signal) {
             fprintf(stderr, "joules repeat: interrupted after %d runs; nothing measured\n", w.runs);
-            code = 128 + (int)interrupted;
+            code = 128 + (int)cli_stop_signal;
         } else if (w.last_status) {
             fprintf(stderr, "joules repeat: %s exited with status %d on run %d; stopped\n", cmd[0],
                     w.last_status, w.runs);

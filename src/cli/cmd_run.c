@@ -185,11 +185,10 @@ static int finish_output(joules_atomic *a, const char *opt, const char *name,
 
 static int no_domain(const struct cli_monitor *cm)
 {
-    fprintf(stderr, "joules run: nothing to measure: no GPU and no CPU energy sensor was found, "
-                    "so the command was not run.\n\nWhy the real sensors are absent:\n");
-    cli_print_backends(stderr, cm->m, "  ");
-    fputc('\n', stderr);
-    cli_print_sim_hint(stderr, "run");
+    cli_print_no_sensor("run",
+                        "nothing to measure: no GPU and no CPU energy sensor was found, so the "
+                        "command was not run.",
+                        cm->m);
     return CLI_EXIT_FAILURE;
 }
 

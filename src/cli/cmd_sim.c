@@ -140,19 +140,6 @@ static jsimState state(struct simlib *L, nvmlDevice_t d)
     return s;
 }
 
-static int parse_double(const char *opt, const char *v, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    *out = strtod(v, &end);
-    if (end == v || *end || errno || !(*out >= lo && *out <= hi)) {
-        fprintf(stderr, "joules sim: %s: '%s' is not a number in [%g, %g]\n", opt, v, lo, hi);
-        fprintf(stderr, "Try 'joules sim --help'.\n");
-        return -1;
-    }
-    return 0;
-}
-
 /* ---- thermal -------------------------------------------------------------------------- */
 
 #define THERMAL_CASES 3
@@ -177,11 +164,11 @@ static int sim_thermal(struct simlib *L, int argc, char **argv)
             profile = optarg;
             break;
         case 'd':
-            if (parse_double("--duration", optarg, 1, 100000, &duration) != 0)
+            if (cli_parse_double("sim", "--duration", optarg, 1, 100000, &duration) != 0)
                 return 2;
             break;
         case 'a':
-            if (parse_double("--alpha", optarg, 0, 2, &alpha) != 0)
+            if (cli_parse_double("sim", "--alpha", optarg, 0, 2, &alpha) != 0)
                 return 2;
             break;
         case 'c':

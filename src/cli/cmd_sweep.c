@@ -7,15 +7,18 @@
  * between runs), and restores the clocks or the power limit on every exit path before the
  * report and the files are written.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "cli/cli_sampling.h"
+#include "cli/cli_signal.h"
 #include "cli/cli_util.h"
+#include "cli/cli_workload.h"
 #include "cli/commands.h"
 #include "io/atomic.h"
 #include "sweep/sweep.h"
@@ -25,23 +28,11 @@
 enum {
     OPT_CLOCKS = 0x200,
     OPT_LIMITS,
-    OPT_ARMS,
-    OPT_SEED,
     OPT_WARMUP,
     OPT_COOLDOWN,
     OPT_MIN_WINDOW,
-    OPT_EXECUTOR,
     OPT_SVG,
-    OPT_GPU,
-    OPT_EFFICIENCY,
 };
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-    stop_signal = sig;
-}
 
 static void help(FILE *out)
 {
@@ -92,17 +83,6 @@ static void help(FILE *out)
         "stopped by signal N, after restoring the settings and saving what was measured.\n");
 }
 
-static int parse_double(const char *opt, const char *v, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (end == v || *end || errno || !(x >= lo && x <= hi))
-        return cli_usage_error(CMD, "%s: '%s' is not a number in [%g, %g]", opt, v, lo, hi);
-    *out = x;
-    return 0;
-}
-
 /* FROM:TO:STEP or A,B,C into p->settings. */
 static int parse_spec(const char *opt, const char *v, double lo, double hi, struct sweep_params *p)
 {
@@ -118,9 +98,9 @@ static int parse_spec(const char *opt, const char *v, double lo, double hi, stru
             return cli_usage_error(CMD, "%s: '%s' is not FROM:TO:STEP", opt, v);
         *c1 = *c2 = 0;
         int rc;
-        if ((rc = parse_double(opt, buf, lo, hi, &a)) ||
-            (rc = parse_double(opt, c1 + 1, lo, hi, &b)) ||
-            (rc = parse_double(opt, c2 + 1, 1e-3, hi, &s)))
+        if ((rc = cli_parse_double(CMD, opt, buf, lo, hi, &a)) ||
+            (rc = cli_parse_double(CMD, opt, c1 + 1, lo, hi, &b)) ||
+            (rc = cli_parse_double(CMD, opt, c2 + 1, 1e-3, hi, &s)))
             return rc;
         if (b < a)
             return cli_usage_error(CMD, "%s: TO (%g) is below FROM (%g)", opt, b, a);
@@ -132,7 +112,7 @@ static int parse_spec(const char *opt, const char *v, double lo, double hi, stru
         for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
             if (p->n_steps == SWEEP_MAX_STEPS)
                 return cli_usage_error(CMD, "%s: more than %d steps", opt, SWEEP_MAX_STEPS);
-            int rc = parse_double(opt, t, lo, hi, &p->settings[p->n_steps]);
+            int rc = cli_parse_double(CMD, opt, t, lo, hi, &p->settings[p->n_steps]);
             if (rc)
                 return rc;
             p->n_steps++;
@@ -141,39 +121,6 @@ static int parse_spec(const char *opt, const char *v, double lo, double hi, stru
     if (p->n_steps < 1)
         return cli_usage_error(CMD, "%s: no step", opt);
     return 0;
-}
-
-static int parse_arms(const char *v, struct sweep_params *p)
-{
-    char buf[256];
-    if (strlen(v) >= sizeof buf)
-        return cli_usage_error(CMD, "--arms: list too long");
-    snprintf(buf, sizeof buf, "%s", v);
-    p->n_arms = 0;
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        int a = ab_arm_from_name(t);
-        if (a < 0)
-            return cli_usage_error(CMD,
-                                   "--arms: unknown input '%s' (normal, zeros, constant, "
-                                   "uniform, sparse, onebit, truncated)",
-                                   t);
-        for (int k = 0; k < p->n_arms; k++)
-            if (p->arms[k] == a)
-                return cli_usage_error(CMD, "--arms: '%s' is listed twice", t);
-        p->arms[p->n_arms++] = a;
-    }
-    return p->n_arms ? 0 : cli_usage_error(CMD, "--arms: empty list");
-}
-
-static int gpu_domain(joules_monitor *m, int gpu)
-{
-    int count = joules_domain_count(m), seen = 0;
-    for (int i = 0; i < count; i++) {
-        joules_domain_info di;
-        if (joules_domain_info_get(m, i, &di) == 0 && di.kind == JOULES_KIND_GPU && seen++ == gpu)
-            return i;
-    }
-    return -1;
 }
 
 /* Nine clocks from a third of the maximum to the maximum, on multiples of 15 MHz. */
@@ -216,6 +163,25 @@ static int restore(const struct sweep_params *p, joules_monitor *m, double limit
     return 0;
 }
 
+/* The idle baseline of the GPU in its state at rest (before the sweep changes anything). */
+static void load_baseline(joules_monitor *m, int dom, struct sweep_baseline *bl, int progress)
+{
+    static joules_baseline b;
+    static char path[4400];
+    joules_domain_info info;
+    if (joules_domain_info_get(m, dom, &info) != 0 ||
+        !cli_baseline_load_one(m, dom, &info, &b, path, sizeof path))
+        return;
+    double age = (double)time(NULL) - b.created_unix_s;
+    bl->b = &b;
+    bl->file = path;
+    bl->age_s = age > 0 ? age : 0;
+    cli_age_text(bl->age_s, bl->age, sizeof bl->age);
+    if (progress)
+        fprintf(stderr, "joules sweep: idle baseline %s (%s old): %.2f W in %s\n", path, bl->age,
+                b.power_w, b.clock_state);
+}
+
 static void join_command(char **argv, char *buf, size_t len)
 {
     size_t used = 0;
@@ -233,17 +199,10 @@ int cmd_sweep(int argc, char **argv)
     static const struct option longopts[] = {
         {"clocks", required_argument, NULL, OPT_CLOCKS},
         {"power-limits", required_argument, NULL, OPT_LIMITS},
-        {"arms", required_argument, NULL, OPT_ARMS},
-        {"precision", required_argument, NULL, 'p'},
-        {"seed", required_argument, NULL, OPT_SEED},
+        CLI_WORKLOAD_LONGOPTS,
         {"warmup", required_argument, NULL, OPT_WARMUP},
         {"cooldown", required_argument, NULL, OPT_COOLDOWN},
         {"min-window", required_argument, NULL, OPT_MIN_WINDOW},
-        {"executor", required_argument, NULL, OPT_EXECUTOR},
-        {"sim", optional_argument, NULL, CLI_OPT_SIM},
-        {"scenario", required_argument, NULL, CLI_OPT_SCENARIO},
-        {"sim-efficiency", required_argument, NULL, OPT_EFFICIENCY},
-        {"gpu", required_argument, NULL, OPT_GPU},
         {"json", required_argument, NULL, CLI_OPT_JSON},
         {"svg", required_argument, NULL, OPT_SVG},
         {"quiet", no_argument, NULL, 'q'},
@@ -264,32 +223,27 @@ int cmd_sweep(int argc, char **argv)
     p.cooldown_s = 0.5;
     p.min_window_s = 0.5;
     p.progress = 1;
-    int executor = -1, have_spec = 0, arms_given = 0;
-    double n = 0, gpu = 0, v;
+    int have_spec = 0;
     const char *json = NULL, *svg = NULL;
     struct cli_source src = {0};
     src.settle_end = 1;
+    struct cli_workload w = {.min_arms = 1,
+                             .counts_as_numbers = 1,
+                             .setup = &p.setup,
+                             .arms = p.arms,
+                             .n_arms = &p.n_arms,
+                             .src = &src,
+                             .executor = -1};
     int c, rc;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:hqn:p:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:hq" CLI_WORKLOAD_SHORTOPTS, longopts, NULL)) != -1) {
         switch (c) {
         case 'h':
             help(stdout);
             return 0;
         case 'q':
             p.progress = 0;
-            break;
-        case 'n':
-            if ((rc = parse_double("-n", optarg, 2, 100000, &n)))
-                return rc;
-            break;
-        case 'p':
-            if ((p.setup.prec = ab_prec_from_name(optarg)) < 0)
-                return cli_usage_error(CMD,
-                                       "--precision: unknown '%s' (fp32, tf32, fp16, bf16, "
-                                       "fp64)",
-                                       optarg);
             break;
         case OPT_CLOCKS:
         case OPT_LIMITS:
@@ -301,16 +255,6 @@ int cmd_sweep(int argc, char **argv)
                                  c == OPT_CLOCKS ? 10000 : 5000, &p)))
                 return rc;
             break;
-        case OPT_ARMS:
-            if ((rc = parse_arms(optarg, &p)))
-                return rc;
-            arms_given = 1;
-            break;
-        case OPT_SEED:
-            if ((rc = parse_double("--seed", optarg, 0, 2147483647.0, &v)))
-                return rc;
-            p.setup.seed = (uint64_t)v;
-            break;
         case OPT_WARMUP:
         case OPT_COOLDOWN:
         case OPT_MIN_WINDOW: {
@@ -320,37 +264,10 @@ int cmd_sweep(int argc, char **argv)
             double *dst = c == OPT_WARMUP     ? &p.warmup_s
                           : c == OPT_COOLDOWN ? &p.cooldown_s
                                               : &p.min_window_s;
-            if ((rc = parse_double(o, optarg, c == OPT_MIN_WINDOW ? 0.01 : 0, 3600, dst)))
+            if ((rc = cli_parse_double(CMD, o, optarg, c == OPT_MIN_WINDOW ? 0.01 : 0, 3600, dst)))
                 return rc;
             break;
         }
-        case OPT_EFFICIENCY:
-            if ((rc = parse_double("--sim-efficiency", optarg, 0.001, 1, &p.setup.sim_efficiency)))
-                return rc;
-            break;
-        case OPT_GPU:
-            if ((rc = parse_double("--gpu", optarg, 0, 63, &gpu)))
-                return rc;
-            break;
-        case OPT_EXECUTOR:
-            if (strcmp(optarg, "sim") == 0)
-                executor = AB_EXEC_SIM;
-            else if (strcmp(optarg, "cuda") == 0)
-                executor = AB_EXEC_CUDA;
-            else
-                return cli_usage_error(CMD,
-                                       "--executor: '%s' is not sim or cuda (a sweep sets a "
-                                       "GPU's clocks)",
-                                       optarg);
-            break;
-        case CLI_OPT_SIM:
-            if ((rc = cli_take_sim_option(&src, CMD, 0, argc, argv)))
-                return rc;
-            break;
-        case CLI_OPT_SCENARIO:
-            if ((rc = cli_take_scenario_option(&src, CMD, optarg)))
-                return rc;
-            break;
         case CLI_OPT_JSON:
         case OPT_SVG:
             if ((rc = cli_check_output_name(CMD, c == OPT_SVG ? "--svg" : "--json", optarg)))
@@ -358,16 +275,21 @@ int cmd_sweep(int argc, char **argv)
             *(c == OPT_SVG ? &svg : &json) = optarg;
             break;
         default:
-            return cli_getopt_error(CMD, c, argv);
+            if ((rc = cli_workload_option(&w, CMD, c, argc, argv)) == CLI_WORKLOAD_OTHER)
+                return cli_getopt_error(CMD, c, argv);
+            if (rc)
+                return rc;
+            break;
         }
     }
+    int executor = w.executor;
     if (optind < argc) {
         if (strcmp(argv[optind - 1], "--") != 0)
             return cli_usage_error(CMD, "unexpected argument '%s' (a command goes after --)",
                                    argv[optind]);
         p.workload = SWEEP_WL_COMMAND;
         p.argv = argv + optind;
-        if (arms_given)
+        if (w.arms_given)
             return cli_usage_error(CMD, "--arms chooses the product's inputs; it does not go "
                                         "with a command");
     }
@@ -399,13 +321,9 @@ int cmd_sweep(int argc, char **argv)
         joules_atomic_abort(&s);
     }
 
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    p.setup.stop = &stop_signal;
+    struct cli_stop stop;
+    cli_stop_install(&stop);
+    p.setup.stop = &cli_stop_signal;
     int status = CLI_EXIT_FAILURE;
     struct cli_monitor cm;
     if (cli_open_monitor(CMD, &src, &cm) != 0)
@@ -433,11 +351,11 @@ int cmd_sweep(int argc, char **argv)
     }
     p.ops = executor == AB_EXEC_SIM ? &ab_exec_sim_ops : &ab_exec_cuda_ops;
     p.setup.m = cm.m;
-    p.setup.n = n > 0 ? (int)n : 8192;
+    p.setup.n = w.n > 0 ? (int)w.n : 8192;
     p.setup.sim_library = cm.used_sim ? cm.sim_library : NULL;
-    p.setup.gpu_domain = gpu_domain(cm.m, (int)gpu);
+    p.setup.gpu_domain = cli_gpu_domain(cm.m, (int)w.gpu);
     if (p.setup.gpu_domain < 0) {
-        fprintf(stderr, "joules sweep: no GPU %d to sweep (%d GPU%s found)\n", (int)gpu,
+        fprintf(stderr, "joules sweep: no GPU %d to sweep (%d GPU%s found)\n", (int)w.gpu,
                 cli_count_gpus(cm.m, 0), cli_count_gpus(cm.m, 0) == 1 ? "" : "s");
         if (!cm.used_sim)
             cli_print_sim_hint(stderr, CMD);
@@ -456,9 +374,8 @@ int cmd_sweep(int argc, char **argv)
                         "be restored: nothing was changed\n");
         goto done;
     }
-    rep.profile = cm.used_sim ? (src.profile ? src.profile : getenv("JOULES_SIM_PROFILE")) : NULL;
-    if (cm.used_sim && !rep.profile)
-        rep.profile = src.scenario ? "(scenario)" : "a6000";
+    rep.profile = cli_sim_profile_name(&src, &cm);
+    load_baseline(cm.m, p.setup.gpu_domain, &rep.baseline, p.progress);
     char command[1024] = "";
     if (p.workload == SWEEP_WL_COMMAND)
         join_command(p.argv, command, sizeof command);
@@ -479,12 +396,12 @@ int cmd_sweep(int argc, char **argv)
                 p.mode == SWEEP_CLOCKS ? "Locking clocks" : "Setting the power limit");
         goto done;
     }
-    if (run_rc != 0 && !stop_signal)
+    if (run_rc != 0 && !cli_stop_signal)
         fprintf(stderr, "joules sweep: %s\n", err);
     rep.p = &p;
     rep.r = &res;
-    rep.signal = stop_signal;
-    rep.failure = run_rc != 0 && !stop_signal ? err : NULL;
+    rep.signal = cli_stop_signal;
+    rep.failure = run_rc != 0 && !cli_stop_signal ? err : NULL;
     sweep_analyze(&rep);
     sweep_report_table(stdout, &rep);
     fflush(stdout);
@@ -509,16 +426,15 @@ int cmd_sweep(int argc, char **argv)
             status = CLI_EXIT_FAILURE;
         }
     }
-    if (stop_signal)
-        status = 128 + stop_signal;
+    if (cli_stop_signal)
+        status = 128 + cli_stop_signal;
 done:
     cli_close_monitor(&cm);
 done_nomon:
     if (j_open)
         joules_atomic_abort(&jout);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    if (stop_signal && status == CLI_EXIT_FAILURE)
-        status = 128 + stop_signal;
+    cli_stop_restore(&stop);
+    if (cli_stop_signal && status == CLI_EXIT_FAILURE)
+        status = 128 + cli_stop_signal;
     return status;
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli/cli_sampling.h"
+#include "cli/cli_signal.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 
@@ -279,29 +280,21 @@ int cmd_watch(int argc, char **argv)
 
     /* Blocked in every thread (the library's inherit the mask): sigtimedwait takes them. */
     sigset_t stop_set, orig_mask;
-    sigemptyset(&stop_set);
-    sigaddset(&stop_set, SIGINT);
-    sigaddset(&stop_set, SIGTERM);
-    sigaddset(&stop_set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &stop_set, &orig_mask);
+    cli_stop_block(&stop_set, &orig_mask);
 
     struct cli_monitor cm;
     if (cli_open_monitor("watch", &src, &cm) != 0) {
         cli_series_abort(&cs);
-        pthread_sigmask(SIG_SETMASK, &orig_mask, NULL);
+        cli_stop_unblock(&orig_mask);
         return CLI_EXIT_FAILURE;
     }
     static joules_domain_info info[JOULES_MAX_DOMAINS];
     int n_info = joules_domain_count(cm.m);
     if (n_info <= 0) {
-        fprintf(stderr, "joules watch: nothing to watch: no GPU and no CPU energy sensor.\n\n"
-                        "Why the real sensors are absent:\n");
-        cli_print_backends(stderr, cm.m, "  ");
-        fputc('\n', stderr);
-        cli_print_sim_hint(stderr, "watch");
+        cli_print_no_sensor("watch", "nothing to watch: no GPU and no CPU energy sensor.", cm.m);
         cli_close_monitor(&cm);
         cli_series_abort(&cs);
-        pthread_sigmask(SIG_SETMASK, &orig_mask, NULL);
+        cli_stop_unblock(&orig_mask);
         return CLI_EXIT_FAILURE;
     }
     static struct view v;
@@ -323,7 +316,7 @@ int cmd_watch(int argc, char **argv)
     if ((rc = cli_series_start(&cs, "watch", cm.m, info, n_info, interval_ns, ring))) {
         cli_close_monitor(&cm);
         cli_series_abort(&cs);
-        pthread_sigmask(SIG_SETMASK, &orig_mask, NULL);
+        cli_stop_unblock(&orig_mask);
         return rc;
     }
     v.t0_s = (double)cs.clock.t0_ns * 1e-9;
@@ -341,8 +334,7 @@ int cmd_watch(int argc, char **argv)
                 break;
             wait = left < wait ? left : wait;
         }
-        struct timespec ts = {(time_t)(wait / 1000000000LL), (long)(wait % 1000000000LL)};
-        int sig = sigtimedwait(&stop_set, NULL, &ts);
+        int sig = cli_stop_wait(&stop_set, wait);
         if (sig > 0) {
             got_signal = sig;
             break;
@@ -368,6 +360,6 @@ int cmd_watch(int argc, char **argv)
     if (rc == 0 && cs.plot_path)
         fprintf(stderr, "joules watch: chart written to %s\n", cs.plot_path);
     cli_close_monitor(&cm);
-    pthread_sigmask(SIG_SETMASK, &orig_mask, NULL);
+    cli_stop_unblock(&orig_mask);
     return rc;
 }

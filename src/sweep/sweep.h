@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "ab/ab.h"
+#include "io/baseline.h"
 #include "joules.h"
 
 #define SWEEP_MAX_STEPS  64
@@ -64,6 +65,8 @@ int sweep_fit_power(const double *f_mhz, const double *v, const double *p_w, int
 /* The fitted total, static and dynamic power at (f, V) (V ignored by POLY). */
 double sweep_fit_total(const struct sweep_fit *fit, double f_mhz, double v);
 double sweep_fit_static(const struct sweep_fit *fit, double f_mhz, double v);
+/* Standard error of sweep_fit_static (from the covariance of the parameters); NaN if none. */
+double sweep_fit_static_se(const struct sweep_fit *fit, double f_mhz, double v);
 double sweep_fit_dynamic(const struct sweep_fit *fit, double f_mhz, double v);
 const char *sweep_model_name(int model);
 /* Index of the k (f V^2 or f^3) coefficient in beta. */
@@ -152,6 +155,23 @@ struct sweep_arm_analysis {
     double c_eff_fit_f, c_eff_se_f; /* k / (alpha_idle + alpha): simulated only, else NaN */
 };
 
+/* The idle baseline of the swept GPU (`joules idle`) beside each arm's fitted static part
+ * at the lowest clock held (sweep_baseline.c). Not part of the fit: docs/sweep.md. */
+struct sweep_static_cmp {
+    int have;
+    double clock_mhz, voltage_v;      /* lowest clock held, its voltage (NaN if unknown) */
+    double fit_w, fit_se_w, fit_ci_w; /* fitted static part there; +/- 95 % */
+    double diff_w, diff_ci_w;         /* fit_w - idle power; +/- 95 % (both combined) */
+};
+
+struct sweep_baseline {
+    const joules_baseline *b; /* NULL: none stored for this GPU in its state at rest */
+    const char *file;
+    char age[32]; /* "5 s", "3.2 h" */
+    double age_s;
+    struct sweep_static_cmp arm[AB_MAX_ARMS];
+};
+
 struct sweep_report {
     const struct sweep_params *p;
     const struct sweep_result *r;
@@ -163,11 +183,19 @@ struct sweep_report {
     int signal;
     const char *failure;
     const char *command; /* the command, joined, for commands */
+    struct sweep_baseline baseline;
 };
 
 void sweep_analyze(struct sweep_report *rep);
 void sweep_report_table(FILE *out, const struct sweep_report *rep);
 int sweep_report_json(FILE *out, const struct sweep_report *rep);
 int sweep_report_svg(const char *path, const struct sweep_report *rep, char *err, size_t len);
+
+/* The baseline comparison (sweep_baseline.c): computed by sweep_analyze, printed by
+ * sweep_report_table, written by sweep_report_json ("baseline", only when there is one). */
+struct joules_json;
+void sweep_baseline_compare(struct sweep_report *rep);
+void sweep_baseline_table(FILE *out, const struct sweep_report *rep);
+void sweep_baseline_json(struct joules_json *j, const struct sweep_report *rep);
 
 #endif /* JOULES_SWEEP_H */

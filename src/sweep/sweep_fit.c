@@ -189,6 +189,26 @@ double sweep_fit_static(const struct sweep_fit *fit, double f_mhz, double v)
     (void)f_mhz;
 }
 
+double sweep_fit_static_se(const struct sweep_fit *fit, double f_mhz, double v)
+{
+    /* The static part is x . beta with x = (1, V^2) for FV2_LEAK, (1) otherwise: its
+     * variance is x' cov x. */
+    const double(*c)[SWEEP_MAX_PARAMS] = fit->l.cov;
+    switch (fit->model) {
+    case SWEEP_MODEL_FV2:
+    case SWEEP_MODEL_POLY:
+        return fit->l.se[0];
+    case SWEEP_MODEL_FV2_LEAK: {
+        double v2 = v * v;
+        double var = c[0][0] + 2 * v2 * c[0][1] + v2 * v2 * c[1][1];
+        return var >= 0 ? sqrt(var) : NAN;
+    }
+    default:
+        return NAN;
+    }
+    (void)f_mhz;
+}
+
 double sweep_fit_dynamic(const struct sweep_fit *fit, double f_mhz, double v)
 {
     const double *b = fit->l.beta;

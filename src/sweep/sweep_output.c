@@ -218,6 +218,7 @@ int sweep_report_json(FILE *out, const struct sweep_report *rep)
         joules_json_object_end(&j);
     }
     joules_json_array_end(&j);
+    sweep_baseline_json(&j, rep);
     joules_json_key(&j, "sim_truth");
     if (r->truth.have) {
         const struct sweep_truth *t = &r->truth;

@@ -136,6 +136,7 @@ void sweep_analyze(struct sweep_report *rep)
         if (t0 > 0 && tk > 0)
             rep->k_ratio_true[k] = t0 / tk;
     }
+    sweep_baseline_compare(rep);
 }
 
 /* ---- table -------------------------------------------------------------------------------- */
@@ -265,6 +266,7 @@ void sweep_report_table(FILE *out, const struct sweep_report *rep)
                         rep->k_ratio_true[k]);
             fputc('\n', out);
         }
+    sweep_baseline_table(out, rep);
     if (r->truth.have) {
         const struct sweep_truth *t = &r->truth;
         fprintf(out,

@@ -104,6 +104,57 @@ class SweepSimTest(CliTestCase):
         self.assertTrue(pts[0]["clock_event_reasons"] & 0x4)  # SW power cap at 60 W
         self.assertLess(pts[0]["clock_mhz"], pts[2]["clock_mhz"])
 
+    def test_idle_baseline_beside_the_fit(self):
+        """`joules idle` stores the GPU's static power; the sweep reports it beside each arm's
+        fitted static part at the lowest clock (not inside the fit), and only when it exists."""
+        scn = self.write("cool.scn", COOL)
+        env = self.env(JOULES_SIM_PRIVILEGED="1", XDG_CACHE_HOME=self.path("cache"))
+        args = ["sweep", "--scenario", scn, *FAST]
+        # No baseline stored yet: nothing is claimed.
+        p = self.joules(*args, "--clocks", "500,1000", "--json", self.path("none.json"), env=env)
+        self.assertExit(p, 0)
+        self.assertNotIn("Idle baseline", p.stdout)
+        self.assertNotIn("baseline", self.load_json("none.json"))
+        p = self.joules("idle", "--scenario", scn, "--duration", "0.6s", env=env)
+        self.assertExit(p, 0)
+        stored = [f for f in os.listdir(self.path("cache/joules")) if f.startswith("baseline-")]
+        self.assertEqual(len(stored), 1, stored)
+        with open(self.path("cache/joules/" + stored[0])) as f:
+            idle = json.load(f)
+        p = self.joules(*args, "--clocks", "500:1500:250", "--json", self.path("b.json"), env=env)
+        self.assertExit(p, 0)
+        self.assertIn("Idle baseline (joules idle)", p.stdout)
+        self.assertIn(stored[0], p.stdout)
+        self.assertIn("fitted static part", p.stdout)
+        self.assertIn("load voltage and temperature", p.stdout)
+        self.assertIn(stored[0], p.stderr)  # which file, when loaded
+        d = self.load_json("b.json")
+        b = d["baseline"]
+        self.assertEqual(os.path.basename(b["file"]), stored[0])
+        self.assertEqual(b["clock_state"], idle["clock_state"])
+        self.assertTrue(b["simulated"])
+        self.assertAlmostEqual(b["power_w"], idle["power_w"], places=6)
+        self.assertAlmostEqual(b["uncertainty_w"], idle["power_uncertainty_w"], places=6)
+        self.assertGreaterEqual(b["age_s"], 0)
+        self.assertLess(b["age_s"], 600)
+        self.assertEqual([a["name"] for a in b["arms"]], ["normal"])
+        for a, arm in zip(b["arms"], d["arms"]):
+            lowest = min(arm["points"], key=lambda pt: pt["clock_mhz"])
+            self.assertEqual(a["clock_mhz"], lowest["clock_mhz"])
+            self.assertAlmostEqual(a["fit_static_w"], lowest["fit_static_w"], places=6)
+            self.assertAlmostEqual(a["difference_w"], a["fit_static_w"] - b["power_w"], places=6)
+            self.assertGreater(a["fit_static_uncertainty_w"], 0)
+            self.assertGreaterEqual(a["difference_uncertainty_w"], b["uncertainty_w"])
+            # The test GPU has no idle P-state and is held at 25 C: at rest it sits at the
+            # floor voltage, as at the lowest clocks, so the two static powers agree.
+            self.assertLessEqual(abs(a["difference_w"]),
+                                 a["difference_uncertainty_w"] + 0.05 * b["power_w"], a)
+        # A baseline of another GPU is not used: the a6000 has another UUID.
+        p = self.joules("sweep", "--sim", "a6000", "--clocks", "600,1200", *FAST,
+                        "--json", self.path("o.json"), env=env)
+        self.assertExit(p, 0)
+        self.assertNotIn("baseline", self.load_json("o.json"))
+
     def test_refused_without_privilege(self):
         p = self.joules("sweep", "--sim", "test", "--clocks", "500,1000", *FAST,
                         "--json", self.path("r.json"), env=self.env(JOULES_SIM_PRIVILEGED="0"))
