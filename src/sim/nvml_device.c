@@ -12,19 +12,6 @@
 #include "sim/nvml_exports.h"
 #include "sim/sim.h"
 
-/* Declare the prologue of a device query: d is the device, rc the result so far. */
-#define DEV_ENTER(h)                                                                               \
-    struct sim_dev *d;                                                                             \
-    nvmlReturn_t rc = sim_enter_dev((h), &d);                                                      \
-    if (rc != NVML_SUCCESS)                                                                        \
-        return rc;
-
-#define DEV_RETURN()                                                                               \
-    do {                                                                                           \
-        sim_leave();                                                                               \
-        return rc;                                                                                 \
-    } while (0)
-
 JSIM_EXPORT nvmlReturn_t nvmlDeviceGetIndex(nvmlDevice_t device, unsigned int *index)
 {
     DEV_ENTER(device);

@@ -141,4 +141,19 @@ JSIM_EXPORT nvmlReturn_t jsimAlphaFromToggle(nvmlDevice_t dev, double toggle, do
 JSIM_EXPORT nvmlReturn_t jsimGetModel(nvmlDevice_t dev, jsimModel *model);
 JSIM_EXPORT nvmlReturn_t jsimVoltageAt(nvmlDevice_t dev, double f_mhz, double *volts);
 
+/* The prologue of a device query, shared by the NVML entry points: declares d (the device)
+ * and rc (the result so far), returns at once on a bad handle, a lost GPU or an injected
+ * error; DEV_RETURN() leaves the model's lock and returns rc. */
+#define DEV_ENTER(h)                                                                               \
+    struct sim_dev *d;                                                                             \
+    nvmlReturn_t rc = sim_enter_dev((h), &d);                                                      \
+    if (rc != NVML_SUCCESS)                                                                        \
+        return rc;
+
+#define DEV_RETURN()                                                                               \
+    do {                                                                                           \
+        sim_leave();                                                                               \
+        return rc;                                                                                 \
+    } while (0)
+
 #endif /* JOULES_SIM_NVML_EXPORTS_H */

@@ -12,18 +12,6 @@
 #include "sim/nvml_exports.h"
 #include "sim/sim.h"
 
-#define DEV_ENTER(h)                                                                               \
-    struct sim_dev *d;                                                                             \
-    nvmlReturn_t rc = sim_enter_dev((h), &d);                                                      \
-    if (rc != NVML_SUCCESS)                                                                        \
-        return rc;
-
-#define DEV_RETURN()                                                                               \
-    do {                                                                                           \
-        sim_leave();                                                                               \
-        return rc;                                                                                 \
-    } while (0)
-
 static unsigned mw(double w)
 {
     return w <= 0 ? 0u : (unsigned)lround(w * 1000.0);
