@@ -74,7 +74,8 @@ static const char *method_words(joules_method m)
 {
     switch (m) {
     case JOULES_METHOD_COUNTER:
-        return "hardware energy counter, window edges corrected with the power sensor";
+        return "hardware energy counter; window edges placed between its steps "
+               "(docs/measurement.md)";
     case JOULES_METHOD_INTEGRATED:
         return "power samples integrated over time";
     case JOULES_METHOD_MODEL:

@@ -162,8 +162,8 @@ void joules_report_table(FILE *out, const joules_run_report *r)
     if (!complete)
         fprintf(out, "   The total misses domains that could not be measured (see above).\n");
     fprintf(out,
-            "   +/- is a bound of about 95 %% on the error of each figure. counter: hardware\n"
-            "   energy counter, window edges corrected with the power sensor;\n"
+            "   +/- is a bound of about 95 %% on the error of each figure (docs/accuracy.md).\n"
+            "   counter: hardware energy counter, window edges placed between its steps;\n"
             "   integrated-power: power samples integrated over time.%s\n",
             any_model ? " model: estimated from a model, not a sensor." : "");
     if (any_sim)
