@@ -1,76 +1,120 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench_accuracy.c - how far each way of measuring a window lands from the truth, on the
- * simulated GPU (whose true energy is known), for each sensor type, a matrix of loads and
- * window lengths. Methods compared on the very same windows:
+ * bench_accuracy.c - how far each way of measuring lands from the truth, on the simulated
+ * GPU (whose true energy is known), for each sensor type.
+ *
+ * Part 1, windows: a matrix of loads and window lengths, each window measured at once by
  *   naive     power polled every 100 ms (nvmlDeviceGetPowerUsage) and integrated with the
  *             trapezoid rule over the samples inside the window, what common tools do;
  *             a window with fewer than two samples gets power x duration
  *   counter   the raw energy counter read at both edges, nothing more
  *   joules    our windows (counter steps, edges corrected), end edge extrapolated
  *   settled   our windows with settle_end: the end edge anchored on the next counter step
- * For joules and settled it also counts how often the reported interval covers the truth.
- * Usage: bench_accuracy [--quick | --long]
+ * and, for joules and settled, whether the reported interval covered the truth.
+ * Part 2, repeated short work (accuracy_repeat.c): one run measured by each method, against
+ * joules_repeat (the part-time sensor correction).
+ *
+ * Usage: bench_accuracy [--quick | --long] [--profile NAME] [--load TEXT] [--no-repeat]
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "backends/nvml_abi.h"
-#include "joules.h"
-#include "sim/jsim.h"
+#include "accuracy.h"
 #include "testlib.h"
 
 enum { NAIVE, COUNTER, JOULES, SETTLED, N_METHODS };
 
-#define MAX_POLL 100000
-
-typedef nvmlReturn_t (*energy_fn)(nvmlDevice_t, unsigned long long *);
-typedef nvmlReturn_t (*usage_fn)(nvmlDevice_t, unsigned int *);
-typedef nvmlReturn_t (*handle_fn)(unsigned, nvmlDevice_t *);
-
-struct sim {
-    void *dl;
-    nvmlDevice_t dev;
-    energy_fn energy;
-    usage_fn usage;
-    jsimGetTrueEnergy_fn truth;
+struct load {
+    const char *name;
+    const char *scenario;
 };
 
-struct poller {
-    struct sim *sim;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    int stop;
-    int n;
-    int64_t t_ns[MAX_POLL];
-    double p_w[MAX_POLL];
+static const struct load loads[] = {
+    {"steady", "idle 0.3s\nphase 900s util=1 alpha=0.6\n"},
+    {"square 1 s, 50 %", "phase 0.5s util=1 alpha=0.7\nidle 0.5s context=1\nrepeat forever\n"},
+    {"square 400 ms, 25 %", "phase 100ms util=1 alpha=0.8\nidle 300ms context=1\nrepeat forever\n"},
+    {"square 100 ms, 50 %", "phase 50ms util=1 alpha=0.7\nidle 50ms context=1\nrepeat forever\n"},
+    {"bursts 30 ms / 250 ms",
+     "phase 30ms util=1 alpha=0.9\nidle 220ms context=1\nrepeat forever\n"},
+};
+#define N_LOADS (sizeof loads / sizeof loads[0])
+
+static const char *profiles[] = {"a100-sxm4-80gb", "h100-sxm5", "a6000"};
+static const char *sensor_of[] = {"25 ms of every 100 ms, instant PowerUsage",
+                                  "25 ms of every 100 ms, 1-s average PowerUsage",
+                                  "100 ms of every 100 ms, 1-s average PowerUsage"};
+
+static const double windows_s[] = {0.01, 0.05, 0.2, 0.5, 1.0, 5.0, 20.0, 60.0};
+
+/* Tallies for the goals of the benchmark, over every cell. */
+struct goals {
+    struct acc_stats all[N_METHODS];
+    struct acc_stats long_settled, long_joules; /* windows of 1 s or more */
+    int mid_hard;                               /* 50-500 ms windows where naive is >= 10 % off */
+    int mid_hard_within[N_METHODS];             /* ... and the method within 5 % */
 };
 
-struct stats {
-    int n;
-    double sum_abs;
-    double worst;
-    int covered;
-};
-
-static int64_t now_ns(void)
+int64_t acc_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static char scenario_path[] = "/tmp/joules-bench-accuracy-XXXXXX";
+
+void acc_set_scenario(const char *scenario_text, const char *profile)
+{
+    FILE *f = fopen(scenario_path, "w");
+    if (!f || fputs(scenario_text, f) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "bench_accuracy: cannot write %s\n", scenario_path);
+        exit(1);
+    }
+    setenv("JOULES_SIM_SCENARIO", scenario_path, 1);
+    setenv("JOULES_SIM_PROFILE", profile, 1);
+}
+
+joules_monitor *acc_monitor(int settle)
+{
+    char err[256] = "";
+    joules_monitor *m = t_open_sim_gpu(settle, err, sizeof err);
+    if (!m || joules_domain_count(m) != 1) {
+        fprintf(stderr, "bench_accuracy: cannot open the simulated GPU: %s\n", err);
+        exit(1);
+    }
+    return m;
+}
+
+void acc_sim_bind(struct acc_sim *s)
+{
+    typedef nvmlReturn_t (*handle_fn)(unsigned, nvmlDevice_t *);
+    s->dl = dlopen(JOULES_TEST_SIM_LIB, RTLD_NOW | RTLD_NOLOAD);
+    if (!s->dl) {
+        fprintf(stderr, "bench_accuracy: the simulator is not loaded\n");
+        exit(1);
+    }
+    s->energy = (acc_energy_fn)dlsym(s->dl, "nvmlDeviceGetTotalEnergyConsumption");
+    s->usage = (acc_usage_fn)dlsym(s->dl, "nvmlDeviceGetPowerUsage");
+    s->truth = (jsimGetTrueEnergy_fn)dlsym(s->dl, JSIM_SYMBOL_GET_TRUE_ENERGY);
+    s->run_kernel = (jsimRunKernel_fn)dlsym(s->dl, JSIM_SYMBOL_RUN_KERNEL);
+    ((handle_fn)dlsym(s->dl, "nvmlDeviceGetHandleByIndex_v2"))(0, &s->dev);
+}
+
+void acc_sim_unbind(struct acc_sim *s)
+{
+    dlclose(s->dl);
+}
+
 static void *poll_main(void *arg)
 {
-    struct poller *p = arg;
-    int64_t next = now_ns();
+    struct acc_poller *p = arg;
+    int64_t next = acc_now_ns();
     for (;;) {
         pthread_mutex_lock(&p->lock);
         int stop = p->stop;
@@ -80,8 +124,8 @@ static void *poll_main(void *arg)
         unsigned mw;
         if (p->sim->usage(p->sim->dev, &mw) == NVML_SUCCESS) {
             pthread_mutex_lock(&p->lock);
-            if (p->n < MAX_POLL) {
-                p->t_ns[p->n] = now_ns();
+            if (p->n < ACC_MAX_POLL) {
+                p->t_ns[p->n] = acc_now_ns();
                 p->p_w[p->n] = mw * 1e-3;
                 p->n++;
             }
@@ -94,8 +138,25 @@ static void *poll_main(void *arg)
     return NULL;
 }
 
-/* Trapezoid over the samples inside [t0, t1]; fewer than two: last power x duration. */
-static double naive_energy(struct poller *p, int64_t t0, int64_t t1)
+void acc_poller_start(struct acc_poller *p, struct acc_sim *sim)
+{
+    p->sim = sim;
+    p->stop = 0;
+    p->n = 0;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_create(&p->thread, NULL, poll_main, p);
+}
+
+void acc_poller_stop(struct acc_poller *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->stop = 1;
+    pthread_mutex_unlock(&p->lock);
+    pthread_join(p->thread, NULL);
+    pthread_mutex_destroy(&p->lock);
+}
+
+double acc_naive_energy(struct acc_poller *p, int64_t t0, int64_t t1)
 {
     pthread_mutex_lock(&p->lock);
     double e = 0.0, last_p = 0.0;
@@ -117,7 +178,15 @@ static double naive_energy(struct poller *p, int64_t t0, int64_t t1)
     return inside >= 2 ? e : last_p * (double)(t1 - t0) * 1e-9;
 }
 
-static void add(struct stats *s, double measured, double truth, double unc)
+double acc_truth_between(struct acc_sim *s, int64_t t0, int64_t t1)
+{
+    double e0 = 0, e1 = 0;
+    s->truth(s->dev, (long long)t0, &e0);
+    s->truth(s->dev, (long long)t1, &e1);
+    return e1 - e0;
+}
+
+void acc_add(struct acc_stats *s, double measured, double truth, double unc)
 {
     double rel = truth > 0 ? fabs(measured - truth) / truth : 0.0;
     s->n++;
@@ -126,149 +195,171 @@ static void add(struct stats *s, double measured, double truth, double unc)
     s->covered += fabs(measured - truth) <= unc;
 }
 
-static joules_monitor *open_monitor(int settle)
+void acc_print_cell(const struct acc_stats *s)
 {
-    joules_options o;
-    joules_options_init(&o);
-    o.nvml_library = JOULES_TEST_SIM_LIB;
-    o.kinds = JOULES_KIND_GPU;
-    o.settle_end = settle;
-    joules_monitor *m = NULL;
-    char err[256];
-    if (joules_open(&m, &o, err, sizeof err) != 0 || joules_domain_count(m) != 1) {
-        fprintf(stderr, "bench_accuracy: cannot open the simulated GPU: %s\n", err);
-        exit(1);
-    }
-    return m;
+    if (s->n)
+        printf(" %6.2f / %6.2f", 100 * s->sum_abs / s->n, 100 * s->worst);
+    else
+        printf(" %15s", "n/a");
 }
 
-static double truth_between(struct sim *s, int64_t t0, int64_t t1)
+static void merge(struct acc_stats *into, const struct acc_stats *s)
 {
-    double e0 = 0, e1 = 0;
-    s->truth(s->dev, (long long)t0, &e0);
-    s->truth(s->dev, (long long)t1, &e1);
-    return e1 - e0;
+    into->n += s->n;
+    into->sum_abs += s->sum_abs;
+    into->covered += s->covered;
+    into->worst = s->worst > into->worst ? s->worst : into->worst;
 }
 
-static void one_window(struct sim *s, struct poller *pl, joules_monitor *ma, joules_monitor *mb,
-                       double window_s, struct stats st[N_METHODS])
+static double rel_err(double measured, double truth)
+{
+    return truth > 0 ? fabs(measured - truth) / truth : 0.0;
+}
+
+static void one_window(struct acc_sim *s, struct acc_poller *pl, joules_monitor *ma,
+                       joules_monitor *mb, double window_s, struct acc_stats st[N_METHODS],
+                       struct goals *g)
 {
     static joules_measurement ra, rb;
     unsigned long long c0, c1;
-    int64_t t0 = now_ns();
+    int64_t t0 = acc_now_ns();
     s->energy(s->dev, &c0);
     joules_window_begin(ma, "w");
     joules_window_begin(mb, "w");
     t_sleep(window_s);
-    int64_t t1 = now_ns();
+    int64_t t1 = acc_now_ns();
     s->energy(s->dev, &c1);
     joules_window_end(ma, "w", &ra);
     joules_window_end(mb, "w", &rb);
-    double truth = truth_between(s, t0, t1);
-    add(&st[NAIVE], naive_energy(pl, t0, t1), truth, 0);
-    add(&st[COUNTER], (double)(c1 - c0) * 1e-3, truth, 0);
+    double truth = acc_truth_between(s, t0, t1);
     const joules_domain_energy *a = &ra.domains[0], *b = &rb.domains[0];
-    add(&st[JOULES], a->energy_j, a->sim_truth_j, a->uncertainty_j);
-    add(&st[SETTLED], b->energy_j, b->sim_truth_j, b->uncertainty_j);
+    double naive = acc_naive_energy(pl, t0, t1), counter = (double)(c1 - c0) * 1e-3;
+    acc_add(&st[NAIVE], naive, truth, 0);
+    acc_add(&st[COUNTER], counter, truth, 0);
+    acc_add(&st[JOULES], a->energy_j, a->sim_truth_j, a->uncertainty_j);
+    acc_add(&st[SETTLED], b->energy_j, b->sim_truth_j, b->uncertainty_j);
+    if (getenv("ACC_DEBUG"))
+        fprintf(stderr, "%.3fs: settled %.3f +/- %.3f truth %.3f (%s) | joules %.3f +/- %.3f\n",
+                window_s, b->energy_j, b->uncertainty_j, b->sim_truth_j, b->message, a->energy_j,
+                a->uncertainty_j);
+    if (window_s >= 1.0) {
+        acc_add(&g->long_joules, a->energy_j, a->sim_truth_j, a->uncertainty_j);
+        acc_add(&g->long_settled, b->energy_j, b->sim_truth_j, b->uncertainty_j);
+    }
+    if (window_s >= 0.05 && window_s <= 0.5 && rel_err(naive, truth) >= 0.10) {
+        g->mid_hard++;
+        g->mid_hard_within[COUNTER] += rel_err(counter, truth) <= 0.05;
+        g->mid_hard_within[JOULES] += rel_err(a->energy_j, a->sim_truth_j) <= 0.05;
+        g->mid_hard_within[SETTLED] += rel_err(b->energy_j, b->sim_truth_j) <= 0.05;
+    }
 }
 
-struct load {
-    const char *name;
-    const char *scenario;
-};
+static void run_load(const struct load *ld, const char *profile, int n_windows, int trials,
+                     struct goals *g)
+{
+    acc_set_scenario(ld->scenario, profile);
+    joules_monitor *ma = acc_monitor(0), *mb = acc_monitor(1);
+    struct acc_sim s;
+    acc_sim_bind(&s);
+    static struct acc_poller pl;
+    acc_poller_start(&pl, &s);
+    t_sleep(0.5); /* past the start-up idle and the first counter steps */
+    for (int wi = 0; wi < n_windows; wi++) {
+        struct acc_stats st[N_METHODS];
+        memset(st, 0, sizeof st);
+        int n = windows_s[wi] >= 20 ? 1 : trials; /* the longest windows: once */
+        for (int r = 0; r < n; r++) {
+            t_sleep(0.013 + 0.029 * r); /* vary the phase against the 100 ms steps */
+            one_window(&s, &pl, ma, mb, windows_s[wi], st, g);
+        }
+        printf("%-22s %6gs ", wi == 0 ? ld->name : "", windows_s[wi]);
+        for (int k = 0; k < N_METHODS; k++) {
+            acc_print_cell(&st[k]);
+            merge(&g->all[k], &st[k]);
+        }
+        printf("  %3d/%-3d %3d/%-3d\n", st[JOULES].covered, st[JOULES].n, st[SETTLED].covered,
+               st[SETTLED].n);
+        fflush(stdout);
+    }
+    acc_poller_stop(&pl);
+    acc_sim_unbind(&s);
+    joules_close(ma);
+    joules_close(mb);
+}
 
-static const struct load loads[] = {
-    {"steady", "idle 0.3s\nphase 900s util=1 alpha=0.6\n"},
-    {"square 1 s, 50 %", "phase 0.5s util=1 alpha=0.7\nidle 0.5s context=1\nrepeat forever\n"},
-    {"square 100 ms, 50 %", "phase 50ms util=1 alpha=0.7\nidle 50ms context=1\nrepeat forever\n"},
-    {"bursts 30 ms / 250 ms",
-     "phase 30ms util=1 alpha=0.9\nidle 220ms context=1\nrepeat forever\n"},
-};
+static double pct(int a, int b)
+{
+    return b ? 100.0 * a / b : 0.0;
+}
 
-static const char *profiles[] = {"a100-sxm4-80gb", "h100-sxm5", "a6000"};
-static const char *sensor_of[] = {"25 ms of every 100 ms, instant PowerUsage",
-                                  "25 ms of every 100 ms, 1-s average PowerUsage",
-                                  "100 ms of every 100 ms, 1-s average PowerUsage"};
+static void print_goals(const struct goals *g)
+{
+    const struct acc_stats *a = g->all;
+    printf("\nAll windows: mean |error| naive %.2f %%, counter %.2f %%, joules %.2f %%, settled "
+           "%.2f %%\n",
+           100 * a[NAIVE].sum_abs / a[NAIVE].n, 100 * a[COUNTER].sum_abs / a[COUNTER].n,
+           100 * a[JOULES].sum_abs / a[JOULES].n, 100 * a[SETTLED].sum_abs / a[SETTLED].n);
+    printf("interval covered the truth: joules %d/%d (%.1f %%), settled %d/%d (%.1f %%)\n",
+           a[JOULES].covered, a[JOULES].n, pct(a[JOULES].covered, a[JOULES].n), a[SETTLED].covered,
+           a[SETTLED].n, pct(a[SETTLED].covered, a[SETTLED].n));
+    if (g->long_settled.n)
+        printf("windows >= 1 s: worst |error| joules %.3f %%, settled %.3f %% (%d windows)\n",
+               100 * g->long_joules.worst, 100 * g->long_settled.worst, g->long_settled.n);
+    if (g->mid_hard)
+        printf("windows of 50-500 ms where naive is off by >= 10 %%: %d; within 5 %%: counter "
+               "%d, joules %d, settled %d\n",
+               g->mid_hard, g->mid_hard_within[COUNTER], g->mid_hard_within[JOULES],
+               g->mid_hard_within[SETTLED]);
+}
 
 int main(int argc, char **argv)
 {
-    int quick = argc > 1 && !strcmp(argv[1], "--quick");
-    int longer = argc > 1 && !strcmp(argv[1], "--long");
-    double windows[] = {0.01, 0.05, 0.2, 1.0, 5.0, 20.0};
-    int n_windows = quick ? 4 : longer ? 6 : 5;
+    int quick = 0, longer = 0, repeat = 1;
+    const char *only_profile = NULL, *only_load = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick")) {
+            quick = 1;
+        } else if (!strcmp(argv[i], "--long")) {
+            longer = 1;
+        } else if (!strcmp(argv[i], "--no-repeat")) {
+            repeat = 0;
+        } else if (!strcmp(argv[i], "--profile") && i + 1 < argc) {
+            only_profile = argv[++i];
+        } else if (!strcmp(argv[i], "--load") && i + 1 < argc) {
+            only_load = argv[++i];
+        } else {
+            fprintf(stderr, "usage: bench_accuracy [--quick | --long] [--profile NAME] "
+                            "[--load TEXT] [--no-repeat]\n"
+                            "  profiles: a100-sxm4-80gb, h100-sxm5, a6000; TEXT: part of a "
+                            "load's name, e.g. \"square 1 s\"\n");
+            return 2;
+        }
+    }
+    int n_windows = quick ? 4 : longer ? 8 : 6;
     int n_profiles = quick ? 1 : 3;
     int trials = quick ? 2 : 4;
-    char path[] = "/tmp/joules-bench-accuracy-XXXXXX";
-    int fd = mkstemp(path);
+    int fd = mkstemp(scenario_path);
     if (fd < 0)
         return 1;
-    struct stats global[N_METHODS];
-    memset(global, 0, sizeof global);
+    close(fd);
+    struct goals g;
+    memset(&g, 0, sizeof g);
     printf("Accuracy on the SIMULATED GPU: |error| vs the simulator's true energy, mean / worst "
            "(%%);\ncover = windows whose +/- interval contained the truth.\n");
     for (int pi = 0; pi < n_profiles; pi++) {
+        if (only_profile && strcmp(only_profile, profiles[pi]))
+            continue;
         printf("\n== %s (sensor: %s)\n", profiles[pi], sensor_of[pi]);
-        printf("%-24s %8s  %15s %15s %15s %15s  %7s %7s\n", "load", "window", "naive", "counter",
+        printf("%-22s %7s  %15s %15s %15s %15s  %7s %7s\n", "load", "window", "naive", "counter",
                "joules", "settled", "cover", "cover-s");
-        for (size_t li = 0; li < sizeof loads / sizeof loads[0]; li++) {
-            FILE *f = fopen(path, "w");
-            fputs(loads[li].scenario, f);
-            fclose(f);
-            setenv("JOULES_SIM_SCENARIO", path, 1);
-            setenv("JOULES_SIM_PROFILE", profiles[pi], 1);
-            joules_monitor *ma = open_monitor(0), *mb = open_monitor(1);
-            struct sim s;
-            s.dl = dlopen(JOULES_TEST_SIM_LIB, RTLD_NOW | RTLD_NOLOAD);
-            s.energy = (energy_fn)dlsym(s.dl, "nvmlDeviceGetTotalEnergyConsumption");
-            s.usage = (usage_fn)dlsym(s.dl, "nvmlDeviceGetPowerUsage");
-            s.truth = (jsimGetTrueEnergy_fn)dlsym(s.dl, JSIM_SYMBOL_GET_TRUE_ENERGY);
-            ((handle_fn)dlsym(s.dl, "nvmlDeviceGetHandleByIndex_v2"))(0, &s.dev);
-            static struct poller pl;
-            memset(&pl, 0, sizeof pl);
-            pl.sim = &s;
-            pthread_mutex_init(&pl.lock, NULL);
-            pthread_create(&pl.thread, NULL, poll_main, &pl);
-            t_sleep(0.5); /* past the start-up idle and the first counter steps */
-            for (int wi = 0; wi < n_windows; wi++) {
-                struct stats st[N_METHODS];
-                memset(st, 0, sizeof st);
-                for (int r = 0; r < trials; r++) {
-                    t_sleep(0.013 + 0.029 * r); /* vary the phase against the 100 ms steps */
-                    one_window(&s, &pl, ma, mb, windows[wi], st);
-                }
-                printf("%-24s %7gs ", wi == 0 ? loads[li].name : "", windows[wi]);
-                for (int k = 0; k < N_METHODS; k++) {
-                    printf(" %6.2f / %6.2f", 100 * st[k].sum_abs / st[k].n, 100 * st[k].worst);
-                    global[k].n += st[k].n;
-                    global[k].sum_abs += st[k].sum_abs;
-                    global[k].covered += st[k].covered;
-                    if (st[k].worst > global[k].worst)
-                        global[k].worst = st[k].worst;
-                }
-                printf("  %3d/%-3d %3d/%-3d\n", st[JOULES].covered, st[JOULES].n,
-                       st[SETTLED].covered, st[SETTLED].n);
-                fflush(stdout);
-            }
-            pthread_mutex_lock(&pl.lock);
-            pl.stop = 1;
-            pthread_mutex_unlock(&pl.lock);
-            pthread_join(pl.thread, NULL);
-            pthread_mutex_destroy(&pl.lock);
-            dlclose(s.dl);
-            joules_close(ma);
-            joules_close(mb);
-        }
+        for (size_t li = 0; li < N_LOADS; li++)
+            if (!only_load || strstr(loads[li].name, only_load))
+                run_load(&loads[li], profiles[pi], n_windows, trials, &g);
     }
-    unlink(path);
-    printf("\nAll cells: mean |error| naive %.2f %%, counter %.2f %%, joules %.2f %%, settled "
-           "%.2f %%;\ninterval covered the truth: joules %d/%d (%.1f %%), settled %d/%d (%.1f "
-           "%%)\n",
-           100 * global[NAIVE].sum_abs / global[NAIVE].n,
-           100 * global[COUNTER].sum_abs / global[COUNTER].n,
-           100 * global[JOULES].sum_abs / global[JOULES].n,
-           100 * global[SETTLED].sum_abs / global[SETTLED].n, global[JOULES].covered,
-           global[JOULES].n, 100.0 * global[JOULES].covered / global[JOULES].n,
-           global[SETTLED].covered, global[SETTLED].n,
-           100.0 * global[SETTLED].covered / global[SETTLED].n);
+    if (g.all[NAIVE].n)
+        print_goals(&g);
+    if (repeat && !only_load)
+        acc_repeat_section(n_profiles, quick);
+    unlink(scenario_path);
     return 0;
 }

@@ -31,15 +31,9 @@ static joules_monitor *open_sim(const char *profile, int devices, const char *sc
     } else {
         unsetenv("JOULES_SIM_SCENARIO");
     }
-    joules_options o;
-    joules_options_init(&o);
-    o.nvml_library = JOULES_TEST_SIM_LIB;
-    o.kinds = JOULES_KIND_GPU;
-    o.settle_end = open_settle;
-    joules_monitor *m = NULL;
     char err[256] = "";
-    int rc = joules_open(&m, &o, err, sizeof err);
-    CHECKF(rc == 0, "joules_open: %s", err);
+    joules_monitor *m = t_open_sim_gpu(open_settle, err, sizeof err);
+    CHECKF(m != NULL, "joules_open: %s", err);
     return m;
 }
 

@@ -3,6 +3,8 @@
 #define _XOPEN_SOURCE 700
 #include "testlib.h"
 
+#include "joules.h"
+
 #include <errno.h>
 #include <ftw.h>
 #include <stdarg.h>
@@ -104,4 +106,15 @@ void t_sleep(double seconds)
     ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+}
+
+joules_monitor *t_open_sim_gpu(int settle_end, char *err, size_t len)
+{
+    joules_options o;
+    joules_options_init(&o);
+    o.nvml_library = JOULES_TEST_SIM_LIB;
+    o.kinds = JOULES_KIND_GPU;
+    o.settle_end = settle_end;
+    joules_monitor *m = NULL;
+    return joules_open(&m, &o, err, len) == 0 ? m : NULL;
 }

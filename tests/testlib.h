@@ -47,4 +47,9 @@ int t_write_file(const char *path, const char *text);
 /* Sleep for a number of seconds (fractional). */
 void t_sleep(double seconds);
 
+/* A monitor on the simulated GPU (JOULES_TEST_SIM_LIB, configured by the JOULES_SIM_*
+ * environment), GPUs only, with settle_end as given; NULL with the reason in err. */
+struct joules_monitor;
+struct joules_monitor *t_open_sim_gpu(int settle_end, char *err, size_t len);
+
 #endif

@@ -283,6 +283,7 @@ static int dev_read(struct joules__domain *d, struct joules__sample *s, char *ms
                 return nvml_fail(lib, r, "nvmlDeviceGetTotalEnergyConsumption", d->info.name, msg,
                                  len);
             }
+            s->counter_done_ns = joules__now_ns();
             s->have_counter = 1;
             s->counter_raw = mj;
         }

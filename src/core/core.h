@@ -21,6 +21,13 @@ struct joules__edge {
     double integ_j; /* power-integrated cumulative energy at t_ns */
     double integ_err_j;
     double power_w; /* power at t_ns, -1 if unknown */
+    /* What happened after these instants has not been published yet by the counter (a step)
+     * or by the power sensor; a window that began after them began "in the dark". */
+    int64_t counter_seen_ns;
+    int64_t integ_seen_ns;
+    double dark_w;     /* how far the power may be from power_w, for all we know */
+    double lag_s;      /* how late the power sensor shows a change: its window plus a period */
+    int recent_change; /* the power readings moved within two lags before t_ns */
 };
 
 struct joules__window {
@@ -69,7 +76,7 @@ struct joules__settle_hook {
 void joules__track_settle(struct joules__domain *d, struct joules__edge *e,
                           const struct joules__settle_hook *hook, int64_t max_wait_ns);
 /* Re-estimate a past edge from what the history holds now (counter step after it). */
-void joules__track_refine(struct joules__domain *d, struct joules__edge *e);
+void joules__track_refine(struct joules__domain *d, struct joules__edge *e, int again);
 /* 1 if the counter has been seen advancing, 0 if not yet, -1 if it is judged frozen. */
 int joules__track_counter_state(struct joules__domain *d);
 /* Cumulative energy and power of the last reading (joules_read). */

@@ -23,6 +23,9 @@ struct joules__domain;
 /* One raw reading from a backend. */
 struct joules__sample {
     int64_t t_ns; /* CLOCK_MONOTONIC when read */
+    /* When the counter read returned (0: at t_ns). A read that takes time latches the value
+     * somewhere in [t_ns, this]: a step it shows happened before this, not before t_ns. */
+    int64_t counter_done_ns;
     int have_counter;
     uint64_t counter_raw; /* raw counter value, in counter units (see counter_unit_j) */
     int have_power;
@@ -75,6 +78,7 @@ struct joules__domain {
     pthread_mutex_t lock;        /* guards track and serialises read() */
     struct joules__track *track; /* allocated by the core */
     int64_t next_poll_ns;        /* tracker thread only */
+    unsigned poll_seq;           /* for the phase spread of the polls (tracker.c) */
 };
 
 /* Backend registration: open adds domains and sets its status; close frees its state. */

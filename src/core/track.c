@@ -28,6 +28,8 @@
 #define FAST_COUNTER_NS   10000000LL   /* counters updating faster: every read is a step */
 #define SPREAD_HISTORY_NS 2000000000LL /* look-back for the power spread of extrapolations */
 #define EXTRAP_REL_ERR    0.05 /* sensor error on the extrapolated part, when the load is steady */
+#define FLAT_W            2.0  /* rates closer than this (or FLAT_REL of them) are one load */
+#define FLAT_REL          0.02
 
 struct point {
     int64_t t_ns;
@@ -40,6 +42,8 @@ struct step {
     int64_t hi_ns;
     double counter_j; /* counter value right after the change */
     double power_w;   /* power read together with it (-1: none) */
+    int64_t t_ns;     /* best estimate of when it changed, and how far off that may be */
+    int64_t half_ns;
 };
 
 struct joules__track {
@@ -51,6 +55,10 @@ struct joules__track {
     double counter_j; /* wrap-extended counter since the first reading, J */
     double last_power_w;
     double integ_j; /* trapezoid integral of power since the first reading, J */
+    double floor_w; /* least power seen (readings, counter rates) since the first reading */
+    double peak_w;  /* most power seen */
+    int64_t power_changed_ns; /* the last reading that differed from the one before */
+    int64_t load_changed_ns;  /* ... by more than FLAT_W / FLAT_REL (0: never) */
     uint64_t wraps;
     uint64_t resets;
     int frozen;
@@ -76,6 +84,7 @@ int joules__track_init(struct joules__domain *d)
     if (!d->track)
         return JOULES_E_NOMEM;
     d->track->last_power_w = -1.0;
+    d->track->floor_w = INFINITY;
     return 0;
 }
 
@@ -114,6 +123,8 @@ static void push_first_step(struct joules__track *k, int64_t lo, int64_t hi, int
     struct step *st = &k->steps[k->steps_next];
     st->lo_ns = lo - period - period / 20;
     st->hi_ns = hi - period + period / 20;
+    st->t_ns = st->lo_ns + (st->hi_ns - st->lo_ns) / 2;
+    st->half_ns = (st->hi_ns - st->lo_ns) / 2;
     st->counter_j = counter_j;
     st->power_w = -1.0;
     k->steps_next = (k->steps_next + 1) % STEP_RING;
@@ -121,13 +132,23 @@ static void push_first_step(struct joules__track *k, int64_t lo, int64_t hi, int
         k->steps_n++;
 }
 
+static double counter_rate_w(const struct joules__track *k);
+static void phase_lock(const struct joules__domain *d, struct joules__track *k);
+
 static void fold(struct joules__domain *d, struct joules__track *k, const struct joules__sample *s)
 {
     int64_t t = s->t_ns;
     if (s->have_power) {
         if (k->primed && k->last_power_w >= 0 && t > k->last_t_ns)
             k->integ_j += 0.5 * (k->last_power_w + s->power_w) * (double)(t - k->last_t_ns) * 1e-9;
+        if (s->power_w != k->last_power_w)
+            k->power_changed_ns = t;
+        if (k->last_power_w >= 0 &&
+            fabs(s->power_w - k->last_power_w) > fmax(FLAT_W, FLAT_REL * k->last_power_w))
+            k->load_changed_ns = t;
         k->last_power_w = s->power_w;
+        k->floor_w = fmin(k->floor_w, s->power_w);
+        k->peak_w = fmax(k->peak_w, s->power_w);
     }
     if (s->have_counter) {
         if (!k->have_raw) {
@@ -150,22 +171,31 @@ static void fold(struct joules__domain *d, struct joules__track *k, const struct
             if (delta || fast) {
                 k->counter_j += (double)delta * d->counter_unit_j;
                 /* The counter is at most one update period old when we see it change. */
+                int64_t hi = s->counter_done_ns > t ? s->counter_done_ns : t;
                 int64_t lo = k->last_t_ns, p = period_ns(d);
-                if (t - lo > p)
-                    lo = t - p;
+                if (hi - lo > p)
+                    lo = hi - p;
                 /* Only when polling faster than the counter updates is the previous
                  * update known to be exactly one period before this one. */
-                if (k->steps_seen == 0 && t - k->last_t_ns < p)
-                    push_first_step(k, lo, t, p, k->counter_j - (double)delta * d->counter_unit_j);
+                if (k->steps_seen == 0 && hi - k->last_t_ns < p)
+                    push_first_step(k, lo, hi, p, k->counter_j - (double)delta * d->counter_unit_j);
                 struct step *st = &k->steps[k->steps_next];
                 st->lo_ns = lo;
-                st->hi_ns = t;
+                st->hi_ns = hi;
+                st->t_ns = lo + (hi - lo) / 2;
+                st->half_ns = (hi - lo) / 2;
                 st->counter_j = k->counter_j;
                 st->power_w = s->have_power ? s->power_w : -1.0;
                 k->steps_next = (k->steps_next + 1) % STEP_RING;
                 if (k->steps_n < STEP_RING)
                     k->steps_n++;
                 k->steps_seen++;
+                phase_lock(d, k);
+                double rate = counter_rate_w(k);
+                if (rate >= 0 && k->steps_seen >= 2) {
+                    k->floor_w = fmin(k->floor_w, rate);
+                    k->peak_w = fmax(k->peak_w, rate);
+                }
             }
         }
         k->last_raw = s->counter_raw;
@@ -316,13 +346,106 @@ static double counter_rate_w(const struct joules__track *k)
     if (k->steps_n < 2)
         return -1.0;
     const struct step *a = step_at(k, k->steps_n - 2), *b = step_at(k, k->steps_n - 1);
-    double ta = 0.5 * (double)(a->lo_ns + a->hi_ns), tb = 0.5 * (double)(b->lo_ns + b->hi_ns);
+    double ta = (double)a->t_ns, tb = (double)b->t_ns;
     return tb > ta ? (b->counter_j - a->counter_j) / ((tb - ta) * 1e-9) : -1.0;
 }
 
 static int64_t step_mid(const struct step *st)
 {
-    return st->lo_ns + (st->hi_ns - st->lo_ns) / 2;
+    return st->t_ns;
+}
+
+/*
+ * A slow counter updates on a steady clock of its own (NVIDIA: about every 100 ms). Each
+ * step we see only says it happened within our polling interval (5 ms), but a run of them
+ * pins the period and phase much closer: every step i happened at phi + n_i * T, with
+ * lo_i < phi + n_i * T <= hi_i. Any two steps bound T; the periods allowed by all pairs
+ * form an interval, and each allows a range of phi. Every step is then placed on the clock
+ * at the centre of that set, its half-width what the set allows (at least LOCK_FLOOR_NS).
+ * One clock for all held steps keeps the rates between them, and the edges of a window,
+ * consistent. A counter whose updates jitter leaves no consistent clock: its steps keep
+ * their intervals (the last LOCK_SHORT steps are tried when all of them disagree).
+ */
+#define LOCK_SHORT    16
+#define LOCK_FLOOR_NS 300000LL /* never claim a step's time closer than 0.3 ms */
+
+/* The clock through steps [first, first + n): 0 and the bounds of T, or -1 if none fits. */
+static int lock_period(const struct joules__track *k, unsigned first, unsigned n, const long *idx,
+                       double *tlo, double *thi)
+{
+    *tlo = -INFINITY;
+    *thi = INFINITY;
+    for (unsigned i = 0; i < n; i++) {
+        const struct step *si = step_at(k, first + i);
+        for (unsigned j = i + 1; j < n; j++) {
+            const struct step *sj = step_at(k, first + j);
+            long dn = idx[j] - idx[i];
+            if (dn <= 0)
+                return -1;
+            *tlo = fmax(*tlo, (double)(sj->lo_ns - si->hi_ns) / (double)dn);
+            *thi = fmin(*thi, (double)(sj->hi_ns - si->lo_ns) / (double)dn);
+        }
+    }
+    return *tlo <= *thi ? 0 : -1;
+}
+
+/* Where step i may be for period T: [lo, hi] from every step's interval. */
+static void lock_range(const struct joules__track *k, unsigned first, unsigned n, const long *idx,
+                       unsigned i, double T, double *lo, double *hi)
+{
+    for (unsigned j = 0; j < n; j++) {
+        const struct step *sj = step_at(k, first + j);
+        double shift = (double)(idx[i] - idx[j]) * T;
+        *lo = fmax(*lo, (double)sj->lo_ns + shift);
+        *hi = fmin(*hi, (double)sj->hi_ns + shift);
+    }
+}
+
+static int lock_steps(struct joules__track *k, unsigned first, unsigned n, int64_t period)
+{
+    const struct step *s0 = step_at(k, first), *sl = step_at(k, first + n - 1);
+    double mid0 = 0.5 * (double)(s0->lo_ns + s0->hi_ns);
+    double span = 0.5 * (double)(sl->lo_ns + sl->hi_ns) - mid0;
+    long periods = lround(span / (double)period);
+    if (periods < (long)n - 1)
+        return -1;
+    double t_est = span / (double)periods;
+    long idx[STEP_RING];
+    for (unsigned i = 0; i < n; i++) {
+        const struct step *st = step_at(k, first + i);
+        idx[i] = lround((0.5 * (double)(st->lo_ns + st->hi_ns) - mid0) / t_est);
+    }
+    double tlo, thi;
+    if (lock_period(k, first, n, idx, &tlo, &thi) != 0)
+        return -1;
+    double T = 0.5 * (tlo + thi);
+    for (unsigned i = 0; i < n; i++) {
+        double clo = -INFINITY, chi = INFINITY; /* at the centre of the periods allowed */
+        lock_range(k, first, n, idx, i, T, &clo, &chi);
+        double lo = INFINITY, hi = -INFINITY; /* over all of them */
+        for (int e = 0; e < 2; e++) {
+            double a = -INFINITY, b = INFINITY;
+            lock_range(k, first, n, idx, i, e ? thi : tlo, &a, &b);
+            lo = fmin(lo, fmin(a, clo));
+            hi = fmax(hi, fmax(b, chi));
+        }
+        struct step *st = (struct step *)step_at(k, first + i);
+        int64_t half = (int64_t)(0.5 * (hi - lo));
+        half = half < LOCK_FLOOR_NS ? LOCK_FLOOR_NS : half;
+        if (clo <= chi && half < (st->hi_ns - st->lo_ns) / 2) {
+            st->t_ns = (int64_t)(0.5 * (clo + chi));
+            st->half_ns = half;
+        }
+    }
+    return 0;
+}
+
+static void phase_lock(const struct joules__domain *d, struct joules__track *k)
+{
+    if (k->steps_n < 4 || period_ns(d) < FAST_COUNTER_NS)
+        return;
+    if (lock_steps(k, 0, k->steps_n, period_ns(d)) != 0 && k->steps_n > LOCK_SHORT)
+        (void)lock_steps(k, k->steps_n - LOCK_SHORT, LOCK_SHORT, period_ns(d));
 }
 
 /* Mean power between two steps, from the counter alone. */
@@ -357,7 +480,7 @@ static double intra_w(const struct joules__track *k, unsigned i)
 static double extrapolate(const struct joules__domain *d, const struct joules__track *k,
                           const struct step *st, int64_t t, double *err)
 {
-    int64_t mid = st->lo_ns + (st->hi_ns - st->lo_ns) / 2;
+    int64_t mid = st->t_ns;
     int64_t a = mid < t ? mid : t, b = mid < t ? t : mid;
     double spread = 0.0, changes_per_s = 0.0, part;
     int have_power = k->last_power_w >= 0;
@@ -370,7 +493,7 @@ static double extrapolate(const struct joules__domain *d, const struct joules__t
         part = p_mid * (double)(b - a) * 1e-9;
     }
     double gap_s = (double)(b - a) * 1e-9;
-    double timing = p_mid * (double)(st->hi_ns - st->lo_ns) * 0.5e-9;
+    double timing = p_mid * (double)st->half_ns * 1e-9;
     /* The sensor may not have published a change of load yet. How likely one is within the
      * gap follows from how often the load changed lately; past a 5 % chance, the recent
      * swing of power bounds what it could have hidden. */
@@ -406,11 +529,69 @@ static int sample_range(const struct joules__domain *d, const struct joules__tra
  * share r*w*span by at most the returned bound: the interval's energy may be packed at
  * either end, but no faster than hi and no slower than lo.
  */
-static double placement_bound(double r, double lo, double hi, double w, double span_s)
+static double span_rate(const struct joules__track *k, unsigned i)
 {
-    double up = fmin((hi - r) * w, (r - lo) * (1.0 - w));
-    double down = fmin((r - lo) * w, (hi - r) * (1.0 - w));
-    return fmax(fmax(up, down), 0.0) * span_s;
+    return step_rate_w(step_at(k, i), step_at(k, i + 1));
+}
+
+/* Does the interval starting at step i agree with the one before it (or have none)? */
+static int plateau(const struct joules__track *k, unsigned i, int dir)
+{
+    long j = (long)i + dir;
+    if (j < 0 || j + 1 >= (long)k->steps_n)
+        return 1;
+    double r = span_rate(k, i), q = span_rate(k, (unsigned)j);
+    return fabs(r - q) <= fmax(FLAT_W, FLAT_REL * fabs(r));
+}
+
+/* Energy before t_s of an interval at rate `rate` if power went from l0 to l1 once in it;
+ * -1 when the rate is not between the two levels (no single change explains it). */
+static double one_change(double l0, double l1, double rate, double t_s, double span_s)
+{
+    double f = (l1 - rate) / (l1 - l0); /* fraction of the interval at l0 */
+    if (!(f > 0.0 && f < 1.0))
+        return -1.0;
+    double tc = f * span_s;
+    return t_s <= tc ? l0 * t_s : l0 * tc + l1 * (t_s - tc);
+}
+
+/*
+ * The energy of the interval [ma, mb] before t. Linear in time unless the load changed once
+ * inside it, as when a window starts or stops the work it measures, or a square wave turns:
+ * then, for a single change, the counter says exactly where, and the energy before t follows
+ * that step. The levels on either side come from the sensor's readings published with the two
+ * steps (a sensor that averages the last 25 ms of each period shows the power at the
+ * boundaries), or else from the intervals around, when both are plateaus.
+ */
+static double share_before(const struct joules__track *k, unsigned ib, double rate, double t_s,
+                           double span_s)
+{
+    double linear = rate * t_s;
+    const struct step *a = step_at(k, ib), *b = step_at(k, ib + 1);
+    double flat = fmax(FLAT_W, FLAT_REL * fabs(rate));
+    /* A load that varies faster than the period (bursts) also gives readings that differ at
+     * the two ends: the model holds only where a neighbouring interval sits at the level
+     * read on its side. */
+    int level_before =
+        ib > 0 && a->power_w >= 0 &&
+        fabs(span_rate(k, ib - 1) - a->power_w) <= fmax(FLAT_W, FLAT_REL * a->power_w);
+    int level_after =
+        ib + 2 < k->steps_n && b->power_w >= 0 &&
+        fabs(span_rate(k, ib + 1) - b->power_w) <= fmax(FLAT_W, FLAT_REL * b->power_w);
+    if ((level_before || level_after) && a->power_w >= 0 && b->power_w >= 0 &&
+        fabs(b->power_w - a->power_w) > 2.0 * flat) {
+        double e = one_change(a->power_w, b->power_w, rate, t_s, span_s);
+        if (e >= 0)
+            return e;
+    }
+    if (ib == 0 || ib + 2 >= k->steps_n)
+        return linear;
+    double r1 = span_rate(k, ib - 1), r2 = span_rate(k, ib + 1);
+    flat = fmax(FLAT_W, FLAT_REL * fmax(fabs(r1), fabs(r2)));
+    if (fabs(r2 - r1) <= 2.0 * flat || !plateau(k, ib - 1, -1) || !plateau(k, ib + 1, +1))
+        return linear;
+    double e = one_change(r1, r2, rate, t_s, span_s);
+    return e >= 0 ? e : linear;
 }
 
 static void interpolate(const struct joules__domain *d, const struct joules__track *k, unsigned ib,
@@ -424,14 +605,16 @@ static void interpolate(const struct joules__domain *d, const struct joules__tra
      * sensor's readings, and their disagreement (a sensor that averages 25 ms of each 100 ms
      * sees the peaks and troughs of a load that varies inside the period). */
     double rate = step_rate_w(a, b), lo = rate, hi = rate;
-    double intra = intra_w(k, ib + 1);
-    double swing = 0.0; /* how much the rate moved between this interval and its neighbours */
+    double own_intra = intra_w(k, ib + 1), intra = own_intra;
+    double swing = 0.0;            /* how much the rate moved between this interval and ... */
+    double swing_least = INFINITY; /* ... the neighbour closest to it */
     int neighbours = 0;
     if (ib > 0) {
         double r = step_rate_w(step_at(k, ib - 1), a);
         lo = fmin(lo, r);
         hi = fmax(hi, r);
         swing = fmax(swing, fabs(rate - r));
+        swing_least = fmin(swing_least, fabs(rate - r));
         intra = fmax(intra, intra_w(k, ib));
         neighbours++;
     }
@@ -440,6 +623,7 @@ static void interpolate(const struct joules__domain *d, const struct joules__tra
         lo = fmin(lo, r);
         hi = fmax(hi, r);
         swing = fmax(swing, fabs(rate - r));
+        swing_least = fmin(swing_least, fabs(rate - r));
         intra = fmax(intra, intra_w(k, ib + 2));
         neighbours++;
     }
@@ -456,11 +640,27 @@ static void interpolate(const struct joules__domain *d, const struct joules__tra
     }
     lo = fmin(lo, rate - 2.0 * intra);
     hi = fmax(hi, rate + 2.0 * intra);
-    double span_s = (double)(mb - ma) * 1e-9;
-    double shape = placement_bound(rate, fmax(lo, 0.0), hi, w, span_s);
-    double ha = (double)(a->hi_ns - a->lo_ns) * 0.5e-9, hb = (double)(b->hi_ns - b->lo_ns) * 0.5e-9;
+    /* An interval unlike both neighbours, or whose sensor reading disagrees with its rate,
+     * held a change of load, which may have peaked above anything the counter's means or a
+     * part-time sensor showed (a 10 ms kernel inside a 100 ms interval): its energy could sit
+     * anywhere in it, between the least power seen and the most the board can draw. */
+    double flat = fmax(FLAT_W, FLAT_REL * fabs(rate));
+    if ((neighbours && swing_least > flat) || own_intra > flat) {
+        hi = fmax(hi, d->power_max_w);
+        lo = fmin(lo, k->floor_w);
+    }
+    lo = fmax(lo, 0.0);
+    double span_s = (double)(mb - ma) * 1e-9, t_s = w * span_s, left_s = span_s - t_s;
+    double total = b->counter_j - a->counter_j;
+    double before = share_before(k, ib, rate, t_s, span_s);
+    /* However the interval's energy was laid out with power in [lo, hi], the part before t
+     * lies in [least, most]; the error is the distance to the farther end. */
+    double least = fmax(lo * t_s, total - hi * left_s);
+    double most = fmin(hi * t_s, total - lo * left_s);
+    double shape = fmax(fmax(most - before, before - least), 0.0);
+    double ha = (double)a->half_ns * 1e-9, hb = (double)b->half_ns * 1e-9;
     double timing = fmax(rate, 0.0) * hypot(ha, hb);
-    e->counter_j = a->counter_j + (b->counter_j - a->counter_j) * w;
+    e->counter_j = a->counter_j + before;
     e->counter_err_j = hypot(shape, timing) + d->counter_unit_j;
     e->counter_final = 1;
 }
@@ -509,6 +709,27 @@ static void estimate(const struct joules__domain *d, const struct joules__track 
     e->counter_final = 0;
 }
 
+/*
+ * Until the counter steps or the sensor publishes again, the load since the last publication
+ * is unknown: a window begun after it (shorter than the sensor's lag) may hold a load that no
+ * reading shows yet, between the least power seen and the most the board can draw. The
+ * sensor publishes at least once a period even when its value does not change.
+ */
+static void dark(const struct joules__domain *d, const struct joules__track *k,
+                 struct joules__edge *e)
+{
+    e->counter_seen_ns = k->steps_n ? step_at(k, k->steps_n - 1)->hi_ns : k->open_ns;
+    int64_t published = e->t_ns - period_ns(d);
+    e->integ_seen_ns = k->power_changed_ns > published ? k->power_changed_ns : published;
+    double p = k->last_power_w >= 0 ? k->last_power_w : fmax(counter_rate_w(k), 0.0);
+    double top = fmax(d->power_max_w, k->peak_w);
+    double bottom = isfinite(k->floor_w) ? k->floor_w : 0.0;
+    e->dark_w = fmax(top - p, p - bottom);
+    int64_t lag = (int64_t)(d->power_window_s * 1e9) + period_ns(d);
+    e->lag_s = (double)lag * 1e-9;
+    e->recent_change = k->load_changed_ns > 0 && e->t_ns - k->load_changed_ns <= 2 * lag;
+}
+
 void joules__track_edge(struct joules__domain *d, struct joules__edge *e)
 {
     struct joules__track *k = d->track;
@@ -529,18 +750,30 @@ void joules__track_edge(struct joules__domain *d, struct joules__edge *e)
         e->integ_j = k->integ_j;
         e->integ_err_j = k->last_power_w * (double)d->poll_ns * 0.5e-9;
     }
+    dark(d, k, e);
     pthread_mutex_unlock(&d->lock);
 }
 
-void joules__track_refine(struct joules__domain *d, struct joules__edge *e)
+void joules__track_refine(struct joules__domain *d, struct joules__edge *e, int again)
 {
-    if (!e->have_counter || e->counter_final || e->error)
+    if (!e->have_counter || e->error || (e->counter_final && !again))
         return;
     pthread_mutex_lock(&d->lock);
     struct joules__track *k = d->track;
+    /* An anchored edge is estimated again at the window's end only while the steps before
+     * it are still held: then both edges use the same, latest, clock of the counter (the
+     * steps' times move as it is learnt, and edges on two clocks would disagree). */
+    int held = k->steps_n > 0 && step_mid(step_at(k, 0)) <= e->t_ns;
     if (k->frozen) {
         e->have_counter = 0;
-    } else if (k->steps_n > 0) {
+    } else if (e->counter_final && held) {
+        struct joules__edge r = *e;
+        estimate(d, k, e->t_ns, &r);
+        if (r.counter_final) {
+            e->counter_j = r.counter_j;
+            e->counter_err_j = r.counter_err_j;
+        }
+    } else if (!e->counter_final && k->steps_n > 0) {
         struct joules__edge r = *e;
         estimate(d, k, e->t_ns, &r);
         if (r.counter_final || r.counter_err_j < e->counter_err_j) {

@@ -7,6 +7,7 @@
  * re-anchors the begin edges of open windows on the counter steps that followed them.
  */
 #include <errno.h>
+#include <math.h>
 #include <time.h>
 
 #include "core/core.h"
@@ -17,6 +18,21 @@ static struct timespec to_timespec(int64_t ns)
     ts.tv_sec = (time_t)(ns / 1000000000LL);
     ts.tv_nsec = (long)(ns % 1000000000LL);
     return ts;
+}
+
+/*
+ * A slow counter (NVIDIA: every 100 ms) polled at exactly 5 ms is always seen at the same
+ * phase, and its steps stay known to within 5 ms. Spreading the polls over 0.8-1.2 periods
+ * (a golden-ratio sequence: even, deterministic, the same mean rate) shifts that phase from
+ * step to step, so that a run of steps pins the counter's clock far closer (track.c).
+ * Fast counters (RAPL) keep their period: it is their wrap guard.
+ */
+static int64_t poll_step_ns(struct joules__domain *d)
+{
+    if (d->info.update_interval_ns < 10000000ULL)
+        return d->poll_ns;
+    double u = fmod(0.6180339887498949 * (double)(++d->poll_seq), 1.0);
+    return (int64_t)((double)d->poll_ns * (0.8 + 0.4 * u));
 }
 
 static void *tracker_main(void *arg)
@@ -38,7 +54,7 @@ static void *tracker_main(void *arg)
                 continue;
             if (d->next_poll_ns <= now) {
                 (void)joules__track_poll(d, msg, sizeof msg);
-                d->next_poll_ns += d->poll_ns;
+                d->next_poll_ns += poll_step_ns(d);
                 /* After a stall (suspend, overload), skip missed deadlines instead of
                  * firing a burst of polls. */
                 if (d->next_poll_ns <= now)

@@ -157,6 +157,23 @@ static void domain_energy(const struct joules__domain *d, const struct joules__e
                     "neither an energy counter nor a power sensor could be read");
         return;
     }
+    /* A window begun after the last publication and ended before the next one was never
+     * seen by the sensor: for all we know, the load in it could be anything. */
+    double dur_s = (double)(e1->t_ns - e0->t_ns) * 1e-9;
+    int64_t seen_ns =
+        out->method == JOULES_METHOD_COUNTER ? e1->counter_seen_ns : e1->integ_seen_ns;
+    int unseen_end = out->method == JOULES_METHOD_COUNTER ? !e1->counter_final : 1;
+    if (unseen_end && e0->t_ns >= seen_ns)
+        err += e1->dark_w * dur_s;
+    /* After a change of load, the unpublished end of a window may hold another (the work
+     * the window measures may stop at any time). */
+    else if (out->method == JOULES_METHOD_COUNTER && unseen_end && e1->recent_change &&
+             e1->t_ns > seen_ns)
+        err += e1->dark_w * (double)(e1->t_ns - seen_ns) * 1e-9;
+    /* Integrated power lags the load by the sensor's window and period: when the load moved
+     * lately, a window as short as that lag may have its energy shifted out of it. */
+    else if (out->method == JOULES_METHOD_INTEGRATED && e1->recent_change)
+        err += e1->dark_w * fmin(dur_s, e1->lag_s);
     if (e < 0.0) {
         err += -e;
         e = 0.0;
@@ -224,7 +241,7 @@ int joules__window_end(joules_monitor *m, const char *name, joules_measurement *
         joules__track_edge(d, &e1);
         if (settle)
             joules__track_settle(d, &e1, hook, max_wait_ns);
-        joules__track_refine(d, &w->begin[i]);
+        joules__track_refine(d, &w->begin[i], 1);
         const struct joules__edge *e0 = &w->begin[i];
         joules_domain_energy *de = &out->domains[i];
         de->domain = i;
@@ -271,7 +288,7 @@ void joules__windows_refine(joules_monitor *m)
     pthread_mutex_lock(&m->win_lock);
     for (int w = 0; w < m->n_windows; w++)
         for (int i = 0; i < m->n_domains; i++)
-            joules__track_refine(&m->domains[i], &m->windows[w]->begin[i]);
+            joules__track_refine(&m->domains[i], &m->windows[w]->begin[i], 0);
     pthread_mutex_unlock(&m->win_lock);
 }
 

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * accuracy.h - what the two halves of bench_accuracy share: the simulated device's own
+ * entry points (for the truth and the naive method), a 100 ms power poller (what common tools
+ * do), and per-method error statistics.
+ */
+#ifndef JOULES_BENCH_ACCURACY_H
+#define JOULES_BENCH_ACCURACY_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "backends/nvml_abi.h"
+#include "joules.h"
+#include "sim/jsim.h"
+
+#define ACC_MAX_POLL 100000
+
+typedef nvmlReturn_t (*acc_energy_fn)(nvmlDevice_t, unsigned long long *);
+typedef nvmlReturn_t (*acc_usage_fn)(nvmlDevice_t, unsigned int *);
+
+struct acc_sim {
+    void *dl;
+    nvmlDevice_t dev;
+    acc_energy_fn energy;
+    acc_usage_fn usage;
+    jsimGetTrueEnergy_fn truth;
+    jsimRunKernel_fn run_kernel;
+};
+
+struct acc_poller {
+    struct acc_sim *sim;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    int stop;
+    int n;
+    int64_t t_ns[ACC_MAX_POLL];
+    double p_w[ACC_MAX_POLL];
+};
+
+struct acc_stats {
+    int n;
+    double sum_abs;
+    double worst;
+    int covered;
+};
+
+int64_t acc_now_ns(void);
+/* The scenario and profile the next monitor's simulated GPU starts with. */
+void acc_set_scenario(const char *scenario_text, const char *profile);
+/* A monitor on the simulated GPU (exits on failure: a benchmark has nothing to fall back on). */
+joules_monitor *acc_monitor(int settle);
+/* The simulator's own entry points, once a monitor has loaded it. */
+void acc_sim_bind(struct acc_sim *s);
+void acc_sim_unbind(struct acc_sim *s);
+void acc_poller_start(struct acc_poller *p, struct acc_sim *sim);
+void acc_poller_stop(struct acc_poller *p);
+/* Trapezoid over the polled samples inside [t0, t1]; fewer than two: power x duration. */
+double acc_naive_energy(struct acc_poller *p, int64_t t0, int64_t t1);
+double acc_truth_between(struct acc_sim *s, int64_t t0, int64_t t1);
+void acc_add(struct acc_stats *s, double measured, double truth, double unc);
+void acc_print_cell(const struct acc_stats *s); /* " mean / worst" in % */
+
+/* The second half: repeated short work, measured once and with joules_repeat. */
+void acc_repeat_section(int n_profiles, int quick);
+
+#endif
