@@ -389,15 +389,16 @@ static int lock_period(const struct joules__track *k, unsigned first, unsigned n
     return *tlo <= *thi ? 0 : -1;
 }
 
-/* Where step i may be for period T: [lo, hi] from every step's interval. */
-static void lock_range(const struct joules__track *k, unsigned first, unsigned n, const long *idx,
-                       unsigned i, double T, double *lo, double *hi)
+/* The phases every step allows for period T: step i may then be in [plo, phi] + n_i * T. */
+static void lock_phase(const struct joules__track *k, unsigned first, unsigned n, const long *idx,
+                       double T, double *plo, double *phi)
 {
+    *plo = -INFINITY;
+    *phi = INFINITY;
     for (unsigned j = 0; j < n; j++) {
         const struct step *sj = step_at(k, first + j);
-        double shift = (double)(idx[i] - idx[j]) * T;
-        *lo = fmax(*lo, (double)sj->lo_ns + shift);
-        *hi = fmin(*hi, (double)sj->hi_ns + shift);
+        *plo = fmax(*plo, (double)sj->lo_ns - (double)idx[j] * T);
+        *phi = fmin(*phi, (double)sj->hi_ns - (double)idx[j] * T);
     }
 }
 
@@ -418,17 +419,15 @@ static int lock_steps(struct joules__track *k, unsigned first, unsigned n, int64
     double tlo, thi;
     if (lock_period(k, first, n, idx, &tlo, &thi) != 0)
         return -1;
-    double T = 0.5 * (tlo + thi);
+    double T = 0.5 * (tlo + thi), c_lo, c_hi, a_lo, a_hi, b_lo, b_hi;
+    lock_phase(k, first, n, idx, T, &c_lo, &c_hi);
+    lock_phase(k, first, n, idx, tlo, &a_lo, &a_hi);
+    lock_phase(k, first, n, idx, thi, &b_lo, &b_hi);
     for (unsigned i = 0; i < n; i++) {
-        double clo = -INFINITY, chi = INFINITY; /* at the centre of the periods allowed */
-        lock_range(k, first, n, idx, i, T, &clo, &chi);
-        double lo = INFINITY, hi = -INFINITY; /* over all of them */
-        for (int e = 0; e < 2; e++) {
-            double a = -INFINITY, b = INFINITY;
-            lock_range(k, first, n, idx, i, e ? thi : tlo, &a, &b);
-            lo = fmin(lo, fmin(a, clo));
-            hi = fmax(hi, fmax(b, chi));
-        }
+        double ni = (double)idx[i];
+        double clo = c_lo + ni * T, chi = c_hi + ni * T; /* at the centre of the periods */
+        double lo = fmin(clo, fmin(a_lo + ni * tlo, b_lo + ni * thi)); /* over all of them */
+        double hi = fmax(chi, fmax(a_hi + ni * tlo, b_hi + ni * thi));
         struct step *st = (struct step *)step_at(k, first + i);
         int64_t half = (int64_t)(0.5 * (hi - lo));
         half = half < LOCK_FLOOR_NS ? LOCK_FLOOR_NS : half;

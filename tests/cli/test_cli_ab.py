@@ -87,7 +87,11 @@ class AbSimTest(CliTestCase):
         d = self.load_json("ab.json")
         self.assertIsNone(d["clocks"]["locked_mhz"])
         ratio = d["ratios"][0]
-        self.assertGreater(ratio["time_s"]["lo"], 1.05, p.stdout)
+        # The governor takes a moment to raise the clock again after a capped window, so the
+        # first zeros window may run slower: the median carries the claim, the CI only has
+        # to exclude "no difference".
+        self.assertGreater(ratio["time_s"]["median"], 1.15, p.stdout)
+        self.assertGreater(ratio["time_s"]["lo"], 1.0, p.stdout)
         normal, zeros = d["arms"]
         self.assertTrue(all(r["clock_event_reasons"] & 0x4 for r in normal["runs"]))
         self.assertLess(normal["summary"]["gflops"]["median"], zeros["summary"]["gflops"]["median"])
