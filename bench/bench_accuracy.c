@@ -14,7 +14,11 @@
  * Part 2, repeated short work (accuracy_repeat.c): one run measured by each method, against
  * joules_repeat (the part-time sensor correction).
  *
- * Usage: bench_accuracy [--quick | --long] [--profile NAME] [--load TEXT] [--no-repeat]
+ * The loads' changes fall on the counter's steps (the simulator's scenario and sensor clocks
+ * start together); --phase MS moves the sensor's clock, as on a real board.
+ *
+ * Usage: bench_accuracy [--quick | --long] [--profile NAME] [--load TEXT] [--phase MS]
+ *                       [--no-repeat]
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -69,10 +73,13 @@ int64_t acc_now_ns(void)
 
 static char scenario_path[] = "/tmp/joules-bench-accuracy-XXXXXX";
 
+/* Where the counter's steps fall against the load: see --phase. */
+static const char *sensor_line = "";
+
 void acc_set_scenario(const char *scenario_text, const char *profile)
 {
     FILE *f = fopen(scenario_path, "w");
-    if (!f || fputs(scenario_text, f) < 0 || fclose(f) != 0) {
+    if (!f || fputs(sensor_line, f) < 0 || fputs(scenario_text, f) < 0 || fclose(f) != 0) {
         fprintf(stderr, "bench_accuracy: cannot write %s\n", scenario_path);
         exit(1);
     }
@@ -327,11 +334,23 @@ int main(int argc, char **argv)
             only_profile = argv[++i];
         } else if (!strcmp(argv[i], "--load") && i + 1 < argc) {
             only_load = argv[++i];
+        } else if (!strcmp(argv[i], "--phase") && i + 1 < argc) {
+            char *end;
+            long ms = strtol(argv[++i], &end, 10);
+            if (*end || ms < 0 || ms > 99) {
+                fprintf(stderr, "bench_accuracy: --phase takes whole ms from 0 to 99\n");
+                return 2;
+            }
+            static char line[64];
+            snprintf(line, sizeof line, "sensor phase=%ldms\n", ms);
+            sensor_line = line;
         } else {
             fprintf(stderr, "usage: bench_accuracy [--quick | --long] [--profile NAME] "
-                            "[--load TEXT] [--no-repeat]\n"
+                            "[--load TEXT] [--phase MS] [--no-repeat]\n"
                             "  profiles: a100-sxm4-80gb, h100-sxm5, a6000; TEXT: part of a "
-                            "load's name, e.g. \"square 1 s\"\n");
+                            "load's name, e.g. \"square 1 s\"\n"
+                            "  MS: where the counter steps within each 100 ms, 0-99 (default 0: "
+                            "on the load's changes)\n");
             return 2;
         }
     }
@@ -346,6 +365,8 @@ int main(int argc, char **argv)
     memset(&g, 0, sizeof g);
     printf("Accuracy on the SIMULATED GPU: |error| vs the simulator's true energy, mean / worst "
            "(%%);\ncover = windows whose +/- interval contained the truth.\n");
+    if (*sensor_line)
+        printf("Sensor clock moved: %s", sensor_line);
     for (int pi = 0; pi < n_profiles; pi++) {
         if (only_profile && strcmp(only_profile, profiles[pi]))
             continue;

@@ -2,9 +2,9 @@
 /*
  * test_sim_scenario.c - scenario files and faults: a malformed or unreadable scenario makes
  * nvmlInit* fail with NVML_ERROR_UNKNOWN and a "file:line: message" from jsimLastError;
- * strict parsing of each directive; every fault surfaces as the NVML error a client would
- * meet (GPU_IS_LOST, injected errors at a seeded rate, counter reset, NOT_SUPPORTED energy);
- * the shipped scenarios parse.
+ * strict parsing of each directive; the sensor's clock moved by `sensor phase=`; every fault
+ * surfaces as the NVML error a client would meet (GPU_IS_LOST, injected errors at a seeded rate,
+ * counter reset, NOT_SUPPORTED energy); the shipped scenarios parse.
  */
 #include <dirent.h>
 #include <string.h>
@@ -105,6 +105,9 @@ static void test_parse_errors(void)
         {"repeat forever\nphase 0s\n", 0, "at least 1 ms"},
         {"seed -4\n", 1, "not an unsigned integer"},
         {"sensor gain=0.9\n", 1, "out of range"},
+        {"sensor phase=100ms\n", 1, "from 0 to 99ms"},
+        {"sensor phase=2.5ms\n", 1, "whole number of ms"},
+        {"sensor phase=37\n", 1, "from 0 to 99ms"},
         {"ambient 20 21\n", 1, "expected 1 argument"},
     };
     char msg[512], want[64];
@@ -247,6 +250,27 @@ static void test_repeat(void)
     CHECK(s.power_w < 20 && s.util == 0); /* after two rounds: idle */
 }
 
+/* The sensor's clock moved by phase=: the counter updates 30 ms into each 100 ms (the
+ * counter floors a sum of 1 ms steps: within 1 mJ). */
+static void test_sensor_phase(void)
+{
+    nvmlDevice_t d;
+    unsigned long long c;
+    const char *texts[] = {"profile test\nphase 10s power=100\n",
+                           "profile test\nsensor phase=30ms\nphase 10s power=100\n"};
+    const unsigned long long at_50ms[] = {0, 3000}, at_135ms[] = {10000, 13000};
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ_INT(A.Reconfigure(texts[i], JSIM_FLAG_VIRTUAL_TIME), NVML_SUCCESS);
+        CHECK_EQ_INT(A.GetHandleByIndex_v2(0, &d), NVML_SUCCESS);
+        CHECK_EQ_INT(A.Advance(0.05), NVML_SUCCESS);
+        CHECK_EQ_INT(A.GetTotalEnergyConsumption(d, &c), NVML_SUCCESS);
+        CHECKF(c + 1 >= at_50ms[i] && c <= at_50ms[i] + 1, "%s: %llu mJ at 50 ms", texts[i], c);
+        CHECK_EQ_INT(A.Advance(0.085), NVML_SUCCESS);
+        CHECK_EQ_INT(A.GetTotalEnergyConsumption(d, &c), NVML_SUCCESS);
+        CHECKF(c + 1 >= at_135ms[i] && c <= at_135ms[i] + 1, "%s: %llu mJ at 135 ms", texts[i], c);
+    }
+}
+
 /* Every shipped scenario parses. */
 static void test_shipped(void)
 {
@@ -292,6 +316,7 @@ int main(void)
     RUN(test_error_rate);
     RUN(test_reset_and_no_energy);
     RUN(test_repeat);
+    RUN(test_sensor_phase);
     RUN(test_shipped);
     A.Shutdown();
     t_rmtree(dir);

@@ -299,10 +299,22 @@ static int parse_cooling(struct parser *ps, struct sim_scenario *s, char **tok, 
     return 0;
 }
 
+/* When, within each 100 ms period, the sensor and the counter update: whole ms, 0-99. */
+static int sensor_phase(struct parser *ps, const char *tok, double *ms)
+{
+    double s;
+    if (duration(ps, tok, "phase", &s) != 0)
+        return -1;
+    *ms = floor(s * 1000.0 + 0.5);
+    if (*ms < 0 || *ms > 99 || fabs(*ms - s * 1000.0) > 1e-6)
+        return fail(ps, "sensor: phase=%s must be a whole number of ms from 0 to 99ms", tok);
+    return 0;
+}
+
 static int parse_sensor(struct parser *ps, struct sim_scenario *s, char **tok, int nt)
 {
     int dev = -1;
-    double gain = SIM_UNSET, off = SIM_UNSET;
+    double gain = SIM_UNSET, off = SIM_UNSET, phase = SIM_UNSET;
     for (int i = 1; i < nt; i++) {
         char *v = split_kv(tok[i]);
         int ok;
@@ -312,8 +324,11 @@ static int parse_sensor(struct parser *ps, struct sim_scenario *s, char **tok, i
             ok = num_range(ps, v, "gain", -0.5, 0.5, &gain);
         else if (v && !strcmp(tok[i], "offset"))
             ok = num_range(ps, v, "offset (W)", -100, 100, &off);
+        else if (v && !strcmp(tok[i], "phase"))
+            ok = sensor_phase(ps, v, &phase);
         else
-            return fail(ps, "sensor: unknown option '%s' (gain=, offset=, device=)", tok[i]);
+            return fail(ps, "sensor: unknown option '%s' (gain=, offset=, phase=, device=)",
+                        tok[i]);
         if (ok != 0)
             return -1;
     }
@@ -324,6 +339,8 @@ static int parse_sensor(struct parser *ps, struct sim_scenario *s, char **tok, i
             s->gain[d] = gain;
         if (off != SIM_UNSET)
             s->offset_w[d] = off;
+        if (phase != SIM_UNSET)
+            s->tick_phase_ms[d] = (int)phase;
     }
     return 0;
 }

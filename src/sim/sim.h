@@ -125,6 +125,7 @@ struct sim_scenario {
     double power_limit_w;             /* SIM_UNSET: default */
     unsigned lock_min, lock_max;      /* 0: not locked */
     double gain[SIM_MAX_DEVICES], offset_w[SIM_MAX_DEVICES];
+    int tick_phase_ms[SIM_MAX_DEVICES]; /* sensor updates at phase + n x 100 ms (default 0) */
     struct sim_fault faults[SIM_MAX_FAULTS];
     int n_faults;
 };
@@ -161,6 +162,7 @@ struct sim_dev {
     char uuid[96];
     /* configuration */
     double gain, offset_w;
+    int tick_phase_ms; /* when the sensor and counter update, within each 100 ms */
     double r_th, c_th, t_amb;
     double th_decay; /* exp(-dt / (R_th C_th)) */
     int governor;
