@@ -17,6 +17,13 @@ SMALL = ["-n", "2048", "--repeats", "3", "--min-window", "0.3", "-q"]
 
 @unittest.skipUnless(have_sim(), "simulated GPU library not built")
 class AbSimTest(CliTestCase):
+    def assertIntervalsCover(self, runs):
+        # An interval is a ~95 % bound (docs/accuracy.md), not a certainty: of an arm's runs,
+        # at most one may fall outside its interval, and none beyond twice its half-width.
+        errors = [abs(r["energy_j"] - r["sim_truth_j"]) / r["uncertainty_j"] for r in runs]
+        self.assertLessEqual(sum(e > 1 for e in errors), 1, errors)
+        self.assertLess(max(errors), 2, errors)
+
     def test_without_energy_counter_windows_are_phase_shifted_groups(self):
         # A GPU without an energy counter is measured from its power sensor, which on an
         # A100 sees 25 ms of every 100 ms: each window becomes phase-shifted groups.
@@ -30,7 +37,7 @@ class AbSimTest(CliTestCase):
         for a in d["arms"]:
             for r in a["runs"]:
                 self.assertAlmostEqual(r["energy_j"] / r["sim_truth_j"], 1.0, delta=0.02)
-                self.assertLessEqual(abs(r["energy_j"] - r["sim_truth_j"]), r["uncertainty_j"])
+            self.assertIntervalsCover(a["runs"])
         self.assertGreater(d["ratios"][0]["energy_j"]["lo"], 1.05)
 
     def test_locked_clocks_same_time_more_energy(self):
@@ -58,7 +65,7 @@ class AbSimTest(CliTestCase):
             # within 1 % and its interval covers the truth.
             for r in a["runs"]:
                 self.assertAlmostEqual(r["energy_j"] / r["sim_truth_j"], 1.0, delta=0.01)
-                self.assertLessEqual(abs(r["energy_j"] - r["sim_truth_j"]), r["uncertainty_j"])
+            self.assertIntervalsCover(a["runs"])
         normal, zeros = d["arms"]
         self.assertGreater(normal["toggle_rate"], 0.35)
         self.assertEqual(zeros["toggle_rate"], 0)
