@@ -45,6 +45,17 @@ struct acc_stats {
     int covered;
 };
 
+struct acc_load {
+    const char *name;
+    const char *scenario;
+};
+/* accuracy_loads.c */
+extern const struct acc_load acc_loads[];
+extern const int acc_n_loads;
+extern const char *const acc_profiles[];
+extern const char *const acc_sensor_of[];
+extern const int acc_n_profiles;
+
 int64_t acc_now_ns(void);
 /* The scenario and profile the next monitor's simulated GPU starts with. */
 void acc_set_scenario(const char *scenario_text, const char *profile);
@@ -58,8 +69,33 @@ void acc_poller_stop(struct acc_poller *p);
 /* Trapezoid over the polled samples inside [t0, t1]; fewer than two: power x duration. */
 double acc_naive_energy(struct acc_poller *p, int64_t t0, int64_t t1);
 double acc_truth_between(struct acc_sim *s, int64_t t0, int64_t t1);
+
+/* accuracy_goals.c: statistics per cell and method, and the goals' tallies. */
+enum { ACC_NAIVE, ACC_COUNTER, ACC_JOULES, ACC_SETTLED, ACC_METHODS };
+struct acc_goals {
+    struct acc_stats all[ACC_METHODS];
+    struct acc_stats long_settled, long_joules; /* windows of 1 s or more */
+    int long_within[ACC_METHODS];               /* ... within 0.5 % */
+    int mid_hard;                               /* 50-500 ms windows where naive is >= 10 % off */
+    int mid_hard_within[ACC_METHODS];           /* ... and the method within 5 % */
+};
 void acc_add(struct acc_stats *s, double measured, double truth, double unc);
 void acc_print_cell(const struct acc_stats *s); /* " mean / worst" in % */
+/* One window measured by the four methods (joules: end extrapolated; settled: end settled). */
+void acc_tally(struct acc_goals *g, struct acc_stats st[ACC_METHODS], double window_s, double naive,
+               double counter, double truth, const joules_domain_energy *joules,
+               const joules_domain_energy *settled);
+void acc_print_header(void);
+/* A cell's row; its statistics are added to the totals of g. */
+void acc_print_row(struct acc_goals *g, const char *load, double window_s,
+                   const struct acc_stats st[ACC_METHODS]);
+void acc_print_goals(const struct acc_goals *g);
+/* Each profile (the first n_profiles, or only_profile) and load (whose name contains
+ * only_load, NULL: all) with its header, measured by cell(); then the goals. */
+typedef void (*acc_cell_fn)(const struct acc_load *load, const char *profile, void *ctx,
+                            struct acc_goals *g);
+void acc_run_matrix(int n_profiles, const char *only_profile, const char *only_load,
+                    acc_cell_fn cell, void *ctx);
 
 /* The second half: repeated short work, measured once and with joules_repeat. */
 void acc_repeat_section(int n_profiles, int quick);

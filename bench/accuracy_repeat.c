@@ -34,8 +34,6 @@ static const struct work_kind kinds[] = {
     {"80 ms kernel + 20 ms rest", 1.33e12, 0.020},
 };
 
-static const char *profiles[] = {"a100-sxm4-80gb", "h100-sxm5", "a6000"};
-
 static int run_once(void *user)
 {
     struct work *w = user;
@@ -114,7 +112,7 @@ void acc_repeat_section(int n_profiles, int quick)
     for (int pi = 0; pi < n_profiles; pi++) {
         for (int have_counter = 1; have_counter >= 0; have_counter--) {
             acc_set_scenario(have_counter ? "idle 0.3s\n" : "idle 0.3s\nfault no-energy\n",
-                             profiles[pi]);
+                             acc_profiles[pi]);
             joules_monitor *m = acc_monitor(0);
             struct acc_sim s;
             acc_sim_bind(&s);
@@ -132,7 +130,7 @@ void acc_repeat_section(int n_profiles, int quick)
                 double rep_s = 0.0;
                 for (int i = 0; i < repeats; i++)
                     rep_s = repeated(&w, m, &st[R_REPEAT], min_time_s);
-                printf("%-16s %-8s %-26s %5.0fms ", profiles[pi], have_counter ? "yes" : "no",
+                printf("%-16s %-8s %-26s %5.0fms ", acc_profiles[pi], have_counter ? "yes" : "no",
                        kinds[ki].name, 1e3 * rep_s);
                 for (int k = 0; k < R_METHODS; k++) {
                     acc_print_cell(&st[k]);

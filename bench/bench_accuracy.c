@@ -32,37 +32,7 @@
 #include "accuracy.h"
 #include "testlib.h"
 
-enum { NAIVE, COUNTER, JOULES, SETTLED, N_METHODS };
-
-struct load {
-    const char *name;
-    const char *scenario;
-};
-
-static const struct load loads[] = {
-    {"steady", "idle 0.3s\nphase 900s util=1 alpha=0.6\n"},
-    {"square 1 s, 50 %", "phase 0.5s util=1 alpha=0.7\nidle 0.5s context=1\nrepeat forever\n"},
-    {"square 400 ms, 25 %", "phase 100ms util=1 alpha=0.8\nidle 300ms context=1\nrepeat forever\n"},
-    {"square 100 ms, 50 %", "phase 50ms util=1 alpha=0.7\nidle 50ms context=1\nrepeat forever\n"},
-    {"bursts 30 ms / 250 ms",
-     "phase 30ms util=1 alpha=0.9\nidle 220ms context=1\nrepeat forever\n"},
-};
-#define N_LOADS (sizeof loads / sizeof loads[0])
-
-static const char *profiles[] = {"a100-sxm4-80gb", "h100-sxm5", "a6000"};
-static const char *sensor_of[] = {"25 ms of every 100 ms, instant PowerUsage",
-                                  "25 ms of every 100 ms, 1-s average PowerUsage",
-                                  "100 ms of every 100 ms, 1-s average PowerUsage"};
-
 static const double windows_s[] = {0.01, 0.05, 0.2, 0.5, 1.0, 5.0, 20.0, 60.0};
-
-/* Tallies for the goals of the benchmark, over every cell. */
-struct goals {
-    struct acc_stats all[N_METHODS];
-    struct acc_stats long_settled, long_joules; /* windows of 1 s or more */
-    int mid_hard;                               /* 50-500 ms windows where naive is >= 10 % off */
-    int mid_hard_within[N_METHODS];             /* ... and the method within 5 % */
-};
 
 int64_t acc_now_ns(void)
 {
@@ -163,69 +133,9 @@ void acc_poller_stop(struct acc_poller *p)
     pthread_mutex_destroy(&p->lock);
 }
 
-double acc_naive_energy(struct acc_poller *p, int64_t t0, int64_t t1)
-{
-    pthread_mutex_lock(&p->lock);
-    double e = 0.0, last_p = 0.0;
-    int inside = 0;
-    int64_t prev_t = 0;
-    double prev_p = 0.0;
-    for (int i = 0; i < p->n; i++) {
-        if (p->t_ns[i] <= t0)
-            last_p = p->p_w[i];
-        if (p->t_ns[i] < t0 || p->t_ns[i] > t1)
-            continue;
-        if (inside)
-            e += 0.5 * (prev_p + p->p_w[i]) * (double)(p->t_ns[i] - prev_t) * 1e-9;
-        prev_t = p->t_ns[i];
-        prev_p = p->p_w[i];
-        inside++;
-    }
-    pthread_mutex_unlock(&p->lock);
-    return inside >= 2 ? e : last_p * (double)(t1 - t0) * 1e-9;
-}
-
-double acc_truth_between(struct acc_sim *s, int64_t t0, int64_t t1)
-{
-    double e0 = 0, e1 = 0;
-    s->truth(s->dev, (long long)t0, &e0);
-    s->truth(s->dev, (long long)t1, &e1);
-    return e1 - e0;
-}
-
-void acc_add(struct acc_stats *s, double measured, double truth, double unc)
-{
-    double rel = truth > 0 ? fabs(measured - truth) / truth : 0.0;
-    s->n++;
-    s->sum_abs += rel;
-    s->worst = rel > s->worst ? rel : s->worst;
-    s->covered += fabs(measured - truth) <= unc;
-}
-
-void acc_print_cell(const struct acc_stats *s)
-{
-    if (s->n)
-        printf(" %6.2f / %6.2f", 100 * s->sum_abs / s->n, 100 * s->worst);
-    else
-        printf(" %15s", "n/a");
-}
-
-static void merge(struct acc_stats *into, const struct acc_stats *s)
-{
-    into->n += s->n;
-    into->sum_abs += s->sum_abs;
-    into->covered += s->covered;
-    into->worst = s->worst > into->worst ? s->worst : into->worst;
-}
-
-static double rel_err(double measured, double truth)
-{
-    return truth > 0 ? fabs(measured - truth) / truth : 0.0;
-}
-
 static void one_window(struct acc_sim *s, struct acc_poller *pl, joules_monitor *ma,
-                       joules_monitor *mb, double window_s, struct acc_stats st[N_METHODS],
-                       struct goals *g)
+                       joules_monitor *mb, double window_s, struct acc_stats st[ACC_METHODS],
+                       struct acc_goals *g)
 {
     static joules_measurement ra, rb;
     unsigned long long c0, c1;
@@ -240,29 +150,15 @@ static void one_window(struct acc_sim *s, struct acc_poller *pl, joules_monitor 
     joules_window_end(mb, "w", &rb);
     double truth = acc_truth_between(s, t0, t1);
     const joules_domain_energy *a = &ra.domains[0], *b = &rb.domains[0];
-    double naive = acc_naive_energy(pl, t0, t1), counter = (double)(c1 - c0) * 1e-3;
-    acc_add(&st[NAIVE], naive, truth, 0);
-    acc_add(&st[COUNTER], counter, truth, 0);
-    acc_add(&st[JOULES], a->energy_j, a->sim_truth_j, a->uncertainty_j);
-    acc_add(&st[SETTLED], b->energy_j, b->sim_truth_j, b->uncertainty_j);
     if (getenv("ACC_DEBUG"))
         fprintf(stderr, "%.3fs: settled %.3f +/- %.3f truth %.3f (%s) | joules %.3f +/- %.3f\n",
                 window_s, b->energy_j, b->uncertainty_j, b->sim_truth_j, b->message, a->energy_j,
                 a->uncertainty_j);
-    if (window_s >= 1.0) {
-        acc_add(&g->long_joules, a->energy_j, a->sim_truth_j, a->uncertainty_j);
-        acc_add(&g->long_settled, b->energy_j, b->sim_truth_j, b->uncertainty_j);
-    }
-    if (window_s >= 0.05 && window_s <= 0.5 && rel_err(naive, truth) >= 0.10) {
-        g->mid_hard++;
-        g->mid_hard_within[COUNTER] += rel_err(counter, truth) <= 0.05;
-        g->mid_hard_within[JOULES] += rel_err(a->energy_j, a->sim_truth_j) <= 0.05;
-        g->mid_hard_within[SETTLED] += rel_err(b->energy_j, b->sim_truth_j) <= 0.05;
-    }
+    acc_tally(g, st, window_s, acc_naive_energy(pl, t0, t1), (double)(c1 - c0) * 1e-3, truth, a, b);
 }
 
-static void run_load(const struct load *ld, const char *profile, int n_windows, int trials,
-                     struct goals *g)
+static void run_load(const struct acc_load *ld, const char *profile, int n_windows, int trials,
+                     struct acc_goals *g)
 {
     acc_set_scenario(ld->scenario, profile);
     joules_monitor *ma = acc_monitor(0), *mb = acc_monitor(1);
@@ -272,21 +168,14 @@ static void run_load(const struct load *ld, const char *profile, int n_windows, 
     acc_poller_start(&pl, &s);
     t_sleep(0.5); /* past the start-up idle and the first counter steps */
     for (int wi = 0; wi < n_windows; wi++) {
-        struct acc_stats st[N_METHODS];
+        struct acc_stats st[ACC_METHODS];
         memset(st, 0, sizeof st);
         int n = windows_s[wi] >= 20 ? 1 : trials; /* the longest windows: once */
         for (int r = 0; r < n; r++) {
             t_sleep(0.013 + 0.029 * r); /* vary the phase against the 100 ms steps */
             one_window(&s, &pl, ma, mb, windows_s[wi], st, g);
         }
-        printf("%-22s %6gs ", wi == 0 ? ld->name : "", windows_s[wi]);
-        for (int k = 0; k < N_METHODS; k++) {
-            acc_print_cell(&st[k]);
-            merge(&g->all[k], &st[k]);
-        }
-        printf("  %3d/%-3d %3d/%-3d\n", st[JOULES].covered, st[JOULES].n, st[SETTLED].covered,
-               st[SETTLED].n);
-        fflush(stdout);
+        acc_print_row(g, wi == 0 ? ld->name : "", windows_s[wi], st);
     }
     acc_poller_stop(&pl);
     acc_sim_unbind(&s);
@@ -294,29 +183,15 @@ static void run_load(const struct load *ld, const char *profile, int n_windows, 
     joules_close(mb);
 }
 
-static double pct(int a, int b)
-{
-    return b ? 100.0 * a / b : 0.0;
-}
+struct matrix {
+    int n_windows, trials;
+};
 
-static void print_goals(const struct goals *g)
+static void matrix_cell(const struct acc_load *ld, const char *profile, void *ctx,
+                        struct acc_goals *g)
 {
-    const struct acc_stats *a = g->all;
-    printf("\nAll windows: mean |error| naive %.2f %%, counter %.2f %%, joules %.2f %%, settled "
-           "%.2f %%\n",
-           100 * a[NAIVE].sum_abs / a[NAIVE].n, 100 * a[COUNTER].sum_abs / a[COUNTER].n,
-           100 * a[JOULES].sum_abs / a[JOULES].n, 100 * a[SETTLED].sum_abs / a[SETTLED].n);
-    printf("interval covered the truth: joules %d/%d (%.1f %%), settled %d/%d (%.1f %%)\n",
-           a[JOULES].covered, a[JOULES].n, pct(a[JOULES].covered, a[JOULES].n), a[SETTLED].covered,
-           a[SETTLED].n, pct(a[SETTLED].covered, a[SETTLED].n));
-    if (g->long_settled.n)
-        printf("windows >= 1 s: worst |error| joules %.3f %%, settled %.3f %% (%d windows)\n",
-               100 * g->long_joules.worst, 100 * g->long_settled.worst, g->long_settled.n);
-    if (g->mid_hard)
-        printf("windows of 50-500 ms where naive is off by >= 10 %%: %d; within 5 %%: counter "
-               "%d, joules %d, settled %d\n",
-               g->mid_hard, g->mid_hard_within[COUNTER], g->mid_hard_within[JOULES],
-               g->mid_hard_within[SETTLED]);
+    const struct matrix *mx = ctx;
+    run_load(ld, profile, mx->n_windows, mx->trials, g);
 }
 
 int main(int argc, char **argv)
@@ -361,24 +236,12 @@ int main(int argc, char **argv)
     if (fd < 0)
         return 1;
     close(fd);
-    struct goals g;
-    memset(&g, 0, sizeof g);
     printf("Accuracy on the SIMULATED GPU: |error| vs the simulator's true energy, mean / worst "
            "(%%);\ncover = windows whose +/- interval contained the truth.\n");
     if (*sensor_line)
         printf("Sensor clock moved: %s", sensor_line);
-    for (int pi = 0; pi < n_profiles; pi++) {
-        if (only_profile && strcmp(only_profile, profiles[pi]))
-            continue;
-        printf("\n== %s (sensor: %s)\n", profiles[pi], sensor_of[pi]);
-        printf("%-22s %7s  %15s %15s %15s %15s  %7s %7s\n", "load", "window", "naive", "counter",
-               "joules", "settled", "cover", "cover-s");
-        for (size_t li = 0; li < N_LOADS; li++)
-            if (!only_load || strstr(loads[li].name, only_load))
-                run_load(&loads[li], profiles[pi], n_windows, trials, &g);
-    }
-    if (g.all[NAIVE].n)
-        print_goals(&g);
+    struct matrix ctx = {n_windows, trials};
+    acc_run_matrix(n_profiles, only_profile, only_load, matrix_cell, &ctx);
     if (repeat && !only_load)
         acc_repeat_section(n_profiles, quick);
     unlink(scenario_path);

@@ -143,6 +143,10 @@ typedef struct joules_domain_info {
     uint64_t update_interval_ns;     /* counter/sensor update period (0: unknown) */
     double resolution_j;             /* counter resolution */
     double sensor_accuracy;          /* stated relative accuracy of the sensor (0.05 = 5 %) */
+    /* How long a span each power reading averages: 0.025 s on GA100/GH100 (the last 25 ms of
+     * every 100 ms update), 0.1 s (the whole update) on GA10x, Ada, Turing; 1 s for a moving
+     * average; 0: no power reading. */
+    double power_window_s;
 } joules_domain_info;
 
 /* GPU details and live state (joules_gpu_status). Fields not reported are -1 / empty. */

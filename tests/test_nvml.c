@@ -95,6 +95,29 @@ static void test_enumeration(void)
     joules_close(m);
 }
 
+/*
+ * What each chip's power reading averages decides how an edge inside a counter interval is
+ * placed (docs/accuracy.md): the last 25 ms of every 100 ms on GA100 (told apart from the
+ * other Ampere chips by its missing 1-s average field) and GH100, the whole period on GA10x.
+ */
+static void test_reading_window_per_chip(void)
+{
+    static const struct {
+        const char *profile;
+        double window_s;
+    } chips[] = {{"a100-sxm4-80gb", 0.025}, {"h100-sxm5", 0.025}, {"a6000", 0.1}};
+    for (size_t i = 0; i < sizeof chips / sizeof chips[0]; i++) {
+        joules_monitor *m = open_sim(chips[i].profile, 1, NULL);
+        if (!m)
+            return;
+        joules_domain_info di;
+        CHECK_EQ_INT(joules_domain_info_get(m, 0, &di), 0);
+        CHECKF(fabs(di.power_window_s - chips[i].window_s) < 1e-9, "%s: reading window %g s",
+               chips[i].profile, di.power_window_s);
+        joules_close(m);
+    }
+}
+
 static double mono_s(void)
 {
     struct timespec ts;
@@ -411,6 +434,7 @@ int main(void)
         return 1;
     }
     RUN(test_enumeration);
+    RUN(test_reading_window_per_chip);
     RUN(test_library_failures);
     RUN(test_sync_callback);
     RUN(test_nesting_and_errors);

@@ -91,6 +91,7 @@ class DomainInfo(ctypes.Structure):
         ("update_interval_ns", ctypes.c_uint64),
         ("resolution_j", ctypes.c_double),
         ("sensor_accuracy", ctypes.c_double),
+        ("power_window_s", ctypes.c_double),
     ]
 
 

@@ -32,7 +32,7 @@ class DomainInfo:
 
     __slots__ = ("index", "name", "kind", "device", "uuid", "bus_id", "source", "caps",
                  "method", "simulated", "parent", "counted_in_total", "update_interval",
-                 "resolution", "sensor_accuracy", "key")
+                 "resolution", "sensor_accuracy", "power_window", "key")
 
     def __init__(self, index, c):
         self.index = index  # position among the monitor's domains (C index)
@@ -50,6 +50,7 @@ class DomainInfo:
         self.update_interval = c.update_interval_ns * 1e-9
         self.resolution = c.resolution_j
         self.sensor_accuracy = c.sensor_accuracy
+        self.power_window = c.power_window_s  # seconds each power reading averages, 0: none
         self.key = None  # the index Zeus users see (GPU index, CPU package), None otherwise
 
     def __repr__(self):

@@ -514,6 +514,37 @@ static enum power_source probe_power(struct nvml_lib *lib, nvmlDevice_t h)
     return POWER_NONE;
 }
 
+/*
+ * How much of each ~100 ms update period the power reading averages (reference/nvml.md §9,
+ * after Yang, Adamek and Armour): the instant reading of GA100 and GH100 boards shows the
+ * last 25 ms of each period, that of GA10x, Ada and Turing the whole period; Volta and Pascal
+ * about 10 ms; nvmlDeviceGetPowerUsage outside GA100 and older is a 1-s moving average. GA100
+ * is told from the other Ampere chips by its lack of the 1-s average field (185). Unknown
+ * chips get the whole period: edges then assume nothing of where the reading looked.
+ */
+static double reading_window_s(struct nvml_lib *lib, nvmlDevice_t h, enum power_source source)
+{
+    unsigned a = NVML_DEVICE_ARCH_UNKNOWN;
+    if (lib->arch)
+        (void)lib->arch(h, &a);
+    int have_avg = 0;
+    if (lib->fields) {
+        nvmlFieldValue_t fv;
+        memset(&fv, 0, sizeof fv);
+        fv.fieldId = NVML_FI_DEV_POWER_AVERAGE;
+        have_avg = lib->fields(h, 1, &fv) == NVML_SUCCESS && fv.nvmlReturn == NVML_SUCCESS;
+    }
+    int averaged_usage = a >= NVML_DEVICE_ARCH_ADA && a != NVML_DEVICE_ARCH_UNKNOWN;
+    averaged_usage |= a == NVML_DEVICE_ARCH_AMPERE && have_avg;
+    if (source == POWER_USAGE && averaged_usage)
+        return 1.0;
+    if (a == NVML_DEVICE_ARCH_HOPPER || (a == NVML_DEVICE_ARCH_AMPERE && !have_avg))
+        return 0.025;
+    if (a == NVML_DEVICE_ARCH_VOLTA || a == NVML_DEVICE_ARCH_PASCAL)
+        return 0.01;
+    return 0.1;
+}
+
 static int add_device(joules_monitor *m, const joules_options *o, struct nvml_lib *lib,
                       unsigned index, char *msg, size_t len)
 {
@@ -576,7 +607,9 @@ static int add_device(joules_monitor *m, const joules_options *o, struct nvml_li
     d.counter_unit_j = 1e-3;
     d.counter_range = 0;
     d.poll_ns = (int64_t)o->tracker_period_ns;
-    d.power_window_s = 0.1;
+    d.power_window_s =
+        dev->power == POWER_NONE ? 0.0 : reading_window_s(lib, dev->handle, dev->power);
+    d.info.power_window_s = d.power_window_s;
     /* The most the board may draw: what a sensor that has not caught up yet could hide. */
     unsigned lo_mw = 0, hi_mw = 0;
     if (lib->limit_constraints &&

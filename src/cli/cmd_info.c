@@ -219,6 +219,15 @@ static void print_text(FILE *out, const struct cli_monitor *cm, const struct cli
                 fprintf(out, "stated accuracy +/-%g %%\n", di->sensor_accuracy * 100.0);
             else
                 fprintf(out, "accuracy not stated\n");
+            if (di->power_window_s > 0 && di->update_interval_ns &&
+                di->power_window_s * 1e9 < (double)di->update_interval_ns)
+                fprintf(out,
+                        "            power     each reading averages the last %.0f ms of every "
+                        "%.0f ms (the rest is unseen)\n",
+                        di->power_window_s * 1e3, (double)di->update_interval_ns / 1e6);
+            else if (di->power_window_s > 0)
+                fprintf(out, "            power     each reading averages %.0f ms\n",
+                        di->power_window_s * 1e3);
             fprintf(out, "            caps      %s\n", caps);
             if (di->counted_in_total)
                 fprintf(out, "            total     counted in the disjoint total\n");
@@ -318,6 +327,7 @@ static int write_json(FILE *f, const struct cli_monitor *cm, const struct info_d
             joules_json_kv_null(&j, "update_interval_s");
         json_or_null(&j, "resolution_j", di->resolution_j > 0 ? di->resolution_j : -1);
         json_or_null(&j, "sensor_accuracy", di->sensor_accuracy > 0 ? di->sensor_accuracy : -1);
+        json_or_null(&j, "power_window_s", di->power_window_s > 0 ? di->power_window_s : -1);
         joules_json_object_end(&j);
     }
     joules_json_array_end(&j);

@@ -101,8 +101,20 @@ void joules__backend_set(joules_monitor *m, joules_backend_id id, int code, void
 int joules__fail(const joules_monitor *m, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* CLOCK_MONOTONIC in ns. */
+/* CLOCK_MONOTONIC in ns, or the clock set by joules__set_clock. */
 int64_t joules__now_ns(void);
+/*
+ * For benchmarks of the estimator in virtual time (the simulated GPU's): every instant the
+ * core takes comes from now_ns. Monitors opened while it is set start no tracker thread;
+ * their caller advances the clock and calls joules__drive. Windows, their settling (with a
+ * busy hook that advances the clock) and readings run on it; the sampler does not. Set it
+ * before joules_open and clear it (NULL) after joules_close.
+ */
+void joules__set_clock(int64_t (*now_ns)(void));
+int joules__clock_is_virtual(void);
+/* One round of the tracker thread, for a monitor on a virtual clock: poll each domain whose
+ * poll is due, then re-anchor the begin edges of open windows. */
+void joules__drive(joules_monitor *m);
 
 /* snprintf that never overflows and tolerates NULL buffers. */
 void joules__msg(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

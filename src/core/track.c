@@ -71,13 +71,6 @@ struct joules__track {
     char message[JOULES_MESSAGE_MAX];
 };
 
-int64_t joules__now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 int joules__track_init(struct joules__domain *d)
 {
     d->track = calloc(1, sizeof *d->track);
@@ -555,17 +548,50 @@ static double one_change(double l0, double l1, double rate, double t_s, double s
 }
 
 /*
+ * Work that stops takes its dynamic power with it at once; work that starts draws more as
+ * the clocks climb. A fall is a step; a rise is anything between the step (the least energy
+ * before t that a monotone rise allows) and the interval's mean rate (the most): the middle
+ * of the two is off by at most half of their gap, whatever the shape of the climb.
+ */
+static double rise_share(double l0, double l1, double step, double linear)
+{
+    return l1 > l0 ? 0.5 * (step + linear) : step;
+}
+
+/*
+ * The energy before t_s of an interval (total, span_s) in which power went once from l0 to
+ * l1. A sensor that averages only the last w_s of each period (GA100, GH100: 25 ms) says
+ * what that part held (p_end * w_s, p_end < 0: unknown): the change then lies in the rest.
+ * -1 when no single change explains the interval.
+ */
+static double changed_share(double l0, double l1, double total, double span_s, double t_s,
+                            double w_s, double p_end)
+{
+    if (p_end >= 0 && w_s > 0 && w_s < 0.5 * span_s) {
+        double head_s = span_s - w_s, head = total - p_end * w_s;
+        if (head < 0)
+            return -1.0;
+        if (t_s >= head_s)
+            return head + p_end * (t_s - head_s);
+        double rate = head / head_s, step = one_change(l0, p_end, rate, t_s, head_s);
+        return step >= 0 ? rise_share(l0, p_end, step, rate * t_s) : rate * t_s;
+    }
+    double rate = total / span_s, step = one_change(l0, l1, rate, t_s, span_s);
+    return step >= 0 ? rise_share(l0, l1, step, rate * t_s) : -1.0;
+}
+
+/*
  * The energy of the interval [ma, mb] before t. Linear in time unless the load changed once
  * inside it, as when a window starts or stops the work it measures, or a square wave turns:
- * then, for a single change, the counter says exactly where, and the energy before t follows
- * that step. The levels on either side come from the sensor's readings published with the two
+ * then, for a single change, the counter says where, and the energy before t follows that
+ * change. The levels on either side come from the sensor's readings published with the two
  * steps (a sensor that averages the last 25 ms of each period shows the power at the
  * boundaries), or else from the intervals around, when both are plateaus.
  */
-static double share_before(const struct joules__track *k, unsigned ib, double rate, double t_s,
-                           double span_s)
+static double share_before(const struct joules__domain *d, const struct joules__track *k,
+                           unsigned ib, double rate, double t_s, double span_s)
 {
-    double linear = rate * t_s;
+    double linear = rate * t_s, total = rate * span_s, w = d->power_window_s;
     const struct step *a = step_at(k, ib), *b = step_at(k, ib + 1);
     double flat = fmax(FLAT_W, FLAT_REL * fabs(rate));
     /* A load that varies faster than the period (bursts) also gives readings that differ at
@@ -579,7 +605,7 @@ static double share_before(const struct joules__track *k, unsigned ib, double ra
         fabs(span_rate(k, ib + 1) - b->power_w) <= fmax(FLAT_W, FLAT_REL * b->power_w);
     if ((level_before || level_after) && a->power_w >= 0 && b->power_w >= 0 &&
         fabs(b->power_w - a->power_w) > 2.0 * flat) {
-        double e = one_change(a->power_w, b->power_w, rate, t_s, span_s);
+        double e = changed_share(a->power_w, b->power_w, total, span_s, t_s, w, b->power_w);
         if (e >= 0)
             return e;
     }
@@ -589,7 +615,7 @@ static double share_before(const struct joules__track *k, unsigned ib, double ra
     flat = fmax(FLAT_W, FLAT_REL * fmax(fabs(r1), fabs(r2)));
     if (fabs(r2 - r1) <= 2.0 * flat || !plateau(k, ib - 1, -1) || !plateau(k, ib + 1, +1))
         return linear;
-    double e = one_change(r1, r2, rate, t_s, span_s);
+    double e = changed_share(r1, r2, total, span_s, t_s, w, b->power_w);
     return e >= 0 ? e : linear;
 }
 
@@ -651,7 +677,7 @@ static void interpolate(const struct joules__domain *d, const struct joules__tra
     lo = fmax(lo, 0.0);
     double span_s = (double)(mb - ma) * 1e-9, t_s = w * span_s, left_s = span_s - t_s;
     double total = b->counter_j - a->counter_j;
-    double before = share_before(k, ib, rate, t_s, span_s);
+    double before = share_before(d, k, ib, rate, t_s, span_s);
     /* However the interval's energy was laid out with power in [lo, hi], the part before t
      * lies in [least, most]; the error is the distance to the farther end. */
     double least = fmax(lo * t_s, total - hi * left_s);
@@ -808,6 +834,8 @@ void joules__track_settle(struct joules__domain *d, struct joules__edge *e,
         if (hook && hook->busy) {
             if (hook->busy(hook->user) != 0)
                 break;
+        } else if (joules__clock_is_virtual()) {
+            break; /* nothing would move a virtual clock while we slept */
         } else {
             nanosleep(&pause, NULL);
         }

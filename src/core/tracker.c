@@ -35,36 +35,37 @@ static int64_t poll_step_ns(struct joules__domain *d)
     return (int64_t)((double)d->poll_ns * (0.8 + 0.4 * u));
 }
 
+/* Poll every domain whose poll is due and re-anchor open windows; the next deadline. */
+static int64_t tracker_round(joules_monitor *m, int64_t now)
+{
+    char msg[JOULES_MESSAGE_MAX];
+    int64_t next = now + 1000000000LL;
+    for (int i = 0; i < m->n_domains; i++) {
+        struct joules__domain *d = &m->domains[i];
+        if (d->poll_ns <= 0)
+            continue;
+        if (d->next_poll_ns <= now) {
+            (void)joules__track_poll(d, msg, sizeof msg);
+            d->next_poll_ns += poll_step_ns(d);
+            /* After a stall (suspend, overload), skip missed deadlines instead of firing a
+             * burst of polls. */
+            if (d->next_poll_ns <= now)
+                d->next_poll_ns = now + d->poll_ns;
+        }
+        if (d->next_poll_ns < next)
+            next = d->next_poll_ns;
+    }
+    joules__windows_refine(m);
+    return next;
+}
+
 static void *tracker_main(void *arg)
 {
     joules_monitor *m = arg;
-    char msg[JOULES_MESSAGE_MAX];
-    int64_t now = joules__now_ns();
-    for (int i = 0; i < m->n_domains; i++)
-        m->domains[i].next_poll_ns = now;
-
     pthread_mutex_lock(&m->tracker_lock);
     while (!m->tracker_stop) {
         pthread_mutex_unlock(&m->tracker_lock);
-        now = joules__now_ns();
-        int64_t next = now + 1000000000LL;
-        for (int i = 0; i < m->n_domains; i++) {
-            struct joules__domain *d = &m->domains[i];
-            if (d->poll_ns <= 0)
-                continue;
-            if (d->next_poll_ns <= now) {
-                (void)joules__track_poll(d, msg, sizeof msg);
-                d->next_poll_ns += poll_step_ns(d);
-                /* After a stall (suspend, overload), skip missed deadlines instead of
-                 * firing a burst of polls. */
-                if (d->next_poll_ns <= now)
-                    d->next_poll_ns = now + d->poll_ns;
-            }
-            if (d->next_poll_ns < next)
-                next = d->next_poll_ns;
-        }
-        joules__windows_refine(m);
-        struct timespec deadline = to_timespec(next);
+        struct timespec deadline = to_timespec(tracker_round(m, joules__now_ns()));
         pthread_mutex_lock(&m->tracker_lock);
         while (!m->tracker_stop) {
             int rc = pthread_cond_timedwait(&m->tracker_cond, &m->tracker_lock, &deadline);
@@ -76,12 +77,22 @@ static void *tracker_main(void *arg)
     return NULL;
 }
 
+void joules__drive(joules_monitor *m)
+{
+    if (m && !m->tracker_running)
+        (void)tracker_round(m, joules__now_ns());
+}
+
 int joules__tracker_start(joules_monitor *m)
 {
     int need = 0;
     for (int i = 0; i < m->n_domains; i++)
         need |= m->domains[i].poll_ns > 0;
-    if (!need)
+    int64_t now = joules__now_ns();
+    for (int i = 0; i < m->n_domains; i++)
+        m->domains[i].next_poll_ns = now;
+    /* On a virtual clock the caller drives the rounds (joules__drive). */
+    if (!need || joules__clock_is_virtual())
         return 0;
     /* The condition variable must time out on the monotonic clock, like every deadline. */
     pthread_condattr_t attr;

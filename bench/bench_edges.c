@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_edges.c - bench_accuracy's windows (part 1) in the simulated GPU's virtual time.
+ *
+ * The same loads, sensors and four methods (naive polling, raw counter, joules windows with
+ * the end extrapolated, and settled), but the core runs on the simulator's clock
+ * (joules__set_clock) and nothing sleeps: the tracker's rounds are driven every simulated
+ * millisecond, the naive poller reads every 100 ms, and a settled end keeps the clock moving
+ * while it waits. A cell then holds many windows (--windows, default 40), begun at phases
+ * spread evenly over the counter's period and the load's, and the run is deterministic:
+ * what the estimator does is seen apart from the scheduling of a shared machine, which the
+ * real-time bench_accuracy keeps in.
+ *
+ * Usage: bench_edges [--windows N] [--profile NAME] [--load TEXT] [--phase MS] [--verbose]
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accuracy.h"
+#include "vsim.h"
+
+#define NAIVE_PERIOD_NS 100000000LL
+
+static struct vsim vs;
+static struct acc_poller naive;
+static int64_t next_naive_ns;
+
+/* The naive poller's read, every 100 ms of simulated time. */
+static void naive_tick(struct vsim *v, void *user)
+{
+    (void)user;
+    int64_t now = vsim_now_ns();
+    if (next_naive_ns < 0) /* a new cell: the first read now */
+        next_naive_ns = now;
+    if (now < next_naive_ns || naive.n >= ACC_MAX_POLL)
+        return;
+    double w = vsim_power_usage_w(v);
+    if (w >= 0) {
+        naive.t_ns[naive.n] = now;
+        naive.p_w[naive.n] = w;
+        naive.n++;
+    }
+    next_naive_ns += NAIVE_PERIOD_NS;
+}
+
+static void open_cell(const char *profile, const char *sensor_line, const char *load)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "profile %s\ndevices 1\n%s%s", profile, sensor_line, load);
+    naive.n = 0;
+    next_naive_ns = -1;
+    vs.on_tick = naive_tick;
+    vsim_open(&vs, text, 1.0); /* the counter's clock is learnt in about a second */
+}
+
+static int verbose;
+
+static void one_window(int64_t length_ns, struct acc_stats st[ACC_METHODS], struct acc_goals *g)
+{
+    static joules_measurement ra, rb;
+    int64_t t0 = vsim_now_ns();
+    unsigned long long c0 = vsim_counter_mj(&vs);
+    joules_window_begin(vs.m, "joules");
+    joules_window_begin(vs.m, "settled");
+    vsim_run_until(&vs, t0 + length_ns);
+    int64_t t1 = vsim_now_ns();
+    unsigned long long c1 = vsim_counter_mj(&vs);
+    joules_window_end(vs.m, "joules", &ra);
+    joules_window_end_busy(vs.m, "settled", &rb, vsim_busy_tick, &vs);
+    const joules_domain_energy *a = &ra.domains[0], *b = &rb.domains[0];
+    double truth = vsim_truth_j(&vs, t0, t1);
+    if (verbose)
+        printf("    at %8.3f s, %5.3f s: truth %9.4f J, joules %+7.2f %% +/- %6.2f, settled %+7.2f "
+               "%% +/- %6.2f\n",
+               (double)(t0 - vs.start_ns) * 1e-9, (double)length_ns * 1e-9, truth,
+               100 * (a->energy_j - truth) / truth, 100 * a->uncertainty_j / truth,
+               100 * (b->energy_j - truth) / truth, 100 * b->uncertainty_j / truth);
+    acc_tally(g, st, (double)length_ns * 1e-9, acc_naive_energy(&naive, t0, t1),
+              (double)(c1 - c0) * 1e-3, truth, a, b);
+}
+
+static const double lengths_s[] = {0.01, 0.05, 0.2, 0.5, 1.0, 5.0};
+
+static void run_cell(const struct acc_load *ld, const char *profile, const char *sensor_line,
+                     int n_windows, struct acc_goals *g)
+{
+    open_cell(profile, sensor_line, ld->scenario);
+    for (size_t li = 0; li < sizeof lengths_s / sizeof lengths_s[0]; li++) {
+        struct acc_stats st[ACC_METHODS];
+        memset(st, 0, sizeof st);
+        for (int i = 0; i < n_windows; i++) {
+            /* Gaps from an even, deterministic sequence over 0-1 s (whole ms: the
+             * simulator's step) put each begin at another phase of the counter and load. */
+            double u = fmod(0.6180339887498949 * (double)(i + 1), 1.0);
+            vsim_run_until(&vs, vsim_now_ns() + 1000000LL * (int64_t)(1 + 999 * u));
+            one_window((int64_t)llround(lengths_s[li] * 1e9), st, g);
+        }
+        acc_print_row(g, li == 0 ? ld->name : "", lengths_s[li], st);
+    }
+    vsim_close(&vs);
+}
+
+struct matrix {
+    const char *sensor_line;
+    int n_windows;
+};
+
+static void matrix_cell(const struct acc_load *ld, const char *profile, void *ctx,
+                        struct acc_goals *g)
+{
+    const struct matrix *mx = ctx;
+    run_cell(ld, profile, mx->sensor_line, mx->n_windows, g);
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: bench_edges [--windows N] [--profile NAME] [--load TEXT] [--phase MS] "
+                    "[--verbose]\n"
+                    "  N: windows per cell, 1-1000 (default 40); profiles: a100-sxm4-80gb, "
+                    "h100-sxm5, a6000\n"
+                    "  TEXT: part of a load's name; MS: where the counter steps within each "
+                    "100 ms, 0-99\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    int n_windows = 40;
+    const char *only_profile = NULL, *only_load = NULL;
+    static char sensor_line[64] = "";
+    for (int i = 1; i < argc; i++) {
+        char *end = NULL;
+        if (!strcmp(argv[i], "--windows") && i + 1 < argc) {
+            n_windows = (int)strtol(argv[++i], &end, 10);
+            if (*end || n_windows < 1 || n_windows > 1000)
+                return usage();
+        } else if (!strcmp(argv[i], "--profile") && i + 1 < argc) {
+            only_profile = argv[++i];
+        } else if (!strcmp(argv[i], "--load") && i + 1 < argc) {
+            only_load = argv[++i];
+        } else if (!strcmp(argv[i], "--phase") && i + 1 < argc) {
+            long ms = strtol(argv[++i], &end, 10);
+            if (*end || ms < 0 || ms > 99)
+                return usage();
+            snprintf(sensor_line, sizeof sensor_line, "sensor phase=%ldms\n", ms);
+        } else if (!strcmp(argv[i], "--verbose")) {
+            verbose = 1;
+        } else {
+            return usage();
+        }
+    }
+    vsim_load(&vs);
+    pthread_mutex_init(&naive.lock, NULL);
+    printf("Accuracy on the SIMULATED GPU in virtual time: |error| vs the simulator's true "
+           "energy,\nmean / worst (%%), %d windows per cell; cover = windows whose +/- interval "
+           "contained the truth.\n",
+           n_windows);
+    if (*sensor_line)
+        printf("Sensor clock moved: %s", sensor_line);
+    struct matrix ctx = {sensor_line, n_windows};
+    acc_run_matrix(acc_n_profiles, only_profile, only_load, matrix_cell, &ctx);
+    pthread_mutex_destroy(&naive.lock);
+    return 0;
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/* vsim.c - the simulated GPU in virtual time, driving a monitor (vsim.h). */
+#define _GNU_SOURCE
+#include "vsim.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/internal.h"
+#include "sim/jsim.h"
+
+typedef nvmlReturn_t (*init_fn)(void);
+typedef nvmlReturn_t (*handle_fn)(unsigned, nvmlDevice_t *);
+typedef nvmlReturn_t (*energy_fn)(nvmlDevice_t, unsigned long long *);
+typedef nvmlReturn_t (*usage_fn)(nvmlDevice_t, unsigned int *);
+
+static jsimNow_fn now_fn;
+static jsimAdvance_fn advance_fn;
+static jsimReconfigure_fn reconfigure_fn;
+static jsimGetTrueEnergy_fn truth_fn;
+static energy_fn energy;
+static usage_fn usage;
+static handle_fn handle;
+
+static void *sym(void *dl, const char *name)
+{
+    void *p = dlsym(dl, name);
+    if (!p) {
+        fprintf(stderr, "vsim: the simulator lacks %s\n", name);
+        exit(1);
+    }
+    return p;
+}
+
+void vsim_load(struct vsim *v)
+{
+    v->dl = dlopen(JOULES_TEST_SIM_LIB, RTLD_NOW);
+    if (!v->dl) {
+        fprintf(stderr, "vsim: %s\n", dlerror());
+        exit(1);
+    }
+    /* Held initialised throughout, so that it may be reconfigured between monitors. */
+    if (((init_fn)sym(v->dl, "nvmlInit_v2"))() != NVML_SUCCESS) {
+        fprintf(stderr, "vsim: the simulator did not initialise\n");
+        exit(1);
+    }
+    now_fn = (jsimNow_fn)sym(v->dl, JSIM_SYMBOL_NOW);
+    advance_fn = (jsimAdvance_fn)sym(v->dl, JSIM_SYMBOL_ADVANCE);
+    reconfigure_fn = (jsimReconfigure_fn)sym(v->dl, JSIM_SYMBOL_RECONFIGURE);
+    truth_fn = (jsimGetTrueEnergy_fn)sym(v->dl, JSIM_SYMBOL_GET_TRUE_ENERGY);
+    energy = (energy_fn)sym(v->dl, "nvmlDeviceGetTotalEnergyConsumption");
+    usage = (usage_fn)sym(v->dl, "nvmlDeviceGetPowerUsage");
+    handle = (handle_fn)sym(v->dl, "nvmlDeviceGetHandleByIndex_v2");
+}
+
+int64_t vsim_now_ns(void)
+{
+    long long t = 0;
+    now_fn(&t);
+    return (int64_t)t;
+}
+
+static void tick(struct vsim *v)
+{
+    advance_fn(0.001);
+    joules__drive(v->m);
+    if (v->on_tick)
+        v->on_tick(v, v->user);
+}
+
+void vsim_run_until(struct vsim *v, int64_t t_ns)
+{
+    while (vsim_now_ns() < t_ns)
+        tick(v);
+}
+
+int vsim_busy_tick(void *vsim)
+{
+    tick(vsim);
+    return 0;
+}
+
+void vsim_open(struct vsim *v, const char *scenario_text, double warmup_s)
+{
+    if (reconfigure_fn(scenario_text, JSIM_FLAG_VIRTUAL_TIME) != NVML_SUCCESS) {
+        fprintf(stderr, "vsim: the simulator refused the scenario:\n%s", scenario_text);
+        exit(1);
+    }
+    handle(0, &v->dev);
+    joules__set_clock(vsim_now_ns);
+    joules_options o;
+    joules_options_init(&o);
+    o.nvml_library = JOULES_TEST_SIM_LIB;
+    o.kinds = JOULES_KIND_GPU;
+    char err[256] = "";
+    if (joules_open(&v->m, &o, err, sizeof err) != 0) {
+        fprintf(stderr, "vsim: cannot open the simulated GPU: %s\n", err);
+        exit(1);
+    }
+    v->start_ns = vsim_now_ns();
+    vsim_run_until(v, v->start_ns + (int64_t)(warmup_s * 1e9));
+}
+
+void vsim_close(struct vsim *v)
+{
+    joules_close(v->m);
+    v->m = NULL;
+    joules__set_clock(NULL);
+}
+
+unsigned long long vsim_counter_mj(struct vsim *v)
+{
+    unsigned long long mj = 0;
+    energy(v->dev, &mj);
+    return mj;
+}
+
+double vsim_power_usage_w(struct vsim *v)
+{
+    unsigned mw = 0;
+    return usage(v->dev, &mw) == NVML_SUCCESS ? mw * 1e-3 : -1.0;
+}
+
+double vsim_truth_j(struct vsim *v, int64_t t0_ns, int64_t t1_ns)
+{
+    double e0 = 0, e1 = 0;
+    truth_fn(v->dev, (long long)t0_ns, &e0);
+    truth_fn(v->dev, (long long)t1_ns, &e1);
+    return e1 - e0;
+}
