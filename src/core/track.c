@@ -92,6 +92,17 @@ static int64_t period_ns(const struct joules__domain *d)
     return d->info.update_interval_ns ? (int64_t)d->info.update_interval_ns : DEFAULT_PERIOD_NS;
 }
 
+/*
+ * How late a reading may show a change: its window plus a period. A reading that averages
+ * only part of each period (25 ms of 100) is still published once a period and may hold the
+ * change in the part it did not see: its window counts as the whole period here.
+ */
+static int64_t lag_ns(const struct joules__domain *d)
+{
+    double window_ns = fmax(d->power_window_s * 1e9, (double)period_ns(d));
+    return (int64_t)window_ns + period_ns(d);
+}
+
 static const struct point *pt_at(const struct joules__track *k, unsigned i)
 {
     /* i-th oldest sample */
@@ -297,7 +308,7 @@ static double power_integral(const struct joules__domain *d, const struct joules
     double sum = 0.0, pmin = INFINITY, pmax = -INFINITY, last = -1.0;
     int changes = 0;
     int64_t last_change = INT64_MIN / 2;
-    int64_t lag = (int64_t)(d->power_window_s * 1e9) + period_ns(d);
+    int64_t lag = lag_ns(d);
     /* How far power has swung lately is the best guide to how far it may have moved since
      * the sensor last published: look back further than the sensor's own lag. */
     int64_t back = lag > SPREAD_HISTORY_NS ? lag : SPREAD_HISTORY_NS;
@@ -500,7 +511,7 @@ static double extrapolate(const struct joules__domain *d, const struct joules__t
 static int sample_range(const struct joules__domain *d, const struct joules__track *k, int64_t a,
                         int64_t b, double *lo, double *hi)
 {
-    int64_t lag = (int64_t)(d->power_window_s * 1e9) + period_ns(d);
+    int64_t lag = lag_ns(d);
     int found = 0;
     for (unsigned i = first_after(k, a - lag); i < k->pts_n; i++) {
         const struct point *p = pt_at(k, i);
@@ -726,7 +737,7 @@ static void estimate(const struct joules__domain *d, const struct joules__track 
     /* Until the counter moves, nothing but a lagging sensor speaks for the load: it may have
      * changed anywhere between nothing and the board's limit since the sensor last
      * published, at most its window and one period ago. */
-    double lag_s = d->power_window_s + (double)period_ns(d) * 1e-9;
+    double lag_s = (double)lag_ns(d) * 1e-9;
     double open_s = (double)(e->t_ns - k->open_ns) * 1e-9;
     double unseen = fmax(d->power_max_w - p, p) * fmin(open_s, lag_s);
     e->counter_j += half + since;
@@ -750,7 +761,7 @@ static void dark(const struct joules__domain *d, const struct joules__track *k,
     double top = fmax(d->power_max_w, k->peak_w);
     double bottom = isfinite(k->floor_w) ? k->floor_w : 0.0;
     e->dark_w = fmax(top - p, p - bottom);
-    int64_t lag = (int64_t)(d->power_window_s * 1e9) + period_ns(d);
+    int64_t lag = lag_ns(d);
     e->lag_s = (double)lag * 1e-9;
     e->recent_change = k->load_changed_ns > 0 && e->t_ns - k->load_changed_ns <= 2 * lag;
 }
