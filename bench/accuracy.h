@@ -94,8 +94,9 @@ void acc_print_goals(const struct acc_goals *g);
  * only_load, NULL: all) with its header, measured by cell(); then the goals. */
 typedef void (*acc_cell_fn)(const struct acc_load *load, const char *profile, void *ctx,
                             struct acc_goals *g);
-void acc_run_matrix(int n_profiles, const char *only_profile, const char *only_load,
-                    acc_cell_fn cell, void *ctx);
+/* -1 (said on stderr) when no profile and load match. */
+int acc_run_matrix(int n_profiles, const char *only_profile, const char *only_load,
+                   acc_cell_fn cell, void *ctx);
 
 /* The second half: repeated short work, measured once and with joules_repeat. */
 void acc_repeat_section(int n_profiles, int quick);

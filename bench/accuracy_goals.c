@@ -149,19 +149,28 @@ void acc_print_goals(const struct acc_goals *g)
                g->mid_hard_within[ACC_SETTLED]);
 }
 
-void acc_run_matrix(int n_profiles, const char *only_profile, const char *only_load,
-                    acc_cell_fn cell, void *ctx)
+int acc_run_matrix(int n_profiles, const char *only_profile, const char *only_load,
+                   acc_cell_fn cell, void *ctx)
 {
     static struct acc_goals g;
     memset(&g, 0, sizeof g);
+    int cells = 0;
     for (int pi = 0; pi < n_profiles && pi < acc_n_profiles; pi++) {
         if (only_profile && strcmp(only_profile, acc_profiles[pi]))
             continue;
         printf("\n== %s (sensor: %s)\n", acc_profiles[pi], acc_sensor_of[pi]);
         acc_print_header();
         for (int li = 0; li < acc_n_loads; li++)
-            if (!only_load || strstr(acc_loads[li].name, only_load))
+            if (!only_load || strstr(acc_loads[li].name, only_load)) {
                 cell(&acc_loads[li], acc_profiles[pi], ctx, &g);
+                cells++;
+            }
+    }
+    if (!cells) {
+        fprintf(stderr, "no cell matches: profiles are a100-sxm4-80gb, h100-sxm5, a6000; loads: "
+                        "steady, square 1 s, square 400 ms, square 100 ms, bursts\n");
+        return -1;
     }
     acc_print_goals(&g);
+    return 0;
 }

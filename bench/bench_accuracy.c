@@ -241,7 +241,10 @@ int main(int argc, char **argv)
     if (*sensor_line)
         printf("Sensor clock moved: %s", sensor_line);
     struct matrix ctx = {n_windows, trials};
-    acc_run_matrix(n_profiles, only_profile, only_load, matrix_cell, &ctx);
+    if (acc_run_matrix(n_profiles, only_profile, only_load, matrix_cell, &ctx) != 0) {
+        unlink(scenario_path);
+        return 2;
+    }
     if (repeat && !only_load)
         acc_repeat_section(n_profiles, quick);
     unlink(scenario_path);

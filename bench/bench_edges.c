@@ -160,7 +160,8 @@ int main(int argc, char **argv)
     if (*sensor_line)
         printf("Sensor clock moved: %s", sensor_line);
     struct matrix ctx = {sensor_line, n_windows};
-    acc_run_matrix(acc_n_profiles, only_profile, only_load, matrix_cell, &ctx);
+    if (acc_run_matrix(acc_n_profiles, only_profile, only_load, matrix_cell, &ctx) != 0)
+        return 2;
     pthread_mutex_destroy(&naive.lock);
     return 0;
 }
