@@ -614,8 +614,15 @@ static double share_before(const struct joules__domain *d, const struct joules__
     int level_after =
         ib + 2 < k->steps_n && b->power_w >= 0 &&
         fabs(span_rate(k, ib + 1) - b->power_w) <= fmax(FLAT_W, FLAT_REL * b->power_w);
-    if ((level_before || level_after) && a->power_w >= 0 && b->power_w >= 0 &&
-        fabs(b->power_w - a->power_w) > 2.0 * flat) {
+    /* The end edge of a settled window has no interval after it yet. When the power was
+     * still climbing into this interval (the one before ran below the reading at its end:
+     * work began inside it, as a pulse that straddles a step) and the reading at its own end
+     * differs, the interval is taken to hold one change between the two readings. */
+    int climbing_in = ib > 0 && a->power_w >= 0 &&
+                      span_rate(k, ib - 1) < a->power_w - fmax(FLAT_W, FLAT_REL * a->power_w);
+    int nothing_after = ib + 2 >= k->steps_n;
+    if ((level_before || level_after || (climbing_in && nothing_after)) && a->power_w >= 0 &&
+        b->power_w >= 0 && fabs(b->power_w - a->power_w) > 2.0 * flat) {
         double e = changed_share(a->power_w, b->power_w, total, span_s, t_s, w, b->power_w);
         if (e >= 0)
             return e;

@@ -15,6 +15,9 @@
 
 #include "io/json.h"
 
+#define SHORT_HINT_S   1.0  /* commands shorter than this ... */
+#define SHORT_HINT_REL 0.25 /* ... with a bar this wide get a hint */
+
 static const joules_domain_info *info_of(const joules_run_report *r, const joules_domain_energy *e)
 {
     if (e->domain >= 0 && e->domain < r->n_info)
@@ -157,6 +160,20 @@ void joules_report_table(FILE *out, const joules_run_report *r)
             fprintf(out, "   %s%s%s\n", named ? "" : name, named ? "" : ": ", msg);
     }
 
+    /* A wide bar on a short command is the sensors' limit, not a fault: say what helps. */
+    for (int i = 0; i < m->n_domains; i++) {
+        const joules_domain_energy *e = &m->domains[i];
+        if (!e->valid || m->duration_s >= SHORT_HINT_S || e->energy_j <= 0 ||
+            e->uncertainty_j < SHORT_HINT_REL * e->energy_j)
+            continue;
+        fprintf(out,
+                "   %s: +/- is %.0f %% of the figure: %.3f s is short against this sensor's\n"
+                "   updates. For one run of short work, `joules repeat -- COMMAND` runs it in\n"
+                "   phase-shifted groups and divides (docs/accuracy.md).\n",
+                domain_name(r, e), 100 * e->uncertainty_j / e->energy_j, m->duration_s);
+        any_notes = 1;
+        break;
+    }
     if (any_invalid || any_notes)
         fputc('\n', out);
     if (!complete)

@@ -39,7 +39,8 @@ class Accuracy(CliTestCase):
         return p, doc, gpu[0]
 
     def test_long_window_within_one_percent(self):
-        _, doc, g = self.measure(CONSTANT, "sleep", "1.5")
+        p, doc, g = self.measure(CONSTANT, "sleep", "1.5")
+        self.assertNotIn("joules repeat", p.stderr)
         self.assertTrue(g["valid"], g["message"])
         truth = g["simulator_true_energy_j"]
         self.assertGreater(truth, 250 * 1.4)
@@ -48,7 +49,11 @@ class Accuracy(CliTestCase):
         self.assertAlmostEqual(g["avg_power_w"], 250, delta=2.5)
 
     def test_short_window_is_never_zero(self):
-        _, doc, g = self.measure(CONSTANT, "sleep", "0.05")
+        p, doc, g = self.measure(CONSTANT, "sleep", "0.05")
+        # Its bar is wide, and the table says what narrows it.
+        self.assertGreater(g["energy_uncertainty_j"], 0.25 * g["energy_j"])
+        self.assertIn("gpu0: +/- is", p.stderr)
+        self.assertIn("`joules repeat -- COMMAND`", p.stderr)
         self.assertTrue(g["valid"], g["message"])
         truth = g["simulator_true_energy_j"]
         self.assertGreater(g["energy_j"], 0)
