@@ -99,6 +99,7 @@ int acc_run_matrix(int n_profiles, const char *only_profile, const char *only_lo
                    acc_cell_fn cell, void *ctx);
 
 /* The second half: repeated short work, measured once and with joules_repeat. */
-void acc_repeat_section(int n_profiles, int quick);
+/* Part 2; only_profile: one profile (NULL: all). */
+void acc_repeat_section(int n_profiles, const char *only_profile, int quick);
 
 #endif

@@ -94,10 +94,13 @@ static double repeated(struct work *w, joules_monitor *m, struct acc_stats *st, 
     }
     const joules_domain_energy *d = &r.per_rep.domains[0];
     acc_add(st, d->energy_j, d->sim_truth_j, d->uncertainty_j);
+    if (getenv("ACC_DEBUG"))
+        fprintf(stderr, "repeat: %.4f +/- %.4f J, truth %.4f J (%s)\n", d->energy_j,
+                d->uncertainty_j, d->sim_truth_j, d->message);
     return r.time_per_rep_s;
 }
 
-void acc_repeat_section(int n_profiles, int quick)
+void acc_repeat_section(int n_profiles, const char *only_profile, int quick)
 {
     int singles = quick ? 4 : 8, repeats = quick ? 1 : 2;
     double min_time_s = quick ? 1.0 : 1.6;
@@ -110,6 +113,8 @@ void acc_repeat_section(int n_profiles, int quick)
     printf("%-16s %-8s %-26s %6s  %15s %15s %15s %15s  %7s %7s\n", "device", "counter", "work",
            "rep", "naive once", "counter once", "joules once", "joules_repeat", "cover", "cover-r");
     for (int pi = 0; pi < n_profiles; pi++) {
+        if (only_profile && strcmp(only_profile, acc_profiles[pi]) != 0)
+            continue;
         for (int have_counter = 1; have_counter >= 0; have_counter--) {
             acc_set_scenario(have_counter ? "idle 0.3s\n" : "idle 0.3s\nfault no-energy\n",
                              acc_profiles[pi]);

@@ -18,7 +18,7 @@
  * start together); --phase MS moves the sensor's clock, as on a real board.
  *
  * Usage: bench_accuracy [--quick | --long] [--profile NAME] [--load TEXT] [--phase MS]
- *                       [--no-repeat]
+ *                       [--no-repeat | --no-windows]
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -196,7 +196,7 @@ static void matrix_cell(const struct acc_load *ld, const char *profile, void *ct
 
 int main(int argc, char **argv)
 {
-    int quick = 0, longer = 0, repeat = 1;
+    int quick = 0, longer = 0, repeat = 1, windows = 1;
     const char *only_profile = NULL, *only_load = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) {
@@ -205,6 +205,8 @@ int main(int argc, char **argv)
             longer = 1;
         } else if (!strcmp(argv[i], "--no-repeat")) {
             repeat = 0;
+        } else if (!strcmp(argv[i], "--no-windows")) {
+            windows = 0;
         } else if (!strcmp(argv[i], "--profile") && i + 1 < argc) {
             only_profile = argv[++i];
         } else if (!strcmp(argv[i], "--load") && i + 1 < argc) {
@@ -221,7 +223,7 @@ int main(int argc, char **argv)
             sensor_line = line;
         } else {
             fprintf(stderr, "usage: bench_accuracy [--quick | --long] [--profile NAME] "
-                            "[--load TEXT] [--phase MS] [--no-repeat]\n"
+                            "[--load TEXT] [--phase MS] [--no-repeat | --no-windows]\n"
                             "  profiles: a100-sxm4-80gb, h100-sxm5, a6000; TEXT: part of a "
                             "load's name, e.g. \"square 1 s\"\n"
                             "  MS: where the counter steps within each 100 ms, 0-99 (default 0: "
@@ -241,12 +243,12 @@ int main(int argc, char **argv)
     if (*sensor_line)
         printf("Sensor clock moved: %s", sensor_line);
     struct matrix ctx = {n_windows, trials};
-    if (acc_run_matrix(n_profiles, only_profile, only_load, matrix_cell, &ctx) != 0) {
+    if (windows && acc_run_matrix(n_profiles, only_profile, only_load, matrix_cell, &ctx) != 0) {
         unlink(scenario_path);
         return 2;
     }
     if (repeat && !only_load)
-        acc_repeat_section(n_profiles, quick);
+        acc_repeat_section(n_profiles, only_profile, quick);
     unlink(scenario_path);
     return 0;
 }

@@ -130,7 +130,7 @@ int joules_window_cancel(joules_monitor *m, const char *name)
 
 /* Energy between two edges of one domain, by the best method both edges support. */
 static void domain_energy(const struct joules__domain *d, const struct joules__edge *e0,
-                          const struct joules__edge *e1, joules_domain_energy *out)
+                          const struct joules__edge *e1, int kept_across, joules_domain_energy *out)
 {
     double e = 0.0, err = 0.0;
     if (e0->have_counter && e1->have_counter) {
@@ -171,8 +171,10 @@ static void domain_energy(const struct joules__domain *d, const struct joules__e
              e1->t_ns > seen_ns)
         err += e1->dark_w * (double)(e1->t_ns - seen_ns) * 1e-9;
     /* Integrated power lags the load by the sensor's window and period: when the load moved
-     * lately, a window as short as that lag may have its energy shifted out of it. */
-    else if (out->method == JOULES_METHOD_INTEGRATED && e1->recent_change)
+     * lately, a window as short as that lag may have its energy shifted out of it. Not when
+     * the same load ran before the window and runs on after it (joules_window_end_busy): what
+     * the lag moves out at the end, it moved in at the begin. */
+    else if (out->method == JOULES_METHOD_INTEGRATED && e1->recent_change && !kept_across)
         err += e1->dark_w * fmin(dur_s, e1->lag_s);
     if (e < 0.0) {
         err += -e;
@@ -254,7 +256,7 @@ int joules__window_end(joules_monitor *m, const char *name, joules_measurement *
                         e0->message);
             continue;
         }
-        domain_energy(d, e0, &e1, de);
+        domain_energy(d, e0, &e1, hook != NULL, de);
         double span_s = (double)(e1.t_ns - e0->t_ns) * 1e-9;
         if (span_s > 0)
             de->avg_power_w = de->energy_j / span_s;
