@@ -78,6 +78,8 @@ struct acc_goals {
     int long_within[ACC_METHODS];               /* ... within 0.5 % */
     int mid_hard;                               /* 50-500 ms windows where naive is >= 10 % off */
     int mid_hard_within[ACC_METHODS];           /* ... and the method within 5 % */
+    int cells_long, cells_long_met;             /* cells of >= 1 s: settled mean <= 0.5 % */
+    int cells_mid, cells_mid_met; /* 50-500 ms, naive mean >= 10 %: settled mean <= 5 % */
 };
 void acc_add(struct acc_stats *s, double measured, double truth, double unc);
 void acc_print_cell(const struct acc_stats *s); /* " mean / worst" in % */
