@@ -14,6 +14,7 @@
 #include "core/core.h"
 
 #define DEFAULT_GROUPS     4
+#define MAX_GROUPS         64
 #define DEFAULT_MIN_TIME_S 2.0
 #define DEFAULT_PERIOD_NS  100000000LL
 
@@ -71,14 +72,13 @@ static int trail_one(void *arg)
 
 struct sums {
     double energy_j, random_var, systematic_j, truth_j;
-    double group_first_j;            /* each group's energy per repetition: the first, */
-    double group_sum_j, group_sq_j2; /* and the others' sum and squares from it */
+    double group_j[MAX_GROUPS]; /* each group's energy per repetition */
     int valid, have_truth, error;
     joules_method method;
     char message[JOULES_MESSAGE_MAX];
 };
 
-static void accumulate(const joules_monitor *m, const joules_measurement *g, long reps, int first,
+static void accumulate(const joules_monitor *m, const joules_measurement *g, long reps, int gi,
                        struct sums *s)
 {
     for (int i = 0; i < g->n_domains; i++) {
@@ -94,11 +94,7 @@ static void accumulate(const joules_monitor *m, const joules_measurement *g, lon
         double sys = m->domains[i].info.sensor_accuracy * de->energy_j;
         double rnd = de->uncertainty_j - sys;
         d->energy_j += de->energy_j;
-        double per_rep = de->energy_j / (double)reps;
-        if (first)
-            d->group_first_j = per_rep;
-        d->group_sum_j += per_rep - d->group_first_j;
-        d->group_sq_j2 += (per_rep - d->group_first_j) * (per_rep - d->group_first_j);
+        d->group_j[gi] = de->energy_j / (double)reps;
         d->systematic_j += sys;
         d->random_var += rnd * rnd;
         d->method = de->method;
@@ -107,30 +103,6 @@ static void accumulate(const joules_monitor *m, const joules_measurement *g, lon
         else
             d->have_truth = 0;
     }
-}
-
-/*
- * What the groups themselves say of the error: they start at different phases of the update
- * period, so an edge error that depends on the phase (a load that repeats with the counter's
- * own period, which no reading shows) differs from group to group. The 95 % half-width of the
- * mean of their energies per repetition (Student's t, groups - 1 degrees of freedom).
- */
-static double t975(int df)
-{
-    /* df = 1 exactly; beyond, the Cornish-Fisher series (3.179 for df = 3, exact 3.182). */
-    if (df <= 1)
-        return 12.706;
-    double x = 1.0 / df;
-    return 1.95996 + x * (2.3722 + x * (2.8224 + x * (2.5558 + x * 1.5894)));
-}
-
-static double spread_j(const struct sums *s, int groups)
-{
-    if (groups < 2)
-        return 0.0;
-    double mean = s->group_sum_j / groups; /* from the first group's value */
-    double var = fmax((s->group_sq_j2 - groups * mean * mean) / (groups - 1), 0.0);
-    return t975(groups - 1) * sqrt(var / groups);
 }
 
 int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
@@ -149,7 +121,7 @@ int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
                                 "joules_repeat_options_init()");
         memcpy(&o, opts, opts->struct_size);
     }
-    if (o.groups < 0 || o.groups > 64 || o.repetitions < 0 || !(o.min_time_s >= 0) ||
+    if (o.groups < 0 || o.groups > MAX_GROUPS || o.repetitions < 0 || !(o.min_time_s >= 0) ||
         !(o.settle_s >= 0) || o.min_time_s > 86400 || o.settle_s > 60)
         return joules__fail(m, JOULES_E_INVALID,
                             "joules_repeat: groups 0..64, repetitions >= 0, min_time_s 0..86400 "
@@ -209,7 +181,7 @@ int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
         if (tr.rc)
             return joules__fail(m, JOULES_E_SYNC, "the workload returned %d (repetition %d)", tr.rc,
                                 run);
-        accumulate(m, &g, keep, gi == 0, sums);
+        accumulate(m, &g, keep, gi, sums);
         time_s += g.duration_s;
     }
 
@@ -234,8 +206,12 @@ int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
         de->valid = s->valid;
         de->method = s->method;
         de->energy_j = s->energy_j / (double)kept;
-        de->uncertainty_j = fmax(sqrt(s->random_var) / (double)kept, spread_j(s, groups)) +
-                            s->systematic_j / (double)kept;
+        /* What the groups themselves say of the error: they start at different phases of
+         * the update period, so an edge error that depends on the phase (a load repeating
+         * with the counter's own period, which no reading shows) differs between them. */
+        double spread = joules__mean_halfwidth95(s->group_j, groups);
+        de->uncertainty_j =
+            fmax(sqrt(s->random_var) / (double)kept, spread) + s->systematic_j / (double)kept;
         de->avg_power_w = time_s > 0 ? s->energy_j / time_s : 0.0;
         de->sim_truth_j = s->have_truth && de->simulated ? s->truth_j / (double)kept : -1.0;
         if (s->valid)

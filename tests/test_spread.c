@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_spread.c - the 95 % half-width joules_repeat takes from its groups' energies
+ * (spread.c): Student's quantiles against the published table, the half-width of known data,
+ * and its behaviour at the edges (one group, equal groups, large values close together).
+ */
+#include <math.h>
+
+#include "core/internal.h"
+#include "testlib.h"
+
+static void test_quantiles(void)
+{
+    /* Two-sided 95 % quantiles of Student's t (any statistics table). */
+    static const struct {
+        int df;
+        double t;
+    } table[] = {{1, 12.706}, {2, 4.303},  {3, 3.182}, {5, 2.571},
+                 {10, 2.228}, {30, 2.042}, {63, 1.998}};
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        double t = joules__t975(table[i].df);
+        CHECKF(fabs(t - table[i].t) <= 0.008 * table[i].t, "df %d: %.4f, table %.3f", table[i].df,
+               t, table[i].t);
+        CHECKF(t >= 1.95996, "df %d: below the normal quantile", table[i].df);
+    }
+    CHECK(isnan(joules__t975(0)));
+}
+
+static void test_half_width(void)
+{
+    /* {1, 2, 3, 4}: mean 2.5, s = 1.2910, s / sqrt(4) = 0.6455, times t(3). */
+    const double x[] = {1, 2, 3, 4};
+    double expect = joules__t975(3) * sqrt(5.0 / 3.0) / 2.0;
+    CHECKF(fabs(joules__mean_halfwidth95(x, 4) - expect) < 1e-12, "%.6f",
+           joules__mean_halfwidth95(x, 4));
+    CHECK(fabs(expect - 2.0518) < 0.002);
+    /* Far from zero, close together: no cancellation. */
+    const double y[] = {1e9 + 1, 1e9 + 2, 1e9 + 3, 1e9 + 4};
+    CHECKF(fabs(joules__mean_halfwidth95(y, 4) - expect) < 1e-6, "%.9f",
+           joules__mean_halfwidth95(y, 4));
+    const double same[] = {7.5, 7.5, 7.5};
+    CHECK(joules__mean_halfwidth95(same, 3) == 0.0);
+    CHECK(joules__mean_halfwidth95(x, 1) == 0.0);
+    CHECK(joules__mean_halfwidth95(x, 0) == 0.0);
+    /* Two groups: the whole of t(1) on s / sqrt(2). */
+    const double two[] = {10, 12};
+    CHECK(fabs(joules__mean_halfwidth95(two, 2) - 12.706) < 1e-9);
+}
+
+int main(void)
+{
+    RUN(test_quantiles);
+    RUN(test_half_width);
+    return t_end();
+}
