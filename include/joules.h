@@ -382,6 +382,8 @@ typedef struct joules_repeat_result {
  * edge lies in a counter interval with the same load on both sides and needs no
  * extrapolation. Begin such a window while the same load is already running (e.g. after one
  * unmeasured repetition) and both edges are exact. busy() returning non-zero ends the wait.
+ * The uncertainty relies on it: an integrated-power figure is not widened for the sensor's
+ * lag, which moves as much energy into the window at its begin as out of it at its end.
  */
 JOULES_API int joules_window_end_busy(joules_monitor *m, const char *name, joules_measurement *out,
                                       joules_work_fn busy, void *user);
