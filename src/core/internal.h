@@ -116,11 +116,6 @@ int joules__clock_is_virtual(void);
  * poll is due, then re-anchor the begin edges of open windows. */
 void joules__drive(joules_monitor *m);
 
-/* Student's t, two-sided 95 %, and the 95 % half-width of the mean of x[0..n) (0 when
- * n < 2): spread.c. */
-double joules__t975(int df);
-double joules__mean_halfwidth95(const double *x, int n);
-
 /* snprintf that never overflows and tolerates NULL buffers. */
 void joules__msg(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/core.h"
+#include "core/stats.h"
 
 #define DEFAULT_GROUPS     4
 #define MAX_GROUPS         64

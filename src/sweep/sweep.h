@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "ab/ab.h"
+#include "core/stats.h"
 #include "io/baseline.h"
 #include "joules.h"
 
@@ -33,8 +34,6 @@ struct sweep_lsq {
 
 /* X is n x p, row-major. 0, or -1 when n < p, p out of range or X is (nearly) rank-deficient. */
 int sweep_lsq(const double *X, const double *y, int n, int p, struct sweep_lsq *out);
-/* Two-sided 95 % quantile of Student's t with df degrees of freedom (1.96 for large df). */
-double sweep_t975(int df);
 
 /* The power models. */
 enum sweep_model {

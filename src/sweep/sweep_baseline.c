@@ -36,7 +36,7 @@ void sweep_baseline_compare(struct sweep_report *rep)
         }
         if (!isfinite(flo))
             continue;
-        double t = sweep_t975(f->l.n - f->l.p);
+        double t = joules__t975(f->l.n - f->l.p);
         c->have = 1;
         c->clock_mhz = flo;
         c->voltage_v = vlo;

@@ -12,20 +12,6 @@
 
 #include "sweep/sweep.h"
 
-double sweep_t975(int df)
-{
-    /* Student's t, two-sided 95 %, df = 1..30; beyond, the normal quantile with a 1/df term. */
-    static const double t[30] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306,
-                                 2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120,
-                                 2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-                                 2.060,  2.056, 2.052, 2.048, 2.045, 2.042};
-    if (df < 1)
-        return NAN;
-    if (df <= 30)
-        return t[df - 1];
-    return 1.95996 + 2.4 / df;
-}
-
 int sweep_lsq(const double *X, const double *y, int n, int p, struct sweep_lsq *out)
 {
     memset(out, 0, sizeof *out);

@@ -18,7 +18,7 @@
 
 static void kv_interval(joules_json *j, const char *key, double v, double se, int df)
 {
-    double t = sweep_t975(df);
+    double t = joules__t975(df);
     joules_json_key(j, key);
     joules_json_object_begin(j);
     joules_json_kv_number(j, "value", v);

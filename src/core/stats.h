@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stats.h - the few statistics the core and the tools share (stats.c): Student's quantile
+ * for the confidence intervals of `joules sweep` and the spread of `joules_repeat`'s groups.
+ * Internal: no monitor state, safe to include from any part of the project.
+ */
+#ifndef JOULES_CORE_STATS_H
+#define JOULES_CORE_STATS_H
+
+/* Two-sided 95 % quantile of Student's t with df degrees of freedom (NAN when df < 1). */
+double joules__t975(int df);
+/* The 95 % half-width of the mean of x[0..n): t(n - 1) * s / sqrt(n); 0 when n < 2. */
+double joules__mean_halfwidth95(const double *x, int n);
+
+#endif
