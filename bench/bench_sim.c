@@ -12,6 +12,7 @@
 
 #include "backends/nvml_abi.h"
 #include "sim/jsim.h"
+#include "vsim.h"
 
 static double now_s(void)
 {
@@ -22,12 +23,7 @@ static double now_s(void)
 
 static void *sym(void *h, const char *name)
 {
-    void *f = dlsym(h, name);
-    if (!f) {
-        fprintf(stderr, "bench_sim: %s missing\n", name);
-        exit(1);
-    }
-    return f;
+    return vsim_sym(h, name, "bench_sim");
 }
 
 int main(void)

@@ -23,14 +23,19 @@ static energy_fn energy;
 static usage_fn usage;
 static handle_fn handle;
 
-static void *sym(void *dl, const char *name)
+void *vsim_sym(void *dl, const char *name, const char *who)
 {
     void *p = dlsym(dl, name);
     if (!p) {
-        fprintf(stderr, "vsim: the simulator lacks %s\n", name);
+        fprintf(stderr, "%s: the simulator lacks %s\n", who, name);
         exit(1);
     }
     return p;
+}
+
+static void *sym(void *dl, const char *name)
+{
+    return vsim_sym(dl, name, "vsim");
 }
 
 void vsim_load(struct vsim *v)

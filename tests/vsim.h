@@ -23,6 +23,8 @@ struct vsim {
     void *user;
 };
 
+/* dlsym, or exit saying which symbol the simulator lacks (`who: the simulator lacks NAME`). */
+void *vsim_sym(void *dl, const char *name, const char *who);
 /* Load the simulator once (exits on failure: nothing to test without it). */
 void vsim_load(struct vsim *v);
 /* Restart the simulator on a scenario (profile, sensor lines included) in virtual time and
