@@ -71,6 +71,12 @@ struct joules__track {
     char message[JOULES_MESSAGE_MAX];
 };
 
+/* How far apart two powers may be and still be one load. */
+static double flat_w(double p_w)
+{
+    return fmax(FLAT_W, FLAT_REL * fabs(p_w));
+}
+
 int joules__track_init(struct joules__domain *d)
 {
     d->track = calloc(1, sizeof *d->track);
@@ -147,8 +153,7 @@ static void fold(struct joules__domain *d, struct joules__track *k, const struct
             k->integ_j += 0.5 * (k->last_power_w + s->power_w) * (double)(t - k->last_t_ns) * 1e-9;
         if (s->power_w != k->last_power_w)
             k->power_changed_ns = t;
-        if (k->last_power_w >= 0 &&
-            fabs(s->power_w - k->last_power_w) > fmax(FLAT_W, FLAT_REL * k->last_power_w))
+        if (k->last_power_w >= 0 && fabs(s->power_w - k->last_power_w) > flat_w(k->last_power_w))
             k->load_changed_ns = t;
         k->last_power_w = s->power_w;
         k->floor_w = fmin(k->floor_w, s->power_w);
@@ -544,7 +549,7 @@ static int plateau(const struct joules__track *k, unsigned i, int dir)
     if (j < 0 || j + 1 >= (long)k->steps_n)
         return 1;
     double r = span_rate(k, i), q = span_rate(k, (unsigned)j);
-    return fabs(r - q) <= fmax(FLAT_W, FLAT_REL * fabs(r));
+    return fabs(r - q) <= flat_w(r);
 }
 
 /* Energy before t_s of an interval at rate `rate` if power went from l0 to l1 once in it;
@@ -604,22 +609,20 @@ static double share_before(const struct joules__domain *d, const struct joules__
 {
     double linear = rate * t_s, total = rate * span_s, w = d->power_window_s;
     const struct step *a = step_at(k, ib), *b = step_at(k, ib + 1);
-    double flat = fmax(FLAT_W, FLAT_REL * fabs(rate));
+    double flat = flat_w(rate);
     /* A load that varies faster than the period (bursts) also gives readings that differ at
      * the two ends: the model holds only where a neighbouring interval sits at the level
      * read on its side. */
     int level_before =
-        ib > 0 && a->power_w >= 0 &&
-        fabs(span_rate(k, ib - 1) - a->power_w) <= fmax(FLAT_W, FLAT_REL * a->power_w);
-    int level_after =
-        ib + 2 < k->steps_n && b->power_w >= 0 &&
-        fabs(span_rate(k, ib + 1) - b->power_w) <= fmax(FLAT_W, FLAT_REL * b->power_w);
+        ib > 0 && a->power_w >= 0 && fabs(span_rate(k, ib - 1) - a->power_w) <= flat_w(a->power_w);
+    int level_after = ib + 2 < k->steps_n && b->power_w >= 0 &&
+                      fabs(span_rate(k, ib + 1) - b->power_w) <= flat_w(b->power_w);
     /* The end edge of a settled window has no interval after it yet. When the power was
      * still climbing into this interval (the one before ran below the reading at its end:
      * work began inside it, as a pulse that straddles a step) and the reading at its own end
      * differs, the interval is taken to hold one change between the two readings. */
-    int climbing_in = ib > 0 && a->power_w >= 0 &&
-                      span_rate(k, ib - 1) < a->power_w - fmax(FLAT_W, FLAT_REL * a->power_w);
+    int climbing_in =
+        ib > 0 && a->power_w >= 0 && span_rate(k, ib - 1) < a->power_w - flat_w(a->power_w);
     int nothing_after = ib + 2 >= k->steps_n;
     if ((level_before || level_after || (climbing_in && nothing_after)) && a->power_w >= 0 &&
         b->power_w >= 0 && fabs(b->power_w - a->power_w) > 2.0 * flat) {
@@ -630,7 +633,7 @@ static double share_before(const struct joules__domain *d, const struct joules__
     if (ib == 0 || ib + 2 >= k->steps_n)
         return linear;
     double r1 = span_rate(k, ib - 1), r2 = span_rate(k, ib + 1);
-    flat = fmax(FLAT_W, FLAT_REL * fmax(fabs(r1), fabs(r2)));
+    flat = flat_w(fmax(fabs(r1), fabs(r2)));
     if (fabs(r2 - r1) <= 2.0 * flat || !plateau(k, ib - 1, -1) || !plateau(k, ib + 1, +1))
         return linear;
     double e = changed_share(r1, r2, total, span_s, t_s, w, b->power_w);
@@ -687,7 +690,7 @@ static void interpolate(const struct joules__domain *d, const struct joules__tra
      * held a change of load, which may have peaked above anything the counter's means or a
      * part-time sensor showed (a 10 ms kernel inside a 100 ms interval): its energy could sit
      * anywhere in it, between the least power seen and the most the board can draw. */
-    double flat = fmax(FLAT_W, FLAT_REL * fabs(rate));
+    double flat = flat_w(rate);
     if ((neighbours && swing_least > flat) || own_intra > flat) {
         hi = fmax(hi, d->power_max_w);
         lo = fmin(lo, k->floor_w);
