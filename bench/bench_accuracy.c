@@ -231,8 +231,22 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (!windows && (!repeat || only_load)) {
+        fprintf(stderr, "bench_accuracy: %s\n",
+                repeat ? "--load picks part 1's loads, and --no-windows skips part 1"
+                       : "--no-repeat and --no-windows leave nothing to run");
+        return 2;
+    }
+    int known = !only_profile;
+    for (int i = 0; i < acc_n_profiles; i++)
+        known |= only_profile && !strcmp(only_profile, acc_profiles[i]);
+    if (!known) {
+        fprintf(stderr, "bench_accuracy: no profile '%s': a100-sxm4-80gb, h100-sxm5, a6000\n",
+                only_profile);
+        return 2;
+    }
     int n_windows = quick ? 4 : longer ? 8 : 6;
-    int n_profiles = quick ? 1 : 3;
+    int n_profiles = quick && !only_profile ? 1 : 3; /* --profile picks any of them */
     int trials = quick ? 2 : 4;
     int fd = mkstemp(scenario_path);
     if (fd < 0)

@@ -36,7 +36,7 @@ class AbSimTest(CliTestCase):
         self.assertIn("phase-shifted groups", d["energy_source"])
         for a in d["arms"]:
             # Each arm's figure (the median) within 2 %, and at most one run beyond: with the
-            # whole suite running on 2 cores, one window came out 5 % low in two of five
+            # whole suite running on 2 cores, one window came out 5 % low in two of six
             # runs of it (alone or beside the suite: within 1.9 % over 126 windows); the
             # intervals still cover.
             ratios = sorted(r["energy_j"] / r["sim_truth_j"] for r in a["runs"])
