@@ -253,6 +253,30 @@ JOULES_API int joules_window_end(joules_monitor *m, const char *name, joules_mea
 /* Forget a begun window without measuring it. */
 JOULES_API int joules_window_cancel(joules_monitor *m, const char *name);
 
+/*
+ * Deferred end, for loops of short windows. A slow energy counter (NVIDIA: every ~100 ms)
+ * leaves a window's end edge extrapolated with a lagging power sensor until it steps again;
+ * settle_end waits for that step, which a loop of short windows cannot afford. This reads
+ * the end edge now and returns at once; the tracker thread then anchors the edge on the
+ * counter's next step, and joules_window_collect returns the result, as exact as a settled
+ * end once that step has come (joules_window_ready). The name may be begun again at once:
+ * *ticket names the ended window. At most JOULES_PENDING_MAX windows wait to be collected
+ * (JOULES_E_STATE beyond); joules_close frees those never collected.
+ */
+#define JOULES_PENDING_MAX 1024
+JOULES_API int joules_window_end_deferred(joules_monitor *m, const char *name, uint64_t *ticket);
+/* 1 when every end edge of the deferred window rests on a counter step (collecting it waits
+ * for nothing and extrapolates nothing), 0 if not yet; JOULES_E_STATE for an unknown ticket. */
+JOULES_API int joules_window_ready(joules_monitor *m, uint64_t ticket);
+/*
+ * The measurement of a deferred window; the ticket is then released. Edges whose counter has
+ * not stepped yet are waited for, up to max_wait_ns after the window's end (0: not at all;
+ * negative: as long as a step can take, 1.5 update periods), and otherwise extrapolated as
+ * joules_window_end does (each domain's message says which).
+ */
+JOULES_API int joules_window_collect(joules_monitor *m, uint64_t ticket, int64_t max_wait_ns,
+                                     joules_measurement *out);
+
 /* Clock and power-limit control of a GPU domain (needs privilege on real hardware). */
 JOULES_API int joules_gpu_lock_clocks(joules_monitor *m, int index, unsigned min_mhz,
                                       unsigned max_mhz);

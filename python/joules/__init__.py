@@ -12,13 +12,13 @@ A thin ctypes binding over libjoules (no compiler needed); see docs/python.md.
 """
 from ._lib import LibraryNotFound
 from .errors import JoulesError, LibraryError, strerror
-from .monitor import (DomainEnergy, DomainInfo, Measurement, Monitor, Sample, Samples,
-                      ZeusMonitor, to_csv)
+from .monitor import (DomainEnergy, DomainInfo, Measurement, Monitor, Pending, Sample,
+                      Samples, ZeusMonitor, to_csv)
 from .sim import Simulator
 
 __version__ = "0.1.0"
 
-__all__ = ["Monitor", "ZeusMonitor", "Measurement", "DomainEnergy", "DomainInfo", "Sample",
+__all__ = ["Monitor", "ZeusMonitor", "Measurement", "Pending", "DomainEnergy", "DomainInfo", "Sample",
            "Samples", "to_csv", "JoulesError", "LibraryError", "LibraryNotFound", "Simulator",
            "strerror", "library_version", "library_path", "__version__"]
 

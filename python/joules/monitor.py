@@ -183,6 +183,53 @@ class Measurement:
         return "Measurement(%r, %s)" % (self.name, ", ".join(parts))
 
 
+class Pending:
+    """A window ended with end_window(key, deferred=True): its result, to be collected.
+
+    The end edge was read when the window ended; the library's tracker thread anchors it on
+    the energy counter's next step (~100 ms on NVIDIA GPUs) while your code goes on, which
+    makes a short window as exact as with settle_end, without the wait.
+    ready     True once every end edge rests on a counter step: result() then waits for
+              nothing and extrapolates nothing.
+    result(wait=True)  the Measurement, computed once (later calls return the same one).
+              wait=True waits for a counter step that has not come yet (at most ~150 ms
+              after the end); wait=False extrapolates what is missing with the power
+              readings, as a plain end does, and each domain's message says so.
+    """
+
+    def __init__(self, monitor, name, ticket):
+        self._monitor = monitor
+        self.name = name
+        self.ticket = ticket
+        self._result = None
+
+    @property
+    def ready(self):
+        if self._result is not None:
+            return True
+        mon = self._monitor
+        return mon._check(mon._lib.joules_window_ready(mon._need(), self.ticket)) == 1
+
+    def result(self, wait=True):
+        if self._result is None:
+            self._result = self._monitor._collect(self, wait)
+        return self._result
+
+    def __del__(self):
+        # Never collected: release the library's slot (it holds at most 1024).
+        try:
+            if self._result is None and self._monitor._handle is not None:
+                self._monitor._lib.joules_window_collect(self._monitor._handle, self.ticket, 0,
+                                                         ctypes.byref(_lib.CMeasurement()))
+        except Exception:
+            pass
+
+    def __repr__(self):
+        if self._result is not None:
+            return "Pending(%r, collected: %r)" % (self.name, self._result)
+        return "Pending(%r, ticket %d)" % (self.name, self.ticket)
+
+
 class Sample:
     """One point of a power time series."""
 
@@ -571,7 +618,7 @@ class Monitor:
             self._open_windows.add(key)
             self._ended.pop(key, None)
 
-    def end_window(self, key, sync_execution=True, cancel=False, busy=None):
+    def end_window(self, key, sync_execution=True, cancel=False, busy=None, deferred=False):
         """End the window named key (synchronising first) and return its Measurement.
 
         cancel=True forgets it instead and returns an empty, cancelled Measurement.
@@ -579,7 +626,16 @@ class Monitor:
         counter has stepped (~100 ms), so that the end edge sits inside a steady load and
         rests on counter values (joules_window_end_busy). Begin such a window while the
         same load is already running and both edges are exact.
+        deferred=True: end now, return at once a Pending whose .result() is the Measurement,
+        exact once the counter has stepped after the end (joules_window_end_deferred): for
+        loops of short windows, where settle_end would wait ~100 ms at each one. The name
+        may be begun again at once.
         """
+        if deferred and not cancel:
+            if busy is not None:
+                raise JoulesError(_lib.E_INVALID, "end_window: busy and deferred are two ways "
+                                  "to settle the end; give one")
+            return self._end_deferred(key, sync_execution)
         if busy is not None and not cancel:
             return self._end_busy(key, Measurement(key), sync_execution, busy)
         m = Measurement(key)
@@ -608,6 +664,33 @@ class Monitor:
             self._ended[key] = True
             if len(self._ended) > 1024:
                 self._ended.pop(next(iter(self._ended)))
+        m._fill(c, self.domains)
+        self.last_measurement = m
+        if self.log_file:
+            self._log(m)
+        return m
+
+    def _end_deferred(self, key, sync_execution):
+        b = self._name(key)
+        h = self._need()
+        with self._lock:
+            known_open = key in self._open_windows
+        if sync_execution and known_open:
+            self.sync()
+        ticket = ctypes.c_uint64()
+        self._window_check(key, self._lib.joules_window_end_deferred(h, b, ctypes.byref(ticket)))
+        with self._lock:
+            self._open_windows.discard(key)
+            self._ended[key] = True
+            if len(self._ended) > 1024:
+                self._ended.pop(next(iter(self._ended)))
+        return Pending(self, key, ticket.value)
+
+    def _collect(self, pending, wait):
+        c = _lib.CMeasurement()
+        self._check(self._lib.joules_window_collect(self._need(), pending.ticket,
+                                                    -1 if wait else 0, ctypes.byref(c)))
+        m = Measurement(pending.name)
         m._fill(c, self.domains)
         self.last_measurement = m
         if self.log_file:

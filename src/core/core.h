@@ -34,7 +34,11 @@ struct joules__window {
     char name[JOULES_NAME_MAX];
     int64_t begin_ns;
     double begin_unix_s;
-    struct joules__edge begin[JOULES_MAX_DOMAINS];
+    /* A window ended with joules_window_end_deferred waits to be collected: */
+    uint64_t ticket;             /* 0 while open */
+    int64_t end_ns;              /* when it was ended */
+    struct joules__edge *end;    /* edges + n_domains: the end edges, refined as steps come */
+    struct joules__edge edges[]; /* begin edges (n_domains), then room for the end ones */
 };
 
 struct joules_monitor {
@@ -50,6 +54,10 @@ struct joules_monitor {
     struct joules__window **windows;
     int n_windows;
     int cap_windows;
+    struct joules__window **pending; /* ended deferred, not collected yet (also win_lock) */
+    int n_pending;
+    int cap_pending;
+    uint64_t last_ticket;
 
     pthread_mutex_t tracker_lock; /* guards stop, with tracker_cond */
     pthread_cond_t tracker_cond;
@@ -89,8 +97,19 @@ void joules__tracker_stop(joules_monitor *m);
 /* window.c: end a window, settling its end edge or not, whatever the monitor's option. */
 int joules__window_end(joules_monitor *m, const char *name, joules_measurement *out, int settle,
                        const struct joules__settle_hook *hook);
-/* window.c: refine begin edges of open windows (tracker thread). */
+/* window.c: the checks and synchronisation before an end, then the open window taken off the
+ * list (NULL, with the error in *rc, when that fails). */
+struct joules__window *joules__window_take(joules_monitor *m, const char *name, int *rc);
+/* window.c: the measurement of window w from its end edges e1 (read at end_ns); kept_across:
+ * the load ran on past the end (joules_window_end_busy). */
+void joules__window_measure(joules_monitor *m, const struct joules__window *w,
+                            const struct joules__edge *e1, int64_t end_ns, int kept_across,
+                            joules_measurement *out);
+/* window.c: refine begin edges of open windows (tracker thread), and pending ends. */
 void joules__windows_refine(joules_monitor *m);
 void joules__windows_free(joules_monitor *m);
+/* window_deferred.c: anchor the end edges of pending windows (tracker thread, win_lock held). */
+void joules__pending_refine(joules_monitor *m);
+void joules__pending_free(joules_monitor *m); /* win_lock held */
 
 #endif

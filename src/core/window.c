@@ -70,14 +70,16 @@ int joules_window_begin(joules_monitor *m, const char *name)
     if (rc)
         return rc;
 
-    struct joules__window *w = calloc(1, sizeof *w);
+    /* Room for the end edges too, which a deferred end keeps until collected. */
+    struct joules__window *w =
+        calloc(1, sizeof *w + 2 * (size_t)m->n_domains * sizeof(struct joules__edge));
     if (!w)
         return joules__fail(m, JOULES_E_NOMEM, "out of memory for window '%s'", name);
     snprintf(w->name, sizeof w->name, "%s", name);
     w->begin_unix_s = unix_now_s();
     w->begin_ns = joules__now_ns();
     for (int i = 0; i < m->n_domains; i++)
-        joules__track_edge(&m->domains[i], &w->begin[i]);
+        joules__track_edge(&m->domains[i], &w->edges[i]);
 
     pthread_mutex_lock(&m->win_lock);
     if (find(m, name) >= 0) {
@@ -197,37 +199,31 @@ int joules_window_end_busy(joules_monitor *m, const char *name, joules_measureme
     return joules__window_end(m, name, out, 1, busy ? &hook : NULL);
 }
 
-int joules__window_end(joules_monitor *m, const char *name, joules_measurement *out, int settle,
-                       const struct joules__settle_hook *hook)
+struct joules__window *joules__window_take(joules_monitor *m, const char *name, int *rc)
 {
-    if (!m || !out)
-        return m ? joules__fail(m, JOULES_E_INVALID, "joules_window_end: out is NULL")
-                 : JOULES_E_INVALID;
-    int rc = check_name(m, name);
-    if (rc)
-        return rc;
+    *rc = check_name(m, name);
+    if (*rc)
+        return NULL;
     pthread_mutex_lock(&m->win_lock);
     int open = find(m, name) >= 0;
     pthread_mutex_unlock(&m->win_lock);
-    if (!open)
-        return joules__fail(m, JOULES_E_STATE, "no open window named '%s'", name);
-    rc = run_sync(m, "end", name);
-    if (rc)
-        return rc;
+    if (!open) {
+        *rc = joules__fail(m, JOULES_E_STATE, "no open window named '%s'", name);
+        return NULL;
+    }
+    *rc = run_sync(m, "end", name);
+    if (*rc)
+        return NULL;
     struct joules__window *w = take(m, name);
     if (!w)
-        return joules__fail(m, JOULES_E_STATE, "window '%s' was ended by another thread", name);
+        *rc = joules__fail(m, JOULES_E_STATE, "window '%s' was ended by another thread", name);
+    return w;
+}
 
-    int64_t end_ns = joules__now_ns();
-    /* Waiting for a counter step costs up to one period (~100 ms). With the load kept
-     * running (hook) that is free; a caller may cap it to a fraction of the window, never
-     * below 10 ms, so that short windows are not stretched. */
-    int64_t max_wait_ns = INT64_MAX;
-    double frac = m->opts.settle_max_fraction;
-    if (!hook && frac > 0) {
-        double cap = frac * (double)(end_ns - w->begin_ns);
-        max_wait_ns = cap > (double)SETTLE_FLOOR_NS ? (int64_t)cap : SETTLE_FLOOR_NS;
-    }
+void joules__window_measure(joules_monitor *m, const struct joules__window *w,
+                            const struct joules__edge *end, int64_t end_ns, int kept_across,
+                            joules_measurement *out)
+{
     memset(out, 0, sizeof *out);
     snprintf(out->name, sizeof out->name, "%s", w->name);
     out->begin_ns = w->begin_ns;
@@ -239,12 +235,7 @@ int joules__window_end(joules_monitor *m, const char *name, joules_measurement *
     double var_total = 0.0;
     for (int i = 0; i < m->n_domains; i++) {
         struct joules__domain *d = &m->domains[i];
-        struct joules__edge e1;
-        joules__track_edge(d, &e1);
-        if (settle)
-            joules__track_settle(d, &e1, hook, max_wait_ns);
-        joules__track_refine(d, &w->begin[i], 1);
-        const struct joules__edge *e0 = &w->begin[i];
+        const struct joules__edge *e0 = &w->edges[i], *e1 = &end[i];
         joules_domain_energy *de = &out->domains[i];
         de->domain = i;
         de->simulated = d->info.simulated;
@@ -256,23 +247,23 @@ int joules__window_end(joules_monitor *m, const char *name, joules_measurement *
                         e0->message);
             continue;
         }
-        domain_energy(d, e0, &e1, hook != NULL, de);
-        double span_s = (double)(e1.t_ns - e0->t_ns) * 1e-9;
+        domain_energy(d, e0, e1, kept_across, de);
+        double span_s = (double)(e1->t_ns - e0->t_ns) * 1e-9;
         if (span_s > 0)
             de->avg_power_w = de->energy_j / span_s;
-        if (e1.error) {
+        if (e1->error) {
             /* What was measured up to the last good reading is kept, and said. */
             de->valid = 0;
-            de->error = e1.error;
+            de->error = e1->error;
             char why[JOULES_MESSAGE_MAX];
-            snprintf(why, sizeof why, "%s", e1.message);
+            snprintf(why, sizeof why, "%s", e1->message);
             joules__msg(de->message, sizeof de->message,
                         "%s; %.3f J measured up to %.3f s before the end", why, de->energy_j,
-                        (double)(end_ns - e1.t_ns) * 1e-9);
+                        (double)(end_ns - e1->t_ns) * 1e-9);
         }
         if (d->info.simulated && d->ops->sim_truth) {
             double truth;
-            if (d->ops->sim_truth(d, e0->t_ns, e1.t_ns, &truth) == 0)
+            if (d->ops->sim_truth(d, e0->t_ns, e1->t_ns, &truth) == 0)
                 de->sim_truth_j = truth;
         }
         if (de->valid && d->info.counted_in_total) {
@@ -281,6 +272,38 @@ int joules__window_end(joules_monitor *m, const char *name, joules_measurement *
         }
     }
     out->total_uncertainty_j = sqrt(var_total);
+}
+
+int joules__window_end(joules_monitor *m, const char *name, joules_measurement *out, int settle,
+                       const struct joules__settle_hook *hook)
+{
+    if (!m || !out)
+        return m ? joules__fail(m, JOULES_E_INVALID, "joules_window_end: out is NULL")
+                 : JOULES_E_INVALID;
+    int rc;
+    struct joules__window *w = joules__window_take(m, name, &rc);
+    if (!w)
+        return rc;
+
+    int64_t end_ns = joules__now_ns();
+    /* Waiting for a counter step costs up to one period (~100 ms). With the load kept
+     * running (hook) that is free; a caller may cap it to a fraction of the window, never
+     * below 10 ms, so that short windows are not stretched. */
+    int64_t max_wait_ns = INT64_MAX;
+    double frac = m->opts.settle_max_fraction;
+    if (!hook && frac > 0) {
+        double cap = frac * (double)(end_ns - w->begin_ns);
+        max_wait_ns = cap > (double)SETTLE_FLOOR_NS ? (int64_t)cap : SETTLE_FLOOR_NS;
+    }
+    struct joules__edge *e1 = w->edges + m->n_domains;
+    for (int i = 0; i < m->n_domains; i++) {
+        struct joules__domain *d = &m->domains[i];
+        joules__track_edge(d, &e1[i]);
+        if (settle)
+            joules__track_settle(d, &e1[i], hook, max_wait_ns);
+        joules__track_refine(d, &w->edges[i], 1);
+    }
+    joules__window_measure(m, w, e1, end_ns, hook != NULL, out);
     free(w);
     return 0;
 }
@@ -290,7 +313,8 @@ void joules__windows_refine(joules_monitor *m)
     pthread_mutex_lock(&m->win_lock);
     for (int w = 0; w < m->n_windows; w++)
         for (int i = 0; i < m->n_domains; i++)
-            joules__track_refine(&m->domains[i], &m->windows[w]->begin[i], 0);
+            joules__track_refine(&m->domains[i], &m->windows[w]->edges[i], 0);
+    joules__pending_refine(m);
     pthread_mutex_unlock(&m->win_lock);
 }
 
@@ -302,5 +326,6 @@ void joules__windows_free(joules_monitor *m)
     free(m->windows);
     m->windows = NULL;
     m->n_windows = m->cap_windows = 0;
+    joules__pending_free(m);
     pthread_mutex_unlock(&m->win_lock);
 }

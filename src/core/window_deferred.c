@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * window_deferred.c - windows ended now and collected later. A slow counter (NVIDIA: every
+ * 100 ms) leaves the end edge of a window extrapolated with a lagging power sensor until it
+ * steps again; settle_end waits for that step, which a loop of short windows cannot afford.
+ * A deferred end reads the edge and returns at once; the window waits on the pending list,
+ * where the tracker thread anchors its end edges on the steps that follow them, and the
+ * caller collects the result when it wants it: by then it is usually as good as a settled
+ * one, at no cost in time. Lock order as in window.c: the window list, then a domain.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+
+static int find_ticket(const joules_monitor *m, uint64_t ticket)
+{
+    for (int i = 0; i < m->n_pending; i++)
+        if (m->pending[i]->ticket == ticket)
+            return i;
+    return -1;
+}
+
+static int no_ticket(joules_monitor *m, uint64_t ticket)
+{
+    return joules__fail(m, JOULES_E_STATE,
+                        ticket && ticket <= m->last_ticket
+                            ? "deferred window %llu was already collected"
+                            : "no deferred window has ticket %llu",
+                        (unsigned long long)ticket);
+}
+
+int joules_window_end_deferred(joules_monitor *m, const char *name, uint64_t *ticket)
+{
+    if (!m || !ticket)
+        return m ? joules__fail(m, JOULES_E_INVALID, "joules_window_end_deferred: ticket is NULL")
+                 : JOULES_E_INVALID;
+    pthread_mutex_lock(&m->win_lock);
+    int full = m->n_pending >= JOULES_PENDING_MAX;
+    pthread_mutex_unlock(&m->win_lock);
+    if (full)
+        return joules__fail(m, JOULES_E_STATE,
+                            "%d deferred windows wait to be collected: collect them "
+                            "(joules_window_collect) before ending more",
+                            JOULES_PENDING_MAX);
+    int rc;
+    struct joules__window *w = joules__window_take(m, name, &rc);
+    if (!w)
+        return rc;
+    w->end_ns = joules__now_ns();
+    w->end = w->edges + m->n_domains;
+    for (int i = 0; i < m->n_domains; i++)
+        joules__track_edge(&m->domains[i], &w->end[i]);
+
+    pthread_mutex_lock(&m->win_lock);
+    if (m->n_pending == m->cap_pending) {
+        int cap = m->cap_pending ? 2 * m->cap_pending : 8;
+        struct joules__window **grown = realloc(m->pending, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            pthread_mutex_unlock(&m->win_lock);
+            free(w);
+            return joules__fail(m, JOULES_E_NOMEM, "out of memory for deferred window '%s'",
+                                name);
+        }
+        m->pending = grown;
+        m->cap_pending = cap;
+    }
+    w->ticket = ++m->last_ticket;
+    m->pending[m->n_pending++] = w;
+    *ticket = w->ticket;
+    pthread_mutex_unlock(&m->win_lock);
+    return 0;
+}
+
+/* Every edge anchored on a counter step (or without a counter to anchor). */
+static int anchored(const joules_monitor *m, const struct joules__window *w)
+{
+    for (int i = 0; i < m->n_domains; i++) {
+        const struct joules__edge *e = &w->end[i];
+        if (e->have_counter && !e->error && !e->counter_final)
+            return 0;
+    }
+    return 1;
+}
+
+int joules_window_ready(joules_monitor *m, uint64_t ticket)
+{
+    if (!m)
+        return JOULES_E_INVALID;
+    pthread_mutex_lock(&m->win_lock);
+    int i = find_ticket(m, ticket);
+    int ready = i >= 0 && anchored(m, m->pending[i]);
+    pthread_mutex_unlock(&m->win_lock);
+    return i >= 0 ? ready : no_ticket(m, ticket);
+}
+
+int joules_window_collect(joules_monitor *m, uint64_t ticket, int64_t max_wait_ns,
+                          joules_measurement *out)
+{
+    if (!m || !out)
+        return m ? joules__fail(m, JOULES_E_INVALID, "joules_window_collect: out is NULL")
+                 : JOULES_E_INVALID;
+    pthread_mutex_lock(&m->win_lock);
+    int i = find_ticket(m, ticket);
+    struct joules__window *w = NULL;
+    if (i >= 0) {
+        w = m->pending[i];
+        m->pending[i] = m->pending[--m->n_pending];
+    }
+    pthread_mutex_unlock(&m->win_lock);
+    if (!w)
+        return no_ticket(m, ticket);
+    /* Off the list, the window is ours alone: the tracker no longer refines it. */
+    for (int d = 0; d < m->n_domains; d++) {
+        struct joules__domain *dom = &m->domains[d];
+        if (max_wait_ns != 0 && !w->end[d].counter_final)
+            joules__track_settle(dom, &w->end[d], NULL, max_wait_ns < 0 ? INT64_MAX : max_wait_ns);
+        /* Both edges once more on the counter's latest clock, while its steps are held. */
+        joules__track_refine(dom, &w->end[d], 1);
+        joules__track_refine(dom, &w->edges[d], 1);
+    }
+    joules__window_measure(m, w, w->end, w->end_ns, 0, out);
+    free(w);
+    return 0;
+}
+
+void joules__pending_refine(joules_monitor *m)
+{
+    for (int w = 0; w < m->n_pending; w++) {
+        struct joules__window *p = m->pending[w];
+        for (int i = 0; i < m->n_domains; i++) {
+            struct joules__edge *e = &p->end[i];
+            if (!e->have_counter || e->counter_final)
+                continue;
+            joules__track_refine(&m->domains[i], e, 0);
+            /* The steps around both edges may leave the history before the window is
+             * collected: the begin edge is re-estimated now, on the same clock as the end. */
+            if (e->counter_final)
+                joules__track_refine(&m->domains[i], &p->edges[i], 1);
+        }
+    }
+}
+
+void joules__pending_free(joules_monitor *m)
+{
+    for (int i = 0; i < m->n_pending; i++)
+        free(m->pending[i]);
+    free(m->pending);
+    m->pending = NULL;
+    m->n_pending = m->cap_pending = 0;
+}
