@@ -38,8 +38,7 @@ static void test_tracker_anchors_the_end(void)
     t_sleep(0.05);
     CHECK_EQ_INT(joules_window_end_deferred(m, "w", &t), 0);
     CHECK_EQ_INT(joules_window_collect(m, t, -1, &r), 0);
-    CHECKF(strstr(r.domains[0].message, "both edges anchored") != NULL, "%s",
-           r.domains[0].message);
+    CHECKF(strstr(r.domains[0].message, "both edges anchored") != NULL, "%s", r.domains[0].message);
 }
 
 struct worker {

@@ -180,8 +180,7 @@ static void test_tickets(void)
     }
     CHECK_EQ_INT(ended, JOULES_PENDING_MAX);
     CHECK_EQ_INT(rc, JOULES_E_STATE);
-    CHECKF(strstr(joules_last_error(vs.m), "collect them") != NULL, "%s",
-           joules_last_error(vs.m));
+    CHECKF(strstr(joules_last_error(vs.m), "collect them") != NULL, "%s", joules_last_error(vs.m));
     CHECK_EQ_INT(joules_window_collect(vs.m, t, 0, &r), 0);
     CHECK_EQ_INT(joules_window_end_deferred(vs.m, "x", &t), 0); /* still open: room now */
     vsim_close(&vs); /* with 1024 windows uncollected: ASan reports any leak */

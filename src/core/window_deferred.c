@@ -59,8 +59,7 @@ int joules_window_end_deferred(joules_monitor *m, const char *name, uint64_t *ti
         if (!grown) {
             pthread_mutex_unlock(&m->win_lock);
             free(w);
-            return joules__fail(m, JOULES_E_NOMEM, "out of memory for deferred window '%s'",
-                                name);
+            return joules__fail(m, JOULES_E_NOMEM, "out of memory for deferred window '%s'", name);
         }
         m->pending = grown;
         m->cap_pending = cap;
