@@ -650,52 +650,45 @@ class Monitor:
             return m
         return self._end_into(key, m, sync_execution)
 
-    def _end_into(self, key, m, sync_execution):
+    def _ending(self, key, sync_execution, end):
+        """Synchronise (if the window is known open), end it by end(handle, name), mark it."""
         b = self._name(key)
         h = self._need()
         with self._lock:
             known_open = key in self._open_windows
         if sync_execution and known_open:
             self.sync()
-        c = _lib.CMeasurement()
-        self._window_check(key, self._lib.joules_window_end(h, b, ctypes.byref(c)))
+        self._window_check(key, end(h, b))
         with self._lock:
             self._open_windows.discard(key)
             self._ended[key] = True
             if len(self._ended) > 1024:
                 self._ended.pop(next(iter(self._ended)))
-        m._fill(c, self.domains)
+
+    def _record(self, m):
         self.last_measurement = m
         if self.log_file:
             self._log(m)
         return m
 
+    def _end_into(self, key, m, sync_execution):
+        c = _lib.CMeasurement()
+        self._ending(key, sync_execution,
+                     lambda h, b: self._lib.joules_window_end(h, b, ctypes.byref(c)))
+        m._fill(c, self.domains)
+        return self._record(m)
+
     def _end_deferred(self, key, sync_execution):
-        b = self._name(key)
-        h = self._need()
-        with self._lock:
-            known_open = key in self._open_windows
-        if sync_execution and known_open:
-            self.sync()
         ticket = ctypes.c_uint64()
-        self._window_check(key, self._lib.joules_window_end_deferred(h, b, ctypes.byref(ticket)))
-        with self._lock:
-            self._open_windows.discard(key)
-            self._ended[key] = True
-            if len(self._ended) > 1024:
-                self._ended.pop(next(iter(self._ended)))
+        self._ending(key, sync_execution, lambda h, b: self._lib.joules_window_end_deferred(
+            h, b, ctypes.byref(ticket)))
         return Pending(self, key, ticket.value)
 
     def _collect(self, pending, wait):
         c = _lib.CMeasurement()
         self._check(self._lib.joules_window_collect(self._need(), pending.ticket,
                                                     -1 if wait else 0, ctypes.byref(c)))
-        m = Measurement(pending.name)
-        m._fill(c, self.domains)
-        self.last_measurement = m
-        if self.log_file:
-            self._log(m)
-        return m
+        return self._record(Measurement(pending.name)._fill(c, self.domains))
 
     def _end_busy(self, key, m, sync_execution, busy):
         b = self._name(key)

@@ -97,6 +97,8 @@ void joules__tracker_stop(joules_monitor *m);
 /* window.c: end a window, settling its end edge or not, whatever the monitor's option. */
 int joules__window_end(joules_monitor *m, const char *name, joules_measurement *out, int settle,
                        const struct joules__settle_hook *hook);
+/* window.c: append w to a growable list (win_lock held); -1 when out of memory. */
+int joules__window_push(struct joules__window ***list, int *n, int *cap, struct joules__window *w);
 /* window.c: the checks and synchronisation before an end, then the open window taken off the
  * list (NULL, with the error in *rc, when that fails). */
 struct joules__window *joules__window_take(joules_monitor *m, const char *name, int *rc);

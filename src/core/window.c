@@ -54,6 +54,20 @@ static double unix_now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+int joules__window_push(struct joules__window ***list, int *n, int *cap, struct joules__window *w)
+{
+    if (*n == *cap) {
+        int grown_cap = *cap ? 2 * *cap : 8;
+        struct joules__window **grown = realloc(*list, (size_t)grown_cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        *list = grown;
+        *cap = grown_cap;
+    }
+    (*list)[(*n)++] = w;
+    return 0;
+}
+
 int joules_window_begin(joules_monitor *m, const char *name)
 {
     if (!m)
@@ -87,18 +101,11 @@ int joules_window_begin(joules_monitor *m, const char *name)
         free(w);
         return joules__fail(m, JOULES_E_STATE, "window '%s' is already open", name);
     }
-    if (m->n_windows == m->cap_windows) {
-        int cap = m->cap_windows ? 2 * m->cap_windows : 8;
-        struct joules__window **grown = realloc(m->windows, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            pthread_mutex_unlock(&m->win_lock);
-            free(w);
-            return joules__fail(m, JOULES_E_NOMEM, "out of memory for window '%s'", name);
-        }
-        m->windows = grown;
-        m->cap_windows = cap;
+    if (joules__window_push(&m->windows, &m->n_windows, &m->cap_windows, w) != 0) {
+        pthread_mutex_unlock(&m->win_lock);
+        free(w);
+        return joules__fail(m, JOULES_E_NOMEM, "out of memory for window '%s'", name);
     }
-    m->windows[m->n_windows++] = w;
     pthread_mutex_unlock(&m->win_lock);
     return 0;
 }

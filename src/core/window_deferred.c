@@ -53,19 +53,13 @@ int joules_window_end_deferred(joules_monitor *m, const char *name, uint64_t *ti
         joules__track_edge(&m->domains[i], &w->end[i]);
 
     pthread_mutex_lock(&m->win_lock);
-    if (m->n_pending == m->cap_pending) {
-        int cap = m->cap_pending ? 2 * m->cap_pending : 8;
-        struct joules__window **grown = realloc(m->pending, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            pthread_mutex_unlock(&m->win_lock);
-            free(w);
-            return joules__fail(m, JOULES_E_NOMEM, "out of memory for deferred window '%s'", name);
-        }
-        m->pending = grown;
-        m->cap_pending = cap;
+    w->ticket = m->last_ticket + 1;
+    if (joules__window_push(&m->pending, &m->n_pending, &m->cap_pending, w) != 0) {
+        pthread_mutex_unlock(&m->win_lock);
+        free(w);
+        return joules__fail(m, JOULES_E_NOMEM, "out of memory for deferred window '%s'", name);
     }
-    w->ticket = ++m->last_ticket;
-    m->pending[m->n_pending++] = w;
+    m->last_ticket = w->ticket;
     *ticket = w->ticket;
     pthread_mutex_unlock(&m->win_lock);
     return 0;

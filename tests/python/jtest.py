@@ -7,6 +7,7 @@ PYTHONPATH=<repo>/python. Run by hand:
         JOULES_SIM_LIB=<build>/lib/joules/libnvidia-ml.so.1 python3 -m unittest -v
 """
 import os
+import shutil
 import sys
 import tempfile
 import unittest
@@ -52,3 +53,18 @@ profile a6000
 idle 0.3s
 phase 120s util=1 alpha=0.6
 """
+
+
+class LoadCase(unittest.TestCase):
+    """Base of the tests that measure LOAD_SCENARIO: the library required, the scenario in a
+    temporary folder (self.scn) removed at the end."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_library(cls)
+        cls.tmp = tempfile.mkdtemp(prefix="joules-py-")
+        cls.scn = scenario(LOAD_SCENARIO, cls.tmp)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)

@@ -2,8 +2,6 @@
 """end_window(deferred=True) on the simulated GPU: a loop of short windows that does not
 wait, results anchored on counter steps, Pending's contract and its errors."""
 import os
-import shutil
-import tempfile
 import time
 import unittest
 
@@ -11,17 +9,7 @@ import jtest
 from jtest import joules
 
 
-class TestDeferred(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        jtest.require_library(cls)
-        cls.tmp = tempfile.mkdtemp(prefix="joules-py-")
-        cls.scn = jtest.scenario(jtest.LOAD_SCENARIO, cls.tmp)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
+class TestDeferred(jtest.LoadCase):
     def open(self, **kw):
         mon = joules.Monitor(sim="a6000", scenario=self.scn, gpu_indices=[0], **kw)
         self.addCleanup(mon.close)

@@ -4,7 +4,6 @@ sampling, filters and errors."""
 import io
 import math
 import os
-import shutil
 import tempfile
 import threading
 import time
@@ -15,17 +14,7 @@ import jtest
 from jtest import joules
 
 
-class SimTestCase(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        jtest.require_library(cls)
-        cls.tmp = tempfile.mkdtemp(prefix="joules-py-")
-        cls.scn = jtest.scenario(jtest.LOAD_SCENARIO, cls.tmp)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
+class SimTestCase(jtest.LoadCase):
     def open(self, **kw):
         kw.setdefault("sim", "a6000")
         kw.setdefault("scenario", self.scn)
