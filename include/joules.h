@@ -265,8 +265,9 @@ JOULES_API int joules_window_cancel(joules_monitor *m, const char *name);
  */
 #define JOULES_PENDING_MAX 1024
 JOULES_API int joules_window_end_deferred(joules_monitor *m, const char *name, uint64_t *ticket);
-/* 1 when every end edge of the deferred window rests on a counter step (collecting it waits
- * for nothing and extrapolates nothing), 0 if not yet; JOULES_E_STATE for an unknown ticket. */
+/* 1 when every end edge of the deferred window rests on a counter step, or on a counter
+ * current at every read (RAPL): collecting it then waits for nothing and extrapolates nothing.
+ * 0 if not yet; JOULES_E_STATE for an unknown ticket. */
 JOULES_API int joules_window_ready(joules_monitor *m, uint64_t ticket);
 /*
  * The measurement of a deferred window; the ticket is then released. Edges whose counter has

@@ -122,6 +122,20 @@ static void two_packages_with_dram(void)
     CHECKF(r.total_energy_j > 35 - r.total_uncertainty_j - 1e-9 &&
                r.total_energy_j < 35 + r.total_uncertainty_j + 1e-9,
            "total %.6f +/- %.6f", r.total_energy_j, r.total_uncertainty_j);
+
+    /* A deferred end on counters current at every read: ready at once, no wait to collect. */
+    uint64_t ticket;
+    CHECK_EQ_INT(joules_window_begin(m, "d"), 0);
+    t_sleep(0.02);
+    fake_set(root, "intel-rapl:0", 1000000 + 10000000 + 4000000); /* +4 J */
+    t_sleep(0.02);
+    CHECK_EQ_INT(joules_window_end_deferred(m, "d", &ticket), 0);
+    CHECK_EQ_INT(joules_window_ready(m, ticket), 1);
+    CHECK_EQ_INT(joules_window_collect(m, ticket, -1, &r), 0);
+    const joules_domain_energy *e = &r.domains[fake_find(m, "cpu0")];
+    CHECKF(e->valid && e->energy_j >= 4 - e->uncertainty_j - 1e-9 &&
+               e->energy_j <= 4 + e->uncertainty_j + 1e-9 && e->uncertainty_j < 0.6,
+           "%.6f J +/- %.6f, want 4", e->energy_j, e->uncertainty_j);
     joules_close(m);
 }
 

@@ -85,6 +85,9 @@ void joules__track_settle(struct joules__domain *d, struct joules__edge *e,
                           const struct joules__settle_hook *hook, int64_t max_wait_ns);
 /* Re-estimate a past edge from what the history holds now (counter step after it). */
 void joules__track_refine(struct joules__domain *d, struct joules__edge *e, int again);
+/* 1 when nothing still to come can improve edge e: a counter step follows it, its counter
+ * is current at every read (RAPL), or it has no counter (no lock taken: e is the caller's). */
+int joules__track_edge_anchored(const struct joules__domain *d, const struct joules__edge *e);
 /* 1 if the counter has been seen advancing, 0 if not yet, -1 if it is judged frozen. */
 int joules__track_counter_state(struct joules__domain *d);
 /* Cumulative energy and power of the last reading (joules_read). */

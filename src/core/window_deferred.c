@@ -65,14 +65,11 @@ int joules_window_end_deferred(joules_monitor *m, const char *name, uint64_t *ti
     return 0;
 }
 
-/* Every edge anchored on a counter step (or without a counter to anchor). */
 static int anchored(const joules_monitor *m, const struct joules__window *w)
 {
-    for (int i = 0; i < m->n_domains; i++) {
-        const struct joules__edge *e = &w->end[i];
-        if (e->have_counter && !e->error && !e->counter_final)
+    for (int i = 0; i < m->n_domains; i++)
+        if (!joules__track_edge_anchored(&m->domains[i], &w->end[i]))
             return 0;
-    }
     return 1;
 }
 
@@ -106,10 +103,12 @@ int joules_window_collect(joules_monitor *m, uint64_t ticket, int64_t max_wait_n
     /* Off the list, the window is ours alone: the tracker no longer refines it. */
     for (int d = 0; d < m->n_domains; d++) {
         struct joules__domain *dom = &m->domains[d];
-        if (max_wait_ns != 0 && !w->end[d].counter_final)
+        if (max_wait_ns != 0 && !joules__track_edge_anchored(dom, &w->end[d]))
             joules__track_settle(dom, &w->end[d], NULL, max_wait_ns < 0 ? INT64_MAX : max_wait_ns);
-        /* Both edges once more on the counter's latest clock, while its steps are held. */
-        joules__track_refine(dom, &w->end[d], 1);
+        /* Both edges once more on the counter's latest clock, while its steps are held (an
+         * edge of a fast counter stays as read, as joules_window_end leaves it). */
+        if (w->end[d].counter_final)
+            joules__track_refine(dom, &w->end[d], 1);
         joules__track_refine(dom, &w->edges[d], 1);
     }
     joules__window_measure(m, w, w->end, w->end_ns, 0, out);
@@ -123,7 +122,7 @@ void joules__pending_refine(joules_monitor *m)
         struct joules__window *p = m->pending[w];
         for (int i = 0; i < m->n_domains; i++) {
             struct joules__edge *e = &p->end[i];
-            if (!e->have_counter || e->counter_final)
+            if (joules__track_edge_anchored(&m->domains[i], e))
                 continue;
             joules__track_refine(&m->domains[i], e, 0);
             /* The steps around both edges may leave the history before the window is
