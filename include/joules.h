@@ -271,9 +271,10 @@ JOULES_API int joules_window_end_deferred(joules_monitor *m, const char *name, u
 JOULES_API int joules_window_ready(joules_monitor *m, uint64_t ticket);
 /*
  * The measurement of a deferred window; the ticket is then released. Edges whose counter has
- * not stepped yet are waited for, up to max_wait_ns after the window's end (0: not at all;
- * negative: as long as a step can take, 1.5 update periods), and otherwise extrapolated as
- * joules_window_end does (each domain's message says which).
+ * not stepped yet are waited for, up to max_wait_ns after the window's end and never longer
+ * than a step can take, 1.5 update periods (0: not at all; negative: that longest), and
+ * otherwise extrapolated as joules_window_end does (each domain's message says which). Once
+ * anchored, the figure is fixed: collected at once or minutes later, it is the same.
  */
 JOULES_API int joules_window_collect(joules_monitor *m, uint64_t ticket, int64_t max_wait_ns,
                                      joules_measurement *out);

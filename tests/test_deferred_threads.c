@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_deferred_threads.c - deferred windows in real time, on the simulated GPU: the tracker
- * thread anchors a pending end edge with no call from the caller, and threads that end and
- * collect windows while the tracker refines them (run under TSan with the threads label).
+ * test_deferred_threads.c - deferred windows in real time, on the simulated GPU (run under
+ * TSan with the threads label): the tracker thread anchors a pending end edge with no call
+ * from the caller; threads that end and collect windows, or ask for unknown tickets, while
+ * the tracker refines them; the pending limit held by threads ending at once; a monitor with
+ * a GPU and a (fake) RAPL package; and close with windows never collected.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "joules.h"
+#include "test_rapl_fake.h"
 #include "testlib.h"
 
 static joules_monitor *m;
@@ -88,6 +91,119 @@ static void test_threads_end_and_collect(void)
     }
 }
 
+/* Tickets never issued, asked for while other threads end and collect. */
+static void *ask_unknown(void *arg)
+{
+    int *wrong = arg;
+    joules_measurement r;
+    for (int i = 0; i < 200; i++) {
+        *wrong += joules_window_ready(m, 1000000000ULL + (uint64_t)i) != JOULES_E_STATE;
+        *wrong += joules_window_collect(m, 2000000000ULL + (uint64_t)i, 0, &r) != JOULES_E_STATE;
+    }
+    return NULL;
+}
+
+static void test_unknown_tickets_meanwhile(void)
+{
+    pthread_t th[2];
+    struct worker w;
+    memset(&w, 0, sizeof w);
+    snprintf(w.name, sizeof w.name, "busy");
+    int wrong = 0;
+    CHECK_EQ_INT(pthread_create(&th[0], NULL, work, &w), 0);
+    CHECK_EQ_INT(pthread_create(&th[1], NULL, ask_unknown, &wrong), 0);
+    pthread_join(th[0], NULL);
+    pthread_join(th[1], NULL);
+    CHECK_EQ_INT(w.failures, 0);
+    CHECK_EQ_INT(wrong, 0);
+}
+
+struct filler {
+    char name[16];
+    int ended;
+    uint64_t tickets[JOULES_PENDING_MAX];
+};
+
+/* End deferred windows without collecting until the limit refuses one. */
+static void *fill(void *arg)
+{
+    struct filler *f = arg;
+    while (f->ended < JOULES_PENDING_MAX && joules_window_begin(m, f->name) == 0) {
+        if (joules_window_end_deferred(m, f->name, &f->tickets[f->ended]) != 0) {
+            joules_window_cancel(m, f->name);
+            break;
+        }
+        f->ended++;
+    }
+    return NULL;
+}
+
+static void test_limit_held_by_threads(void)
+{
+    enum { N = 4 };
+    static struct filler fs[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        memset(&fs[i], 0, sizeof fs[i]);
+        snprintf(fs[i].name, sizeof fs[i].name, "fill%d", i);
+        CHECK_EQ_INT(pthread_create(&th[i], NULL, fill, &fs[i]), 0);
+    }
+    int total = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        total += fs[i].ended;
+    }
+    CHECK_EQ_INT(total, JOULES_PENDING_MAX);
+    joules_measurement r;
+    int collected = 0;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < fs[i].ended; j++)
+            collected += joules_window_collect(m, fs[i].tickets[j], 0, &r) == 0;
+    CHECK_EQ_INT(collected, JOULES_PENDING_MAX);
+}
+
+/* A GPU and a RAPL package in one monitor: ready once the GPU's counter has stepped; the
+ * package, current at every read, is the counter's difference. */
+static void test_gpu_and_rapl(void)
+{
+    char root[4096];
+    CHECK(t_mkdtemp(root, sizeof root) == 0);
+    fake_zone(root, "intel-rapl:0", "package-0", 262143999938ULL, 1000000);
+    joules_options o;
+    joules_options_init(&o);
+    o.nvml_library = JOULES_TEST_SIM_LIB;
+    o.sysfs_root = root;
+    joules_monitor *mixed = NULL;
+    char err[256] = "";
+    CHECKF(joules_open(&mixed, &o, err, sizeof err) == 0, "open: %s", err);
+    if (!mixed)
+        return;
+    int gpu = fake_find(mixed, "gpu0"), cpu = fake_find(mixed, "cpu0");
+    CHECK(gpu >= 0 && cpu >= 0);
+    t_sleep(0.25);
+    uint64_t t;
+    joules_measurement r;
+    CHECK_EQ_INT(joules_window_begin(mixed, "w"), 0);
+    t_sleep(0.1);
+    fake_set(root, "intel-rapl:0", 1000000 + 3000000); /* +3 J */
+    t_sleep(0.1);
+    CHECK_EQ_INT(joules_window_end_deferred(mixed, "w", &t), 0);
+    CHECK_EQ_INT(joules_window_ready(mixed, t), 0); /* the GPU's step is still to come */
+    t_sleep(0.3);
+    CHECK_EQ_INT(joules_window_ready(mixed, t), 1);
+    CHECK_EQ_INT(joules_window_collect(mixed, t, 0, &r), 0);
+    if (gpu >= 0 && cpu >= 0) {
+        const joules_domain_energy *g = &r.domains[gpu], *c = &r.domains[cpu];
+        CHECKF(strstr(g->message, "both edges anchored") != NULL, "%s", g->message);
+        CHECKF(strstr(c->message, "read at both edges") != NULL, "%s", c->message);
+        CHECKF(c->valid && c->energy_j >= 3 - c->uncertainty_j - 1e-9 &&
+                   c->energy_j <= 3 + c->uncertainty_j + 1e-9,
+               "cpu0 %.6f J +/- %.6f, want 3", c->energy_j, c->uncertainty_j);
+    }
+    joules_close(mixed);
+    t_rmtree(root);
+}
+
 int main(void)
 {
     char err[256] = "";
@@ -98,6 +214,15 @@ int main(void)
         return t_end();
     RUN(test_tracker_anchors_the_end);
     RUN(test_threads_end_and_collect);
+    RUN(test_unknown_tickets_meanwhile);
+    RUN(test_limit_held_by_threads);
+    RUN(test_gpu_and_rapl);
+    /* Closed with windows never collected, the tracker running: ASan sees any leak. */
+    for (int i = 0; i < 5; i++) {
+        uint64_t t;
+        CHECK_EQ_INT(joules_window_begin(m, "left"), 0);
+        CHECK_EQ_INT(joules_window_end_deferred(m, "left", &t), 0);
+    }
     joules_close(m);
     return t_end();
 }

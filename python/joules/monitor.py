@@ -194,7 +194,8 @@ class Pending:
     result(wait=True)  the Measurement, computed once (later calls return the same one).
               wait=True waits for a counter step that has not come yet (at most ~150 ms
               after the end); wait=False extrapolates what is missing with the power
-              readings, as a plain end does, and each domain's message says so.
+              readings, as a plain end does, and each domain's message says so. Safe to
+              call from several threads. A Pending keeps its Monitor alive.
     """
 
     def __init__(self, monitor, name, ticket):
@@ -202,6 +203,7 @@ class Pending:
         self.name = name
         self.ticket = ticket
         self._result = None
+        self._collecting = threading.Lock()
 
     @property
     def ready(self):
@@ -211,16 +213,19 @@ class Pending:
         return mon._check(mon._lib.joules_window_ready(mon._need(), self.ticket)) == 1
 
     def result(self, wait=True):
-        if self._result is None:
-            self._result = self._monitor._collect(self, wait)
+        with self._collecting:  # one collection, whichever thread asks first
+            if self._result is None:
+                self._result = self._monitor._collect(self, wait)
         return self._result
 
     def __del__(self):
         # Never collected: release the library's slot (it holds at most 1024).
         try:
-            if self._result is None and self._monitor._handle is not None:
-                self._monitor._lib.joules_window_collect(self._monitor._handle, self.ticket, 0,
-                                                         ctypes.byref(_lib.CMeasurement()))
+            mon = self._monitor
+            with mon._handle_lock:
+                if self._result is None and mon._handle is not None:
+                    mon._lib.joules_window_collect(mon._handle, self.ticket, 0,
+                                                   ctypes.byref(_lib.CMeasurement()))
         except Exception:
             pass
 
@@ -365,6 +370,7 @@ class Monitor:
                  tracker_period=None, settle_end=False, approx_instant_energy=False,
                  log_file=None):
         self._handle = None
+        self._handle_lock = threading.RLock()  # close() against a Pending's __del__
         self._lock = threading.Lock()
         self._open_windows = set()
         self._ended = {}
@@ -572,7 +578,8 @@ class Monitor:
         if self._sim_obj is not None:
             self._sim_obj.close()
             self._sim_obj = None
-        h, self._handle = self._handle, None
+        with self._handle_lock:
+            h, self._handle = self._handle, None
         if h is not None:
             self._lib.joules_close(h)
 
@@ -688,7 +695,9 @@ class Monitor:
         c = _lib.CMeasurement()
         self._check(self._lib.joules_window_collect(self._need(), pending.ticket,
                                                     -1 if wait else 0, ctypes.byref(c)))
-        return self._record(Measurement(pending.name)._fill(c, self.domains))
+        m = Measurement(pending.name)._fill(c, self.domains)
+        pending._result = m  # kept even if writing the log fails below
+        return self._record(m)
 
     def _end_busy(self, key, m, sync_execution, busy):
         b = self._name(key)
@@ -768,9 +777,11 @@ class Monitor:
     def _window_check(self, key, rc):
         if rc == _lib.E_STATE:
             with self._lock:
+                still_open = key in self._open_windows
                 ended = key in self._ended
-            self._check(rc, "window %r was already ended" % key if ended
-                        else "window %r was never begun" % key)
+            if not still_open:  # else the library's message says why (e.g. too many pending)
+                self._check(rc, "window %r was already ended" % key if ended
+                            else "window %r was never begun" % key)
         self._check(rc)
 
     def _log(self, m):

@@ -57,6 +57,7 @@ struct joules_monitor {
     struct joules__window **pending; /* ended deferred, not collected yet (also win_lock) */
     int n_pending;
     int cap_pending;
+    int n_reserved; /* slots held by ends in progress */
     uint64_t last_ticket;
 
     pthread_mutex_t tracker_lock; /* guards stop, with tracker_cond */
@@ -85,6 +86,9 @@ void joules__track_settle(struct joules__domain *d, struct joules__edge *e,
                           const struct joules__settle_hook *hook, int64_t max_wait_ns);
 /* Re-estimate a past edge from what the history holds now (counter step after it). */
 void joules__track_refine(struct joules__domain *d, struct joules__edge *e, int again);
+/* 1 for a counter that updates faster than the tracker polls (RAPL, ~1 ms): current at every
+ * read, each read a step. */
+int joules__track_fast(const struct joules__domain *d);
 /* 1 when nothing still to come can improve edge e: a counter step follows it, its counter
  * is current at every read (RAPL), or it has no counter (no lock taken: e is the caller's). */
 int joules__track_edge_anchored(const struct joules__domain *d, const struct joules__edge *e);

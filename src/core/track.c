@@ -876,10 +876,15 @@ void joules__track_settle(struct joules__domain *d, struct joules__edge *e,
     pthread_mutex_unlock(&d->lock);
 }
 
+int joules__track_fast(const struct joules__domain *d)
+{
+    return period_ns(d) < FAST_COUNTER_NS;
+}
+
 int joules__track_edge_anchored(const struct joules__domain *d, const struct joules__edge *e)
 {
     /* A fast counter (RAPL) is current at the read itself: nothing later improves it. */
-    return !e->have_counter || e->error || e->counter_final || period_ns(d) < FAST_COUNTER_NS;
+    return !e->have_counter || e->error || e->counter_final || joules__track_fast(d);
 }
 
 int joules__track_counter_state(struct joules__domain *d)

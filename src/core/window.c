@@ -146,10 +146,16 @@ static void domain_energy(const struct joules__domain *d, const struct joules__e
         out->method = JOULES_METHOD_COUNTER;
         e = e1->counter_j - e0->counter_j;
         err = hypot(e0->counter_err_j, e1->counter_err_j);
-        joules__msg(out->message, sizeof out->message, "energy counter, %s",
-                    e0->counter_final && e1->counter_final ? "both edges anchored on counter steps"
-                    : e0->counter_final                    ? "end edge extrapolated with power"
-                                        : "edges extrapolated with power (shorter than a step)");
+        if (joules__track_fast(d) && !(e0->counter_final && e1->counter_final))
+            joules__msg(out->message, sizeof out->message,
+                        "energy counter, read at both edges (it updates every %.0f ms)",
+                        (double)d->info.update_interval_ns * 1e-6);
+        else
+            joules__msg(
+                out->message, sizeof out->message, "energy counter, %s",
+                e0->counter_final && e1->counter_final ? "both edges anchored on counter steps"
+                : e0->counter_final                    ? "end edge extrapolated with power"
+                                    : "edges extrapolated with power (shorter than a step)");
     } else if (e0->have_integ && e1->have_integ) {
         out->method = JOULES_METHOD_INTEGRATED;
         e = e1->integ_j - e0->integ_j;

@@ -21,12 +21,13 @@ static int find_ticket(const joules_monitor *m, uint64_t ticket)
     return -1;
 }
 
-static int no_ticket(joules_monitor *m, uint64_t ticket)
+/* The failure for a ticket not pending; seen_before as read under win_lock. */
+static int no_ticket(joules_monitor *m, uint64_t ticket, int seen_before)
 {
     return joules__fail(m, JOULES_E_STATE,
-                        ticket && ticket <= m->last_ticket
-                            ? "deferred window %llu was already collected"
-                            : "no deferred window has ticket %llu",
+                        seen_before ? "deferred window %llu is not pending: it was collected "
+                                      "already (or ended on another monitor)"
+                                    : "no deferred window has ticket %llu",
                         (unsigned long long)ticket);
 }
 
@@ -35,8 +36,11 @@ int joules_window_end_deferred(joules_monitor *m, const char *name, uint64_t *ti
     if (!m || !ticket)
         return m ? joules__fail(m, JOULES_E_INVALID, "joules_window_end_deferred: ticket is NULL")
                  : JOULES_E_INVALID;
+    /* A slot is reserved first, so that threads ending windows at once stay within the
+     * limit; it is given back if the end fails. */
     pthread_mutex_lock(&m->win_lock);
-    int full = m->n_pending >= JOULES_PENDING_MAX;
+    int full = m->n_pending + m->n_reserved >= JOULES_PENDING_MAX;
+    m->n_reserved += !full;
     pthread_mutex_unlock(&m->win_lock);
     if (full)
         return joules__fail(m, JOULES_E_STATE,
@@ -45,24 +49,23 @@ int joules_window_end_deferred(joules_monitor *m, const char *name, uint64_t *ti
                             JOULES_PENDING_MAX);
     int rc;
     struct joules__window *w = joules__window_take(m, name, &rc);
-    if (!w)
-        return rc;
-    w->end_ns = joules__now_ns();
-    w->end = w->edges + m->n_domains;
-    for (int i = 0; i < m->n_domains; i++)
-        joules__track_edge(&m->domains[i], &w->end[i]);
-
+    if (w) {
+        w->end_ns = joules__now_ns();
+        w->end = w->edges + m->n_domains;
+        for (int i = 0; i < m->n_domains; i++)
+            joules__track_edge(&m->domains[i], &w->end[i]);
+    }
     pthread_mutex_lock(&m->win_lock);
-    w->ticket = m->last_ticket + 1;
-    if (joules__window_push(&m->pending, &m->n_pending, &m->cap_pending, w) != 0) {
+    m->n_reserved--;
+    if (w && joules__window_push(&m->pending, &m->n_pending, &m->cap_pending, w) != 0) {
         pthread_mutex_unlock(&m->win_lock);
         free(w);
         return joules__fail(m, JOULES_E_NOMEM, "out of memory for deferred window '%s'", name);
     }
-    m->last_ticket = w->ticket;
-    *ticket = w->ticket;
+    if (w)
+        *ticket = w->ticket = ++m->last_ticket;
     pthread_mutex_unlock(&m->win_lock);
-    return 0;
+    return w ? 0 : rc;
 }
 
 static int anchored(const joules_monitor *m, const struct joules__window *w)
@@ -80,8 +83,9 @@ int joules_window_ready(joules_monitor *m, uint64_t ticket)
     pthread_mutex_lock(&m->win_lock);
     int i = find_ticket(m, ticket);
     int ready = i >= 0 && anchored(m, m->pending[i]);
+    int seen = ticket && ticket <= m->last_ticket;
     pthread_mutex_unlock(&m->win_lock);
-    return i >= 0 ? ready : no_ticket(m, ticket);
+    return i >= 0 ? ready : no_ticket(m, ticket, seen);
 }
 
 int joules_window_collect(joules_monitor *m, uint64_t ticket, int64_t max_wait_ns,
@@ -92,6 +96,7 @@ int joules_window_collect(joules_monitor *m, uint64_t ticket, int64_t max_wait_n
                  : JOULES_E_INVALID;
     pthread_mutex_lock(&m->win_lock);
     int i = find_ticket(m, ticket);
+    int seen = ticket && ticket <= m->last_ticket;
     struct joules__window *w = NULL;
     if (i >= 0) {
         w = m->pending[i];
@@ -99,16 +104,23 @@ int joules_window_collect(joules_monitor *m, uint64_t ticket, int64_t max_wait_n
     }
     pthread_mutex_unlock(&m->win_lock);
     if (!w)
-        return no_ticket(m, ticket);
+        return no_ticket(m, ticket, seen);
     /* Off the list, the window is ours alone: the tracker no longer refines it. */
     for (int d = 0; d < m->n_domains; d++) {
         struct joules__domain *dom = &m->domains[d];
-        if (max_wait_ns != 0 && !joules__track_edge_anchored(dom, &w->end[d]))
-            joules__track_settle(dom, &w->end[d], NULL, max_wait_ns < 0 ? INT64_MAX : max_wait_ns);
-        /* Both edges once more on the counter's latest clock, while its steps are held (an
-         * edge of a fast counter stays as read, as joules_window_end leaves it). */
-        if (w->end[d].counter_final)
-            joules__track_refine(dom, &w->end[d], 1);
+        struct joules__edge *e1 = &w->end[d];
+        /* Anchored by the tracker, with the begin re-estimated in the same round: both
+         * edges are on one clock of the counter, the figure a settled end gives. */
+        if (e1->counter_final)
+            continue;
+        /* Otherwise as joules_window_end would do now: the step may already be in the
+         * history (read by another call since the tracker's last round), or be waited for.
+         * An edge of a fast counter (RAPL) stays as read. */
+        if (!joules__track_edge_anchored(dom, e1)) {
+            if (max_wait_ns != 0)
+                joules__track_settle(dom, e1, NULL, max_wait_ns < 0 ? INT64_MAX : max_wait_ns);
+            joules__track_refine(dom, e1, 0);
+        }
         joules__track_refine(dom, &w->edges[d], 1);
     }
     joules__window_measure(m, w, w->end, w->end_ns, 0, out);

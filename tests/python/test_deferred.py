@@ -2,6 +2,7 @@
 """end_window(deferred=True) on the simulated GPU: a loop of short windows that does not
 wait, results anchored on counter steps, Pending's contract and its errors."""
 import os
+import threading
 import time
 import unittest
 
@@ -81,6 +82,41 @@ class TestDeferred(jtest.LoadCase):
         with self.assertRaises(joules.JoulesError) as cm:
             p.result()
         self.assertIn("closed", str(cm.exception))
+
+    def test_result_from_threads(self):
+        mon = self.open()
+        mon.begin_window("w")
+        time.sleep(0.02)
+        p = mon.end_window("w", deferred=True)
+        got, errors = [], []
+
+        def collect():
+            try:
+                got.append(p.result())
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+        threads = [threading.Thread(target=collect) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(len(got), 4)
+        self.assertTrue(all(m is got[0] for m in got))
+
+    def test_limit_says_collect(self):
+        mon = self.open()
+        kept = []
+        for _ in range(1024):
+            mon.begin_window("w")
+            kept.append(mon.end_window("w", deferred=True))
+        mon.begin_window("w")
+        with self.assertRaises(joules.JoulesError) as cm:
+            mon.end_window("w", deferred=True)
+        self.assertIn("collect them", str(cm.exception))
+        self.assertNotIn("never begun", str(cm.exception))
+        kept[0].result(wait=False)
+        self.assertIsInstance(mon.end_window("w", deferred=True), joules.Pending)  # still open
 
     def test_dropped_pending_releases_its_slot(self):
         mon = self.open()
