@@ -64,6 +64,7 @@ struct sim_api {
     jsimAdvance_fn Advance;
     jsimNow_fn Now;
     jsimRunKernel_fn RunKernel;
+    jsimLaunchKernel_fn LaunchKernel;
     jsimToggleRate_fn ToggleRate;
     jsimAlphaFromToggle_fn AlphaFromToggle;
 };
@@ -130,6 +131,7 @@ static inline void sim_load(struct sim_api *a)
     S(Advance, JSIM_SYMBOL_ADVANCE);
     S(Now, JSIM_SYMBOL_NOW);
     S(RunKernel, JSIM_SYMBOL_RUN_KERNEL);
+    S(LaunchKernel, JSIM_SYMBOL_LAUNCH_KERNEL);
     S(ToggleRate, JSIM_SYMBOL_TOGGLE_RATE);
     S(AlphaFromToggle, JSIM_SYMBOL_ALPHA_FROM_TOGGLE);
 #undef S

@@ -193,6 +193,31 @@ static void test_kernels(void)
     double a;
     CHECK_EQ_INT(A.AlphaFromToggle(dev, 0.5, &a), NVML_SUCCESS);
     CHECK_NEAR(a, 1.0, 1e-12);
+
+    /* Launched, the same kernel runs as jsimAdvance moves time, and takes as long. */
+    load("profile a100\nlock-clocks 1005 1005\nidle 100s context=1\n");
+    CHECK_EQ_INT(A.Advance(1), NVML_SUCCESS);
+    k.version = JSIM_STRUCT_VERSION(jsimKernel);
+    k.precision = JSIM_PREC_BF16;
+    k.toggle = 0;
+    CHECK_EQ_INT(A.RunKernel(dev, &k, &r0), NVML_SUCCESS);
+    CHECK_EQ_INT(A.LaunchKernel(dev, &k), NVML_SUCCESS);
+    CHECK_EQ_INT(A.LaunchKernel(dev, &k), NVML_ERROR_IN_USE);
+    long long t0, t1;
+    CHECK_EQ_INT(A.Now(&t0), NVML_SUCCESS);
+    int steps = 0, failed = 0;
+    while (sim_state(&A, dev).kernel_active && steps++ < 100000)
+        failed += A.Advance(0.001) != NVML_SUCCESS;
+    CHECK_EQ_INT(failed, 0);
+    CHECK_EQ_INT(A.Now(&t1), NVML_SUCCESS);
+    CHECKF(fabs((double)(t1 - t0) * 1e-9 - r0.time_s) <= 0.001, "%.4f s launched vs %.4f s run",
+           (double)(t1 - t0) * 1e-9, r0.time_s);
+    k.precision = 9;
+    CHECK_EQ_INT(A.LaunchKernel(dev, &k), NVML_ERROR_INVALID_ARGUMENT);
+    /* In real time a kernel runs with the wall clock: launching is for virtual time only. */
+    k.precision = JSIM_PREC_BF16;
+    CHECK_EQ_INT(A.Reconfigure("profile a100\n", 0), NVML_SUCCESS);
+    CHECK_EQ_INT(A.LaunchKernel(dev, &k), NVML_ERROR_NOT_SUPPORTED);
 }
 
 static uint64_t rng = 88172645463325252ull;

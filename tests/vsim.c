@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/internal.h"
 #include "sim/jsim.h"
@@ -19,6 +20,9 @@ static jsimNow_fn now_fn;
 static jsimAdvance_fn advance_fn;
 static jsimReconfigure_fn reconfigure_fn;
 static jsimGetTrueEnergy_fn truth_fn;
+static jsimLaunchKernel_fn launch_fn;
+static jsimGetState_fn state_fn;
+static struct vsim *active; /* the one the core's sleeps advance */
 static energy_fn energy;
 static usage_fn usage;
 static handle_fn handle;
@@ -54,6 +58,8 @@ void vsim_load(struct vsim *v)
     advance_fn = (jsimAdvance_fn)sym(v->dl, JSIM_SYMBOL_ADVANCE);
     reconfigure_fn = (jsimReconfigure_fn)sym(v->dl, JSIM_SYMBOL_RECONFIGURE);
     truth_fn = (jsimGetTrueEnergy_fn)sym(v->dl, JSIM_SYMBOL_GET_TRUE_ENERGY);
+    launch_fn = (jsimLaunchKernel_fn)sym(v->dl, JSIM_SYMBOL_LAUNCH_KERNEL);
+    state_fn = (jsimGetState_fn)sym(v->dl, JSIM_SYMBOL_GET_STATE);
     energy = (energy_fn)sym(v->dl, "nvmlDeviceGetTotalEnergyConsumption");
     usage = (usage_fn)sym(v->dl, "nvmlDeviceGetPowerUsage");
     handle = (handle_fn)sym(v->dl, "nvmlDeviceGetHandleByIndex_v2");
@@ -86,6 +92,34 @@ int vsim_busy_tick(void *vsim)
     return 0;
 }
 
+/* The core's sleeps (joules_repeat's phase shifts) on the virtual clock. */
+static void sleep_until(int64_t t_ns)
+{
+    if (active)
+        vsim_run_until(active, t_ns);
+}
+
+int vsim_kernel(struct vsim *v, double flops, double alpha)
+{
+    jsimKernel k;
+    memset(&k, 0, sizeof k);
+    k.version = JSIM_STRUCT_VERSION(jsimKernel);
+    k.precision = JSIM_PREC_FP32;
+    k.flops = flops;
+    k.alpha = alpha;
+    if (launch_fn(v->dev, &k) != NVML_SUCCESS)
+        return -1;
+    jsimState st;
+    do {
+        tick(v);
+        memset(&st, 0, sizeof st);
+        st.version = JSIM_STRUCT_VERSION(jsimState);
+        if (state_fn(v->dev, &st) != NVML_SUCCESS || st.lost)
+            return -1;
+    } while (st.kernel_active);
+    return 0;
+}
+
 void vsim_open(struct vsim *v, const char *scenario_text, double warmup_s)
 {
     if (reconfigure_fn(scenario_text, JSIM_FLAG_VIRTUAL_TIME) != NVML_SUCCESS) {
@@ -94,6 +128,8 @@ void vsim_open(struct vsim *v, const char *scenario_text, double warmup_s)
     }
     handle(0, &v->dev);
     joules__set_clock(vsim_now_ns);
+    joules__set_sleep(sleep_until);
+    active = v;
     joules_options o;
     joules_options_init(&o);
     o.nvml_library = JOULES_TEST_SIM_LIB;
@@ -112,6 +148,8 @@ void vsim_close(struct vsim *v)
     joules_close(v->m);
     v->m = NULL;
     joules__set_clock(NULL);
+    joules__set_sleep(NULL);
+    active = NULL;
 }
 
 unsigned long long vsim_counter_mj(struct vsim *v)

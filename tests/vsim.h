@@ -2,8 +2,8 @@
 /*
  * vsim.h - a monitor on the simulated GPU in virtual time, for deterministic tests and
  * benchmarks of the edge estimator: the core runs on the simulator's clock
- * (joules__set_clock), nothing sleeps, and the tracker's rounds are driven every simulated
- * millisecond.
+ * (joules__set_clock), nothing sleeps (joules_repeat's waits advance the clock), and the
+ * tracker's rounds are driven every simulated millisecond.
  */
 #ifndef JOULES_TESTS_VSIM_H
 #define JOULES_TESTS_VSIM_H
@@ -35,6 +35,9 @@ int64_t vsim_now_ns(void);
 void vsim_run_until(struct vsim *v, int64_t t_ns);
 /* A busy hook for joules_window_end_busy: one simulated millisecond per call. */
 int vsim_busy_tick(void *vsim);
+/* Run an fp32 kernel of flops at activity alpha to its end, a millisecond at a time (the
+ * monitor driven at each); -1 if the simulator refuses it or the device is lost. */
+int vsim_kernel(struct vsim *v, double flops, double alpha);
 /* The simulator's raw counter (mJ), its nvmlDeviceGetPowerUsage (W) and true energy. */
 unsigned long long vsim_counter_mj(struct vsim *v);
 double vsim_power_usage_w(struct vsim *v);

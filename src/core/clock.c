@@ -9,6 +9,7 @@
 #include "core/core.h"
 
 static int64_t (*clock_fn)(void);
+static void (*sleep_fn)(int64_t t_ns);
 
 int64_t joules__now_ns(void)
 {
@@ -27,4 +28,21 @@ void joules__set_clock(int64_t (*now_ns)(void))
 int joules__clock_is_virtual(void)
 {
     return clock_fn != NULL;
+}
+
+void joules__set_sleep(void (*sleep_until)(int64_t t_ns))
+{
+    sleep_fn = sleep_until;
+}
+
+void joules__sleep_until(int64_t t_ns)
+{
+    if (clock_fn) {
+        if (sleep_fn)
+            sleep_fn(t_ns);
+        return;
+    }
+    struct timespec ts = {(time_t)(t_ns / 1000000000LL), (long)(t_ns % 1000000000LL)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
+        ;
 }

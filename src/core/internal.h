@@ -107,11 +107,16 @@ int64_t joules__now_ns(void);
  * For benchmarks of the estimator in virtual time (the simulated GPU's): every instant the
  * core takes comes from now_ns. Monitors opened while it is set start no tracker thread;
  * their caller advances the clock and calls joules__drive. Windows, their settling (with a
- * busy hook that advances the clock) and readings run on it; the sampler does not. Set it
- * before joules_open and clear it (NULL) after joules_close.
+ * busy hook that advances the clock), joules_repeat (with joules__set_sleep) and readings
+ * run on it; the sampler does not. Set it before joules_open and clear it (NULL) after
+ * joules_close.
  */
 void joules__set_clock(int64_t (*now_ns)(void));
 int joules__clock_is_virtual(void);
+/* Sleep until t_ns on the core's clock: on a virtual clock, sleep_until (set with it by
+ * joules__set_sleep) moves the clock there, driving the monitor on the way. */
+void joules__set_sleep(void (*sleep_until)(int64_t t_ns));
+void joules__sleep_until(int64_t t_ns);
 /* One round of the tracker thread, for a monitor on a virtual clock: poll each domain whose
  * poll is due, then re-anchor the begin edges of open windows. */
 void joules__drive(joules_monitor *m);

@@ -9,7 +9,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/core.h"
 #include "core/stats.h"
@@ -25,13 +24,6 @@ void joules_repeat_options_init(joules_repeat_options *opts)
         return;
     memset(opts, 0, sizeof *opts);
     opts->struct_size = sizeof *opts;
-}
-
-static void sleep_until(int64_t t_ns)
-{
-    struct timespec ts = {(time_t)(t_ns / 1000000000LL), (long)(t_ns % 1000000000LL)};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
-        ;
 }
 
 /* The longest update period among the domains: the one whose phase matters. */
@@ -160,7 +152,7 @@ int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
              * of rest so the sensor sees the change. */
             int64_t now = joules__now_ns() + period / 4;
             int64_t k = (now - anchor + period - 1) / period;
-            sleep_until(anchor + k * period + (int64_t)gi * period / groups);
+            joules__sleep_until(anchor + k * period + (int64_t)gi * period / groups);
         }
         if ((rc = run_reps(m, work, user, drop, &run)))
             return rc;

@@ -138,6 +138,14 @@ typedef nvmlReturn_t (*jsimRunKernel_fn)(nvmlDevice_t dev, const jsimKernel *ker
                                          jsimKernelResult *result);
 
 /*
+ * Virtual-time mode only (NOT_SUPPORTED in real time): make the kernel the device's active
+ * one and return at once. It then progresses with jsimAdvance, one 1 ms step at a time, so
+ * that a caller can read the sensors while it runs; jsimState.kernel_active turns 0 when it
+ * is done. NVML_ERROR_IN_USE while another kernel runs on the device.
+ */
+typedef nvmlReturn_t (*jsimLaunchKernel_fn)(nvmlDevice_t dev, const jsimKernel *kernel);
+
+/*
  * Bit-toggle rate of an operand stream: the mean fraction of bits that flip between
  * consecutive operands, as they would enter the multipliers at a precision. data holds count
  * floats (FP32/TF32/FP16/BF16: converted to the precision first, round to nearest even; TF32
@@ -156,6 +164,7 @@ typedef nvmlReturn_t (*jsimAlphaFromToggle_fn)(nvmlDevice_t dev, double toggle, 
 #define JSIM_SYMBOL_ADVANCE           "jsimAdvance"
 #define JSIM_SYMBOL_NOW               "jsimNow"
 #define JSIM_SYMBOL_RUN_KERNEL        "jsimRunKernel"
+#define JSIM_SYMBOL_LAUNCH_KERNEL     "jsimLaunchKernel"
 #define JSIM_SYMBOL_TOGGLE_RATE       "jsimToggleRate"
 #define JSIM_SYMBOL_ALPHA_FROM_TOGGLE "jsimAlphaFromToggle"
 

@@ -237,27 +237,19 @@ static int kernel_valid(const jsimKernel *k)
            (k->alpha >= 0 || (k->toggle >= 0 && k->toggle <= 1));
 }
 
-JSIM_EXPORT nvmlReturn_t jsimRunKernel(nvmlDevice_t dev, const jsimKernel *k, jsimKernelResult *r)
+/* Check a kernel and make it the device's active one (under the simulator's lock). */
+static nvmlReturn_t kernel_start(struct sim_dev *d, const jsimKernel *k)
 {
-    struct sim_dev *d;
-    nvmlReturn_t rc = enter_any(dev, &d);
-    if (rc != NVML_SUCCESS)
-        return rc;
-    if (!k || !r)
-        rc = NVML_ERROR_INVALID_ARGUMENT;
-    else if (k->version != JSIM_STRUCT_VERSION(jsimKernel) ||
-             r->version != JSIM_STRUCT_VERSION(jsimKernelResult))
-        rc = NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
-    else if (!kernel_valid(k))
-        rc = NVML_ERROR_INVALID_ARGUMENT;
-    else if (d->lost)
-        rc = NVML_ERROR_GPU_IS_LOST;
-    else if (d->kernel.active)
-        rc = NVML_ERROR_IN_USE;
-    if (rc != NVML_SUCCESS) {
-        sim_leave();
-        return rc;
-    }
+    if (!k)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    if (k->version != JSIM_STRUCT_VERSION(jsimKernel))
+        return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+    if (!kernel_valid(k))
+        return NVML_ERROR_INVALID_ARGUMENT;
+    if (d->lost)
+        return NVML_ERROR_GPU_IS_LOST;
+    if (d->kernel.active)
+        return NVML_ERROR_IN_USE;
     struct sim_kernel *kn = &d->kernel;
     memset(kn, 0, sizeof *kn);
     kn->flops = k->flops;
@@ -267,6 +259,37 @@ JSIM_EXPORT nvmlReturn_t jsimRunKernel(nvmlDevice_t dev, const jsimKernel *k, js
     kn->alpha = k->alpha >= 0 ? k->alpha : alpha_from_toggle(d->p, k->toggle);
     kn->work_left = 1;
     kn->active = 1;
+    return NVML_SUCCESS;
+}
+
+JSIM_EXPORT nvmlReturn_t jsimLaunchKernel(nvmlDevice_t dev, const jsimKernel *k)
+{
+    struct sim_dev *d;
+    nvmlReturn_t rc = enter_any(dev, &d);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    rc = sim_g.virtual_time ? kernel_start(d, k) : NVML_ERROR_NOT_SUPPORTED;
+    sim_leave();
+    return rc;
+}
+
+JSIM_EXPORT nvmlReturn_t jsimRunKernel(nvmlDevice_t dev, const jsimKernel *k, jsimKernelResult *r)
+{
+    struct sim_dev *d;
+    nvmlReturn_t rc = enter_any(dev, &d);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    if (!r)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    else if (r->version != JSIM_STRUCT_VERSION(jsimKernelResult))
+        rc = NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+    else
+        rc = kernel_start(d, k);
+    if (rc != NVML_SUCCESS) {
+        sim_leave();
+        return rc;
+    }
+    struct sim_kernel *kn = &d->kernel;
     if (sim_g.virtual_time) {
         while (kn->active && !d->lost && kn->steps < KERNEL_MAX_STEPS)
             sim_model_advance(&sim_g, d->step + 1);

@@ -135,6 +135,7 @@ JSIM_EXPORT nvmlReturn_t jsimAdvance(double seconds);
 JSIM_EXPORT nvmlReturn_t jsimNow(long long *t_ns);
 JSIM_EXPORT nvmlReturn_t jsimRunKernel(nvmlDevice_t dev, const jsimKernel *kernel,
                                        jsimKernelResult *result);
+JSIM_EXPORT nvmlReturn_t jsimLaunchKernel(nvmlDevice_t dev, const jsimKernel *kernel);
 JSIM_EXPORT nvmlReturn_t jsimToggleRate(const void *data, size_t count, int precision,
                                         double *rate);
 JSIM_EXPORT nvmlReturn_t jsimAlphaFromToggle(nvmlDevice_t dev, double toggle, double *alpha);
