@@ -49,9 +49,16 @@ struct acc_load {
     const char *name;
     const char *scenario;
 };
+struct acc_work {
+    const char *name;
+    double flops; /* fp32 */
+    double rest_s;
+};
 /* accuracy_loads.c */
 extern const struct acc_load acc_loads[];
 extern const int acc_n_loads;
+extern const struct acc_work acc_works[];
+extern const int acc_n_works;
 extern const char *const acc_profiles[];
 extern const char *const acc_sensor_of[];
 extern const int acc_n_profiles;
@@ -99,6 +106,11 @@ typedef void (*acc_cell_fn)(const struct acc_load *load, const char *profile, vo
 /* -1 (said on stderr) when no profile and load match. */
 int acc_run_matrix(int n_profiles, const char *only_profile, const char *only_load,
                    acc_cell_fn cell, void *ctx);
+
+/* accuracy_vsim.c: the naive poller in virtual time, read every 100 ms of simulated time
+ * (the vsim's on_tick; one vsim at a time). */
+struct vsim;
+void acc_vnaive_attach(struct vsim *v, struct acc_poller *p);
 
 /* The second half: repeated short work, measured once and with joules_repeat. */
 /* Part 2; only_profile: one profile (NULL: all). */

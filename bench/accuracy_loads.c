@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* accuracy_loads.c - the loads and profiles both accuracy benchmarks measure. */
+/* accuracy_loads.c - the loads, repeated work and profiles the accuracy benchmarks measure. */
 #include "accuracy.h"
 
 const struct acc_load acc_loads[] = {
@@ -17,3 +17,12 @@ const char *const acc_sensor_of[] = {"25 ms of every 100 ms, instant PowerUsage"
                                      "25 ms of every 100 ms, 1-s average PowerUsage",
                                      "100 ms of every 100 ms, 1-s average PowerUsage"};
 const int acc_n_profiles = 3;
+
+/* Part 2's repeated work: an fp32 kernel (about 10, 30 and 80 ms on the A100 at its boost
+ * clock), then a rest. */
+const struct acc_work acc_works[] = {
+    {"10 ms kernel + 15 ms rest", 1.7e11, 0.015},
+    {"30 ms kernel + 20 ms rest", 5e11, 0.020},
+    {"80 ms kernel + 20 ms rest", 1.33e12, 0.020},
+};
+const int acc_n_works = (int)(sizeof acc_works / sizeof acc_works[0]);

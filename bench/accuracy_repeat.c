@@ -22,18 +22,6 @@ struct work {
     int failed;
 };
 
-struct work_kind {
-    const char *name;
-    double flops; /* fp32; about 10, 30 and 80 ms on the A100 at its boost clock */
-    double rest_s;
-};
-
-static const struct work_kind kinds[] = {
-    {"10 ms kernel + 15 ms rest", 1.7e11, 0.015},
-    {"30 ms kernel + 20 ms rest", 5e11, 0.020},
-    {"80 ms kernel + 20 ms rest", 1.33e12, 0.020},
-};
-
 static int run_once(void *user)
 {
     struct work *w = user;
@@ -124,8 +112,8 @@ void acc_repeat_section(int n_profiles, const char *only_profile, int quick)
             static struct acc_poller pl;
             acc_poller_start(&pl, &s);
             t_sleep(0.5);
-            for (size_t ki = 0; ki < sizeof kinds / sizeof kinds[0]; ki++) {
-                struct work w = {&s, kinds[ki].flops, kinds[ki].rest_s, 0};
+            for (int ki = 0; ki < acc_n_works; ki++) {
+                struct work w = {&s, acc_works[ki].flops, acc_works[ki].rest_s, 0};
                 struct acc_stats st[R_METHODS];
                 memset(st, 0, sizeof st);
                 for (int i = 0; i < singles; i++) {
@@ -136,7 +124,7 @@ void acc_repeat_section(int n_profiles, const char *only_profile, int quick)
                 for (int i = 0; i < repeats; i++)
                     rep_s = repeated(&w, m, &st[R_REPEAT], min_time_s);
                 printf("%-16s %-8s %-26s %5.0fms ", acc_profiles[pi], have_counter ? "yes" : "no",
-                       kinds[ki].name, 1e3 * rep_s);
+                       acc_works[ki].name, 1e3 * rep_s);
                 for (int k = 0; k < R_METHODS; k++) {
                     acc_print_cell(&st[k]);
                     total[k].n += st[k].n;

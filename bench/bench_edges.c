@@ -22,37 +22,14 @@
 #include "accuracy.h"
 #include "vsim.h"
 
-#define NAIVE_PERIOD_NS 100000000LL
-
 static struct vsim vs;
 static struct acc_poller naive;
-static int64_t next_naive_ns;
-
-/* The naive poller's read, every 100 ms of simulated time. */
-static void naive_tick(struct vsim *v, void *user)
-{
-    (void)user;
-    int64_t now = vsim_now_ns();
-    if (next_naive_ns < 0) /* a new cell: the first read now */
-        next_naive_ns = now;
-    if (now < next_naive_ns || naive.n >= ACC_MAX_POLL)
-        return;
-    double w = vsim_power_usage_w(v);
-    if (w >= 0) {
-        naive.t_ns[naive.n] = now;
-        naive.p_w[naive.n] = w;
-        naive.n++;
-    }
-    next_naive_ns += NAIVE_PERIOD_NS;
-}
 
 static void open_cell(const char *profile, const char *sensor_line, const char *load)
 {
     char text[1024];
     snprintf(text, sizeof text, "profile %s\ndevices 1\n%s%s", profile, sensor_line, load);
-    naive.n = 0;
-    next_naive_ns = -1;
-    vs.on_tick = naive_tick;
+    acc_vnaive_attach(&vs, &naive);
     vsim_open(&vs, text, 1.0); /* the counter's clock is learnt in about a second */
 }
 

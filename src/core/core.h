@@ -8,6 +8,17 @@
 
 #include "core/internal.h"
 
+/* An edge interpolated inside a counter interval: the interval and what bounds its power, so
+ * that a window whose two edges share an interval, or sit in two adjacent ones, is bounded as
+ * one whole (window.c). */
+struct joules__span {
+    int64_t a_ns, b_ns;     /* the interval's two steps; both 0: the edge was not interpolated */
+    double energy_j;        /* the counter's energy over the interval */
+    double lo_w, hi_w;      /* the range the power may have spanned in it */
+    double least_j, most_j; /* what that range allows of the energy before the edge */
+    double timing_j;        /* the edge's error from the steps' times */
+};
+
 /* What is known of one domain's energy at one instant (a window edge). */
 struct joules__edge {
     int64_t t_ns;
@@ -17,6 +28,7 @@ struct joules__edge {
     double counter_j;     /* counter-based estimate of the cumulative energy at t_ns */
     double counter_err_j; /* its uncertainty */
     int counter_final;    /* 1 once anchored on a counter step at or after t_ns */
+    struct joules__span span;
     int have_integ;
     double integ_j; /* power-integrated cumulative energy at t_ns */
     double integ_err_j;

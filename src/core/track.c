@@ -709,6 +709,7 @@ static void interpolate(const struct joules__domain *d, const struct joules__tra
     e->counter_j = a->counter_j + before;
     e->counter_err_j = hypot(shape, timing) + d->counter_unit_j;
     e->counter_final = 1;
+    e->span = (struct joules__span){ma, mb, total, lo, hi, least, most, timing};
 }
 
 /* Estimate the counter energy at t from the steps; final when anchored after t. */
@@ -730,6 +731,7 @@ static void estimate(const struct joules__domain *d, const struct joules__track 
         interpolate(d, k, ib, t, e);
         return;
     }
+    memset(&e->span, 0, sizeof e->span);
     const struct step *ref = before ? before : after;
     if (ref) {
         double err = 0.0;
@@ -800,6 +802,15 @@ void joules__track_edge(struct joules__domain *d, struct joules__edge *e)
     pthread_mutex_unlock(&d->lock);
 }
 
+/* Take the counter estimate of r (the same edge, estimated again). */
+static void adopt(struct joules__edge *e, const struct joules__edge *r)
+{
+    e->counter_j = r->counter_j;
+    e->counter_err_j = r->counter_err_j;
+    e->counter_final = r->counter_final;
+    e->span = r->span;
+}
+
 void joules__track_refine(struct joules__domain *d, struct joules__edge *e, int again)
 {
     if (!e->have_counter || e->error || (e->counter_final && !again))
@@ -815,18 +826,13 @@ void joules__track_refine(struct joules__domain *d, struct joules__edge *e, int 
     } else if (e->counter_final && held) {
         struct joules__edge r = *e;
         estimate(d, k, e->t_ns, &r);
-        if (r.counter_final) {
-            e->counter_j = r.counter_j;
-            e->counter_err_j = r.counter_err_j;
-        }
+        if (r.counter_final)
+            adopt(e, &r);
     } else if (!e->counter_final && k->steps_n > 0) {
         struct joules__edge r = *e;
         estimate(d, k, e->t_ns, &r);
-        if (r.counter_final || r.counter_err_j < e->counter_err_j) {
-            e->counter_j = r.counter_j;
-            e->counter_err_j = r.counter_err_j;
-            e->counter_final = r.counter_final;
-        }
+        if (r.counter_final || r.counter_err_j < e->counter_err_j)
+            adopt(e, &r);
     }
     pthread_mutex_unlock(&d->lock);
 }
@@ -867,11 +873,8 @@ void joules__track_settle(struct joules__domain *d, struct joules__edge *e,
     if (!d->track->frozen && d->track->steps_n > 0) {
         struct joules__edge r = *e;
         estimate(d, d->track, e->t_ns, &r);
-        if (r.counter_final) {
-            e->counter_j = r.counter_j;
-            e->counter_err_j = r.counter_err_j;
-            e->counter_final = 1;
-        }
+        if (r.counter_final)
+            adopt(e, &r);
     }
     pthread_mutex_unlock(&d->lock);
 }

@@ -137,6 +137,38 @@ int joules_window_cancel(joules_monitor *m, const char *name)
     return 0;
 }
 
+/*
+ * Two edges close together are not independent: one burst of load can put its energy inside
+ * the window at both at once. Each edge's part of its interval is bounded by the range power
+ * spanned there ([lo, hi]); for edges in one interval (energy E, length T) the part of w
+ * seconds between them holds at least max(lo w, E - hi (T-w)) and at most min(hi w,
+ * E - lo (T-w)); for edges in two adjacent intervals the bounds of the two parts add. The
+ * error is the distance to the farther end, where errors in quadrature would fall short of
+ * a short window around a whole burst. -1 when the edges are farther apart (independent).
+ */
+static double close_edges_err(const struct joules__domain *d, const struct joules__edge *e0,
+                              const struct joules__edge *e1, double e)
+{
+    const struct joules__span *s0 = &e0->span, *s1 = &e1->span;
+    double least, most;
+    if (!s0->a_ns || !s1->a_ns) {
+        return -1.0;
+    } else if (s0->a_ns == s1->a_ns && s0->b_ns == s1->b_ns) {
+        double lo = fmin(s0->lo_w, s1->lo_w), hi = fmax(s0->hi_w, s1->hi_w);
+        double span_s = (double)(s0->b_ns - s0->a_ns) * 1e-9;
+        double w_s = fmin(fmax((double)(e1->t_ns - e0->t_ns) * 1e-9, 0.0), span_s);
+        least = fmax(lo * w_s, s0->energy_j - hi * (span_s - w_s));
+        most = fmin(hi * w_s, s0->energy_j - lo * (span_s - w_s));
+    } else if (s1->a_ns == s0->b_ns) {
+        least = (s0->energy_j - s0->most_j) + s1->least_j;
+        most = (s0->energy_j - s0->least_j) + s1->most_j;
+    } else {
+        return -1.0;
+    }
+    double shape = fmax(fmax(most - e, e - least), 0.0);
+    return hypot(shape, hypot(s0->timing_j, s1->timing_j)) + d->counter_unit_j;
+}
+
 /* Energy between two edges of one domain, by the best method both edges support. */
 static void domain_energy(const struct joules__domain *d, const struct joules__edge *e0,
                           const struct joules__edge *e1, int kept_across, joules_domain_energy *out)
@@ -145,7 +177,9 @@ static void domain_energy(const struct joules__domain *d, const struct joules__e
     if (e0->have_counter && e1->have_counter) {
         out->method = JOULES_METHOD_COUNTER;
         e = e1->counter_j - e0->counter_j;
-        err = hypot(e0->counter_err_j, e1->counter_err_j);
+        err = close_edges_err(d, e0, e1, e);
+        if (err < 0)
+            err = hypot(e0->counter_err_j, e1->counter_err_j);
         if (joules__track_fast(d) && !(e0->counter_final && e1->counter_final))
             joules__msg(out->message, sizeof out->message,
                         "energy counter, read at both edges (it updates every %.0f ms)",
