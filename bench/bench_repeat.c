@@ -193,8 +193,7 @@ int main(int argc, char **argv)
         printf("Goal (25/100 ms sensors, joules_repeat within 2 %% where naive is off by tens of "
                "percent): %d of %d cells;\n  naive once %.1f %% off on average there, "
                "joules_repeat %.2f %% (worst run %.2f %%)\n",
-               cells_met, cells_part_time,
-               100 * part_time[R_NAIVE].sum_abs / part_time[R_NAIVE].n,
+               cells_met, cells_part_time, 100 * part_time[R_NAIVE].sum_abs / part_time[R_NAIVE].n,
                100 * part_time[R_REPEAT].sum_abs / part_time[R_REPEAT].n,
                100 * part_time[R_REPEAT].worst);
     pthread_mutex_destroy(&naive.lock);
