@@ -36,6 +36,12 @@ static int one_rep(void *user)
     return 0;
 }
 
+static void fail(const char *what)
+{
+    fprintf(stderr, "bench_repeat: %s: %s\n", what, joules_last_error(vs.m));
+    exit(1);
+}
+
 /* One repetition from rest, measured by the single-run methods. */
 static void single(struct acc_stats st[R_METHODS], int have_counter)
 {
@@ -43,23 +49,25 @@ static void single(struct acc_stats st[R_METHODS], int have_counter)
     uint64_t ticket = 0;
     int64_t t0 = vsim_now_ns();
     unsigned long long c0 = vsim_counter_mj(&vs);
-    joules_window_begin(vs.m, "once");
-    joules_window_begin(vs.m, "deferred");
+    if (joules_window_begin(vs.m, "once") || joules_window_begin(vs.m, "deferred"))
+        fail("joules_window_begin");
     if (one_rep(NULL) != 0) {
         fprintf(stderr, "bench_repeat: the simulator refused the kernel\n");
         exit(1);
     }
     int64_t t1 = vsim_now_ns();
     unsigned long long c1 = vsim_counter_mj(&vs);
-    joules_window_end(vs.m, "once", &r);
-    joules_window_end_deferred(vs.m, "deferred", &ticket);
+    if (joules_window_end(vs.m, "once", &r) ||
+        joules_window_end_deferred(vs.m, "deferred", &ticket))
+        fail("joules_window_end");
     double truth = vsim_truth_j(&vs, t0, t1);
     acc_add(&st[R_NAIVE], acc_naive_energy(&naive, t0, t1), truth, 0);
     if (have_counter)
         acc_add(&st[R_COUNTER], (double)(c1 - c0) * 1e-3, truth, 0);
     acc_add(&st[R_JOULES], r.domains[0].energy_j, truth, r.domains[0].uncertainty_j);
     vsim_run_until(&vs, t1 + 150 * MS); /* the counter steps: the deferred end is anchored */
-    joules_window_collect(vs.m, ticket, 0, &d);
+    if (joules_window_collect(vs.m, ticket, 0, &d))
+        fail("joules_window_collect");
     acc_add(&st[R_DEFERRED], d.domains[0].energy_j, truth, d.domains[0].uncertainty_j);
 }
 

@@ -214,8 +214,14 @@ static void test_kernels(void)
            (double)(t1 - t0) * 1e-9, r0.time_s);
     k.precision = 9;
     CHECK_EQ_INT(A.LaunchKernel(dev, &k), NVML_ERROR_INVALID_ARGUMENT);
-    /* In real time a kernel runs with the wall clock: launching is for virtual time only. */
+    /* A launched kernel ends when its board falls off the bus. */
     k.precision = JSIM_PREC_BF16;
+    load("profile a100\nfault lost at=0.5s\nidle 100s context=1\n");
+    CHECK_EQ_INT(A.LaunchKernel(dev, &k), NVML_SUCCESS);
+    CHECK_EQ_INT(A.Advance(1), NVML_SUCCESS);
+    jsimState lost = sim_state(&A, dev);
+    CHECK(lost.lost && !lost.kernel_active);
+    /* In real time a kernel runs with the wall clock: launching is for virtual time only. */
     CHECK_EQ_INT(A.Reconfigure("profile a100\n", 0), NVML_SUCCESS);
     CHECK_EQ_INT(A.LaunchKernel(dev, &k), NVML_ERROR_NOT_SUPPORTED);
 }

@@ -110,11 +110,12 @@ int vsim_kernel(struct vsim *v, double flops, double alpha)
     if (launch_fn(v->dev, &k) != NVML_SUCCESS)
         return -1;
     jsimState st;
+    int64_t give_up = vsim_now_ns() + 100000000000LL; /* 100 s: no kernel here is that long */
     do {
         tick(v);
         memset(&st, 0, sizeof st);
         st.version = JSIM_STRUCT_VERSION(jsimState);
-        if (state_fn(v->dev, &st) != NVML_SUCCESS || st.lost)
+        if (state_fn(v->dev, &st) != NVML_SUCCESS || st.lost || vsim_now_ns() > give_up)
             return -1;
     } while (st.kernel_active);
     return 0;

@@ -36,7 +36,8 @@ void vsim_run_until(struct vsim *v, int64_t t_ns);
 /* A busy hook for joules_window_end_busy: one simulated millisecond per call. */
 int vsim_busy_tick(void *vsim);
 /* Run an fp32 kernel of flops at activity alpha to its end, a millisecond at a time (the
- * monitor driven at each); -1 if the simulator refuses it or the device is lost. */
+ * monitor driven at each); -1 if the simulator refuses it, the device is lost, or it runs
+ * past 100 s. */
 int vsim_kernel(struct vsim *v, double flops, double alpha);
 /* The simulator's raw counter (mJ), its nvmlDeviceGetPowerUsage (W) and true energy. */
 unsigned long long vsim_counter_mj(struct vsim *v);

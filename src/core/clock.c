@@ -35,14 +35,16 @@ void joules__set_sleep(void (*sleep_until)(int64_t t_ns))
     sleep_fn = sleep_until;
 }
 
-void joules__sleep_until(int64_t t_ns)
+int joules__sleep_until(int64_t t_ns)
 {
     if (clock_fn) {
-        if (sleep_fn)
-            sleep_fn(t_ns);
-        return;
+        if (!sleep_fn)
+            return -1;
+        sleep_fn(t_ns);
+        return 0;
     }
     struct timespec ts = {(time_t)(t_ns / 1000000000LL), (long)(t_ns % 1000000000LL)};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
         ;
+    return 0;
 }

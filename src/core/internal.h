@@ -114,9 +114,10 @@ int64_t joules__now_ns(void);
 void joules__set_clock(int64_t (*now_ns)(void));
 int joules__clock_is_virtual(void);
 /* Sleep until t_ns on the core's clock: on a virtual clock, sleep_until (set with it by
- * joules__set_sleep) moves the clock there, driving the monitor on the way. */
+ * joules__set_sleep) moves the clock there, driving the monitor on the way; -1 when the clock
+ * is virtual and nothing moves it. */
 void joules__set_sleep(void (*sleep_until)(int64_t t_ns));
-void joules__sleep_until(int64_t t_ns);
+int joules__sleep_until(int64_t t_ns);
 /* One round of the tracker thread, for a monitor on a virtual clock: poll each domain whose
  * poll is due, then re-anchor the begin edges of open windows. */
 void joules__drive(joules_monitor *m);

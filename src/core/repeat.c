@@ -152,7 +152,10 @@ int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
              * of rest so the sensor sees the change. */
             int64_t now = joules__now_ns() + period / 4;
             int64_t k = (now - anchor + period - 1) / period;
-            joules__sleep_until(anchor + k * period + (int64_t)gi * period / groups);
+            if (joules__sleep_until(anchor + k * period + (int64_t)gi * period / groups) != 0)
+                return joules__fail(m, JOULES_E_STATE,
+                                    "joules_repeat: the clock is virtual and no sleep moves it "
+                                    "(joules__set_sleep): the groups' phases cannot be shifted");
         }
         if ((rc = run_reps(m, work, user, drop, &run)))
             return rc;

@@ -44,6 +44,7 @@ struct step {
     double power_w;   /* power read together with it (-1: none) */
     int64_t t_ns;     /* best estimate of when it changed, and how far off that may be */
     int64_t half_ns;
+    uint64_t seq; /* which step it is, from 1: times move as the clock is learnt, this not */
 };
 
 struct joules__track {
@@ -67,6 +68,7 @@ struct joules__track {
     struct step steps[STEP_RING];
     unsigned steps_n, steps_next;
     unsigned steps_seen;
+    uint64_t steps_pushed;
     int error;
     char message[JOULES_MESSAGE_MAX];
 };
@@ -137,6 +139,7 @@ static void push_first_step(struct joules__track *k, int64_t lo, int64_t hi, int
     st->half_ns = (st->hi_ns - st->lo_ns) / 2;
     st->counter_j = counter_j;
     st->power_w = -1.0;
+    st->seq = ++k->steps_pushed;
     k->steps_next = (k->steps_next + 1) % STEP_RING;
     if (k->steps_n < STEP_RING)
         k->steps_n++;
@@ -195,6 +198,7 @@ static void fold(struct joules__domain *d, struct joules__track *k, const struct
                 st->half_ns = (hi - lo) / 2;
                 st->counter_j = k->counter_j;
                 st->power_w = s->have_power ? s->power_w : -1.0;
+                st->seq = ++k->steps_pushed;
                 k->steps_next = (k->steps_next + 1) % STEP_RING;
                 if (k->steps_n < STEP_RING)
                     k->steps_n++;
@@ -709,7 +713,7 @@ static void interpolate(const struct joules__domain *d, const struct joules__tra
     e->counter_j = a->counter_j + before;
     e->counter_err_j = hypot(shape, timing) + d->counter_unit_j;
     e->counter_final = 1;
-    e->span = (struct joules__span){ma, mb, total, lo, hi, least, most, timing};
+    e->span = (struct joules__span){a->seq, b->seq, span_s, total, lo, hi, least, most, timing};
 }
 
 /* Estimate the counter energy at t from the steps; final when anchored after t. */

@@ -143,30 +143,33 @@ int joules_window_cancel(joules_monitor *m, const char *name)
  * spanned there ([lo, hi]); for edges in one interval (energy E, length T) the part of w
  * seconds between them holds at least max(lo w, E - hi (T-w)) and at most min(hi w,
  * E - lo (T-w)); for edges in two adjacent intervals the bounds of the two parts add. The
- * error is the distance to the farther end, where errors in quadrature would fall short of
- * a short window around a whole burst. -1 when the edges are farther apart (independent).
+ * shape error is the distance to the farther end: errors in quadrature fall short of a short
+ * window around a whole burst. That range holds only as far as [lo, hi] does (a load aliased
+ * with the counter's period can leave it), so the error is never less than in quadrature.
  */
 static double close_edges_err(const struct joules__domain *d, const struct joules__edge *e0,
                               const struct joules__edge *e1, double e)
 {
+    double apart = hypot(e0->counter_err_j, e1->counter_err_j);
     const struct joules__span *s0 = &e0->span, *s1 = &e1->span;
     double least, most;
-    if (!s0->a_ns || !s1->a_ns) {
-        return -1.0;
-    } else if (s0->a_ns == s1->a_ns && s0->b_ns == s1->b_ns) {
+    if (!s0->a_seq || !s1->a_seq) {
+        return apart;
+    } else if (s0->a_seq == s1->a_seq && s0->b_seq == s1->b_seq) {
         double lo = fmin(s0->lo_w, s1->lo_w), hi = fmax(s0->hi_w, s1->hi_w);
-        double span_s = (double)(s0->b_ns - s0->a_ns) * 1e-9;
+        double span_s = s1->span_s;
         double w_s = fmin(fmax((double)(e1->t_ns - e0->t_ns) * 1e-9, 0.0), span_s);
-        least = fmax(lo * w_s, s0->energy_j - hi * (span_s - w_s));
-        most = fmin(hi * w_s, s0->energy_j - lo * (span_s - w_s));
-    } else if (s1->a_ns == s0->b_ns) {
+        least = fmax(lo * w_s, s1->energy_j - hi * (span_s - w_s));
+        most = fmin(hi * w_s, s1->energy_j - lo * (span_s - w_s));
+    } else if (s1->a_seq == s0->b_seq) {
         least = (s0->energy_j - s0->most_j) + s1->least_j;
         most = (s0->energy_j - s0->least_j) + s1->most_j;
     } else {
-        return -1.0;
+        return apart;
     }
     double shape = fmax(fmax(most - e, e - least), 0.0);
-    return hypot(shape, hypot(s0->timing_j, s1->timing_j)) + d->counter_unit_j;
+    double joint = hypot(shape, hypot(s0->timing_j, s1->timing_j)) + d->counter_unit_j;
+    return fmax(joint, apart);
 }
 
 /* Energy between two edges of one domain, by the best method both edges support. */
@@ -178,8 +181,6 @@ static void domain_energy(const struct joules__domain *d, const struct joules__e
         out->method = JOULES_METHOD_COUNTER;
         e = e1->counter_j - e0->counter_j;
         err = close_edges_err(d, e0, e1, e);
-        if (err < 0)
-            err = hypot(e0->counter_err_j, e1->counter_err_j);
         if (joules__track_fast(d) && !(e0->counter_final && e1->counter_final))
             joules__msg(out->message, sizeof out->message,
                         "energy counter, read at both edges (it updates every %.0f ms)",

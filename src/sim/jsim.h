@@ -141,7 +141,8 @@ typedef nvmlReturn_t (*jsimRunKernel_fn)(nvmlDevice_t dev, const jsimKernel *ker
  * Virtual-time mode only (NOT_SUPPORTED in real time): make the kernel the device's active
  * one and return at once. It then progresses with jsimAdvance, one 1 ms step at a time, so
  * that a caller can read the sensors while it runs; jsimState.kernel_active turns 0 when it
- * is done. NVML_ERROR_IN_USE while another kernel runs on the device.
+ * is done, or when the device is lost (jsimState.lost). No time limit: the caller sets its
+ * own. NVML_ERROR_IN_USE while another kernel runs on the device.
  */
 typedef nvmlReturn_t (*jsimLaunchKernel_fn)(nvmlDevice_t dev, const jsimKernel *kernel);
 

@@ -247,6 +247,7 @@ static void step_one(struct sim_state *g, struct sim_dev *d, const struct sim_ph
         apply_events(g, d, k);
     if (d->lost) {
         d->pw = (struct sim_power){0};
+        d->kernel.active = 0; /* a board off the bus runs nothing */
         d->hist[k & (SIM_HIST_STEPS - 1)] = d->energy_j;
         d->step = k + 1;
         return;
