@@ -205,16 +205,23 @@ class Pending:
         self._result = None
         self._collecting = threading.Lock()
 
+    def _open(self):
+        if self.ticket is None:  # from monitor.window(..., deferred=True), block not done
+            raise JoulesError(_lib.E_STATE, "window %r is still open: its result comes once "
+                              "the with block has ended" % self.name)
+
     @property
     def ready(self):
         if self._result is not None:
             return True
+        self._open()
         mon = self._monitor
         return mon._check(mon._lib.joules_window_ready(mon._need(), self.ticket)) == 1
 
     def result(self, wait=True):
         with self._collecting:  # one collection, whichever thread asks first
             if self._result is None:
+                self._open()
                 self._result = self._monitor._collect(self, wait)
         return self._result
 
@@ -223,7 +230,7 @@ class Pending:
         try:
             mon = self._monitor
             with mon._handle_lock:
-                if self._result is None and mon._handle is not None:
+                if self._result is None and self.ticket is not None and mon._handle is not None:
                     mon._lib.joules_window_collect(mon._handle, self.ticket, 0,
                                                    ctypes.byref(_lib.CMeasurement()))
         except Exception:
@@ -232,6 +239,8 @@ class Pending:
     def __repr__(self):
         if self._result is not None:
             return "Pending(%r, collected: %r)" % (self.name, self._result)
+        if self.ticket is None:
+            return "Pending(%r, window still open)" % self.name
         return "Pending(%r, ticket %d)" % (self.name, self.ticket)
 
 
@@ -293,24 +302,34 @@ def to_csv(samples, file):
 class _Window:
     """monitor.window(name): a context manager and a decorator."""
 
-    def __init__(self, monitor, name, sync_execution=True):
+    def __init__(self, monitor, name, sync_execution=True, deferred=False):
         self._monitor = monitor
         self.name = name
         self._sync = sync_execution
+        self._deferred = deferred
         self.measurement = None
 
     def __enter__(self):
-        self.measurement = Measurement(self.name)
+        if self._deferred:
+            self.measurement = Pending(self._monitor, self.name, None)
+        else:
+            self.measurement = Measurement(self.name)
         self._monitor.begin_window(self.name, sync_execution=self._sync)
         return self.measurement
 
+    def _end(self):
+        if self._deferred:
+            self._monitor._end_deferred(self.name, self._sync, self.measurement)
+        else:
+            self._monitor._end_into(self.name, self.measurement, self._sync)
+
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
-            self._monitor._end_into(self.name, self.measurement, self._sync)
+            self._end()
             return False
         # The body failed: measure what was spent if possible, never mask its exception.
         try:
-            self._monitor._end_into(self.name, self.measurement, self._sync)
+            self._end()
         except Exception:
             try:
                 self._monitor.end_window(self.name, sync_execution=False, cancel=True)
@@ -319,7 +338,8 @@ class _Window:
         return False
 
     def __call__(self, fn):
-        return self._monitor.measure(self.name, sync_execution=self._sync)(fn)
+        return self._monitor.measure(self.name, sync_execution=self._sync,
+                                     deferred=self._deferred)(fn)
 
 
 def _cuda_visible(domains):
@@ -685,11 +705,14 @@ class Monitor:
         m._fill(c, self.domains)
         return self._record(m)
 
-    def _end_deferred(self, key, sync_execution):
+    def _end_deferred(self, key, sync_execution, into=None):
         ticket = ctypes.c_uint64()
         self._ending(key, sync_execution, lambda h, b: self._lib.joules_window_end_deferred(
             h, b, ctypes.byref(ticket)))
-        return Pending(self, key, ticket.value)
+        if into is None:
+            return Pending(self, key, ticket.value)
+        into.ticket = ticket.value
+        return into
 
     def _collect(self, pending, wait):
         c = _lib.CMeasurement()
@@ -794,19 +817,23 @@ class Monitor:
                            + ["gpu%d_energy" % k for k in keys])
             w.writerow([m.begin_time, m.name, m.time] + [m.gpu_energy[k] for k in keys])
 
-    def window(self, name, sync_execution=True):
+    def window(self, name, sync_execution=True, deferred=False):
         """`with monitor.window("step") as m:` -- m is filled when the block exits.
 
-        Also a decorator: @monitor.window("step") measures each call (see measure)."""
-        return _Window(self, name, sync_execution)
+        deferred=True: m is a Pending, ended without waiting when the block exits; m.result()
+        gives the Measurement afterwards (see end_window). Also a decorator:
+        @monitor.window("step") measures each call (see measure)."""
+        return _Window(self, name, sync_execution, deferred)
 
-    def measure(self, name=None, sync_execution=True, on_result=None):
+    def measure(self, name=None, sync_execution=True, on_result=None, deferred=False):
         """Decorator: measure each call of the function in a window.
 
         The window is named name (default: the function's qualified name); each Measurement
         goes to on_result(m) if given, to monitor.last_measurement and to the wrapper's
-        .measurements list (the last 1000). Recursive or concurrent calls of one decorated
-        function would reuse an open window name and raise JoulesError(JOULES_E_STATE).
+        .measurements list (the last 1000). deferred=True: each call's window ends without
+        waiting and a Pending goes there instead (its .result() is the Measurement).
+        Recursive or concurrent calls of one decorated function would reuse an open window
+        name and raise JoulesError(JOULES_E_STATE).
         """
         if callable(name) and on_result is None and not isinstance(name, str):
             return self.measure()(name)  # used bare: @monitor.measure
@@ -816,7 +843,7 @@ class Monitor:
 
             @functools.wraps(fn)
             def wrapper(*args, **kwargs):
-                with self.window(wname, sync_execution) as m:
+                with self.window(wname, sync_execution, deferred) as m:
                     result = fn(*args, **kwargs)
                 wrapper.measurements.append(m)
                 del wrapper.measurements[:-1000]

@@ -119,6 +119,39 @@ class TestDeferred(jtest.LoadCase):
         kept[0].result(wait=False)
         self.assertIsInstance(mon.end_window("w", deferred=True), joules.Pending)  # still open
 
+    def test_context_manager_and_decorator(self):
+        mon = self.open()
+        with mon.window("block", deferred=True) as p:
+            time.sleep(0.03)
+            with self.assertRaises(joules.JoulesError) as cm:
+                p.result()  # the window is still open
+            self.assertIn("still open", str(cm.exception))
+            self.assertIn("still open", repr(p))
+        self.assertIsInstance(p, joules.Pending)
+        self.assertIn("ticket", repr(p))
+        m = p.result()
+        self.assertIn("both edges anchored", m.domains["gpu0"].message)
+        self.assertGreaterEqual(m.time, 0.03)
+
+        seen = []
+
+        @mon.measure(deferred=True, on_result=seen.append)
+        def step():
+            time.sleep(0.02)
+        for _ in range(3):
+            step()
+        self.assertEqual(len(step.measurements), 3)
+        self.assertTrue(all(isinstance(x, joules.Pending) for x in step.measurements))
+        self.assertEqual(seen, step.measurements)
+        results = [x.result() for x in step.measurements]
+        self.assertTrue(all(r.name.endswith("step") and r.time >= 0.02 for r in results))
+
+        @mon.window("decorated", deferred=True)
+        def other():
+            time.sleep(0.01)
+        other()
+        self.assertIsInstance(other.measurements[0], joules.Pending)
+
     def test_dropped_pending_releases_its_slot(self):
         mon = self.open()
         # More than the library holds (1024): each Pending dropped uncollected frees its slot.
