@@ -90,6 +90,8 @@ struct acc_goals {
 };
 void acc_add(struct acc_stats *s, double measured, double truth, double unc);
 void acc_print_cell(const struct acc_stats *s); /* " mean / worst" in % */
+void acc_merge(struct acc_stats *into, const struct acc_stats *s);
+double acc_mean_pct(const struct acc_stats *s); /* mean |error|, % (0 when empty) */
 /* One window measured by the four methods (joules: end extrapolated; settled: end settled). */
 void acc_tally(struct acc_goals *g, struct acc_stats st[ACC_METHODS], double window_s, double naive,
                double counter, double truth, const joules_domain_energy *joules,

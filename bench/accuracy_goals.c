@@ -58,12 +58,17 @@ void acc_print_cell(const struct acc_stats *s)
         printf(" %15s", "n/a");
 }
 
-static void merge(struct acc_stats *into, const struct acc_stats *s)
+void acc_merge(struct acc_stats *into, const struct acc_stats *s)
 {
     into->n += s->n;
     into->sum_abs += s->sum_abs;
     into->covered += s->covered;
     into->worst = s->worst > into->worst ? s->worst : into->worst;
+}
+
+double acc_mean_pct(const struct acc_stats *s)
+{
+    return s->n ? 100 * s->sum_abs / s->n : 0.0;
 }
 
 static double rel_err(double measured, double truth)
@@ -101,7 +106,7 @@ void acc_print_row(struct acc_goals *g, const char *load, double window_s,
     printf("%-22s %6gs ", load, window_s);
     for (int k = 0; k < ACC_METHODS; k++) {
         acc_print_cell(&st[k]);
-        merge(&g->all[k], &st[k]);
+        acc_merge(&g->all[k], &st[k]);
     }
     /* The goals per cell, on the settled method's mean (the CLI's default). */
     double settled = st[ACC_SETTLED].n ? st[ACC_SETTLED].sum_abs / st[ACC_SETTLED].n : 0.0;

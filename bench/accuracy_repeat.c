@@ -127,10 +127,7 @@ void acc_repeat_section(int n_profiles, const char *only_profile, int quick)
                        acc_works[ki].name, 1e3 * rep_s);
                 for (int k = 0; k < R_METHODS; k++) {
                     acc_print_cell(&st[k]);
-                    total[k].n += st[k].n;
-                    total[k].sum_abs += st[k].sum_abs;
-                    total[k].covered += st[k].covered;
-                    total[k].worst = st[k].worst > total[k].worst ? st[k].worst : total[k].worst;
+                    acc_merge(&total[k], &st[k]);
                 }
                 printf("  %3d/%-3d %3d/%-3d%s\n", st[R_JOULES].covered, st[R_JOULES].n,
                        st[R_REPEAT].covered, st[R_REPEAT].n, w.failed ? "  (kernel failed)" : "");
@@ -144,8 +141,8 @@ void acc_repeat_section(int n_profiles, const char *only_profile, int quick)
     printf("\nRepeated work, all cells: mean / worst |error| naive once %.2f / %.2f %%, joules "
            "once %.2f / %.2f %%, joules_repeat %.2f / %.2f %%;\njoules_repeat's interval "
            "covered the truth %d/%d\n",
-           100 * total[R_NAIVE].sum_abs / total[R_NAIVE].n, 100 * total[R_NAIVE].worst,
-           100 * total[R_JOULES].sum_abs / total[R_JOULES].n, 100 * total[R_JOULES].worst,
-           100 * total[R_REPEAT].sum_abs / total[R_REPEAT].n, 100 * total[R_REPEAT].worst,
-           total[R_REPEAT].covered, total[R_REPEAT].n);
+           acc_mean_pct(&total[R_NAIVE]), 100 * total[R_NAIVE].worst,
+           acc_mean_pct(&total[R_JOULES]), 100 * total[R_JOULES].worst,
+           acc_mean_pct(&total[R_REPEAT]), 100 * total[R_REPEAT].worst, total[R_REPEAT].covered,
+           total[R_REPEAT].n);
 }
