@@ -12,7 +12,8 @@
  * that a window whose two edges share an interval, or sit in two adjacent ones, is bounded as
  * one whole (window.c). */
 struct joules__span {
-    uint64_t a_seq, b_seq;  /* the interval's two steps; both 0: the edge was not interpolated */
+    uint64_t seq;           /* the interval's first step (the next interval's is seq + 1); 0:
+                             * the edge was not interpolated */
     double span_s;          /* how long the interval lasted */
     double energy_j;        /* the counter's energy over the interval */
     double lo_w, hi_w;      /* the range the power may have spanned in it */

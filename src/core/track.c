@@ -179,7 +179,7 @@ static void fold(struct joules__domain *d, struct joules__track *k, const struct
             }
             /* A counter that updates faster than we can poll (RAPL, ~1 ms) is current at
              * every reading, changed or not: each reading is a step. */
-            int fast = period_ns(d) < FAST_COUNTER_NS;
+            int fast = joules__track_fast(d);
             if (delta || fast) {
                 k->counter_j += (double)delta * d->counter_unit_j;
                 /* The counter is at most one update period old when we see it change. */
@@ -454,7 +454,7 @@ static int lock_steps(struct joules__track *k, unsigned first, unsigned n, int64
 
 static void phase_lock(const struct joules__domain *d, struct joules__track *k)
 {
-    if (k->steps_n < 4 || period_ns(d) < FAST_COUNTER_NS)
+    if (k->steps_n < 4 || joules__track_fast(d))
         return;
     if (lock_steps(k, 0, k->steps_n, period_ns(d)) != 0 && k->steps_n > LOCK_SHORT)
         (void)lock_steps(k, k->steps_n - LOCK_SHORT, LOCK_SHORT, period_ns(d));
@@ -713,7 +713,7 @@ static void interpolate(const struct joules__domain *d, const struct joules__tra
     e->counter_j = a->counter_j + before;
     e->counter_err_j = hypot(shape, timing) + d->counter_unit_j;
     e->counter_final = 1;
-    e->span = (struct joules__span){a->seq, b->seq, span_s, total, lo, hi, least, most, timing};
+    e->span = (struct joules__span){a->seq, span_s, total, lo, hi, least, most, timing};
 }
 
 /* Estimate the counter energy at t from the steps; final when anchored after t. */
@@ -846,10 +846,10 @@ void joules__track_settle(struct joules__domain *d, struct joules__edge *e,
 {
     if (!e->have_counter || e->error)
         return;
-    int64_t period = period_ns(d);
     /* Counters that update often (RAPL, ~1 ms) are already exact enough. */
-    if (period < FAST_COUNTER_NS)
+    if (joules__track_fast(d))
         return;
+    int64_t period = period_ns(d);
     int64_t deadline =
         e->t_ns + (max_wait_ns < period + period / 2 ? max_wait_ns : period + period / 2);
     char msg[JOULES_MESSAGE_MAX];

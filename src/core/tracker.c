@@ -29,7 +29,7 @@ static struct timespec to_timespec(int64_t ns)
  */
 static int64_t poll_step_ns(struct joules__domain *d)
 {
-    if (d->info.update_interval_ns < 10000000ULL)
+    if (joules__track_fast(d))
         return d->poll_ns;
     double u = fmod(0.6180339887498949 * (double)(++d->poll_seq), 1.0);
     return (int64_t)((double)d->poll_ns * (0.8 + 0.4 * u));

@@ -153,15 +153,15 @@ static double close_edges_err(const struct joules__domain *d, const struct joule
     double apart = hypot(e0->counter_err_j, e1->counter_err_j);
     const struct joules__span *s0 = &e0->span, *s1 = &e1->span;
     double least, most;
-    if (!s0->a_seq || !s1->a_seq) {
+    if (!s0->seq || !s1->seq) {
         return apart;
-    } else if (s0->a_seq == s1->a_seq && s0->b_seq == s1->b_seq) {
+    } else if (s0->seq == s1->seq) {
         double lo = fmin(s0->lo_w, s1->lo_w), hi = fmax(s0->hi_w, s1->hi_w);
         double span_s = s1->span_s;
         double w_s = fmin(fmax((double)(e1->t_ns - e0->t_ns) * 1e-9, 0.0), span_s);
         least = fmax(lo * w_s, s1->energy_j - hi * (span_s - w_s));
         most = fmin(hi * w_s, s1->energy_j - lo * (span_s - w_s));
-    } else if (s1->a_seq == s0->b_seq) {
+    } else if (s1->seq == s0->seq + 1) {
         least = (s0->energy_j - s0->most_j) + s1->least_j;
         most = (s0->energy_j - s0->least_j) + s1->most_j;
     } else {
