@@ -723,10 +723,6 @@ class Monitor:
         return self._record(m)
 
     def _end_busy(self, key, m, sync_execution, busy):
-        b = self._name(key)
-        h = self._need()
-        if sync_execution:
-            self.sync()
         failure = []
 
         def work(_user):
@@ -741,12 +737,10 @@ class Monitor:
 
         c = _lib.CMeasurement()
         cb = _lib.WORK_FN(work)
-        self._window_check(key, self._lib.joules_window_end_busy(h, b, ctypes.byref(c), cb, None))
-        with self._lock:
-            self._open_windows.discard(key)
-            self._ended[key] = True
+        self._ending(key, sync_execution, lambda h, b: self._lib.joules_window_end_busy(
+            h, b, ctypes.byref(c), cb, None))
         m._fill(c, self.domains)
-        self.last_measurement = m
+        self._record(m)
         if failure:
             raise failure[0]
         return m

@@ -339,6 +339,11 @@ class TestInfo(SimTestCase):
             rows = f.read().splitlines()
         self.assertEqual(rows[0], "start_time,window_name,elapsed_time,gpu0_energy")
         self.assertIn(",matmul,", rows[1])
+        # Every way of ending a window logs it, a busy end too.
+        mon.begin_window("busy")
+        mon.end_window("busy", busy=lambda: time.sleep(0.001))
+        with open(log) as f:
+            self.assertIn(",busy,", f.read().splitlines()[2])
 
     def test_invalid_domain_is_nan_with_warning(self):
         # Build a measurement from a C struct whose domain is not valid.
