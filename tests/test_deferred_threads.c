@@ -207,6 +207,7 @@ static void test_gpu_and_rapl(void)
 int main(void)
 {
     char err[256] = "";
+    printf("(every figure below is SIMULATED: the simulated GPU, in real time)\n");
     setenv("JOULES_SIM_PROFILE", "a100-sxm4-80gb", 1);
     m = t_open_sim_gpu(0, err, sizeof err);
     CHECKF(m != NULL, "open: %s", err);

@@ -44,6 +44,7 @@ static void *sym(void *dl, const char *name)
 
 void vsim_load(struct vsim *v)
 {
+    printf("(every figure below is SIMULATED: the simulated GPU, in virtual time)\n");
     v->dl = dlopen(JOULES_TEST_SIM_LIB, RTLD_NOW);
     if (!v->dl) {
         fprintf(stderr, "vsim: %s\n", dlerror());
