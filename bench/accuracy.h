@@ -61,6 +61,9 @@ extern const struct acc_work acc_works[];
 extern const int acc_n_works;
 extern const char *const acc_profiles[];
 extern const char *const acc_sensor_of[];
+/* The same profiles on a driver before R535 (no power fields: PowerUsage only). */
+extern const char *const acc_sensor_old_driver[];
+extern const char *const *acc_sensor_names; /* what acc_run_matrix prints: acc_sensor_of */
 extern const int acc_n_profiles;
 
 int64_t acc_now_ns(void);

@@ -179,7 +179,7 @@ int acc_run_matrix(int n_profiles, const char *only_profile, const char *only_lo
     for (int pi = 0; pi < n_profiles && pi < acc_n_profiles; pi++) {
         if (only_profile && strcmp(only_profile, acc_profiles[pi]))
             continue;
-        printf("\n== %s (sensor: %s)\n", acc_profiles[pi], acc_sensor_of[pi]);
+        printf("\n== %s (sensor: %s)\n", acc_profiles[pi], acc_sensor_names[pi]);
         acc_print_header();
         for (int li = 0; li < acc_n_loads; li++)
             if (!only_load || strstr(acc_loads[li].name, only_load)) {

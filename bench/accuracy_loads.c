@@ -16,6 +16,11 @@ const char *const acc_profiles[] = {"a100-sxm4-80gb", "h100-sxm5", "a6000"};
 const char *const acc_sensor_of[] = {"25 ms of every 100 ms, instant PowerUsage",
                                      "25 ms of every 100 ms, 1-s average PowerUsage",
                                      "100 ms of every 100 ms, 1-s average PowerUsage"};
+const char *const acc_sensor_old_driver[] = {
+    "25 ms of every 100 ms, instant PowerUsage only (driver before R535)",
+    "1-s average PowerUsage only (driver before R535)",
+    "1-s average PowerUsage only (driver before R535)"};
+const char *const *acc_sensor_names = acc_sensor_of;
 const int acc_n_profiles = 3;
 
 /* Part 2's repeated work: an fp32 kernel (about 10, 30 and 80 ms on the A100 at its boost

@@ -12,7 +12,10 @@
  * deterministic: what the estimator does is seen apart from the scheduling of a shared machine,
  * which the real-time bench_accuracy keeps in.
  *
- * Usage: bench_edges [--windows N] [--profile NAME] [--load TEXT] [--phase MS] [--verbose]
+ * Usage: bench_edges [--windows N] [--profile NAME] [--load TEXT] [--phase MS] [--old-driver]
+ *                    [--verbose]
+ * --old-driver: a driver before R535, without power fields 185/186: joules reads
+ * nvmlDeviceGetPowerUsage, a 1-s moving average on the H100 and A6000.
  */
 #include <math.h>
 #include <stdio.h>
@@ -124,11 +127,13 @@ static void matrix_cell(const struct acc_load *ld, const char *profile, void *ct
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_edges [--windows N] [--profile NAME] [--load TEXT] [--phase MS] "
-                    "[--verbose]\n"
+                    "[--old-driver] [--verbose]\n"
                     "  N: windows per cell, 1-1000 (default 40); profiles: a100-sxm4-80gb, "
                     "h100-sxm5, a6000\n"
                     "  TEXT: part of a load's name; MS: where the counter steps within each "
-                    "100 ms, 0-99\n");
+                    "100 ms, 0-99\n"
+                    "  --old-driver: no power fields (drivers before R535): joules reads "
+                    "nvmlDeviceGetPowerUsage\n");
     return 2;
 }
 
@@ -136,7 +141,9 @@ int main(int argc, char **argv)
 {
     int n_windows = 40;
     const char *only_profile = NULL, *only_load = NULL;
-    static char sensor_line[64] = "";
+    static char sensor_line[96] = "";
+    long phase_ms = -1;
+    int old_driver = 0;
     for (int i = 1; i < argc; i++) {
         char *end = NULL;
         if (!strcmp(argv[i], "--windows") && i + 1 < argc) {
@@ -148,15 +155,23 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--load") && i + 1 < argc) {
             only_load = argv[++i];
         } else if (!strcmp(argv[i], "--phase") && i + 1 < argc) {
-            long ms = strtol(argv[++i], &end, 10);
-            if (*end || ms < 0 || ms > 99)
+            phase_ms = strtol(argv[++i], &end, 10);
+            if (*end || phase_ms < 0 || phase_ms > 99)
                 return usage();
-            snprintf(sensor_line, sizeof sensor_line, "sensor phase=%ldms\n", ms);
+        } else if (!strcmp(argv[i], "--old-driver")) {
+            old_driver = 1;
         } else if (!strcmp(argv[i], "--verbose")) {
             verbose = 1;
         } else {
             return usage();
         }
+    }
+    if (phase_ms >= 0)
+        snprintf(sensor_line, sizeof sensor_line, "sensor phase=%ldms\n", phase_ms);
+    if (old_driver) {
+        acc_sensor_names = acc_sensor_old_driver;
+        snprintf(sensor_line + strlen(sensor_line), sizeof sensor_line - strlen(sensor_line),
+                 "fault old-driver\n");
     }
     vsim_load(&vs);
     pthread_mutex_init(&naive.lock, NULL);
@@ -164,8 +179,11 @@ int main(int argc, char **argv)
            "energy,\nmean / worst (%%), %d windows per cell; cover = windows whose +/- interval "
            "contained the truth.\n",
            n_windows);
-    if (*sensor_line)
-        printf("Sensor clock moved: %s", sensor_line);
+    if (phase_ms >= 0)
+        printf("Sensor clock moved: the counter steps %ld ms into each 100 ms\n", phase_ms);
+    if (old_driver)
+        printf("Driver before R535 (no power fields): joules reads nvmlDeviceGetPowerUsage, a "
+               "1-s average on the H100 and A6000\n");
     struct matrix ctx = {sensor_line, n_windows};
     if (acc_run_matrix(acc_n_profiles, only_profile, only_load, matrix_cell, &ctx) != 0)
         return 2;

@@ -98,22 +98,35 @@ static void test_enumeration(void)
 /*
  * What each chip's power reading averages decides how an edge inside a counter interval is
  * placed (docs/accuracy.md): the last 25 ms of every 100 ms on GA100 (told apart from the
- * other Ampere chips by its missing 1-s average field) and GH100, the whole period on GA10x.
+ * other Ampere chips by its PCI device ID) and GH100, the whole period on GA10x.
  */
 static void test_reading_window_per_chip(void)
 {
+    /* A driver before R535 (fault old-driver) has neither field: power comes from
+     * nvmlDeviceGetPowerUsage, instantaneous on GA100 and a 1-s average on GA10x and GH100,
+     * and GA100 is told from GA10x by its PCI device ID instead. */
     static const struct {
-        const char *profile;
+        const char *profile, *scenario;
         double window_s;
-    } chips[] = {{"a100-sxm4-80gb", 0.025}, {"h100-sxm5", 0.025}, {"a6000", 0.1}};
+        const char *source;
+    } chips[] = {
+        {"a100-sxm4-80gb", NULL, 0.025, "field 186"},
+        {"h100-sxm5", NULL, 0.025, "field 186"},
+        {"a6000", NULL, 0.1, "field 186"},
+        {"a100-sxm4-80gb", "fault old-driver\n", 0.025, "nvmlDeviceGetPowerUsage"},
+        {"h100-sxm5", "fault old-driver\n", 1.0, "nvmlDeviceGetPowerUsage"},
+        {"a6000", "fault old-driver\n", 1.0, "nvmlDeviceGetPowerUsage"},
+    };
     for (size_t i = 0; i < sizeof chips / sizeof chips[0]; i++) {
-        joules_monitor *m = open_sim(chips[i].profile, 1, NULL);
+        joules_monitor *m = open_sim(chips[i].profile, 1, chips[i].scenario);
         if (!m)
             return;
         joules_domain_info di;
         CHECK_EQ_INT(joules_domain_info_get(m, 0, &di), 0);
-        CHECKF(fabs(di.power_window_s - chips[i].window_s) < 1e-9, "%s: reading window %g s",
-               chips[i].profile, di.power_window_s);
+        CHECKF(fabs(di.power_window_s - chips[i].window_s) < 1e-9, "%s%s: reading window %g s",
+               chips[i].profile, chips[i].scenario ? " (old driver)" : "", di.power_window_s);
+        CHECKF(strstr(di.source, chips[i].source) != NULL, "%s: source '%s'", chips[i].profile,
+               di.source);
         joules_close(m);
     }
 }

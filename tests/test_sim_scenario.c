@@ -230,6 +230,19 @@ static void test_reset_and_no_energy(void)
     nvmlFieldValue_t v;
     CHECK_EQ_INT(sim_field(&A, d, NVML_FI_DEV_POWER_INSTANT, 0, &v), NVML_SUCCESS);
     CHECK_EQ_INT(v.value.uiVal, 100000); /* power stays available for integration */
+
+    /* A driver before R535 knows none of fields 185-192; the counter and PowerUsage stay. */
+    CHECK_EQ_INT(A.Reconfigure("profile a6000\nfault old-driver\nphase 10s power=100\n",
+                               JSIM_FLAG_VIRTUAL_TIME),
+                 NVML_SUCCESS);
+    CHECK_EQ_INT(A.Advance(2.0), NVML_SUCCESS);
+    for (unsigned id = NVML_FI_DEV_POWER_AVERAGE; id <= NVML_FI_DEV_POWER_REQUESTED_LIMIT; id++)
+        CHECKF(sim_field(&A, d, id, 0, NULL) == NVML_ERROR_NOT_SUPPORTED, "field %u", id);
+    CHECK_EQ_INT(sim_field(&A, d, NVML_FI_DEV_TOTAL_ENERGY_CONSUMPTION, 0, NULL), NVML_SUCCESS);
+    CHECK_EQ_INT(A.GetTotalEnergyConsumption(d, &c), NVML_SUCCESS);
+    unsigned mw = 0;
+    CHECK_EQ_INT(A.GetPowerUsage(d, &mw), NVML_SUCCESS);
+    CHECK_NEAR(mw, 100000, 1); /* the 1-s average of a steady 100 W */
 }
 
 static void test_repeat(void)

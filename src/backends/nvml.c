@@ -363,7 +363,11 @@ static int dev_status(struct joules__domain *d, joules_gpu_status *out, char *ms
     nvmlReturn_t pr;
     out->power_w = (dev->power != POWER_NONE && read_power(dev, &p, &pr) == 0) ? p : -1.0;
     out->power_avg_w = -1.0;
-    if (lib->fields) {
+    if (d->power_window_s >= 1.0) {
+        /* The only reading is the 1-s average (GA10x or newer on a driver before R535). */
+        out->power_avg_w = out->power_w;
+        out->power_w = -1.0;
+    } else if (lib->fields) {
         nvmlFieldValue_t fv;
         memset(&fv, 0, sizeof fv);
         fv.fieldId = NVML_FI_DEV_POWER_AVERAGE;
@@ -515,14 +519,30 @@ static enum power_source probe_power(struct nvml_lib *lib, nvmlDevice_t h)
 }
 
 /*
+ * GA100 (A100, A30, A800) is the Ampere chip whose nvmlDeviceGetPowerUsage is instantaneous.
+ * Its PCI device IDs are 0x2080-0x20FF (pci.ids: 20B0 A100 SXM4 40GB ... 20F5 A800); GA10x
+ * chips start at 0x2200. Without a PCI ID, GA100 is the Ampere chip that lacks the 1-s
+ * average field (185): only on drivers that have that field (R535 and later), since older
+ * ones answer NOT_SUPPORTED for it on every board.
+ */
+static int is_ga100(unsigned pci_device_id, int have_avg_field)
+{
+    unsigned dev_id = pci_device_id >> 16, vendor = pci_device_id & 0xFFFFu;
+    if (vendor == 0x10DEu && dev_id != 0)
+        return dev_id >= 0x2080u && dev_id <= 0x20FFu;
+    return !have_avg_field;
+}
+
+/*
  * How much of each ~100 ms update period the power reading averages (reference/nvml.md §9,
  * after Yang, Adamek and Armour): the instant reading of GA100 and GH100 boards shows the
  * last 25 ms of each period, that of GA10x, Ada and Turing the whole period; Volta and Pascal
- * about 10 ms; nvmlDeviceGetPowerUsage outside GA100 and older is a 1-s moving average. GA100
- * is told from the other Ampere chips by its lack of the 1-s average field (185). Unknown
- * chips get the whole period: edges then assume nothing of where the reading looked.
+ * about 10 ms; nvmlDeviceGetPowerUsage outside GA100 and older is a 1-s moving average (the
+ * only reading drivers before R535 give, which lack field 186). Unknown chips get the whole
+ * period: edges then assume nothing of where the reading looked.
  */
-static double reading_window_s(struct nvml_lib *lib, nvmlDevice_t h, enum power_source source)
+static double reading_window_s(struct nvml_lib *lib, nvmlDevice_t h, enum power_source source,
+                               unsigned pci_device_id)
 {
     unsigned a = NVML_DEVICE_ARCH_UNKNOWN;
     if (lib->arch)
@@ -534,11 +554,12 @@ static double reading_window_s(struct nvml_lib *lib, nvmlDevice_t h, enum power_
         fv.fieldId = NVML_FI_DEV_POWER_AVERAGE;
         have_avg = lib->fields(h, 1, &fv) == NVML_SUCCESS && fv.nvmlReturn == NVML_SUCCESS;
     }
+    int ga100 = a == NVML_DEVICE_ARCH_AMPERE && is_ga100(pci_device_id, have_avg);
     int averaged_usage = a >= NVML_DEVICE_ARCH_ADA && a != NVML_DEVICE_ARCH_UNKNOWN;
-    averaged_usage |= a == NVML_DEVICE_ARCH_AMPERE && have_avg;
+    averaged_usage |= a == NVML_DEVICE_ARCH_AMPERE && !ga100;
     if (source == POWER_USAGE && averaged_usage)
         return 1.0;
-    if (a == NVML_DEVICE_ARCH_HOPPER || (a == NVML_DEVICE_ARCH_AMPERE && !have_avg))
+    if (a == NVML_DEVICE_ARCH_HOPPER || ga100)
         return 0.025;
     if (a == NVML_DEVICE_ARCH_VOLTA || a == NVML_DEVICE_ARCH_PASCAL)
         return 0.01;
@@ -607,8 +628,9 @@ static int add_device(joules_monitor *m, const joules_options *o, struct nvml_li
     d.counter_unit_j = 1e-3;
     d.counter_range = 0;
     d.poll_ns = (int64_t)o->tracker_period_ns;
-    d.power_window_s =
-        dev->power == POWER_NONE ? 0.0 : reading_window_s(lib, dev->handle, dev->power);
+    d.power_window_s = dev->power == POWER_NONE
+                           ? 0.0
+                           : reading_window_s(lib, dev->handle, dev->power, pci.pciDeviceId);
     d.info.power_window_s = d.power_window_s;
     /* The most the board may draw: what a sensor that has not caught up yet could hide. */
     unsigned lo_mw = 0, hi_mw = 0;

@@ -111,6 +111,17 @@ static int64_t lag_ns(const struct joules__domain *d)
     return (int64_t)window_ns + period_ns(d);
 }
 
+/*
+ * A reading that averages several periods (the 1-s moving average, the only reading of GA10x
+ * and newer boards on drivers before R535) still holds most of the second before: it moves by
+ * a tenth of a change of load at each update, and the counter's last interval is more current
+ * than it is. Its disagreement with the counter still says that the load moved lately.
+ */
+static int slow_reading(const struct joules__domain *d)
+{
+    return d->power_window_s * 1e9 > 1.5 * (double)period_ns(d);
+}
+
 static const struct point *pt_at(const struct joules__track *k, unsigned i)
 {
     /* i-th oldest sample */
@@ -146,6 +157,7 @@ static void push_first_step(struct joules__track *k, int64_t lo, int64_t hi, int
 }
 
 static double counter_rate_w(const struct joules__track *k);
+static double step_rate_w(const struct step *a, const struct step *b);
 static void phase_lock(const struct joules__domain *d, struct joules__track *k);
 
 static void fold(struct joules__domain *d, struct joules__track *k, const struct joules__sample *s)
@@ -208,6 +220,15 @@ static void fold(struct joules__domain *d, struct joules__track *k, const struct
                 if (rate >= 0 && k->steps_seen >= 2) {
                     k->floor_w = fmin(k->floor_w, rate);
                     k->peak_w = fmax(k->peak_w, rate);
+                }
+                /* A reading that averages a second moves by a tenth of a change at each
+                 * update: the counter's rates show the change of load instead. */
+                if (slow_reading(d) && k->steps_n >= 3) {
+                    const struct step *s0 = step_at(k, k->steps_n - 3);
+                    const struct step *s1 = step_at(k, k->steps_n - 2);
+                    double before = step_rate_w(s0, s1);
+                    if (rate >= 0 && before >= 0 && fabs(rate - before) > flat_w(before))
+                        k->load_changed_ns = t;
                 }
             }
         }
@@ -488,6 +509,38 @@ static double intra_w(const struct joules__track *k, unsigned i)
     return (b->power_w >= 0 && rate >= 0) ? fabs(b->power_w - rate) : 0.0;
 }
 
+/*
+ * The swing of the counter's rates over the last SPREAD_HISTORY_NS before t and how often
+ * the load changed, as power_integral gives them from readings: for readings too slow to
+ * show either.
+ */
+static void rate_history(const struct joules__domain *d, const struct joules__track *k, int64_t t,
+                         double *spread_w, double *changes_per_s)
+{
+    double rmin = INFINITY, rmax = -INFINITY, last = -1.0;
+    int changes = 0;
+    int64_t last_change = INT64_MIN / 2, first_ns = t;
+    for (unsigned i = 1; i < k->steps_n; i++) {
+        const struct step *a = step_at(k, i - 1), *b = step_at(k, i);
+        if (step_mid(b) < t - SPREAD_HISTORY_NS)
+            continue;
+        double r = step_rate_w(a, b);
+        if (r < 0)
+            continue;
+        if (last >= 0 && fabs(r - last) > fmax(5.0, 0.05 * last)) {
+            if (step_mid(b) - last_change > 2 * period_ns(d))
+                changes++;
+            last_change = step_mid(b);
+        }
+        first_ns = step_mid(a) < first_ns ? step_mid(a) : first_ns;
+        last = r;
+        rmin = fmin(rmin, r);
+        rmax = fmax(rmax, r);
+    }
+    *spread_w = rmax >= rmin ? rmax - rmin : 0.0;
+    *changes_per_s = t > first_ns ? changes / ((double)(t - first_ns) * 1e-9) : 0.0;
+}
+
 /* Energy from step st to t (negative when t is before the step), and its error. */
 static double extrapolate(const struct joules__domain *d, const struct joules__track *k,
                           const struct step *st, int64_t t, double *err)
@@ -497,7 +550,11 @@ static double extrapolate(const struct joules__domain *d, const struct joules__t
     double spread = 0.0, changes_per_s = 0.0, part;
     int have_power = k->last_power_w >= 0;
     double p_mid;
-    if (have_power) {
+    if (have_power && slow_reading(d) && counter_rate_w(k) >= 0) {
+        rate_history(d, k, b, &spread, &changes_per_s);
+        p_mid = counter_rate_w(k);
+        part = p_mid * (double)(b - a) * 1e-9;
+    } else if (have_power) {
         part = power_integral(d, k, a, b, &spread, &changes_per_s);
         p_mid = power_at(k, mid);
     } else {

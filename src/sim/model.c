@@ -447,10 +447,13 @@ int sim_model_build(struct sim_state *g, struct sim_scenario *scn, const char *p
         d->mem_clk = p->pstate_idle == 8 ? p->mem_clk_low : p->mem_clocks[0];
         uint64_t x = g->seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(i + 1));
         d->rng = splitmix64(&x);
-        for (int f = 0; f < g->scn.n_faults; f++)
-            if (g->scn.faults[f].kind == SIM_FAULT_NO_ENERGY &&
-                (g->scn.faults[f].device < 0 || g->scn.faults[f].device == i))
-                d->no_energy = 1;
+        for (int f = 0; f < g->scn.n_faults; f++) {
+            const struct sim_fault *ft = &g->scn.faults[f];
+            if (ft->device >= 0 && ft->device != i)
+                continue;
+            d->no_energy |= ft->kind == SIM_FAULT_NO_ENERGY;
+            d->old_driver |= ft->kind == SIM_FAULT_OLD_DRIVER;
+        }
         d->next_event = 0;
         /* Sensors start out reading the initial power, as if it had been drawn forever. */
         d->pw = sim_model_power(d, d->clk);

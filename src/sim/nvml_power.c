@@ -60,6 +60,11 @@ static void field(const struct sim_dev *d, nvmlFieldValue_t *v, long long now_us
     memset(&v->value, 0, sizeof v->value);
     int power_field =
         v->fieldId >= NVML_FI_DEV_POWER_AVERAGE && v->fieldId <= NVML_FI_DEV_POWER_REQUESTED_LIMIT;
+    /* Fields 185-192 first appeared in R535 (NVML 12.2); older drivers do not know them. */
+    if (power_field && d->old_driver) {
+        v->nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
+        return;
+    }
     if (power_field && scope != NVML_POWER_SCOPE_GPU &&
         !(scope == NVML_POWER_SCOPE_MEMORY && d->p->memory_scope &&
           (v->fieldId == NVML_FI_DEV_POWER_AVERAGE || v->fieldId == NVML_FI_DEV_POWER_INSTANT))) {

@@ -209,7 +209,7 @@ static int parse_fault(struct parser *ps, struct sim_scenario *s, char **tok, in
     struct sim_fault f = {.device = -1, .until_s = INFINITY, .code = NVML_ERROR_UNKNOWN};
     int have_at = 0, have_rate = 0;
     if (nt < 2)
-        return fail(ps, "fault: missing kind (lost, reset, errors, no-energy)");
+        return fail(ps, "fault: missing kind (lost, reset, errors, no-energy, old-driver)");
     if (!strcmp(tok[1], "lost"))
         f.kind = SIM_FAULT_LOST;
     else if (!strcmp(tok[1], "reset"))
@@ -218,8 +218,12 @@ static int parse_fault(struct parser *ps, struct sim_scenario *s, char **tok, in
         f.kind = SIM_FAULT_ERRORS;
     else if (!strcmp(tok[1], "no-energy"))
         f.kind = SIM_FAULT_NO_ENERGY;
+    else if (!strcmp(tok[1], "old-driver"))
+        f.kind = SIM_FAULT_OLD_DRIVER;
     else
-        return fail(ps, "fault: unknown kind '%s' (expected lost, reset, errors, no-energy)",
+        return fail(ps,
+                    "fault: unknown kind '%s' (expected lost, reset, errors, no-energy, "
+                    "old-driver)",
                     tok[1]);
     for (int i = 2; i < nt; i++) {
         char *v = split_kv(tok[i]);

@@ -99,7 +99,13 @@ struct sim_phase {
     int context;    /* a CUDA context exists (A6000: P2 instead of P8) */
 };
 
-enum sim_fault_kind { SIM_FAULT_LOST = 1, SIM_FAULT_RESET, SIM_FAULT_ERRORS, SIM_FAULT_NO_ENERGY };
+enum sim_fault_kind {
+    SIM_FAULT_LOST = 1,
+    SIM_FAULT_RESET,
+    SIM_FAULT_ERRORS,
+    SIM_FAULT_NO_ENERGY,
+    SIM_FAULT_OLD_DRIVER
+};
 
 struct sim_fault {
     int kind;
@@ -195,6 +201,7 @@ struct sim_dev {
     struct sim_kernel kernel;
     uint64_t rng;
     int no_energy;
+    int old_driver;       /* before R535: no power fields 185-192 */
     long long next_event; /* step of the next lost/reset fault, -1 none */
 };
 
