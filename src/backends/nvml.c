@@ -64,6 +64,7 @@ struct nvml_lib {
     fn_util utilization;
     jsimGetTrueEnergy_fn sim_true_energy;
     jsimLastError_fn sim_last_error;
+    jsimGetStatedAccuracy_fn sim_stated_accuracy;
     int n_devices;
     struct nvml_dev *devices;
 };
@@ -228,6 +229,7 @@ static int load_symbols(struct nvml_lib *lib, char *msg, size_t len)
     lib->simulated = is_sim && is_sim() == 1;
     lib->sim_true_energy = (jsimGetTrueEnergy_fn)sym(dl, JSIM_SYMBOL_GET_TRUE_ENERGY);
     lib->sim_last_error = (jsimLastError_fn)sym(dl, JSIM_SYMBOL_LAST_ERROR);
+    lib->sim_stated_accuracy = (jsimGetStatedAccuracy_fn)sym(dl, JSIM_SYMBOL_GET_STATED_ACCURACY);
     return 0;
 }
 
@@ -615,6 +617,10 @@ static int add_device(joules_monitor *m, const joules_options *o, struct nvml_li
     d.info.resolution_j = 1e-3;
     /* The simulator's sensors have no gain error unless a scenario asks for one. */
     d.info.sensor_accuracy = lib->simulated ? 0.0 : NVML_SENSOR_ACCURACY;
+    double stated = 0.0;
+    if (lib->simulated && lib->sim_stated_accuracy &&
+        lib->sim_stated_accuracy(dev->handle, &stated) == NVML_SUCCESS)
+        d.info.sensor_accuracy = stated;
     const char *power_name = dev->power == POWER_FIELD_INSTANT ? "instant power (field 186)"
                              : dev->power == POWER_USAGE       ? "nvmlDeviceGetPowerUsage"
                                                                : "no power sensor";

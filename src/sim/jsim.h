@@ -197,4 +197,14 @@ typedef nvmlReturn_t (*jsimVoltageAt_fn)(nvmlDevice_t dev, double f_mhz, double 
 #define JSIM_SYMBOL_GET_MODEL  "jsimGetModel"
 #define JSIM_SYMBOL_VOLTAGE_AT "jsimVoltageAt"
 
+/*
+ * The accuracy the simulated board states for its power sensor and counter, relative, as a
+ * datasheet would: NVIDIA's +/-5 % (0.05) when the scenario gives the device's sensor a gain
+ * or offset error (`sensor gain=... offset=...`), 0 when its sensors are exact. A statement,
+ * not the error itself: a gain beyond 5 % is beyond it, as on real boards.
+ */
+typedef nvmlReturn_t (*jsimGetStatedAccuracy_fn)(nvmlDevice_t dev, double *relative);
+#define JSIM_SYMBOL_GET_STATED_ACCURACY "jsimGetStatedAccuracy"
+#define JSIM_STATED_ACCURACY            0.05
+
 #endif /* JOULES_JSIM_H */

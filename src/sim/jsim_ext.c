@@ -72,6 +72,20 @@ JSIM_EXPORT nvmlReturn_t jsimGetTruePower(nvmlDevice_t dev, double *power_w)
     return rc;
 }
 
+JSIM_EXPORT nvmlReturn_t jsimGetStatedAccuracy(nvmlDevice_t dev, double *relative)
+{
+    struct sim_dev *d;
+    nvmlReturn_t rc = enter_any(dev, &d);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    if (!relative)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    else
+        *relative = (d->gain != 0 || d->offset_w != 0) ? JSIM_STATED_ACCURACY : 0.0;
+    sim_leave();
+    return rc;
+}
+
 JSIM_EXPORT nvmlReturn_t jsimGetState(nvmlDevice_t dev, jsimState *s)
 {
     struct sim_dev *d;

@@ -129,6 +129,7 @@ JSIM_EXPORT int jsimIsSimulated(void);
 JSIM_EXPORT nvmlReturn_t jsimLastError(char *buf, unsigned int len);
 JSIM_EXPORT nvmlReturn_t jsimGetTrueEnergy(nvmlDevice_t dev, long long t_ns, double *energy_j);
 JSIM_EXPORT nvmlReturn_t jsimGetTruePower(nvmlDevice_t dev, double *power_w);
+JSIM_EXPORT nvmlReturn_t jsimGetStatedAccuracy(nvmlDevice_t dev, double *relative);
 JSIM_EXPORT nvmlReturn_t jsimGetState(nvmlDevice_t dev, jsimState *state);
 JSIM_EXPORT nvmlReturn_t jsimReconfigure(const char *scenario_text, unsigned int flags);
 JSIM_EXPORT nvmlReturn_t jsimAdvance(double seconds);
