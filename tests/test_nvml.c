@@ -104,7 +104,8 @@ static void test_reading_window_per_chip(void)
 {
     /* A driver before R535 (fault old-driver) has neither field: power comes from
      * nvmlDeviceGetPowerUsage, instantaneous on GA100 and a 1-s average on GA10x and GH100,
-     * and GA100 is told from GA10x by its PCI device ID instead. */
+     * and GA100 is told from GA10x by its PCI device ID, which field 185 stands in for only
+     * on drivers that have the fields; without either, the whole period is assumed. */
     static const struct {
         const char *profile, *scenario;
         double window_s;
@@ -116,6 +117,10 @@ static void test_reading_window_per_chip(void)
         {"a100-sxm4-80gb", "fault old-driver\n", 0.025, "nvmlDeviceGetPowerUsage"},
         {"h100-sxm5", "fault old-driver\n", 1.0, "nvmlDeviceGetPowerUsage"},
         {"a6000", "fault old-driver\n", 1.0, "nvmlDeviceGetPowerUsage"},
+        /* The test profile (an Ampere board) reports no PCI device ID: on a new driver its
+         * field 185 says GA10x; on an old one nothing tells the chips apart. */
+        {"test", NULL, 0.1, "field 186"},
+        {"test", "fault old-driver\n", 0.1, "nvmlDeviceGetPowerUsage"},
     };
     for (size_t i = 0; i < sizeof chips / sizeof chips[0]; i++) {
         joules_monitor *m = open_sim(chips[i].profile, 1, chips[i].scenario);

@@ -524,15 +524,15 @@ static enum power_source probe_power(struct nvml_lib *lib, nvmlDevice_t h)
  * GA100 (A100, A30, A800) is the Ampere chip whose nvmlDeviceGetPowerUsage is instantaneous.
  * Its PCI device IDs are 0x2080-0x20FF (pci.ids: 20B0 A100 SXM4 40GB ... 20F5 A800); GA10x
  * chips start at 0x2200. Without a PCI ID, GA100 is the Ampere chip that lacks the 1-s
- * average field (185): only on drivers that have that field (R535 and later), since older
- * ones answer NOT_SUPPORTED for it on every board.
+ * average field (185), but only on a driver that has the power fields (R535 and later: the
+ * instant field 186 answers); older ones lack 185 on every board. 1, 0, or -1: unknown.
  */
-static int is_ga100(unsigned pci_device_id, int have_avg_field)
+static int is_ga100(unsigned pci_device_id, int have_avg_field, int have_power_fields)
 {
     unsigned dev_id = pci_device_id >> 16, vendor = pci_device_id & 0xFFFFu;
     if (vendor == 0x10DEu && dev_id != 0)
         return dev_id >= 0x2080u && dev_id <= 0x20FFu;
-    return !have_avg_field;
+    return have_power_fields ? !have_avg_field : -1;
 }
 
 /*
@@ -556,12 +556,15 @@ static double reading_window_s(struct nvml_lib *lib, nvmlDevice_t h, enum power_
         fv.fieldId = NVML_FI_DEV_POWER_AVERAGE;
         have_avg = lib->fields(h, 1, &fv) == NVML_SUCCESS && fv.nvmlReturn == NVML_SUCCESS;
     }
-    int ga100 = a == NVML_DEVICE_ARCH_AMPERE && is_ga100(pci_device_id, have_avg);
+    /* An Ampere board that may be either chip gets the whole period below. */
+    int ga100 = a == NVML_DEVICE_ARCH_AMPERE
+                    ? is_ga100(pci_device_id, have_avg, source == POWER_FIELD_INSTANT)
+                    : 0;
     int averaged_usage = a >= NVML_DEVICE_ARCH_ADA && a != NVML_DEVICE_ARCH_UNKNOWN;
-    averaged_usage |= a == NVML_DEVICE_ARCH_AMPERE && !ga100;
+    averaged_usage |= a == NVML_DEVICE_ARCH_AMPERE && ga100 == 0;
     if (source == POWER_USAGE && averaged_usage)
         return 1.0;
-    if (a == NVML_DEVICE_ARCH_HOPPER || ga100)
+    if (a == NVML_DEVICE_ARCH_HOPPER || ga100 == 1)
         return 0.025;
     if (a == NVML_DEVICE_ARCH_VOLTA || a == NVML_DEVICE_ARCH_PASCAL)
         return 0.01;
