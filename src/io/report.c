@@ -81,6 +81,19 @@ static void format_exit(char *buf, size_t len, const joules_run_report *r)
         snprintf(buf, len, "exit status %d", r->exit_status);
 }
 
+/* The device column holds 30 characters: a simulated board's name keeps its label, shortened,
+ * rather than lose it to the cut. */
+static const char *device_cell(char *buf, size_t len, const char *dev)
+{
+    static const char suffix[] = " (simulated)";
+    size_t n = strlen(dev), ns = sizeof suffix - 1;
+    if (n > 30 && n > ns && !strcmp(dev + n - ns, suffix)) {
+        snprintf(buf, len, "%.*s (sim.)", (int)(n - ns < 23 ? n - ns : 23), dev);
+        return buf;
+    }
+    return dev;
+}
+
 void joules_report_table(FILE *out, const joules_run_report *r)
 {
     const joules_measurement *m = r->m;
@@ -102,7 +115,8 @@ void joules_report_table(FILE *out, const joules_run_report *r)
     for (int i = 0; i < m->n_domains; i++) {
         const joules_domain_energy *e = &m->domains[i];
         const joules_domain_info *di = info_of(r, e);
-        const char *dev = di ? di->device : "";
+        char cell[32];
+        const char *dev = device_cell(cell, sizeof cell, di ? di->device : "");
         any_sim |= e->simulated;
         if (!e->valid) {
             any_invalid = 1;

@@ -91,6 +91,16 @@ class AbSimTest(CliTestCase):
         self.assertIn("<polyline", svg)
         self.assertNoStrayFiles(self.tmp)
 
+    def test_windows_last_min_window_from_idle(self):
+        # Small products from an idle GPU at default clocks: timed before the clocks had
+        # climbed, they came out ten times too slow and the windows a tenth of --min-window.
+        p = self.joules("ab", "--sim", "a6000", "-n", "1024", "--repeats", "2",
+                        "--min-window", "0.3", "-q", "--json", self.path("ab.json"))
+        self.assertExit(p, 0)
+        d = self.load_json("ab.json")
+        times = [r["time_s"] for a in d["arms"] for r in a["runs"]]
+        self.assertGreater(min(times), 0.8 * 0.3, times)
+
     def test_power_limit_zeros_run_faster(self):
         # A100 bf16 at default clocks: N(0,1) hits the 400 W limit (SW power cap), zeros not.
         p = self.joules("ab", "--sim", "a100", "-p", "bf16", "-n", "8192", "--repeats", "3",
