@@ -20,6 +20,7 @@
 #include "cli/commands.h"
 #include "io/atomic.h"
 #include "io/json.h"
+#include "io/report.h"
 
 extern char **environ;
 
@@ -59,6 +60,7 @@ struct child_work {
     char **cmd;
     int runs;
     int last_status;
+    int not_started; /* the command could not be started (said already) */
 };
 
 static int run_once(void *user)
@@ -70,6 +72,7 @@ static int run_once(void *user)
     int rc = posix_spawnp(&pid, w->cmd[0], NULL, NULL, w->cmd, environ);
     if (rc != 0) {
         w->last_status = rc == ENOENT ? 127 : 126;
+        w->not_started = 1;
         fprintf(stderr, "joules repeat: cannot start %s: %s\n", w->cmd[0], strerror(rc));
         return w->last_status;
     }
@@ -96,8 +99,12 @@ static int parse_count(const char *cmd, const char *opt, const char *text, int l
 static void print_table(const joules_repeat_result *r, const joules_domain_info *info, char **cmd)
 {
     const joules_measurement *m = &r->per_rep;
-    fprintf(stderr, "\n Energy of ONE run of: %s%s\n", cmd[0],
-            m->simulated ? "   (SIMULATED)" : "");
+    char text[72];
+    int argc = 0;
+    while (cmd[argc])
+        argc++;
+    joules_format_command(text, sizeof text, cmd, argc);
+    fprintf(stderr, "\n Energy of ONE run of: %s%s\n", text, m->simulated ? "   (SIMULATED)" : "");
     fprintf(stderr,
             "   %d runs measured in %d phase-shifted groups (%d run in all), %.6f s per run\n\n",
             r->repetitions_kept, r->groups, r->repetitions_run, r->time_per_rep_s);
@@ -272,7 +279,7 @@ int cmd_repeat(int argc, char **argv)
     struct cli_stop stop;
     cli_stop_install(&stop);
 
-    struct child_work w = {cmd, 0, 0};
+    struct child_work w = {cmd, 0, 0, 0};
     static joules_repeat_result res;
     rc = joules_repeat(cm.m, run_once, &w, &ro, &res);
     cli_stop_restore(&stop);
@@ -281,6 +288,8 @@ int cmd_repeat(int argc, char **argv)
         if (cli_stop_signal) {
             fprintf(stderr, "joules repeat: interrupted after %d runs; nothing measured\n", w.runs);
             code = 128 + (int)cli_stop_signal;
+        } else if (w.not_started) {
+            code = w.last_status;
         } else if (w.last_status) {
             fprintf(stderr, "joules repeat: %s exited with status %d on run %d; stopped\n", cmd[0],
                     w.last_status, w.runs);

@@ -38,7 +38,7 @@ static int counted(const joules_run_report *r, const joules_domain_energy *e)
 }
 
 /* The command as a shell would show it: words with special characters in single quotes. */
-static void format_command(char *buf, size_t len, char *const *argv, int argc)
+void joules_format_command(char *buf, size_t len, char *const *argv, int argc)
 {
     size_t n = 0;
     buf[0] = '\0';
@@ -98,7 +98,7 @@ void joules_report_table(FILE *out, const joules_run_report *r)
 {
     const joules_measurement *m = r->m;
     char cmd[72], ex[96];
-    format_command(cmd, sizeof cmd, r->argv, r->argc);
+    joules_format_command(cmd, sizeof cmd, r->argv, r->argc);
     format_exit(ex, sizeof ex, r);
 
     fprintf(out, "\n Energy of: %s   (joules %s%s)\n\n", cmd, JOULES_VERSION_STRING,

@@ -40,6 +40,8 @@ typedef struct joules_run_report {
 } joules_run_report;
 
 /* The human table (stderr in `joules run`); colour-free, 80 columns where names allow. */
+/* A command as a shell would read it back (words quoted where needed), cut to len. */
+void joules_format_command(char *buf, size_t len, char *const *argv, int argc);
 void joules_report_table(FILE *out, const joules_run_report *r);
 
 /* JSON document / CSV table. Return 0, or -1 if the stream failed. */

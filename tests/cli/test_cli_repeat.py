@@ -45,6 +45,19 @@ class Repeat(CliTestCase):
         r = self.run_repeat(LOAD + "fault no-energy\n", "--min-time", "1.6s", "--settle", "0.4s")
         self.check(r, "integrated-power", 0.05)
 
+    def test_the_command_is_named_with_its_arguments(self):
+        self.require_sim()
+        p = self.joules("repeat", "--sim", "--min-time", "0.3s", "--", "sh", "-c", ":")
+        self.assertExit(p, 0)
+        self.assertIn("Energy of ONE run of: sh -c :", p.stderr)
+
+    def test_a_command_that_cannot_start(self):
+        self.require_sim()
+        p = self.joules("repeat", "--sim", "--", "no-such-command-here")
+        self.assertExit(p, 127)
+        self.assertIn("cannot start no-such-command-here", p.stderr)
+        self.assertNotIn("exited with status", p.stderr)
+
     def test_a_failing_run_stops_and_writes_nothing(self):
         self.require_sim()
         out = self.path("r.json")
