@@ -12,6 +12,17 @@
 
 volatile sig_atomic_t cli_stop_signal;
 
+struct sigaction cli_orig_xfsz;
+
+void cli_ignore_xfsz(void)
+{
+    struct sigaction ign;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGXFSZ, &ign, &cli_orig_xfsz);
+}
+
 static void on_signal(int sig)
 {
     cli_stop_signal = sig;

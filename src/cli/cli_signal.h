@@ -26,6 +26,15 @@ struct cli_stop {
 void cli_stop_install(struct cli_stop *s);
 void cli_stop_restore(const struct cli_stop *s);
 
+/*
+ * A file size limit (ulimit -f) kills a process that writes past it with SIGXFSZ, before any
+ * message and with its temporary files left behind. joules ignores it, so the write fails
+ * with EFBIG, the output is dropped whole and the reason said; the commands it starts get
+ * back the action joules was started with. cli_ignore_xfsz runs first thing in main.
+ */
+extern struct sigaction cli_orig_xfsz;
+void cli_ignore_xfsz(void);
+
 /* Block SIGINT, SIGTERM and SIGHUP in the calling thread (and the threads it starts): set
  * receives them, orig the mask to restore with cli_stop_unblock. */
 void cli_stop_block(sigset_t *set, sigset_t *orig);

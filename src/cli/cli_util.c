@@ -150,6 +150,30 @@ int cli_check_output_name(const char *cmd, const char *opt, const char *path)
     size_t n = strlen(path);
     if (path[n - 1] == '/')
         return cli_usage_error(cmd, "%s '%s' names a directory, not a file", opt, path);
+    if (!strcmp(path, "-"))
+        return 0;
+    /* Said now, before any measurement, rather than when the report is written. */
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return cli_usage_error(cmd, "%s '%s' is a directory; name a file in it (%s/NAME)", opt,
+                               path, path);
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else if (slash)
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    else
+        snprintf(dir, sizeof dir, ".");
+    if (stat(dir, &st) != 0)
+        return cli_usage_error(cmd, "%s '%s': the directory '%s' %s", opt, path, dir,
+                               errno == ENOENT ? "does not exist (create it first)"
+                                               : strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return cli_usage_error(cmd, "%s '%s': '%s' is not a directory", opt, path, dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return cli_usage_error(cmd, "%s '%s': cannot write in '%s': %s", opt, path, dir,
+                               strerror(errno));
     return 0;
 }
 

@@ -191,10 +191,11 @@ static int sim_thermal(struct simlib *L, int argc, char **argv)
                 argv[optind]);
         return 2;
     }
-    if (!*csv || !*svg) {
-        fprintf(stderr, "joules sim thermal: empty output file name\n");
-        return 2;
-    }
+    int bad = cli_check_output_name("sim thermal", "--csv", csv);
+    if (!bad)
+        bad = cli_check_output_name("sim thermal", "--svg", svg);
+    if (bad)
+        return bad;
     if (load(L) != 0)
         return 1;
 

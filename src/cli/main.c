@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli_util.h"
+#include "cli/cli_signal.h"
 #include "cli/commands.h"
 
 static const struct joules_cli_command commands[] = {
@@ -95,6 +96,7 @@ static int unknown_command(const char *name)
 
 int main(int argc, char **argv)
 {
+    cli_ignore_xfsz();
     if (argc < 2) {
         usage(stderr);
         return CLI_EXIT_USAGE;

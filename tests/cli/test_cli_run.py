@@ -161,6 +161,7 @@ class RunSimulated(CliTestCase):
         p = self.run_sim("touch", marker, opts=("--json", target))
         self.assertExit(p, 2)
         self.assertIn("r.json", p.stderr)
+        self.assertIn("does not exist", p.stderr)
         self.assertFalse(os.path.exists(marker), "the command must not run")
         self.assertFalse(os.path.exists(target))
 
@@ -196,6 +197,34 @@ class RunSimulated(CliTestCase):
         with open(js) as f:
             self.assertEqual(f.read(), "previous\n")
         self.assertNoStrayFiles(self.tmp)
+
+    def test_file_size_limit_with_the_default_action(self):
+        # As a shell leaves it, SIGXFSZ kills the writer: joules ignores it (the report is
+        # dropped whole and said), and gives the command the default action back.
+        js = self.path("r.json")
+
+        def limit():
+            resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+
+        p = subprocess.run([BIN, "run", "--sim", "--json", js, "--", "sh", "-c", "exit 5"],
+                           env=self.env(), capture_output=True, text=True,
+                           timeout=60 * SLACK, preexec_fn=limit)
+        self.assertExit(p, 5)
+        self.assertIn("no file was written", p.stderr)
+        self.assertFalse(os.path.exists(js))
+        self.assertNoStrayFiles(self.tmp)
+        big = self.path("big")
+        p = subprocess.run([BIN, "run", "--sim", "--quiet", "--", "sh", "-c",
+                            f"head -c 4096 /dev/zero > {big}"], env=self.env(),
+                           capture_output=True, text=True, timeout=60 * SLACK, preexec_fn=limit)
+        self.assertExit(p, 128 + signal.SIGXFSZ)
+
+    def test_output_path_that_is_a_directory(self):
+        marker = self.path("ran")
+        p = self.run_sim("touch", marker, opts=("--json", self.tmp))
+        self.assertExit(p, 2)
+        self.assertIn("is a directory", p.stderr)
+        self.assertFalse(os.path.exists(marker), "the command must not run")
 
     # -- signals ------------------------------------------------------------------------
     CHILD = r"""
