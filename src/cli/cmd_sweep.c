@@ -374,6 +374,18 @@ int cmd_sweep(int argc, char **argv)
                         "be restored: nothing was changed\n");
         goto done;
     }
+    /* A limit the board refuses is said now, with its range, not as a refused privilege. */
+    for (int i = 0; p.mode == SWEEP_LIMITS && i < p.n_steps; i++)
+        if (st0.power_limit_min_w > 0 && st0.power_limit_max_w > 0 &&
+            (p.settings[i] < st0.power_limit_min_w - 0.5 ||
+             p.settings[i] > st0.power_limit_max_w + 0.5)) {
+            fprintf(stderr,
+                    "joules sweep: --power-limits: %g W is outside what this GPU allows "
+                    "(%g to %g W); nothing was changed\n",
+                    p.settings[i], st0.power_limit_min_w, st0.power_limit_max_w);
+            status = CLI_EXIT_USAGE;
+            goto done;
+        }
     rep.profile = cli_sim_profile_name(&src, &cm);
     load_baseline(cm.m, p.setup.gpu_domain, &rep.baseline, p.progress);
     char command[1024] = "";
@@ -387,6 +399,10 @@ int cmd_sweep(int argc, char **argv)
 
     int run_rc = sweep_run(&p, &res, err, sizeof err);
     rep.restored = res.changed ? restore(&p, cm.m, limit0) : -1;
+    if (res.refused && res.refused != JOULES_E_PERMISSION) {
+        fprintf(stderr, "joules sweep: %s; nothing was measured\n", err);
+        goto done;
+    }
     if (res.refused) {
         fprintf(stderr, "joules sweep: %s\n", err);
         fprintf(stderr,

@@ -127,7 +127,7 @@ struct sweep_result {
     int changed;       /* a clock lock or a power limit was applied */
     int interrupted;   /* by a signal */
     int failed_step;   /* step at which the workload failed, -1 none */
-    int refused;       /* the first setting was refused: nothing ran */
+    int refused;       /* the first setting was refused (its JOULES_E_*): nothing ran */
     int voltage_known; /* V(f) from the simulated GPU */
     struct sweep_truth truth;
     char device[128];

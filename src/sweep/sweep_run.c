@@ -425,8 +425,9 @@ int sweep_run(const struct sweep_params *p, struct sweep_result *r, char *err, s
                  joules_method_name(di.method));
     }
     /* The first setting before anything runs: without privilege nothing is measured. */
-    if (apply(p, r, 0, err, len) != 0) {
-        r->refused = 1;
+    int refused = apply(p, r, 0, err, len);
+    if (refused != 0) {
+        r->refused = refused;
         return -1;
     }
     struct simx sx;

@@ -11,6 +11,7 @@ class InfoWithoutSensors(CliTestCase):
         p = self.joules("info")
         self.assertExit(p, 0)
         self.assertIn("No measurable domain", p.stdout)
+        self.assertIn("GPU source: none", p.stdout)  # not "the NVIDIA driver": it did not load
         # Why each backend is absent, and what to do.
         self.assertIn("nvml", p.stdout)
         self.assertIn("rapl", p.stdout)

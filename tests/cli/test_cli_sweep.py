@@ -165,6 +165,14 @@ class SweepSimTest(CliTestCase):
         self.assertFalse(os.path.exists(self.path("r.json")))
         self.assertNoStrayFiles(self.tmp)
 
+    def test_power_limit_out_of_range_is_not_a_privilege_problem(self):
+        p = self.joules("sweep", "--sim", "test", "--power-limits", "10:20:5", *FAST,
+                        env=self.env(JOULES_SIM_PRIVILEGED="1"))
+        self.assertExit(p, 2)
+        self.assertIn("outside what this GPU allows", p.stderr)
+        self.assertNotIn("privilege", p.stderr)
+        self.assertNotIn("[1/", p.stderr)
+
     def test_sigint_restores_and_saves_partial(self):
         proc = subprocess.Popen([BIN, "sweep", "--sim", "test", "--clocks", "500:1500:100", "-n", "2048",
                                  "--warmup", "0.1", "--cooldown", "0.3", "--min-window", "0.25",
