@@ -98,7 +98,10 @@ int cli_take_sim_option(struct cli_source *s, const char *cmd, int if_absent, in
             fprintf(stderr, "joules %s: unknown simulated GPU profile '%s' after %s\n", cmd, p,
                     opt);
             fprintf(stderr, "Profiles: %s.\n", list);
-            if (from_next)
+            /* Only where a command may follow (not info, idle, watch). */
+            int takes_command =
+                !strcmp(cmd, "run") || !strcmp(cmd, "repeat") || !strcmp(cmd, "sweep");
+            if (from_next && takes_command)
                 fprintf(stderr,
                         "If '%s' is the command to run, put '--' before it: "
                         "joules %s %s -- %s ...\n",
@@ -395,6 +398,16 @@ void cli_print_backends(FILE *out, joules_monitor *m, const char *indent)
                     cli_backend_remedy((joules_backend_id)b, code));
         }
     }
+}
+
+int cli_check_profile(const char *cmd, const char *opt, const char *profile)
+{
+    if (known_profile(profile))
+        return 0;
+    char list[160];
+    profile_list(list, sizeof list);
+    return cli_usage_error(cmd, "%s: unknown simulated GPU profile '%s' (profiles: %s)", opt,
+                           profile, list);
 }
 
 void cli_print_sim_hint(FILE *out, const char *cmd)

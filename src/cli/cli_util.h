@@ -95,6 +95,8 @@ void cli_print_backends(FILE *out, joules_monitor *m, const char *indent);
 const char *cli_backend_remedy(joules_backend_id b, int code);
 /* How to try joules without sensors (--sim, --scenario), for messages. */
 void cli_print_sim_hint(FILE *out, const char *cmd);
+/* 0 when profile is a simulated GPU's (aliases included), else a usage error naming them. */
+int cli_check_profile(const char *cmd, const char *opt, const char *profile);
 /* The monitor has no domain at all: "joules CMD: HEADLINE", why each backend is absent and
  * how to use the simulated GPU instead, on stderr. */
 void cli_print_no_sensor(const char *cmd, const char *headline, joules_monitor *m);

@@ -191,7 +191,9 @@ static int sim_thermal(struct simlib *L, int argc, char **argv)
                 argv[optind]);
         return 2;
     }
-    int bad = cli_check_output_name("sim thermal", "--csv", csv);
+    int bad = cli_check_profile("sim thermal", "--profile", profile);
+    if (!bad)
+        bad = cli_check_output_name("sim thermal", "--csv", csv);
     if (!bad)
         bad = cli_check_output_name("sim thermal", "--svg", svg);
     if (bad)
