@@ -37,6 +37,17 @@ int cli_parse_duration(const char *cmd, const char *opt, const char *text, int64
     return cli_usage_error(cmd, "%s: '%s' is not a duration (e.g. 100ms, 2s, 1.5min)", opt, text);
 }
 
+void cli_note_bare_seconds(const char *cmd, const char *opt, const char *text, double above_s)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end != text && *end == '\0' && v > above_s)
+        fprintf(stderr,
+                "joules %s: note: %s %s is %g seconds (a bare number is seconds); write %sms "
+                "for milliseconds\n",
+                cmd, opt, text, v, text);
+}
+
 int cli_series_open(struct cli_series *cs, const char *cmd)
 {
     char err[512];

@@ -21,6 +21,9 @@
  * with the message printed. */
 int cli_parse_duration(const char *cmd, const char *opt, const char *text, int64_t min_ns,
                        int64_t max_ns, int64_t *out_ns);
+/* A sampling interval given as a bare number above above_s is probably meant in ms: say how
+ * it was read (it is still taken as seconds, as documented). */
+void cli_note_bare_seconds(const char *cmd, const char *opt, const char *text, double above_s);
 
 #define CLI_SERIES_MARKERS 8
 

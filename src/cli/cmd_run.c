@@ -303,6 +303,7 @@ int cmd_run(int argc, char **argv)
             if ((rc = cli_parse_duration("run", "--sample", optarg, 1000000LL, 3600000000000LL,
                                          &out.sample_ns)))
                 return rc;
+            cli_note_bare_seconds("run", "--sample", optarg, 5.0);
             break;
         case OPT_SERIES:
             if ((rc = cli_check_output_name("run", "--series", optarg)))

@@ -235,6 +235,7 @@ int cmd_watch(int argc, char **argv)
             if ((rc = cli_parse_duration("watch", "--interval", optarg, 1000000, 3600000000000LL,
                                          &interval_ns)))
                 return rc;
+            cli_note_bare_seconds("watch", "--interval", optarg, 5.0);
             break;
         case OPT_DURATION:
             if ((rc = cli_parse_duration("watch", "--duration", optarg, 1000000,
