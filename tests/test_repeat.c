@@ -86,15 +86,23 @@ static void check_per_rep(const joules_repeat_result *r, double tol, const char 
 
 static char dir[4096];
 
+/* A monitor on the scenario and options asking for min_time_s of measured time. */
+static joules_monitor *setup(const char *scenario, struct burst *b, joules_repeat_options *o,
+                             double min_time_s)
+{
+    joules_monitor *m = open_sim(scenario, dir, b);
+    joules_repeat_options_init(o);
+    o->min_time_s = min_time_s;
+    return m;
+}
+
 static void test_with_counter(void)
 {
     struct burst b = {0};
-    joules_monitor *m = open_sim("idle 0.2s\n", dir, &b);
+    joules_repeat_options o;
+    joules_monitor *m = setup("idle 0.2s\n", &b, &o, 1.2);
     if (!m)
         return;
-    joules_repeat_options o;
-    joules_repeat_options_init(&o);
-    o.min_time_s = 1.2;
     joules_repeat_result r;
     CHECK_EQ_INT(joules_repeat(m, burst_work, &b, &o, &r), 0);
     CHECK_EQ_INT(r.groups, 4);
@@ -106,12 +114,10 @@ static void test_with_counter(void)
 static void test_without_counter(void)
 {
     struct burst b = {0};
-    joules_monitor *m = open_sim("idle 0.2s\nfault no-energy\n", dir, &b);
+    joules_repeat_options o;
+    joules_monitor *m = setup("idle 0.2s\nfault no-energy\n", &b, &o, 1.6);
     if (!m)
         return;
-    joules_repeat_options o;
-    joules_repeat_options_init(&o);
-    o.min_time_s = 1.6;
     joules_repeat_result r;
     CHECK_EQ_INT(joules_repeat(m, burst_work, &b, &o, &r), 0);
     CHECK_EQ_INT(r.per_rep.domains[0].method, JOULES_METHOD_INTEGRATED);
@@ -138,12 +144,10 @@ static int cold_work(void *user)
 static void test_min_time_from_warm_runs(void)
 {
     struct burst b = {0};
-    joules_monitor *m = open_sim("idle 0.2s\n", dir, &b);
+    joules_repeat_options o;
+    joules_monitor *m = setup("idle 0.2s\n", &b, &o, 0.5);
     if (!m)
         return;
-    joules_repeat_options o;
-    joules_repeat_options_init(&o);
-    o.min_time_s = 0.5;
     int calls = 0;
     joules_repeat_result r;
     CHECK_EQ_INT(joules_repeat(m, cold_work, &calls, &o, &r), 0);

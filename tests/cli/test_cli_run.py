@@ -178,19 +178,22 @@ class RunSimulated(CliTestCase):
         finally:
             os.chmod(d, stat.S_IRWXU)
 
+    def run_limited(self, *args, ignore_xfsz=False):
+        """joules run --sim ARGS under a 64-byte file-size limit (SIGXFSZ ignored or not)."""
+        def limit():
+            if ignore_xfsz:
+                signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+
+        return subprocess.run([BIN, "run", "--sim", *args], env=self.env(), capture_output=True,
+                              text=True, timeout=60 * SLACK, preexec_fn=limit)
+
     def test_failed_write_keeps_previous_file(self):
         # A file-size limit makes the write itself fail half-way (EFBIG), after the command
         # ran: the previous report stays as it was, no temporary file is left, the exit
         # status is the command's, and the failure is reported.
         js = self.write("r.json", "previous\n")
-
-        def limit():
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-            resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
-
-        p = subprocess.run([BIN, "run", "--sim", "--json", js, "--", "sh", "-c", "exit 5"],
-                           env=self.env(), capture_output=True, text=True,
-                           timeout=60 * SLACK, preexec_fn=limit)
+        p = self.run_limited("--json", js, "--", "sh", "-c", "exit 5", ignore_xfsz=True)
         self.assertExit(p, 5)
         self.assertIn("--json", p.stderr)
         self.assertIn("no file was written", p.stderr)
@@ -202,21 +205,13 @@ class RunSimulated(CliTestCase):
         # As a shell leaves it, SIGXFSZ kills the writer: joules ignores it (the report is
         # dropped whole and said), and gives the command the default action back.
         js = self.path("r.json")
-
-        def limit():
-            resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
-
-        p = subprocess.run([BIN, "run", "--sim", "--json", js, "--", "sh", "-c", "exit 5"],
-                           env=self.env(), capture_output=True, text=True,
-                           timeout=60 * SLACK, preexec_fn=limit)
+        p = self.run_limited("--json", js, "--", "sh", "-c", "exit 5")
         self.assertExit(p, 5)
         self.assertIn("no file was written", p.stderr)
         self.assertFalse(os.path.exists(js))
         self.assertNoStrayFiles(self.tmp)
         big = self.path("big")
-        p = subprocess.run([BIN, "run", "--sim", "--quiet", "--", "sh", "-c",
-                            f"head -c 4096 /dev/zero > {big}"], env=self.env(),
-                           capture_output=True, text=True, timeout=60 * SLACK, preexec_fn=limit)
+        p = self.run_limited("--quiet", "--", "sh", "-c", f"head -c 4096 /dev/zero > {big}")
         self.assertExit(p, 128 + signal.SIGXFSZ)
 
     def test_output_path_that_is_a_directory(self):
