@@ -419,7 +419,13 @@ static int dev_live(struct joules__domain *d, struct joules__gpu_live *out, char
     (void)msg;
     (void)len;
     out->power_avg_w = -1.0;
-    if (lib->fields) {
+    double p;
+    nvmlReturn_t pr;
+    if (d->power_window_s >= 1.0) {
+        /* The only reading is the 1-s average (as in dev_status). */
+        if (read_power(dev, &p, &pr) == 0)
+            out->power_avg_w = p;
+    } else if (lib->fields) {
         nvmlFieldValue_t fv;
         memset(&fv, 0, sizeof fv);
         fv.fieldId = NVML_FI_DEV_POWER_AVERAGE;

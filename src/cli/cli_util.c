@@ -160,6 +160,11 @@ int cli_check_output_name(const char *cmd, const char *opt, const char *path)
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return cli_usage_error(cmd, "%s '%s' is a directory; name a file in it (%s/NAME)", opt,
                                path, path);
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) { /* a device or pipe: written in place */
+        if (access(path, W_OK) != 0)
+            return cli_usage_error(cmd, "%s '%s': %s", opt, path, strerror(errno));
+        return 0;
+    }
     char dir[4096];
     const char *slash = strrchr(path, '/');
     if (slash == path)

@@ -182,8 +182,10 @@ static void source_line(FILE *out, const struct cli_monitor *cm, const struct cl
     int nvml_code = JOULES_E_LIBRARY;
     if (!cm->used_sim && cm->m)
         (void)joules_backend_status(cm->m, JOULES_BACKEND_NVML, &nvml_code, NULL, 0);
-    if (!cm->used_sim && nvml_code != 0)
+    if (!cm->used_sim && nvml_code == JOULES_E_LIBRARY)
         fprintf(out, "GPU source: none (the NVIDIA driver's NVML did not load: see Backends)\n");
+    else if (!cm->used_sim && nvml_code != 0)
+        fprintf(out, "GPU source: none (NVML gave no usable GPU: see Backends)\n");
     else if (!cm->used_sim)
         fprintf(out, "GPU source: the NVIDIA driver (NVML)%s\n",
                 s->sim_if_absent ? ", found by --sim-if-absent" : "");

@@ -550,9 +550,14 @@ static double extrapolate(const struct joules__domain *d, const struct joules__t
     double spread = 0.0, changes_per_s = 0.0, part;
     int have_power = k->last_power_w >= 0;
     double p_mid;
-    if (have_power && slow_reading(d) && counter_rate_w(k) >= 0) {
+    /* The rate next to the step: the newest interval's forward, the oldest's backward (an
+     * edge before every held step). */
+    double near_rate = counter_rate_w(k);
+    if (t < mid && k->steps_n >= 2 && st == step_at(k, 0))
+        near_rate = step_rate_w(step_at(k, 0), step_at(k, 1));
+    if (have_power && slow_reading(d) && near_rate >= 0) {
         rate_history(d, k, b, &spread, &changes_per_s);
-        p_mid = counter_rate_w(k);
+        p_mid = near_rate;
         part = p_mid * (double)(b - a) * 1e-9;
     } else if (have_power) {
         part = power_integral(d, k, a, b, &spread, &changes_per_s);

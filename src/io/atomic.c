@@ -20,6 +20,17 @@ int joules_atomic_open(joules_atomic *a, const char *path, char *err, size_t len
         a->f = stdout;
         return 0;
     }
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        snprintf(a->path, sizeof a->path, "%s", path);
+        a->f = fopen(path, "w");
+        if (!a->f) {
+            snprintf(err, len, "cannot open %s: %s", path, strerror(errno));
+            return -1;
+        }
+        a->in_place = 1;
+        return 0;
+    }
     if ((size_t)snprintf(a->path, sizeof a->path, "%s", path) >= sizeof a->path ||
         (size_t)snprintf(a->tmp, sizeof a->tmp, "%s.tmp.XXXXXX", path) >= sizeof a->tmp) {
         snprintf(err, len, "%s: file name too long", path);
@@ -54,6 +65,17 @@ int joules_atomic_commit(joules_atomic *a, char *err, size_t len)
         a->f = NULL;
         if (fflush(stdout) != 0) {
             snprintf(err, len, "writing to standard output: %s", strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    if (a->in_place) {
+        int failed = ferror(a->f) || fflush(a->f) != 0;
+        int saved = errno;
+        failed |= fclose(a->f) != 0;
+        a->f = NULL;
+        if (failed) {
+            snprintf(err, len, "writing %s: %s", a->path, strerror(saved ? saved : EIO));
             return -1;
         }
         return 0;

@@ -14,9 +14,12 @@ typedef struct joules_atomic {
     FILE *f;
     char path[4096];
     char tmp[4096];
+    int in_place; /* the target is a device or pipe (/dev/null, /dev/stdout): written as is */
 } joules_atomic;
 
-/* Open a temporary file for path ("-" means stdout, written directly). 0 or -1 + message. */
+/* Open a temporary file for path ("-" means stdout, written directly; so is a target that
+ * exists and is not a regular file: renaming over /dev/null would replace the device).
+ * 0 or -1 + message. */
 int joules_atomic_open(joules_atomic *a, const char *path, char *err, size_t len);
 /* Flush, fsync and rename into place. 0 or -1 + message (then the target is untouched). */
 int joules_atomic_commit(joules_atomic *a, char *err, size_t len);

@@ -214,6 +214,23 @@ class RunSimulated(CliTestCase):
         p = self.run_limited("--quiet", "--", "sh", "-c", f"head -c 4096 /dev/zero > {big}")
         self.assertExit(p, 128 + signal.SIGXFSZ)
 
+    def test_output_to_a_pipe_is_written_in_place(self):
+        # A target that is a device or a pipe (/dev/null, /dev/stdout) is written as it is:
+        # renaming a temporary file over it replaced /dev/null itself when run as root.
+        fifo = self.path("pipe")
+        os.mkfifo(fifo)
+        reader = subprocess.Popen(["cat", fifo], stdout=subprocess.PIPE, text=True)
+        try:
+            p = self.run_sim("true", opts=("--json", fifo))
+            out, _ = reader.communicate(timeout=30 * SLACK)
+        finally:
+            if reader.poll() is None:
+                reader.kill()
+        self.assertExit(p, 0)
+        self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode), "the pipe was replaced")
+        self.assertEqual(json.loads(out)["schema"], "joules.run/1")
+        self.assertNoStrayFiles(self.tmp)
+
     def test_output_path_that_is_a_directory(self):
         marker = self.path("ran")
         p = self.run_sim("touch", marker, opts=("--json", self.tmp))

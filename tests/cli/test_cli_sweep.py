@@ -200,6 +200,20 @@ class SweepSimTest(CliTestCase):
         self.assertLess(d["steps_done"], 11)
         self.assertEqual(len(d["arms"][0]["points"]), d["steps_done"])
 
+    def test_command_gets_sigxfsz_back(self):
+        # joules ignores SIGXFSZ (a file-size limit must not kill it mid-report); the swept
+        # command is started with the action joules was given.
+        log = self.path("sigign.log")
+        p = self.joules("sweep", "--sim", "test", "--clocks", "500,700", "--cooldown", "0",
+                        "--", "sh", "-c", "grep SigIgn /proc/self/status >> %s" % log,
+                        env=self.priv())
+        self.assertExit(p, 0)
+        with open(log) as f:
+            masks = [int(line.split()[1], 16) for line in f if line.startswith("SigIgn")]
+        self.assertEqual(len(masks), 2, masks)
+        for m in masks:
+            self.assertFalse(m & (1 << (signal.SIGXFSZ - 1)), hex(m))
+
     def test_command_fails_at_a_step(self):
         log = self.path("steps.log")
         script = ('echo "$JOULES_SWEEP_STEP $JOULES_SWEEP_CLOCK_MHZ" >> %s; '
