@@ -98,6 +98,31 @@ static void accumulate(const joules_monitor *m, const joules_measurement *g, lon
     }
 }
 
+/*
+ * Repetitions per group: `padded` (5 % over the least), unless a count from `least` to a
+ * quarter above it makes the group last a whole number of update periods, within a tenth of
+ * one. Then each group ends near the phase it began at, and what the edges miss at its begin
+ * they miss alike at its end: 5 x 81 ms groups on the A100 came within 0.11 % (+/- 3 % with
+ * the sensor integrated), where groups of 4 (324 ms) were 0.6-0.95 % off, and groups of 6
+ * (486 ms) with the sensor integrated +/- 10.5 %.
+ */
+static long aligned_keep(long least, long padded, double t_rep_s, double period_s)
+{
+    if (least < 1)
+        least = 1;
+    long best = padded;
+    double best_off = 0.1;
+    for (long k = least; period_s > 0 && k <= least + least / 4; k++) {
+        double periods = (double)k * t_rep_s / period_s;
+        double off = fabs(periods - round(periods));
+        if (round(periods) >= 1 && off < best_off) {
+            best = k;
+            best_off = off;
+        }
+    }
+    return best;
+}
+
 int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
                   const joules_repeat_options *opts, joules_repeat_result *out)
 {
@@ -169,8 +194,13 @@ int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
             double t_warm = (double)(joules__now_ns() - drop_t0) * 1e-9 / (double)drop;
             if (t_warm > 1e-7)
                 t_rep = t_warm;
-            long keep_total = o.repetitions ? o.repetitions : (long)ceil(1.05 * min_time_s / t_rep);
-            keep = (keep_total + groups - 1) / groups;
+            if (o.repetitions) {
+                keep = (o.repetitions + groups - 1) / groups;
+            } else {
+                long least = (long)ceil(min_time_s / (t_rep * groups));
+                keep = aligned_keep(least, (long)ceil(1.05 * min_time_s / (t_rep * groups)), t_rep,
+                                    (double)period * 1e-9);
+            }
             if (keep < 1)
                 keep = 1;
         }

@@ -48,10 +48,9 @@ class Repeat(unittest.TestCase):
         self.assertEqual(self.calls, m.repetitions_run)
         truth = m.simulator_true_energy[0]
         self.assertGreater(truth, 0)
-        # The goal for repeated bursty work is 2 % (docs/accuracy.md). Four groups of four
-        # calls land +0.5 to +0.95 % off here (12 runs), so 1 % failed now and then on a
-        # loaded machine.
-        self.assertLess(abs(m.gpu_energy[0] - truth), 0.02 * truth)
+        # Groups of 5 calls (405 ms, about 4 periods) land within 0.11 % here (6 runs); groups
+        # of 4 (324 ms) were +0.5 to +0.95 % off, and this 1 % bound failed now and then.
+        self.assertLess(abs(m.gpu_energy[0] - truth), 0.01 * truth)
         self.assertLessEqual(abs(m.gpu_energy[0] - truth), m.gpu_uncertainty[0])
         self.assertGreater(m.time, 0.03)  # per call
         self.assertTrue(m.simulated)
