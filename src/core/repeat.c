@@ -167,7 +167,6 @@ int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
     }
     static _Thread_local joules_measurement g;
     double time_s = 0.0;
-    long kept = 0;
     int64_t anchor = joules__now_ns();
     for (int gi = 0; gi < groups; gi++) {
         if (gi > 0) {
@@ -224,9 +223,9 @@ int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
                                 run);
         accumulate(m, &g, keep, gi, sums);
         time_s += g.duration_s;
-        kept += keep;
     }
 
+    long kept = keep * groups;
     out->groups = groups;
     out->repetitions_run = run;
     out->repetitions_kept = (int)kept;

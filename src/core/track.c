@@ -328,6 +328,39 @@ static double power_at(const struct joules__track *k, int64_t t)
 }
 
 /*
+ * How far a series of powers (readings, or the counter's rates) swung and how often the load
+ * changed in it. One change of load shows as a few published steps (ramps, averaging):
+ * changes closer than two periods count as one event.
+ */
+struct swing {
+    double min_w, max_w, last_w;
+    int changes;
+    int64_t last_change_ns, period_ns;
+};
+
+static struct swing swing_start(const struct joules__domain *d)
+{
+    return (struct swing){INFINITY, -INFINITY, -1.0, 0, INT64_MIN / 2, period_ns(d)};
+}
+
+static void swing_add(struct swing *s, int64_t t_ns, double p_w)
+{
+    if (s->last_w >= 0 && fabs(p_w - s->last_w) > fmax(5.0, 0.05 * s->last_w)) {
+        if (t_ns - s->last_change_ns > 2 * s->period_ns)
+            s->changes++;
+        s->last_change_ns = t_ns;
+    }
+    s->last_w = p_w;
+    s->min_w = fmin(s->min_w, p_w);
+    s->max_w = fmax(s->max_w, p_w);
+}
+
+static double swing_spread_w(const struct swing *s)
+{
+    return s->max_w >= s->min_w ? s->max_w - s->min_w : 0.0;
+}
+
+/*
  * Integral of power over [a, b] (J) from the samples, with the spread (max - min) of the
  * power seen over the interval widened by the sensor's averaging window: a lagging sensor
  * hides changes, and the spread is how much it may hide.
@@ -335,9 +368,8 @@ static double power_at(const struct joules__track *k, int64_t t)
 static double power_integral(const struct joules__domain *d, const struct joules__track *k,
                              int64_t a, int64_t b, double *spread_w, double *changes_per_s)
 {
-    double sum = 0.0, pmin = INFINITY, pmax = -INFINITY, last = -1.0;
-    int changes = 0;
-    int64_t last_change = INT64_MIN / 2;
+    double sum = 0.0;
+    struct swing sw = swing_start(d);
     int64_t lag = lag_ns(d);
     /* How far power has swung lately is the best guide to how far it may have moved since
      * the sensor last published: look back further than the sensor's own lag. */
@@ -350,16 +382,7 @@ static double power_integral(const struct joules__domain *d, const struct joules
             break;
         if (p->power_w < 0)
             continue;
-        /* One change of load shows as a few published steps (ramps, averaging): changes
-         * closer than two periods count as one event. */
-        if (last >= 0 && fabs(p->power_w - last) > fmax(5.0, 0.05 * last)) {
-            if (p->t_ns - last_change > 2 * period_ns(d))
-                changes++;
-            last_change = p->t_ns;
-        }
-        last = p->power_w;
-        pmin = p->power_w < pmin ? p->power_w : pmin;
-        pmax = p->power_w > pmax ? p->power_w : pmax;
+        swing_add(&sw, p->t_ns, p->power_w);
         if (p->t_ns <= a || p->t_ns >= b)
             continue;
         sum += 0.5 * (prev_p + p->power_w) * (double)(p->t_ns - prev_t) * 1e-9;
@@ -369,8 +392,8 @@ static double power_integral(const struct joules__domain *d, const struct joules
     double end_p = power_at(k, b);
     if (prev_p >= 0 && end_p >= 0)
         sum += 0.5 * (prev_p + end_p) * (double)(b - prev_t) * 1e-9;
-    *spread_w = (pmax >= pmin) ? pmax - pmin : 0.0;
-    *changes_per_s = changes / ((double)(b + lag - (a - back)) * 1e-9);
+    *spread_w = swing_spread_w(&sw);
+    *changes_per_s = sw.changes / ((double)(b + lag - (a - back)) * 1e-9);
     return sum;
 }
 
@@ -517,28 +540,18 @@ static double intra_w(const struct joules__track *k, unsigned i)
 static void rate_history(const struct joules__domain *d, const struct joules__track *k, int64_t t,
                          double *spread_w, double *changes_per_s)
 {
-    double rmin = INFINITY, rmax = -INFINITY, last = -1.0;
-    int changes = 0;
-    int64_t last_change = INT64_MIN / 2, first_ns = t;
+    struct swing sw = swing_start(d);
+    int64_t first_ns = t;
     for (unsigned i = 1; i < k->steps_n; i++) {
         const struct step *a = step_at(k, i - 1), *b = step_at(k, i);
-        if (step_mid(b) < t - SPREAD_HISTORY_NS)
-            continue;
         double r = step_rate_w(a, b);
-        if (r < 0)
+        if (step_mid(b) < t - SPREAD_HISTORY_NS || r < 0)
             continue;
-        if (last >= 0 && fabs(r - last) > fmax(5.0, 0.05 * last)) {
-            if (step_mid(b) - last_change > 2 * period_ns(d))
-                changes++;
-            last_change = step_mid(b);
-        }
         first_ns = step_mid(a) < first_ns ? step_mid(a) : first_ns;
-        last = r;
-        rmin = fmin(rmin, r);
-        rmax = fmax(rmax, r);
+        swing_add(&sw, step_mid(b), r);
     }
-    *spread_w = rmax >= rmin ? rmax - rmin : 0.0;
-    *changes_per_s = t > first_ns ? changes / ((double)(t - first_ns) * 1e-9) : 0.0;
+    *spread_w = swing_spread_w(&sw);
+    *changes_per_s = t > first_ns ? sw.changes / ((double)(t - first_ns) * 1e-9) : 0.0;
 }
 
 /* Energy from step st to t (negative when t is before the step), and its error. */
