@@ -51,7 +51,8 @@ struct joules__window {
     /* A window ended with joules_window_end_deferred waits to be collected: */
     uint64_t ticket;             /* 0 while open */
     int64_t end_ns;              /* when it was ended */
-    struct joules__edge *end;    /* edges + n_domains: the end edges, refined as steps come */
+    struct joules__edge *end;    /* edges + n_domains: the end edges (a deferred end's are
+                                  * refined as steps come) */
     struct joules__edge edges[]; /* begin edges (n_domains), then room for the end ones */
 };
 

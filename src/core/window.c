@@ -90,6 +90,7 @@ int joules_window_begin(joules_monitor *m, const char *name)
     if (!w)
         return joules__fail(m, JOULES_E_NOMEM, "out of memory for window '%s'", name);
     snprintf(w->name, sizeof w->name, "%s", name);
+    w->end = w->edges + m->n_domains;
     w->begin_unix_s = unix_now_s();
     w->begin_ns = joules__now_ns();
     for (int i = 0; i < m->n_domains; i++)
@@ -343,7 +344,7 @@ int joules__window_end(joules_monitor *m, const char *name, joules_measurement *
         double cap = frac * (double)(end_ns - w->begin_ns);
         max_wait_ns = cap > (double)SETTLE_FLOOR_NS ? (int64_t)cap : SETTLE_FLOOR_NS;
     }
-    struct joules__edge *e1 = w->edges + m->n_domains;
+    struct joules__edge *e1 = w->end;
     for (int i = 0; i < m->n_domains; i++) {
         struct joules__domain *d = &m->domains[i];
         joules__track_edge(d, &e1[i]);

@@ -51,7 +51,6 @@ int joules_window_end_deferred(joules_monitor *m, const char *name, uint64_t *ti
     struct joules__window *w = joules__window_take(m, name, &rc);
     if (w) {
         w->end_ns = joules__now_ns();
-        w->end = w->edges + m->n_domains;
         for (int i = 0; i < m->n_domains; i++)
             joules__track_edge(&m->domains[i], &w->end[i]);
     }
