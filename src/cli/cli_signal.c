@@ -12,15 +12,20 @@
 
 volatile sig_atomic_t cli_stop_signal;
 
-struct sigaction cli_orig_xfsz;
-
-void cli_ignore_xfsz(void)
+static void on_xfsz(int sig)
 {
-    struct sigaction ign;
-    memset(&ign, 0, sizeof ign);
-    ign.sa_handler = SIG_IGN;
-    sigemptyset(&ign.sa_mask);
-    sigaction(SIGXFSZ, &ign, &cli_orig_xfsz);
+    (void)sig;
+}
+
+void cli_catch_xfsz(void)
+{
+    struct sigaction old, sa;
+    if (sigaction(SIGXFSZ, NULL, &old) != 0 || old.sa_handler != SIG_DFL)
+        return;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_xfsz;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGXFSZ, &sa, NULL);
 }
 
 static void on_signal(int sig)

@@ -28,12 +28,13 @@ void cli_stop_restore(const struct cli_stop *s);
 
 /*
  * A file size limit (ulimit -f) kills a process that writes past it with SIGXFSZ, before any
- * message and with its temporary files left behind. joules ignores it, so the write fails
- * with EFBIG, the output is dropped whole and the reason said; the commands it starts get
- * back the action joules was started with. cli_ignore_xfsz runs first thing in main.
+ * message and with its temporary files left behind. joules catches it with a handler that
+ * does nothing, so the write fails with EFBIG, the output is dropped whole and the reason
+ * said. A caught signal goes back to its default action in a command joules executes, so the
+ * commands see what joules was started with (an ignored SIGXFSZ is left ignored). Called
+ * first thing in main.
  */
-extern struct sigaction cli_orig_xfsz;
-void cli_ignore_xfsz(void);
+void cli_catch_xfsz(void);
 
 /* Block SIGINT, SIGTERM and SIGHUP in the calling thread (and the threads it starts): set
  * receives them, orig the mask to restore with cli_stop_unblock. */

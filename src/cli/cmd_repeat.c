@@ -69,19 +69,7 @@ static int run_once(void *user)
     if (cli_stop_signal)
         return -1;
     pid_t pid;
-    /* The command gets SIGXFSZ's default action back (joules ignores it, cli_signal.h). */
-    posix_spawnattr_t attr;
-    int have_attr = posix_spawnattr_init(&attr) == 0;
-    if (have_attr && cli_orig_xfsz.sa_handler == SIG_DFL) {
-        sigset_t def;
-        sigemptyset(&def);
-        sigaddset(&def, SIGXFSZ);
-        posix_spawnattr_setsigdefault(&attr, &def);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-    }
-    int rc = posix_spawnp(&pid, w->cmd[0], NULL, have_attr ? &attr : NULL, w->cmd, environ);
-    if (have_attr)
-        posix_spawnattr_destroy(&attr);
+    int rc = posix_spawnp(&pid, w->cmd[0], NULL, NULL, w->cmd, environ);
     if (rc != 0) {
         w->last_status = rc == ENOENT ? 127 : 126;
         w->not_started = 1;

@@ -26,7 +26,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli/cli_signal.h"
 #include "cli/cli_sampling.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
@@ -218,7 +217,6 @@ static pid_t start_child(char **cmd, const sigset_t *orig_mask, const struct sig
         for (int i = 0; i < N_FORWARDED; i++)
             sigaction(forwarded[i], &orig_act[i], NULL);
         sigaction(SIGCHLD, &orig_act[N_FORWARDED], NULL);
-        sigaction(SIGXFSZ, &cli_orig_xfsz, NULL);
         pthread_sigmask(SIG_SETMASK, orig_mask, NULL);
         close(fds[0]);
         execvp(cmd[0], cmd);

@@ -289,7 +289,6 @@ int cmd_sweep(int argc, char **argv)
                                    argv[optind]);
         p.workload = SWEEP_WL_COMMAND;
         p.argv = argv + optind;
-        p.child_xfsz = &cli_orig_xfsz; /* joules ignores it (cli_signal.h); the command not */
         if (w.arms_given)
             return cli_usage_error(CMD, "--arms chooses the product's inputs; it does not go "
                                         "with a command");

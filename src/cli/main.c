@@ -96,7 +96,7 @@ static int unknown_command(const char *name)
 
 int main(int argc, char **argv)
 {
-    cli_ignore_xfsz();
+    cli_catch_xfsz();
     if (argc < 2) {
         usage(stderr);
         return CLI_EXIT_USAGE;

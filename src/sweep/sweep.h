@@ -90,7 +90,6 @@ struct sweep_params {
     int n_arms;
     /* command workload */
     char **argv;
-    const struct sigaction *child_xfsz; /* SIGXFSZ's action for the command (NULL: as is) */
     double warmup_s, cooldown_s, min_window_s;
     int progress;
 };

@@ -312,8 +312,6 @@ static int command_step(const struct sweep_params *p, int step, struct acc *a,
                setting, 1);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
-        if (p->child_xfsz)
-            sigaction(SIGXFSZ, p->child_xfsz, NULL);
         execvp(p->argv[0], p->argv);
         fprintf(stderr, "joules sweep: cannot run %s: %s\n", p->argv[0], strerror(errno));
         _exit(127);

@@ -202,7 +202,7 @@ class RunSimulated(CliTestCase):
         self.assertNoStrayFiles(self.tmp)
 
     def test_file_size_limit_with_the_default_action(self):
-        # As a shell leaves it, SIGXFSZ kills the writer: joules ignores it (the report is
+        # As a shell leaves it, SIGXFSZ kills the writer: joules catches it (the report is
         # dropped whole and said), and gives the command the default action back.
         js = self.path("r.json")
         p = self.run_limited("--json", js, "--", "sh", "-c", "exit 5")

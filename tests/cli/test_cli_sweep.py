@@ -201,7 +201,7 @@ class SweepSimTest(CliTestCase):
         self.assertEqual(len(d["arms"][0]["points"]), d["steps_done"])
 
     def test_command_gets_sigxfsz_back(self):
-        # joules ignores SIGXFSZ (a file-size limit must not kill it mid-report); the swept
+        # joules catches SIGXFSZ (a file-size limit must not kill it mid-report); the swept
         # command is started with the action joules was given.
         log = self.path("sigign.log")
         p = self.joules("sweep", "--sim", "test", "--clocks", "500,700", "--cooldown", "0",
