@@ -342,6 +342,25 @@ static int clock_or(fn_dev_type_u32p f, nvmlDevice_t h, unsigned type)
     return (f && f(h, type, &v) == NVML_SUCCESS) ? (int)v : -1;
 }
 
+/* The 1-s average power: field 185, or the reading itself where it is that average (GA10x or
+ * newer on a driver before R535); -1 when neither. */
+static double avg_power_w(struct joules__domain *d)
+{
+    struct nvml_dev *dev = d->backend;
+    struct nvml_lib *lib = dev->lib;
+    double p;
+    nvmlReturn_t r;
+    if (d->power_window_s >= 1.0)
+        return read_power(dev, &p, &r) == 0 ? p : -1.0;
+    nvmlFieldValue_t fv;
+    memset(&fv, 0, sizeof fv);
+    fv.fieldId = NVML_FI_DEV_POWER_AVERAGE;
+    if (lib->fields && lib->fields(dev->handle, 1, &fv) == NVML_SUCCESS &&
+        fv.nvmlReturn == NVML_SUCCESS)
+        return (double)fv.value.uiVal * 1e-3;
+    return -1.0;
+}
+
 static int dev_status(struct joules__domain *d, joules_gpu_status *out, char *msg, size_t len)
 {
     struct nvml_dev *dev = d->backend;
@@ -364,18 +383,9 @@ static int dev_status(struct joules__domain *d, joules_gpu_status *out, char *ms
     double p = -1.0;
     nvmlReturn_t pr;
     out->power_w = (dev->power != POWER_NONE && read_power(dev, &p, &pr) == 0) ? p : -1.0;
-    out->power_avg_w = -1.0;
-    if (d->power_window_s >= 1.0) {
-        /* The only reading is the 1-s average (GA10x or newer on a driver before R535). */
-        out->power_avg_w = out->power_w;
-        out->power_w = -1.0;
-    } else if (lib->fields) {
-        nvmlFieldValue_t fv;
-        memset(&fv, 0, sizeof fv);
-        fv.fieldId = NVML_FI_DEV_POWER_AVERAGE;
-        if (lib->fields(h, 1, &fv) == NVML_SUCCESS && fv.nvmlReturn == NVML_SUCCESS)
-            out->power_avg_w = (double)fv.value.uiVal * 1e-3;
-    }
+    out->power_avg_w = avg_power_w(d);
+    if (d->power_window_s >= 1.0)
+        out->power_w = -1.0; /* the reading is that average, not power now */
     out->power_limit_w = mw_or(lib->power_limit, h);
     out->power_limit_enforced_w = mw_or(lib->power_enforced, h);
     out->power_limit_default_w = mw_or(lib->power_default, h);
@@ -418,20 +428,7 @@ static int dev_live(struct joules__domain *d, struct joules__gpu_live *out, char
     nvmlDevice_t h = dev->handle;
     (void)msg;
     (void)len;
-    out->power_avg_w = -1.0;
-    double p;
-    nvmlReturn_t pr;
-    if (d->power_window_s >= 1.0) {
-        /* The only reading is the 1-s average (as in dev_status). */
-        if (read_power(dev, &p, &pr) == 0)
-            out->power_avg_w = p;
-    } else if (lib->fields) {
-        nvmlFieldValue_t fv;
-        memset(&fv, 0, sizeof fv);
-        fv.fieldId = NVML_FI_DEV_POWER_AVERAGE;
-        if (lib->fields(h, 1, &fv) == NVML_SUCCESS && fv.nvmlReturn == NVML_SUCCESS)
-            out->power_avg_w = (double)fv.value.uiVal * 1e-3;
-    }
+    out->power_avg_w = avg_power_w(d);
     out->power_limit_w = mw_or(lib->power_enforced, h);
     out->clock_sm_mhz = clock_or(lib->clock_info, h, NVML_CLOCK_SM);
     out->clock_mem_mhz = clock_or(lib->clock_info, h, NVML_CLOCK_MEM);
