@@ -100,7 +100,13 @@ static void test_change_inside_edge_interval(void)
     joules_close(m);
 }
 
-/* On a steady load the settled end (interpolated) is as good as the extrapolated one. */
+/*
+ * On a steady load the settled end (interpolated) is as good as the extrapolated one. The
+ * comparison is of the mean over three windows: the settled end places the counter's step
+ * from polls, and a poll a busy host delays moves it, by 0.25 % on a 20 ms window in one CI
+ * run with ctest -j2 on 2 cores (inside its 3 % interval); a settled end that was worse by
+ * design would be worse on every window.
+ */
 static void test_settle_not_worse_on_steady_load(void)
 {
     set_scenario("idle 0.3s\nphase 900s util=1 alpha=0.6\n");
@@ -110,8 +116,10 @@ static void test_settle_not_worse_on_steady_load(void)
     t_sleep(2.0); /* long enough for the counter's clock to be learnt (docs/accuracy.md) */
     static joules_measurement mp, ms;
     const double lengths[] = {0.02, 0.1, 0.5};
+    enum { REPS = 3 };
     for (int li = 0; li < 3; li++) {
-        for (int r = 0; r < 3; r++) {
+        double sum_p = 0.0, sum_s = 0.0;
+        for (int r = 0; r < REPS; r++) {
             t_sleep(0.011 + 0.031 * r);
             joules_window_begin(plain, "w");
             joules_window_begin(settled, "w");
@@ -121,12 +129,14 @@ static void test_settle_not_worse_on_steady_load(void)
             const joules_domain_energy *p = &mp.domains[0], *s = &ms.domains[0];
             check_covers(p, "steady, end extrapolated");
             check_covers(s, "steady, end settled");
-            CHECKF(rel_err(s) <= rel_err(p) + 0.002,
-                   "%.2f s: settled %.3f %% vs extrapolated %.3f %%", lengths[li], 100 * rel_err(s),
-                   100 * rel_err(p));
             CHECKF(rel_err(s) < 0.005, "%.2f s settled: %.3f %% off", lengths[li],
                    100 * rel_err(s));
+            sum_p += rel_err(p);
+            sum_s += rel_err(s);
         }
+        CHECKF(sum_s / REPS <= sum_p / REPS + 0.002,
+               "%.2f s: settled %.3f %% vs extrapolated %.3f %% on average", lengths[li],
+               100 * sum_s / REPS, 100 * sum_p / REPS);
     }
     joules_close(plain);
     joules_close(settled);
