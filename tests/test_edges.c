@@ -104,8 +104,8 @@ static void test_change_inside_edge_interval(void)
  * On a steady load the settled end (interpolated) is as good as the extrapolated one. The
  * comparison is of the mean over three windows: the settled end places the counter's step
  * from polls, and a poll a busy host delays moves it, by 0.25 % on a 20 ms window in one CI
- * run with ctest -j2 on 2 cores (inside its 3 % interval); a settled end that was worse by
- * design would be worse on every window.
+ * run with ctest -j2 on 2 cores (inside its 3 % interval; 0.1 ms of the step's time is 0.5 %
+ * there); a settled end that was worse by design would be worse on every window.
  */
 static void test_settle_not_worse_on_steady_load(void)
 {
@@ -129,11 +129,12 @@ static void test_settle_not_worse_on_steady_load(void)
             const joules_domain_energy *p = &mp.domains[0], *s = &ms.domains[0];
             check_covers(p, "steady, end extrapolated");
             check_covers(s, "steady, end settled");
-            CHECKF(rel_err(s) < 0.005, "%.2f s settled: %.3f %% off", lengths[li],
-                   100 * rel_err(s));
+            CHECKF(rel_err(s) < 0.01, "%.2f s settled: %.3f %% off", lengths[li], 100 * rel_err(s));
             sum_p += rel_err(p);
             sum_s += rel_err(s);
         }
+        CHECKF(sum_s / REPS < 0.005, "%.2f s settled: %.3f %% off on average", lengths[li],
+               100 * sum_s / REPS);
         CHECKF(sum_s / REPS <= sum_p / REPS + 0.002,
                "%.2f s: settled %.3f %% vs extrapolated %.3f %% on average", lengths[li],
                100 * sum_s / REPS, 100 * sum_p / REPS);

@@ -165,9 +165,13 @@ static void test_accuracy_long_windows(void)
     sleep_until(t0, 0.1);
     CHECK_EQ_INT(joules_window_begin(m, "across"), 0);
     sleep_until(t0, 0.45);
+    double b0 = mono_s();
     CHECK_EQ_INT(joules_window_begin(m, "inside"), 0);
+    double b1 = mono_s();
     sleep_until(t0, 1.7);
+    double e0 = mono_s();
     CHECK_EQ_INT(joules_window_end(m, "inside", &meas), 0);
+    double e1 = mono_s();
     const joules_domain_energy *de = &meas.domains[0];
     check_covers(de, "inside");
     CHECKF(rel_err(de->energy_j, de->sim_truth_j) < 0.01, "inside: %.3f J vs truth %.3f J",
@@ -175,7 +179,11 @@ static void test_accuracy_long_windows(void)
     CHECKF(de->uncertainty_j < 0.03 * de->energy_j, "inside: uncertainty %.3f J of %.3f J",
            de->uncertainty_j, de->energy_j);
     CHECK(meas.simulated);
-    CHECK(meas.duration_s > 1.2 && meas.duration_s < 1.6);
+    /* Between the calls' own instants (the settled end returns after its wait). */
+    CHECKF(meas.duration_s >= e0 - b1 - 1e-6 && meas.duration_s <= e1 - b0 + 1e-6,
+           "%.4f s between begin [%.4f, %.4f] and end [%.4f, %.4f]", meas.duration_s, b0 - t0,
+           b1 - t0, e0 - t0, e1 - t0);
+    CHECK(meas.duration_s > 1.0);
     CHECK_NEAR(meas.total_energy_j, de->energy_j, 1e-9);
     sleep_until(t0, 2.6);
     CHECK_EQ_INT(joules_window_end(m, "across", &meas), 0);
@@ -354,14 +362,18 @@ static void test_transient_errors_are_retried(void)
     if (!m)
         return;
     sleep_until(t0, 0.4);
+    /* Each read fails 1 time in 20; an edge is lost only after three failures in a row
+     * (without the retries, 26 of 30 windows were valid). The error sequence is fixed by the
+     * simulator's seed, but where the tracker's polls put the windows' reads in it depends
+     * on the host: under injected stalls, three failures fell on one edge in 1 of 4 runs. */
     int good = 0;
-    for (int i = 0; i < 10; i++) {
+    for (int i = 0; i < 30; i++) {
         CHECK_EQ_INT(joules_window_begin(m, "w"), 0);
         t_sleep(0.1);
         CHECK_EQ_INT(joules_window_end(m, "w", &meas), 0);
         good += meas.domains[0].valid;
     }
-    CHECKF(good == 10, "%d of 10 windows valid despite retries", good);
+    CHECKF(good >= 29, "%d of 30 windows valid despite retries", good);
     joules_close(m);
 }
 

@@ -50,11 +50,16 @@ class Accuracy(CliTestCase):
 
     def test_short_window_is_never_zero(self):
         p, doc, g = self.measure(CONSTANT, "sleep", "0.05")
-        # Its bar is wide, and the table says what narrows it.
-        self.assertGreater(g["energy_uncertainty_j"], 0.25 * g["energy_j"])
-        self.assertIn("gpu0: +/- is", p.stderr)
-        self.assertIn("`joules repeat -- COMMAND`", p.stderr)
         self.assertTrue(g["valid"], g["message"])
+        if "shorter than a step" in g["message"]:
+            # The window ended before the counter's first step (100 ms after nvmlInit, about
+            # 50 ms after it ends): its bar is wide, and the table says what narrows it.
+            self.assertGreater(g["energy_uncertainty_j"], 0.25 * g["energy_j"])
+            self.assertIn("gpu0: +/- is", p.stderr)
+            self.assertIn("`joules repeat -- COMMAND`", p.stderr)
+        else:
+            # A host that held the command back by some 50 ms let a step fall inside it.
+            self.assertIn("anchored", g["message"])
         truth = g["simulator_true_energy_j"]
         self.assertGreater(g["energy_j"], 0)
         self.assertGreater(g["energy_uncertainty_j"], 0)

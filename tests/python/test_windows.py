@@ -275,12 +275,21 @@ class TestSampling(SimTestCase):
         t0 = time.monotonic()
         series = mon.record(interval=0.05, duration=0.5)
         elapsed = time.monotonic() - t0
-        self.assertEqual(len(series), 11)
-        self.assertLess(elapsed, 0.65)
+        # A tick the host made late is skipped, never bunched: 11 samples on a quiet host,
+        # one fewer for each stall of a tick or more.
+        self.assertLess(elapsed, 0.8)
         times = [s.time for s in series]
         self.assertEqual(times[0], 0.0)
-        for k, t in enumerate(times):  # absolute deadlines: no drift
-            self.assertAlmostEqual(t, 0.05 * k, delta=0.03)
+        ticks = [round(t / 0.05) for t in times]
+        self.assertEqual(ticks[0], 0)
+        self.assertTrue(all(b > a for a, b in zip(ticks, ticks[1:])), ticks)
+        self.assertGreaterEqual(len(series), 9)
+        self.assertGreaterEqual(ticks[-1], 9)
+        # Absolute deadlines, no drift: the median step per tick is the interval (sleeps of
+        # 50 ms after each sample would add the sample's own time to every step).
+        steps = sorted((t1 - t0) / (k1 - k0) for t0, t1, k0, k1 in
+                       zip(times, times[1:], ticks, ticks[1:]))
+        self.assertAlmostEqual(steps[len(steps) // 2], 0.05, delta=0.002)
         last = series[-1]
         self.assertGreater(last.energy["gpu0"], 50)
         self.assertGreater(last.avg_power["gpu0"], 100)
@@ -290,7 +299,7 @@ class TestSampling(SimTestCase):
         lines = buf.getvalue().splitlines()
         self.assertEqual(lines[0], "time_s,unix_time_s,gpu0_energy_j,gpu0_power_w,"
                                    "gpu0_avg_power_w")
-        self.assertEqual(len(lines), 12)
+        self.assertEqual(len(lines), len(series) + 1)
         path = os.path.join(self.tmp, "series.csv")
         joules.to_csv(series, path)
         with open(path) as f:
