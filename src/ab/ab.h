@@ -122,6 +122,9 @@ struct ab_exec_ops {
     /* Run `reps` products of slot and wait for them (synchronised before it returns).
      * Stops early between products when *stop is set; *done says how many ran. */
     int (*run)(struct ab_exec *x, int slot, int reps, int *done, char *err, size_t len);
+    /* Optional: when (CLOCK_MONOTONIC) the device finished the last run, where the executor
+     * knows it (the simulated kernel's own time); NULL or 0: when run returned. */
+    int64_t (*last_end_ns)(struct ab_exec *x);
     /* Check the last product of slot (call right after a run of that slot). */
     int (*check)(struct ab_exec *x, int slot, struct ab_check *c, char *err, size_t len);
     void (*close)(struct ab_exec *x);
@@ -170,6 +173,7 @@ struct ab_run_rec {
     double time_s, power_w, gflops, gflop_per_j;
     double clock_mhz, temperature_c; /* means over the samples of the window; NaN if none */
     unsigned long long reasons;      /* clock-event reasons seen (OR) */
+    double host_gap_s;               /* the GPU idle around the edges, waiting for the host */
     char note[JOULES_MESSAGE_MAX];   /* why energy is not valid */
 };
 

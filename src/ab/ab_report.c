@@ -344,6 +344,7 @@ int ab_report_json(FILE *out, const struct ab_report *rep)
             joules_json_kv_number(&j, "temperature_c", x->temperature_c);
             joules_json_kv_int(&j, "clock_event_reasons", (long long)x->reasons);
             joules_json_kv_number(&j, "sim_truth_j", x->sim_truth_j >= 0 ? x->sim_truth_j : NAN);
+            joules_json_kv_number(&j, "host_gap_s", x->host_gap_s);
             if (!x->energy_valid)
                 joules_json_kv_string(&j, "note", x->note);
             joules_json_object_end(&j);
