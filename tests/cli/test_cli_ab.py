@@ -99,8 +99,8 @@ class AbSimTest(CliTestCase):
         self.assertExit(p, 0)
         d = self.load_json("ab.json")
         # 0.31-0.40 s on a quiet host. Under ASan beside the suite, one run timed its products
-        # slow (the host held the thread back, or the clock fell in a gap, while they were
-        # timed) and gave 0.23 s: half of --min-window still tells that from a tenth.
+        # slow (likely a stalled host, or the clock fallen in a gap, while they were timed)
+        # and gave 0.23 s: half of --min-window still tells that from a tenth.
         times = [r["time_s"] for a in d["arms"] for r in a["runs"]]
         self.assertGreater(min(times), 0.5 * 0.3, times)
 
