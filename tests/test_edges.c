@@ -23,16 +23,9 @@
 static char dir[4096];
 static joules_measurement meas;
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void sleep_until(double at_s)
 {
-    double now = mono_s();
+    double now = t_mono_s();
     if (at_s > now)
         t_sleep(at_s - now);
 }
@@ -77,7 +70,7 @@ static void check_covers(const joules_domain_energy *de, const char *what)
 static void test_change_inside_edge_interval(void)
 {
     set_scenario("phase 0.5s util=1 alpha=0.7\nidle 0.5s context=1\nrepeat forever\n");
-    double t_open = mono_s();
+    double t_open = t_mono_s();
     joules_monitor *m = open_monitor(1);
     if (!m)
         return;

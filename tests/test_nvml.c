@@ -136,24 +136,17 @@ static void test_reading_window_per_chip(void)
     }
 }
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Sleep until `at` seconds after t0 (monotonic, in s). */
 static void sleep_until(double t0, double at)
 {
-    double now = mono_s();
+    double now = t_mono_s();
     if (at + t0 > now)
         t_sleep(at + t0 - now);
 }
 
 static void test_accuracy_long_windows(void)
 {
-    double t0 = mono_s();
+    double t0 = t_mono_s();
     joules_monitor *m = open_sim("a6000", 1,
                                  "idle 0.3s\n"
                                  "phase 1.5s util=1 alpha=0.7\n"
@@ -165,13 +158,13 @@ static void test_accuracy_long_windows(void)
     sleep_until(t0, 0.1);
     CHECK_EQ_INT(joules_window_begin(m, "across"), 0);
     sleep_until(t0, 0.45);
-    double b0 = mono_s();
+    double b0 = t_mono_s();
     CHECK_EQ_INT(joules_window_begin(m, "inside"), 0);
-    double b1 = mono_s();
+    double b1 = t_mono_s();
     sleep_until(t0, 1.7);
-    double e0 = mono_s();
+    double e0 = t_mono_s();
     CHECK_EQ_INT(joules_window_end(m, "inside", &meas), 0);
-    double e1 = mono_s();
+    double e1 = t_mono_s();
     const joules_domain_energy *de = &meas.domains[0];
     check_covers(de, "inside");
     CHECKF(rel_err(de->energy_j, de->sim_truth_j) < 0.01, "inside: %.3f J vs truth %.3f J",
@@ -198,7 +191,7 @@ static void test_accuracy_long_windows(void)
 
 static void test_short_windows(void)
 {
-    double t0 = mono_s();
+    double t0 = t_mono_s();
     joules_monitor *m = open_sim("h100-sxm5", 1, "idle 0.2s\nphase 5s util=1 alpha=0.5\n");
     if (!m)
         return;
@@ -217,7 +210,7 @@ static void test_short_windows(void)
 
 static void test_nesting_and_errors(void)
 {
-    double t0 = mono_s();
+    double t0 = t_mono_s();
     joules_monitor *m = open_sim("a6000", 1, "idle 0.2s\nphase 5s util=1 alpha=0.6\n");
     if (!m)
         return;
@@ -255,7 +248,7 @@ static void test_nesting_and_errors(void)
  * counter steps, and the interval still covers the truth. */
 static void test_settled_windows_across_a_transition(void)
 {
-    double t0 = mono_s();
+    double t0 = t_mono_s();
     open_settle = 1;
     joules_monitor *m = open_sim("a6000", 1, "idle 0.3s\nphase 5s util=1 alpha=0.7\n");
     open_settle = 0;
@@ -308,7 +301,7 @@ static void test_sync_callback(void)
 
 static void test_gpu_lost_mid_window(void)
 {
-    double t0 = mono_s();
+    double t0 = t_mono_s();
     joules_monitor *m = open_sim("a100-sxm4-80gb", 2,
                                  "idle 0.2s\nphase 5s util=1 alpha=0.6\n"
                                  "fault lost at=0.7s device=0\n");
@@ -332,7 +325,7 @@ static void test_gpu_lost_mid_window(void)
 
 static void test_counter_not_supported(void)
 {
-    double t0 = mono_s();
+    double t0 = t_mono_s();
     joules_monitor *m =
         open_sim("a6000", 1, "idle 0.2s\nphase 5s util=1 alpha=0.6\nfault no-energy\n");
     if (!m)
@@ -355,7 +348,7 @@ static void test_counter_not_supported(void)
 
 static void test_transient_errors_are_retried(void)
 {
-    double t0 = mono_s();
+    double t0 = t_mono_s();
     joules_monitor *m = open_sim("a6000", 1,
                                  "idle 0.2s\nphase 5s util=1 alpha=0.6\n"
                                  "fault errors rate=0.05 code=UNKNOWN\n");

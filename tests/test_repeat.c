@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/stats.h"
 #include "joules.h"
 #include "sim/jsim.h"
 #include "testlib.h"
@@ -26,19 +27,6 @@ struct burst {
     double took_s[MAX_TIMED]; /* each call's wall time */
 };
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /*
  * Whether the host stalled a call by more than 8 ms over the median. A stall inside a kept
  * group lengthens it off a whole number of periods, the case the 1 % bound is not for: one
@@ -51,8 +39,8 @@ static int disturbed(const struct burst *b)
         return 0;
     double sorted[MAX_TIMED];
     memcpy(sorted, b->took_s, (size_t)n * sizeof sorted[0]);
-    qsort(sorted, (size_t)n, sizeof sorted[0], cmp_double);
-    return sorted[n - 1] > sorted[n / 2] + 0.008;
+    double median = joules__median(sorted, n); /* sorts */
+    return sorted[n - 1] > median + 0.008;
 }
 
 static int burst_once(struct burst *b);
@@ -63,10 +51,10 @@ static int burst_work(void *user)
     struct burst *b = user;
     if (++b->calls == b->fail_at)
         return 5;
-    double t0 = mono_s();
+    double t0 = t_mono_s();
     int rc = burst_once(b);
     if (b->calls <= MAX_TIMED)
-        b->took_s[b->calls - 1] = mono_s() - t0;
+        b->took_s[b->calls - 1] = t_mono_s() - t0;
     return rc;
 }
 

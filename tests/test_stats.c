@@ -51,9 +51,25 @@ static void test_half_width(void)
     CHECK(fabs(joules__mean_halfwidth95(two, 2) - 12.706) < 1e-9);
 }
 
+static void test_median(void)
+{
+    double odd[] = {3.0, 1.0, 2.0};
+    CHECK(joules__median(odd, 3) == 2.0);
+    CHECK(odd[0] == 1.0 && odd[2] == 3.0); /* sorted in place */
+    double even[] = {4.0, 1.0, 3.0, 2.0};
+    CHECK(joules__median(even, 4) == 2.5);
+    double one[] = {7.0};
+    CHECK(joules__median(one, 1) == 7.0);
+    CHECK(isnan(joules__median(one, 0)));
+    /* one stalled run of five moves it not at all */
+    double runs[] = {1.0e-3, 1.0e-3, 7.0e-3, 1.1e-3, 0.9e-3};
+    CHECK(joules__median(runs, 5) == 1.0e-3);
+}
+
 int main(void)
 {
     RUN(test_quantiles);
     RUN(test_half_width);
+    RUN(test_median);
     return t_end();
 }

@@ -108,6 +108,13 @@ void t_sleep(double seconds)
         ;
 }
 
+double t_mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 joules_monitor *t_open_sim_gpu(int settle_end, char *err, size_t len)
 {
     joules_options o;

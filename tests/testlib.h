@@ -46,6 +46,8 @@ int t_rmtree(const char *path);
 int t_write_file(const char *path, const char *text);
 /* Sleep for a number of seconds (fractional). */
 void t_sleep(double seconds);
+/* CLOCK_MONOTONIC in seconds: the clock of the library's timestamps. */
+double t_mono_s(void);
 
 /* A monitor on the simulated GPU (JOULES_TEST_SIM_LIB, configured by the JOULES_SIM_*
  * environment), GPUs only, with settle_end as given; NULL with the reason in err. */

@@ -206,6 +206,9 @@ struct ab_result {
     char device[160];
 };
 
+/* CLOCK_MONOTONIC in ns: the executors' and the windows' clock. */
+int64_t ab_now_ns(void);
+
 /* Run the experiment. 0, or -1 with err (what was measured so far stays in r). */
 int ab_run(const struct ab_params *p, struct ab_result *r, char *err, size_t len);
 void ab_result_free(struct ab_result *r);

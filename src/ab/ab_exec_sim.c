@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ab/ab.h"
 #include "sim/jsim.h"
@@ -37,13 +36,6 @@ struct ab_exec {
     double alpha[AB_MAX_ARMS];
     int64_t end_ns; /* when the last kernel ended; 0 before the first */
 };
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static int find_device(struct ab_exec *x, char *err, size_t len)
 {
@@ -184,7 +176,7 @@ static int sim_run(struct ab_exec *x, int slot, int reps, int *done, char *err, 
                     .efficiency = x->s.sim_efficiency};
     jsimKernelResult r = {.version = JSIM_STRUCT_VERSION(jsimKernelResult)};
     *done = 0;
-    int64_t t0 = mono_ns();
+    int64_t t0 = ab_now_ns();
     nvmlReturn_t rc = x->run_kernel(x->dev, &k, &r);
     if (rc != NVML_SUCCESS) {
         char msg[256] = "";

@@ -49,7 +49,7 @@ struct sampler {
     double prev_e, prev_t;
 };
 
-static int64_t now_ns(void)
+int64_t ab_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -116,7 +116,7 @@ static void *sampler_main(void *arg)
         int have_st =
             p->status_domain >= 0 && joules_gpu_status_get(p->setup.m, p->status_domain, &st) == 0;
         int nr = joules_read(p->setup.m, rd, JOULES_MAX_DOMAINS);
-        int64_t t = now_ns();
+        int64_t t = ab_now_ns();
         double e = 0, pw = 0;
         int ok = nr > 0 && n_dom > 0, have_pw = 1;
         for (int k = 0; ok && k < n_dom; k++) {
@@ -190,7 +190,7 @@ static void sampler_window(struct sampler *s, int slot)
 {
     pthread_mutex_lock(&s->lock);
     if (slot >= 0 && !s->t0_ns)
-        s->t0_ns = now_ns();
+        s->t0_ns = ab_now_ns();
     s->slot = slot;
     if (slot >= 0) {
         s->clk_sum = s->temp_sum = 0;
@@ -219,20 +219,20 @@ static int warm_up(const struct ab_params *p, struct ab_exec *x, struct ab_resul
     for (int k = 0; k < p->n_arms && !stopped(p); k++) {
         /* Each arm then settles at its own clock (a power cap holds one arm lower than the
          * other) before it is timed. */
-        int64_t warm_until = now_ns() + (int64_t)((k == 0 ? WARM_LOAD_S : ARM_SETTLE_S) * 1e9);
-        while (now_ns() < warm_until && !stopped(p))
+        int64_t warm_until = ab_now_ns() + (int64_t)((k == 0 ? WARM_LOAD_S : ARM_SETTLE_S) * 1e9);
+        while (ab_now_ns() < warm_until && !stopped(p))
             if (p->ops->run(x, k, 1, &done, err, len) != 0)
                 return -1;
-        int64_t t0 = now_ns();
+        int64_t t0 = ab_now_ns();
         if (p->ops->run(x, k, 1, &done, err, len) != 0)
             return -1;
-        double one_s = (now_ns() - t0) * 1e-9;
+        double one_s = (ab_now_ns() - t0) * 1e-9;
         if (one_s > 0 && one_s < TIMED_MIN_S && done == 1) {
             int reps = (int)ceil(TIMED_MIN_S / one_s);
-            t0 = now_ns();
+            t0 = ab_now_ns();
             if (p->ops->run(x, k, reps, &done, err, len) != 0)
                 return -1;
-            one_s = done > 0 ? (now_ns() - t0) * 1e-9 / done : one_s;
+            one_s = done > 0 ? (ab_now_ns() - t0) * 1e-9 / done : one_s;
             done = done > 0 ? 1 : 0; /* the last product ran: it can be checked */
         }
         r->warm_time_s[k] = one_s;
@@ -300,7 +300,7 @@ static int trail_product(void *user)
     char err[256];
     int done = 0;
     if (!t->first_ns)
-        t->first_ns = now_ns();
+        t->first_ns = ab_now_ns();
     if (stopped(t->p) || t->p->ops->run(t->x, t->slot, 1, &done, err, sizeof err) != 0 ||
         done < 1) {
         t->failed = 1;
@@ -312,7 +312,7 @@ static int trail_product(void *user)
 /* When the device finished the products just run: the executor's word, else now. */
 static int64_t device_done_ns(const struct ab_params *p, struct ab_exec *x)
 {
-    int64_t now = now_ns();
+    int64_t now = ab_now_ns();
     int64_t end = p->ops->last_end_ns ? p->ops->last_end_ns(x) : 0;
     return end > 0 && end < now ? end : now;
 }
@@ -410,7 +410,7 @@ static int measure(const struct ab_params *p, struct ab_exec *x, struct ab_resul
                 sampler_window(smp, -1);
                 return -1;
             }
-            int64_t begun_ns = now_ns();
+            int64_t begun_ns = ab_now_ns();
             int done = 0;
             int rc = p->ops->run(x, slot, r->products, &done, err, len);
             int64_t done_ns = device_done_ns(p, x);
@@ -428,7 +428,7 @@ static int measure(const struct ab_params *p, struct ab_exec *x, struct ab_resul
                 sampler_window(smp, -1);
                 return -1;
             }
-            int64_t resumed_ns = tr.first_ns ? tr.first_ns : now_ns();
+            int64_t resumed_ns = tr.first_ns ? tr.first_ns : ab_now_ns();
             rec->host_gap_s = (double)((begun_ns - lead_done_ns) + (resumed_ns - done_ns)) * 1e-9;
             widen_for_gap(p, &m, rec->host_gap_s);
             rec->products = done;

@@ -68,15 +68,7 @@ static int run_reps_timed(joules_monitor *m, joules_work_fn work, void *user, lo
             return rc;
         per_run[c] = (double)(joules__now_ns() - t0) * 1e-9 / (double)size;
     }
-    for (int i = 1; i < chunks; i++) /* insertion sort of at most five */
-        for (int j = i; j > 0 && per_run[j - 1] > per_run[j]; j--) {
-            double t = per_run[j];
-            per_run[j] = per_run[j - 1];
-            per_run[j - 1] = t;
-        }
-    *t_rep_s = chunks == 0  ? 0.0
-               : chunks % 2 ? per_run[chunks / 2]
-                            : 0.5 * (per_run[chunks / 2 - 1] + per_run[chunks / 2]);
+    *t_rep_s = chunks > 0 ? joules__median(per_run, chunks) : 0.0;
     return 0;
 }
 

@@ -7,6 +7,7 @@
 #include "core/stats.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 double joules__t975(int df)
 {
@@ -33,4 +34,18 @@ double joules__mean_halfwidth95(const double *x, int n)
     for (int i = 0; i < n; i++)
         ss += (x[i] - mean) * (x[i] - mean);
     return joules__t975(n - 1) * sqrt(ss / (n - 1) / n);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double joules__median(double *x, int n)
+{
+    if (n < 1)
+        return NAN;
+    qsort(x, (size_t)n, sizeof x[0], cmp_double);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }

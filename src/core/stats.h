@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * stats.h - the few statistics the core and the tools share (stats.c): Student's quantile
- * for the confidence intervals of `joules sweep` and the spread of `joules_repeat`'s groups.
+ * for the confidence intervals of `joules sweep`, the spread of `joules_repeat`'s groups and
+ * the median its warm runs are timed by.
  * Internal: no monitor state, safe to include from any part of the project.
  */
 #ifndef JOULES_CORE_STATS_H
@@ -11,5 +12,8 @@
 double joules__t975(int df);
 /* The 95 % half-width of the mean of x[0..n): t(n - 1) * s / sqrt(n); 0 when n < 2. */
 double joules__mean_halfwidth95(const double *x, int n);
+
+/* The median of x[0..n), which it sorts in place (NAN when n < 1). */
+double joules__median(double *x, int n);
 
 #endif
