@@ -75,7 +75,8 @@ static void test_gap_is_in_the_interval(void)
                "times the interval\n",
                i, x->energy_j, x->uncertainty_j, 100 * x->uncertainty_j / x->energy_j,
                x->sim_truth_j, 1e3 * x->host_gap_s, off / x->uncertainty_j);
-        CHECKF(x->host_gap_s >= GAP_S, "host gap %.3f ms", 1e3 * x->host_gap_s);
+        /* the injected gap, less up to the simulator's 1 ms step (1.968 ms once under ASan) */
+        CHECKF(x->host_gap_s >= GAP_S - 0.001, "host gap %.3f ms", 1e3 * x->host_gap_s);
         CHECKF(off <= x->uncertainty_j, "window %d: %.3f J off, +/- %.3f J", i, off,
                x->uncertainty_j);
     }

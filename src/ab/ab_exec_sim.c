@@ -185,8 +185,9 @@ static int sim_run(struct ab_exec *x, int slot, int reps, int *done, char *err, 
                  msg[0] ? ": " : "", msg);
         return -1;
     }
-    /* The kernel began at the call or after it: ended no earlier than this. A host slow to
-     * wake the thread after it is idle time the window's edge is then read in. */
+    /* The model starts the kernel at its last 1 ms step, at most a step before the call: it
+     * ended at most a step before this. A host slow to wake the thread after it is idle
+     * time the window's edge is then read in. */
     x->end_ns = t0 + (int64_t)(r.time_s * 1e9);
     *done = reps;
     return 0;
