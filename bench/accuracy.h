@@ -61,6 +61,10 @@ extern const struct acc_work acc_works[];
 extern const int acc_n_works;
 extern const char *const acc_profiles[];
 extern const char *const acc_sensor_of[];
+/* What part of each counter interval the profile's power reading averages (sim/profiles.c). */
+extern const int acc_sensor_window_ms[];
+extern const int acc_sensor_window_old_driver_ms[];
+extern const int *acc_sensor_windows; /* the floor's: acc_sensor_window_ms or the old driver's */
 /* The same profiles on a driver before R535 (no power fields: PowerUsage only). */
 extern const char *const acc_sensor_old_driver[];
 extern const char *const *acc_sensor_names; /* what acc_run_matrix prints: acc_sensor_of */
@@ -90,6 +94,10 @@ struct acc_goals {
     int mid_hard_within[ACC_METHODS];           /* ... and the method within 5 % */
     int cells_long, cells_long_met;             /* cells of >= 1 s: settled mean <= 0.5 % */
     int cells_mid, cells_mid_met; /* 50-500 ms, naive mean >= 10 %: settled mean <= 5 % */
+    /* Cells whose sensors' floor (accuracy_floor.c) lies above the goal, and of the others,
+     * how many met it. */
+    int cells_long_floor, cells_long_reach_met;
+    int cells_mid_floor, cells_mid_reach_met;
 };
 void acc_add(struct acc_stats *s, double measured, double truth, double unc);
 void acc_print_cell(const struct acc_stats *s); /* " mean / worst" in % */
@@ -99,10 +107,13 @@ double acc_mean_pct(const struct acc_stats *s); /* mean |error|, % (0 when empty
 void acc_tally(struct acc_goals *g, struct acc_stats st[ACC_METHODS], double window_s, double naive,
                double counter, double truth, const joules_domain_energy *joules,
                const joules_domain_energy *settled);
+/* Whether rows carry the sensors' floor (bench_edges: virtual time). */
+extern int acc_show_floor;
 void acc_print_header(void);
-/* A cell's row; its statistics are added to the totals of g. */
+/* A cell's row; its statistics are added to the totals of g. floor: the sensors' floor of its
+ * windows (sum_abs, worst; NULL where it is not known: real time). */
 void acc_print_row(struct acc_goals *g, const char *load, double window_s,
-                   const struct acc_stats st[ACC_METHODS]);
+                   const struct acc_stats st[ACC_METHODS], const struct acc_stats *floor);
 void acc_print_goals(const struct acc_goals *g);
 /* Each profile (the first n_profiles, or only_profile) and load (whose name contains
  * only_load, NULL: all) with its header, measured by cell(); then the goals. */
@@ -116,6 +127,15 @@ int acc_run_matrix(int n_profiles, const char *only_profile, const char *only_lo
  * (the vsim's on_tick; one vsim at a time). */
 struct vsim;
 void acc_vnaive_attach(struct vsim *v, struct acc_poller *p);
+
+/* accuracy_floor.c: the sensors' floor of a window, in virtual time: the least relative error
+ * any method reading the counter and the power readings could promise on it. Attach after
+ * the other hooks (it chains to them), before the scenario runs; window_ms: the part of each
+ * counter interval the reading averages. */
+void acc_floor_attach(struct vsim *v, int window_ms);
+void acc_floor_detach(void);
+/* -1 where the window's edges do not both lie between seen steps yet. */
+double acc_floor_window(int64_t t0_ns, int64_t t1_ns);
 
 /* The second half: repeated short work, measured once and with joules_repeat. */
 /* Part 2; only_profile: one profile (NULL: all). */

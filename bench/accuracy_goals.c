@@ -100,36 +100,60 @@ void acc_tally(struct acc_goals *g, struct acc_stats st[ACC_METHODS], double win
     }
 }
 
+int acc_show_floor;
+
+/* Over the goal, or beyond the sensors' floor too (the floor's mean above the goal). */
+static const char *judge(double settled, double floor_mean, double goal, int *total, int *met,
+                         int *beyond, int *reach_met)
+{
+    (*total)++;
+    int over = settled > goal;
+    *met += !over;
+    if (floor_mean > goal) {
+        (*beyond)++;
+        return over ? "  over goal, below the floor's reach" : "  met, above the floor";
+    }
+    *reach_met += !over;
+    return over ? "  over goal" : "";
+}
+
 void acc_print_row(struct acc_goals *g, const char *load, double window_s,
-                   const struct acc_stats st[ACC_METHODS])
+                   const struct acc_stats st[ACC_METHODS], const struct acc_stats *floor)
 {
     printf("%-22s %6gs ", load, window_s);
     for (int k = 0; k < ACC_METHODS; k++) {
         acc_print_cell(&st[k]);
         acc_merge(&g->all[k], &st[k]);
     }
+    double floor_mean = floor && floor->n ? floor->sum_abs / floor->n : 0.0;
+    if (acc_show_floor) {
+        if (floor && floor->n)
+            printf(" %6.2f", 100 * floor_mean);
+        else
+            printf(" %6s", "n/a");
+    }
     /* The goals per cell, on the settled method's mean (the CLI's default). */
     double settled = st[ACC_SETTLED].n ? st[ACC_SETTLED].sum_abs / st[ACC_SETTLED].n : 0.0;
     double naive = st[ACC_NAIVE].n ? st[ACC_NAIVE].sum_abs / st[ACC_NAIVE].n : 0.0;
-    int over = 0;
-    if (window_s >= 1.0) {
-        g->cells_long++;
-        over = settled > 0.005;
-        g->cells_long_met += !over;
-    } else if (window_s >= 0.05 && window_s <= 0.5 && naive >= 0.10) {
-        g->cells_mid++;
-        over = settled > 0.05;
-        g->cells_mid_met += !over;
-    }
+    const char *verdict = "";
+    if (window_s >= 1.0)
+        verdict = judge(settled, floor_mean, 0.005, &g->cells_long, &g->cells_long_met,
+                        &g->cells_long_floor, &g->cells_long_reach_met);
+    else if (window_s >= 0.05 && window_s <= 0.5 && naive >= 0.10)
+        verdict = judge(settled, floor_mean, 0.05, &g->cells_mid, &g->cells_mid_met,
+                        &g->cells_mid_floor, &g->cells_mid_reach_met);
     printf("  %3d/%-3d %3d/%-3d%s\n", st[ACC_JOULES].covered, st[ACC_JOULES].n,
-           st[ACC_SETTLED].covered, st[ACC_SETTLED].n, over ? "  over goal" : "");
+           st[ACC_SETTLED].covered, st[ACC_SETTLED].n, verdict);
     fflush(stdout);
 }
 
 void acc_print_header(void)
 {
-    printf("%-22s %7s  %15s %15s %15s %15s  %7s %7s\n", "load", "window", "naive", "counter",
-           "joules", "settled", "cover", "cover-s");
+    printf("%-22s %7s  %15s %15s %15s %15s", "load", "window", "naive", "counter", "joules",
+           "settled");
+    if (acc_show_floor)
+        printf(" %6s", "floor");
+    printf("  %7s %7s\n", "cover", "cover-s");
 }
 
 static double pct(int a, int b)
@@ -168,6 +192,11 @@ void acc_print_goals(const struct acc_goals *g)
     printf("cells on the settled mean: >= 1 s within 0.5 %%: %d of %d; 50-500 ms where naive's "
            "mean is >= 10 %% off, within 5 %%: %d of %d (the others: \"over goal\")\n",
            g->cells_long_met, g->cells_long, g->cells_mid_met, g->cells_mid);
+    if (acc_show_floor)
+        printf("cells within the sensors' reach (floor's mean under the goal): >= 1 s: %d of %d "
+               "met; 50-500 ms: %d of %d met. Cells whose floor is above the goal: %d and %d\n",
+               g->cells_long_reach_met, g->cells_long - g->cells_long_floor, g->cells_mid_reach_met,
+               g->cells_mid - g->cells_mid_floor, g->cells_long_floor, g->cells_mid_floor);
 }
 
 int acc_run_matrix(int n_profiles, const char *only_profile, const char *only_load,

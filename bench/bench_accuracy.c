@@ -175,7 +175,7 @@ static void run_load(const struct acc_load *ld, const char *profile, int n_windo
             t_sleep(0.013 + 0.029 * r); /* vary the phase against the 100 ms steps */
             one_window(&s, &pl, ma, mb, windows_s[wi], st, g);
         }
-        acc_print_row(g, wi == 0 ? ld->name : "", windows_s[wi], st);
+        acc_print_row(g, wi == 0 ? ld->name : "", windows_s[wi], st, NULL);
     }
     acc_poller_stop(&pl);
     acc_sim_unbind(&s);

@@ -33,6 +33,11 @@ static void open_cell(const char *profile, const char *sensor_line, const char *
     char text[1024];
     snprintf(text, sizeof text, "profile %s\ndevices 1\n%s%s", profile, sensor_line, load);
     acc_vnaive_attach(&vs, &naive);
+    int window_ms = 100;
+    for (int i = 0; i < acc_n_profiles; i++)
+        if (!strcmp(profile, acc_profiles[i]))
+            window_ms = acc_sensor_windows[i];
+    acc_floor_attach(&vs, window_ms);
     vsim_open(&vs, text, 1.0); /* the counter's clock is learnt in about a second */
 }
 
@@ -62,7 +67,8 @@ static void deferred_tally(double length_s, double naive_j, double truth,
     }
 }
 
-static void one_window(int64_t length_ns, struct acc_stats st[ACC_METHODS], struct acc_goals *g)
+static void one_window(int64_t length_ns, struct acc_stats st[ACC_METHODS], struct acc_goals *g,
+                       struct acc_stats *floor)
 {
     static joules_measurement ra, rb, rd;
     int64_t t0 = vsim_now_ns();
@@ -82,6 +88,9 @@ static void one_window(int64_t length_ns, struct acc_stats st[ACC_METHODS], stru
     double truth = vsim_truth_j(&vs, t0, t1);
     double naive_j = acc_naive_energy(&naive, t0, t1);
     deferred_tally((double)length_ns * 1e-9, naive_j, truth, &rd.domains[0], b);
+    double fl = acc_floor_window(t0, t1); /* the settled end has seen the step after t1 */
+    if (fl >= 0)
+        acc_add(floor, 1 + fl, 1, 0);
     if (verbose)
         printf("    at %8.3f s, %5.3f s: truth %9.4f J, joules %+7.2f %% +/- %6.2f, settled %+7.2f "
                "%% +/- %6.2f\n",
@@ -99,16 +108,18 @@ static void run_cell(const struct acc_load *ld, const char *profile, const char 
     open_cell(profile, sensor_line, ld->scenario);
     for (size_t li = 0; li < sizeof lengths_s / sizeof lengths_s[0]; li++) {
         struct acc_stats st[ACC_METHODS];
+        struct acc_stats floor = {0};
         memset(st, 0, sizeof st);
         for (int i = 0; i < n_windows; i++) {
             /* Gaps from an even, deterministic sequence over 0-1 s (whole ms: the
              * simulator's step) put each begin at another phase of the counter and load. */
             double u = fmod(0.6180339887498949 * (double)(i + 1), 1.0);
             vsim_run_until(&vs, vsim_now_ns() + 1000000LL * (int64_t)(1 + 999 * u));
-            one_window((int64_t)llround(lengths_s[li] * 1e9), st, g);
+            one_window((int64_t)llround(lengths_s[li] * 1e9), st, g, &floor);
         }
-        acc_print_row(g, li == 0 ? ld->name : "", lengths_s[li], st);
+        acc_print_row(g, li == 0 ? ld->name : "", lengths_s[li], st, &floor);
     }
+    acc_floor_detach();
     vsim_close(&vs);
 }
 
@@ -170,10 +181,12 @@ int main(int argc, char **argv)
         snprintf(sensor_line, sizeof sensor_line, "sensor phase=%ldms\n", phase_ms);
     if (old_driver) {
         acc_sensor_names = acc_sensor_old_driver;
+        acc_sensor_windows = acc_sensor_window_old_driver_ms;
         snprintf(sensor_line + strlen(sensor_line), sizeof sensor_line - strlen(sensor_line),
                  "fault old-driver\n");
     }
     vsim_load(&vs);
+    acc_show_floor = 1;
     pthread_mutex_init(&naive.lock, NULL);
     printf("Accuracy on the SIMULATED GPU in virtual time: |error| vs the simulator's true "
            "energy,\nmean / worst (%%), %d windows per cell; cover = windows whose +/- interval "
