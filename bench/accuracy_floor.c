@@ -20,21 +20,22 @@
  * energies finer than the counter's millijoule). A method that assumes the load's shape (one
  * change per interval, a square wave) may beat the floor on a load of that shape only.
  */
-#include <math.h>
 #include <stdlib.h>
 
 #include "accuracy.h"
 #include "vsim.h"
+
+struct tick {
+    int64_t t_ns; /* every simulated millisecond */
+    double cum_j; /* true energy then, since the scenario began */
+};
 
 static struct {
     struct vsim *v;
     void (*next)(struct vsim *v, void *user); /* the hook this one chains to */
     void *next_user;
     int window_ms;
-    struct tick {
-        int64_t t_ns; /* every simulated millisecond */
-        double cum_j; /* true energy then, since the scenario began */
-    } * tick;
+    struct tick *tick;
     int n, cap;
     int *step; /* ticks at which the counter stepped */
     int n_step, cap_step;
