@@ -63,8 +63,6 @@ extern const char *const acc_profiles[];
 extern const char *const acc_sensor_of[];
 /* What part of each counter interval the profile's power reading averages (sim/profiles.c). */
 extern const int acc_sensor_window_ms[];
-extern const int acc_sensor_window_old_driver_ms[];
-extern const int *acc_sensor_windows; /* the floor's: acc_sensor_window_ms or the old driver's */
 /* The same profiles on a driver before R535 (no power fields: PowerUsage only). */
 extern const char *const acc_sensor_old_driver[];
 extern const char *const *acc_sensor_names; /* what acc_run_matrix prints: acc_sensor_of */

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * accuracy_floor.c - the sensors' floor of a window in virtual time: the least error that any
- * method reading the energy counter and the power readings could promise on it.
+ * method reading the energy counter and the GPU's power readings could promise on it.
  *
- * All that joules reads of the simulated GPU comes from two sums per counter interval: the
+ * All that joules reads of the simulated GPU (it reads nothing else to place energy: not
+ * the clocks, temperature or utilisation) comes from two sums per counter interval: the
  * interval's energy (the counter's step) and the energy of the part the power reading
  * averages (the last 25 ms of each 100 on A100/H100, all of it on the A6000; the 1-s average
- * is a running mean of those readings and tells nothing more). Take the load's own
+ * is the mean of the last ten of those readings and tells nothing more, nor less once its
+ * history is known). Take the load's own
  * milliseconds of power inside each part and put them in another order: no sum changes, so
  * every reading and counter value stays the same and every method gives the same answer, but
  * the energy inside a window that cuts the part moves. Its least and most are the sums of the
@@ -27,7 +29,7 @@
 
 struct tick {
     int64_t t_ns; /* every simulated millisecond */
-    double cum_j; /* true energy then, since the scenario began */
+    double cum_j; /* true energy then, since the first tick */
 };
 
 static struct {
@@ -59,7 +61,8 @@ static void floor_tick(struct vsim *v, void *user)
     int64_t now = vsim_now_ns();
     struct tick *k = &fl.tick[fl.n];
     k->t_ns = now;
-    k->cum_j = vsim_truth_j(v, v->start_ns, now);
+    /* Summed a millisecond at a time: the simulator keeps only the last minute of its truth. */
+    k->cum_j = fl.n > 0 ? k[-1].cum_j + vsim_truth_j(v, k[-1].t_ns, now) : 0.0;
     unsigned long long mj = vsim_counter_mj(v);
     if (fl.n > 0 && mj != fl.last_mj) {
         if (fl.n_step == fl.cap_step)
@@ -74,6 +77,8 @@ static void floor_tick(struct vsim *v, void *user)
 
 void acc_floor_attach(struct vsim *v, int window_ms)
 {
+    if (fl.v) /* attached twice, it would chain to itself */
+        acc_floor_detach();
     fl.v = v;
     fl.next = v->on_tick;
     fl.next_user = v->user;

@@ -33,10 +33,14 @@ static void open_cell(const char *profile, const char *sensor_line, const char *
     char text[1024];
     snprintf(text, sizeof text, "profile %s\ndevices 1\n%s%s", profile, sensor_line, load);
     acc_vnaive_attach(&vs, &naive);
-    int window_ms = 100;
+    int window_ms = 0;
     for (int i = 0; i < acc_n_profiles; i++)
         if (!strcmp(profile, acc_profiles[i]))
-            window_ms = acc_sensor_windows[i];
+            window_ms = acc_sensor_window_ms[i];
+    if (!window_ms) {
+        fprintf(stderr, "bench_edges: no sensor window known for %s\n", profile);
+        exit(2);
+    }
     acc_floor_attach(&vs, window_ms);
     vsim_open(&vs, text, 1.0); /* the counter's clock is learnt in about a second */
 }
@@ -181,7 +185,6 @@ int main(int argc, char **argv)
         snprintf(sensor_line, sizeof sensor_line, "sensor phase=%ldms\n", phase_ms);
     if (old_driver) {
         acc_sensor_names = acc_sensor_old_driver;
-        acc_sensor_windows = acc_sensor_window_old_driver_ms;
         snprintf(sensor_line + strlen(sensor_line), sizeof sensor_line - strlen(sensor_line),
                  "fault old-driver\n");
     }

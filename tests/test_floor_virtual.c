@@ -10,11 +10,14 @@
  *   - on the A100, whose reading averages the last 25 ms, a window over the first 75 ms of an
  *     interval holds the part the reading leaves out, whole: floor 0 too (with the reading
  *     taken for the whole interval, it is not);
+ *   - a window over the first 25 ms of those 75: between the sums of their 25 least and 25
+ *     most milliseconds;
  *   - a steady load: no order of its milliseconds moves a window's energy by much;
  *   - an interval not yet closed by a step gives no floor.
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "accuracy.h"
 #include "testlib.h"
@@ -24,15 +27,25 @@
 #define SQUARE "phase 50ms util=1 alpha=0.7\nidle 50ms context=1\nrepeat forever\n"
 
 static struct vsim vs;
+static int hook_ticks; /* the hook set before the floor's, which it must chain to */
+
+static void count_tick(struct vsim *v, void *user)
+{
+    (void)v;
+    (void)user;
+    hook_ticks++;
+}
 
 static void open_at(const char *profile, int phase_ms, const char *load, int window_ms)
 {
     char text[512];
     snprintf(text, sizeof text, "profile %s\ndevices 1\nsensor phase=%dms\n%s", profile, phase_ms,
              load);
-    vs.on_tick = NULL;
+    vs.on_tick = count_tick;
+    hook_ticks = 0;
     acc_floor_attach(&vs, window_ms);
     vsim_open(&vs, text, 1.0);
+    CHECK(hook_ticks >= 1000); /* a second of warm-up, a tick a millisecond */
 }
 
 static void close_cell(void)
@@ -88,6 +101,36 @@ static void unseen_part(void)
     }
 }
 
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* A window over the first 25 ms of the 75 the A100's reading leaves out: it could hold the 25
+ * least or the 25 most of them. */
+static void cut_unseen(void)
+{
+    open_at("a100-sxm4-80gb", 10, SQUARE, 25);
+    int64_t t0 = next_step();
+    next_step();
+    double ms_j[75];
+    for (int i = 0; i < 75; i++)
+        ms_j[i] = vsim_truth_j(&vs, t0 + i * MS, t0 + (i + 1) * MS);
+    qsort(ms_j, 75, sizeof ms_j[0], by_value);
+    double least = 0, most = 0;
+    for (int i = 0; i < 25; i++) {
+        least += ms_j[i];
+        most += ms_j[74 - i];
+    }
+    double want = (most - least) / (most + least), got = acc_floor_window(t0, t0 + 25 * MS);
+    printf("a100, first 25 ms of an interval: %.3f to %.3f J, floor %.4f (want %.4f)\n", least,
+           most, got, want);
+    CHECK(want > 0.1);
+    CHECK(fabs(got - want) < 1e-6);
+    close_cell();
+}
+
 static void steady_and_open(void)
 {
     open_at("a100-sxm4-80gb", 0, "idle 0.3s\nphase 900s util=1 alpha=0.6\n", 25);
@@ -108,6 +151,7 @@ int main(void)
     square_halves(0);
     square_halves(50);
     unseen_part();
+    cut_unseen();
     steady_and_open();
     return t_end();
 }
