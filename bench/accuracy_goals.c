@@ -111,7 +111,7 @@ static const char *judge(double settled, double floor_mean, double goal, int *to
     *met += !over;
     if (floor_mean > goal) {
         (*beyond)++;
-        return over ? "  over goal, below the floor's reach" : "  met, above the floor";
+        return over ? "  over goal; floor above the goal" : "  met; floor above the goal";
     }
     *reach_met += !over;
     return over ? "  over goal" : "";
