@@ -61,8 +61,6 @@ extern const struct acc_work acc_works[];
 extern const int acc_n_works;
 extern const char *const acc_profiles[];
 extern const char *const acc_sensor_of[];
-/* What part of each counter interval the profile's power reading averages (sim/profiles.c). */
-extern const int acc_sensor_window_ms[];
 /* The same profiles on a driver before R535 (no power fields: PowerUsage only). */
 extern const char *const acc_sensor_old_driver[];
 extern const char *const *acc_sensor_names; /* what acc_run_matrix prints: acc_sensor_of */
@@ -129,7 +127,7 @@ void acc_vnaive_attach(struct vsim *v, struct acc_poller *p);
 /* accuracy_floor.c: the sensors' floor of a window, in virtual time: the least relative error
  * any method reading the counter and the power readings could promise on it. Attach after
  * the other hooks (it chains to them), before the scenario runs; window_ms: the part of each
- * counter interval the reading averages. */
+ * counter interval the reading averages (0: what the simulated profile's reading does). */
 void acc_floor_attach(struct vsim *v, int window_ms);
 void acc_floor_detach(void);
 /* -1 where the window's edges do not both lie between seen steps yet. */

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 
 #include "accuracy.h"
+#include "core/stats.h"
 #include "vsim.h"
 
 struct tick {
@@ -36,7 +37,7 @@ static struct {
     struct vsim *v;
     void (*next)(struct vsim *v, void *user); /* the hook this one chains to */
     void *next_user;
-    int window_ms;
+    int window_asked, window_ms; /* 0 asked: the profile's own, read at the first tick */
     struct tick *tick;
     int n, cap;
     int *step; /* ticks at which the counter stepped */
@@ -58,6 +59,8 @@ static void floor_tick(struct vsim *v, void *user)
     (void)user;
     if (fl.n == fl.cap)
         fl.tick = grow(fl.tick, &fl.cap, sizeof *fl.tick);
+    if (fl.n == 0)
+        fl.window_ms = fl.window_asked ? fl.window_asked : vsim_sensor_window_ms(v);
     int64_t now = vsim_now_ns();
     struct tick *k = &fl.tick[fl.n];
     k->t_ns = now;
@@ -82,7 +85,7 @@ void acc_floor_attach(struct vsim *v, int window_ms)
     fl.v = v;
     fl.next = v->on_tick;
     fl.next_user = v->user;
-    fl.window_ms = window_ms;
+    fl.window_asked = window_ms;
     fl.n = fl.n_step = 0;
     v->on_tick = floor_tick;
     v->user = NULL;
@@ -115,12 +118,6 @@ static int tick_at(int64_t t_ns)
     return a;
 }
 
-static int by_energy(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Part (s, e] (ticks) with x of its milliseconds inside the window: the least and most those
  * could hold, its milliseconds taken in any order. */
 static void part_range(int s, int e, int x, double *lo_j, double *hi_j)
@@ -131,7 +128,7 @@ static void part_range(int s, int e, int x, double *lo_j, double *hi_j)
         abort(); /* a counter interval of over a second: not a profile benchmarked here */
     for (int k = 0; k < n; k++)
         ms_j[k] = fl.tick[s + k + 1].cum_j - fl.tick[s + k].cum_j;
-    qsort(ms_j, (size_t)n, sizeof ms_j[0], by_energy);
+    joules__sort(ms_j, n);
     for (int k = 0; k < x; k++) {
         *lo_j += ms_j[k];
         *hi_j += ms_j[n - 1 - k];

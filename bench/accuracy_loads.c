@@ -16,9 +16,6 @@ const char *const acc_profiles[] = {"a100-sxm4-80gb", "h100-sxm5", "a6000"};
 const char *const acc_sensor_of[] = {"25 ms of every 100 ms, instant PowerUsage",
                                      "25 ms of every 100 ms, 1-s average PowerUsage",
                                      "100 ms of every 100 ms, 1-s average PowerUsage"};
-/* Keep with sensor_window_ms in src/sim/profiles.c. The same with --old-driver: there the
- * simulated 1-s average is the mean of the last ten such readings, which gives each back. */
-const int acc_sensor_window_ms[] = {25, 25, 100};
 const char *const acc_sensor_old_driver[] = {
     "25 ms of every 100 ms, instant PowerUsage only (driver before R535)",
     "1-s average PowerUsage only (driver before R535)",

@@ -29,15 +29,6 @@ struct record {
     int covered;             /* 50 ms windows whose interval held the truth */
 };
 
-/* Run until the counter steps; return when (the first simulated ms that shows it). */
-static int64_t next_step(void)
-{
-    unsigned long long c = vsim_counter_mj(&vs);
-    while (vsim_counter_mj(&vs) == c)
-        vsim_run_until(&vs, vsim_now_ns() + 1000000LL);
-    return vsim_now_ns();
-}
-
 static void observe(const char *profile, int phase_ms, struct record *r)
 {
     char text[256];
@@ -48,10 +39,10 @@ static void observe(const char *profile, int phase_ms, struct record *r)
     vsim_open(&vs, text, 2.0);
     memset(r, 0, sizeof *r);
     /* What the sensors say: the counter's steps and the readings published with them. */
-    int64_t t = next_step();
+    int64_t t = vsim_next_step(&vs);
     unsigned long long c = vsim_counter_mj(&vs);
     for (int i = 0; i < STEPS; i++) {
-        int64_t t1 = next_step();
+        int64_t t1 = vsim_next_step(&vs);
         unsigned long long c1 = vsim_counter_mj(&vs);
         r->delta_j[i] = (double)(c1 - c) * 1e-3;
         r->reading_w[i] = vsim_power_usage_w(&vs);
@@ -62,7 +53,7 @@ static void observe(const char *profile, int phase_ms, struct record *r)
     /* What joules makes of a 50 ms window begun at a step, its end settled. */
     for (int i = 0; i < STEPS; i++) {
         static joules_measurement m;
-        int64_t t0 = next_step();
+        int64_t t0 = vsim_next_step(&vs);
         CHECK_EQ_INT(joules_window_begin(vs.m, "w"), 0);
         vsim_run_until(&vs, t0 + 50000000LL);
         CHECK_EQ_INT(joules_window_end_busy(vs.m, "w", &m, vsim_busy_tick, &vs), 0);

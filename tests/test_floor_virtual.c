@@ -17,9 +17,9 @@
  */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "accuracy.h"
+#include "core/stats.h"
 #include "testlib.h"
 #include "vsim.h"
 
@@ -54,21 +54,13 @@ static void close_cell(void)
     vsim_close(&vs);
 }
 
-/* Run until the counter steps; the first simulated ms that shows it. */
-static int64_t next_step(void)
-{
-    unsigned long long c = vsim_counter_mj(&vs);
-    while (vsim_counter_mj(&vs) == c)
-        vsim_run_until(&vs, vsim_now_ns() + MS);
-    return vsim_now_ns();
-}
-
 static void square_halves(int phase_ms)
 {
-    open_at("a6000", phase_ms, SQUARE, 100);
+    open_at("a6000", phase_ms, SQUARE, 0); /* the profile's own reading window */
+    CHECK_EQ_INT(vsim_sensor_window_ms(&vs), 100);
     for (int i = 0; i < 5; i++) {
-        int64_t t0 = next_step();
-        CHECK(next_step() == t0 + 100 * MS);
+        int64_t t0 = vsim_next_step(&vs);
+        CHECK(vsim_next_step(&vs) == t0 + 100 * MS);
         double head = vsim_truth_j(&vs, t0, t0 + 50 * MS);
         double tail = vsim_truth_j(&vs, t0 + 50 * MS, t0 + 100 * MS);
         double want = fabs(head - tail) / (head + tail);
@@ -85,15 +77,16 @@ static void square_halves(int phase_ms)
 
 static void unseen_part(void)
 {
-    int windows[] = {25, 100};
+    int windows[] = {0, 100}; /* the profile's own (25 ms), and the whole interval */
     for (int k = 0; k < 2; k++) {
         open_at("a100-sxm4-80gb", 10, SQUARE, windows[k]);
-        int64_t t0 = next_step();
-        next_step();
+        CHECK_EQ_INT(vsim_sensor_window_ms(&vs), 25);
+        int64_t t0 = vsim_next_step(&vs);
+        vsim_next_step(&vs);
         double got = acc_floor_window(t0, t0 + 75 * MS);
         printf("a100, reading taken as %3d ms of the interval: first 75 ms floor %.4f\n",
-               windows[k], got);
-        if (windows[k] == 25)
+               windows[k] ? windows[k] : 25, got);
+        if (windows[k] == 0)
             CHECK(fabs(got) < 1e-12);
         else
             CHECK(got > 0.05);
@@ -101,23 +94,17 @@ static void unseen_part(void)
     }
 }
 
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* A window over the first 25 ms of the 75 the A100's reading leaves out: it could hold the 25
  * least or the 25 most of them. */
 static void cut_unseen(void)
 {
-    open_at("a100-sxm4-80gb", 10, SQUARE, 25);
-    int64_t t0 = next_step();
-    next_step();
+    open_at("a100-sxm4-80gb", 10, SQUARE, 0); /* 25 ms */
+    int64_t t0 = vsim_next_step(&vs);
+    vsim_next_step(&vs);
     double ms_j[75];
     for (int i = 0; i < 75; i++)
         ms_j[i] = vsim_truth_j(&vs, t0 + i * MS, t0 + (i + 1) * MS);
-    qsort(ms_j, 75, sizeof ms_j[0], by_value);
+    joules__sort(ms_j, 75);
     double least = 0, most = 0;
     for (int i = 0; i < 25; i++) {
         least += ms_j[i];
@@ -133,12 +120,12 @@ static void cut_unseen(void)
 
 static void steady_and_open(void)
 {
-    open_at("a100-sxm4-80gb", 0, "idle 0.3s\nphase 900s util=1 alpha=0.6\n", 25);
+    open_at("a100-sxm4-80gb", 0, "idle 0.3s\nphase 900s util=1 alpha=0.6\n", 0);
     vsim_run_until(&vs, vsim_now_ns() + 500 * MS);
-    int64_t t0 = next_step() + 30 * MS;
+    int64_t t0 = vsim_next_step(&vs) + 30 * MS;
     vsim_run_until(&vs, t0 + 50 * MS);
     CHECK(acc_floor_window(t0, t0 + 50 * MS) == -1); /* its interval has not closed yet */
-    next_step();
+    vsim_next_step(&vs);
     double got = acc_floor_window(t0, t0 + 50 * MS);
     printf("a100, steady load: 50 ms window floor %.5f\n", got);
     CHECK(got >= 0 && got < 1e-3);

@@ -4,6 +4,7 @@
 #include "vsim.h"
 
 #include <dlfcn.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ static jsimReconfigure_fn reconfigure_fn;
 static jsimGetTrueEnergy_fn truth_fn;
 static jsimLaunchKernel_fn launch_fn;
 static jsimGetState_fn state_fn;
+static jsimGetModel_fn model_fn;
 static struct vsim *active; /* the one the core's sleeps advance */
 static energy_fn energy;
 static usage_fn usage;
@@ -61,6 +63,7 @@ void vsim_load(struct vsim *v)
     truth_fn = (jsimGetTrueEnergy_fn)sym(v->dl, JSIM_SYMBOL_GET_TRUE_ENERGY);
     launch_fn = (jsimLaunchKernel_fn)sym(v->dl, JSIM_SYMBOL_LAUNCH_KERNEL);
     state_fn = (jsimGetState_fn)sym(v->dl, JSIM_SYMBOL_GET_STATE);
+    model_fn = (jsimGetModel_fn)sym(v->dl, JSIM_SYMBOL_GET_MODEL);
     energy = (energy_fn)sym(v->dl, "nvmlDeviceGetTotalEnergyConsumption");
     usage = (usage_fn)sym(v->dl, "nvmlDeviceGetPowerUsage");
     handle = (handle_fn)sym(v->dl, "nvmlDeviceGetHandleByIndex_v2");
@@ -165,6 +168,26 @@ double vsim_power_usage_w(struct vsim *v)
 {
     unsigned mw = 0;
     return usage(v->dev, &mw) == NVML_SUCCESS ? mw * 1e-3 : -1.0;
+}
+
+int64_t vsim_next_step(struct vsim *v)
+{
+    unsigned long long c = vsim_counter_mj(v);
+    while (vsim_counter_mj(v) == c)
+        vsim_run_until(v, vsim_now_ns() + 1000000LL);
+    return vsim_now_ns();
+}
+
+int vsim_sensor_window_ms(struct vsim *v)
+{
+    jsimModel md;
+    memset(&md, 0, sizeof md);
+    md.version = JSIM_STRUCT_VERSION(jsimModel);
+    if (model_fn(v->dev, &md) != NVML_SUCCESS) {
+        fprintf(stderr, "vsim: the simulator gave no model\n");
+        exit(1);
+    }
+    return (int)lround(md.sensor_window_s * 1e3);
 }
 
 double vsim_truth_j(struct vsim *v, int64_t t0_ns, int64_t t1_ns)

@@ -39,6 +39,10 @@ int vsim_busy_tick(void *vsim);
  * monitor driven at each); -1 if the simulator refuses it, the device is lost, or it runs
  * past 100 s. */
 int vsim_kernel(struct vsim *v, double flops, double alpha);
+/* Run until the counter steps; the first simulated millisecond that shows the step. */
+int64_t vsim_next_step(struct vsim *v);
+/* What part of each counter interval the profile's power reading averages, in ms. */
+int vsim_sensor_window_ms(struct vsim *v);
 /* The simulator's raw counter (mJ), its nvmlDeviceGetPowerUsage (W) and true energy. */
 unsigned long long vsim_counter_mj(struct vsim *v);
 double vsim_power_usage_w(struct vsim *v);

@@ -42,10 +42,16 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+void joules__sort(double *x, int n)
+{
+    if (n > 1)
+        qsort(x, (size_t)n, sizeof x[0], cmp_double);
+}
+
 double joules__median(double *x, int n)
 {
     if (n < 1)
         return NAN;
-    qsort(x, (size_t)n, sizeof x[0], cmp_double);
+    joules__sort(x, n);
     return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }

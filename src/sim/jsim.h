@@ -188,6 +188,7 @@ typedef struct jsimModel {
     double v_floor_v, f_ridge_mhz, v_max_v; /* V(f): flat to the ridge, then linear */
     double clk_min_mhz, clk_max_mhz, clk_step_mhz;
     double tdp_w;
+    double sensor_window_s; /* the part of each 100 ms update the power reading averages */
 } jsimModel;
 typedef nvmlReturn_t (*jsimGetModel_fn)(nvmlDevice_t dev, jsimModel *model);
 

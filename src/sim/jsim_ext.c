@@ -224,6 +224,7 @@ JSIM_EXPORT nvmlReturn_t jsimGetModel(nvmlDevice_t dev, jsimModel *m)
         m->clk_max_mhz = p->clk_max;
         m->clk_step_mhz = p->clk_step;
         m->tdp_w = p->tdp_w;
+        m->sensor_window_s = p->sensor_window_ms * 1e-3;
     }
     sim_leave();
     return rc;
