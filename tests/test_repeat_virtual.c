@@ -102,6 +102,62 @@ static void test_phase_shift_undoes_aliasing(void)
     vsim_close(&vs);
 }
 
+/*
+ * A host that stalls for GAP_NS after each repetition returns, as a loaded 2-core machine
+ * does: the GPU idles next to both edges of every group, which the edges take to carry the
+ * same load on both sides, and between repetitions. The clock read right after a repetition
+ * returns the time before the stall, as a thread preempted just after reading it would see.
+ * joules_repeat adds no term of its own for such gaps. On the A100 with 8 ms stalls, the worst
+ * of 6 runs was 0.59 % off at +/- 4.8 % on average; without stalls, 0.31 % at +/- 4.5 %.
+ */
+static int64_t gap_ns; /* the stall after each repetition */
+static int gap_armed;
+
+static int64_t stalling_clock(void)
+{
+    int64_t t = vsim_now_ns();
+    if (gap_armed) {
+        gap_armed = 0;
+        vsim_stall(gap_ns); /* the core is inside a call here: the monitor is not driven */
+    }
+    return t;
+}
+
+static int stalled_rep(void *user)
+{
+    int rc = one_rep(user);
+    gap_armed = gap_ns > 0;
+    return rc;
+}
+
+static void test_host_gap_in_interval(void)
+{
+    vsim_open(&vs, "profile a100-sxm4-80gb\ndevices 1\nidle 0.3s\n", 0.5);
+    joules__set_clock(stalling_clock);
+    const int runs = 6;
+    for (int g = 0; g < 2; g++) {
+        gap_ns = g ? 8 * MS : 0;
+        int covered = 0;
+        double worst = 0, unc_sum = 0;
+        for (int i = 0; i < runs; i++) {
+            vsim_run_until(&vs, vsim_now_ns() + (200 + 37 * i) * MS);
+            double unc, err = repeat_error(stalled_rep, 0, &unc);
+            gap_armed = 0;
+            covered += fabs(err) <= unc;
+            worst = fmax(worst, fabs(err));
+            unc_sum += unc;
+            CHECKF(fabs(err) < 0.02, "run %d: %.2f %% off", i, 100 * err);
+        }
+        printf("   %lld ms of idle after each repetition: worst %.2f %% off, +/- %.2f %% on "
+               "average, covered %d/%d\n",
+               (long long)(gap_ns / MS), 100 * worst, 100 * unc_sum / runs, covered, runs);
+        CHECK_EQ_INT(covered, runs);
+    }
+    gap_ns = 0;
+    joules__set_clock(vsim_now_ns);
+    vsim_close(&vs);
+}
+
 /* On a virtual clock that no sleep moves, the groups could not be shifted: refused. */
 static void test_virtual_clock_without_sleep(void)
 {
@@ -174,5 +230,6 @@ int main(void)
     RUN(test_h100);
     RUN(test_phase_shift_undoes_aliasing);
     RUN(test_virtual_clock_without_sleep);
+    RUN(test_host_gap_in_interval);
     return t_end();
 }

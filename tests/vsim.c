@@ -84,6 +84,13 @@ static void tick(struct vsim *v)
         v->on_tick(v, v->user);
 }
 
+void vsim_stall(int64_t ns)
+{
+    int64_t until = vsim_now_ns() + ns;
+    while (vsim_now_ns() < until)
+        advance_fn(0.001);
+}
+
 void vsim_run_until(struct vsim *v, int64_t t_ns)
 {
     while (vsim_now_ns() < t_ns)

@@ -33,6 +33,9 @@ void vsim_open(struct vsim *v, const char *scenario_text, double warmup_s);
 void vsim_close(struct vsim *v);
 int64_t vsim_now_ns(void);
 void vsim_run_until(struct vsim *v, int64_t t_ns);
+/* Let ns of simulated time pass without driving the monitor: a host stalled as a whole (safe
+ * to call from inside the core, e.g. from a clock set with joules__set_clock). */
+void vsim_stall(int64_t ns);
 /* A busy hook for joules_window_end_busy: one simulated millisecond per call. */
 int vsim_busy_tick(void *vsim);
 /* Run an fp32 kernel of flops at activity alpha to its end, a millisecond at a time (the
