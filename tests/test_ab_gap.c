@@ -4,7 +4,9 @@
  * back after a window's products (here 2 ms, as a stalled 2-core machine does): the GPU
  * idles before the end edge, and each window's interval still covers the simulator's truth.
  * With the gap left out of the intervals, the same windows fell 1.6 to 2.0 times their
- * +/- 0.21-0.24 % from the truth (0.12-0.19 J); with it, 0.04-0.36 times +/- 0.96-1.15 %.
+ * +/- 0.21-0.24 % from the truth (0.12-0.19 J); with it, 0.04-0.36 times +/- 0.96-1.15 %
+ * (a later run of 18 windows: 0.01-0.28 times +/- 1.2-1.9 %, and 4 at +/- 12-18 %, where the
+ * idle left the end's interval a few percent below the one before, as a change of load).
  */
 #include <math.h>
 #include <stdio.h>
