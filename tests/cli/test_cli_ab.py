@@ -98,11 +98,11 @@ class AbSimTest(CliTestCase):
                         "--min-window", "0.3", "-q", "--json", self.path("ab.json"))
         self.assertExit(p, 0)
         d = self.load_json("ab.json")
-        # 0.31-0.40 s on a quiet host. Under ASan beside the suite, one run timed its products
-        # slow (likely a stalled host, or the clock fallen in a gap, while they were timed)
-        # and gave 0.23 s: half of --min-window still tells that from a tenth.
+        # 0.33-0.40 s, plain or under ASan. Before the products were timed over one call that
+        # lasts 0.1 s (it was sized from one product, whose time the host's time between
+        # calls swells), runs under ASan gave 0.12-0.38 s.
         times = [r["time_s"] for a in d["arms"] for r in a["runs"]]
-        self.assertGreater(min(times), 0.5 * 0.3, times)
+        self.assertGreater(min(times), 0.8 * 0.3, times)
 
     def test_power_limit_zeros_run_faster(self):
         # A100 bf16 at default clocks: N(0,1) hits the 400 W limit (SW power cap), zeros not.
