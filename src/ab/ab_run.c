@@ -320,7 +320,8 @@ struct trail {
     int slot;
     int failed;
     int64_t first_ns; /* when the first trailing product began; 0 before */
-    int chunk;        /* products per call */
+    double call_s;    /* products per call: about this long (0: one) */
+    double one_s;     /* the time of one product */
 };
 
 /* More products, not measured, while the end edge waits for the next counter step. */
@@ -331,7 +332,9 @@ static int trail_product(void *user)
     int done = 0;
     if (!t->first_ns)
         t->first_ns = ab_now_ns();
-    if (stopped(t->p) || t->p->ops->run(t->x, t->slot, t->chunk, &done, err, sizeof err) != 0 ||
+    double took_s = 0.0;
+    if (stopped(t->p) ||
+        run_for(t->p, t->x, t->slot, t->call_s, &t->one_s, &took_s, &done, err, sizeof err) != 0 ||
         done < 1) {
         t->failed = 1;
         return 1;
@@ -382,7 +385,7 @@ static int measure_grouped(const struct ab_params *p, struct ab_exec *x, struct 
     /* Each group must span several sensor periods, however short the window asked for:
      * the figure is scaled back to a window of r->products products below. */
     ro.min_time_s = p->min_window_s > GROUPED_MIN_S ? p->min_window_s : GROUPED_MIN_S;
-    struct trail tr = {p, x, slot, 0, 0, 1}; /* a repetition is one product */
+    struct trail tr = {p, x, slot, 0, 0, 0.0, r->warm_time_s[slot]}; /* a repetition: one */
     sampler_window(smp, slot);
     int rc = joules_repeat(p->setup.m, trail_product, &tr, &ro, &rr);
     sampler_window(smp, -1);
@@ -452,9 +455,7 @@ static int measure(const struct ab_params *p, struct ab_exec *x, struct ab_resul
                 r->interrupted = 1; /* stopped between products: the window is dropped */
                 return 0;
             }
-            double one_s = r->warm_time_s[slot];
-            double chunk = one_s > 0 ? ceil(TRAIL_CHUNK_S / one_s) : 1;
-            struct trail tr = {p, x, slot, 0, 0, chunk > MAX_PRODUCTS ? MAX_PRODUCTS : (int)chunk};
+            struct trail tr = {p, x, slot, 0, 0, TRAIL_CHUNK_S, r->warm_time_s[slot]};
             if (joules_window_end_busy(p->setup.m, WINDOW_NAME, &m, trail_product, &tr) != 0) {
                 snprintf(err, len, "the measurement failed: %s", joules_last_error(p->setup.m));
                 sampler_window(smp, -1);
