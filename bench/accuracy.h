@@ -10,9 +10,10 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "backends/nvml_abi.h"
+#include "abi/nvml_abi.h"
 #include "joules.h"
-#include "sim/jsim.h"
+#include "abi/jsim.h"
+#include "floor.h"
 
 #define ACC_MAX_POLL 100000
 
@@ -90,7 +91,7 @@ struct acc_goals {
     int mid_hard_within[ACC_METHODS];           /* ... and the method within 5 % */
     int cells_long, cells_long_met;             /* cells of >= 1 s: settled mean <= 0.5 % */
     int cells_mid, cells_mid_met; /* 50-500 ms, naive mean >= 10 %: settled mean <= 5 % */
-    /* Cells whose sensors' floor (accuracy_floor.c) lies above the goal, and of the others,
+    /* Cells whose sensors' floor (support/floor.c) lies above the goal, and of the others,
      * how many met it. */
     int cells_long_floor, cells_long_reach_met;
     int cells_mid_floor, cells_mid_reach_met;
@@ -123,15 +124,6 @@ int acc_run_matrix(int n_profiles, const char *only_profile, const char *only_lo
  * (the vsim's on_tick; one vsim at a time). */
 struct vsim;
 void acc_vnaive_attach(struct vsim *v, struct acc_poller *p);
-
-/* accuracy_floor.c: the sensors' floor of a window, in virtual time: the least relative error
- * any method reading the counter and the power readings could promise on it. Attach after
- * the other hooks (it chains to them), before the scenario runs; window_ms: the part of each
- * counter interval the reading averages (0: what the simulated profile's reading does). */
-void acc_floor_attach(struct vsim *v, int window_ms);
-void acc_floor_detach(void);
-/* -1 where the window's edges do not both lie between seen steps yet. */
-double acc_floor_window(int64_t t0_ns, int64_t t1_ns);
 
 /* The second half: repeated short work, measured once and with joules_repeat. */
 /* Part 2; only_profile: one profile (NULL: all). */

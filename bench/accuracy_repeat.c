@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "accuracy.h"
-#include "testlib.h"
+#include "support.h"
 
 enum { R_NAIVE, R_COUNTER, R_JOULES, R_REPEAT, R_METHODS };
 

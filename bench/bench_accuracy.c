@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "accuracy.h"
-#include "testlib.h"
+#include "support.h"
 
 static const double windows_s[] = {0.01, 0.05, 0.2, 0.5, 1.0, 5.0, 20.0, 60.0};
 

@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "joules.h"
-#include "testlib.h"
+#include "support.h"
 
 #define N_READS 20000
 

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "joules.h"
-#include "testlib.h"
+#include "support.h"
 
 #define MAX_LATE 8192
 

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "backends/nvml_abi.h"
-#include "sim/jsim.h"
+#include "abi/nvml_abi.h"
+#include "abi/jsim.h"
 #include "vsim.h"
 
 static double now_s(void)

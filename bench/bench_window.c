@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "backends/nvml_abi.h"
+#include "abi/nvml_abi.h"
 #include "joules.h"
 
 static double now_s(void)

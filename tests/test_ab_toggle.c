@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "ab/ab.h"
-#include "sim/jsim.h"
+#include "abi/jsim.h"
 #include "testlib.h"
 
 #define N 100000

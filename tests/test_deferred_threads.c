@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/nvml_abi.h"
+#include "abi/nvml_abi.h"
 #include "joules.h"
 #include "test_rapl_fake.h"
 #include "testlib.h"

@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "joules.h"
-#include "sim/jsim.h"
+#include "abi/jsim.h"
 #include "testlib.h"
 
 static char dir[4096];

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_floor_virtual.c - the sensors' floor that bench_edges prints beside each cell
- * (bench/accuracy_floor.c), against what it must be on windows whose answer is known:
+ * (support/floor.c), against what it must be on windows whose answer is known:
  *   - on the 100 ms, 50 % square, a 50 ms window begun at a step of the A6000's counter
  *     (whose reading averages the whole interval) could hold the on half or the off half for
  *     the same readings: the floor is (on - off) / (on + off), from the simulator's truth;
@@ -18,7 +18,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "accuracy.h"
+#include "floor.h"
 #include "core/stats.h"
 #include "testlib.h"
 #include "vsim.h"

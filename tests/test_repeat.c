@@ -14,7 +14,7 @@
 
 #include "core/stats.h"
 #include "joules.h"
-#include "sim/jsim.h"
+#include "abi/jsim.h"
 #include "testlib.h"
 
 #define MAX_TIMED 512

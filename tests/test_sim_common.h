@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "backends/nvml_abi.h"
-#include "sim/jsim.h"
+#include "abi/nvml_abi.h"
+#include "abi/jsim.h"
 #include "testlib.h"
 
 struct sim_api {

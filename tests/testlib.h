@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * testlib.h - the small harness every C test uses: checks that count and report, a
- * closing "N passed, N failed" line, and helpers for temporary trees and files.
+ * closing "N passed, N failed" line; the helpers it shares with the benchmarks are in
+ * support/support.h.
  */
 #ifndef JOULES_TESTLIB_H
 #define JOULES_TESTLIB_H
 
 #include <stddef.h>
+
+#include "support.h"
 
 extern int t_passed;
 extern int t_failed;
@@ -38,20 +41,5 @@ void t_check(int ok, const char *file, int line, const char *expr, const char *f
 void t_begin(const char *name);
 /* Prints the closing line and returns the process exit status. */
 int t_end(void);
-
-/* Temporary directory (removed by t_rmtree); path written to buf. */
-int t_mkdtemp(char *buf, size_t len);
-int t_rmtree(const char *path);
-/* mkdir -p of dirname(path) then write text to path. */
-int t_write_file(const char *path, const char *text);
-/* Sleep for a number of seconds (fractional). */
-void t_sleep(double seconds);
-/* CLOCK_MONOTONIC in seconds: the clock of the library's timestamps. */
-double t_mono_s(void);
-
-/* A monitor on the simulated GPU (JOULES_TEST_SIM_LIB, configured by the JOULES_SIM_*
- * environment), GPUs only, with settle_end as given; NULL with the reason in err. */
-struct joules_monitor;
-struct joules_monitor *t_open_sim_gpu(int settle_end, char *err, size_t len);
 
 #endif

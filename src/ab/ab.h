@@ -17,7 +17,7 @@
 
 #include "joules.h"
 
-/* Precisions; the values are those of JSIM_PREC_* (src/sim/jsim.h). */
+/* Precisions; the values are those of JSIM_PREC_* (src/abi/jsim.h). */
 enum ab_prec { AB_FP32 = 0, AB_TF32 = 1, AB_FP16 = 2, AB_BF16 = 3, AB_FP64 = 4, AB_PREC_COUNT };
 
 /* Input distributions ("arms"). */

@@ -2,7 +2,7 @@
 /*
  * ab_exec_sim.c - the simulated GPU as an executor. It reaches the very library the monitor
  * loaded (dlopen RTLD_NOLOAD: the same model, the same device, the same clocks) and runs the
- * product through its extension entry points (src/sim/jsim.h): jsimRunKernel with the FLOP
+ * product through its extension entry points (src/abi/jsim.h): jsimRunKernel with the FLOP
  * count and memory traffic of C = A.B and an activity alpha computed from the bit-toggle rate
  * (jsimToggleRate, jsimAlphaFromToggle) of the operands actually generated. The simulator
  * computes no values, so nothing is checked; energy comes from the monitor's NVML backend,
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "ab/ab.h"
-#include "sim/jsim.h"
+#include "abi/jsim.h"
 
 /* The toggle rate is taken on stretches of the generated operands: all of them up to this
  * many elements, else SAMPLE_RUNS stretches of SAMPLE_LEN consecutive elements at seeded

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/nvml_abi.h"
+#include "abi/nvml_abi.h"
 #include "core/internal.h"
-#include "sim/jsim.h"
+#include "abi/jsim.h"
 
 #define NVML_COUNTER_PERIOD_NS 100000000ull /* NVIDIA's counter steps every ~100 ms */
 #define NVML_SENSOR_ACCURACY   0.05         /* NVIDIA: +/-5 % of draw (nvml.md section 9) */

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backends/nvml_abi.h"
+#include "abi/nvml_abi.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "io/atomic.h"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd_sim.c - `joules sim`: demonstrations of the simulated GPU's physics, run faster than
- * real time (virtual time) through the library's extension entry points (src/sim/jsim.h),
+ * real time (virtual time) through the library's extension entry points (src/abi/jsim.h),
  * reached with dlopen like any client. Every output is labelled SIMULATED.
  *
  *   joules sim thermal   three cooling/governor cases: CSV + SVG (the runaway of the talk)
@@ -18,12 +18,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backends/nvml_abi.h"
+#include "abi/nvml_abi.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "io/atomic.h"
 #include "io/plot_svg.h"
-#include "sim/jsim.h"
+#include "abi/jsim.h"
 
 struct simlib {
     void *h;

@@ -10,8 +10,8 @@
 
 #include <stddef.h>
 
-#include "backends/nvml_abi.h"
-#include "sim/jsim.h"
+#include "abi/nvml_abi.h"
+#include "abi/jsim.h"
 
 #define JSIM_EXPORT __attribute__((visibility("default")))
 

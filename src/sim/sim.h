@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backends/nvml_abi.h"
-#include "sim/jsim.h"
+#include "abi/nvml_abi.h"
+#include "abi/jsim.h"
 
 #define SIM_MAX_DEVICES 16
 #define SIM_DT_NS       1000000LL /* model step: 1 ms */

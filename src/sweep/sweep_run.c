@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sim/jsim.h"
+#include "abi/jsim.h"
 #include "sweep/sweep.h"
 
 #define LEAD_IN_S    0.1 /* one counter update period of the same load before each window */

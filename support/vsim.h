@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "backends/nvml_abi.h"
+#include "abi/nvml_abi.h"
 #include "joules.h"
 
 struct vsim {

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "core/internal.h"
-#include "sim/jsim.h"
+#include "abi/jsim.h"
 
 typedef nvmlReturn_t (*init_fn)(void);
 typedef nvmlReturn_t (*handle_fn)(unsigned, nvmlDevice_t *);

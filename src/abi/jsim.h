@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#include "../backends/nvml_abi.h"
+#include "abi/nvml_abi.h"
 
 /* Always 1 in the simulated library. */
 typedef int (*jsimIsSimulated_fn)(void);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * accuracy_floor.c - the sensors' floor of a window in virtual time: the least error that any
+ * floor.c - the sensors' floor of a window in virtual time: the least error that any
  * method reading the energy counter and the GPU's power readings could promise on it.
  *
  * All that joules reads of the simulated GPU (it reads nothing else to place energy: not
@@ -24,7 +24,8 @@
  */
 #include <stdlib.h>
 
-#include "accuracy.h"
+#include "floor.h"
+
 #include "core/stats.h"
 #include "vsim.h"
 
