@@ -27,10 +27,21 @@
 extern "C" {
 #endif
 
-#define JOULES_VERSION_MAJOR  0
-#define JOULES_VERSION_MINOR  1
-#define JOULES_VERSION_PATCH  0
-#define JOULES_VERSION_STRING "0.1.0"
+/*
+ * The version of joules, written here and nowhere else: CMake (the project version, the
+ * shared library's file name, joules.pc) and the Python package's metadata read these
+ * three lines, and the binding asks joules_version() at run time. Kept in this header so
+ * that it stays self-contained (no generated file beside it) wherever it is copied.
+ */
+#define JOULES_VERSION_MAJOR    0
+#define JOULES_VERSION_MINOR    2
+#define JOULES_VERSION_PATCH    0
+#define JOULES_VERSION_STR_(x)  #x
+#define JOULES_VERSION_XSTR_(x) JOULES_VERSION_STR_(x)
+/* "MAJOR.MINOR.PATCH" */
+#define JOULES_VERSION_STRING                                                                      \
+    JOULES_VERSION_XSTR_(JOULES_VERSION_MAJOR)                                                     \
+    "." JOULES_VERSION_XSTR_(JOULES_VERSION_MINOR) "." JOULES_VERSION_XSTR_(JOULES_VERSION_PATCH)
 
 /* Upper bounds of fixed-size arrays in the public structs. */
 #define JOULES_MAX_DOMAINS 64

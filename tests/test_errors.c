@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_errors.c - the error table (JOULES_ERROR_TABLE in joules.h): every code round-trips
- * through joules_err_name() and joules_strerror() to its own row, codes and names are unique,
- * and a value that is no code is handled.
+ * test_errors.c - the error table (JOULES_ERROR_TABLE in joules.h) and the version: every
+ * code round-trips through joules_err_name() and joules_strerror() to its own row, codes and
+ * names are unique, a value that is no code is handled, and the library's version string is
+ * the header's three numbers.
  */
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "joules.h"
@@ -69,10 +71,21 @@ static void test_unknown_codes(void)
     }
 }
 
+static void test_version(void)
+{
+    char expect[64];
+    snprintf(expect, sizeof expect, "%d.%d.%d", JOULES_VERSION_MAJOR, JOULES_VERSION_MINOR,
+             JOULES_VERSION_PATCH);
+    CHECKF(strcmp(JOULES_VERSION_STRING, expect) == 0, "'%s' vs '%s'", JOULES_VERSION_STRING,
+           expect);
+    CHECKF(strcmp(joules_version(), expect) == 0, "'%s' vs '%s'", joules_version(), expect);
+}
+
 int main(void)
 {
     RUN(test_every_code_round_trips);
     RUN(test_codes_are_contiguous);
     RUN(test_unknown_codes);
+    RUN(test_version);
     return t_end();
 }
