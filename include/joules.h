@@ -8,7 +8,8 @@
  *    thread that follows counter steps and wraps.
  *  - Every function returns 0 (JOULES_OK) or a negative JOULES_E_* code; nothing prints and
  *    nothing exits. joules_last_error() gives the contextual message of the last failure on
- *    that monitor (per thread), joules_strerror() the generic text of a code.
+ *    that monitor (per thread), joules_strerror() the generic text of a code and
+ *    joules_err_name() its name.
  *  - Units are in every name: _j joules, _w watts, _ns nanoseconds, _s seconds, _mhz, _mw.
  *  - Windows are named regions; they may nest and overlap and may be begun and ended from any
  *    thread. Times are CLOCK_MONOTONIC.
@@ -26,35 +27,66 @@
 extern "C" {
 #endif
 
-#define JOULES_VERSION_MAJOR  0
-#define JOULES_VERSION_MINOR  1
-#define JOULES_VERSION_PATCH  0
-#define JOULES_VERSION_STRING "0.1.0"
+/*
+ * The version of joules, written here and nowhere else: CMake (the project version, the
+ * shared library's file name, joules.pc) and the Python package's metadata read these
+ * three lines, and the binding asks joules_version() at run time. Kept in this header so
+ * that it stays self-contained (no generated file beside it) wherever it is copied.
+ */
+#define JOULES_VERSION_MAJOR    0
+#define JOULES_VERSION_MINOR    2
+#define JOULES_VERSION_PATCH    0
+#define JOULES_VERSION_STR_(x)  #x
+#define JOULES_VERSION_XSTR_(x) JOULES_VERSION_STR_(x)
+/* "MAJOR.MINOR.PATCH" */
+#define JOULES_VERSION_STRING                                                                      \
+    JOULES_VERSION_XSTR_(JOULES_VERSION_MAJOR)                                                     \
+    "." JOULES_VERSION_XSTR_(JOULES_VERSION_MINOR) "." JOULES_VERSION_XSTR_(JOULES_VERSION_PATCH)
 
 /* Upper bounds of fixed-size arrays in the public structs. */
 #define JOULES_MAX_DOMAINS 64
 #define JOULES_NAME_MAX    64
 #define JOULES_MESSAGE_MAX 256
 
-/* Error codes: negative, one table, text from joules_strerror(). */
-enum joules_error {
-    JOULES_OK = 0,
-    JOULES_E_INVALID = -1,       /* an argument or option is invalid */
-    JOULES_E_NOMEM = -2,         /* out of memory */
-    JOULES_E_NO_DOMAIN = -3,     /* no measurable domain (no GPU, no readable RAPL) */
-    JOULES_E_LIBRARY = -4,       /* a vendor library is missing, corrupt or lacks symbols */
-    JOULES_E_PERMISSION = -5,    /* the operating system or driver refused access */
-    JOULES_E_NOT_SUPPORTED = -6, /* the device does not support this operation */
-    JOULES_E_DEVICE_LOST = -7,   /* the device fell off the bus or stopped answering */
-    JOULES_E_IO = -8,            /* reading or writing a file failed */
-    JOULES_E_STATE = -9,         /* wrong state: window unknown, already begun, ... */
-    JOULES_E_NOT_FOUND = -10,    /* no such domain, window or file */
-    JOULES_E_SYNC = -11,         /* the synchronisation callback failed */
-    JOULES_E_DRIVER = -12,       /* the driver returned an error not listed above */
-    JOULES_E_PARSE = -13,        /* malformed input (file contents, option value) */
-    JOULES_E_RANGE = -14,        /* value out of the allowed range */
-    JOULES_E_SYSTEM = -15,       /* a system call failed (thread, clock, ...) */
-};
+/*
+ * Error codes: 0 or negative, one table. Each row is the code's name, its value and the
+ * generic text joules_strerror() returns; joules_err_name() returns the name itself. The
+ * enum below and both functions expand this one table, so a code, its name and its text
+ * never drift apart; a binding asks joules_err_name() and joules_strerror() instead of
+ * keeping a copy.
+ */
+#define JOULES_ERROR_TABLE(X)                                                                      \
+    X(JOULES_OK, 0, "success")                                                                     \
+    /* an argument or option is invalid */                                                         \
+    X(JOULES_E_INVALID, -1, "invalid argument")                                                    \
+    X(JOULES_E_NOMEM, -2, "out of memory")                                                         \
+    /* no measurable domain (no GPU, no readable RAPL) */                                          \
+    X(JOULES_E_NO_DOMAIN, -3, "no measurable domain")                                              \
+    /* a vendor library is missing, corrupt or lacks symbols */                                    \
+    X(JOULES_E_LIBRARY, -4, "vendor library missing or unusable")                                  \
+    /* the operating system or driver refused access */                                            \
+    X(JOULES_E_PERMISSION, -5, "permission denied")                                                \
+    X(JOULES_E_NOT_SUPPORTED, -6, "not supported by the device")                                   \
+    /* the device fell off the bus or stopped answering */                                         \
+    X(JOULES_E_DEVICE_LOST, -7, "device lost")                                                     \
+    /* reading or writing a file failed */                                                         \
+    X(JOULES_E_IO, -8, "input/output error")                                                       \
+    /* wrong state: window unknown, already begun, ... */                                          \
+    X(JOULES_E_STATE, -9, "invalid state")                                                         \
+    /* no such domain, window or file */                                                           \
+    X(JOULES_E_NOT_FOUND, -10, "not found")                                                        \
+    X(JOULES_E_SYNC, -11, "synchronisation callback failed")                                       \
+    /* the driver returned an error not listed above */                                            \
+    X(JOULES_E_DRIVER, -12, "driver error")                                                        \
+    /* malformed input (file contents, option value) */                                            \
+    X(JOULES_E_PARSE, -13, "malformed input")                                                      \
+    X(JOULES_E_RANGE, -14, "value out of range")                                                   \
+    /* a system call failed (thread, clock, ...) */                                                \
+    X(JOULES_E_SYSTEM, -15, "system error")
+
+#define JOULES_ERROR_ENUM_(name, value, text) name = value,
+enum joules_error { JOULES_ERROR_TABLE(JOULES_ERROR_ENUM_) };
+#undef JOULES_ERROR_ENUM_
 
 /* What a domain measures. */
 typedef enum joules_domain_kind {
@@ -217,8 +249,11 @@ typedef struct joules_reading {
 } joules_reading;
 
 /* Library and error information. */
-JOULES_API const char *joules_version(void);
+JOULES_API const char *joules_version(void); /* JOULES_VERSION_STRING of the library */
+/* The generic text of a code; "unknown error" for a value that is not a JOULES_E_* code. */
 JOULES_API const char *joules_strerror(int err);
+/* The name of a code, e.g. "JOULES_E_INVALID"; NULL for a value that is not a code. */
+JOULES_API const char *joules_err_name(int err);
 JOULES_API const char *joules_method_name(joules_method method);
 JOULES_API const char *joules_kind_name(joules_domain_kind kind);
 

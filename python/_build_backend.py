@@ -11,9 +11,13 @@ The wheel holds the pure-Python package and, when found at build time, a copy of
 the package looks for first. Found from: JOULES_LIBRARY (else <repo>/build/lib/libjoules.so),
 JOULES_SIM_LIBRARY or JOULES_SIM_LIB (else <dir of libjoules>/joules/libnvidia-ml.so.1).
 JOULES_BUNDLE=0 builds a pure-Python wheel that finds the library at run time instead.
+
+The version is not written in pyproject.toml (dynamic): it is read from include/joules.h,
+the one place it is written (see _version()).
 """
 import base64
 import hashlib
+import importlib.util
 import io
 import os
 import re
@@ -26,9 +30,28 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 NAME = "joules"
 
 
+def _version():
+    """The version from its one source, include/joules.h (read by joules/_version.py); in an
+    unpacked sdist, which has no header, from the PKG-INFO the sdist was built with."""
+    spec = importlib.util.spec_from_file_location("_joules_version",
+                                                  os.path.join(HERE, NAME, "_version.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    version = module.from_header(module.SOURCE_HEADER)
+    if version:
+        return version
+    pkg_info = os.path.join(HERE, "PKG-INFO")
+    if os.path.isfile(pkg_info):
+        found = re.search(r"^Version:\s*(\S+)", open(pkg_info, encoding="utf-8").read(), re.M)
+        if found:
+            return found.group(1)
+    raise RuntimeError("joules build: no version: %s has no JOULES_VERSION_* lines and there "
+                       "is no PKG-INFO" % module.SOURCE_HEADER)
+
+
 def _meta():
     text = open(os.path.join(HERE, "pyproject.toml"), encoding="utf-8").read()
-    version = re.search(r'^version\s*=\s*"([^"]+)"', text, re.M).group(1)
+    version = _version()
     summary = re.search(r'^description\s*=\s*"([^"]+)"', text, re.M).group(1)
     requires = re.search(r'^requires-python\s*=\s*"([^"]+)"', text, re.M)
     return version, summary, requires.group(1) if requires else None

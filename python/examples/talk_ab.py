@@ -84,7 +84,7 @@ def run_sim(args):
     if missing:
         print("The simulated GPU at %s does not export %s.\nThis fallback submits the two "
               "matmuls to the simulator as kernels and needs its extension entry points "
-              "(src/sim/jsim.h: jsimRunKernel, jsimToggleRate); rebuild the simulator "
+              "(src/abi/jsim.h: jsimRunKernel, jsimToggleRate); rebuild the simulator "
               "(target joules_sim) or run the JAX path on a GPU."
               % (sim.path, ", ".join("jsim" + f for f in missing)))
         return 2

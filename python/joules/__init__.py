@@ -16,11 +16,17 @@ from .monitor import (DomainEnergy, DomainInfo, Measurement, Monitor, Pending, S
                       Samples, ZeusMonitor, to_csv)
 from .sim import Simulator
 
-__version__ = "0.1.0"
-
 __all__ = ["Monitor", "ZeusMonitor", "Measurement", "Pending", "DomainEnergy", "DomainInfo", "Sample",
            "Samples", "to_csv", "JoulesError", "LibraryError", "LibraryNotFound", "Simulator",
            "strerror", "library_version", "library_path", "__version__"]
+
+
+def __getattr__(name):
+    # __version__ is asked of its one source when first read (joules/_version.py).
+    if name == "__version__":
+        from ._version import version
+        return version()
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
 def library_version():

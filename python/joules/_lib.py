@@ -8,32 +8,67 @@ import ctypes
 import ctypes.util
 import os
 import threading
+from collections.abc import Mapping
 
 # ---- constants of joules.h ----------------------------------------------------------------
 MAX_DOMAINS = 64
 NAME_MAX = 64
 MESSAGE_MAX = 256
 
-ERROR_NAMES = {
-    0: "JOULES_OK",
-    -1: "JOULES_E_INVALID",
-    -2: "JOULES_E_NOMEM",
-    -3: "JOULES_E_NO_DOMAIN",
-    -4: "JOULES_E_LIBRARY",
-    -5: "JOULES_E_PERMISSION",
-    -6: "JOULES_E_NOT_SUPPORTED",
-    -7: "JOULES_E_DEVICE_LOST",
-    -8: "JOULES_E_IO",
-    -9: "JOULES_E_STATE",
-    -10: "JOULES_E_NOT_FOUND",
-    -11: "JOULES_E_SYNC",
-    -12: "JOULES_E_DRIVER",
-    -13: "JOULES_E_PARSE",
-    -14: "JOULES_E_RANGE",
-    -15: "JOULES_E_SYSTEM",
-}
-E_INVALID, E_LIBRARY, E_STATE, E_NOT_FOUND, E_SYNC = -1, -4, -9, -10, -11
-E_NO_DOMAIN = -3
+# Error codes are not copied here: their names come from the library's one table
+# (joules_err_name, JOULES_ERROR_TABLE in joules.h), and _lib.E_STATE and the like are looked
+# up by name (__getattr__ below). The one code the binding must know by itself is the one it
+# raises when there is no library to ask.
+E_LIBRARY = -4
+_E_LIBRARY_NAME = "JOULES_E_LIBRARY"
+# Codes are small negative numbers; the scan asks joules_err_name for each down to this one.
+_LOWEST_CODE = -255
+
+
+class _ErrorNames(Mapping):
+    """code -> "JOULES_E_..." of every code of the library (joules_err_name), read once it
+    is loaded; while no library can be loaded, E_LIBRARY alone."""
+
+    def __init__(self):
+        self._names = None
+
+    def _table(self):
+        if self._names is None:
+            try:
+                lib = load()
+            except LibraryNotFound:
+                return {E_LIBRARY: _E_LIBRARY_NAME}
+            names = {}
+            for code in range(0, _LOWEST_CODE - 1, -1):
+                name = lib.joules_err_name(code)
+                if name:
+                    names[code] = name.decode()
+            self._names = names
+        return self._names
+
+    def __getitem__(self, code):
+        return self._table()[code]
+
+    def __iter__(self):
+        return iter(self._table())
+
+    def __len__(self):
+        return len(self._table())
+
+
+ERROR_NAMES = _ErrorNames()
+
+
+def __getattr__(name):
+    """E_INVALID, E_STATE, ...: the value of JOULES_<name> in the library's table (loading
+    the library first: LibraryNotFound when there is none to ask)."""
+    if name.startswith("E_"):
+        load()
+        for code, full in ERROR_NAMES.items():
+            if full == "JOULES_" + name:
+                return code
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
+
 
 KIND_GPU = 1 << 0
 KIND_CPU_PACKAGE = 1 << 1
@@ -202,6 +237,7 @@ _MON = ctypes.c_void_p
 _PROTOTYPES = {
     "joules_version": (ctypes.c_char_p, []),
     "joules_strerror": (ctypes.c_char_p, [ctypes.c_int]),
+    "joules_err_name": (ctypes.c_char_p, [ctypes.c_int]),
     "joules_method_name": (ctypes.c_char_p, [ctypes.c_int]),
     "joules_kind_name": (ctypes.c_char_p, [ctypes.c_uint]),
     "joules_options_init": (None, [ctypes.POINTER(Options)]),

@@ -3,7 +3,7 @@
 
 The binding loads the simulated library itself, once per process and path, before libjoules
 opens it: both then share one model (the dynamic loader returns the same object for the same
-file), so the extension entry points below (src/sim/jsim.h) act on the GPU being measured.
+file), so the extension entry points below (src/abi/jsim.h) act on the GPU being measured.
 """
 import ctypes
 import os
@@ -239,7 +239,7 @@ class Simulator:
         fn = _sym(self._lib, name, restype, argtypes)
         if fn is None:
             raise JoulesError(-6, "the simulated GPU %s does not export %s (an older "
-                              "simulator; see src/sim/jsim.h)" % (self.path, name))
+                              "simulator; see src/abi/jsim.h)" % (self.path, name))
         return fn
 
     def handle(self, device=0):

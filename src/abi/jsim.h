@@ -6,7 +6,7 @@
  * measurement with the simulator's true energy.
  *
  * Configuration is read from the environment at the first nvmlInit*:
- *   JOULES_SIM_PROFILE    a6000 | a100-sxm4-40gb | a100-sxm4-80gb | h100-sxm5 | test (a6000)
+ *   JOULES_SIM_PROFILE    a profile's key or alias (jsimGetProfile lists them; a6000)
  *   JOULES_SIM_DEVICES    number of devices (1..16, default 1)
  *   JOULES_SIM_SCENARIO   path of a scenario file (docs/scenarios.md); it may also set the
  *                         profile and device count, which the variables above override
@@ -207,5 +207,23 @@ typedef nvmlReturn_t (*jsimVoltageAt_fn)(nvmlDevice_t dev, double f_mhz, double 
 typedef nvmlReturn_t (*jsimGetStatedAccuracy_fn)(nvmlDevice_t dev, double *relative);
 #define JSIM_SYMBOL_GET_STATED_ACCURACY "jsimGetStatedAccuracy"
 #define JSIM_STATED_ACCURACY            0.05
+
+/* ---- additions (the profile list, for clients that validate or list profiles) ------------ */
+
+/*
+ * The names JOULES_SIM_PROFILE and a scenario's `profile` line accept: index 0, 1, ... gives
+ * the profiles in the simulator's order, then the aliases; NVML_ERROR_NOT_FOUND past the
+ * last. Works without nvmlInit and from any thread. The strings are the library's own,
+ * valid while it stays loaded. This is the one list: clients ask it instead of keeping one.
+ */
+typedef struct jsimProfileInfo {
+    unsigned int version; /* JSIM_STRUCT_VERSION(jsimProfileInfo) */
+    const char *key;      /* "a6000", "a100-sxm4-80gb", or an alias such as "a100" */
+    const char *alias_of; /* for an alias, the key it stands for; NULL for a profile */
+    const char *name;     /* the device name NVML reports, less " (simulated)" */
+    int for_tests;        /* 1: round numbers for tests and teaching, not a real board */
+} jsimProfileInfo;
+typedef nvmlReturn_t (*jsimGetProfile_fn)(unsigned int index, jsimProfileInfo *info);
+#define JSIM_SYMBOL_GET_PROFILE "jsimGetProfile"
 
 #endif /* JOULES_JSIM_H */

@@ -17,9 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The keys of src/sim/profiles.c, aliases included (a100, h100). */
-const char *const cli_sim_profiles[] = {"a6000",     "a100-sxm4-40gb", "a100-sxm4-80gb", "a100",
-                                        "h100-sxm5", "h100",           "test",           NULL};
+#include "cli/cli_profiles.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -62,26 +60,6 @@ int cli_getopt_error(const char *cmd, int c, char **argv)
     return cli_usage_error(cmd, "unknown option '%s'", name);
 }
 
-static int known_profile(const char *p)
-{
-    for (int i = 0; cli_sim_profiles[i]; i++)
-        if (strcmp(p, cli_sim_profiles[i]) == 0)
-            return 1;
-    return 0;
-}
-
-static void profile_list(char *buf, size_t len)
-{
-    size_t n = 0;
-    buf[0] = '\0';
-    for (int i = 0; cli_sim_profiles[i] && n < len; i++) {
-        int w = snprintf(buf + n, len - n, "%s%s", i ? ", " : "", cli_sim_profiles[i]);
-        if (w < 0)
-            break;
-        n += (size_t)w;
-    }
-}
-
 int cli_take_sim_option(struct cli_source *s, const char *cmd, int if_absent, int argc, char **argv)
 {
     const char *opt = if_absent ? "--sim-if-absent" : "--sim";
@@ -92,9 +70,12 @@ int cli_take_sim_option(struct cli_source *s, const char *cmd, int if_absent, in
         from_next = 1;
     }
     if (p) {
-        if (!known_profile(p)) {
-            char list[160];
-            profile_list(list, sizeof list);
+        int known = cli_sim_profile_known(p);
+        if (known < 0)
+            return CLI_EXIT_FAILURE;
+        if (!known) {
+            char list[256];
+            cli_sim_profile_list(list, sizeof list, 0);
             fprintf(stderr, "joules %s: unknown simulated GPU profile '%s' after %s\n", cmd, p,
                     opt);
             fprintf(stderr, "Profiles: %s.\n", list);
@@ -407,18 +388,19 @@ void cli_print_backends(FILE *out, joules_monitor *m, const char *indent)
 
 int cli_check_profile(const char *cmd, const char *opt, const char *profile)
 {
-    if (known_profile(profile))
-        return 0;
-    char list[160];
-    profile_list(list, sizeof list);
+    int known = cli_sim_profile_known(profile);
+    if (known)
+        return known < 0 ? CLI_EXIT_FAILURE : 0;
+    char list[256];
+    cli_sim_profile_list(list, sizeof list, 0);
     return cli_usage_error(cmd, "%s: unknown simulated GPU profile '%s' (profiles: %s)", opt,
                            profile, list);
 }
 
 void cli_print_sim_hint(FILE *out, const char *cmd)
 {
-    char list[160];
-    profile_list(list, sizeof list);
+    char list[256];
+    cli_sim_profile_list(list, sizeof list, 0);
     fprintf(out,
             "To use the simulated GPU instead (always labelled SIMULATED):\n"
             "  joules %s --sim [PROFILE]%s\n"

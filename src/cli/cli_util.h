@@ -47,7 +47,8 @@ struct cli_source {
 /*
  * Handle --sim / --sim-if-absent just returned by getopt_long (optional argument): the
  * profile is optarg (--sim=P) or the next word when it is not an option and not "--", in
- * which case optind moves past it. Validates the profile. 0, or CLI_EXIT_USAGE.
+ * which case optind moves past it. Validates the profile with the simulator (cli_profiles.h).
+ * 0, CLI_EXIT_USAGE, or CLI_EXIT_FAILURE when the simulator cannot be asked.
  */
 int cli_take_sim_option(struct cli_source *s, const char *cmd, int if_absent, int argc,
                         char **argv);
@@ -65,9 +66,6 @@ int cli_parse_double(const char *cmd, const char *opt, const char *v, double lo,
 /* The simulated GPU library: JOULES_SIM_LIBRARY, else <dir of the executable>/../lib/joules/
  * libnvidia-ml.so.1 (build and installed trees alike). 0, or -1 after printing why. */
 int cli_sim_library_path(char *buf, size_t len);
-
-/* The simulated profiles the CLI accepts (keep in step with src/sim). */
-extern const char *const cli_sim_profiles[];
 
 /* The open monitor and how its GPU was chosen. */
 struct cli_monitor {
@@ -95,7 +93,8 @@ void cli_print_backends(FILE *out, joules_monitor *m, const char *indent);
 const char *cli_backend_remedy(joules_backend_id b, int code);
 /* How to try joules without sensors (--sim, --scenario), for messages. */
 void cli_print_sim_hint(FILE *out, const char *cmd);
-/* 0 when profile is a simulated GPU's (aliases included), else a usage error naming them. */
+/* 0 when profile is a simulated GPU's (aliases included), else a usage error naming them
+ * (CLI_EXIT_FAILURE when the simulator cannot be asked). */
 int cli_check_profile(const char *cmd, const char *opt, const char *profile);
 /* The monitor has no domain at all: "joules CMD: HEADLINE", why each backend is absent and
  * how to use the simulated GPU instead, on stderr. */

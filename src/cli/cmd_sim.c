@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "abi/nvml_abi.h"
+#include "cli/cli_profiles.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "io/atomic.h"
@@ -36,6 +37,7 @@ struct simlib {
     jsimRunKernel_fn run_kernel;
     jsimToggleRate_fn toggle;
     jsimLastError_fn last_error;
+    jsimGetProfile_fn profile;
 };
 
 static void usage(FILE *f)
@@ -58,10 +60,12 @@ static void usage(FILE *f)
           "            at the power limit: zeros run faster.\n"
           "  idle      idle power of each profile by P-state (static power is real).\n"
           "\n"
-          "Options of thermal:\n"
-          "  --profile P      a6000, a100-sxm4-40gb, a100-sxm4-80gb (a100), h100-sxm5 (h100)\n"
-          "                   (default a100)\n"
-          "  --duration S     simulated seconds per case (default 1200, at most 100000)\n"
+          "Options of thermal:\n",
+          f);
+    char boards[256];
+    cli_sim_profile_list(boards, sizeof boards, 1);
+    fprintf(f, "  --profile P      %s\n                   (default a100)\n", boards);
+    fputs("  --duration S     simulated seconds per case (default 1200, at most 100000)\n"
           "  --alpha A        switching activity of the load, 0..2 (default 0.4)\n"
           "  --csv FILE       CSV output (default sim-thermal.csv; '-' for stdout)\n"
           "  --svg FILE       SVG plot (default sim-thermal.svg)\n"
@@ -98,6 +102,7 @@ static int load(struct simlib *L)
         {&L->run_kernel, JSIM_SYMBOL_RUN_KERNEL},
         {&L->toggle, JSIM_SYMBOL_TOGGLE_RATE},
         {&L->last_error, JSIM_SYMBOL_LAST_ERROR},
+        {&L->profile, JSIM_SYMBOL_GET_PROFILE},
     };
     for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
         void *f = dlsym(L->h, syms[i].name);
@@ -455,16 +460,18 @@ static int sim_idle(struct simlib *L, int argc, char **argv)
     }
     if (load(L) != 0)
         return 1;
-    static const char *const profiles[] = {"a6000", "a100-sxm4-40gb", "a100-sxm4-80gb",
-                                           "h100-sxm5"};
     printf("SIMULATED idle power after 10 min (model, not a measurement):\n");
     printf("%-36s %-12s %6s %9s %9s %8s %8s\n", "device", "state", "Pstate", "clock MHz", "power W",
            "leak W", "T °C");
-    for (size_t i = 0; i < sizeof profiles / sizeof profiles[0]; i++)
+    /* Every real board the simulator models, in its order (not aliases, not test profiles). */
+    jsimProfileInfo p = {.version = JSIM_STRUCT_VERSION(jsimProfileInfo)};
+    for (unsigned i = 0; L->profile(i, &p) == NVML_SUCCESS; i++) {
+        if (p.alias_of || p.for_tests)
+            continue;
         for (int ctx = 0; ctx < 2; ctx++) {
             char text[128], name[96];
             nvmlDevice_t d;
-            snprintf(text, sizeof text, "profile %s\nidle 1000s context=%d\n", profiles[i], ctx);
+            snprintf(text, sizeof text, "profile %s\nidle 1000s context=%d\n", p.key, ctx);
             if (scenario(L, text, &d) != 0)
                 return 1;
             L->advance(600);
@@ -474,6 +481,7 @@ static int sim_idle(struct simlib *L, int argc, char **argv)
                    ctx ? "context open" : "no context", s.pstate, s.clock_mhz, s.power_w,
                    s.p_leak_w, s.temperature_c);
         }
+    }
     return 0;
 }
 

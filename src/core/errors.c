@@ -17,43 +17,30 @@ const char *joules_version(void)
     return JOULES_VERSION_STRING;
 }
 
+/* Both expand JOULES_ERROR_TABLE (joules.h), the one list of codes, names and texts. */
 const char *joules_strerror(int err)
 {
     switch (err) {
-    case JOULES_OK:
-        return "success";
-    case JOULES_E_INVALID:
-        return "invalid argument";
-    case JOULES_E_NOMEM:
-        return "out of memory";
-    case JOULES_E_NO_DOMAIN:
-        return "no measurable domain";
-    case JOULES_E_LIBRARY:
-        return "vendor library missing or unusable";
-    case JOULES_E_PERMISSION:
-        return "permission denied";
-    case JOULES_E_NOT_SUPPORTED:
-        return "not supported by the device";
-    case JOULES_E_DEVICE_LOST:
-        return "device lost";
-    case JOULES_E_IO:
-        return "input/output error";
-    case JOULES_E_STATE:
-        return "invalid state";
-    case JOULES_E_NOT_FOUND:
-        return "not found";
-    case JOULES_E_SYNC:
-        return "synchronisation callback failed";
-    case JOULES_E_DRIVER:
-        return "driver error";
-    case JOULES_E_PARSE:
-        return "malformed input";
-    case JOULES_E_RANGE:
-        return "value out of range";
-    case JOULES_E_SYSTEM:
-        return "system error";
+#define ERR_TEXT_CASE(name, value, text)                                                           \
+    case name:                                                                                     \
+        return text;
+        JOULES_ERROR_TABLE(ERR_TEXT_CASE)
+#undef ERR_TEXT_CASE
     default:
         return "unknown error";
+    }
+}
+
+const char *joules_err_name(int err)
+{
+    switch (err) {
+#define ERR_NAME_CASE(name, value, text)                                                           \
+    case name:                                                                                     \
+        return #name;
+        JOULES_ERROR_TABLE(ERR_NAME_CASE)
+#undef ERR_NAME_CASE
+    default:
+        return NULL;
     }
 }
 

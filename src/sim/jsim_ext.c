@@ -244,6 +244,24 @@ JSIM_EXPORT nvmlReturn_t jsimVoltageAt(nvmlDevice_t dev, double f_mhz, double *v
     return rc;
 }
 
+/* Reads only the profile table's constant fields: no model, no lock, no nvmlInit needed. */
+JSIM_EXPORT nvmlReturn_t jsimGetProfile(unsigned int index, jsimProfileInfo *info)
+{
+    if (!info)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    if (info->version != JSIM_STRUCT_VERSION(jsimProfileInfo))
+        return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+    const char *key, *alias_of;
+    const struct sim_profile *p;
+    if (sim_profile_entry(index, &key, &alias_of, &p) != 0)
+        return NVML_ERROR_NOT_FOUND;
+    info->key = key;
+    info->alias_of = alias_of;
+    info->name = p ? p->name : NULL;
+    info->for_tests = p ? p->for_tests : 0;
+    return NVML_SUCCESS;
+}
+
 static int kernel_valid(const jsimKernel *k)
 {
     return k->precision >= JSIM_PREC_FP32 && k->precision <= JSIM_PREC_FP64 && k->flops >= 0 &&

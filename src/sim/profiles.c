@@ -7,6 +7,8 @@
  * usual load temperature (t_cal) draws exactly the TDP. Nothing is tuned to hit one result.
  */
 #include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sim/sim.h"
@@ -323,6 +325,7 @@ static struct sim_profile profiles[] = {
         .usage_is_avg = 0,
         .memory_scope = 0,
         .has_fan = 0,
+        .for_tests = 1,
     },
 };
 
@@ -387,7 +390,54 @@ const struct sim_profile *sim_profile_find(const char *key)
     return NULL;
 }
 
+int sim_profile_entry(unsigned index, const char **key, const char **alias_of,
+                      const struct sim_profile **p)
+{
+    const size_t n_profiles = sizeof profiles / sizeof profiles[0];
+    const size_t n_aliases = sizeof aliases / sizeof aliases[0];
+    if (index < n_profiles) {
+        *key = profiles[index].key;
+        *alias_of = NULL;
+        *p = &profiles[index];
+        return 0;
+    }
+    if (index - n_profiles >= n_aliases)
+        return -1;
+    *key = aliases[index - n_profiles].alias;
+    *alias_of = aliases[index - n_profiles].key;
+    *p = NULL;
+    for (size_t i = 0; i < n_profiles; i++)
+        if (strcmp(*alias_of, profiles[i].key) == 0)
+            *p = &profiles[i];
+    return 0;
+}
+
+static char keys_text[256];
+
+static void keys_append(size_t *n, const char *before, const char *word, const char *after)
+{
+    if (*n >= sizeof keys_text - 1)
+        return;
+    int w = snprintf(keys_text + *n, sizeof keys_text - *n, "%s%s%s", before, word, after);
+    if (w > 0)
+        *n += (size_t)w < sizeof keys_text - *n ? (size_t)w : sizeof keys_text - 1 - *n;
+}
+
+static void build_keys_text(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof profiles / sizeof profiles[0]; i++) {
+        keys_append(&n, i ? ", " : "", profiles[i].key, "");
+        for (size_t k = 0; k < sizeof aliases / sizeof aliases[0]; k++)
+            if (strcmp(aliases[k].key, profiles[i].key) == 0)
+                keys_append(&n, " (", aliases[k].alias, ")");
+    }
+}
+
 const char *sim_profile_keys(void)
 {
-    return "a6000, a100-sxm4-40gb, a100-sxm4-80gb (a100), h100-sxm5 (h100), test";
+    /* Built once from the tables above; messages may come from any thread. */
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, build_keys_text);
+    return keys_text;
 }

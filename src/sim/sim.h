@@ -76,12 +76,20 @@ struct sim_profile {
     int usage_is_avg;     /* nvmlDeviceGetPowerUsage returns the 1-s average */
     int memory_scope;     /* power scope MEMORY supported (Hopper) */
     int has_fan;
+    int for_tests; /* 1: round numbers for tests and teaching, not a real board */
     /* derived at lookup: effective switched capacitance (F) */
     double c_eff;
 };
 
 const struct sim_profile *sim_profile_find(const char *key);
-/* Comma-separated list of keys, for messages. */
+/*
+ * The index-th name the simulator accepts: the profiles in table order, then the aliases.
+ * *alias_of is NULL for a profile, the key it stands for for an alias; *p is the profile
+ * (the aliased one for an alias), never calibrated here. 0, or -1 past the last.
+ */
+int sim_profile_entry(unsigned index, const char **key, const char **alias_of,
+                      const struct sim_profile **p);
+/* "a6000, a100-sxm4-80gb (a100), ...": every key, aliases in parentheses, for messages. */
 const char *sim_profile_keys(void);
 double sim_voltage(const struct sim_profile *p, double f_mhz);
 double sim_leakage(const struct sim_profile *p, double v, double t_c);
