@@ -3,10 +3,9 @@
  * test_ab_gap.c - `joules ab`'s windows on the simulated GPU when the host holds the thread
  * back after a window's products (here 2 ms, as a stalled 2-core machine does): the GPU
  * idles before the end edge, and each window's interval still covers the simulator's truth.
- * With the gap left out of the intervals, the same windows fell 1.6 to 2.0 times their
- * +/- 0.21-0.24 % from the truth (0.12-0.19 J); with it, 0.04-0.36 times +/- 0.96-1.15 %
- * (a later run of 18 windows: 0.01-0.28 times +/- 1.2-1.9 %, and 4 at +/- 12-18 %, where the
- * idle left the end's interval a few percent below the one before, as a change of load).
+ * Left out of the intervals, the gap puts the windows outside them; an idle that leaves the
+ * end's interval a few percent below the one before looks like a change of load and widens
+ * the interval further (docs/accuracy.md, "What is not modelled", gives the figures).
  */
 #include <math.h>
 #include <stdio.h>

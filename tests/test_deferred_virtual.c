@@ -186,9 +186,10 @@ static void test_step_read_elsewhere(void)
 
 /* A window around one short burst from rest (kernel + rest, shorter than a counter period):
  * its edges share an interval or sit in two adjacent ones, and the burst puts its energy
- * inside the window at both at once. The interval is bounded as one whole (window.c); in
- * quadrature it covered 32 of 40 on the A6000, whose reading is the counter's own mean (the
- * A100's part-time reading widens it anyway: 40 of 40 either way). */
+ * inside the window at both at once. The interval is bounded as one whole (window.c): two
+ * edges' errors added in quadrature miss the truth on the A6000, whose reading is the
+ * counter's own mean (the A100's part-time reading widens the interval enough either way;
+ * docs/accuracy.md gives the figures). */
 static void test_window_around_a_burst(void)
 {
     static const char *profiles[] = {"a6000", "a100-sxm4-80gb"};

@@ -96,9 +96,9 @@ static void test_change_inside_edge_interval(void)
 /*
  * On a steady load the settled end (interpolated) is as good as the extrapolated one. The
  * comparison is of the mean over three windows: the settled end places the counter's step
- * from polls, and a poll a busy host delays moves it, by 0.25 % on a 20 ms window in one CI
- * run with ctest -j2 on 2 cores (inside its 3 % interval; 0.1 ms of the step's time is 0.5 %
- * there); a settled end that was worse by design would be worse on every window.
+ * from polls, and a poll a busy host delays moves it (0.1 ms of the step's time is 0.5 % of a
+ * 20 ms window, inside its 3 % interval); a settled end worse by design is worse on every
+ * window.
  */
 static void test_settle_not_worse_on_steady_load(void)
 {

@@ -95,8 +95,9 @@ static void test_square_wave(void)
 /*
  * 200 ms windows whose end falls 10 to 90 ms into the counter interval where the load comes
  * on, then into the one where it goes off. The rise climbs for ~80 ms (15 MHz per ms): a
- * step at the instant the counter implies was 10-16 % low on the windows that end early in
- * it; the fall is a step.
+ * step at the instant the counter implies is far too low on the windows that end early in
+ * it, so a rise is taken halfway between that step and the interval's mean rate
+ * (docs/accuracy.md, "Rises are not steps"); the fall is a step.
  */
 static void test_end_inside_a_change(void)
 {
@@ -202,9 +203,9 @@ static void test_settle_not_worse_on_steady_load(void)
  * A driver before R535 has no power fields: joules reads nvmlDeviceGetPowerUsage, a 1-s moving
  * average on the H100 and A6000. It moves by a tenth of a change at each update, so an end
  * extrapolated past the last step takes the counter's last rate, and the counter's rates say
- * when the load changed. 1 s windows on the 1 s square wave, ends extrapolated: mean 4.1 %
- * (H100) and 3.3 % (A6000) with the reading integrated, 0.8 and 0.6 % this way (bench_edges
- * --old-driver). Settled ends have only the counter to go by, as on the A6000 with any driver.
+ * when the load changed, which the reading integrated would show late (docs/accuracy.md
+ * gives the figures of both ways, from bench_edges --old-driver). Settled ends have only the
+ * counter to go by, as on the A6000 with any driver.
  */
 static void test_one_second_average_only(void)
 {

@@ -29,8 +29,8 @@ struct burst {
 
 /*
  * Whether the host stalled a call by more than 8 ms over the median. A stall inside a kept
- * group lengthens it off a whole number of periods, the case the 1 % bound is not for: one
- * of 20 ms there gave 1.39 %, inside an interval of +/- 6.5 % (10 ms: 0.04-0.61 %).
+ * group lengthens it off a whole number of periods, the case the 1 % bound is not for: its
+ * error grows, inside a wider interval (docs/accuracy.md gives the figures).
  */
 static int disturbed(const struct burst *b)
 {
@@ -161,11 +161,10 @@ static void test_without_counter(void)
     CHECK_EQ_INT(r.per_rep.domains[0].method, JOULES_METHOD_INTEGRATED);
     check_per_rep(&r, 0.05, "integrated, 25/100 sensor", &b);
     /* The same load ran before and after each group: the sensor's lag moves no energy out of
-     * a group, and the interval is not widened for it (it was +/- 38 % when it was). What is
-     * left is the groups' own spread: +/- 3 % with groups of 5 (a whole number of periods),
-     * 10.5 % with 6. */
+     * a group, and the interval is not widened for it. What is left is the groups' own
+     * spread, small with groups that last a whole number of periods (docs/accuracy.md). */
     const joules_domain_energy *de = &r.per_rep.domains[0];
-    if (!disturbed(&b)) /* a stalled group spreads from the others (+/- 12.9 % under stalls) */
+    if (!disturbed(&b)) /* a stalled group spreads from the others, past this bound */
         CHECKF(de->uncertainty_j < 0.1 * de->energy_j, "+/- %.1f %%",
                100 * de->uncertainty_j / de->energy_j);
     joules_close(m);

@@ -107,8 +107,8 @@ static void test_phase_shift_undoes_aliasing(void)
  * does: the GPU idles next to both edges of every group, which the edges take to carry the
  * same load on both sides, and between repetitions. The clock read right after a repetition
  * returns the time before the stall, as a thread preempted just after reading it would see.
- * joules_repeat adds no term of its own for such gaps. On the A100 with 8 ms stalls, the worst
- * of 6 runs was 0.59 % off at +/- 4.8 % on average; without stalls, 0.31 % at +/- 4.5 %.
+ * joules_repeat adds no term of its own for such gaps: the groups' spread takes them in
+ * (docs/accuracy.md, "What is not modelled", gives the figures).
  */
 static int64_t gap_ns; /* the stall after each repetition */
 static int gap_armed;

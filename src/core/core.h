@@ -82,7 +82,7 @@ struct joules_monitor {
     int tracker_stop;
 };
 
-/* track.c: per-domain tracking (call with d->lock NOT held; these take it). */
+/* Per-domain tracking (track.h lists its files); call with d->lock NOT held: these take it. */
 int joules__track_init(struct joules__domain *d);
 void joules__track_free(struct joules__domain *d);
 /* Read the domain now and fold the reading into its history (the tracker's poll). */
@@ -112,7 +112,7 @@ int joules__track_counter_state(struct joules__domain *d);
 /* Cumulative energy and power of the last reading (joules_read). */
 int joules__track_reading(struct joules__domain *d, joules_reading *r);
 
-/* tracker.c */
+/* tracker_thread.c: the thread that polls the domains and refines open windows. */
 int joules__tracker_start(joules_monitor *m);
 void joules__tracker_stop(joules_monitor *m);
 

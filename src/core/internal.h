@@ -2,8 +2,10 @@
 /*
  * internal.h - what the core shares with the backends (never installed).
  *
- * A backend adds domains to the monitor at open. Each domain gives one operation, read(),
- * that returns its raw counter and/or power now. Everything else happens in the core, under
+ * A backend adds domains to the monitor at open. Each domain gives a table of operations
+ * (struct joules__domain_ops): read(), which returns its raw counter and/or power now, is the
+ * one every domain has; GPUs add their status, clock and power-limit setters and live state,
+ * and simulated GPUs the simulator's true energy. Everything else happens in the core, under
  * the domain's lock: extending counters past their wrap (the only place wraps are handled,
  * atomic with the read), following counter steps on the tracker thread, estimating the
  * energy at a window edge between two counter steps, and integrating power where no counter
@@ -60,7 +62,7 @@ struct joules__domain_ops {
     int (*sim_truth)(struct joules__domain *d, int64_t t0_ns, int64_t t1_ns, double *energy_j);
 };
 
-/* Tracking state of a domain: counter steps and power history, owned by src/core/track.c. */
+/* Tracking state of a domain: counter steps and power history (src/core/track.h). */
 struct joules__track;
 
 struct joules__domain {
@@ -78,7 +80,7 @@ struct joules__domain {
     pthread_mutex_t lock;        /* guards track and serialises read() */
     struct joules__track *track; /* allocated by the core */
     int64_t next_poll_ns;        /* tracker thread only */
-    unsigned poll_seq;           /* for the phase spread of the polls (tracker.c) */
+    unsigned poll_seq;           /* for the phase spread of the polls (tracker_thread.c) */
 };
 
 /* Backend registration: open adds domains and sets its status; close frees its state. */

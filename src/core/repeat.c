@@ -51,8 +51,8 @@ static int run_reps(joules_monitor *m, joules_work_fn work, void *user, long n, 
 /*
  * Runs n repetitions and gives the time of one, warm: the median over up to five equal
  * chunks of the runs. A host that stalls the thread for a few milliseconds stalls one chunk;
- * in the plain mean of 25 runs of 1 ms, a stall of 6 ms made the work look a fifth slower and
- * the groups a fifth shorter than asked.
+ * in the plain mean of 25 runs of 1 ms, a stall of 6 ms makes the work look about a fifth
+ * slower and the groups a fifth shorter than asked.
  */
 #define WARM_CHUNKS 5
 static int run_reps_timed(joules_monitor *m, joules_work_fn work, void *user, long n, int *run,
@@ -126,9 +126,8 @@ static void accumulate(const joules_monitor *m, const joules_measurement *g, lon
  * Repetitions per group: `padded` (5 % over the least), unless a count from `least` to a
  * quarter above it makes the group last a whole number of update periods, within a tenth of
  * one. Then each group ends near the phase it began at, and what the edges miss at its begin
- * they miss alike at its end: 5 x 81 ms groups on the A100 came within 0.11 % (+/- 3 % with
- * the sensor integrated), where groups of 4 (324 ms) were 0.6-0.95 % off, and groups of 6
- * (486 ms) with the sensor integrated +/- 10.5 %.
+ * they miss alike at its end, where a group that ends at another phase keeps both errors
+ * (docs/accuracy.md, joules_repeat, gives the figures).
  */
 static long aligned_keep(long least, long padded, double t_rep_s, double period_s)
 {
@@ -208,13 +207,12 @@ int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
                           : run_reps(m, work, user, drop, &run)))
             return rc;
         if (gi == 0) {
-            /* The first run was cold (a process started from nothing, clocks at idle) and
-             * could be a quarter slower than the rest: kept from it, 2 s of wanted time came
-             * out 1.6 s. The dropped runs, a period of the work, time it warm; 5 % more keeps
+            /* The first run is cold (a process started from nothing, clocks at idle) and can
+             * be much slower than the rest: groups sized from it would measure less than
+             * min_time_s. The dropped runs, a period of the work, time it warm; 5 % more keeps
              * the total at min_time_s or above while the work keeps its pace. Every group
-             * keeps as many runs: groups of unequal lengths end at phases no longer spread
-             * evenly over the period (sized group by group, bench_repeat's worst run went
-             * from 0.72 % to 4.0 %). */
+             * keeps as many runs: groups of unequal lengths end at phases that are not spread
+             * evenly over the period, and their edges' errors no longer cancel. */
             if (t_warm > 1e-7)
                 t_rep = t_warm;
             if (o.repetitions) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tracker.c - one background thread per monitor. It polls each domain that asks for it
+ * tracker_thread.c - one background thread per monitor. It polls each domain that asks for it
  * (poll_ns): GPU counters to see when they step, RAPL counters often enough that no wrap
  * goes unseen. It waits on absolute CLOCK_MONOTONIC deadlines, so it does not drift, and
  * it stops at once when asked (a condition variable, not a sleep). After each round it
@@ -24,7 +24,7 @@ static struct timespec to_timespec(int64_t ns)
  * A slow counter (NVIDIA: every 100 ms) polled at exactly 5 ms is always seen at the same
  * phase, and its steps stay known to within 5 ms. Spreading the polls over 0.8-1.2 periods
  * (a golden-ratio sequence: even, deterministic, the same mean rate) shifts that phase from
- * step to step, so that a run of steps pins the counter's clock far closer (track.c).
+ * step to step, so that a run of steps pins the counter's clock far closer (counter_clock.c).
  * Fast counters (RAPL) keep their period: it is their wrap guard.
  */
 static int64_t poll_step_ns(struct joules__domain *d)
