@@ -21,9 +21,9 @@
  *
  * API 0.2, against 0.1:
  *  - joules_measurement.domains is a pointer to the caller's storage of `capacity` entries,
- *    no longer an array of JOULES_MAX_DOMAINS inside the struct (about 20 KB, which callers
- *    kept static). Set it up with joules_measurement_init() or joules_measurement_alloc()
- *    (free with joules_measurement_free()) before any call that fills it: joules_window_end,
+ *    no longer a fixed array of JOULES_MAX_DOMAINS entries inside the struct. Set it up
+ *    with joules_measurement_init() or joules_measurement_alloc() (free with
+ *    joules_measurement_free()) before any call that fills it: joules_window_end,
  *    joules_window_end_busy, joules_window_collect, and joules_repeat (its per_rep). A result
  *    too small for the monitor's domains fails with JOULES_E_RANGE before the window is
  *    touched; it stays open (or its ticket pending), so the call can be made again.
@@ -291,7 +291,8 @@ JOULES_API void joules_measurement_free(joules_measurement *r);
 /* Readings of every domain now; n is the capacity of out; returns the count or an error. */
 JOULES_API int joules_read(joules_monitor *m, joules_reading *out, int n);
 
-/* Windows. Names are at most JOULES_NAME_MAX-1 bytes; a name may be reused once ended. */
+/* Windows. Names are at most JOULES_NAME_MAX-1 bytes; a name may be reused once ended. The
+ * result given to an end is set up by the caller (see joules_measurement above). */
 JOULES_API int joules_window_begin(joules_monitor *m, const char *name);
 JOULES_API int joules_window_end(joules_monitor *m, const char *name, joules_measurement *out);
 /* Forget a begun window without measuring it. */
@@ -314,11 +315,12 @@ JOULES_API int joules_window_end_deferred(joules_monitor *m, const char *name, u
  * 0 if not yet; JOULES_E_STATE for an unknown ticket. */
 JOULES_API int joules_window_ready(joules_monitor *m, uint64_t ticket);
 /*
- * The measurement of a deferred window; the ticket is then released. Edges whose counter has
- * not stepped yet are waited for, up to max_wait_ns after the window's end and never longer
- * than a step can take, 1.5 update periods (0: not at all; negative: that longest), and
- * otherwise extrapolated as joules_window_end does (each domain's message says which). Once
- * anchored, the figure is fixed: collected at once or minutes later, it is the same.
+ * The measurement of a deferred window; the ticket is then released (not when `out` is too
+ * small: JOULES_E_RANGE, and it stays pending). Edges whose counter has not stepped yet are
+ * waited for, up to max_wait_ns after the window's end and never longer than a step can
+ * take, 1.5 update periods (0: not at all; negative: that longest), and otherwise
+ * extrapolated as joules_window_end does (each domain's message says which). Once anchored,
+ * the figure is fixed: collected at once or minutes later, it is the same.
  */
 JOULES_API int joules_window_collect(joules_monitor *m, uint64_t ticket, int64_t max_wait_ns,
                                      joules_measurement *out);
