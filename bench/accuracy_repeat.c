@@ -46,7 +46,9 @@ static int run_once(void *user)
 static void single(struct work *w, struct acc_poller *pl, joules_monitor *m,
                    struct acc_stats st[R_METHODS], int have_counter)
 {
-    static joules_measurement r;
+    joules_domain_energy r_dom[16];
+    joules_measurement r;
+    joules_measurement_init(&r, r_dom, 16);
     struct acc_sim *s = w->sim;
     unsigned long long c0 = 0, c1 = 0;
     int64_t t0 = acc_now_ns();
@@ -75,7 +77,9 @@ static double repeated(struct work *w, joules_monitor *m, struct acc_stats *st, 
     joules_repeat_options o;
     joules_repeat_options_init(&o);
     o.min_time_s = min_time_s;
+    joules_domain_energy r_dom[16];
     joules_repeat_result r;
+    joules_measurement_init(&r.per_rep, r_dom, 16);
     if (joules_repeat(m, run_once, w, &o, &r) != 0) {
         fprintf(stderr, "bench_accuracy: joules_repeat: %s\n", joules_last_error(m));
         return 0.0;

@@ -137,7 +137,12 @@ static void one_window(struct acc_sim *s, struct acc_poller *pl, joules_monitor 
                        joules_monitor *mb, double window_s, struct acc_stats st[ACC_METHODS],
                        struct acc_goals *g)
 {
-    static joules_measurement ra, rb;
+    joules_domain_energy ra_dom[16];
+    joules_measurement ra;
+    joules_measurement_init(&ra, ra_dom, 16);
+    joules_domain_energy rb_dom[16];
+    joules_measurement rb;
+    joules_measurement_init(&rb, rb_dom, 16);
     unsigned long long c0, c1;
     int64_t t0 = acc_now_ns();
     s->energy(s->dev, &c0);

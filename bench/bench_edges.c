@@ -68,7 +68,15 @@ static void deferred_tally(double length_s, double naive_j, double truth,
 static void one_window(int64_t length_ns, struct acc_stats st[ACC_METHODS], struct acc_goals *g,
                        struct acc_stats *floor)
 {
-    static joules_measurement ra, rb, rd;
+    joules_domain_energy ra_dom[16];
+    joules_measurement ra;
+    joules_measurement_init(&ra, ra_dom, 16);
+    joules_domain_energy rb_dom[16];
+    joules_measurement rb;
+    joules_measurement_init(&rb, rb_dom, 16);
+    joules_domain_energy rd_dom[16];
+    joules_measurement rd;
+    joules_measurement_init(&rd, rd_dom, 16);
     int64_t t0 = vsim_now_ns();
     unsigned long long c0 = vsim_counter_mj(&vs);
     uint64_t ticket = 0;

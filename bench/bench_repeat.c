@@ -45,7 +45,12 @@ static void fail(const char *what)
 /* One repetition from rest, measured by the single-run methods. */
 static void single(struct acc_stats st[R_METHODS], int have_counter)
 {
-    static joules_measurement r, d;
+    joules_domain_energy r_dom[16];
+    joules_measurement r;
+    joules_measurement_init(&r, r_dom, 16);
+    joules_domain_energy d_dom[16];
+    joules_measurement d;
+    joules_measurement_init(&d, d_dom, 16);
     uint64_t ticket = 0;
     int64_t t0 = vsim_now_ns();
     unsigned long long c0 = vsim_counter_mj(&vs);
@@ -76,7 +81,9 @@ static double repeated(struct acc_stats *st)
     joules_repeat_options o;
     joules_repeat_options_init(&o);
     o.min_time_s = 1.6;
+    joules_domain_energy r_dom[16];
     joules_repeat_result r;
+    joules_measurement_init(&r.per_rep, r_dom, 16);
     if (joules_repeat(vs.m, one_rep, NULL, &o, &r) != 0) {
         fprintf(stderr, "bench_repeat: joules_repeat: %s\n", joules_last_error(vs.m));
         exit(1);

@@ -70,16 +70,21 @@ static int run(int gpus)
         fprintf(stderr, "bench_window: cannot open %d simulated GPUs: %s\n", gpus, err);
         return 1;
     }
-    static joules_measurement meas;
+    joules_measurement *meas;
+    if (joules_measurement_alloc(m, &meas) != 0) {
+        fprintf(stderr, "bench_window: %s\n", joules_last_error(m));
+        joules_close(m);
+        return 1;
+    }
     const int iters = 20000;
     for (int i = 0; i < 1000; i++) { /* warm caches and the simulator */
         joules_window_begin(m, "w");
-        joules_window_end(m, "w", &meas);
+        joules_window_end(m, "w", meas);
     }
     double t0 = now_s();
     for (int i = 0; i < iters; i++) {
         joules_window_begin(m, "w");
-        joules_window_end(m, "w", &meas);
+        joules_window_end(m, "w", meas);
     }
     double per_window = (now_s() - t0) / iters;
     double per_read = nvml_read_cost(gpus, iters);
@@ -96,11 +101,12 @@ static int run(int gpus)
             joules_window_end_deferred(m, "w", &tickets[j]);
         }
         for (int j = 0; j < 100; j++)
-            joules_window_collect(m, tickets[j], 0, &meas);
+            joules_window_collect(m, tickets[j], 0, meas);
     }
     double per_deferred = (now_s() - t0) / iters;
     printf("gpus=%d  deferred begin+end+collect: %.2f us (%.2f x a plain window)\n", gpus,
            per_deferred * 1e6, per_deferred / per_window);
+    joules_measurement_free(meas);
     joules_close(m);
     return 0;
 }

@@ -16,6 +16,21 @@
  *  - Energy figures always carry the method that produced them, an uncertainty (+/- J,
  *    roughly a 95 % bound) and whether they come from a simulated device. A figure that cannot
  *    be defended is reported as not valid, with the reason.
+ *  - A result (joules_measurement) keeps its domains in storage the caller provides and
+ *    sizes: from joules_measurement_alloc(), or any array of joules_domain_count() entries
+ *    given to joules_measurement_init(). No result has a fixed number of domains.
+ *
+ * API 0.2, against 0.1:
+ *  - joules_measurement.domains is a pointer to the caller's storage of `capacity` entries,
+ *    no longer a fixed array of JOULES_MAX_DOMAINS entries inside the struct. Set it up
+ *    with joules_measurement_init() or joules_measurement_alloc() (free with
+ *    joules_measurement_free()) before any call that fills it: joules_window_end,
+ *    joules_window_end_busy, joules_window_collect, and joules_repeat (its per_rep). A result
+ *    too small for the monitor's domains fails with JOULES_E_RANGE before the window is
+ *    touched; it stays open (or its ticket pending), so the call can be made again.
+ *  - Field accesses (r->domains[i].energy_j, r->n_domains) read as before; a plain struct
+ *    copy of a result now shares the domains' storage instead of copying them.
+ *  - JOULES_MAX_DOMAINS bounds only the domains one monitor opens, not results.
  */
 #ifndef JOULES_H
 #define JOULES_H
@@ -43,8 +58,10 @@ extern "C" {
     JOULES_VERSION_XSTR_(JOULES_VERSION_MAJOR)                                                     \
     "." JOULES_VERSION_XSTR_(JOULES_VERSION_MINOR) "." JOULES_VERSION_XSTR_(JOULES_VERSION_PATCH)
 
-/* Upper bounds of fixed-size arrays in the public structs. */
+/* The most domains one monitor opens (joules_domain_count() is never above it); results
+ * are sized by the caller, not by this bound. */
 #define JOULES_MAX_DOMAINS 64
+/* Upper bounds of fixed-size strings in the public structs. */
 #define JOULES_NAME_MAX    64
 #define JOULES_MESSAGE_MAX 256
 
@@ -224,7 +241,20 @@ typedef struct joules_domain_energy {
     char message[JOULES_MESSAGE_MAX]; /* why not valid, or a note (e.g. "edge-corrected") */
 } joules_domain_energy;
 
-/* The result of a window. */
+/*
+ * The result of a window. Its domains live in storage the caller owns: `domains` points to
+ * `capacity` entries, of which a filled result uses n_domains (one per domain of the
+ * monitor, domains[i].domain == i). Set a result up once, then fill it as often as wanted:
+ *
+ *     joules_measurement *r;                        joules_domain_energy dom[4];
+ *     joules_measurement_alloc(m, &r);      or      joules_measurement r;
+ *     joules_window_end(m, "step", r);              joules_measurement_init(&r, dom, 4);
+ *     joules_measurement_free(r);                   joules_window_end(m, "step", &r);
+ *
+ * A call that fills a result whose capacity is below joules_domain_count() fails with
+ * JOULES_E_RANGE and says so in joules_last_error(), before it ends or collects anything.
+ * Filling keeps `domains` and `capacity`; a plain struct copy shares the storage.
+ */
 typedef struct joules_measurement {
     char name[JOULES_NAME_MAX];
     int64_t begin_ns; /* CLOCK_MONOTONIC */
@@ -232,8 +262,9 @@ typedef struct joules_measurement {
     double begin_unix_s; /* wall clock at begin, for reports */
     double duration_s;
     int simulated; /* 1 if any domain is simulated */
-    int n_domains;
-    joules_domain_energy domains[JOULES_MAX_DOMAINS];
+    int n_domains; /* entries of domains filled */
+    int capacity;  /* entries domains points to, set by the caller */
+    joules_domain_energy *domains;
     double total_energy_j; /* sum of valid domains counted in the total (disjoint) */
     double total_uncertainty_j;
 } joules_measurement;
@@ -276,13 +307,27 @@ JOULES_API int joules_backend_status(const joules_monitor *m, joules_backend_id 
                                      char *message, size_t len);
 
 JOULES_API int joules_domain_count(const joules_monitor *m);
+
 JOULES_API int joules_domain_info_get(const joules_monitor *m, int index, joules_domain_info *out);
 JOULES_API int joules_gpu_status_get(joules_monitor *m, int index, joules_gpu_status *out);
+
+/*
+ * Results. joules_measurement_init clears *r and points it at the caller's `domains`, an
+ * array of `capacity` entries (NULL with 0 is allowed for a monitor without domains);
+ * JOULES_E_INVALID for a negative capacity or a NULL array with a positive one.
+ * joules_measurement_alloc gives one heap block holding a result and room for every domain
+ * of the monitor; release it with joules_measurement_free (NULL is allowed), and nothing else.
+ */
+JOULES_API int joules_measurement_init(joules_measurement *r, joules_domain_energy *domains,
+                                       int capacity);
+JOULES_API int joules_measurement_alloc(const joules_monitor *m, joules_measurement **out);
+JOULES_API void joules_measurement_free(joules_measurement *r);
 
 /* Readings of every domain now; n is the capacity of out; returns the count or an error. */
 JOULES_API int joules_read(joules_monitor *m, joules_reading *out, int n);
 
-/* Windows. Names are at most JOULES_NAME_MAX-1 bytes; a name may be reused once ended. */
+/* Windows. Names are at most JOULES_NAME_MAX-1 bytes; a name may be reused once ended. The
+ * result given to an end is set up by the caller (see joules_measurement above). */
 JOULES_API int joules_window_begin(joules_monitor *m, const char *name);
 JOULES_API int joules_window_end(joules_monitor *m, const char *name, joules_measurement *out);
 /* Forget a begun window without measuring it. */
@@ -305,11 +350,12 @@ JOULES_API int joules_window_end_deferred(joules_monitor *m, const char *name, u
  * 0 if not yet; JOULES_E_STATE for an unknown ticket. */
 JOULES_API int joules_window_ready(joules_monitor *m, uint64_t ticket);
 /*
- * The measurement of a deferred window; the ticket is then released. Edges whose counter has
- * not stepped yet are waited for, up to max_wait_ns after the window's end and never longer
- * than a step can take, 1.5 update periods (0: not at all; negative: that longest), and
- * otherwise extrapolated as joules_window_end does (each domain's message says which). Once
- * anchored, the figure is fixed: collected at once or minutes later, it is the same.
+ * The measurement of a deferred window; the ticket is then released (not when `out` is too
+ * small: JOULES_E_RANGE, and it stays pending). Edges whose counter has not stepped yet are
+ * waited for, up to max_wait_ns after the window's end and never longer than a step can
+ * take, 1.5 update periods (0: not at all; negative: that longest), and otherwise
+ * extrapolated as joules_window_end does (each domain's message says which). Once anchored,
+ * the figure is fixed: collected at once or minutes later, it is the same.
  */
 JOULES_API int joules_window_collect(joules_monitor *m, uint64_t ticket, int64_t max_wait_ns,
                                      joules_measurement *out);
@@ -433,7 +479,8 @@ typedef struct joules_repeat_result {
     int repetitions_kept; /* the ones measured */
     double time_per_rep_s;
     /* Energy per repetition: domains[i].energy_j and .uncertainty_j are per repetition,
-     * duration_s is the mean time of one repetition. */
+     * duration_s is the mean time of one repetition. The caller gives it storage first
+     * (joules_measurement_init(&res.per_rep, ...)); joules_repeat keeps it. */
     joules_measurement per_rep;
 } joules_repeat_result;
 

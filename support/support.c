@@ -90,3 +90,15 @@ joules_monitor *t_open_sim_gpu(int settle_end, char *err, size_t len)
     joules_monitor *m = NULL;
     return joules_open(&m, &o, err, len) == 0 ? m : NULL;
 }
+
+joules_measurement *t_result(joules_monitor *m)
+{
+    joules_measurement *r = NULL;
+    int rc = joules_measurement_alloc(m, &r);
+    if (rc != 0) {
+        fprintf(stderr, "FATAL: no result for the monitor's domains: %s\n",
+                m ? joules_last_error(m) : joules_strerror(rc));
+        exit(1);
+    }
+    return r;
+}

@@ -23,4 +23,9 @@ double t_mono_s(void);
 struct joules_monitor;
 struct joules_monitor *t_open_sim_gpu(int settle_end, char *err, size_t len);
 
+/* A result with room for every domain of m (joules_measurement_alloc); exits when there is
+ * none. Release it with joules_measurement_free. */
+struct joules_measurement;
+struct joules_measurement *t_result(struct joules_monitor *m);
+
 #endif

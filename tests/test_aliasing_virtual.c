@@ -52,7 +52,9 @@ static void observe(const char *profile, int phase_ms, struct record *r)
     }
     /* What joules makes of a 50 ms window begun at a step, its end settled. */
     for (int i = 0; i < STEPS; i++) {
-        static joules_measurement m;
+        joules_domain_energy m_dom[16];
+        joules_measurement m;
+        joules_measurement_init(&m, m_dom, 16);
         int64_t t0 = vsim_next_step(&vs);
         CHECK_EQ_INT(joules_window_begin(vs.m, "w"), 0);
         vsim_run_until(&vs, t0 + 50000000LL);

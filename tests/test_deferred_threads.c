@@ -23,7 +23,9 @@ static joules_monitor *m;
 static void test_tracker_anchors_the_end(void)
 {
     uint64_t t;
+    joules_domain_energy r_dom[16];
     joules_measurement r;
+    joules_measurement_init(&r, r_dom, 16);
     CHECK_EQ_INT(joules_window_begin(m, "w"), 0);
     t_sleep(0.3);
     CHECK_EQ_INT(joules_window_end_deferred(m, "w", &t), 0);
@@ -57,7 +59,9 @@ static void *work(void *arg)
 {
     struct worker *w = arg;
     uint64_t prev = 0, t;
+    joules_domain_energy r_dom[16];
     joules_measurement r;
+    joules_measurement_init(&r, r_dom, 16);
     for (int i = 0; i < 40; i++) {
         if (joules_window_begin(m, w->name) != 0 ||
             (t_sleep(0.004), joules_window_end_deferred(m, w->name, &t)) != 0) {
@@ -98,7 +102,9 @@ static void test_threads_end_and_collect(void)
 static void *ask_unknown(void *arg)
 {
     int *wrong = arg;
+    joules_domain_energy r_dom[16];
     joules_measurement r;
+    joules_measurement_init(&r, r_dom, 16);
     for (int i = 0; i < 200; i++) {
         *wrong += joules_window_ready(m, 1000000000ULL + (uint64_t)i) != JOULES_E_STATE;
         *wrong += joules_window_collect(m, 2000000000ULL + (uint64_t)i, 0, &r) != JOULES_E_STATE;
@@ -157,7 +163,9 @@ static void test_limit_held_by_threads(void)
         total += fs[i].ended;
     }
     CHECK_EQ_INT(total, JOULES_PENDING_MAX);
+    joules_domain_energy r_dom[16];
     joules_measurement r;
+    joules_measurement_init(&r, r_dom, 16);
     int collected = 0;
     for (int i = 0; i < N; i++)
         for (int j = 0; j < fs[i].ended; j++)
@@ -203,7 +211,9 @@ static void test_gpu_and_rapl(void)
     CHECK(gpu >= 0 && cpu >= 0);
     t_sleep(0.25);
     uint64_t t;
+    joules_domain_energy r_dom[16];
     joules_measurement r;
+    joules_measurement_init(&r, r_dom, 16);
     CHECK_EQ_INT(joules_window_begin(mixed, "w"), 0);
     t_sleep(0.1);
     fake_set(root, "intel-rapl:0", 1000000 + 3000000); /* +3 J */

@@ -51,7 +51,9 @@ static void test_loop_of_short_windows(void)
 {
     open_square("a100-sxm4-80gb");
     enum { N = 60 };
-    static joules_measurement plain[N];
+    joules_measurement *plain[N];
+    for (int i = 0; i < N; i++)
+        plain[i] = t_result(vs.m);
     uint64_t tickets[N];
     int64_t t_first = vsim_now_ns();
     CHECK_EQ_INT(joules_window_begin(vs.m, "step"), 0);
@@ -59,7 +61,7 @@ static void test_loop_of_short_windows(void)
     for (int i = 0; i < N; i++) {
         vsim_run_until(&vs, vsim_now_ns() + 50 * MS);
         CHECK_EQ_INT(joules_window_end_deferred(vs.m, "step", &tickets[i]), 0);
-        CHECK_EQ_INT(joules_window_end(vs.m, "plain", &plain[i]), 0);
+        CHECK_EQ_INT(joules_window_end(vs.m, "plain", plain[i]), 0);
         if (i + 1 < N) { /* the next step begins at once, under the same names */
             CHECK_EQ_INT(joules_window_begin(vs.m, "step"), 0);
             CHECK_EQ_INT(joules_window_begin(vs.m, "plain"), 0);
@@ -71,9 +73,11 @@ static void test_loop_of_short_windows(void)
     int cov_d = 0, cov_p = 0, anchored = 0;
     for (int i = 0; i < N; i++) {
         CHECK_EQ_INT(joules_window_ready(vs.m, tickets[i]), 1);
+        joules_domain_energy d_dom[16];
         joules_measurement d;
+        joules_measurement_init(&d, d_dom, 16);
         CHECK_EQ_INT(joules_window_collect(vs.m, tickets[i], 0, &d), 0);
-        const joules_domain_energy *de = &d.domains[0], *pe = &plain[i].domains[0];
+        const joules_domain_energy *de = &d.domains[0], *pe = &plain[i]->domains[0];
         CHECK(de->valid && de->sim_truth_j > 0 && pe->valid);
         CHECK(d.simulated);
         anchored += strstr(de->message, "both edges anchored") != NULL;
@@ -94,6 +98,8 @@ static void test_loop_of_short_windows(void)
            100 * sum_p / N);
     CHECK(cov_d >= N * 95 / 100);
     CHECKF(fabs(total - truth) / truth < 0.005, "sum %.4f vs %.4f J", total, truth);
+    for (int i = 0; i < N; i++)
+        joules_measurement_free(plain[i]);
     vsim_close(&vs);
 }
 
@@ -101,7 +107,9 @@ static void test_ready_and_early_collect(void)
 {
     vsim_open(&vs, "profile a6000\ndevices 1\nidle 0.3s\nphase 900s util=1 alpha=0.6\n", 2.0);
     uint64_t a, b;
+    joules_domain_energy r_dom[16];
     joules_measurement r;
+    joules_measurement_init(&r, r_dom, 16);
     CHECK_EQ_INT(joules_window_begin(vs.m, "w"), 0);
     vsim_run_until(&vs, vsim_now_ns() + 1000 * MS);
     CHECK_EQ_INT(joules_window_end_deferred(vs.m, "w", &a), 0);
@@ -141,7 +149,12 @@ static void test_collected_late(void)
         CHECK_EQ_INT(joules_window_end_deferred(vs.m, "now", &now_t), 0);
         CHECK_EQ_INT(joules_window_end_deferred(vs.m, "late", &late_t), 0);
         vsim_run_until(&vs, vsim_now_ns() + 200 * MS);
-        joules_measurement a, b;
+        joules_domain_energy a_dom[16];
+        joules_measurement a;
+        joules_measurement_init(&a, a_dom, 16);
+        joules_domain_energy b_dom[16];
+        joules_measurement b;
+        joules_measurement_init(&b, b_dom, 16);
         CHECK_EQ_INT(joules_window_collect(vs.m, now_t, 0, &a), 0);
         /* 10 s on, the steps around both edges have left the history (64 steps). */
         vsim_run_until(&vs, vsim_now_ns() + 10000 * MS);
@@ -168,7 +181,12 @@ static void test_step_read_elsewhere(void)
     int anchored = 0, same = 0;
     for (int i = 0; i < 20; i++) {
         uint64_t t;
-        joules_measurement d, st;
+        joules_domain_energy d_dom[16];
+        joules_measurement d;
+        joules_measurement_init(&d, d_dom, 16);
+        joules_domain_energy st_dom[16];
+        joules_measurement st;
+        joules_measurement_init(&st, st_dom, 16);
         vsim_run_until(&vs, vsim_now_ns() + (13 + 97 * i % 1000) * MS);
         CHECK_EQ_INT(joules_window_begin(vs.m, "d"), 0);
         CHECK_EQ_INT(joules_window_begin(vs.m, "s"), 0);
@@ -203,7 +221,9 @@ static void test_window_around_a_burst(void)
             double u = fmod(0.6180339887498949 * (double)(i + 1), 1.0);
             vsim_run_until(&vs, vsim_now_ns() + (130 + (int64_t)(250 * u)) * MS);
             uint64_t t;
+            joules_domain_energy r_dom[16];
             joules_measurement r;
+            joules_measurement_init(&r, r_dom, 16);
             CHECK_EQ_INT(joules_window_begin(vs.m, "burst"), 0);
             CHECK_EQ_INT(vsim_kernel(&vs, 1.7e11, 0.8), 0);
             vsim_run_until(&vs, vsim_now_ns() + 15 * MS);
@@ -228,7 +248,9 @@ static void test_tickets(void)
 {
     vsim_open(&vs, "profile a100-sxm4-80gb\ndevices 1\nphase 900s util=1 alpha=0.5\n", 0.5);
     uint64_t t, first;
+    joules_domain_energy r_dom[16];
     joules_measurement r;
+    joules_measurement_init(&r, r_dom, 16);
     CHECK_EQ_INT(joules_window_end_deferred(vs.m, "never", &t), JOULES_E_STATE);
     CHECK_EQ_INT(joules_window_begin(vs.m, "x"), 0);
     CHECK_EQ_INT(joules_window_end_deferred(vs.m, "x", NULL), JOULES_E_INVALID);
@@ -259,6 +281,60 @@ static void test_tickets(void)
     vsim_close(&vs); /* with 1024 windows uncollected: ASan reports any leak */
 }
 
+static int count_call(void *user)
+{
+    ++*(int *)user;
+    return 0;
+}
+
+/* Results sized by the caller: too small is an error that touches nothing, never a cut. */
+static void test_result_sizes(void)
+{
+    vsim_open(&vs, "profile a100-sxm4-80gb\ndevices 2\nphase 900s util=1 alpha=0.5\n", 0.5);
+    CHECK_EQ_INT(joules_domain_count(vs.m), 2);
+    joules_domain_energy one[1];
+    joules_measurement small;
+    CHECK_EQ_INT(joules_measurement_init(&small, one, -1), JOULES_E_INVALID);
+    CHECK_EQ_INT(joules_measurement_init(&small, NULL, 1), JOULES_E_INVALID);
+    CHECK_EQ_INT(joules_measurement_init(&small, NULL, 0), 0);
+    CHECK_EQ_INT(joules_measurement_init(&small, one, 1), 0);
+    CHECK(small.domains == one && small.capacity == 1 && small.n_domains == 0);
+    joules_measurement *r = NULL;
+    CHECK_EQ_INT(joules_measurement_alloc(NULL, &r), JOULES_E_INVALID);
+    CHECK_EQ_INT(joules_measurement_alloc(vs.m, NULL), JOULES_E_INVALID);
+    CHECK_EQ_INT(joules_measurement_alloc(vs.m, &r), 0);
+    CHECK(r && r->capacity == 2 && r->domains != NULL);
+
+    CHECK_EQ_INT(joules_window_begin(vs.m, "w"), 0);
+    vsim_run_until(&vs, vsim_now_ns() + 300 * MS);
+    CHECK_EQ_INT(joules_window_end(vs.m, "w", &small), JOULES_E_RANGE);
+    CHECKF(strstr(joules_last_error(vs.m), "room for 1 of the monitor's 2 domains") != NULL, "%s",
+           joules_last_error(vs.m));
+    CHECK_EQ_INT(small.n_domains, 0);
+    CHECK_EQ_INT(joules_window_end(vs.m, "w", r), 0); /* still open: nothing was ended */
+    CHECK_EQ_INT(r->n_domains, 2);
+    CHECK(r->domains[0].valid && r->domains[1].valid && r->domains[1].domain == 1);
+
+    uint64_t t;
+    CHECK_EQ_INT(joules_window_begin(vs.m, "d"), 0);
+    vsim_run_until(&vs, vsim_now_ns() + 50 * MS);
+    CHECK_EQ_INT(joules_window_end_deferred(vs.m, "d", &t), 0);
+    vsim_run_until(&vs, vsim_now_ns() + 200 * MS);
+    CHECK_EQ_INT(joules_window_collect(vs.m, t, 0, &small), JOULES_E_RANGE);
+    CHECK_EQ_INT(joules_window_ready(vs.m, t), 1); /* the ticket is kept */
+    CHECK_EQ_INT(joules_window_collect(vs.m, t, 0, r), 0);
+    CHECK(r->domains[0].valid && strstr(r->domains[0].message, "both edges anchored"));
+
+    int calls = 0;
+    joules_repeat_result rr;
+    joules_measurement_init(&rr.per_rep, one, 1);
+    CHECK_EQ_INT(joules_repeat(vs.m, count_call, &calls, NULL, &rr), JOULES_E_RANGE);
+    CHECK_EQ_INT(calls, 0); /* refused before any repetition runs */
+    joules_measurement_free(r);
+    joules_measurement_free(NULL);
+    vsim_close(&vs);
+}
+
 int main(void)
 {
     vsim_load(&vs);
@@ -268,5 +344,6 @@ int main(void)
     RUN(test_step_read_elsewhere);
     RUN(test_window_around_a_burst);
     RUN(test_tickets);
+    RUN(test_result_sizes);
     return t_end();
 }

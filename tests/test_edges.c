@@ -21,7 +21,6 @@
 #include "testlib.h"
 
 static char dir[4096];
-static joules_measurement meas;
 
 static void sleep_until(double at_s)
 {
@@ -74,6 +73,7 @@ static void test_change_inside_edge_interval(void)
     joules_monitor *m = open_monitor(1);
     if (!m)
         return;
+    joules_measurement *meas = t_result(m);
     double sum = 0.0;
     int n = 6;
     for (int i = 0; i < n; i++) {
@@ -81,8 +81,8 @@ static void test_change_inside_edge_interval(void)
         sleep_until(rise - 0.05 + 0.013 * i);
         CHECK_EQ_INT(joules_window_begin(m, "w"), 0);
         t_sleep(0.15);
-        CHECK_EQ_INT(joules_window_end(m, "w", &meas), 0);
-        const joules_domain_energy *de = &meas.domains[0];
+        CHECK_EQ_INT(joules_window_end(m, "w", meas), 0);
+        const joules_domain_energy *de = &meas->domains[0];
         check_covers(de, "across the rise");
         printf("   window %d: %.3f J +/- %.3f, truth %.3f J (%.2f %%)\n", i, de->energy_j,
                de->uncertainty_j, de->sim_truth_j, 100 * rel_err(de));
@@ -90,6 +90,7 @@ static void test_change_inside_edge_interval(void)
         sum += rel_err(de);
     }
     CHECKF(sum / n < 0.01, "mean error %.2f %%", 100 * sum / n);
+    joules_measurement_free(meas);
     joules_close(m);
 }
 
@@ -107,7 +108,7 @@ static void test_settle_not_worse_on_steady_load(void)
     if (!plain || !settled)
         return;
     t_sleep(2.0); /* long enough for the counter's clock to be learnt (docs/accuracy.md) */
-    static joules_measurement mp, ms;
+    joules_measurement *mp = t_result(plain), *ms = t_result(settled);
     const double lengths[] = {0.02, 0.1, 0.5};
     enum { REPS = 3 };
     for (int li = 0; li < 3; li++) {
@@ -117,9 +118,9 @@ static void test_settle_not_worse_on_steady_load(void)
             joules_window_begin(plain, "w");
             joules_window_begin(settled, "w");
             t_sleep(lengths[li]);
-            CHECK_EQ_INT(joules_window_end(plain, "w", &mp), 0);
-            CHECK_EQ_INT(joules_window_end(settled, "w", &ms), 0);
-            const joules_domain_energy *p = &mp.domains[0], *s = &ms.domains[0];
+            CHECK_EQ_INT(joules_window_end(plain, "w", mp), 0);
+            CHECK_EQ_INT(joules_window_end(settled, "w", ms), 0);
+            const joules_domain_energy *p = &mp->domains[0], *s = &ms->domains[0];
             check_covers(p, "steady, end extrapolated");
             check_covers(s, "steady, end settled");
             CHECKF(rel_err(s) < 0.01, "%.2f s settled: %.3f %% off", lengths[li], 100 * rel_err(s));
@@ -132,6 +133,8 @@ static void test_settle_not_worse_on_steady_load(void)
                "%.2f s: settled %.3f %% vs extrapolated %.3f %% on average", lengths[li],
                100 * sum_s / REPS, 100 * sum_p / REPS);
     }
+    joules_measurement_free(mp);
+    joules_measurement_free(ms);
     joules_close(plain);
     joules_close(settled);
 }
@@ -179,16 +182,18 @@ static void short_kernels_from_idle(const char *scenario, joules_method method)
     struct kernel_runner kr;
     if (!m || bind_kernel(&kr) != 0)
         return;
+    joules_measurement *meas = t_result(m);
     t_sleep(0.5);
     for (int i = 0; i < 6; i++) {
         t_sleep(0.15 + 0.017 * i);
         CHECK_EQ_INT(joules_window_begin(m, "k"), 0);
         run_kernel(&kr, i % 2 ? 5e11 : 1.7e11);
-        CHECK_EQ_INT(joules_window_end(m, "k", &meas), 0);
-        const joules_domain_energy *de = &meas.domains[0];
+        CHECK_EQ_INT(joules_window_end(m, "k", meas), 0);
+        const joules_domain_energy *de = &meas->domains[0];
         CHECK_EQ_INT(de->method, method);
         check_covers(de, method == JOULES_METHOD_COUNTER ? "kernel, counter" : "kernel, power");
     }
+    joules_measurement_free(meas);
     joules_close(m);
 }
 

@@ -21,7 +21,6 @@
 #include "vsim.h"
 
 static struct vsim vs;
-static joules_measurement mj, ms;
 
 struct tally {
     int n, covered, within;
@@ -47,6 +46,12 @@ static void show(const char *what, const struct tally *t)
 /* A window of length_ns from now: extrapolated end into *j, settled end into *s. */
 static void window(int64_t length_ns, struct tally *j, struct tally *s, double tolerance)
 {
+    joules_domain_energy mj_dom[16];
+    joules_measurement mj;
+    joules_measurement_init(&mj, mj_dom, 16);
+    joules_domain_energy ms_dom[16];
+    joules_measurement ms;
+    joules_measurement_init(&ms, ms_dom, 16);
     CHECK_EQ_INT(joules_window_begin(vs.m, "j"), 0);
     CHECK_EQ_INT(joules_window_begin(vs.m, "s"), 0);
     vsim_run_until(&vs, vsim_now_ns() + length_ns);
@@ -242,6 +247,9 @@ static void test_one_second_average_only(void)
  */
 static void test_gain_error_is_in_the_interval(void)
 {
+    joules_domain_energy ms_dom[16];
+    joules_measurement ms;
+    joules_measurement_init(&ms, ms_dom, 16);
     static const struct {
         const char *sensor;
         double stated, gain;

@@ -14,7 +14,6 @@
 #include "testlib.h"
 
 static char tmpdir[4096];
-static joules_measurement meas;
 static int open_settle; /* settle_end for the next open_sim */
 
 /* Open a monitor on the simulated GPU with the given scenario text (NULL: none). */
@@ -146,6 +145,9 @@ static void sleep_until(double t0, double at)
 
 static void test_accuracy_long_windows(void)
 {
+    joules_domain_energy meas_dom[16];
+    joules_measurement meas;
+    joules_measurement_init(&meas, meas_dom, 16);
     double t0 = t_mono_s();
     joules_monitor *m = open_sim("a6000", 1,
                                  "idle 0.3s\n"
@@ -191,6 +193,9 @@ static void test_accuracy_long_windows(void)
 
 static void test_short_windows(void)
 {
+    joules_domain_energy meas_dom[16];
+    joules_measurement meas;
+    joules_measurement_init(&meas, meas_dom, 16);
     double t0 = t_mono_s();
     joules_monitor *m = open_sim("h100-sxm5", 1, "idle 0.2s\nphase 5s util=1 alpha=0.5\n");
     if (!m)
@@ -220,7 +225,15 @@ static void test_nesting_and_errors(void)
     CHECK(strstr(joules_last_error(m), "already open") != NULL);
     CHECK_EQ_INT(joules_window_begin(m, "b"), 0);
     t_sleep(0.3);
-    static joules_measurement ma, mb, mc;
+    joules_domain_energy ma_dom[16];
+    joules_measurement ma;
+    joules_measurement_init(&ma, ma_dom, 16);
+    joules_domain_energy mb_dom[16];
+    joules_measurement mb;
+    joules_measurement_init(&mb, mb_dom, 16);
+    joules_domain_energy mc_dom[16];
+    joules_measurement mc;
+    joules_measurement_init(&mc, mc_dom, 16);
     CHECK_EQ_INT(joules_window_end(m, "a", &ma), 0);
     CHECK_EQ_INT(joules_window_begin(m, "c"), 0);
     t_sleep(0.3);
@@ -248,6 +261,9 @@ static void test_nesting_and_errors(void)
  * counter steps, and the interval still covers the truth. */
 static void test_settled_windows_across_a_transition(void)
 {
+    joules_domain_energy meas_dom[16];
+    joules_measurement meas;
+    joules_measurement_init(&meas, meas_dom, 16);
     double t0 = t_mono_s();
     open_settle = 1;
     joules_monitor *m = open_sim("a6000", 1, "idle 0.3s\nphase 5s util=1 alpha=0.7\n");
@@ -279,6 +295,9 @@ static int counting_sync(void *user)
 
 static void test_sync_callback(void)
 {
+    joules_domain_energy meas_dom[16];
+    joules_measurement meas;
+    joules_measurement_init(&meas, meas_dom, 16);
     setenv("JOULES_SIM_PROFILE", "a6000", 1);
     unsetenv("JOULES_SIM_SCENARIO");
     joules_options o;
@@ -301,6 +320,9 @@ static void test_sync_callback(void)
 
 static void test_gpu_lost_mid_window(void)
 {
+    joules_domain_energy meas_dom[16];
+    joules_measurement meas;
+    joules_measurement_init(&meas, meas_dom, 16);
     double t0 = t_mono_s();
     joules_monitor *m = open_sim("a100-sxm4-80gb", 2,
                                  "idle 0.2s\nphase 5s util=1 alpha=0.6\n"
@@ -325,6 +347,9 @@ static void test_gpu_lost_mid_window(void)
 
 static void test_counter_not_supported(void)
 {
+    joules_domain_energy meas_dom[16];
+    joules_measurement meas;
+    joules_measurement_init(&meas, meas_dom, 16);
     double t0 = t_mono_s();
     joules_monitor *m =
         open_sim("a6000", 1, "idle 0.2s\nphase 5s util=1 alpha=0.6\nfault no-energy\n");
@@ -348,6 +373,9 @@ static void test_counter_not_supported(void)
 
 static void test_transient_errors_are_retried(void)
 {
+    joules_domain_energy meas_dom[16];
+    joules_measurement meas;
+    joules_measurement_init(&meas, meas_dom, 16);
     double t0 = t_mono_s();
     joules_monitor *m = open_sim("a6000", 1,
                                  "idle 0.2s\nphase 5s util=1 alpha=0.6\n"

@@ -100,7 +100,9 @@ static void two_packages_with_dram(void)
     fake_set(root, "intel-rapl:1:0", 700000 + 12000000); /* +12 J */
     fake_set(root, "intel-rapl:1:1", 200000 + 3000000);  /* +3 J */
     t_sleep(0.02);
+    joules_domain_energy r_dom[16];
     joules_measurement r;
+    joules_measurement_init(&r, r_dom, 16);
     CHECK_EQ_INT(joules_window_end(m, "w", &r), 0);
     static const struct {
         const char *name;
@@ -319,7 +321,9 @@ static void malformed_files(void)
     /* A counter that turns to garbage after open: that window's figure is invalid, with why. */
     CHECK_EQ_INT(joules_window_begin(m, "w"), 0);
     fake_file(root, "class/powercap/intel-rapl:0/energy_uj", "garbage\n");
+    joules_domain_energy r_dom[16];
     joules_measurement r;
+    joules_measurement_init(&r, r_dom, 16);
     CHECK_EQ_INT(joules_window_end(m, "w", &r), 0);
     CHECK_EQ_INT(r.domains[0].valid, 0);
     CHECK_EQ_INT(r.domains[0].error, JOULES_E_PARSE);

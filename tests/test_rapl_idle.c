@@ -40,7 +40,9 @@ static void still_at_begin(void)
     t_sleep(0.02);
     fake_set(root, "intel-rapl:0", 6000000); /* +5 J */
     t_sleep(0.02);
+    joules_domain_energy r_dom[16];
     joules_measurement r;
+    joules_measurement_init(&r, r_dom, 16);
     CHECK_EQ_INT(joules_window_end(m, "w", &r), 0);
     check_energy(&r, 5.0);
     joules_close(m);
@@ -64,7 +66,9 @@ static void still_at_end(void)
     fake_set(root, "intel-rapl:0", 6000100); /* +5 J */
     CHECK_EQ_INT(joules_read(m, &rd, 1), 1);
     t_sleep(0.05);
+    joules_domain_energy r_dom[16];
     joules_measurement r;
+    joules_measurement_init(&r, r_dom, 16);
     CHECK_EQ_INT(joules_window_end(m, "w", &r), 0);
     check_energy(&r, 5.0);
     joules_close(m);

@@ -56,7 +56,9 @@ static void wrap_mid_window(void)
     t_sleep(0.02);
     fake_set(root, "intel-rapl:0", 3000000); /* wrapped, then 3 J more */
     t_sleep(0.02);
+    joules_domain_energy r_dom[16];
     joules_measurement r;
+    joules_measurement_init(&r, r_dom, 16);
     CHECK_EQ_INT(joules_window_end(m, "w", &r), 0);
     const joules_domain_energy *e = &r.domains[0];
     /* The counter goes from max to 0 in one microjoule (docs/rapl.md): 8 J + 1 uJ. */
@@ -100,7 +102,9 @@ static void read_between_wrap_and_poll(void)
     CHECK_NEAR(b.energy_j - a.energy_j, 1.500001, 1e-9);
     t_sleep(0.01);
     fake_set(root, "intel-rapl:0", 500001);
+    joules_domain_energy r_dom[16];
     joules_measurement r;
+    joules_measurement_init(&r, r_dom, 16);
     CHECK_EQ_INT(joules_window_end(m, "w", &r), 0);
     CHECKF(within(&r.domains[0], 1.499002), "%.6f J +/- %.6f, want 1.499002", r.domains[0].energy_j,
            r.domains[0].uncertainty_j);
@@ -154,7 +158,9 @@ static void two_wraps_watcher(void)
     /* The wrap-extended counter itself: exact, whatever the edge estimates do. */
     CHECK_EQ_INT(joules_read(m, &b, 1), 1);
     CHECK_NEAR(b.energy_j - a.energy_j, 108.0, 1e-6);
+    joules_domain_energy r_dom[16];
     joules_measurement r;
+    joules_measurement_init(&r, r_dom, 16);
     CHECK_EQ_INT(joules_window_end(m, "w", &r), 0);
     const joules_domain_energy *e = &r.domains[0];
     CHECKF(within(e, 108.0), "%.6f J +/- %.6f (two wraps: 108 J)", e->energy_j, e->uncertainty_j);

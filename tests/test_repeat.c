@@ -141,7 +141,9 @@ static void test_with_counter(void)
     joules_monitor *m = setup("idle 0.2s\n", &b, &o, 1.2);
     if (!m)
         return;
+    joules_domain_energy r_dom[16];
     joules_repeat_result r;
+    joules_measurement_init(&r.per_rep, r_dom, 16);
     CHECK_EQ_INT(joules_repeat(m, burst_work, &b, &o, &r), 0);
     CHECK_EQ_INT(r.groups, 4);
     CHECK_EQ_INT(r.per_rep.domains[0].method, JOULES_METHOD_COUNTER);
@@ -156,7 +158,9 @@ static void test_without_counter(void)
     joules_monitor *m = setup("idle 0.2s\nfault no-energy\n", &b, &o, 1.6);
     if (!m)
         return;
+    joules_domain_energy r_dom[16];
     joules_repeat_result r;
+    joules_measurement_init(&r.per_rep, r_dom, 16);
     CHECK_EQ_INT(joules_repeat(m, burst_work, &b, &o, &r), 0);
     CHECK_EQ_INT(r.per_rep.domains[0].method, JOULES_METHOD_INTEGRATED);
     check_per_rep(&r, 0.05, "integrated, 25/100 sensor", &b);
@@ -188,7 +192,9 @@ static void test_min_time_from_warm_runs(void)
     if (!m)
         return;
     int calls = 0;
+    joules_domain_energy r_dom[16];
     joules_repeat_result r;
+    joules_measurement_init(&r.per_rep, r_dom, 16);
     CHECK_EQ_INT(joules_repeat(m, cold_work, &calls, &o, &r), 0);
     double measured_s = r.time_per_rep_s * r.repetitions_kept;
     printf("   cold first run: %d kept, %.3f s measured of 0.5 s\n", r.repetitions_kept,
@@ -205,7 +211,9 @@ static void test_errors(void)
     joules_monitor *m = open_sim("idle 0.2s\n", dir, &b);
     if (!m)
         return;
+    joules_domain_energy r_dom[16];
     joules_repeat_result r;
+    joules_measurement_init(&r.per_rep, r_dom, 16);
     joules_repeat_options o;
     joules_repeat_options_init(&o);
     o.groups = -1;

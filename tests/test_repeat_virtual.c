@@ -70,7 +70,9 @@ static double repeat_error(int (*rep)(void *), int groups, double *unc)
     joules_repeat_options_init(&o);
     o.min_time_s = 1.6;
     o.groups = groups;
+    joules_domain_energy r_dom[16];
     joules_repeat_result r;
+    joules_measurement_init(&r.per_rep, r_dom, 16);
     CHECKF(joules_repeat(vs.m, rep, &vs, &o, &r) == 0, "%s", joules_last_error(vs.m));
     const joules_domain_energy *d = &r.per_rep.domains[0];
     CHECK(d->valid && d->sim_truth_j > 0);
@@ -166,7 +168,9 @@ static void test_virtual_clock_without_sleep(void)
     joules_repeat_options o;
     joules_repeat_options_init(&o);
     o.min_time_s = 0.2;
+    joules_domain_energy r_dom[16];
     joules_repeat_result r;
+    joules_measurement_init(&r.per_rep, r_dom, 16);
     CHECK_EQ_INT(joules_repeat(vs.m, one_rep, &vs, &o, &r), JOULES_E_STATE);
     CHECKF(strstr(joules_last_error(vs.m), "no sleep moves it") != NULL, "%s",
            joules_last_error(vs.m));

@@ -174,6 +174,10 @@ class DomainEnergy(ctypes.Structure):
 
 
 class CMeasurement(ctypes.Structure):
+    """joules_measurement, with its domains' storage: `capacity` entries (by default
+    MAX_DOMAINS, the most a monitor opens), referenced from the struct itself (ctypes keeps
+    what a pointer field is given alive as long as the struct)."""
+
     _fields_ = [
         ("name", ctypes.c_char * NAME_MAX),
         ("begin_ns", ctypes.c_int64),
@@ -182,10 +186,27 @@ class CMeasurement(ctypes.Structure):
         ("duration_s", ctypes.c_double),
         ("simulated", ctypes.c_int),
         ("n_domains", ctypes.c_int),
-        ("domains", DomainEnergy * MAX_DOMAINS),
+        ("capacity", ctypes.c_int),
+        ("domains", ctypes.POINTER(DomainEnergy)),
         ("total_energy_j", ctypes.c_double),
         ("total_uncertainty_j", ctypes.c_double),
     ]
+
+    def __init__(self, *args, capacity=MAX_DOMAINS, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.domains:
+            give_storage(self, capacity, clear=False)
+
+
+def give_storage(c, capacity, clear=True):
+    """Set up c (a CMeasurement, or a struct's embedded one such as RepeatResult.per_rep)
+    as joules_measurement_init does, with room for `capacity` domains."""
+    n = max(int(capacity), 0)
+    if clear:
+        ctypes.memset(ctypes.addressof(c), 0, ctypes.sizeof(c))
+    c.domains = (DomainEnergy * max(n, 1))()
+    c.capacity = n
+    return c
 
 
 class Reading(ctypes.Structure):
@@ -248,6 +269,8 @@ _PROTOTYPES = {
     "joules_backend_status": (ctypes.c_int, [_MON, ctypes.c_int, ctypes.POINTER(ctypes.c_int),
                                              ctypes.c_char_p, ctypes.c_size_t]),
     "joules_domain_count": (ctypes.c_int, [_MON]),
+    "joules_measurement_init": (ctypes.c_int, [ctypes.POINTER(CMeasurement),
+                                               ctypes.POINTER(DomainEnergy), ctypes.c_int]),
     "joules_domain_info_get": (ctypes.c_int, [_MON, ctypes.c_int, ctypes.POINTER(DomainInfo)]),
     "joules_gpu_status_get": (ctypes.c_int, [_MON, ctypes.c_int, ctypes.POINTER(GpuStatus)]),
     "joules_read": (ctypes.c_int, [_MON, ctypes.POINTER(Reading), ctypes.c_int]),

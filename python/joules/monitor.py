@@ -232,7 +232,7 @@ class Pending:
             with mon._handle_lock:
                 if self._result is None and self.ticket is not None and mon._handle is not None:
                     mon._lib.joules_window_collect(mon._handle, self.ticket, 0,
-                                                   ctypes.byref(_lib.CMeasurement()))
+                                                   ctypes.byref(mon._new_result()))
         except Exception:
             pass
 
@@ -475,6 +475,7 @@ class Monitor:
     def _setup_domains(self, gpu_indices, cpu_indices, sim):
         lib = self._lib
         n = lib.joules_domain_count(self._handle)
+        self._n_results = max(n, 0)  # every result has room for each domain of the monitor
         infos = []
         for i in range(max(n, 0)):
             c = _lib.DomainInfo()
@@ -580,6 +581,9 @@ class Monitor:
         return self._sim_obj
 
     # ---- plumbing -------------------------------------------------------------------------
+    def _new_result(self):
+        return _lib.CMeasurement(capacity=getattr(self, "_n_results", 0))
+
     def _need(self):
         if self._handle is None:
             raise JoulesError(_lib.E_STATE, "the monitor is closed")
@@ -699,7 +703,7 @@ class Monitor:
         return m
 
     def _end_into(self, key, m, sync_execution):
-        c = _lib.CMeasurement()
+        c = self._new_result()
         self._ending(key, sync_execution,
                      lambda h, b: self._lib.joules_window_end(h, b, ctypes.byref(c)))
         m._fill(c, self.domains)
@@ -715,7 +719,7 @@ class Monitor:
         return into
 
     def _collect(self, pending, wait):
-        c = _lib.CMeasurement()
+        c = self._new_result()
         self._check(self._lib.joules_window_collect(self._need(), pending.ticket,
                                                     -1 if wait else 0, ctypes.byref(c)))
         m = Measurement(pending.name)._fill(c, self.domains)
@@ -735,7 +739,7 @@ class Monitor:
                 failure.append(exc)
                 return 1
 
-        c = _lib.CMeasurement()
+        c = self._new_result()
         cb = _lib.WORK_FN(work)
         self._ending(key, sync_execution, lambda h, b: self._lib.joules_window_end_busy(
             h, b, ctypes.byref(c), cb, None))
@@ -778,6 +782,7 @@ class Monitor:
         opts.min_time_s = float(min_time)
         opts.settle_s = float(settle)
         res = _lib.RepeatResult()
+        _lib.give_storage(res.per_rep, self._n_results)
         cb = _lib.WORK_FN(work)
         rc = self._lib.joules_repeat(h, cb, None, ctypes.byref(opts), ctypes.byref(res))
         if failure:

@@ -378,7 +378,8 @@ static int measure_grouped(const struct ab_params *p, struct ab_exec *x, struct 
                            struct sampler *smp, int slot, joules_measurement *out, char *err,
                            size_t len)
 {
-    static joules_repeat_result rr;
+    joules_repeat_result rr; /* per_rep fills out's own storage */
+    joules_measurement_init(&rr.per_rep, out->domains, out->capacity);
     joules_repeat_options ro;
     joules_repeat_options_init(&ro);
     ro.groups = 4;
@@ -410,10 +411,12 @@ static int measure_grouped(const struct ab_params *p, struct ab_exec *x, struct 
     return 0;
 }
 
-static int measure(const struct ab_params *p, struct ab_exec *x, struct ab_result *r,
-                   struct sampler *smp, const int *dom, int n_dom, char *err, size_t len)
+static int measure_rounds(const struct ab_params *p, struct ab_exec *x, struct ab_result *r,
+                          struct sampler *smp, const int *dom, int n_dom,
+                          joules_domain_energy *storage, int capacity, char *err, size_t len)
 {
-    static joules_measurement m;
+    joules_measurement m;
+    joules_measurement_init(&m, storage, capacity);
     int total = p->repeats * p->n_arms;
     for (int round = 0; round < p->repeats && !stopped(p); round++) {
         for (int j = 0; j < p->n_arms && !stopped(p); j++) {
@@ -498,6 +501,21 @@ static int measure(const struct ab_params *p, struct ab_exec *x, struct ab_resul
     if (stopped(p))
         r->interrupted = 1;
     return 0;
+}
+
+/* The windows of every round, into one result sized for the monitor's domains. */
+static int measure(const struct ab_params *p, struct ab_exec *x, struct ab_result *r,
+                   struct sampler *smp, const int *dom, int n_dom, char *err, size_t len)
+{
+    int n = joules_domain_count(p->setup.m);
+    joules_domain_energy *storage = calloc(n > 0 ? (size_t)n : 1, sizeof *storage);
+    if (!storage) {
+        snprintf(err, len, "out of memory");
+        return -1;
+    }
+    int rc = measure_rounds(p, x, r, smp, dom, n_dom, storage, n > 0 ? n : 0, err, len);
+    free(storage);
+    return rc;
 }
 
 int ab_run(const struct ab_params *p, struct ab_result *r, char *err, size_t len)

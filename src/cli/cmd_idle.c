@@ -222,9 +222,16 @@ int cmd_idle(int argc, char **argv)
     rc = CLI_EXIT_FAILURE;
     static joules_domain_info info[JOULES_MAX_DOMAINS];
     static struct idle_acc acc;
-    static joules_measurement meas;
+    /* The result's domains on the heap, one per domain of the monitor (freed at out). */
+    joules_domain_energy *meas_dom = calloc(n_info > 0 ? (size_t)n_info : 1, sizeof *meas_dom);
+    joules_measurement meas;
+    joules_measurement_init(&meas, meas_dom, meas_dom && n_info > 0 ? n_info : 0);
     memset(&acc, 0, sizeof acc);
     joules_sampler *s = NULL;
+    if (!meas_dom) {
+        fprintf(stderr, "joules idle: out of memory\n");
+        goto out;
+    }
     if (n_info <= 0) {
         cli_print_no_sensor("idle", "nothing to measure: no GPU and no CPU energy sensor.", cm.m);
         goto out;
@@ -321,6 +328,7 @@ int cmd_idle(int argc, char **argv)
     rc = stored ? 0 : CLI_EXIT_FAILURE;
 out:
     joules_sampler_free(s);
+    free(meas_dom);
     cli_close_monitor(&cm);
     cli_stop_unblock(&orig_mask);
     return rc;

@@ -280,8 +280,10 @@ int cmd_repeat(int argc, char **argv)
     cli_stop_install(&stop);
 
     struct child_work w = {cmd, 0, 0, 0};
-    static joules_repeat_result res;
-    rc = joules_repeat(cm.m, run_once, &w, &ro, &res);
+    joules_repeat_result res; /* per_rep's domains on the heap, one per domain */
+    joules_domain_energy *res_dom = calloc((size_t)n_info, sizeof *res_dom);
+    joules_measurement_init(&res.per_rep, res_dom, res_dom ? n_info : 0);
+    rc = res_dom ? joules_repeat(cm.m, run_once, &w, &ro, &res) : JOULES_E_NOMEM;
     cli_stop_restore(&stop);
     int code = 0;
     if (rc != 0) {
@@ -295,11 +297,13 @@ int cmd_repeat(int argc, char **argv)
                     w.last_status, w.runs);
             code = w.last_status;
         } else {
-            fprintf(stderr, "joules repeat: %s\n", joules_last_error(cm.m));
+            fprintf(stderr, "joules repeat: %s\n",
+                    res_dom ? joules_last_error(cm.m) : "out of memory");
             code = CLI_EXIT_FAILURE;
         }
         if (json)
             joules_atomic_abort(&out);
+        free(res_dom);
         cli_close_monitor(&cm);
         return code;
     }
@@ -315,6 +319,7 @@ int cmd_repeat(int argc, char **argv)
             code = CLI_EXIT_FAILURE;
         }
     }
+    free(res_dom);
     cli_close_monitor(&cm);
     return code;
 }

@@ -367,6 +367,13 @@ int cmd_run(int argc, char **argv)
         abort_outputs(&out);
         return rc;
     }
+    joules_measurement *meas;
+    if (joules_measurement_alloc(cm.m, &meas) != 0) {
+        fprintf(stderr, "joules run: %s\n", joules_last_error(cm.m));
+        cli_close_monitor(&cm);
+        abort_outputs(&out);
+        return CLI_EXIT_FAILURE;
+    }
     static joules_domain_info info[JOULES_MAX_DOMAINS];
     for (int i = 0; i < n_info && i < JOULES_MAX_DOMAINS; i++)
         joules_domain_info_get(cm.m, i, &info[i]);
@@ -394,13 +401,12 @@ int cmd_run(int argc, char **argv)
     if (out.sample_ns &&
         cli_series_start(&out.series, "run", cm.m, info, n_info, out.sample_ns, 0) != 0) {
         free(baselines);
+        joules_measurement_free(meas);
         cli_close_monitor(&cm);
         abort_outputs(&out);
         return CLI_EXIT_FAILURE;
     }
 
-    static joules_measurement meas;
-    memset(&meas, 0, sizeof meas);
     const char *failure = NULL;
     char failure_buf[JOULES_MESSAGE_MAX + 64];
     if (out.sample_ns)
@@ -418,6 +424,7 @@ int cmd_run(int argc, char **argv)
         if (begun == 0)
             joules_window_cancel(cm.m, "run");
         free(baselines);
+        joules_measurement_free(meas);
         abort_outputs(&out);
         cli_close_monitor(&cm);
         abort_outputs(&out);
@@ -446,7 +453,7 @@ int cmd_run(int argc, char **argv)
     if (out.sample_ns)
         cli_series_mark(&out.series, "window-end", "run");
     if (begun == 0) {
-        int erc = joules_window_end(cm.m, "run", &meas);
+        int erc = joules_window_end(cm.m, "run", meas);
         if (erc != 0) {
             snprintf(failure_buf, sizeof failure_buf, "the measurement failed: %s",
                      joules_last_error(cm.m));
@@ -463,6 +470,7 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "joules run: waiting for the command failed: %s\n",
                 strerror(wait_failed ? wait_failed : errno));
         free(baselines);
+        joules_measurement_free(meas);
         abort_outputs(&out);
         cli_close_monitor(&cm);
         abort_outputs(&out);
@@ -470,7 +478,7 @@ int cmd_run(int argc, char **argv)
     }
 
     joules_run_report r = {
-        .m = failure ? NULL : &meas,
+        .m = failure ? NULL : meas,
         .info = info,
         .n_info = n_info,
         .argv = cmd,
@@ -481,7 +489,7 @@ int cmd_run(int argc, char **argv)
     };
     static joules_report_dynamic dynamic[JOULES_MAX_DOMAINS];
     if (baselines && !failure) {
-        cli_baselines_dynamic(baselines, &meas, dynamic);
+        cli_baselines_dynamic(baselines, meas, dynamic);
         r.dynamic = dynamic;
     }
     int code = r.signal ? 128 + r.signal : r.exit_status;
@@ -497,7 +505,7 @@ int cmd_run(int argc, char **argv)
     if (!quiet || failure)
         joules_report_table(stderr, &r);
     if (!quiet && !failure)
-        cli_baselines_report(stderr, baselines, &meas, info);
+        cli_baselines_report(stderr, baselines, meas, info);
     if (failure) {
         if (out.json || out.csv)
             fprintf(stderr, "joules run: no report file written: %s\n", failure);
@@ -512,6 +520,7 @@ int cmd_run(int argc, char **argv)
         out.json_open = out.csv_open = 0;
     }
     free(baselines); /* the report's dynamic figures point into it */
+    joules_measurement_free(meas);
     cli_close_monitor(&cm);
     return code;
 }

@@ -116,6 +116,8 @@ int joules__track_reading(struct joules__domain *d, joules_reading *r);
 int joules__tracker_start(joules_monitor *m);
 void joules__tracker_stop(joules_monitor *m);
 
+/* window.c: 0 when out can hold a result of every domain of m, else the error, said. */
+int joules__result_check(const joules_monitor *m, const joules_measurement *out, const char *fn);
 /* window.c: end a window, settling its end edge or not, whatever the monitor's option. */
 int joules__window_end(joules_monitor *m, const char *name, joules_measurement *out, int settle,
                        const struct joules__settle_hook *hook);

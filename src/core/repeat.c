@@ -8,6 +8,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -146,33 +147,20 @@ static long aligned_keep(long least, long padded, double t_rep_s, double period_
     return best;
 }
 
-int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
-                  const joules_repeat_options *opts, joules_repeat_result *out)
+/* The groups, each measured into g, summed by domain into sums, and the result in out. */
+static int repeat_groups(joules_monitor *m, joules_work_fn work, void *user,
+                         const joules_repeat_options *opts, joules_measurement *g,
+                         struct sums *sums, joules_repeat_result *out)
 {
-    if (!m)
-        return JOULES_E_INVALID;
-    if (!work || !out)
-        return joules__fail(m, JOULES_E_INVALID, "joules_repeat: work and out are required");
-    joules_repeat_options o;
-    joules_repeat_options_init(&o);
-    if (opts) {
-        if (opts->struct_size < sizeof(uint32_t) || opts->struct_size > sizeof o)
-            return joules__fail(m, JOULES_E_INVALID,
-                                "joules_repeat: options not initialised with "
-                                "joules_repeat_options_init()");
-        memcpy(&o, opts, opts->struct_size);
-    }
-    if (o.groups < 0 || o.groups > MAX_GROUPS || o.repetitions < 0 || !(o.min_time_s >= 0) ||
-        !(o.settle_s >= 0) || o.min_time_s > 86400 || o.settle_s > 60)
-        return joules__fail(m, JOULES_E_INVALID,
-                            "joules_repeat: groups 0..64, repetitions >= 0, min_time_s 0..86400 "
-                            "and settle_s 0..60 expected");
+    const joules_repeat_options o = *opts;
     int64_t period = update_period_ns(m);
     int groups = o.groups ? o.groups : DEFAULT_GROUPS;
     double min_time_s = o.min_time_s > 0 ? o.min_time_s : DEFAULT_MIN_TIME_S;
     double settle_s = o.settle_s > 0 ? o.settle_s : (double)period * 1e-9;
 
+    joules_measurement storage = out->per_rep;
     memset(out, 0, sizeof *out);
+    joules_measurement_init(&out->per_rep, storage.domains, storage.capacity);
     int run = 0;
     int64_t t0 = joules__now_ns();
     int rc = run_reps(m, work, user, 1, &run); /* calibration, also a warm-up */
@@ -182,13 +170,10 @@ int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
     long drop = (long)ceil(settle_s / t_rep);
     long keep = 0; /* set once the first group's dropped runs have timed the work warm */
 
-    struct sums sums[JOULES_MAX_DOMAINS];
-    memset(sums, 0, sizeof sums);
     for (int i = 0; i < m->n_domains; i++) {
         sums[i].valid = 1;
         sums[i].have_truth = 1;
     }
-    static _Thread_local joules_measurement g;
     double time_s = 0.0;
     int64_t anchor = joules__now_ns();
     for (int gi = 0; gi < groups; gi++) {
@@ -238,13 +223,13 @@ int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
          * load on both sides of it, and interpolating inside it is unbiased. */
         struct trail tr = {work, user, &run, 0};
         struct joules__settle_hook hook = {trail_one, &tr};
-        if ((rc = joules__window_end(m, name, &g, 1, &hook)))
+        if ((rc = joules__window_end(m, name, g, 1, &hook)))
             return rc;
         if (tr.rc)
             return joules__fail(m, JOULES_E_SYNC, "the workload returned %d (repetition %d)", tr.rc,
                                 run);
-        accumulate(m, &g, keep, gi, sums);
-        time_s += g.duration_s;
+        accumulate(m, g, keep, gi, sums);
+        time_s += g->duration_s;
     }
 
     long kept = keep * groups;
@@ -262,6 +247,7 @@ int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
     for (int i = 0; i < m->n_domains; i++) {
         joules_domain_energy *de = &r->domains[i];
         const struct sums *s = &sums[i];
+        memset(de, 0, sizeof *de);
         de->domain = i;
         de->simulated = m->domains[i].info.simulated;
         r->simulated |= de->simulated;
@@ -291,4 +277,45 @@ int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
     }
     r->total_uncertainty_j = sqrt(var_total);
     return 0;
+}
+
+int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
+                  const joules_repeat_options *opts, joules_repeat_result *out)
+{
+    if (!m)
+        return JOULES_E_INVALID;
+    if (!work || !out)
+        return joules__fail(m, JOULES_E_INVALID, "joules_repeat: work and out are required");
+    joules_repeat_options o;
+    joules_repeat_options_init(&o);
+    if (opts) {
+        if (opts->struct_size < sizeof(uint32_t) || opts->struct_size > sizeof o)
+            return joules__fail(m, JOULES_E_INVALID,
+                                "joules_repeat: options not initialised with "
+                                "joules_repeat_options_init()");
+        memcpy(&o, opts, opts->struct_size);
+    }
+    if (o.groups < 0 || o.groups > MAX_GROUPS || o.repetitions < 0 || !(o.min_time_s >= 0) ||
+        !(o.settle_s >= 0) || o.min_time_s > 86400 || o.settle_s > 60)
+        return joules__fail(m, JOULES_E_INVALID,
+                            "joules_repeat: groups 0..64, repetitions >= 0, min_time_s 0..86400 "
+                            "and settle_s 0..60 expected");
+    int rc = joules__result_check(m, &out->per_rep, "joules_repeat (per_rep)");
+    if (rc)
+        return rc;
+    /* Each group's window and the sums by domain, sized by the monitor: nothing static, so
+     * that threads with monitors of their own may repeat at once. */
+    joules_measurement *g;
+    if ((rc = joules_measurement_alloc(m, &g)))
+        return rc;
+    struct sums *sums = calloc(m->n_domains > 0 ? (size_t)m->n_domains : 1, sizeof *sums);
+    if (!sums) {
+        joules_measurement_free(g);
+        return joules__fail(m, JOULES_E_NOMEM, "joules_repeat: out of memory for %d domains",
+                            m->n_domains);
+    }
+    rc = repeat_groups(m, work, user, &o, g, sums, out);
+    free(sums);
+    joules_measurement_free(g);
+    return rc;
 }

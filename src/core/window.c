@@ -269,11 +269,61 @@ struct joules__window *joules__window_take(joules_monitor *m, const char *name, 
     return w;
 }
 
+int joules_measurement_init(joules_measurement *r, joules_domain_energy *domains, int capacity)
+{
+    if (!r || capacity < 0 || (!domains && capacity > 0))
+        return JOULES_E_INVALID;
+    memset(r, 0, sizeof *r);
+    r->domains = domains;
+    r->capacity = capacity;
+    return 0;
+}
+
+int joules_measurement_alloc(const joules_monitor *m, joules_measurement **out)
+{
+    if (!out)
+        return m ? joules__fail(m, JOULES_E_INVALID, "joules_measurement_alloc: out is NULL")
+                 : JOULES_E_INVALID;
+    *out = NULL;
+    if (!m)
+        return JOULES_E_INVALID;
+    /* One block, so that one free releases it: the domains follow the header, aligned. */
+    size_t head = (sizeof(joules_measurement) + _Alignof(joules_domain_energy) - 1) /
+                  _Alignof(joules_domain_energy) * _Alignof(joules_domain_energy);
+    char *block = calloc(1, head + (size_t)m->n_domains * sizeof(joules_domain_energy));
+    if (!block)
+        return joules__fail(m, JOULES_E_NOMEM, "out of memory for a result of %d domains",
+                            m->n_domains);
+    joules_measurement *r = (joules_measurement *)(void *)block;
+    joules_measurement_init(r, m->n_domains ? (joules_domain_energy *)(void *)(block + head) : NULL,
+                            m->n_domains);
+    *out = r;
+    return 0;
+}
+
+void joules_measurement_free(joules_measurement *r)
+{
+    free(r);
+}
+
+int joules__result_check(const joules_monitor *m, const joules_measurement *out, const char *fn)
+{
+    if (!out)
+        return joules__fail(m, JOULES_E_INVALID, "%s: out is NULL", fn);
+    if (out->capacity < m->n_domains || (!out->domains && m->n_domains > 0))
+        return joules__fail(
+            m, JOULES_E_RANGE,
+            "%s: the result has room for %d of the monitor's %d domains (size it with "
+            "joules_measurement_alloc or joules_domain_count)",
+            fn, out->domains ? out->capacity : 0, m->n_domains);
+    return 0;
+}
+
 void joules__window_measure(joules_monitor *m, const struct joules__window *w,
                             const struct joules__edge *end, int64_t end_ns, int kept_across,
                             joules_measurement *out)
 {
-    memset(out, 0, sizeof *out);
+    joules_measurement_init(out, out->domains, out->capacity);
     snprintf(out->name, sizeof out->name, "%s", w->name);
     out->begin_ns = w->begin_ns;
     out->end_ns = end_ns;
@@ -286,6 +336,7 @@ void joules__window_measure(joules_monitor *m, const struct joules__window *w,
         struct joules__domain *d = &m->domains[i];
         const struct joules__edge *e0 = &w->edges[i], *e1 = &end[i];
         joules_domain_energy *de = &out->domains[i];
+        memset(de, 0, sizeof *de);
         de->domain = i;
         de->simulated = d->info.simulated;
         de->sim_truth_j = -1.0;
@@ -326,10 +377,11 @@ void joules__window_measure(joules_monitor *m, const struct joules__window *w,
 int joules__window_end(joules_monitor *m, const char *name, joules_measurement *out, int settle,
                        const struct joules__settle_hook *hook)
 {
-    if (!m || !out)
-        return m ? joules__fail(m, JOULES_E_INVALID, "joules_window_end: out is NULL")
-                 : JOULES_E_INVALID;
-    int rc;
+    if (!m)
+        return JOULES_E_INVALID;
+    int rc = joules__result_check(m, out, "joules_window_end");
+    if (rc)
+        return rc;
     struct joules__window *w = joules__window_take(m, name, &rc);
     if (!w)
         return rc;

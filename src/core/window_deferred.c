@@ -90,9 +90,11 @@ int joules_window_ready(joules_monitor *m, uint64_t ticket)
 int joules_window_collect(joules_monitor *m, uint64_t ticket, int64_t max_wait_ns,
                           joules_measurement *out)
 {
-    if (!m || !out)
-        return m ? joules__fail(m, JOULES_E_INVALID, "joules_window_collect: out is NULL")
-                 : JOULES_E_INVALID;
+    if (!m)
+        return JOULES_E_INVALID;
+    int rc = joules__result_check(m, out, "joules_window_collect");
+    if (rc)
+        return rc;
     pthread_mutex_lock(&m->win_lock);
     int i = find_ticket(m, ticket);
     int seen = ticket && ticket <= m->last_ticket;

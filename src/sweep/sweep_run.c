@@ -273,15 +273,21 @@ static int product_step(const struct sweep_params *p, struct ab_exec *x, int slo
         acc_end(a, pt);
         return rc != 0 ? -1 : 1;
     }
-    static joules_measurement m;
+    joules_measurement *m = NULL;
     struct trail tr = {p, x, slot};
-    rc = joules_window_end_busy(p->setup.m, WINDOW_NAME, &m, trail_product, &tr);
+    rc = joules_measurement_alloc(p->setup.m, &m);
+    if (rc == 0)
+        rc = joules_window_end_busy(p->setup.m, WINDOW_NAME, m, trail_product, &tr);
+    else
+        joules_window_cancel(p->setup.m, WINDOW_NAME);
     acc_end(a, pt);
     if (rc != 0) {
         snprintf(err, len, "the measurement failed: %s", joules_last_error(p->setup.m));
+        joules_measurement_free(m);
         return -1;
     }
-    record(p, &m, pt);
+    record(p, m, pt);
+    joules_measurement_free(m);
     return 0;
 }
 
@@ -328,14 +334,18 @@ static int command_step(const struct sweep_params *p, int step, struct acc *a,
         struct timespec ts = {0, 2000000};
         nanosleep(&ts, NULL);
     }
-    static joules_measurement m;
-    int rc = joules_window_end(p->setup.m, WINDOW_NAME, &m);
+    joules_measurement *m = NULL;
+    int rc = joules_measurement_alloc(p->setup.m, &m);
+    if (rc == 0)
+        rc = joules_window_end(p->setup.m, WINDOW_NAME, m);
+    else
+        joules_window_cancel(p->setup.m, WINDOW_NAME);
     acc_end(a, pt);
-    if (killed)
-        return 1;
-    if (rc != 0) {
-        snprintf(err, len, "the measurement failed: %s", joules_last_error(p->setup.m));
-        return -1;
+    if (killed || rc != 0) {
+        if (!killed)
+            snprintf(err, len, "the measurement failed: %s", joules_last_error(p->setup.m));
+        joules_measurement_free(m);
+        return killed ? 1 : -1;
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (WIFEXITED(status))
@@ -344,10 +354,12 @@ static int command_step(const struct sweep_params *p, int step, struct acc *a,
         else
             snprintf(err, len, "the command was killed by signal %d at step %d (%s %s)",
                      WTERMSIG(status), step, setting, p->mode == SWEEP_CLOCKS ? "MHz" : "W");
+        joules_measurement_free(m);
         return -2;
     }
     pt->runs = 1;
-    record(p, &m, pt);
+    record(p, m, pt);
+    joules_measurement_free(m);
     return 0;
 }
 

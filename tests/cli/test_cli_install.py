@@ -38,12 +38,14 @@ int main(int argc, char **argv)
         return 1;
     }
     struct timespec ts = {0, 200000000L};
-    joules_measurement r;
+    joules_measurement *r;
+    if (joules_measurement_alloc(m, &r) != 0) return 4;
     if (joules_window_begin(m, "w") != 0) return 2;
     nanosleep(&ts, NULL);
-    if (joules_window_end(m, "w", &r) != 0) return 3;
+    if (joules_window_end(m, "w", r) != 0) return 3;
     printf("%d %s %.6f %d\n", joules_domain_count(m), joules_version(),
-           r.domains[0].energy_j, r.simulated);
+           r->domains[0].energy_j, r->simulated);
+    joules_measurement_free(r);
     joules_close(m);
     return 0;
 }
@@ -111,6 +113,27 @@ class Install(CliTestCase):
         self.assertEqual(version, header_version())
         self.assertGreater(float(energy), 0.0)
         self.assertEqual(simulated, "1")
+
+    @unittest.skipIf(SANITIZE or not shutil.which("cc"), "needs an uninstrumented C compiler")
+    def test_the_readme_c_example_builds(self):
+        # The README's "From C" snippet, as the body of main, against the installed header.
+        with open(os.path.join(SOURCE_DIR, "README.md")) as f:
+            readme = f.read()
+        block = re.search(r"From C:\s*```c\n(.*?)```", readme, re.S)
+        self.assertIsNotNone(block, "no C example in README.md")
+        lines = block.group(1).splitlines()
+        src = self.path("readme.c")
+        with open(src, "w") as f:
+            f.write("\n".join(line for line in lines if line.startswith("#include")))
+            f.write("\nint main(void)\n{\n")
+            f.write("\n".join(line for line in lines if not line.startswith("#include")))
+            f.write("\nreturn 0;\n}\n")
+        lib = os.path.join(self.prefix, "lib")
+        cc = subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", src, "-o",
+                             self.path("readme"), "-I" + os.path.join(self.prefix, "include"),
+                             "-L" + lib, "-ljoules", "-Wl,-rpath," + lib],
+                            capture_output=True, text=True)
+        self.assertEqual(cc.returncode, 0, cc.stderr)
 
 
 if __name__ == "__main__":
