@@ -159,6 +159,7 @@ def ab_figures(doc):
             "checked") else "not checked"
         if c.get("checked"):
             fig[f"{arm['name']}_max_err_ratio"] = c.get("max_err_ratio")
+            fig[f"{arm['name']}_check_note"] = c.get("note")
     for r in doc.get("ratios", [])[:1]:
         tag = f"{r['numerator']}/{r['denominator']}"
         for key in ("energy_j", "time_s", "power_w"):
