@@ -20,6 +20,7 @@ import time
 CUDART_NAMES = ("libcudart.so", "libcudart.so.13", "libcudart.so.12", "libcudart.so.11.0")
 CUBLAS_NAMES = ("libcublas.so", "libcublas.so.13", "libcublas.so.12", "libcublas.so.11")
 MEMCPY_HOST_TO_DEVICE = 1
+INSUFFICIENT_DRIVER = 35  # cudaErrorInsufficientDriver: the runtime is newer than the driver
 CUBLAS_OP_N = 0
 
 
@@ -27,17 +28,47 @@ class LoadError(Exception):
     pass
 
 
-def _open(env, names):
-    """The first library that loads: the path in env when set, else the names in order."""
+def _open(env, names, prefer=None):
+    """The first library that loads: the path in env when set, else `prefer`, then the names
+    in order. Returns (library, the name it was loaded by)."""
     path = os.environ.get(env)
     tried = []
-    for name in ([path] if path else list(names)):
+    for name in ([path] if path else ([prefer] if prefer else []) + list(names)):
         try:
-            return ctypes.CDLL(name, mode=ctypes.RTLD_LOCAL)
+            return ctypes.CDLL(name, mode=ctypes.RTLD_LOCAL), name
         except OSError as e:
             tried.append(f"{name}: {e}")
-    raise LoadError(f"cannot load {'/'.join(names[:1])} ({'; '.join(tried)}); install the CUDA "
+    raise LoadError(f"cannot load {names[0]} ({'; '.join(tried)}); install the CUDA "
                     f"runtime and cuBLAS libraries or name them with {env}")
+
+
+def _open_runtime():
+    """The CUDA runtime and cuBLAS of one release, as ab_exec_cuda.c picks them: newest
+    first, and an older release when the newest is newer than the driver."""
+    names = list(CUDART_NAMES)
+    first_error = None
+    while True:
+        try:
+            rt, name = _open("JOULES_CUDART_LIBRARY", names)
+        except LoadError:
+            if first_error:  # no older runtime: the newest one's reason stands
+                raise LoadError(first_error) from None
+            raise
+        count = ctypes.c_int(0)
+        rc = rt.cudaGetDeviceCount(ctypes.byref(count))
+        if rc == 0 and count.value > 0:
+            break
+        first_error = first_error or (
+            f"{name}: cudaGetDeviceCount: CUDA error {rc}, {count.value} GPUs"
+            + ("; no NVIDIA driver, or one older than the runtime"
+               if rc == INSUFFICIENT_DRIVER else ""))
+        later = names[names.index(name) + 1:] if name in names else []
+        if rc != INSUFFICIENT_DRIVER or not later:
+            raise LoadError(first_error)
+        names = later
+    i = CUDART_NAMES.index(name) if name in CUDART_NAMES else -1
+    blas, _ = _open("JOULES_CUBLAS_LIBRARY", CUBLAS_NAMES, CUBLAS_NAMES[i] if i >= 0 else None)
+    return rt, blas
 
 
 class CublasLoad:
@@ -45,19 +76,11 @@ class CublasLoad:
 
     def __init__(self, n=4096, device=0):
         os.environ.setdefault("CUDA_DEVICE_ORDER", "PCI_BUS_ID")
-        self.rt = _open("JOULES_CUDART_LIBRARY", CUDART_NAMES)
-        self.blas = _open("JOULES_CUBLAS_LIBRARY", CUBLAS_NAMES)
-        self.rt.cudaGetErrorString.restype = ctypes.c_char_p
-        self.rt.cudaMalloc.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_size_t]
-        self.rt.cudaFree.argtypes = [ctypes.c_void_p]
-        self.rt.cudaMemcpy.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
-                                       ctypes.c_int]
-        f = ctypes.POINTER(ctypes.c_float)
-        self.blas.cublasSgemm_v2.argtypes = [
-            ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int,
-            f, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, f, ctypes.c_void_p,
-            ctypes.c_int]
-        self.blas.cublasDestroy_v2.argtypes = [ctypes.c_void_p]
+        self.rt, self.blas = _open_runtime()
+        try:
+            self._declare()
+        except AttributeError as e:
+            raise LoadError(f"the CUDA libraries lack a function ({e})") from None
         self.n = n
         self.a = ctypes.c_void_p()
         self.c = ctypes.c_void_p()
@@ -74,6 +97,20 @@ class CublasLoad:
             raise LoadError(f"cublasCreate_v2 failed (cuBLAS status {rc})")
         self.one = ctypes.c_float(1.0)
         self.zero = ctypes.c_float(0.0)
+
+    def _declare(self):
+        self.rt.cudaGetErrorString.restype = ctypes.c_char_p
+        self.rt.cudaMalloc.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_size_t]
+        self.rt.cudaFree.argtypes = [ctypes.c_void_p]
+        self.rt.cudaMemcpy.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
+                                       ctypes.c_int]
+        f = ctypes.POINTER(ctypes.c_float)
+        self.blas.cublasSgemm_v2.argtypes = [
+            ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+            f, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, f, ctypes.c_void_p,
+            ctypes.c_int]
+        self.blas.cublasDestroy_v2.argtypes = [ctypes.c_void_p]
+        self.blas.cublasCreate_v2.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
 
     def _cuda(self, what, rc):
         if rc != 0:
