@@ -203,18 +203,33 @@ static int device_count(struct cuda_lib *L, int *count, char *err, size_t len)
 static int lib_find(struct cuda_lib *L, int *count, char *err, size_t len)
 {
     char first[AB_ERR_MAX] = "";
-    int from = 0, next;
+    /* The runtime that refused, kept open so that the same file under another name (the
+     * development link and its soname) is recognised by its handle and not asked again. */
+    void *refused = NULL;
+    int from = 0, next, rc = -1;
     while (lib_open(L, from, &next, err, len) == 0) {
-        int rc = device_count(L, count, err, len);
-        if (rc == 0)
-            return 0;
+        if (L->rt != refused) {
+            rc = device_count(L, count, err, len);
+            if (rc == 0)
+                break;
+            if (!first[0])
+                snprintf(first, sizeof first, "%s", err);
+        }
+        if (L->rt != refused && rc == CUDA_ERROR_INSUFFICIENT_DRIVER && next >= 0) {
+            if (refused)
+                dlclose(refused);
+            refused = L->rt;
+            L->rt = NULL;
+        }
         lib_close(L);
         if (rc != CUDA_ERROR_INSUFFICIENT_DRIVER || next < 0)
-            return -1;
-        if (!first[0])
-            snprintf(first, sizeof first, "%s", err);
+            break;
         from = next;
     }
+    if (refused)
+        dlclose(refused);
+    if (rc == 0)
+        return 0;
     if (first[0])
         snprintf(err, len, "%s", first);
     return -1;
