@@ -4,6 +4,7 @@
 #   make test     build and run every test, then the suite again under ASan+UBSan, and the
 #                 threaded tests under TSan
 #   make bench    benchmarks (figures and ratios)
+#   make gpu-check  on an NVIDIA machine: does joules work there? (docs/real-gpu.md)
 #   make install  PREFIX=/usr/local by default
 #   make format   apply .clang-format to every C file; make format-check only checks
 
@@ -70,6 +71,11 @@ test-asan: deps
 test-tsan: deps
 	$(MAKE) --no-print-directory BUILD=build-tsan CMAKE_FLAGS="-DJOULES_SANITIZE=thread" build
 	cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L threads
+
+# On a machine with an NVIDIA driver: validate joules there, read-only (docs/real-gpu.md).
+.PHONY: gpu-check
+gpu-check: build
+	BUILD=$(BUILD) scripts/gpu-check $(GPU_CHECK_FLAGS)
 
 bench: build
 	@for b in $(BUILD)/bin/bench_*; do [ -x "$$b" ] || continue; echo "== $$b"; "$$b" || exit 1; done

@@ -3,8 +3,9 @@
  * ab_exec_cuda.c - a real NVIDIA GPU as an executor: cublasGemmEx through libcudart and
  * libcublas loaded at run time. No CUDA header or SDK at build time: the few prototypes and
  * enum values below are declared from NVIDIA's public documentation (CUDA runtime API,
- * cuBLAS library guide). Matrices are row-major on the host; cuBLAS is column-major, so
- * C = A.B is computed as C^T = B^T.A^T (the operands swapped), which gives C row-major.
+ * cuBLAS library guide; docs/ab.md says how they were checked). Matrices are row-major on the
+ * host; cuBLAS is column-major, so C = A.B is computed as C^T = B^T.A^T (the operands swapped),
+ * which gives C row-major.
  */
 #include <ctype.h>
 #include <dlfcn.h>
@@ -70,10 +71,22 @@ struct ab_exec {
     int arm[AB_MAX_ARMS];
 };
 
-static void *open_first(const char *env, const char *const *names, char *tried, size_t len)
+/* The libraries' names, newest CUDA first (sonames: CUDA 13 .13, CUDA 12 .12, CUDA 11
+ * libcudart.so.11.0 and libcublas.so.11); entry i of both lists is the same CUDA release, the
+ * unversioned names being the toolkit's development links. */
+static const char *const rt_names[] = {"libcudart.so", "libcudart.so.13", "libcudart.so.12",
+                                       "libcudart.so.11.0", NULL};
+static const char *const blas_names[] = {"libcublas.so", "libcublas.so.13", "libcublas.so.12",
+                                         "libcublas.so.11", NULL};
+
+/* The library that env names, when set (that one only; *at = -1), else the first of
+ * names[from..] that loads (*at its index). What failed is appended to tried. */
+static void *open_from(const char *env, const char *const *names, int from, int *at, char *tried,
+                       size_t len)
 {
     const char *e = getenv(env);
     size_t used = strlen(tried);
+    *at = -1;
     if (e && *e) {
         void *h = dlopen(e, RTLD_NOW | RTLD_LOCAL);
         if (!h)
@@ -81,12 +94,14 @@ static void *open_first(const char *env, const char *const *names, char *tried, 
                      dlerror());
         return h;
     }
-    for (int i = 0; names[i]; i++) {
+    for (int i = from; names[i]; i++) {
         void *h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-        if (h)
+        if (h) {
+            *at = i;
             return h;
+        }
     }
-    snprintf(tried + used, len - used, "%s%s, %s, ...", used ? "; " : "", names[0], names[1]);
+    snprintf(tried + used, len - used, "%s%s, ...", used ? "; " : "", names[from]);
     return NULL;
 }
 
@@ -99,17 +114,24 @@ static void lib_close(struct cuda_lib *L)
     memset(L, 0, sizeof *L);
 }
 
-static int lib_open(struct cuda_lib *L, char *err, size_t len)
+/* Load the runtime found first from rt_names[from] on, and cuBLAS of the same release when it
+ * is there (else the first that loads). *next: where an older runtime would be looked for, -1
+ * when there is none to try (JOULES_CUDART_LIBRARY names the one to use). */
+static int lib_open(struct cuda_lib *L, int from, int *next, char *err, size_t len)
 {
-    static const char *const rt_names[] = {"libcudart.so", "libcudart.so.13", "libcudart.so.12",
-                                           "libcudart.so.11.0", NULL};
-    static const char *const blas_names[] = {"libcublas.so", "libcublas.so.13", "libcublas.so.12",
-                                             "libcublas.so.11", NULL};
     char tried[AB_ERR_MAX] = "";
+    int rt_at, blas_at;
     memset(L, 0, sizeof *L);
-    L->rt = open_first("JOULES_CUDART_LIBRARY", rt_names, tried, sizeof tried);
-    if (L->rt)
-        L->blas = open_first("JOULES_CUBLAS_LIBRARY", blas_names, tried, sizeof tried);
+    *next = -1;
+    L->rt = open_from("JOULES_CUDART_LIBRARY", rt_names, from, &rt_at, tried, sizeof tried);
+    if (L->rt) {
+        *next = rt_at >= 0 && rt_names[rt_at + 1] ? rt_at + 1 : -1;
+        if (rt_at >= 0 && !getenv("JOULES_CUBLAS_LIBRARY"))
+            L->blas = dlopen(blas_names[rt_at], RTLD_NOW | RTLD_LOCAL);
+        if (!L->blas)
+            L->blas =
+                open_from("JOULES_CUBLAS_LIBRARY", blas_names, 0, &blas_at, tried, sizeof tried);
+    }
     if (!L->rt || !L->blas) {
         snprintf(err, len,
                  "the CUDA runtime or cuBLAS library cannot be loaded (%s). Install the CUDA "
@@ -153,13 +175,14 @@ static const char *cuda_err(const struct cuda_lib *L, int rc)
     return s ? s : "unknown CUDA error";
 }
 
+/* 0 when the runtime sees a GPU; else the CUDA error (-1: no error but no device), said in err. */
 static int device_count(struct cuda_lib *L, int *count, char *err, size_t len)
 {
     *count = 0;
     int rc = L->count(count);
     if (rc == CUDA_ERROR_NO_DEVICE || (rc == CUDA_SUCCESS_ && *count == 0)) {
         snprintf(err, len, "the CUDA runtime sees no GPU (%s)", rc ? cuda_err(L, rc) : "0 devices");
-        return -1;
+        return rc ? rc : -1;
     }
     if (rc != CUDA_SUCCESS_) {
         snprintf(err, len, "the CUDA runtime cannot list the GPUs: %s (error %d)%s",
@@ -167,20 +190,59 @@ static int device_count(struct cuda_lib *L, int *count, char *err, size_t len)
                  rc == CUDA_ERROR_INSUFFICIENT_DRIVER
                      ? "; no NVIDIA driver, or one older than the CUDA runtime"
                      : "");
-        return -1;
+        return rc;
     }
     return 0;
+}
+
+/*
+ * Load a runtime that can talk to the driver. A runtime newer than the driver answers
+ * cudaErrorInsufficientDriver; an older CUDA release installed beside it may still work, so
+ * the next older name is tried. When none does, the first runtime's reason is the one given.
+ */
+static int lib_find(struct cuda_lib *L, int *count, char *err, size_t len)
+{
+    char first[AB_ERR_MAX] = "";
+    /* The runtime that refused, kept open so that the same file under another name (the
+     * development link and its soname) is recognised by its handle and not asked again. */
+    void *refused = NULL;
+    int from = 0, next, rc = -1;
+    while (lib_open(L, from, &next, err, len) == 0) {
+        if (L->rt != refused) {
+            rc = device_count(L, count, err, len);
+            if (rc == 0)
+                break;
+            if (!first[0])
+                snprintf(first, sizeof first, "%s", err);
+        }
+        if (L->rt != refused && rc == CUDA_ERROR_INSUFFICIENT_DRIVER && next >= 0) {
+            if (refused)
+                dlclose(refused);
+            refused = L->rt;
+            L->rt = NULL;
+        }
+        lib_close(L);
+        if (rc != CUDA_ERROR_INSUFFICIENT_DRIVER || next < 0)
+            break;
+        from = next;
+    }
+    if (refused)
+        dlclose(refused);
+    if (rc == 0)
+        return 0;
+    if (first[0])
+        snprintf(err, len, "%s", first);
+    return -1;
 }
 
 int ab_cuda_available(char *why, size_t len)
 {
     struct cuda_lib L;
     int n;
-    if (lib_open(&L, why, len) != 0)
+    if (lib_find(&L, &n, why, len) != 0)
         return 0;
-    int ok = device_count(&L, &n, why, len) == 0;
     lib_close(&L);
-    return ok;
+    return 1;
 }
 
 static void cuda_close(struct ab_exec *x)
@@ -238,7 +300,7 @@ static int cuda_open(struct ab_exec **out, const struct ab_setup *s, char *err, 
     }
     x->s = *s;
     int count;
-    if (lib_open(&x->L, err, len) != 0 || device_count(&x->L, &count, err, len) != 0) {
+    if (lib_find(&x->L, &count, err, len) != 0) {
         cuda_close(x);
         return -1;
     }
@@ -379,7 +441,13 @@ static int cuda_check(struct ab_exec *x, int slot, struct ab_check *c, char *err
         snprintf(err, len, "out of memory for the correctness check");
         return -1;
     }
-    snprintf(c->note, sizeof c->note, "cublasGemmEx on CUDA device %d", x->device);
+    /* NVIDIA's libraries read NVIDIA_TF32_OVERRIDE=0 as "never TF32": a tf32 product may then
+     * run in fp32, which the check cannot tell apart (fp32 is within the tf32 tolerance). */
+    const char *tf32 = getenv("NVIDIA_TF32_OVERRIDE");
+    snprintf(c->note, sizeof c->note, "cublasGemmEx on CUDA device %d%s", x->device,
+             x->s.prec == AB_TF32 && tf32 && strcmp(tf32, "0") == 0
+                 ? "; NVIDIA_TF32_OVERRIDE=0 is set: cuBLAS may have computed it in fp32"
+                 : "");
     return 0;
 }
 
