@@ -10,7 +10,6 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "backends/nvml_abi.h"
+#include "cli/cli_options.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "io/atomic.h"
@@ -38,41 +38,100 @@ struct simlib {
     jsimLastError_fn last_error;
 };
 
+static const char sim_help_head[] =
+    "Usage: joules sim COMMAND [OPTIONS]\n"
+    "\n"
+    "Run the simulated GPU's physics model faster than real time and show what it\n"
+    "teaches. Every figure is SIMULATED: a model built from datasheet numbers\n"
+    "(docs/physics.md), not a measurement.\n"
+    "\n"
+    "Commands:\n"
+    "  thermal   the temperature-leakage loop. Leakage grows with temperature, power with\n"
+    "            leakage, temperature with power. Three cases under the same load:\n"
+    "            strong cooling settles; weak cooling without a governor runs away to\n"
+    "            the shutdown temperature; weak cooling with the governor holds the\n"
+    "            temperature by lowering the clock (SW thermal slowdown).\n"
+    "            Writes a CSV (time, power, temperature, clock, reasons) and an SVG plot.\n"
+    "  ab        the talk's A/B experiment: the same product on N(0,1) and on zeros,\n"
+    "            (a) clocks locked low: same time, different energy; (b) default clocks\n"
+    "            at the power limit: zeros run faster.\n"
+    "  idle      idle power of each profile by P-state (static power is real).\n"
+    "\n"
+    "Options of thermal:\n";
+
+static const char sim_help_tail[] =
+    "\n"
+    "Environment: JOULES_SIM_LIBRARY names the simulated libnvidia-ml.so.1 (default:\n"
+    "<dir of joules>/../lib/joules/libnvidia-ml.so.1).\n"
+    "\n"
+    "Examples:\n"
+    "  joules sim thermal --profile a100 --duration 900\n"
+    "  joules sim ab\n";
+
+enum { OPT_PROFILE = CLI_OPT_COMMAND, OPT_DURATION, OPT_ALPHA, OPT_CSV, OPT_SVG };
+
+/* --help without -h: `joules sim thermal -h` has always been a wrong option. */
+static const struct cli_option thermal_options[] = {
+    {"profile", 0, required_argument, "P",
+     "a6000, a100-sxm4-40gb, a100-sxm4-80gb (a100), h100-sxm5 (h100)\n"
+     "(default a100)",
+     OPT_PROFILE},
+    {"duration", 0, required_argument, "S",
+     "simulated seconds per case (default 1200, at most 100000)", OPT_DURATION},
+    {"alpha", 0, required_argument, "A", "switching activity of the load, 0..2 (default 0.4)",
+     OPT_ALPHA},
+    {"csv", 0, required_argument, "FILE", "CSV output (default sim-thermal.csv; '-' for stdout)",
+     OPT_CSV},
+    {"svg", 0, required_argument, "FILE", "SVG plot (default sim-thermal.svg)", OPT_SVG},
+    {"help", 0, no_argument, NULL, "this help", CLI_OPT_HELP},
+    CLI_OPTIONS_END,
+};
+
+struct thermal_options {
+    const char *profile, *csv, *svg;
+    double duration, alpha;
+};
+
+static int thermal_take(void *ctx, int id, const char *v)
+{
+    struct thermal_options *o = ctx;
+    switch (id) {
+    case OPT_PROFILE:
+        o->profile = v;
+        return 0;
+    case OPT_DURATION:
+        return cli_parse_double("sim", "--duration", v, 1, 100000, &o->duration) ? 2 : 0;
+    case OPT_ALPHA:
+        return cli_parse_double("sim", "--alpha", v, 0, 2, &o->alpha) ? 2 : 0;
+    case OPT_CSV:
+        o->csv = v;
+        return 0;
+    case OPT_SVG:
+        o->svg = v;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static int thermal_bad_option(const char *word)
+{
+    fprintf(stderr, "joules sim thermal: bad option '%s'\nTry 'joules sim --help'.\n", word);
+    return 2;
+}
+
+static const struct cli_command_spec thermal_spec = {
+    .name = "sim thermal",
+    .help_head = sim_help_head,
+    .options = thermal_options,
+    .help_tail = sim_help_tail,
+    .take = thermal_take,
+    .bad_option = thermal_bad_option,
+};
+
 static void usage(FILE *f)
 {
-    fputs("Usage: joules sim COMMAND [OPTIONS]\n"
-          "\n"
-          "Run the simulated GPU's physics model faster than real time and show what it\n"
-          "teaches. Every figure is SIMULATED: a model built from datasheet numbers\n"
-          "(docs/physics.md), not a measurement.\n"
-          "\n"
-          "Commands:\n"
-          "  thermal   the temperature-leakage loop. Leakage grows with temperature, power with\n"
-          "            leakage, temperature with power. Three cases under the same load:\n"
-          "            strong cooling settles; weak cooling without a governor runs away to\n"
-          "            the shutdown temperature; weak cooling with the governor holds the\n"
-          "            temperature by lowering the clock (SW thermal slowdown).\n"
-          "            Writes a CSV (time, power, temperature, clock, reasons) and an SVG plot.\n"
-          "  ab        the talk's A/B experiment: the same product on N(0,1) and on zeros,\n"
-          "            (a) clocks locked low: same time, different energy; (b) default clocks\n"
-          "            at the power limit: zeros run faster.\n"
-          "  idle      idle power of each profile by P-state (static power is real).\n"
-          "\n"
-          "Options of thermal:\n"
-          "  --profile P      a6000, a100-sxm4-40gb, a100-sxm4-80gb (a100), h100-sxm5 (h100)\n"
-          "                   (default a100)\n"
-          "  --duration S     simulated seconds per case (default 1200, at most 100000)\n"
-          "  --alpha A        switching activity of the load, 0..2 (default 0.4)\n"
-          "  --csv FILE       CSV output (default sim-thermal.csv; '-' for stdout)\n"
-          "  --svg FILE       SVG plot (default sim-thermal.svg)\n"
-          "\n"
-          "Environment: JOULES_SIM_LIBRARY names the simulated libnvidia-ml.so.1 (default:\n"
-          "<dir of joules>/../lib/joules/libnvidia-ml.so.1).\n"
-          "\n"
-          "Examples:\n"
-          "  joules sim thermal --profile a100 --duration 900\n"
-          "  joules sim ab\n",
-          f);
+    cli_options_help(&thermal_spec, f);
 }
 
 static int load(struct simlib *L)
@@ -146,46 +205,16 @@ static jsimState state(struct simlib *L, nvmlDevice_t d)
 
 static int sim_thermal(struct simlib *L, int argc, char **argv)
 {
-    const char *profile = "a100", *csv = "sim-thermal.csv", *svg = "sim-thermal.svg";
-    double duration = 1200, alpha = 0.4;
-    static const struct option opts[] = {{"profile", required_argument, 0, 'p'},
-                                         {"duration", required_argument, 0, 'd'},
-                                         {"alpha", required_argument, 0, 'a'},
-                                         {"csv", required_argument, 0, 'c'},
-                                         {"svg", required_argument, 0, 's'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-            profile = optarg;
-            break;
-        case 'd':
-            if (cli_parse_double("sim", "--duration", optarg, 1, 100000, &duration) != 0)
-                return 2;
-            break;
-        case 'a':
-            if (cli_parse_double("sim", "--alpha", optarg, 0, 2, &alpha) != 0)
-                return 2;
-            break;
-        case 'c':
-            csv = optarg;
-            break;
-        case 's':
-            svg = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            fprintf(stderr, "joules sim thermal: bad option '%s'\nTry 'joules sim --help'.\n",
-                    argv[optind - 1]);
-            return 2;
-        }
-    }
+    struct thermal_options o = {.profile = "a100",
+                                .csv = "sim-thermal.csv",
+                                .svg = "sim-thermal.svg",
+                                .duration = 1200,
+                                .alpha = 0.4};
+    int status;
+    if (cli_options_parse(&thermal_spec, NULL, &o, argc, argv, &status) != 0)
+        return status;
+    const char *profile = o.profile, *csv = o.csv, *svg = o.svg;
+    double duration = o.duration, alpha = o.alpha;
     if (optind < argc) {
         fprintf(stderr, "joules sim thermal: unexpected '%s'\nTry 'joules sim --help'.\n",
                 argv[optind]);
