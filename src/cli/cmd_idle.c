@@ -214,17 +214,17 @@ int cmd_idle(int argc, char **argv)
     sigset_t stop_set, orig_mask;
     cli_stop_block(&stop_set, &orig_mask);
     struct cli_monitor cm;
-    if (cli_open_monitor("idle", &src, &cm) != 0) {
-        cli_stop_unblock(&orig_mask);
-        return CLI_EXIT_FAILURE;
-    }
-    int n_info = joules_domain_count(cm.m);
+    int monitor_open = 0;
     rc = CLI_EXIT_FAILURE;
+    joules_sampler *s = NULL;
+    if (cli_open_monitor("idle", &src, &cm) != 0)
+        goto out;
+    monitor_open = 1;
+    int n_info = joules_domain_count(cm.m);
     static joules_domain_info info[JOULES_MAX_DOMAINS];
     static struct idle_acc acc;
     static joules_measurement meas;
     memset(&acc, 0, sizeof acc);
-    joules_sampler *s = NULL;
     if (n_info <= 0) {
         cli_print_no_sensor("idle", "nothing to measure: no GPU and no CPU energy sensor.", cm.m);
         goto out;
@@ -321,7 +321,8 @@ int cmd_idle(int argc, char **argv)
     rc = stored ? 0 : CLI_EXIT_FAILURE;
 out:
     joules_sampler_free(s);
-    cli_close_monitor(&cm);
+    if (monitor_open)
+        cli_close_monitor(&cm);
     cli_stop_unblock(&orig_mask);
     return rc;
 }

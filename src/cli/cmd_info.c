@@ -449,12 +449,10 @@ int cmd_info(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
 
+    int json_open = json != NULL, status = CLI_EXIT_FAILURE;
     struct cli_monitor cm;
-    if (cli_open_monitor("info", &src, &cm) != 0) {
-        if (json)
-            joules_atomic_abort(&out);
-        return CLI_EXIT_FAILURE;
-    }
+    if (cli_open_monitor("info", &src, &cm) != 0)
+        goto no_monitor;
     static struct info_data d; /* ~100 KB: kept off the stack */
     memset(&d, 0, sizeof d);
     d.n = joules_domain_count(cm.m);
@@ -469,11 +467,12 @@ int cmd_info(int argc, char **argv)
         }
     }
 
-    int status = 0;
+    status = 0;
     int json_to_stdout = json && strcmp(json, "-") == 0;
     if (!json_to_stdout)
         print_text(stdout, &cm, &src, &d);
     if (json) {
+        json_open = 0;
         if (write_json(out.f, &cm, &d) != 0) {
             cli_error("info: writing %s failed", json);
             joules_atomic_abort(&out);
@@ -486,5 +485,8 @@ int cmd_info(int argc, char **argv)
     if (fflush(stdout) != 0)
         status = CLI_EXIT_FAILURE;
     cli_close_monitor(&cm);
+no_monitor:
+    if (json_open)
+        joules_atomic_abort(&out);
     return status;
 }

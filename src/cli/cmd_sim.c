@@ -203,116 +203,112 @@ static jsimState state(struct simlib *L, nvmlDevice_t d)
 
 #define THERMAL_CASES 3
 
-static int sim_thermal(struct simlib *L, int argc, char **argv)
-{
-    struct thermal_options o = {.profile = "a100",
-                                .csv = "sim-thermal.csv",
-                                .svg = "sim-thermal.svg",
-                                .duration = 1200,
-                                .alpha = 0.4};
-    int status;
-    if (cli_options_parse(&thermal_spec, NULL, &o, argc, argv, &status) != 0)
-        return status;
-    const char *profile = o.profile, *csv = o.csv, *svg = o.svg;
-    double duration = o.duration, alpha = o.alpha;
-    if (optind < argc) {
-        fprintf(stderr, "joules sim thermal: unexpected '%s'\nTry 'joules sim --help'.\n",
-                argv[optind]);
-        return 2;
-    }
-    int bad = cli_check_profile("sim thermal", "--profile", profile);
-    if (!bad)
-        bad = cli_check_output_name("sim thermal", "--csv", csv);
-    if (!bad)
-        bad = cli_check_output_name("sim thermal", "--svg", svg);
-    if (bad)
-        return bad;
-    if (load(L) != 0)
-        return 1;
+static const char *const thermal_names[THERMAL_CASES] = {
+    "strong cooling, governor", "weak cooling, no governor", "weak cooling, governor"};
 
-    static const char *const names[THERMAL_CASES] = {
-        "strong cooling, governor", "weak cooling, no governor", "weak cooling, governor"};
-    static const char *const setup[THERMAL_CASES] = {"cooling strong\ngovernor on\n",
-                                                     "cooling weak\ngovernor off\n",
-                                                     "cooling weak\ngovernor on\n"};
+/* The three cases' traces, one second apart; NAN once the GPU is lost. */
+struct thermal_data {
+    size_t n; /* samples per case */
+    double *buf, *t, *temp, *pw, *clk, *leak;
+    unsigned long long *reasons;
+    char devname[96];
+    double lost_at[THERMAL_CASES]; /* -1: not lost */
+};
+
+static int thermal_alloc(struct thermal_data *d, double duration)
+{
     size_t n = (size_t)duration + 1;
-    double *buf = calloc(n * THERMAL_CASES * 5, sizeof(double));
-    unsigned long long *reasons = calloc(n * THERMAL_CASES, sizeof *reasons);
-    if (!buf || !reasons) {
-        free(buf);
-        free(reasons);
+    d->n = n;
+    d->buf = calloc(n * THERMAL_CASES * 5, sizeof(double));
+    d->reasons = calloc(n * THERMAL_CASES, sizeof *d->reasons);
+    if (!d->buf || !d->reasons) {
         fprintf(stderr, "joules sim: out of memory\n");
         return 1;
     }
-    double *t = buf, *temp = buf + n * 3, *pw = buf + n * 6, *clk = buf + n * 9,
-           *leak = buf + n * 12;
-    char devname[96] = "";
-    double lost_at[THERMAL_CASES];
+    d->t = d->buf;
+    d->temp = d->buf + n * 3;
+    d->pw = d->buf + n * 6;
+    d->clk = d->buf + n * 9;
+    d->leak = d->buf + n * 12;
+    return 0;
+}
+
+/* Run the three cases: 0, or the exit status. */
+static int thermal_simulate(struct simlib *L, const struct thermal_options *o,
+                            struct thermal_data *d)
+{
+    static const char *const setup[THERMAL_CASES] = {"cooling strong\ngovernor on\n",
+                                                     "cooling weak\ngovernor off\n",
+                                                     "cooling weak\ngovernor on\n"};
+    size_t n = d->n;
     for (int k = 0; k < THERMAL_CASES; k++) {
         char text[512];
-        nvmlDevice_t d;
-        snprintf(text, sizeof text, "profile %s\n%sphase %.0fs util=1 alpha=%g\n", profile,
-                 setup[k], duration + 1, alpha);
-        int rc = scenario(L, text, &d);
-        if (rc != 0) {
-            free(buf);
-            free(reasons);
+        nvmlDevice_t dev;
+        snprintf(text, sizeof text, "profile %s\n%sphase %.0fs util=1 alpha=%g\n", o->profile,
+                 setup[k], o->duration + 1, o->alpha);
+        int rc = scenario(L, text, &dev);
+        if (rc != 0)
             return rc;
-        }
-        L->name(d, devname, sizeof devname);
-        lost_at[k] = -1;
+        L->name(dev, d->devname, sizeof d->devname);
+        d->lost_at[k] = -1;
         for (size_t i = 0; i < n; i++) {
-            jsimState s = state(L, d);
+            jsimState s = state(L, dev);
             size_t j = k * n + i;
-            t[j] = (double)i;
-            if (s.lost && lost_at[k] < 0)
-                lost_at[k] = (double)i;
-            temp[j] = s.lost ? NAN : s.temperature_c;
-            pw[j] = s.lost ? NAN : s.power_w;
-            clk[j] = s.lost ? NAN : s.clock_mhz;
-            leak[j] = s.lost ? NAN : s.p_leak_w;
-            reasons[j] = s.reasons;
+            d->t[j] = (double)i;
+            if (s.lost && d->lost_at[k] < 0)
+                d->lost_at[k] = (double)i;
+            d->temp[j] = s.lost ? NAN : s.temperature_c;
+            d->pw[j] = s.lost ? NAN : s.power_w;
+            d->clk[j] = s.lost ? NAN : s.clock_mhz;
+            d->leak[j] = s.lost ? NAN : s.p_leak_w;
+            d->reasons[j] = s.reasons;
             L->advance(1.0);
         }
     }
+    return 0;
+}
 
+static int thermal_write_csv(const char *csv, const struct thermal_data *d)
+{
     char err[512];
     joules_atomic a;
     if (joules_atomic_open(&a, csv, err, sizeof err) != 0) {
         fprintf(stderr, "joules sim: %s\n", err);
-        free(buf);
-        free(reasons);
         return 1;
     }
     fprintf(a.f, "simulated,case,time_s,power_w,temperature_c,clock_mhz,leakage_w,reasons,lost\n");
     for (int k = 0; k < THERMAL_CASES; k++)
-        for (size_t i = 0; i < n; i++) {
-            size_t j = k * n + i;
-            int lost = isnan(temp[j]);
-            fprintf(a.f, "1,\"%s\",%.0f,%.3f,%.3f,%.0f,%.3f,0x%llx,%d\n", names[k], t[j],
-                    lost ? 0.0 : pw[j], lost ? NAN : temp[j], lost ? 0.0 : clk[j],
-                    lost ? 0.0 : leak[j], reasons[j], lost);
+        for (size_t i = 0; i < d->n; i++) {
+            size_t j = k * d->n + i;
+            int lost = isnan(d->temp[j]);
+            fprintf(a.f, "1,\"%s\",%.0f,%.3f,%.3f,%.0f,%.3f,0x%llx,%d\n", thermal_names[k], d->t[j],
+                    lost ? 0.0 : d->pw[j], lost ? NAN : d->temp[j], lost ? 0.0 : d->clk[j],
+                    lost ? 0.0 : d->leak[j], d->reasons[j], lost);
         }
     if (joules_atomic_commit(&a, err, sizeof err) != 0) {
         fprintf(stderr, "joules sim: %s\n", err);
-        free(buf);
-        free(reasons);
         return 1;
     }
+    return 0;
+}
 
+static int thermal_write_svg(const char *svg, const struct thermal_data *d, double alpha)
+{
     struct plot_series series[2 * THERMAL_CASES];
     static const char *const colors[THERMAL_CASES] = {"#1f77b4", "#d62728", "#2ca02c"};
-    char labels[2 * THERMAL_CASES][96];
+    char labels[2 * THERMAL_CASES][96], err[512];
+    size_t n = d->n;
     for (int k = 0; k < THERMAL_CASES; k++) {
-        snprintf(labels[k], sizeof labels[k], "temperature: %s", names[k]);
-        snprintf(labels[THERMAL_CASES + k], sizeof labels[0], "power: %s", names[k]);
-        series[k] = (struct plot_series){labels[k], t + k * n, temp + k * n, n, colors[k], 0, 0};
+        snprintf(labels[k], sizeof labels[k], "temperature: %s", thermal_names[k]);
+        snprintf(labels[THERMAL_CASES + k], sizeof labels[0], "power: %s", thermal_names[k]);
+        series[k] =
+            (struct plot_series){labels[k], d->t + k * n, d->temp + k * n, n, colors[k], 0, 0};
         series[THERMAL_CASES + k] = (struct plot_series){
-            labels[THERMAL_CASES + k], t + k * n, pw + k * n, n, colors[k], 1, 1};
+            labels[THERMAL_CASES + k], d->t + k * n, d->pw + k * n, n, colors[k], 1, 1};
     }
     char sub[256];
     snprintf(sub, sizeof sub, "%s, constant load (alpha %.2f); the red line ends at shutdown",
-             devname, alpha);
+             d->devname, alpha);
     struct plot_chart chart = {.title = "Temperature-leakage loop: runaway and its control",
                                .subtitle = sub,
                                .x_label = "time (s)",
@@ -323,37 +319,78 @@ static int sim_thermal(struct simlib *L, int argc, char **argv)
                                .n_series = 2 * THERMAL_CASES};
     if (plot_svg_save(svg, &chart, err, sizeof err) != 0) {
         fprintf(stderr, "joules sim: %s\n", err);
-        free(buf);
-        free(reasons);
         return 1;
     }
+    return 0;
+}
 
-    FILE *out = strcmp(csv, "-") == 0 ? stderr : stdout;
-    fprintf(out, "SIMULATED: %s, %g s per case, load alpha %.2f\n", devname, duration, alpha);
+static void thermal_summary(const struct thermal_options *o, const struct thermal_data *d)
+{
+    size_t n = d->n;
+    FILE *out = strcmp(o->csv, "-") == 0 ? stderr : stdout;
+    fprintf(out, "SIMULATED: %s, %g s per case, load alpha %.2f\n", d->devname, o->duration,
+            o->alpha);
     fprintf(out, "%-28s %9s %9s %9s %9s  %s\n", "case", "T end °C", "T max °C", "P end W",
             "clock MHz", "outcome");
     for (int k = 0; k < THERMAL_CASES; k++) {
         double tmax = 0;
         size_t last = 0;
         for (size_t i = 0; i < n; i++)
-            if (!isnan(temp[k * n + i])) {
-                tmax = fmax(tmax, temp[k * n + i]);
+            if (!isnan(d->temp[k * n + i])) {
+                tmax = fmax(tmax, d->temp[k * n + i]);
                 last = i;
             }
         char outcome[96];
-        if (lost_at[k] >= 0)
-            snprintf(outcome, sizeof outcome, "runaway: shutdown at %.0f s (GPU lost)", lost_at[k]);
-        else if (reasons[k * n + n - 1] & 0x68ull)
+        if (d->lost_at[k] >= 0)
+            snprintf(outcome, sizeof outcome, "runaway: shutdown at %.0f s (GPU lost)",
+                     d->lost_at[k]);
+        else if (d->reasons[k * n + n - 1] & 0x68ull)
             snprintf(outcome, sizeof outcome, "held by the governor (thermal slowdown)");
         else
             snprintf(outcome, sizeof outcome, "settled");
-        fprintf(out, "%-28s %9.1f %9.1f %9.1f %9.0f  %s\n", names[k], temp[k * n + last], tmax,
-                pw[k * n + last], clk[k * n + last], outcome);
+        fprintf(out, "%-28s %9.1f %9.1f %9.1f %9.0f  %s\n", thermal_names[k], d->temp[k * n + last],
+                tmax, d->pw[k * n + last], d->clk[k * n + last], outcome);
     }
-    fprintf(out, "wrote %s and %s\n", csv, svg);
-    free(buf);
-    free(reasons);
-    return 0;
+    fprintf(out, "wrote %s and %s\n", o->csv, o->svg);
+}
+
+static int sim_thermal(struct simlib *L, int argc, char **argv)
+{
+    struct thermal_options o = {.profile = "a100",
+                                .csv = "sim-thermal.csv",
+                                .svg = "sim-thermal.svg",
+                                .duration = 1200,
+                                .alpha = 0.4};
+    int status;
+    if (cli_options_parse(&thermal_spec, NULL, &o, argc, argv, &status) != 0)
+        return status;
+    if (optind < argc) {
+        fprintf(stderr, "joules sim thermal: unexpected '%s'\nTry 'joules sim --help'.\n",
+                argv[optind]);
+        return 2;
+    }
+    int bad = cli_check_profile("sim thermal", "--profile", o.profile);
+    if (!bad)
+        bad = cli_check_output_name("sim thermal", "--csv", o.csv);
+    if (!bad)
+        bad = cli_check_output_name("sim thermal", "--svg", o.svg);
+    if (bad)
+        return bad;
+    if (load(L) != 0)
+        return 1;
+    struct thermal_data d = {0};
+    status = thermal_alloc(&d, o.duration);
+    if (!status)
+        status = thermal_simulate(L, &o, &d);
+    if (!status)
+        status = thermal_write_csv(o.csv, &d);
+    if (!status)
+        status = thermal_write_svg(o.svg, &d, o.alpha);
+    if (!status)
+        thermal_summary(&o, &d);
+    free(d.buf);
+    free(d.reasons);
+    return status;
 }
 
 /* ---- ab ------------------------------------------------------------------------------- */
