@@ -38,45 +38,21 @@ struct cli_option {
     int id;           /* CLI_OPT_* or the command's own id, passed to its callback */
 };
 
-#define CLI_OPTIONS_END                                                                            \
-    {                                                                                              \
-        NULL, 0, 0, NULL, NULL, 0                                                                  \
-    }
+/* clang-format off */
+#define CLI_OPTIONS_END        {NULL, 0, 0, NULL, NULL, 0}
 
 /* The shared options. The explanation is the command's: what the option means differs
  * (the schema of --json, what --quiet silences); its name, value and handling do not. */
-#define CLI_OPTION_HELP                                                                            \
-    {                                                                                              \
-        "help", 'h', no_argument, NULL, "this help", CLI_OPT_HELP                                  \
-    }
-#define CLI_OPTION_QUIET(text)                                                                     \
-    {                                                                                              \
-        "quiet", 'q', no_argument, NULL, text, CLI_OPT_QUIET                                       \
-    }
-#define CLI_OPTION_SIM(text)                                                                       \
-    {                                                                                              \
-        "sim", 0, optional_argument, "[PROFILE]", text, CLI_OPT_SIM                                \
-    }
-#define CLI_OPTION_SCENARIO(text)                                                                  \
-    {                                                                                              \
-        "scenario", 0, required_argument, "FILE", text, CLI_OPT_SCENARIO                           \
-    }
-#define CLI_OPTION_SIM_IF_ABSENT(text)                                                             \
-    {                                                                                              \
-        "sim-if-absent", 0, optional_argument, "[PROFILE]", text, CLI_OPT_SIM_IF_ABSENT            \
-    }
-#define CLI_OPTION_JSON(text)                                                                      \
-    {                                                                                              \
-        "json", 0, required_argument, "FILE", text, CLI_OPT_JSON                                   \
-    }
-#define CLI_OPTION_CSV(text)                                                                       \
-    {                                                                                              \
-        "csv", 0, required_argument, "FILE", text, CLI_OPT_CSV                                     \
-    }
-#define CLI_OPTION_NO_SETTLE(text)                                                                 \
-    {                                                                                              \
-        "no-settle", 0, no_argument, NULL, text, CLI_OPT_NO_SETTLE                                 \
-    }
+#define CLI_OPTION_HELP        {"help", 'h', no_argument, NULL, "this help", CLI_OPT_HELP}
+#define CLI_OPTION_QUIET(text) {"quiet", 'q', no_argument, NULL, text, CLI_OPT_QUIET}
+#define CLI_OPTION_SIM(text)   {"sim", 0, optional_argument, "[PROFILE]", text, CLI_OPT_SIM}
+#define CLI_OPTION_SCENARIO(text) {"scenario", 0, required_argument, "FILE", text, CLI_OPT_SCENARIO}
+#define CLI_OPTION_SIM_IF_ABSENT(text) \
+    {"sim-if-absent", 0, optional_argument, "[PROFILE]", text, CLI_OPT_SIM_IF_ABSENT}
+#define CLI_OPTION_JSON(text)  {"json", 0, required_argument, "FILE", text, CLI_OPT_JSON}
+#define CLI_OPTION_CSV(text)   {"csv", 0, required_argument, "FILE", text, CLI_OPT_CSV}
+#define CLI_OPTION_NO_SETTLE(text) {"no-settle", 0, no_argument, NULL, text, CLI_OPT_NO_SETTLE}
+/* clang-format on */
 
 /* What the shared options set. The command initialises it (src.settle_end) before parsing. */
 struct cli_common {

@@ -24,34 +24,17 @@ enum {
     CLI_OPT_WORKLOAD_END,
 };
 
-#define CLI_WORKLOAD_N(text)                                                                       \
-    {                                                                                              \
-        NULL, 'n', required_argument, "N", text, CLI_OPT_N                                         \
-    }
-#define CLI_WORKLOAD_PRECISION(text)                                                               \
-    {                                                                                              \
-        "precision", 'p', required_argument, "P", text, CLI_OPT_PRECISION                          \
-    }
-#define CLI_WORKLOAD_ARMS(text)                                                                    \
-    {                                                                                              \
-        "arms", 0, required_argument, "LIST", text, CLI_OPT_ARMS                                   \
-    }
-#define CLI_WORKLOAD_SEED(text)                                                                    \
-    {                                                                                              \
-        "seed", 0, required_argument, "S", text, CLI_OPT_SEED                                      \
-    }
-#define CLI_WORKLOAD_EXECUTOR(text)                                                                \
-    {                                                                                              \
-        "executor", 0, required_argument, "E", text, CLI_OPT_EXECUTOR                              \
-    }
-#define CLI_WORKLOAD_EFFICIENCY(text)                                                              \
-    {                                                                                              \
-        "sim-efficiency", 0, required_argument, "E", text, CLI_OPT_EFFICIENCY                      \
-    }
-#define CLI_WORKLOAD_GPU(text)                                                                     \
-    {                                                                                              \
-        "gpu", 0, required_argument, "N", text, CLI_OPT_GPU                                        \
-    }
+/* clang-format off */
+#define CLI_WORKLOAD_N(text)   {NULL, 'n', required_argument, "N", text, CLI_OPT_N}
+#define CLI_WORKLOAD_PRECISION(text) \
+    {"precision", 'p', required_argument, "P", text, CLI_OPT_PRECISION}
+#define CLI_WORKLOAD_ARMS(text) {"arms", 0, required_argument, "LIST", text, CLI_OPT_ARMS}
+#define CLI_WORKLOAD_SEED(text) {"seed", 0, required_argument, "S", text, CLI_OPT_SEED}
+#define CLI_WORKLOAD_EXECUTOR(text) {"executor", 0, required_argument, "E", text, CLI_OPT_EXECUTOR}
+#define CLI_WORKLOAD_EFFICIENCY(text) \
+    {"sim-efficiency", 0, required_argument, "E", text, CLI_OPT_EFFICIENCY}
+#define CLI_WORKLOAD_GPU(text) {"gpu", 0, required_argument, "N", text, CLI_OPT_GPU}
+/* clang-format on */
 
 static inline int cli_is_workload_option(int id)
 {
