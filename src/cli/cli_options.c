@@ -115,7 +115,10 @@ int cli_options_parse(const struct cli_command_spec *spec, struct cli_common *co
         }
         const struct cli_option *o = &spec->options[i];
         if (o->id == CLI_OPT_HELP) {
-            cli_options_help(spec, stdout);
+            if (spec->help)
+                spec->help(stdout);
+            else
+                cli_options_help(spec, stdout);
             return 1;
         }
         if (o->id >= CLI_OPT_HELP && o->id <= CLI_OPT_NO_SETTLE)

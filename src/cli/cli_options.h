@@ -73,6 +73,9 @@ struct cli_command_spec {
     /* A word that is no option of the table (or lacks its value): the message, and the exit
      * status. NULL: cli_getopt_error's messages. */
     int (*bad_option)(const char *word);
+    /* --help, when the command shares another's (joules sim ab and idle print joules sim's).
+     * NULL: cli_options_help. */
+    void (*help)(FILE *out);
 };
 
 /*

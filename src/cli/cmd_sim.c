@@ -134,6 +134,59 @@ static void usage(FILE *f)
     cli_options_help(&thermal_spec, f);
 }
 
+/* sim ab and sim idle take no option but --help, which prints joules sim's. */
+static const struct cli_option plain_options[] = {
+    CLI_OPTION_HELP,
+    CLI_OPTIONS_END,
+};
+
+static int plain_take(void *ctx, int id, const char *v)
+{
+    (void)ctx, (void)id, (void)v;
+    return 0;
+}
+
+static int plain_unexpected(const char *cmd, const char *word)
+{
+    fprintf(stderr, "joules %s: unexpected '%s'\nTry 'joules sim --help'.\n", cmd, word);
+    return 2;
+}
+
+static int sim_ab_bad(const char *word)
+{
+    return plain_unexpected("sim ab", word);
+}
+
+static int sim_idle_bad(const char *word)
+{
+    return plain_unexpected("sim idle", word);
+}
+
+static const struct cli_command_spec sim_ab_spec = {.name = "sim ab",
+                                                    .options = plain_options,
+                                                    .take = plain_take,
+                                                    .bad_option = sim_ab_bad,
+                                                    .help = usage};
+static const struct cli_command_spec sim_idle_spec = {.name = "sim idle",
+                                                      .options = plain_options,
+                                                      .take = plain_take,
+                                                      .bad_option = sim_idle_bad,
+                                                      .help = usage};
+
+/* Parse the words after sim ab / sim idle: 0, or nonzero with *status the exit status. */
+static int parse_plain(const struct cli_command_spec *spec, int argc, char **argv, int *status)
+{
+    if (cli_options_parse(spec, NULL, NULL, argc, argv, status) != 0)
+        return 1;
+    if (optind > 1 && strcmp(argv[optind - 1], "--") == 0) /* no word at all, "--" included */
+        optind--;
+    if (optind < argc) {
+        *status = spec->bad_option(argv[optind]);
+        return 1;
+    }
+    return 0;
+}
+
 static int load(struct simlib *L)
 {
     char path[PATH_MAX];
@@ -433,14 +486,9 @@ static int run_kernels(struct simlib *L, nvmlDevice_t d, jsimKernel *k, int reps
 
 static int sim_ab(struct simlib *L, int argc, char **argv)
 {
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        usage(stdout);
-        return 0;
-    }
-    if (argc > 1) {
-        fprintf(stderr, "joules sim ab: unexpected '%s'\nTry 'joules sim --help'.\n", argv[1]);
-        return 2;
-    }
+    int status;
+    if (parse_plain(&sim_ab_spec, argc, argv, &status) != 0)
+        return status;
     if (load(L) != 0)
         return 1;
     nvmlDevice_t d;
@@ -511,14 +559,9 @@ static int sim_ab(struct simlib *L, int argc, char **argv)
 
 static int sim_idle(struct simlib *L, int argc, char **argv)
 {
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        usage(stdout);
-        return 0;
-    }
-    if (argc > 1) {
-        fprintf(stderr, "joules sim idle: unexpected '%s'\nTry 'joules sim --help'.\n", argv[1]);
-        return 2;
-    }
+    int status;
+    if (parse_plain(&sim_idle_spec, argc, argv, &status) != 0)
+        return status;
     if (load(L) != 0)
         return 1;
     static const char *const profiles[] = {"a6000", "a100-sxm4-40gb", "a100-sxm4-80gb",
