@@ -210,6 +210,36 @@ static void pump(joules_sampler *s, struct view *v, int quiet)
     }
 }
 
+/* Drain the sampler and redraw the view every refresh_ns until duration_ns (0: no limit)
+ * has passed or a signal of stop_set arrives. Returns that signal, or 0; *st the sampler's
+ * statistics at the last refresh. */
+static int refresh_until_stopped(struct view *v, struct cli_series *cs, const sigset_t *stop_set,
+                                 int64_t refresh_ns, int64_t duration_ns, int quiet,
+                                 joules_sampler_stats *st)
+{
+    int64_t start = cs->clock.t0_ns;
+    memset(st, 0, sizeof *st);
+    for (;;) {
+        struct timespec now_ts;
+        clock_gettime(CLOCK_MONOTONIC, &now_ts);
+        int64_t now = (int64_t)now_ts.tv_sec * 1000000000LL + now_ts.tv_nsec;
+        int64_t wait = refresh_ns;
+        if (duration_ns > 0) {
+            int64_t left = start + duration_ns - now;
+            if (left <= 0)
+                return 0;
+            wait = left < wait ? left : wait;
+        }
+        int sig = cli_stop_wait(stop_set, wait);
+        if (sig > 0)
+            return sig;
+        pump(cs->sampler, v, quiet);
+        joules_sampler_stats_get(cs->sampler, st);
+        if (v->tty && !quiet)
+            draw_table(v, (double)(now - start) * 1e-9, st);
+    }
+}
+
 struct watch_options {
     struct cli_series cs;
     int64_t interval_ns, duration_ns;
@@ -310,30 +340,8 @@ int cmd_watch(int argc, char **argv)
     if ((rc = cli_series_start(cs, "watch", cm.m, info, n_info, interval_ns, ring)))
         goto done;
     v.t0_s = (double)cs->clock.t0_ns * 1e-9;
-    int64_t start = cs->clock.t0_ns;
-    int got_signal = 0;
     joules_sampler_stats st;
-    for (;;) {
-        struct timespec now_ts;
-        clock_gettime(CLOCK_MONOTONIC, &now_ts);
-        int64_t now = (int64_t)now_ts.tv_sec * 1000000000LL + now_ts.tv_nsec;
-        int64_t wait = refresh_ns;
-        if (duration_ns > 0) {
-            int64_t left = start + duration_ns - now;
-            if (left <= 0)
-                break;
-            wait = left < wait ? left : wait;
-        }
-        int sig = cli_stop_wait(&stop_set, wait);
-        if (sig > 0) {
-            got_signal = sig;
-            break;
-        }
-        pump(cs->sampler, &v, quiet);
-        joules_sampler_stats_get(cs->sampler, &st);
-        if (v.tty && !quiet)
-            draw_table(&v, (double)(now - start) * 1e-9, &st);
-    }
+    int got_signal = refresh_until_stopped(&v, cs, &stop_set, refresh_ns, duration_ns, quiet, &st);
     cli_series_stop(cs, &st);
     pump(cs->sampler, &v, quiet);
     if (v.tty && !quiet)
