@@ -109,7 +109,7 @@ int cli_options_parse(const struct cli_command_spec *spec, struct cli_common *co
     while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         int i = entry_of(spec->options, n, c);
         if (i < 0) { /* '?' or ':' */
-            *status = spec->bad_option ? spec->bad_option(optind > 0 ? argv[optind - 1] : "?")
+            *status = spec->bad_option ? spec->bad_option(spec, optind > 0 ? argv[optind - 1] : "?")
                                        : cli_getopt_error(spec->name, c, argv);
             return 1;
         }
@@ -123,7 +123,7 @@ int cli_options_parse(const struct cli_command_spec *spec, struct cli_common *co
         }
         if (o->id >= CLI_OPT_HELP && o->id <= CLI_OPT_NO_SETTLE)
             *status = take_shared(spec, common, o, argc, argv);
-        else
+        else if (spec->take)
             *status = spec->take(ctx, o->id, optarg);
         if (*status)
             return 1;

@@ -68,11 +68,12 @@ struct cli_command_spec {
     const struct cli_option *options; /* ends with CLI_OPTIONS_END */
     const char *help_tail;            /* --help after the option lines */
     /* One of the command's own options (id >= 0x180), its value or NULL: 0, or
-     * CLI_EXIT_USAGE with the message printed. May read optind/argv (--sim's next word). */
+     * CLI_EXIT_USAGE with the message printed. May read optind/argv (--sim's next word).
+     * NULL when the table holds shared options only. */
     int (*take)(void *ctx, int id, const char *value);
     /* A word that is no option of the table (or lacks its value): the message, and the exit
      * status. NULL: cli_getopt_error's messages. */
-    int (*bad_option)(const char *word);
+    int (*bad_option)(const struct cli_command_spec *spec, const char *word);
     /* --help, when the command shares another's (joules sim ab and idle print joules sim's).
      * NULL: cli_options_help. */
     void (*help)(FILE *out);

@@ -56,18 +56,11 @@ static const struct cli_option info_options[] = {
     CLI_OPTIONS_END,
 };
 
-static int info_take(void *ctx, int id, const char *v)
-{
-    (void)ctx, (void)id, (void)v;
-    return 0; /* info has no option of its own */
-}
-
 static const struct cli_command_spec info_spec = {
     .name = "info",
     .help_head = info_help_head,
     .options = info_options,
     .help_tail = info_help_tail,
-    .take = info_take,
 };
 
 static const struct {

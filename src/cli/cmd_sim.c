@@ -114,9 +114,9 @@ static int thermal_take(void *ctx, int id, const char *v)
     }
 }
 
-static int thermal_bad_option(const char *word)
+static int thermal_bad_option(const struct cli_command_spec *spec, const char *word)
 {
-    fprintf(stderr, "joules sim thermal: bad option '%s'\nTry 'joules sim --help'.\n", word);
+    fprintf(stderr, "joules %s: bad option '%s'\nTry 'joules sim --help'.\n", spec->name, word);
     return 2;
 }
 
@@ -140,38 +140,16 @@ static const struct cli_option plain_options[] = {
     CLI_OPTIONS_END,
 };
 
-static int plain_take(void *ctx, int id, const char *v)
+static int unexpected(const struct cli_command_spec *spec, const char *word)
 {
-    (void)ctx, (void)id, (void)v;
-    return 0;
-}
-
-static int plain_unexpected(const char *cmd, const char *word)
-{
-    fprintf(stderr, "joules %s: unexpected '%s'\nTry 'joules sim --help'.\n", cmd, word);
+    fprintf(stderr, "joules %s: unexpected '%s'\nTry 'joules sim --help'.\n", spec->name, word);
     return 2;
 }
 
-static int sim_ab_bad(const char *word)
-{
-    return plain_unexpected("sim ab", word);
-}
-
-static int sim_idle_bad(const char *word)
-{
-    return plain_unexpected("sim idle", word);
-}
-
-static const struct cli_command_spec sim_ab_spec = {.name = "sim ab",
-                                                    .options = plain_options,
-                                                    .take = plain_take,
-                                                    .bad_option = sim_ab_bad,
-                                                    .help = usage};
-static const struct cli_command_spec sim_idle_spec = {.name = "sim idle",
-                                                      .options = plain_options,
-                                                      .take = plain_take,
-                                                      .bad_option = sim_idle_bad,
-                                                      .help = usage};
+static const struct cli_command_spec sim_ab_spec = {
+    .name = "sim ab", .options = plain_options, .bad_option = unexpected, .help = usage};
+static const struct cli_command_spec sim_idle_spec = {
+    .name = "sim idle", .options = plain_options, .bad_option = unexpected, .help = usage};
 
 /* Parse the words after sim ab / sim idle: 0, or nonzero with *status the exit status. */
 static int parse_plain(const struct cli_command_spec *spec, int argc, char **argv, int *status)
@@ -181,7 +159,7 @@ static int parse_plain(const struct cli_command_spec *spec, int argc, char **arg
     if (optind > 1 && strcmp(argv[optind - 1], "--") == 0) /* no word at all, "--" included */
         optind--;
     if (optind < argc) {
-        *status = spec->bad_option(argv[optind]);
+        *status = unexpected(spec, argv[optind]);
         return 1;
     }
     return 0;
