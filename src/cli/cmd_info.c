@@ -6,53 +6,61 @@
  * backend either "loaded" or why it is absent and what to do about it. Finding nothing is
  * not an error (exit 0): the output says so and how to use the simulated GPU.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "abi/nvml_abi.h"
+#include "cli/cli_options.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "io/atomic.h"
 #include "io/json.h"
 
-static void help(FILE *out)
-{
-    fprintf(out,
-            "Usage: joules info [--sim [PROFILE] | --scenario FILE | --sim-if-absent [PROFILE]]\n"
-            "                   [--json FILE]\n\n"
-            "Show what this machine can measure: every energy domain (GPUs through NVML, CPU\n"
-            "package/core/uncore, DRAM and psys through RAPL powercap) with the method joules\n"
-            "will use and where its numbers come from; for each GPU its name, UUID, bus id,\n"
-            "driver, architecture, power now and its limits, clocks, P-state, temperature,\n"
-            "memory and utilisation; and for each backend whether it loaded, or why not and\n"
-            "what to do. Simulated devices are labelled SIMULATED.\n\n"
-            "Options:\n"
-            "  --sim [PROFILE]      show the simulated GPU instead of the real NVML\n"
-            "                       (PROFILE: a6000 (default), a100-sxm4-40gb, a100-sxm4-80gb\n"
-            "                       (a100), h100-sxm5 (h100), test; also --sim=PROFILE)\n"
-            "  --scenario FILE      simulated GPU configured by a scenario (implies --sim)\n"
-            "  --sim-if-absent [PROFILE]\n"
-            "                       the real NVML when it loads and has GPUs, else the\n"
-            "                       simulated GPU; the output says which was used\n"
-            "  --json FILE          also write the description as JSON (schema joules.info/1,\n"
-            "                       docs/output.md); '-' for standard output instead of text\n"
-            "  -h, --help           this help\n\n"
-            "Examples:\n"
-            "  joules info\n"
-            "  joules info --sim h100-sxm5\n"
-            "  joules info --sim-if-absent a6000 --json info.json\n\n"
-            "Environment:\n"
-            "  JOULES_NVML_LIBRARY  libnvidia-ml.so.1 to load (default: the system's)\n"
-            "  JOULES_SYSFS_ROOT    directory standing for /sys (default: /sys)\n"
-            "  JOULES_SIM_LIBRARY   the simulated GPU library (default: "
-            "<bin>/../lib/joules/libnvidia-ml.so.1)\n"
-            "  JOULES_SIM_PROFILE, JOULES_SIM_DEVICES, JOULES_SIM_SEED, JOULES_SIM_PRIVILEGED\n"
-            "                       configure the simulated GPU (docs/scenarios.md)\n\n"
-            "Exit status: 0 (also when nothing is found), 1 if joules failed, 2 on a wrong\n"
-            "command line.\n");
-}
+static const char info_help_head[] =
+    "Usage: joules info [--sim [PROFILE] | --scenario FILE | --sim-if-absent [PROFILE]]\n"
+    "                   [--json FILE]\n\n"
+    "Show what this machine can measure: every energy domain (GPUs through NVML, CPU\n"
+    "package/core/uncore, DRAM and psys through RAPL powercap) with the method joules\n"
+    "will use and where its numbers come from; for each GPU its name, UUID, bus id,\n"
+    "driver, architecture, power now and its limits, clocks, P-state, temperature,\n"
+    "memory and utilisation; and for each backend whether it loaded, or why not and\n"
+    "what to do. Simulated devices are labelled SIMULATED.\n\n"
+    "Options:\n";
+
+static const char info_help_tail[] =
+    "\nExamples:\n"
+    "  joules info\n"
+    "  joules info --sim h100-sxm5\n"
+    "  joules info --sim-if-absent a6000 --json info.json\n\n"
+    "Environment:\n"
+    "  JOULES_NVML_LIBRARY  libnvidia-ml.so.1 to load (default: the system's)\n"
+    "  JOULES_SYSFS_ROOT    directory standing for /sys (default: /sys)\n"
+    "  JOULES_SIM_LIBRARY   the simulated GPU library (default: "
+    "<bin>/../lib/joules/libnvidia-ml.so.1)\n"
+    "  JOULES_SIM_PROFILE, JOULES_SIM_DEVICES, JOULES_SIM_SEED, JOULES_SIM_PRIVILEGED\n"
+    "                       configure the simulated GPU (docs/scenarios.md)\n\n"
+    "Exit status: 0 (also when nothing is found), 1 if joules failed, 2 on a wrong\n"
+    "command line.\n";
+
+static const struct cli_option info_options[] = {
+    CLI_OPTION_SIM("show the simulated GPU instead of the real NVML\n"
+                   "(default a6000; also --sim=PROFILE)\n" CLI_HELP_PROFILES),
+    CLI_OPTION_SCENARIO("simulated GPU configured by a scenario (implies --sim)"),
+    CLI_OPTION_SIM_IF_ABSENT("the real NVML when it loads and has GPUs, else the\n"
+                             "simulated GPU; the output says which was used"),
+    CLI_OPTION_JSON("also write the description as JSON (schema joules.info/1,\n"
+                    "docs/output.md); '-' for standard output instead of text"),
+    CLI_OPTION_HELP,
+    CLI_OPTIONS_END,
+};
+
+static const struct cli_command_spec info_spec = {
+    .name = "info",
+    .help_head = info_help_head,
+    .options = info_options,
+    .help_tail = info_help_tail,
+};
 
 static const struct {
     uint64_t bit;
@@ -414,43 +422,12 @@ static int write_json(FILE *f, const struct cli_monitor *cm, const struct info_d
 
 int cmd_info(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"sim", optional_argument, NULL, CLI_OPT_SIM},
-        {"scenario", required_argument, NULL, CLI_OPT_SCENARIO},
-        {"sim-if-absent", optional_argument, NULL, CLI_OPT_SIM_IF_ABSENT},
-        {"json", required_argument, NULL, CLI_OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct cli_source src = {0};
-    const char *json = NULL;
-    int c, rc;
-
-    optind = 0; /* full reset of getopt's state: each command parses afresh */
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            help(stdout);
-            return 0;
-        case CLI_OPT_SIM:
-        case CLI_OPT_SIM_IF_ABSENT:
-            if ((rc = cli_take_sim_option(&src, "info", c == CLI_OPT_SIM_IF_ABSENT, argc, argv)))
-                return rc;
-            break;
-        case CLI_OPT_SCENARIO:
-            if ((rc = cli_take_scenario_option(&src, "info", optarg)))
-                return rc;
-            break;
-        case CLI_OPT_JSON:
-            if ((rc = cli_check_output_name("info", "--json", optarg)))
-                return rc;
-            json = optarg;
-            break;
-        default:
-            return cli_getopt_error("info", c, argv);
-        }
-    }
+    struct cli_common com = {0};
+    int rc;
+    if (cli_options_parse(&info_spec, &com, NULL, argc, argv, &rc) != 0)
+        return rc;
+    struct cli_source src = com.src;
+    const char *json = com.json;
     if (optind < argc)
         return cli_usage_error("info", "unexpected argument '%s'", argv[optind]);
     if (src.sim && src.sim_if_absent)
@@ -464,12 +441,10 @@ int cmd_info(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
 
+    int json_open = json != NULL, status = CLI_EXIT_FAILURE;
     struct cli_monitor cm;
-    if (cli_open_monitor("info", &src, &cm) != 0) {
-        if (json)
-            joules_atomic_abort(&out);
-        return CLI_EXIT_FAILURE;
-    }
+    if (cli_open_monitor("info", &src, &cm) != 0)
+        goto no_monitor;
     static struct info_data d; /* ~100 KB: kept off the stack */
     memset(&d, 0, sizeof d);
     d.n = joules_domain_count(cm.m);
@@ -484,11 +459,12 @@ int cmd_info(int argc, char **argv)
         }
     }
 
-    int status = 0;
+    status = 0;
     int json_to_stdout = json && strcmp(json, "-") == 0;
     if (!json_to_stdout)
         print_text(stdout, &cm, &src, &d);
     if (json) {
+        json_open = 0;
         if (write_json(out.f, &cm, &d) != 0) {
             cli_error("info: writing %s failed", json);
             joules_atomic_abort(&out);
@@ -501,5 +477,8 @@ int cmd_info(int argc, char **argv)
     if (fflush(stdout) != 0)
         status = CLI_EXIT_FAILURE;
     cli_close_monitor(&cm);
+no_monitor:
+    if (json_open)
+        joules_atomic_abort(&out);
     return status;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * main.c - `joules`: the table of subcommands and the dispatch to them. Each subcommand
- * parses its own options and prints its own help (commands.h); this file only knows names.
+ * parses its own options and prints its own help through cli_options.h (commands.h); this
+ * file only knows names.
  */
 #include <stdio.h>
 #include <string.h>
