@@ -150,6 +150,32 @@ void ab_check_entries(int prec, int n, int samples, const double *arow, const do
 
 /* ---- the procedure (ab_run.c) ------------------------------------------------------------ */
 
+/* Whether a stop was requested (the signal flag of the setup): the experiments stop between
+ * products. */
+int ab_stopped(const struct ab_setup *s);
+
+/* What the experiment is doing, for a progress display; the library part prints nothing. */
+enum ab_phase {
+    AB_PHASE_LOAD,    /* slot's inputs are generated and loaded */
+    AB_PHASE_WARM_UP, /* warm-up and correctness check */
+    AB_PHASE_PLAN,    /* products per window chosen */
+    AB_PHASE_WINDOW   /* one window measured */
+};
+
+struct ab_run_rec;
+
+struct ab_progress {
+    enum ab_phase phase;
+    int step, total;              /* WINDOW: windows measured so far, of all */
+    int round, slot;              /* WINDOW: round (from 0), arm slot; LOAD: arm slot */
+    double product_s;             /* PLAN: the time of one product of the fastest arm */
+    int products;                 /* PLAN: products per window */
+    const struct ab_run_rec *rec; /* WINDOW: the window just measured */
+};
+
+/* Called on the experiment's thread; it should return quickly. */
+typedef void (*ab_progress_fn)(const struct ab_progress *ev, void *user);
+
 struct ab_params {
     const struct ab_exec_ops *ops;
     struct ab_setup setup;
@@ -162,7 +188,8 @@ struct ab_params {
     int energy_kinds;  /* JOULES_KIND_GPU, or JOULES_KINDS_CPU for the cpu executor */
     int status_domain; /* GPU domain for clocks/temperature/reasons; -1: none */
     double sample_period_s;
-    int progress; /* progress lines on stderr */
+    ab_progress_fn progress; /* NULL: none */
+    void *progress_user;     /* passed to progress */
 };
 
 /* One measured window: `products` products of one arm. */
@@ -205,9 +232,6 @@ struct ab_result {
     char energy_why[640]; /* when not available */
     char device[160];
 };
-
-/* CLOCK_MONOTONIC in ns: the executors' and the windows' clock. */
-int64_t ab_now_ns(void);
 
 /* Run the experiment. 0, or -1 with err (what was measured so far stays in r). */
 int ab_run(const struct ab_params *p, struct ab_result *r, char *err, size_t len);

@@ -163,6 +163,34 @@ static int restore(const struct sweep_params *p, joules_monitor *m, double limit
     return 0;
 }
 
+/* The sweep's progress on stderr (user: its struct sweep_params). */
+static void print_progress(const struct sweep_progress *ev, void *user)
+{
+    const struct sweep_params *p = user;
+    const struct sweep_point *pt = ev->pt;
+    switch (ev->phase) {
+    case SWEEP_PHASE_LOAD:
+        fprintf(stderr, "joules sweep: preparing %s inputs (n = %d, %s)\n",
+                ab_arm_name(p->arms[ev->slot]), p->setup.n, ab_prec_name(p->setup.prec));
+        break;
+    case SWEEP_PHASE_POINT:
+        fprintf(stderr, "joules sweep: [%d/%d] %g %s", ev->step + 1, ev->total,
+                p->settings[ev->step], p->mode == SWEEP_CLOCKS ? "MHz" : "W");
+        if (p->workload == SWEEP_WL_PRODUCT)
+            fprintf(stderr, " %-8s", ab_arm_name(p->arms[ev->slot]));
+        fprintf(stderr, " %8.4f s/run", pt->time_s);
+        if (pt->valid)
+            fprintf(stderr, " %9.3f J/run %7.1f W", pt->energy_j, pt->power_w);
+        if (isfinite(pt->clock_mhz))
+            fprintf(stderr, " %5.0f MHz %3.0f C", pt->clock_mhz, pt->temperature_c);
+        fputc('\n', stderr);
+        break;
+    case SWEEP_PHASE_COOLDOWN:
+        fprintf(stderr, "joules sweep: cooldown %g s\n", p->cooldown_s);
+        break;
+    }
+}
+
 /* The idle baseline of the GPU in its state at rest (before the sweep changes anything). */
 static void load_baseline(joules_monitor *m, int dom, struct sweep_baseline *bl, int progress)
 {
@@ -222,7 +250,8 @@ int cmd_sweep(int argc, char **argv)
     p.warmup_s = 0.3;
     p.cooldown_s = 0.5;
     p.min_window_s = 0.5;
-    p.progress = 1;
+    p.progress = print_progress;
+    p.progress_user = &p;
     int have_spec = 0;
     const char *json = NULL, *svg = NULL;
     struct cli_source src = {0};
@@ -387,7 +416,7 @@ int cmd_sweep(int argc, char **argv)
             goto done;
         }
     rep.profile = cli_sim_profile_name(&src, &cm);
-    load_baseline(cm.m, p.setup.gpu_domain, &rep.baseline, p.progress);
+    load_baseline(cm.m, p.setup.gpu_domain, &rep.baseline, p.progress != NULL);
     char command[1024] = "";
     if (p.workload == SWEEP_WL_COMMAND)
         join_command(p.argv, command, sizeof command);

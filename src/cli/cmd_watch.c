@@ -22,6 +22,7 @@
 #include "cli/cli_signal.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "util/util.h"
 
 enum { OPT_INTERVAL = 0x200, OPT_DURATION, OPT_PLOT, OPT_NORMALISE };
 
@@ -325,9 +326,7 @@ int cmd_watch(int argc, char **argv)
     int got_signal = 0;
     joules_sampler_stats st;
     for (;;) {
-        struct timespec now_ts;
-        clock_gettime(CLOCK_MONOTONIC, &now_ts);
-        int64_t now = (int64_t)now_ts.tv_sec * 1000000000LL + now_ts.tv_nsec;
+        int64_t now = util_now_ns();
         int64_t wait = refresh_ns;
         if (duration_ns > 0) {
             int64_t left = start + duration_ns - now;

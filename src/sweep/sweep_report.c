@@ -15,6 +15,7 @@
 #include "io/json.h"
 #include "io/plot_svg.h"
 #include "sweep/sweep.h"
+#include "util/util.h"
 
 #define GRID_POINTS 400
 
@@ -128,7 +129,7 @@ void sweep_analyze(struct sweep_report *rep)
         double a = f0->l.beta[i0], b = fk->l.beta[ik];
         double rel = sqrt(pow(f0->l.se[i0] / a, 2) + pow(fk->l.se[ik] / b, 2));
         int df = f0->l.n - f0->l.p < fk->l.n - fk->l.p ? f0->l.n - f0->l.p : fk->l.n - fk->l.p;
-        double t = joules__t975(df);
+        double t = util_t975(df);
         rep->k_ratio[k] = a / b;
         rep->k_ratio_lo[k] = a / b * exp(-t * rel);
         rep->k_ratio_hi[k] = a / b * exp(t * rel);
@@ -160,7 +161,7 @@ static void fit_lines(FILE *out, const struct sweep_report *rep, int k)
         fprintf(out, "no fit (%s)\n", f->why);
         return;
     }
-    double t = joules__t975(f->l.n - f->l.p);
+    double t = util_t975(f->l.n - f->l.p);
     fprintf(out, "%s  (f in MHz, V in volts; 95 %% intervals)\n", sweep_model_name(f->model));
     static const char *nm[3][3] = {{"a (static, W)", "k (W/(MHz V^2))", ""},
                                    {"a (constant, W)", "b (leakage, W/V^2)", "k (W/(MHz V^2))"},
