@@ -3,9 +3,10 @@
  * ab.h - the talk's A/B experiment (`joules ab`): the same matrix product C = A.B on inputs
  * that differ only in their values (N(0,1), zeros, ...), measured window by window through
  * the monitor. This header is the contract between the command (src/cli/cmd_ab.c), the
- * procedure (ab_run.c), the data and statistics (ab_data.c, ab_stats.c), the reports
- * (ab_report.c) and the three executors (ab_exec_sim.c, ab_exec_cuda.c, ab_exec_cpu.c).
- * docs/ab.md explains the procedure and its choices.
+ * procedure (ab_run.c), the data and statistics (ab_data.c, ab_stats.c), the analysis
+ * (ab_analysis.c), the output formats (ab_output.c) and the three executors
+ * (ab_exec_sim.c, ab_exec_cuda.c, ab_exec_cpu.c). docs/ab.md explains the procedure and its
+ * choices.
  */
 #ifndef JOULES_AB_H
 #define JOULES_AB_H
@@ -237,7 +238,7 @@ struct ab_result {
 int ab_run(const struct ab_params *p, struct ab_result *r, char *err, size_t len);
 void ab_result_free(struct ab_result *r);
 
-/* ---- summary and reports (ab_report.c) --------------------------------------------------- */
+/* ---- analysis (ab_analysis.c) ------------------------------------------------------------ */
 
 enum { AB_Q_ENERGY, AB_Q_TIME, AB_Q_POWER, AB_Q_GFLOPS, AB_Q_GFLOP_PER_J, AB_Q_COUNT };
 
@@ -249,7 +250,10 @@ struct ab_summary {
 
 double ab_run_value(const struct ab_run_rec *rec, int q);
 void ab_summarize(const struct ab_result *r, double level, struct ab_summary *s);
+/* The clock-event reasons seen in the windows of slot k (OR). */
+unsigned long long ab_arm_reasons(const struct ab_result *r, int k);
 
+/* What the outputs say: the run, its analysis and the circumstances around it. */
 struct ab_report {
     const struct ab_params *p;
     const struct ab_result *r;
@@ -264,6 +268,9 @@ struct ab_report {
 
 /* One sentence: what the comparison of arm 0 with arm k means. */
 void ab_conclusion(const struct ab_report *rep, int k, char *buf, size_t len);
+
+/* ---- output formats (ab_output.c) ------------------------------------------------------- */
+
 void ab_report_table(FILE *out, const struct ab_report *rep);
 int ab_report_json(FILE *out, const struct ab_report *rep); /* schema joules.ab/1 */
 int ab_report_csv(FILE *out, const struct ab_report *rep);  /* schema joules.ab.csv/1 */

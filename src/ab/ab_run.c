@@ -14,12 +14,12 @@
  * is dropped and what was measured is kept.
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ab/ab.h"
+#include "ab/ab_series.h"
 #include "util/util.h"
 
 #define GROUPED_MIN_S 1.6 /* measured time of a grouped window: 4 groups of 0.4 s */
@@ -34,24 +34,6 @@
 #define ARM_SETTLE_S  0.05 /* ... and each arm's own load before it is timed */
 #define TIMED_MIN_S   0.1  /* a product is timed over at least this much of them */
 #define WINDOW_NAME   "ab"
-
-/* The run's time series and the current window's means, fed by a joules_sampler. */
-struct series {
-    const struct ab_params *p;
-    struct ab_result *r;
-    int dom[JOULES_MAX_DOMAINS]; /* the experiment's energy domains */
-    int n_dom;
-    pthread_mutex_t lock; /* guards everything below: the sampler's thread writes it */
-    int slot;             /* arm being measured, -1 outside windows */
-    int64_t t0_ns;        /* origin of the series; 0 until the first window */
-    size_t cap;
-    /* accumulators of the current window */
-    double clk_sum, temp_sum;
-    int n_status;
-    unsigned long long reasons;
-    int have_prev;
-    double prev_e, prev_t;
-};
 
 int ab_stopped(const struct ab_setup *s)
 {
@@ -96,103 +78,6 @@ static int energy_domains(const struct ab_params *p, int *dom, struct ab_result 
                  joules_method_name(method),
                  r->grouped ? ", each window as 4 phase-shifted groups" : "");
     return n;
-}
-
-static void series_add(struct series *s, int64_t t, double pw)
-{
-    if (s->r->n_samples == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 1024;
-        struct ab_sample *ns = realloc(s->r->samples, cap * sizeof *ns);
-        if (ns) {
-            s->r->samples = ns;
-            s->cap = cap;
-        }
-    }
-    if (s->r->n_samples < s->cap)
-        s->r->samples[s->r->n_samples++] = (struct ab_sample){(t - s->t0_ns) * 1e-9, pw, s->slot};
-}
-
-/* One round of the sampler: the power of the experiment's domains into the series, and the
- * status domain's clock, temperature and reasons into the window's means. */
-static void on_samples(const joules_power_sample *smp, int n, void *user)
-{
-    struct series *s = user;
-    int64_t t = util_now_ns();
-    double e = 0, pw = 0;
-    int ok = s->n_dom > 0, have_pw = 1;
-    for (int k = 0; ok && k < s->n_dom; k++) {
-        const joules_power_sample *d = NULL;
-        for (int i = 0; i < n; i++)
-            if (smp[i].domain == s->dom[k])
-                d = &smp[i];
-        if (!d || !d->valid) {
-            ok = 0;
-            break;
-        }
-        e += d->energy_j;
-        if (d->power_source == JOULES_POWER_SENSOR)
-            pw += d->power_w;
-        else
-            have_pw = 0;
-    }
-    pthread_mutex_lock(&s->lock);
-    if (ok && !have_pw) { /* no power sensor: power from consecutive energy readings */
-        double ts = t * 1e-9;
-        pw = s->have_prev && ts > s->prev_t ? (e - s->prev_e) / (ts - s->prev_t) : NAN;
-        s->have_prev = 1, s->prev_e = e, s->prev_t = ts;
-    }
-    for (int i = 0; s->slot >= 0 && i < n; i++) {
-        if (smp[i].domain != s->p->status_domain || !smp[i].valid)
-            continue;
-        if (smp[i].clock_sm_mhz >= 0) {
-            s->clk_sum += smp[i].clock_sm_mhz;
-            s->temp_sum += smp[i].temperature_c;
-            s->n_status++;
-        }
-        s->reasons |= smp[i].clock_event_reasons;
-    }
-    if (ok && s->t0_ns && isfinite(pw))
-        series_add(s, t, pw);
-    pthread_mutex_unlock(&s->lock);
-}
-
-/* A sampler of the energy domains and the status domain, every sample_period_s. Its thread
- * takes no signal: the flag set on the main thread stops the experiment. */
-static int series_start(struct series *s, joules_sampler **out, char *err, size_t len)
-{
-    const struct ab_params *p = s->p;
-    joules_sampler_options so;
-    joules_sampler_options_init(&so);
-    so.interval_ns = (uint64_t)(p->sample_period_s * 1e9);
-    so.kinds = (uint32_t)p->energy_kinds;
-    joules_domain_info di;
-    if (p->status_domain >= 0 && joules_domain_info_get(p->setup.m, p->status_domain, &di) == 0)
-        so.kinds |= di.kind;
-    so.gpu_details = p->status_domain >= 0;
-    so.callback = on_samples;
-    so.user = s;
-    int rc = joules_sampler_start(p->setup.m, &so, out);
-    if (rc == JOULES_E_NO_DOMAIN) /* nothing to sample (a CPU without RAPL): no series */
-        return 0;
-    if (rc != 0) {
-        snprintf(err, len, "cannot start the sampler: %s", joules_last_error(p->setup.m));
-        return -1;
-    }
-    return 0;
-}
-
-static void series_window(struct series *s, int slot)
-{
-    pthread_mutex_lock(&s->lock);
-    if (slot >= 0 && !s->t0_ns)
-        s->t0_ns = util_now_ns();
-    s->slot = slot;
-    if (slot >= 0) {
-        s->clk_sum = s->temp_sum = 0;
-        s->n_status = 0;
-        s->reasons = 0;
-    }
-    pthread_mutex_unlock(&s->lock);
 }
 
 /* Warm-up, timing of one product per arm, and the correctness check. */
@@ -358,7 +243,7 @@ static void widen_for_gap(const struct ab_params *p, joules_measurement *m, doub
  * back to a window of r->products products. 0 done, 1 interrupted, -1 failed.
  */
 static int measure_grouped(const struct ab_params *p, struct ab_exec *x, struct ab_result *r,
-                           struct series *smp, int slot, joules_measurement *out, char *err,
+                           struct ab_series *smp, int slot, joules_measurement *out, char *err,
                            size_t len)
 {
     static joules_repeat_result rr;
@@ -369,9 +254,9 @@ static int measure_grouped(const struct ab_params *p, struct ab_exec *x, struct 
      * the figure is scaled back to a window of r->products products below. */
     ro.min_time_s = p->min_window_s > GROUPED_MIN_S ? p->min_window_s : GROUPED_MIN_S;
     struct trail tr = {p, x, slot, 0, 0, 0.0, r->warm_time_s[slot]}; /* a repetition: one */
-    series_window(smp, slot);
+    ab_series_window(smp, slot);
     int rc = joules_repeat(p->setup.m, trail_product, &tr, &ro, &rr);
-    series_window(smp, -1);
+    ab_series_window(smp, -1);
     if (rc != 0) {
         if (stopped(p)) {
             r->interrupted = 1;
@@ -404,7 +289,7 @@ static void progress(const struct ab_params *p, enum ab_phase phase, int slot, d
 }
 
 static int measure(const struct ab_params *p, struct ab_exec *x, struct ab_result *r,
-                   struct series *smp, const int *dom, int n_dom, char *err, size_t len)
+                   struct ab_series *smp, const int *dom, int n_dom, char *err, size_t len)
 {
     static joules_measurement m;
     int total = p->repeats * p->n_arms;
@@ -429,11 +314,11 @@ static int measure(const struct ab_params *p, struct ab_exec *x, struct ab_resul
             if (p->ops->run(x, slot, r->lead_in, &lead, err, len) != 0)
                 return -1;
             int64_t lead_done_ns = device_done_ns(p, x);
-            series_window(smp, slot);
+            ab_series_window(smp, slot);
             if (joules_window_begin(p->setup.m, WINDOW_NAME) != 0) {
                 snprintf(err, len, "the measurement could not begin: %s",
                          joules_last_error(p->setup.m));
-                series_window(smp, -1);
+                ab_series_window(smp, -1);
                 return -1;
             }
             int64_t begun_ns = util_now_ns();
@@ -442,7 +327,7 @@ static int measure(const struct ab_params *p, struct ab_exec *x, struct ab_resul
             int64_t done_ns = device_done_ns(p, x);
             if (rc != 0 || done < r->products) {
                 joules_window_cancel(p->setup.m, WINDOW_NAME);
-                series_window(smp, -1);
+                ab_series_window(smp, -1);
                 if (rc != 0)
                     return -1;
                 r->interrupted = 1; /* stopped between products: the window is dropped */
@@ -451,7 +336,7 @@ static int measure(const struct ab_params *p, struct ab_exec *x, struct ab_resul
             struct trail tr = {p, x, slot, 0, 0, TRAIL_CHUNK_S, r->warm_time_s[slot]};
             if (joules_window_end_busy(p->setup.m, WINDOW_NAME, &m, trail_product, &tr) != 0) {
                 snprintf(err, len, "the measurement failed: %s", joules_last_error(p->setup.m));
-                series_window(smp, -1);
+                ab_series_window(smp, -1);
                 return -1;
             }
             int64_t resumed_ns = tr.first_ns ? tr.first_ns : util_now_ns();
@@ -459,12 +344,7 @@ static int measure(const struct ab_params *p, struct ab_exec *x, struct ab_resul
             widen_for_gap(p, &m, rec->host_gap_s);
             rec->products = done;
         measured:
-            pthread_mutex_lock(&smp->lock);
-            rec->clock_mhz = smp->n_status ? smp->clk_sum / smp->n_status : NAN;
-            rec->temperature_c = smp->n_status ? smp->temp_sum / smp->n_status : NAN;
-            rec->reasons = smp->reasons;
-            pthread_mutex_unlock(&smp->lock);
-            series_window(smp, -1);
+            ab_series_window_end(smp, rec);
             if (isnan(rec->clock_mhz) && p->status_domain >= 0) {
                 joules_gpu_status st;
                 if (joules_gpu_status_get(p->setup.m, p->status_domain, &st) == 0) {
@@ -529,21 +409,12 @@ int ab_run(const struct ab_params *p, struct ab_result *r, char *err, size_t len
         double lead = isfinite(t) ? ceil(LEAD_IN_S / t) : 1;
         r->lead_in = lead < 1 ? 1 : lead > MAX_PRODUCTS ? MAX_PRODUCTS : (int)lead;
         progress(p, AB_PHASE_PLAN, 0, t, r->products);
-        struct series smp;
-        memset(&smp, 0, sizeof smp);
-        smp.p = p;
-        smp.r = r;
-        smp.slot = -1;
-        memcpy(smp.dom, dom, sizeof smp.dom);
-        smp.n_dom = n_dom;
-        pthread_mutex_init(&smp.lock, NULL);
-        joules_sampler *sampler = NULL;
-        rc = series_start(&smp, &sampler, err, len);
+        struct ab_series smp;
+        rc = ab_series_start(&smp, p, r, dom, n_dom, err, len);
         if (rc == 0) {
             rc = measure(p, x, r, &smp, dom, n_dom, err, len);
-            joules_sampler_free(sampler);
+            ab_series_stop(&smp);
         }
-        pthread_mutex_destroy(&smp.lock);
     }
     if (stopped(p))
         r->interrupted = 1;

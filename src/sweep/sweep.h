@@ -4,8 +4,8 @@
  * workload at each step (the A/B product of src/ab, or a command), fit the power model
  * P = P_static + k f V^2 (the talk's P_dyn ~ alpha C V^2 f) and find the setting that costs
  * the fewest joules. Contract between the command (src/cli/cmd_sweep.c), the procedure
- * (sweep_run.c), the fits (sweep_fit.c), the analysis (sweep_analysis.c) and the output
- * formats (sweep_output.c). docs/sweep.md.
+ * (sweep_run.c), the fits (sweep_fit.c), the analysis (sweep_analysis.c), the table
+ * (sweep_table.c) and the files (sweep_output.c). docs/sweep.md.
  */
 #ifndef JOULES_SWEEP_H
 #define JOULES_SWEEP_H
@@ -158,7 +158,7 @@ struct sweep_result {
  * settings: the caller does, on every path (r->changed). */
 int sweep_run(const struct sweep_params *p, struct sweep_result *r, char *err, size_t len);
 
-/* ---- analysis and reports (sweep_report.c) -------------------------------------------- */
+/* ---- analysis (sweep_analysis.c), table (sweep_table.c), files (sweep_output.c) ------- */
 
 struct sweep_optimum {
     int have;
