@@ -186,8 +186,8 @@ static int sim_run(struct ab_exec *x, int slot, int reps, int *done, char *err, 
         return -1;
     }
     /* The model starts the kernel at its last 1 ms step, at most a step before the call: it
-     * ended at most a step before this. A host slow to wake the thread after it is idle
-     * time the window's edge is then read in. */
+     * ended at most a step before this. What passes after it, until the window's edge is
+     * read (a host slow to wake the thread), is idle time the procedure counts as a gap. */
     x->end_ns = t0 + (int64_t)(r.time_s * 1e9);
     *done = reps;
     return 0;

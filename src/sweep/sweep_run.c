@@ -293,6 +293,8 @@ static int command_step(const struct sweep_params *p, int step, struct acc *a,
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         execvp(p->argv[0], p->argv);
+        /* The child says why the command did not start: it is the command's process, and
+         * this is the command's standard error. */
         fprintf(stderr, "joules sweep: cannot run %s: %s\n", p->argv[0], strerror(errno));
         _exit(127);
     }
