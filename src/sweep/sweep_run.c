@@ -431,13 +431,9 @@ int sweep_run(const struct sweep_params *p, struct sweep_result *r, char *err, s
         so.kinds = JOULES_KIND_GPU;
         so.callback = on_samples;
         so.user = &a;
-        /* The sampler's thread leaves signals to the others (the flag stops the sweep). */
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_BLOCK, &all, &old);
-        int src = joules_sampler_start(p->setup.m, &so, &smp);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        if (src != 0) {
+        /* The sampler's thread takes no signal (joules_sampler_start blocks them there): the
+         * flag set on this thread stops the sweep. */
+        if (joules_sampler_start(p->setup.m, &so, &smp) != 0) {
             snprintf(err, len, "cannot start the sampler: %s", joules_last_error(p->setup.m));
             rc = -1;
         }
