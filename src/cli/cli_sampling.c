@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli/cli_util.h"
+#include "util/util.h"
 
 int cli_parse_duration(const char *cmd, const char *opt, const char *text, int64_t min_ns,
                        int64_t max_ns, int64_t *out_ns)
@@ -143,9 +144,7 @@ int cli_series_start(struct cli_series *cs, const char *cmd, joules_monitor *m,
 int64_t cli_series_mark(struct cli_series *cs, const char *record, const char *label)
 {
     pthread_mutex_lock(&cs->lock);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t t_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    int64_t t_ns = util_now_ns();
     if (cs->n_pending < CLI_SERIES_MARKERS) {
         int i = cs->n_pending++;
         cs->pending_ns[i] = t_ns;

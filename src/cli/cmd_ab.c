@@ -103,6 +103,38 @@ static void cpu_energy_why(joules_monitor *m, char *buf, size_t len)
              msg[0] ? msg : joules_strerror(code), cli_backend_remedy(JOULES_BACKEND_RAPL, code));
 }
 
+/* The experiment's progress on stderr (user: its struct ab_params). */
+static void print_progress(const struct ab_progress *ev, void *user)
+{
+    const struct ab_params *p = user;
+    const struct ab_run_rec *rec = ev->rec;
+    switch (ev->phase) {
+    case AB_PHASE_LOAD:
+        fprintf(stderr, "joules ab: preparing %s inputs (%s, n = %d, %s)\n",
+                ab_arm_name(p->arms[ev->slot]), ab_arm_description(p->arms[ev->slot]), p->setup.n,
+                ab_prec_name(p->setup.prec));
+        break;
+    case AB_PHASE_WARM_UP:
+        fprintf(stderr, "joules ab: warm-up and correctness check\n");
+        break;
+    case AB_PHASE_PLAN:
+        fprintf(stderr,
+                "joules ab: one product takes %.3g s; %d product%s per window, %d rounds "
+                "of %d arms (ABBA order)\n",
+                ev->product_s, ev->products, ev->products > 1 ? "s" : "", p->repeats, p->n_arms);
+        break;
+    case AB_PHASE_WINDOW:
+        fprintf(stderr, "joules ab: [%d/%d] round %d, %-9s %7.3f s", ev->step, ev->total,
+                ev->round + 1, ab_arm_name(p->arms[ev->slot]), rec->time_s);
+        if (rec->energy_valid)
+            fprintf(stderr, "  %9.2f J  %7.1f W", rec->energy_j, rec->power_w);
+        if (!isnan(rec->clock_mhz))
+            fprintf(stderr, "  %4.0f MHz", rec->clock_mhz);
+        fputc('\n', stderr);
+        break;
+    }
+}
+
 struct outputs {
     const char *json, *csv, *svg;
     joules_atomic j, c;
@@ -276,7 +308,8 @@ static int ab_parse(struct ab_ctx *a, int argc, char **argv, int *status)
         *status = cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
         return 1;
     }
-    a->p.progress = !a->com.quiet;
+    a->p.progress = a->com.quiet ? NULL : print_progress;
+    a->p.progress_user = &a->p;
     a->p.executor = a->w.executor;
     a->out.json = a->com.json;
     a->out.csv = a->com.csv;

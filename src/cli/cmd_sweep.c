@@ -172,6 +172,34 @@ static int restore(const struct sweep_params *p, joules_monitor *m, double limit
     return 0;
 }
 
+/* The sweep's progress on stderr (user: its struct sweep_params). */
+static void print_progress(const struct sweep_progress *ev, void *user)
+{
+    const struct sweep_params *p = user;
+    const struct sweep_point *pt = ev->pt;
+    switch (ev->phase) {
+    case SWEEP_PHASE_LOAD:
+        fprintf(stderr, "joules sweep: preparing %s inputs (n = %d, %s)\n",
+                ab_arm_name(p->arms[ev->slot]), p->setup.n, ab_prec_name(p->setup.prec));
+        break;
+    case SWEEP_PHASE_POINT:
+        fprintf(stderr, "joules sweep: [%d/%d] %g %s", ev->step + 1, ev->total,
+                p->settings[ev->step], p->mode == SWEEP_CLOCKS ? "MHz" : "W");
+        if (p->workload == SWEEP_WL_PRODUCT)
+            fprintf(stderr, " %-8s", ab_arm_name(p->arms[ev->slot]));
+        fprintf(stderr, " %8.4f s/run", pt->time_s);
+        if (pt->valid)
+            fprintf(stderr, " %9.3f J/run %7.1f W", pt->energy_j, pt->power_w);
+        if (isfinite(pt->clock_mhz))
+            fprintf(stderr, " %5.0f MHz %3.0f C", pt->clock_mhz, pt->temperature_c);
+        fputc('\n', stderr);
+        break;
+    case SWEEP_PHASE_COOLDOWN:
+        fprintf(stderr, "joules sweep: cooldown %g s\n", p->cooldown_s);
+        break;
+    }
+}
+
 /* The idle baseline of the GPU in its state at rest (before the sweep changes anything). */
 static void load_baseline(joules_monitor *m, int dom, struct sweep_baseline *bl, int progress)
 {
@@ -412,7 +440,7 @@ static int set_up(struct sweep_ctx *s)
     if (!limits_allowed(p, &st0))
         return CLI_EXIT_USAGE;
     s->rep.profile = cli_sim_profile_name(&s->com.src, &s->cm);
-    load_baseline(m, p->setup.gpu_domain, &s->rep.baseline, p->progress);
+    load_baseline(m, p->setup.gpu_domain, &s->rep.baseline, p->progress != NULL);
     if (p->workload == SWEEP_WL_COMMAND)
         join_command(p->argv, s->command, sizeof s->command);
     s->rep.command = s->command;
@@ -502,7 +530,8 @@ int cmd_sweep(int argc, char **argv)
     int status;
     if (cli_options_parse(&sweep_spec, &s.com, &s, argc, argv, &status) != 0)
         return status;
-    s.p.progress = !s.com.quiet;
+    s.p.progress = s.com.quiet ? NULL : print_progress;
+    s.p.progress_user = &s.p;
     s.executor = s.w.executor;
     if ((status = sweep_check(&s, argc, argv)) != 0)
         return status;

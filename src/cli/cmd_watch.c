@@ -22,6 +22,7 @@
 #include "cli/cli_signal.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "util/util.h"
 
 enum { OPT_INTERVAL = CLI_OPT_COMMAND, OPT_DURATION, OPT_PLOT, OPT_NORMALISE };
 
@@ -220,9 +221,7 @@ static int refresh_until_stopped(struct view *v, struct cli_series *cs, const si
     int64_t start = cs->clock.t0_ns;
     memset(st, 0, sizeof *st);
     for (;;) {
-        struct timespec now_ts;
-        clock_gettime(CLOCK_MONOTONIC, &now_ts);
-        int64_t now = (int64_t)now_ts.tv_sec * 1000000000LL + now_ts.tv_nsec;
+        int64_t now = util_now_ns();
         int64_t wait = refresh_ns;
         if (duration_ns > 0) {
             int64_t left = start + duration_ns - now;

@@ -9,13 +9,13 @@
 
 #include "io/plot_svg.h"
 #include "io/report.h"
+#include "util/util.h"
 
 void series_clock_init(series_clock *c)
 {
-    struct timespec mono, wall;
-    clock_gettime(CLOCK_MONOTONIC, &mono);
+    struct timespec wall;
+    c->t0_ns = util_now_ns();
     clock_gettime(CLOCK_REALTIME, &wall);
-    c->t0_ns = (int64_t)mono.tv_sec * 1000000000LL + mono.tv_nsec;
     c->unix_offset_s =
         ((double)wall.tv_sec + (double)wall.tv_nsec * 1e-9) - (double)c->t0_ns * 1e-9;
 }

@@ -14,6 +14,7 @@
 
 #include "io/json.h"
 #include "sweep/sweep.h"
+#include "util/util.h"
 
 void sweep_baseline_compare(struct sweep_report *rep)
 {
@@ -36,7 +37,7 @@ void sweep_baseline_compare(struct sweep_report *rep)
         }
         if (!isfinite(flo))
             continue;
-        double t = joules__t975(f->l.n - f->l.p);
+        double t = util_t975(f->l.n - f->l.p);
         c->have = 1;
         c->clock_mhz = flo;
         c->voltage_v = vlo;

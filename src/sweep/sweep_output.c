@@ -13,12 +13,13 @@
 #include "io/json.h"
 #include "io/plot_svg.h"
 #include "sweep/sweep.h"
+#include "util/util.h"
 
 #define CURVE_POINTS 120
 
 static void kv_interval(joules_json *j, const char *key, double v, double se, int df)
 {
-    double t = joules__t975(df);
+    double t = util_t975(df);
     joules_json_key(j, key);
     joules_json_object_begin(j);
     joules_json_kv_number(j, "value", v);
