@@ -254,7 +254,7 @@ void ab_summarize(const struct ab_result *r, double level, struct ab_summary *s)
 unsigned long long ab_arm_reasons(const struct ab_result *r, int k);
 
 /* What the outputs say: the run, its analysis and the circumstances around it. */
-struct ab_report {
+struct ab_output {
     const struct ab_params *p;
     const struct ab_result *r;
     struct ab_summary s;
@@ -267,14 +267,14 @@ struct ab_report {
 };
 
 /* One sentence: what the comparison of arm 0 with arm k means. */
-void ab_conclusion(const struct ab_report *rep, int k, char *buf, size_t len);
+void ab_conclusion(const struct ab_output *rep, int k, char *buf, size_t len);
 
 /* ---- output formats (ab_output.c) ------------------------------------------------------- */
 
-void ab_report_table(FILE *out, const struct ab_report *rep);
-int ab_report_json(FILE *out, const struct ab_report *rep); /* schema joules.ab/1 */
-int ab_report_csv(FILE *out, const struct ab_report *rep);  /* schema joules.ab.csv/1 */
-int ab_report_svg(const char *path, const struct ab_report *rep, char *err, size_t len);
+void ab_output_table(FILE *out, const struct ab_output *rep);
+int ab_output_json(FILE *out, const struct ab_output *rep); /* schema joules.ab/1 */
+int ab_output_csv(FILE *out, const struct ab_output *rep);  /* schema joules.ab.csv/1 */
+int ab_output_svg(const char *path, const struct ab_output *rep, char *err, size_t len);
 
 #define AB_SCHEMA     "joules.ab/1"
 #define AB_CSV_SCHEMA "joules.ab.csv/1"

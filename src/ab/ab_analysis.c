@@ -74,7 +74,7 @@ unsigned long long ab_arm_reasons(const struct ab_result *r, int k)
     return x;
 }
 
-void ab_conclusion(const struct ab_report *rep, int k, char *buf, size_t len)
+void ab_conclusion(const struct ab_output *rep, int k, char *buf, size_t len)
 {
     const struct ab_result *r = rep->r;
     const struct ab_interval *tr = &rep->s.ratio[k][AB_Q_TIME], *er = &rep->s.ratio[k][AB_Q_ENERGY];

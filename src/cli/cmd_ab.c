@@ -137,24 +137,24 @@ static void print_progress(const struct ab_progress *ev, void *user)
 
 struct outputs {
     const char *json, *csv, *svg;
-    joules_atomic j, c;
+    io_atomic j, c;
     int j_open, c_open;
 };
 
 static int open_outputs(struct outputs *o)
 {
     char err[512];
-    if (o->json && joules_atomic_open(&o->j, o->json, err, sizeof err) != 0)
+    if (o->json && io_atomic_open(&o->j, o->json, err, sizeof err) != 0)
         goto fail;
     o->j_open = o->json != NULL;
-    if (o->csv && joules_atomic_open(&o->c, o->csv, err, sizeof err) != 0)
+    if (o->csv && io_atomic_open(&o->c, o->csv, err, sizeof err) != 0)
         goto fail;
     o->c_open = o->csv != NULL;
     if (o->svg) { /* written at the end; its directory is checked now */
-        joules_atomic s;
-        if (joules_atomic_open(&s, o->svg, err, sizeof err) != 0)
+        io_atomic s;
+        if (io_atomic_open(&s, o->svg, err, sizeof err) != 0)
             goto fail;
-        joules_atomic_abort(&s);
+        io_atomic_abort(&s);
     }
     return 0;
 fail:
@@ -165,33 +165,33 @@ fail:
 static void abort_outputs(struct outputs *o)
 {
     if (o->j_open)
-        joules_atomic_abort(&o->j);
+        io_atomic_abort(&o->j);
     if (o->c_open)
-        joules_atomic_abort(&o->c);
+        io_atomic_abort(&o->c);
     o->j_open = o->c_open = 0;
 }
 
-static int write_outputs(struct outputs *o, const struct ab_report *rep)
+static int write_outputs(struct outputs *o, const struct ab_output *rep)
 {
     char err[512];
     int rc = 0;
     if (o->j_open) {
-        if (ab_report_json(o->j.f, rep) != 0 || joules_atomic_commit(&o->j, err, sizeof err) != 0) {
+        if (ab_output_json(o->j.f, rep) != 0 || io_atomic_commit(&o->j, err, sizeof err) != 0) {
             fprintf(stderr, "joules ab: --json %s: not written\n", o->json);
-            joules_atomic_abort(&o->j);
+            io_atomic_abort(&o->j);
             rc = -1;
         }
         o->j_open = 0;
     }
     if (o->c_open) {
-        if (ab_report_csv(o->c.f, rep) != 0 || joules_atomic_commit(&o->c, err, sizeof err) != 0) {
+        if (ab_output_csv(o->c.f, rep) != 0 || io_atomic_commit(&o->c, err, sizeof err) != 0) {
             fprintf(stderr, "joules ab: --csv %s: not written\n", o->csv);
-            joules_atomic_abort(&o->c);
+            io_atomic_abort(&o->c);
             rc = -1;
         }
         o->c_open = 0;
     }
-    if (o->svg && rep->r->n_runs > 0 && ab_report_svg(o->svg, rep, err, sizeof err) != 0) {
+    if (o->svg && rep->r->n_runs > 0 && ab_output_svg(o->svg, rep, err, sizeof err) != 0) {
         fprintf(stderr, "joules ab: --svg: %s\n", err);
         rc = -1;
     }
@@ -210,7 +210,7 @@ struct ab_ctx {
     int monitor_open;
     int locked; /* the clocks are locked and not yet reset */
     struct ab_result res;
-    struct ab_report rep;
+    struct ab_output rep;
 };
 
 static int ab_take(void *ctx, int id, const char *v)
@@ -440,7 +440,7 @@ static int held_clock_mhz(const struct ab_result *res)
 static int experiment(struct ab_ctx *a)
 {
     struct ab_params *p = &a->p;
-    struct ab_report *rep = &a->rep;
+    struct ab_output *rep = &a->rep;
     char err[AB_ERR_MAX] = "";
     int run_rc = ab_run(p, &a->res, err, sizeof err);
     if (run_rc != 0 && !cli_stop_signal)
@@ -457,7 +457,7 @@ static int experiment(struct ab_ctx *a)
     ab_summarize(&a->res, p->level, &rep->s);
     if (rep->lock_mhz)
         rep->locked_clock_mhz = held_clock_mhz(&a->res);
-    ab_report_table(stdout, rep);
+    ab_output_table(stdout, rep);
     fflush(stdout);
     int status = write_outputs(&a->out, rep) != 0 || run_rc != 0 ? CLI_EXIT_FAILURE : 0;
     return cli_stop_signal ? 128 + cli_stop_signal : status;

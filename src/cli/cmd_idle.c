@@ -146,7 +146,7 @@ static int main_pstate(const struct idle_stats *s, int *n_seen)
 
 /* Fill a baseline from the window and the samples; returns the number of warnings printed. */
 static int assess(const joules_domain_info *in, const joules_domain_energy *e,
-                  const struct idle_stats *s, double duration_s, joules_baseline *b)
+                  const struct idle_stats *s, double duration_s, io_baseline *b)
 {
     memset(b, 0, sizeof b[0]);
     snprintf(b->domain, sizeof b->domain, "%s", in->name);
@@ -281,7 +281,7 @@ int cmd_idle(int argc, char **argv)
     printf("%-10s %22s %9s %17s %6s %5s\n", "domain", "mean power", "spread", "min..max", "state",
            "util");
     int warnings = 0, stored = 0, valid = 0;
-    static joules_baseline b[JOULES_MAX_DOMAINS];
+    static io_baseline b[JOULES_MAX_DOMAINS];
     for (int i = 0; i < meas.n_domains; i++) {
         const joules_domain_energy *e = &meas.domains[i];
         const joules_domain_info *in = &info[e->domain];

@@ -275,99 +275,98 @@ static void print_text(FILE *out, const struct cli_monitor *cm, const struct cli
     }
 }
 
-static void json_or_null(joules_json *j, const char *key, double v)
+static void json_or_null(io_json *j, const char *key, double v)
 {
     if (v < 0)
-        joules_json_kv_null(j, key);
+        io_json_kv_null(j, key);
     else
-        joules_json_kv_number(j, key, v);
+        io_json_kv_number(j, key, v);
 }
 
-static void json_int_or_null(joules_json *j, const char *key, long long v)
+static void json_int_or_null(io_json *j, const char *key, long long v)
 {
     if (v < 0)
-        joules_json_kv_null(j, key);
+        io_json_kv_null(j, key);
     else
-        joules_json_kv_int(j, key, v);
+        io_json_kv_int(j, key, v);
 }
 
 static int write_json(FILE *f, const struct cli_monitor *cm, const struct info_data *d)
 {
     static const char *const bnames[JOULES_BACKEND_COUNT] = {"nvml", "rapl"};
-    joules_json j;
-    joules_json_init(&j, f, 1);
-    joules_json_object_begin(&j);
-    joules_json_kv_string(&j, "schema", "joules.info/1");
-    joules_json_kv_string(&j, "joules_version", JOULES_VERSION_STRING);
+    io_json j;
+    io_json_init(&j, f, 1);
+    io_json_object_begin(&j);
+    io_json_kv_string(&j, "schema", "joules.info/1");
+    io_json_kv_string(&j, "joules_version", JOULES_VERSION_STRING);
     int any_sim = 0;
     for (int i = 0; i < d->n; i++)
         any_sim |= d->di[i].simulated;
-    joules_json_kv_bool(&j, "simulated", any_sim);
-    joules_json_kv_string(&j, "gpu_source", cm->used_sim ? "simulator" : "nvml");
+    io_json_kv_bool(&j, "simulated", any_sim);
+    io_json_kv_string(&j, "gpu_source", cm->used_sim ? "simulator" : "nvml");
     if (cm->why[0])
-        joules_json_kv_string(&j, "simulator_reason", cm->why);
+        io_json_kv_string(&j, "simulator_reason", cm->why);
     else
-        joules_json_kv_null(&j, "simulator_reason");
+        io_json_kv_null(&j, "simulator_reason");
 
-    joules_json_key(&j, "domains");
-    joules_json_array_begin(&j);
+    io_json_key(&j, "domains");
+    io_json_array_begin(&j);
     for (int i = 0; i < d->n; i++) {
         const joules_domain_info *di = &d->di[i];
-        joules_json_object_begin(&j);
-        joules_json_kv_string(&j, "name", di->name);
-        joules_json_kv_string(&j, "kind", joules_kind_name(di->kind));
-        joules_json_kv_string(&j, "device", di->device);
-        joules_json_kv_string(&j, "uuid", di->uuid[0] ? di->uuid : NULL);
-        joules_json_kv_string(&j, "bus_id", di->bus_id[0] ? di->bus_id : NULL);
-        joules_json_kv_bool(&j, "simulated", di->simulated);
-        joules_json_kv_string(&j, "method", joules_method_name(di->method));
-        joules_json_kv_string(&j, "source", di->source);
-        joules_json_key(&j, "capabilities");
-        joules_json_array_begin(&j);
+        io_json_object_begin(&j);
+        io_json_kv_string(&j, "name", di->name);
+        io_json_kv_string(&j, "kind", joules_kind_name(di->kind));
+        io_json_kv_string(&j, "device", di->device);
+        io_json_kv_string(&j, "uuid", di->uuid[0] ? di->uuid : NULL);
+        io_json_kv_string(&j, "bus_id", di->bus_id[0] ? di->bus_id : NULL);
+        io_json_kv_bool(&j, "simulated", di->simulated);
+        io_json_kv_string(&j, "method", joules_method_name(di->method));
+        io_json_kv_string(&j, "source", di->source);
+        io_json_key(&j, "capabilities");
+        io_json_array_begin(&j);
         if (di->caps & JOULES_CAP_ENERGY_COUNTER)
-            joules_json_string(&j, "energy-counter");
+            io_json_string(&j, "energy-counter");
         if (di->caps & JOULES_CAP_POWER)
-            joules_json_string(&j, "power-sensor");
+            io_json_string(&j, "power-sensor");
         if (di->caps & JOULES_CAP_CLOCK_CONTROL)
-            joules_json_string(&j, "clock-control");
+            io_json_string(&j, "clock-control");
         if (di->caps & JOULES_CAP_POWER_LIMIT)
-            joules_json_string(&j, "power-limit");
-        joules_json_array_end(&j);
-        joules_json_kv_bool(&j, "counted_in_total", di->counted_in_total);
-        joules_json_kv_string(&j, "parent",
-                              di->parent >= 0 && di->parent < d->n ? d->di[di->parent].name : NULL);
+            io_json_string(&j, "power-limit");
+        io_json_array_end(&j);
+        io_json_kv_bool(&j, "counted_in_total", di->counted_in_total);
+        io_json_kv_string(&j, "parent",
+                          di->parent >= 0 && di->parent < d->n ? d->di[di->parent].name : NULL);
         if (di->update_interval_ns)
-            joules_json_kv_number(&j, "update_interval_s", (double)di->update_interval_ns / 1e9);
+            io_json_kv_number(&j, "update_interval_s", (double)di->update_interval_ns / 1e9);
         else
-            joules_json_kv_null(&j, "update_interval_s");
+            io_json_kv_null(&j, "update_interval_s");
         json_or_null(&j, "resolution_j", di->resolution_j > 0 ? di->resolution_j : -1);
         json_or_null(&j, "sensor_accuracy", di->sensor_accuracy > 0 ? di->sensor_accuracy : -1);
         json_or_null(&j, "power_window_s", di->power_window_s > 0 ? di->power_window_s : -1);
-        joules_json_object_end(&j);
+        io_json_object_end(&j);
     }
-    joules_json_array_end(&j);
+    io_json_array_end(&j);
 
-    joules_json_key(&j, "gpus");
-    joules_json_array_begin(&j);
+    io_json_key(&j, "gpus");
+    io_json_array_begin(&j);
     for (int i = 0; i < d->n; i++) {
         if (d->di[i].kind != JOULES_KIND_GPU)
             continue;
         const joules_gpu_status *g = &d->gs[i];
-        joules_json_object_begin(&j);
-        joules_json_kv_string(&j, "domain", d->di[i].name);
+        io_json_object_begin(&j);
+        io_json_kv_string(&j, "domain", d->di[i].name);
         if (d->gs_rc[i] != 0) {
-            joules_json_kv_string(&j, "error", d->gs_err[i]);
-            joules_json_object_end(&j);
+            io_json_kv_string(&j, "error", d->gs_err[i]);
+            io_json_object_end(&j);
             continue;
         }
-        joules_json_kv_null(&j, "error");
-        joules_json_kv_string(&j, "name", g->name);
-        joules_json_kv_string(&j, "uuid", g->uuid[0] ? g->uuid : NULL);
-        joules_json_kv_string(&j, "bus_id", g->bus_id[0] ? g->bus_id : NULL);
-        joules_json_kv_string(&j, "driver_version",
-                              g->driver_version[0] ? g->driver_version : NULL);
-        joules_json_kv_string(&j, "architecture", g->architecture[0] ? g->architecture : NULL);
-        joules_json_kv_bool(&j, "simulated", g->simulated);
+        io_json_kv_null(&j, "error");
+        io_json_kv_string(&j, "name", g->name);
+        io_json_kv_string(&j, "uuid", g->uuid[0] ? g->uuid : NULL);
+        io_json_kv_string(&j, "bus_id", g->bus_id[0] ? g->bus_id : NULL);
+        io_json_kv_string(&j, "driver_version", g->driver_version[0] ? g->driver_version : NULL);
+        io_json_kv_string(&j, "architecture", g->architecture[0] ? g->architecture : NULL);
+        io_json_kv_bool(&j, "simulated", g->simulated);
         json_or_null(&j, "power_w", g->power_w);
         json_or_null(&j, "power_avg_w", g->power_avg_w);
         json_or_null(&j, "power_limit_w", g->power_limit_w);
@@ -382,42 +381,42 @@ static int write_json(FILE *f, const struct cli_monitor *cm, const struct info_d
         json_int_or_null(&j, "temperature_c", g->temperature_c);
         json_int_or_null(&j, "utilization_gpu_pct", g->utilization_gpu_pct);
         if (g->memory_total_bytes > 0) {
-            joules_json_kv_number(&j, "memory_total_bytes", (double)g->memory_total_bytes);
-            joules_json_kv_number(&j, "memory_used_bytes", (double)g->memory_used_bytes);
+            io_json_kv_number(&j, "memory_total_bytes", (double)g->memory_total_bytes);
+            io_json_kv_number(&j, "memory_used_bytes", (double)g->memory_used_bytes);
         } else {
-            joules_json_kv_null(&j, "memory_total_bytes");
-            joules_json_kv_null(&j, "memory_used_bytes");
+            io_json_kv_null(&j, "memory_total_bytes");
+            io_json_kv_null(&j, "memory_used_bytes");
         }
-        joules_json_key(&j, "clock_event_reasons");
-        joules_json_array_begin(&j);
+        io_json_key(&j, "clock_event_reasons");
+        io_json_array_begin(&j);
         for (size_t r = 0; r < N_REASONS; r++)
             if (g->clock_event_reasons & event_reasons[r].bit)
-                joules_json_string(&j, event_reasons[r].name);
-        joules_json_array_end(&j);
+                io_json_string(&j, event_reasons[r].name);
+        io_json_array_end(&j);
         json_or_null(&j, "energy_counter_j", g->energy_counter_j);
-        joules_json_object_end(&j);
+        io_json_object_end(&j);
     }
-    joules_json_array_end(&j);
+    io_json_array_end(&j);
 
-    joules_json_key(&j, "backends");
-    joules_json_array_begin(&j);
+    io_json_key(&j, "backends");
+    io_json_array_begin(&j);
     for (int b = 0; b < JOULES_BACKEND_COUNT; b++) {
         int code = 0;
         char msg[JOULES_MESSAGE_MAX] = "";
         if (joules_backend_status(cm->m, (joules_backend_id)b, &code, msg, sizeof msg) != 0)
             continue;
-        joules_json_object_begin(&j);
-        joules_json_kv_string(&j, "name", bnames[b]);
-        joules_json_kv_bool(&j, "loaded", code == 0);
-        joules_json_kv_string(&j, "error", code ? joules_strerror(code) : NULL);
-        joules_json_kv_string(&j, "message", msg[0] ? msg : NULL);
-        joules_json_kv_string(&j, "remedy",
-                              code ? cli_backend_remedy((joules_backend_id)b, code) : NULL);
-        joules_json_object_end(&j);
+        io_json_object_begin(&j);
+        io_json_kv_string(&j, "name", bnames[b]);
+        io_json_kv_bool(&j, "loaded", code == 0);
+        io_json_kv_string(&j, "error", code ? joules_strerror(code) : NULL);
+        io_json_kv_string(&j, "message", msg[0] ? msg : NULL);
+        io_json_kv_string(&j, "remedy",
+                          code ? cli_backend_remedy((joules_backend_id)b, code) : NULL);
+        io_json_object_end(&j);
     }
-    joules_json_array_end(&j);
-    joules_json_object_end(&j);
-    return joules_json_finish(&j);
+    io_json_array_end(&j);
+    io_json_object_end(&j);
+    return io_json_finish(&j);
 }
 
 int cmd_info(int argc, char **argv)
@@ -434,9 +433,9 @@ int cmd_info(int argc, char **argv)
         return cli_usage_error("info", "--sim/--scenario and --sim-if-absent exclude each other");
 
     /* Create the output first: a name that cannot be written is found before any work. */
-    joules_atomic out;
+    io_atomic out;
     char err[512];
-    if (json && joules_atomic_open(&out, json, err, sizeof err) != 0) {
+    if (json && io_atomic_open(&out, json, err, sizeof err) != 0) {
         cli_error("info: %s", err);
         return CLI_EXIT_USAGE;
     }
@@ -467,9 +466,9 @@ int cmd_info(int argc, char **argv)
         json_open = 0;
         if (write_json(out.f, &cm, &d) != 0) {
             cli_error("info: writing %s failed", json);
-            joules_atomic_abort(&out);
+            io_atomic_abort(&out);
             status = CLI_EXIT_FAILURE;
-        } else if (joules_atomic_commit(&out, err, sizeof err) != 0) {
+        } else if (io_atomic_commit(&out, err, sizeof err) != 0) {
             cli_error("info: %s", err);
             status = CLI_EXIT_FAILURE;
         }
@@ -479,6 +478,6 @@ int cmd_info(int argc, char **argv)
     cli_close_monitor(&cm);
 no_monitor:
     if (json_open)
-        joules_atomic_abort(&out);
+        io_atomic_abort(&out);
     return status;
 }

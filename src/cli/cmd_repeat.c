@@ -20,7 +20,7 @@
 #include "cli/commands.h"
 #include "io/atomic.h"
 #include "io/json.h"
-#include "io/report.h"
+#include "io/run_output.h"
 
 extern char **environ;
 
@@ -110,7 +110,7 @@ static void print_table(const joules_repeat_result *r, const joules_domain_info 
     int argc = 0;
     while (cmd[argc])
         argc++;
-    joules_format_command(text, sizeof text, cmd, argc);
+    io_format_command(text, sizeof text, cmd, argc);
     fprintf(stderr, "\n Energy of ONE run of: %s%s\n", text, m->simulated ? "   (SIMULATED)" : "");
     fprintf(stderr,
             "   %d runs measured in %d phase-shifted groups (%d run in all), %.6f s per run\n\n",
@@ -141,46 +141,46 @@ static int write_json(FILE *f, const joules_repeat_result *r, const joules_domai
                       char **cmd, int argc)
 {
     const joules_measurement *m = &r->per_rep;
-    joules_json j;
-    joules_json_init(&j, f, 1);
-    joules_json_object_begin(&j);
-    joules_json_kv_string(&j, "schema", "joules.repeat/1");
-    joules_json_kv_string(&j, "joules_version", joules_version());
-    joules_json_kv_bool(&j, "simulated", m->simulated);
-    joules_json_key(&j, "command");
-    joules_json_array_begin(&j);
+    io_json j;
+    io_json_init(&j, f, 1);
+    io_json_object_begin(&j);
+    io_json_kv_string(&j, "schema", "joules.repeat/1");
+    io_json_kv_string(&j, "joules_version", joules_version());
+    io_json_kv_bool(&j, "simulated", m->simulated);
+    io_json_key(&j, "command");
+    io_json_array_begin(&j);
     for (int i = 0; i < argc; i++)
-        joules_json_string(&j, cmd[i]);
-    joules_json_array_end(&j);
-    joules_json_kv_int(&j, "groups", r->groups);
-    joules_json_kv_int(&j, "runs_measured", r->repetitions_kept);
-    joules_json_kv_int(&j, "runs_total", r->repetitions_run);
-    joules_json_kv_number(&j, "time_per_run_s", r->time_per_rep_s);
-    joules_json_key(&j, "domains");
-    joules_json_array_begin(&j);
+        io_json_string(&j, cmd[i]);
+    io_json_array_end(&j);
+    io_json_kv_int(&j, "groups", r->groups);
+    io_json_kv_int(&j, "runs_measured", r->repetitions_kept);
+    io_json_kv_int(&j, "runs_total", r->repetitions_run);
+    io_json_kv_number(&j, "time_per_run_s", r->time_per_rep_s);
+    io_json_key(&j, "domains");
+    io_json_array_begin(&j);
     for (int i = 0; i < m->n_domains; i++) {
         const joules_domain_energy *e = &m->domains[i];
-        joules_json_object_begin(&j);
-        joules_json_kv_string(&j, "name", info[i].name);
-        joules_json_kv_string(&j, "kind", joules_kind_name(info[i].kind));
-        joules_json_kv_string(&j, "device", info[i].device);
-        joules_json_kv_bool(&j, "simulated", e->simulated);
-        joules_json_kv_string(&j, "method", joules_method_name(e->method));
-        joules_json_kv_bool(&j, "valid", e->valid);
-        joules_json_kv_number(&j, "energy_per_run_j", e->valid ? e->energy_j : NAN);
-        joules_json_kv_number(&j, "energy_uncertainty_j", e->valid ? e->uncertainty_j : NAN);
-        joules_json_kv_number(&j, "avg_power_w", e->valid ? e->avg_power_w : NAN);
-        joules_json_kv_string(&j, "message", e->message);
+        io_json_object_begin(&j);
+        io_json_kv_string(&j, "name", info[i].name);
+        io_json_kv_string(&j, "kind", joules_kind_name(info[i].kind));
+        io_json_kv_string(&j, "device", info[i].device);
+        io_json_kv_bool(&j, "simulated", e->simulated);
+        io_json_kv_string(&j, "method", joules_method_name(e->method));
+        io_json_kv_bool(&j, "valid", e->valid);
+        io_json_kv_number(&j, "energy_per_run_j", e->valid ? e->energy_j : NAN);
+        io_json_kv_number(&j, "energy_uncertainty_j", e->valid ? e->uncertainty_j : NAN);
+        io_json_kv_number(&j, "avg_power_w", e->valid ? e->avg_power_w : NAN);
+        io_json_kv_string(&j, "message", e->message);
         if (e->simulated)
-            joules_json_kv_number(&j, "simulator_true_energy_per_run_j",
-                                  e->sim_truth_j >= 0 ? e->sim_truth_j : NAN);
-        joules_json_object_end(&j);
+            io_json_kv_number(&j, "simulator_true_energy_per_run_j",
+                              e->sim_truth_j >= 0 ? e->sim_truth_j : NAN);
+        io_json_object_end(&j);
     }
-    joules_json_array_end(&j);
-    joules_json_kv_number(&j, "total_energy_per_run_j", m->total_energy_j);
-    joules_json_kv_number(&j, "total_uncertainty_j", m->total_uncertainty_j);
-    joules_json_object_end(&j);
-    return joules_json_finish(&j);
+    io_json_array_end(&j);
+    io_json_kv_number(&j, "total_energy_per_run_j", m->total_energy_j);
+    io_json_kv_number(&j, "total_uncertainty_j", m->total_uncertainty_j);
+    io_json_object_end(&j);
+    return io_json_finish(&j);
 }
 
 static int repeat_take(void *ctx, int id, const char *v)
@@ -235,16 +235,16 @@ static int failed(const struct child_work *w, joules_monitor *m)
 }
 
 /* Write and commit --json: 0, or CLI_EXIT_FAILURE (nothing written). */
-static int commit_json(joules_atomic *out, const char *json, const joules_repeat_result *res,
+static int commit_json(io_atomic *out, const char *json, const joules_repeat_result *res,
                        const joules_domain_info *info, char **cmd, int cmd_argc)
 {
     char err[512];
     if (write_json(out->f, res, info, cmd, cmd_argc) != 0) {
         cli_error("--json: writing %s failed; no file was written", json);
-        joules_atomic_abort(out);
+        io_atomic_abort(out);
         return CLI_EXIT_FAILURE;
     }
-    if (joules_atomic_commit(out, err, sizeof err) != 0) {
+    if (io_atomic_commit(out, err, sizeof err) != 0) {
         cli_error("--json: %s; no file was written", err);
         return CLI_EXIT_FAILURE;
     }
@@ -267,9 +267,9 @@ int cmd_repeat(int argc, char **argv)
     int cmd_argc = argc - optind;
     const char *json = com.json;
 
-    joules_atomic out;
+    io_atomic out;
     char err[512];
-    if (json && joules_atomic_open(&out, json, err, sizeof err) != 0) {
+    if (json && io_atomic_open(&out, json, err, sizeof err) != 0) {
         cli_error("--json: %s", err);
         return CLI_EXIT_USAGE;
     }
@@ -321,6 +321,6 @@ done:
     cli_close_monitor(&cm);
 no_monitor:
     if (json_open)
-        joules_atomic_abort(&out);
+        io_atomic_abort(&out);
     return status;
 }

@@ -30,7 +30,7 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "io/atomic.h"
-#include "io/report.h"
+#include "io/run_output.h"
 
 static const char run_help_head[] =
     "Usage: joules run [OPTIONS] [--] COMMAND [ARGS...]\n\n"
@@ -130,7 +130,7 @@ struct run_outputs {
     const char *json, *csv;
     struct cli_series series;
     int64_t sample_ns; /* 0: no sampling */
-    joules_atomic json_out, csv_out;
+    io_atomic json_out, csv_out;
     int json_open, csv_open, series_open;
 };
 
@@ -144,7 +144,7 @@ static int open_outputs(struct run_outputs *o)
 {
     char err[512];
     if (o->json) {
-        if (joules_atomic_open(&o->json_out, o->json, err, sizeof err) != 0) {
+        if (io_atomic_open(&o->json_out, o->json, err, sizeof err) != 0) {
             fprintf(stderr, "joules run: --json: %s\n", err);
             return -1;
         }
@@ -152,7 +152,7 @@ static int open_outputs(struct run_outputs *o)
         close_on_exec(o->json_out.f);
     }
     if (o->csv) {
-        if (joules_atomic_open(&o->csv_out, o->csv, err, sizeof err) != 0) {
+        if (io_atomic_open(&o->csv_out, o->csv, err, sizeof err) != 0) {
             fprintf(stderr, "joules run: --csv: %s\n", err);
             return -1;
         }
@@ -174,24 +174,23 @@ static void abort_outputs(struct run_outputs *o)
         cli_series_abort(&o->series);
     o->series_open = 0;
     if (o->json_open)
-        joules_atomic_abort(&o->json_out);
+        io_atomic_abort(&o->json_out);
     if (o->csv_open)
-        joules_atomic_abort(&o->csv_out);
+        io_atomic_abort(&o->csv_out);
     o->json_open = o->csv_open = 0;
 }
 
 /* Write and commit one output; on any failure the target is left as it was. */
-static int finish_output(joules_atomic *a, const char *opt, const char *name,
-                         int (*write)(FILE *, const joules_run_report *),
-                         const joules_run_report *r)
+static int finish_output(io_atomic *a, const char *opt, const char *name,
+                         int (*write)(FILE *, const io_run_output *), const io_run_output *r)
 {
     char err[512];
     if (write(a->f, r) != 0) {
         fprintf(stderr, "joules run: %s: writing %s failed; no file was written\n", opt, name);
-        joules_atomic_abort(a);
+        io_atomic_abort(a);
         return -1;
     }
-    if (joules_atomic_commit(a, err, sizeof err) != 0) {
+    if (io_atomic_commit(a, err, sizeof err) != 0) {
         fprintf(stderr, "joules run: %s: %s; no file was written\n", opt, err);
         return -1;
     }
@@ -463,7 +462,7 @@ static int measure(struct run_ctx *r, joules_measurement *meas, int *status, con
 }
 
 /* The table, the series and the files, from the report r of the window. */
-static void report(struct run_ctx *c, const joules_run_report *r, const joules_measurement *meas)
+static void report(struct run_ctx *c, const io_run_output *r, const joules_measurement *meas)
 {
     struct run_outputs *o = &c->out;
     int quiet = c->com.quiet;
@@ -476,7 +475,7 @@ static void report(struct run_ctx *c, const joules_run_report *r, const joules_m
         o->series_open = 0;
     }
     if (!quiet || r->failure)
-        joules_report_table(stderr, r);
+        io_run_table(stderr, r);
     if (!quiet && !r->failure)
         cli_baselines_report(stderr, c->baselines, meas, c->info);
     if (r->failure) {
@@ -485,9 +484,9 @@ static void report(struct run_ctx *c, const joules_run_report *r, const joules_m
         return; /* run_finish removes the files */
     }
     if (o->json_open)
-        finish_output(&o->json_out, "--json", o->json, joules_report_json, r);
+        finish_output(&o->json_out, "--json", o->json, io_run_json, r);
     if (o->csv_open)
-        finish_output(&o->csv_out, "--csv", o->csv, joules_report_csv, r);
+        finish_output(&o->csv_out, "--csv", o->csv, io_run_csv, r);
     o->json_open = o->csv_open = 0;
 }
 
@@ -536,7 +535,7 @@ int cmd_run(int argc, char **argv)
     if (measure(&r, r.meas, &status, &failure, failure_buf, sizeof failure_buf) != 0)
         return run_finish(&r, status);
 
-    joules_run_report rep = {
+    io_run_output rep = {
         .m = failure ? NULL : r.meas,
         .info = r.info,
         .n_info = r.n_info,
@@ -546,7 +545,7 @@ int cmd_run(int argc, char **argv)
         .signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0,
         .failure = failure,
     };
-    static joules_report_dynamic dynamic[JOULES_MAX_DOMAINS];
+    static io_run_dynamic dynamic[JOULES_MAX_DOMAINS];
     if (r.baselines && !failure) {
         cli_baselines_dynamic(r.baselines, r.meas, dynamic);
         rep.dynamic = dynamic; /* points into r.baselines, freed by run_finish */

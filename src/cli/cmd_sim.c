@@ -312,8 +312,8 @@ static int thermal_simulate(struct simlib *L, const struct thermal_options *o,
 static int thermal_write_csv(const char *csv, const struct thermal_data *d)
 {
     char err[512];
-    joules_atomic a;
-    if (joules_atomic_open(&a, csv, err, sizeof err) != 0) {
+    io_atomic a;
+    if (io_atomic_open(&a, csv, err, sizeof err) != 0) {
         fprintf(stderr, "joules sim: %s\n", err);
         return 1;
     }
@@ -326,7 +326,7 @@ static int thermal_write_csv(const char *csv, const struct thermal_data *d)
                     lost ? 0.0 : d->pw[j], lost ? NAN : d->temp[j], lost ? 0.0 : d->clk[j],
                     lost ? 0.0 : d->leak[j], d->reasons[j], lost);
         }
-    if (joules_atomic_commit(&a, err, sizeof err) != 0) {
+    if (io_atomic_commit(&a, err, sizeof err) != 0) {
         fprintf(stderr, "joules sim: %s\n", err);
         return 1;
     }

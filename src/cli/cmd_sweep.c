@@ -203,7 +203,7 @@ static void print_progress(const struct sweep_progress *ev, void *user)
 /* The idle baseline of the GPU in its state at rest (before the sweep changes anything). */
 static void load_baseline(joules_monitor *m, int dom, struct sweep_baseline *bl, int progress)
 {
-    static joules_baseline b;
+    static io_baseline b;
     static char path[4400];
     joules_domain_info info;
     if (joules_domain_info_get(m, dom, &info) != 0 ||
@@ -238,7 +238,7 @@ struct sweep_ctx {
     struct sweep_params p;
     int have_spec; /* --clocks or --power-limits given */
     const char *svg;
-    joules_atomic jout; /* --json, created before the sweep */
+    io_atomic jout; /* --json, created before the sweep */
     int j_open;
     struct cli_stop stop;
     struct cli_monitor cm;
@@ -247,7 +247,7 @@ struct sweep_ctx {
     double limit0_w; /* the power limit to restore */
     char command[1024];
     struct sweep_result res;
-    struct sweep_report rep;
+    struct sweep_output rep;
 };
 
 static int sweep_take(void *ctx, int id, const char *v)
@@ -340,19 +340,19 @@ static int open_outputs(struct sweep_ctx *s)
 {
     char err[AB_ERR_MAX] = "";
     if (s->com.json) {
-        if (joules_atomic_open(&s->jout, s->com.json, err, sizeof err) != 0) {
+        if (io_atomic_open(&s->jout, s->com.json, err, sizeof err) != 0) {
             fprintf(stderr, "joules sweep: %s\n", err);
             return CLI_EXIT_USAGE;
         }
         s->j_open = 1;
     }
     if (s->svg) { /* written at the end; its directory is checked now */
-        joules_atomic probe;
-        if (joules_atomic_open(&probe, s->svg, err, sizeof err) != 0) {
+        io_atomic probe;
+        if (io_atomic_open(&probe, s->svg, err, sizeof err) != 0) {
             fprintf(stderr, "joules sweep: %s\n", err);
             return CLI_EXIT_USAGE;
         }
-        joules_atomic_abort(&probe);
+        io_atomic_abort(&probe);
     }
     return 0;
 }
@@ -450,25 +450,25 @@ static int set_up(struct sweep_ctx *s)
 /* The table on stdout, then --json and --svg. The exit status. */
 static int write_results(struct sweep_ctx *s, int run_rc)
 {
-    struct sweep_report *rep = &s->rep;
+    struct sweep_output *rep = &s->rep;
     int status = run_rc != 0 || rep->restored == 0 ? CLI_EXIT_FAILURE : 0;
     sweep_analyze(rep);
-    sweep_report_table(stdout, rep);
+    sweep_output_table(stdout, rep);
     fflush(stdout);
     char err[512];
     if (s->j_open) {
         s->j_open = 0;
-        if (sweep_report_json(s->jout.f, rep) != 0 ||
-            joules_atomic_commit(&s->jout, err, sizeof err) != 0) {
+        if (sweep_output_json(s->jout.f, rep) != 0 ||
+            io_atomic_commit(&s->jout, err, sizeof err) != 0) {
             fprintf(stderr, "joules sweep: --json %s: not written\n", s->com.json);
-            joules_atomic_abort(&s->jout);
+            io_atomic_abort(&s->jout);
             status = CLI_EXIT_FAILURE;
         } else if (s->res.n_steps_done < s->p.n_steps) {
             fprintf(stderr, "joules sweep: partial results (%d of %d steps) saved to %s\n",
                     s->res.n_steps_done, s->p.n_steps, s->com.json);
         }
     }
-    if (s->svg && s->res.n_steps_done > 0 && sweep_report_svg(s->svg, rep, err, sizeof err) != 0) {
+    if (s->svg && s->res.n_steps_done > 0 && sweep_output_svg(s->svg, rep, err, sizeof err) != 0) {
         fprintf(stderr, "joules sweep: --svg: %s\n", err);
         status = CLI_EXIT_FAILURE;
     }
@@ -515,7 +515,7 @@ static int sweep_finish(struct sweep_ctx *s, int status)
     if (s->monitor_open)
         cli_close_monitor(&s->cm);
     if (s->j_open)
-        joules_atomic_abort(&s->jout);
+        io_atomic_abort(&s->jout);
     cli_stop_restore(&s->stop);
     if (cli_stop_signal && status == CLI_EXIT_FAILURE)
         status = 128 + cli_stop_signal;
@@ -537,7 +537,7 @@ int cmd_sweep(int argc, char **argv)
         return status;
     if ((status = open_outputs(&s)) != 0) {
         if (s.j_open)
-            joules_atomic_abort(&s.jout);
+            io_atomic_abort(&s.jout);
         return status;
     }
     cli_stop_install(&s.stop);

@@ -8,7 +8,7 @@
 #ifndef JOULES_CLI_COMMANDS_H
 #define JOULES_CLI_COMMANDS_H
 
-struct joules_cli_command {
+struct cli_command {
     const char *name;
     const char *summary; /* one line for `joules --help` */
     int (*fn)(int argc, char **argv);

@@ -184,14 +184,14 @@ struct sweep_static_cmp {
 };
 
 struct sweep_baseline {
-    const joules_baseline *b; /* NULL: none stored for this GPU in its state at rest */
+    const io_baseline *b; /* NULL: none stored for this GPU in its state at rest */
     const char *file;
     char age[32]; /* "5 s", "3.2 h" */
     double age_s;
     struct sweep_static_cmp arm[AB_MAX_ARMS];
 };
 
-struct sweep_report {
+struct sweep_output {
     const struct sweep_params *p;
     const struct sweep_result *r;
     struct sweep_arm_analysis a[AB_MAX_ARMS];
@@ -205,16 +205,16 @@ struct sweep_report {
     struct sweep_baseline baseline;
 };
 
-void sweep_analyze(struct sweep_report *rep);
-void sweep_report_table(FILE *out, const struct sweep_report *rep);
-int sweep_report_json(FILE *out, const struct sweep_report *rep);
-int sweep_report_svg(const char *path, const struct sweep_report *rep, char *err, size_t len);
+void sweep_analyze(struct sweep_output *rep);
+void sweep_output_table(FILE *out, const struct sweep_output *rep);
+int sweep_output_json(FILE *out, const struct sweep_output *rep);
+int sweep_output_svg(const char *path, const struct sweep_output *rep, char *err, size_t len);
 
 /* The baseline comparison (sweep_baseline.c): computed by sweep_analyze, printed by
- * sweep_report_table, written by sweep_report_json ("baseline", only when there is one). */
-struct joules_json;
-void sweep_baseline_compare(struct sweep_report *rep);
-void sweep_baseline_table(FILE *out, const struct sweep_report *rep);
-void sweep_baseline_json(struct joules_json *j, const struct sweep_report *rep);
+ * sweep_output_table, written by sweep_output_json ("baseline", only when there is one). */
+struct io_json;
+void sweep_baseline_compare(struct sweep_output *rep);
+void sweep_baseline_table(FILE *out, const struct sweep_output *rep);
+void sweep_baseline_json(struct io_json *j, const struct sweep_output *rep);
 
 #endif /* JOULES_SWEEP_H */

@@ -41,7 +41,7 @@ static void collect(const struct sweep_result *r, int slot, struct pts *o)
     }
 }
 
-static double alpha_tot(const struct sweep_report *rep, int slot)
+static double alpha_tot(const struct sweep_output *rep, int slot)
 {
     const struct sweep_result *r = rep->r;
     double sum = 0;
@@ -52,7 +52,7 @@ static double alpha_tot(const struct sweep_report *rep, int slot)
     return n ? r->truth.alpha_idle + sum / n : NAN;
 }
 
-static void optimum(const struct sweep_report *rep, int slot, const struct pts *ps,
+static void optimum(const struct sweep_output *rep, int slot, const struct pts *ps,
                     struct sweep_arm_analysis *an)
 {
     const struct sweep_result *r = rep->r;
@@ -99,7 +99,7 @@ static void optimum(const struct sweep_report *rep, int slot, const struct pts *
     }
 }
 
-void sweep_analyze(struct sweep_report *rep)
+void sweep_analyze(struct sweep_output *rep)
 {
     const struct sweep_result *r = rep->r;
     for (int k = 0; k < r->n_arms; k++) {

@@ -12,17 +12,17 @@
 #include "sweep/sweep.h"
 #include "util/util.h"
 
-static const char *unit(const struct sweep_report *rep)
+static const char *unit(const struct sweep_output *rep)
 {
     return rep->p->mode == SWEEP_CLOCKS ? "MHz" : "W";
 }
 
-static const char *arm_label(const struct sweep_report *rep, int k)
+static const char *arm_label(const struct sweep_output *rep, int k)
 {
     return rep->p->workload == SWEEP_WL_PRODUCT ? ab_arm_name(rep->r->arms[k]) : "command";
 }
 
-static void fit_lines(FILE *out, const struct sweep_report *rep, int k)
+static void fit_lines(FILE *out, const struct sweep_output *rep, int k)
 {
     const struct sweep_arm_analysis *an = &rep->a[k];
     const struct sweep_fit *f = &an->fit;
@@ -65,7 +65,7 @@ static void fit_lines(FILE *out, const struct sweep_report *rep, int k)
                 an->c_eff_fit_f * 1e9, t * an->c_eff_se_f * 1e9);
 }
 
-static void optimum_lines(FILE *out, const struct sweep_report *rep, int k)
+static void optimum_lines(FILE *out, const struct sweep_output *rep, int k)
 {
     const struct sweep_optimum *o = &rep->a[k].opt;
     const struct sweep_result *r = rep->r;
@@ -89,7 +89,7 @@ static void optimum_lines(FILE *out, const struct sweep_report *rep, int k)
         fprintf(out, "  fitted model's minimum of energy per run: %.0f MHz\n", o->model_clock_mhz);
 }
 
-void sweep_report_table(FILE *out, const struct sweep_report *rep)
+void sweep_output_table(FILE *out, const struct sweep_output *rep)
 {
     const struct sweep_result *r = rep->r;
     const struct sweep_params *p = rep->p;
