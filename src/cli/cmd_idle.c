@@ -192,6 +192,151 @@ static int assess(const joules_domain_info *in, const joules_domain_energy *e,
     return warnings;
 }
 
+/* What one `joules idle` holds, released by idle_finish. */
+struct idle_ctx {
+    struct cli_monitor cm;
+    int monitor_open;
+    joules_sampler *s;
+    joules_domain_energy *meas_dom;
+    joules_measurement meas;
+    joules_domain_info info[JOULES_MAX_DOMAINS];
+    int n_info, simulated;
+    struct idle_acc acc;
+    io_baseline b[JOULES_MAX_DOMAINS];
+};
+
+/* Open the monitor and learn its domains. 0, or -1 after saying why. */
+static int idle_open(struct idle_ctx *c, const struct cli_source *src)
+{
+    if (cli_open_monitor("idle", src, &c->cm) != 0)
+        return -1;
+    c->monitor_open = 1;
+    c->n_info = joules_domain_count(c->cm.m);
+    /* The result's domains on the heap, one per domain of the monitor. */
+    c->meas_dom = calloc(c->n_info > 0 ? (size_t)c->n_info : 1, sizeof *c->meas_dom);
+    if (!c->meas_dom) {
+        fprintf(stderr, "joules idle: out of memory\n");
+        return -1;
+    }
+    joules_measurement_init(&c->meas, c->meas_dom, c->n_info > 0 ? c->n_info : 0);
+    if (c->n_info <= 0) {
+        cli_print_no_sensor("idle", "nothing to measure: no GPU and no CPU energy sensor.",
+                            c->cm.m);
+        return -1;
+    }
+    for (int i = 0; i < c->n_info; i++) {
+        joules_domain_info_get(c->cm.m, i, &c->info[i]);
+        c->simulated |= c->info[i].simulated;
+    }
+    return 0;
+}
+
+/* One window of duration_ns at rest, sampled every interval_ns. 0, or -1 after saying why. */
+static int idle_measure(struct idle_ctx *c, const sigset_t *stop_set, int64_t duration_ns,
+                        int64_t interval_ns)
+{
+    /* Let the sensors publish a first reading of their own (power-on values, a P-state
+     * change as the driver is opened) before measuring: two update periods, at least 250 ms. */
+    int64_t settle_ns = 250000000LL;
+    for (int i = 0; i < c->n_info; i++)
+        if ((int64_t)c->info[i].update_interval_ns * 2 > settle_ns)
+            settle_ns = (int64_t)c->info[i].update_interval_ns * 2;
+    if (cli_stop_wait(stop_set, settle_ns) != 0) {
+        fprintf(stderr, "joules idle: interrupted; nothing stored\n");
+        return -1;
+    }
+    joules_sampler_options so;
+    joules_sampler_options_init(&so);
+    so.interval_ns = (uint64_t)interval_ns;
+    so.callback = on_round;
+    so.user = &c->acc;
+    if (joules_sampler_start(c->cm.m, &so, &c->s) != 0 ||
+        joules_window_begin(c->cm.m, "idle") != 0) {
+        fprintf(stderr, "joules idle: cannot start measuring: %s\n", joules_last_error(c->cm.m));
+        return -1;
+    }
+    fprintf(stderr,
+            "joules idle: measuring the static power for %.1f s; leave the machine at "
+            "rest...\n",
+            (double)duration_ns * 1e-9);
+    int sig = cli_stop_wait(stop_set, duration_ns);
+    int erc = joules_window_end(c->cm.m, "idle", &c->meas);
+    joules_sampler_stop(c->s, NULL);
+    if (sig) {
+        fprintf(stderr, "joules idle: interrupted by %s; nothing stored\n", strsignal(sig));
+        return -1;
+    }
+    if (erc != 0) {
+        fprintf(stderr, "joules idle: the measurement failed: %s\n", joules_last_error(c->cm.m));
+        return -1;
+    }
+    return 0;
+}
+
+/* The table of static power; c->b filled. The number of domains measured; *warnings counts
+ * the signs that the machine was not at rest. */
+static int idle_table(struct idle_ctx *c, int *warnings)
+{
+    const joules_measurement *meas = &c->meas;
+    printf("Static power over %.1f s%s\n", meas->duration_s, c->simulated ? "   SIMULATED" : "");
+    printf("%-10s %22s %9s %17s %6s %5s\n", "domain", "mean power", "spread", "min..max", "state",
+           "util");
+    int valid = 0;
+    *warnings = 0;
+    for (int i = 0; i < meas->n_domains; i++) {
+        const joules_domain_energy *e = &meas->domains[i];
+        const joules_domain_info *in = &c->info[e->domain];
+        io_baseline *b = &c->b[i];
+        if (!e->valid) {
+            printf("%-10s not measured: %s\n", in->name, e->message);
+            continue;
+        }
+        valid++;
+        *warnings += assess(in, e, &c->acc.d[e->domain], meas->duration_s, b);
+        char util[16] = "-", mm[40] = "-";
+        if (b->utilization_max_pct >= 0)
+            snprintf(util, sizeof util, "%d%%", b->utilization_max_pct);
+        if (b->power_min_w >= 0)
+            snprintf(mm, sizeof mm, "%.1f..%.1f W", b->power_min_w, b->power_max_w);
+        printf("%-10s %10.2f W +/- %6.2f %7.2f W %17s %6s %5s%s\n", in->name, b->power_w,
+               b->power_uncertainty_w, b->power_stddev_w, mm, b->clock_state, util,
+               in->simulated ? "  SIMULATED" : "");
+    }
+    return valid;
+}
+
+/* Store the baselines measured into dir. The number stored. */
+static int idle_store(struct idle_ctx *c, const char *dir)
+{
+    int stored = 0;
+    char err[512];
+    for (int i = 0; i < c->meas.n_domains; i++) {
+        if (!c->meas.domains[i].valid)
+            continue;
+        char path[4400];
+        if (baseline_path(path, sizeof path, dir, &c->info[c->meas.domains[i].domain],
+                          c->b[i].clock_state) != 0 ||
+            baseline_store(path, &c->b[i], err, sizeof err) != 0) {
+            fprintf(stderr, "joules idle: cannot store the baseline of %s: %s\n", c->b[i].domain,
+                    err);
+            continue;
+        }
+        printf("baseline of %s (%s) stored in %s\n", c->b[i].domain, c->b[i].clock_state, path);
+        stored++;
+    }
+    return stored;
+}
+
+static int idle_finish(struct idle_ctx *c, const sigset_t *orig_mask, int status)
+{
+    joules_sampler_free(c->s);
+    free(c->meas_dom);
+    if (c->monitor_open)
+        cli_close_monitor(&c->cm);
+    cli_stop_unblock(orig_mask);
+    return status;
+}
+
 int cmd_idle(int argc, char **argv)
 {
     struct cli_common com = {0};
@@ -200,138 +345,32 @@ int cmd_idle(int argc, char **argv)
     int rc;
     if (cli_options_parse(&idle_spec, &com, &o, argc, argv, &rc) != 0)
         return rc;
-    struct cli_source src = com.src;
-    int64_t duration_ns = o.duration_ns, interval_ns = o.interval_ns;
-    int store = o.store, force = o.force;
     if (optind < argc)
         return cli_usage_error("idle", "unexpected argument '%s'", argv[optind]);
     char dir[4096], err[512];
-    if (store && baseline_dir(dir, sizeof dir, 1, err, sizeof err) != 0) {
+    if (o.store && baseline_dir(dir, sizeof dir, 1, err, sizeof err) != 0) {
         fprintf(stderr, "joules idle: %s\n", err);
         return CLI_EXIT_FAILURE;
     }
 
+    static struct idle_ctx c; /* the per-domain tables are large for a stack */
+    memset(&c, 0, sizeof c);
     sigset_t stop_set, orig_mask;
     cli_stop_block(&stop_set, &orig_mask);
-    struct cli_monitor cm;
-    int monitor_open = 0;
-    rc = CLI_EXIT_FAILURE;
-    joules_sampler *s = NULL;
-    joules_domain_energy *meas_dom = NULL;
-    if (cli_open_monitor("idle", &src, &cm) != 0)
-        goto out;
-    monitor_open = 1;
-    int n_info = joules_domain_count(cm.m);
-    static joules_domain_info info[JOULES_MAX_DOMAINS];
-    static struct idle_acc acc;
-    /* The result's domains on the heap, one per domain of the monitor (freed at out). */
-    meas_dom = calloc(n_info > 0 ? (size_t)n_info : 1, sizeof *meas_dom);
-    joules_measurement meas;
-    joules_measurement_init(&meas, meas_dom, meas_dom && n_info > 0 ? n_info : 0);
-    memset(&acc, 0, sizeof acc);
-    if (!meas_dom) {
-        fprintf(stderr, "joules idle: out of memory\n");
-        goto out;
-    }
-    if (n_info <= 0) {
-        cli_print_no_sensor("idle", "nothing to measure: no GPU and no CPU energy sensor.", cm.m);
-        goto out;
-    }
-    int simulated = 0;
-    for (int i = 0; i < n_info; i++) {
-        joules_domain_info_get(cm.m, i, &info[i]);
-        simulated |= info[i].simulated;
-    }
-    /* Let the sensors publish a first reading of their own (power-on values, a P-state
-     * change as the driver is opened) before measuring: two update periods, at least 250 ms. */
-    int64_t settle_ns = 250000000LL;
-    for (int i = 0; i < n_info; i++)
-        if ((int64_t)info[i].update_interval_ns * 2 > settle_ns)
-            settle_ns = (int64_t)info[i].update_interval_ns * 2;
-    if (cli_stop_wait(&stop_set, settle_ns) != 0) {
-        fprintf(stderr, "joules idle: interrupted; nothing stored\n");
-        goto out;
-    }
-    joules_sampler_options so;
-    joules_sampler_options_init(&so);
-    so.interval_ns = (uint64_t)interval_ns;
-    so.callback = on_round;
-    so.user = &acc;
-    if (joules_sampler_start(cm.m, &so, &s) != 0 || joules_window_begin(cm.m, "idle") != 0) {
-        fprintf(stderr, "joules idle: cannot start measuring: %s\n", joules_last_error(cm.m));
-        goto out;
-    }
-    fprintf(stderr,
-            "joules idle: measuring the static power for %.1f s; leave the machine at "
-            "rest...\n",
-            (double)duration_ns * 1e-9);
-    int sig = cli_stop_wait(&stop_set, duration_ns);
-    int erc = joules_window_end(cm.m, "idle", &meas);
-    joules_sampler_stop(s, NULL);
-    if (sig) {
-        fprintf(stderr, "joules idle: interrupted by %s; nothing stored\n", strsignal(sig));
-        goto out;
-    }
-    if (erc != 0) {
-        fprintf(stderr, "joules idle: the measurement failed: %s\n", joules_last_error(cm.m));
-        goto out;
-    }
-
-    printf("Static power over %.1f s%s\n", meas.duration_s, simulated ? "   SIMULATED" : "");
-    printf("%-10s %22s %9s %17s %6s %5s\n", "domain", "mean power", "spread", "min..max", "state",
-           "util");
-    int warnings = 0, stored = 0, valid = 0;
-    static io_baseline b[JOULES_MAX_DOMAINS];
-    for (int i = 0; i < meas.n_domains; i++) {
-        const joules_domain_energy *e = &meas.domains[i];
-        const joules_domain_info *in = &info[e->domain];
-        if (!e->valid) {
-            printf("%-10s not measured: %s\n", in->name, e->message);
-            continue;
-        }
-        valid++;
-        warnings += assess(in, e, &acc.d[e->domain], meas.duration_s, &b[i]);
-        char util[16] = "-", mm[40] = "-";
-        if (b[i].utilization_max_pct >= 0)
-            snprintf(util, sizeof util, "%d%%", b[i].utilization_max_pct);
-        if (b[i].power_min_w >= 0)
-            snprintf(mm, sizeof mm, "%.1f..%.1f W", b[i].power_min_w, b[i].power_max_w);
-        printf("%-10s %10.2f W +/- %6.2f %7.2f W %17s %6s %5s%s\n", in->name, b[i].power_w,
-               b[i].power_uncertainty_w, b[i].power_stddev_w, mm, b[i].clock_state, util,
-               in->simulated ? "  SIMULATED" : "");
-    }
-    if (!valid) {
+    if (idle_open(&c, &com.src) != 0 ||
+        idle_measure(&c, &stop_set, o.duration_ns, o.interval_ns) != 0)
+        return idle_finish(&c, &orig_mask, CLI_EXIT_FAILURE);
+    int warnings;
+    if (!idle_table(&c, &warnings)) {
         fprintf(stderr, "joules idle: no domain could be measured\n");
-        goto out;
+        return idle_finish(&c, &orig_mask, CLI_EXIT_FAILURE);
     }
-    if (!store) {
-        rc = 0;
-        goto out;
-    }
-    if (warnings && !force) {
+    if (!o.store)
+        return idle_finish(&c, &orig_mask, 0);
+    if (warnings && !o.force) {
         fprintf(stderr, "joules idle: the machine was not idle: no baseline stored (stop the "
                         "load and run again, or keep it with --force)\n");
-        goto out;
+        return idle_finish(&c, &orig_mask, CLI_EXIT_FAILURE);
     }
-    for (int i = 0; i < meas.n_domains; i++) {
-        if (!meas.domains[i].valid)
-            continue;
-        char path[4400];
-        if (baseline_path(path, sizeof path, dir, &info[meas.domains[i].domain],
-                          b[i].clock_state) != 0 ||
-            baseline_store(path, &b[i], err, sizeof err) != 0) {
-            fprintf(stderr, "joules idle: cannot store the baseline of %s: %s\n", b[i].domain, err);
-            continue;
-        }
-        printf("baseline of %s (%s) stored in %s\n", b[i].domain, b[i].clock_state, path);
-        stored++;
-    }
-    rc = stored ? 0 : CLI_EXIT_FAILURE;
-out:
-    joules_sampler_free(s);
-    free(meas_dom);
-    if (monitor_open)
-        cli_close_monitor(&cm);
-    cli_stop_unblock(&orig_mask);
-    return rc;
+    return idle_finish(&c, &orig_mask, idle_store(&c, dir) ? 0 : CLI_EXIT_FAILURE);
 }
