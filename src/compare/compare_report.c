@@ -50,11 +50,24 @@ static int shown_q(const struct cmp_report *rep, int q)
     return q != CMP_Q_DYNAMIC || rep->has_dynamic;
 }
 
+/* Width of the first column: the longest label ("name/first", "name/base"), 12 to 30. */
+static int label_width(const struct cmp_report *rep)
+{
+    size_t w = 12, first = strlen(rep->names[0]);
+    for (int k = 0; k < rep->r->n_cmds; k++) {
+        size_t l = strlen(rep->names[k]) + 1 + (first > 4 ? first : 4);
+        if (l > w)
+            w = l;
+    }
+    return w > 30 ? 30 : (int)w;
+}
+
 static void row(FILE *out, const struct cmp_report *rep, const char *label,
                 const struct ab_interval *ivs, int ratio)
 {
     struct line l = {.n = 0};
-    l.n = (size_t)snprintf(l.buf, sizeof l.buf, "   %-12.12s", label);
+    int lw = label_width(rep);
+    l.n = (size_t)snprintf(l.buf, sizeof l.buf, "   %-*.*s", lw, lw, label);
     for (int q = 0; q < CMP_Q_COUNT; q++) {
         if (!shown_q(rep, q))
             continue;
@@ -83,7 +96,7 @@ void cmp_report_table(FILE *out, const struct cmp_report *rep)
         fprintf(out, "   %s\n", rep->failure);
     fprintf(out, "\n   medians [%.0f %% CI]\n", 100 * s->level);
     struct line l = {.n = 0};
-    l.n = (size_t)snprintf(l.buf, sizeof l.buf, "   %-12s", "");
+    l.n = (size_t)snprintf(l.buf, sizeof l.buf, "   %-*s", label_width(rep), "");
     for (int q = 0; q < CMP_Q_COUNT; q++)
         if (shown_q(rep, q)) {
             char h[40];

@@ -200,7 +200,6 @@ void cmp_summarize(struct cmp_result *r, const struct cmp_baseline *bl, double l
         double *be = malloc((size_t)bl->n * sizeof *be);
         if (be) {
             for (int q = 0; q < CMP_Q_COUNT; q++) {
-                int ok = 1;
                 for (int j = 0; j < bl->n; j++) {
                     double e = bl->energy_j[j], t = bl->time_s[j];
                     be[j] = q == CMP_Q_ENERGY  ? e
@@ -208,7 +207,6 @@ void cmp_summarize(struct cmp_result *r, const struct cmp_baseline *bl, double l
                             : q == CMP_Q_POWER ? (t > 0 ? e / t : NAN)
                             : q == CMP_Q_EDP   ? e * t
                                                : NAN;
-                    ok &= isfinite(be[j]);
                 }
                 s->baseline_q[q] = ab_median_ci(be, bl->n, level);
                 for (int k = 0; k < nc; k++) {
@@ -216,8 +214,8 @@ void cmp_summarize(struct cmp_result *r, const struct cmp_baseline *bl, double l
                     for (int i = 0; i < n; i++)
                         if (r->runs[i].cmd == k)
                             v[m++] = cmp_run_value(&r->runs[i], q);
-                    struct ab_interval none = {NAN, NAN, NAN, 0, 0};
-                    s->vs_baseline[k][q] = ok ? cmp_unpaired_ratio(v, m, be, bl->n, level) : none;
+                    /* Runs without a figure (null in the file) are skipped there. */
+                    s->vs_baseline[k][q] = cmp_unpaired_ratio(v, m, be, bl->n, level);
                 }
             }
             free(be);
