@@ -156,6 +156,15 @@ static void adaptive_stops_at_precision(void)
     CHECK_EQ_INT(r.rounds_done, 12);
     cmp_result_free(&r);
 
+    /* The time cap stops it too, after 2 rounds at least. */
+    synth_init(&y, 8, 0.9, 0.5);
+    p = synth_params(&y, 0);
+    p.max_time_s = 1e-9;
+    CHECK(cmp_run(&p, &r, err, sizeof err) == 0);
+    CHECK_EQ_INT(r.stop_reason, CMP_STOP_TIME);
+    CHECK_EQ_INT(r.rounds_done, 2);
+    cmp_result_free(&r);
+
     /* A stop request ends it between runs, and the interrupted round is not paired. */
     volatile sig_atomic_t stop = 0;
     synth_init(&y, 9, 0.9, 0.01);
