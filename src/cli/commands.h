@@ -19,6 +19,7 @@ int cmd_run(int argc, char **argv);
 int cmd_repeat(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_ab(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_idle(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);

@@ -19,6 +19,8 @@ static const struct cli_command commands[] = {
      cmd_repeat},
     {"ab", "the talk's A/B experiment: same product, N(0,1) vs zeros: same time, not same energy",
      cmd_ab},
+    {"compare", "is B cheaper than A? any commands, interleaved runs, energy ratio with its CI",
+     cmd_compare},
     {"sim", "simulated GPU physics faster than real time: thermal runaway, A/B, idle", cmd_sim},
     {"watch", "power over time, live: GPU power, clocks, P-state; CSV series and chart", cmd_watch},
     {"idle", "static power of each device at rest; stored as the baseline `run` subtracts",
