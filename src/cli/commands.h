@@ -21,5 +21,6 @@ int cmd_ab(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_idle(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_serve.c - `joules serve`: the Prometheus/OpenMetrics exporter. This file only reads
+ * the options and runs the serve layer (src/serve/) until SIGINT or SIGTERM: the signals are
+ * blocked before the sampler and the HTTP server start their threads (which inherit the
+ * mask), and the main thread takes them with sigtimedwait, so no handler runs at all.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli_sampling.h"
+#include "cli/cli_signal.h"
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "serve/serve.h"
+
+enum { OPT_LISTEN = 0x200, OPT_INTERVAL };
+
+static void help(FILE *out)
+{
+    fprintf(out,
+            "Usage: joules serve [OPTIONS]\n\n"
+            "Export the energy, power, clocks and temperature of every domain (NVIDIA GPUs,\n"
+            "RAPL CPU packages and DRAM) to Prometheus: GET /metrics answers in OpenMetrics\n"
+            "1.0.0 or in the text format 0.0.4, as the scraper asks; GET / lists the devices.\n"
+            "A sampler reads the devices every interval; a scrape formats its latest readings\n"
+            "and never waits on a device. Energy counters (joules_energy_joules_total) never\n"
+            "go down while the exporter runs. Runs until SIGINT or SIGTERM. docs/serve.md\n"
+            "lists the metrics.\n\n"
+            "Options:\n"
+            "  --listen ADDR     HOST:PORT to listen on (default 127.0.0.1:%d); a numeric\n"
+            "                    address, [IPV6]:PORT or localhost; port 0 picks a free one.\n"
+            "                    Energy readings are a side channel: listening beyond\n"
+            "                    loopback is warned about\n"
+            "  --interval DUR    time between readings (default 1s; 10ms to 1h)\n"
+            "  --sim [PROFILE]   export the simulated GPU (SIMULATED); also --sim=PROFILE\n"
+            "  --scenario FILE   simulated GPU running a known load (docs/scenarios.md)\n"
+            "  -h, --help        this help\n\n"
+            "Environment: SLURM_JOB_ID, when set, labels every domain (hpc_job).\n\n"
+            "Examples:\n"
+            "  joules serve\n"
+            "  joules serve --listen 127.0.0.1:9464 --interval 500ms\n"
+            "  joules serve --sim --scenario scenarios/demo.scn --listen 127.0.0.1:0\n\n"
+            "Exit status: 0 when stopped by a signal, 1 if nothing can be measured or the\n"
+            "address cannot be listened on, 2 on a wrong command line.\n",
+            SERVE_DEFAULT_PORT);
+    if (serve_unavailable())
+        fprintf(out, "\nNot available in this build: %s.\n", serve_unavailable());
+}
+
+struct serve_options {
+    const char *listen;
+    int64_t interval_ns;
+    struct cli_source src;
+    int help;
+};
+
+/* The command line into o: 0, or the exit status (help printed: o->help = 1). */
+static int parse_options(int argc, char **argv, struct serve_options *o)
+{
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"interval", required_argument, NULL, OPT_INTERVAL},
+        {"sim", optional_argument, NULL, CLI_OPT_SIM},
+        {"scenario", required_argument, NULL, CLI_OPT_SCENARIO},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c, rc;
+    memset(o, 0, sizeof *o);
+    o->listen = "127.0.0.1:9464";
+    o->interval_ns = 1000000000;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            help(stdout);
+            o->help = 1;
+            return 0;
+        case OPT_LISTEN:
+            o->listen = optarg;
+            break;
+        case OPT_INTERVAL:
+            if ((rc = cli_parse_duration("serve", "--interval", optarg, 10000000, 3600000000000LL,
+                                         &o->interval_ns)))
+                return rc;
+            break;
+        case CLI_OPT_SIM:
+            if ((rc = cli_take_sim_option(&o->src, "serve", 0, argc, argv)))
+                return rc;
+            break;
+        case CLI_OPT_SCENARIO:
+            if ((rc = cli_take_scenario_option(&o->src, "serve", optarg)))
+                return rc;
+            break;
+        default:
+            return cli_getopt_error("serve", c, argv);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    struct serve_options o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc || o.help)
+        return rc;
+    struct serve_config cfg;
+    char err[JOULES_MESSAGE_MAX + 256];
+    memset(&cfg, 0, sizeof cfg);
+    if (serve_parse_listen(o.listen, &cfg.listen, err, sizeof err) != 0)
+        return cli_usage_error("serve", "--listen: %s", err);
+    if (serve_unavailable()) {
+        cli_error("serve: %s", serve_unavailable());
+        return CLI_EXIT_FAILURE;
+    }
+    if (!cfg.listen.loopback)
+        fprintf(stderr,
+                "joules serve: warning: %s is reachable from other machines. Energy readings "
+                "are a side channel (RAPL: CVE-2020-8694, PLATYPUS): expose them only to "
+                "trusted scrapers (a firewall, or a reverse proxy with TLS and "
+                "authentication).\n",
+                cfg.listen.text);
+    cfg.interval_ns = o.interval_ns;
+    cfg.hpc_job = getenv("SLURM_JOB_ID");
+
+    /* Blocked in every thread (the library's and the server's inherit the mask). */
+    sigset_t stop_set, orig_mask;
+    cli_stop_block(&stop_set, &orig_mask);
+    struct cli_monitor cm;
+    if (cli_open_monitor("serve", &o.src, &cm) != 0) {
+        cli_stop_unblock(&orig_mask);
+        return CLI_EXIT_FAILURE;
+    }
+    int n = joules_domain_count(cm.m);
+    if (n <= 0) {
+        cli_print_no_sensor("serve", "nothing to export: no GPU and no CPU energy sensor.", cm.m);
+        cli_close_monitor(&cm);
+        cli_stop_unblock(&orig_mask);
+        return CLI_EXIT_FAILURE;
+    }
+    serve_server *srv;
+    if (serve_start(&srv, cm.m, &cfg, err, sizeof err) != 0) {
+        cli_error("serve: %s", err);
+        cli_close_monitor(&cm);
+        cli_stop_unblock(&orig_mask);
+        return CLI_EXIT_FAILURE;
+    }
+    fprintf(stderr, "joules serve: listening on %s (%d domain%s, a reading every %g s)%s\n",
+            serve_url(srv), n, n == 1 ? "" : "s", (double)o.interval_ns * 1e-9,
+            cm.used_sim ? "   SIMULATED" : "");
+    int sig;
+    while ((sig = cli_stop_wait(&stop_set, 3600LL * 1000000000LL)) == 0)
+        ;
+    struct serve_totals t;
+    serve_stop(srv, &t);
+    fprintf(stderr, "joules serve: stopped by %s after %llu scrape%s\n", strsignal(sig),
+            (unsigned long long)t.scrapes, t.scrapes == 1 ? "" : "s");
+    cli_series_print_stats(stderr, "serve", &t.sampler, o.interval_ns);
+    cli_close_monitor(&cm);
+    cli_stop_unblock(&orig_mask);
+    return 0;
+}
