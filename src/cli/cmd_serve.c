@@ -131,6 +131,12 @@ int cmd_serve(int argc, char **argv)
     cfg.interval_ns = o.interval_ns;
     cfg.hpc_job = getenv("SLURM_JOB_ID");
 
+    /* The tracker thread polls GPU counters every 5 ms by default, for the edges of windows,
+     * which the exporter has none of: at a tenth of a second (or the interval, if shorter)
+     * it still integrates the power of devices without a counter finely, for a tenth of the
+     * CPU. */
+    o.src.tracker_period_ns = o.interval_ns < 100000000 ? (uint64_t)o.interval_ns : 100000000u;
+
     /* Blocked in every thread (the library's and the server's inherit the mask). */
     sigset_t stop_set, orig_mask;
     cli_stop_block(&stop_set, &orig_mask);
