@@ -29,8 +29,8 @@ struct serve_listen {
 
 /*
  * "HOST:PORT", "[V6]:PORT", "HOST" or "PORT" (the other part defaulting to 127.0.0.1 and
- * 9464); HOST is a numeric address or "localhost". Port 0 asks the system for a free one.
- * 0, or JOULES_E_PARSE with the reason in err.
+ * 9464); HOST is a numeric address or "localhost"; an IPv6 address goes in brackets. Port 0 asks
+ * the system for a free one. 0, or JOULES_E_PARSE with the reason in err.
  */
 int serve_parse_listen(const char *text, struct serve_listen *out, char *err, size_t errlen);
 

@@ -47,7 +47,11 @@ int serve_parse_listen(const char *text, struct serve_listen *out, char *err, si
             return JOULES_E_PARSE;
         }
         snprintf(host, sizeof host, "%.*s", (int)(colon - text), text);
-    } else if (!colon && parse_port(text, &port) == 0) {
+    } else if (colon) {
+        snprintf(err, errlen, "'%s': write an IPv6 address in brackets, e.g. [::1]:%d", text,
+                 SERVE_DEFAULT_PORT);
+        return JOULES_E_PARSE;
+    } else if (parse_port(text, &port) == 0) {
         snprintf(host, sizeof host, "127.0.0.1");
     } else {
         snprintf(host, sizeof host, "%s", text);
