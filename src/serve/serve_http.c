@@ -7,6 +7,7 @@
  * under its lock and formats the copy: it never reads a device.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -76,23 +76,27 @@ class Exporter:
     def __init__(self, env, *args):
         self.proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", *args], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     text=True)
-        self.stderr = ""
+                                     bufsize=0)
+        # Raw reads: a buffered readline could hold the listening line where select() no
+        # longer sees it.
+        fd = self.proc.stderr.fileno()
+        raw = b""
         deadline = time.monotonic() + 20 * SLACK
         while time.monotonic() < deadline:
-            r, _, _ = select.select([self.proc.stderr], [], [], 0.5)
+            r, _, _ = select.select([fd], [], [], 0.5)
             if r:
-                line = self.proc.stderr.readline()
-                if not line:
+                chunk = os.read(fd, 4096)
+                if not chunk:
                     break
-                self.stderr += line
-                m = LISTENING.search(line)
+                raw += chunk
+                m = LISTENING.search(raw.decode(errors="replace"))
                 if m:
+                    self.stderr = raw.decode(errors="replace")
                     self.port = int(m.group(1))
                     return
         self.proc.kill()
-        raise AssertionError(f"joules serve did not start:\n{self.stderr}"
-                             f"{self.proc.stderr.read()}")
+        self.proc.wait()
+        raise AssertionError(f"joules serve did not start:\n{raw.decode(errors='replace')}")
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc.poll() is None:
@@ -102,7 +106,7 @@ class Exporter:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             _, err = self.proc.communicate()
-        self.stderr += err
+        self.stderr += (err or b"").decode(errors="replace")
         return self.proc.returncode
 
 
