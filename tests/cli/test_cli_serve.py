@@ -200,7 +200,8 @@ class ServeTest(ServeCase):
         ex = self.start()
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         if soft < 1100:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 1200), hard))
+            want = 4096 if hard == resource.RLIM_INFINITY else min(hard, 4096)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
         slow = socket.create_connection(("127.0.0.1", ex.port))
         slow.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")  # the headers never end
         t_slow = time.monotonic()
@@ -361,6 +362,14 @@ class PrometheusTest(ServeCase):
                 pass
         self.assertTrue(up, "Prometheus did not scrape the exporter")
         time.sleep(16)
+        # Prometheus negotiated OpenMetrics: the metadata it keeps has the units and the
+        # info type, which only that format carries.
+        url = (f"http://127.0.0.1:{port}/api/v1/targets/metadata?" +
+               urllib.parse.urlencode({"match_target": '{job="joules"}'}))
+        with urllib.request.urlopen(url, timeout=5) as r:
+            meta = {m["metric"]: (m["type"], m["unit"]) for m in json.load(r)["data"]}
+        self.assertEqual(meta.get("joules_energy_joules"), ("counter", "joules"), meta)
+        self.assertEqual(meta.get("joules_device"), ("info", ""), meta)
         rate = self.query(port, "rate(joules_energy_joules_total[15s])")
         self.assertEqual(len(rate), 1, rate)
         self.assertEqual(rate[0]["metric"]["simulated"], "1")
