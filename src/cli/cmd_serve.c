@@ -133,8 +133,8 @@ int cmd_serve(int argc, char **argv)
 
     /* The tracker thread polls GPU counters every 5 ms by default, for the edges of windows,
      * which the exporter has none of: at a tenth of a second (or the interval, if shorter)
-     * it still integrates the power of devices without a counter finely, for a tenth of the
-     * CPU. */
+     * it still integrates the power of devices without a counter finely, at a fraction of
+     * the CPU (bench/bench_serve.c). */
     o.src.tracker_period_ns = o.interval_ns < 100000000 ? (uint64_t)o.interval_ns : 100000000u;
 
     /* Blocked in every thread (the library's and the server's inherit the mask). */
@@ -159,6 +159,8 @@ int cmd_serve(int argc, char **argv)
         cli_stop_unblock(&orig_mask);
         return CLI_EXIT_FAILURE;
     }
+    /* What is exported and what is not (RAPL unreadable, no driver), for the service's log. */
+    cli_print_backends(stderr, cm.m, "joules serve: ");
     fprintf(stderr, "joules serve: listening on %s (%d domain%s, a reading every %g s)%s\n",
             serve_url(srv), n, n == 1 ? "" : "s", (double)o.interval_ns * 1e-9,
             cm.used_sim ? "   SIMULATED" : "");
