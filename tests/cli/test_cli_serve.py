@@ -257,6 +257,38 @@ class ServeTest(ServeCase):
         self.assertEqual(ex.stop(signal.SIGINT), 0)
         self.assertIn("stopped by Interrupt", ex.stderr)
 
+    def test_rapl_domains(self):
+        # A fake powercap tree: package-0 10 J below its wrap, and its DRAM.
+        max_uj = 262143999938
+        zones = {"intel-rapl:0": ("package-0", max_uj - 10000000),
+                 "intel-rapl:0:1": ("dram", 1000000)}
+        for entry, (name, value) in zones.items():
+            d = os.path.join(self.sysfs, "class", "powercap", entry)
+            os.makedirs(d)
+            for f, text in (("name", name), ("max_energy_range_uj", "%d" % max_uj),
+                            ("energy_uj", "%020d" % value)):
+                with open(os.path.join(d, f), "w") as fh:
+                    fh.write(text + "\n")
+        ex = self.start()
+        body = http_get(ex.port)[2]
+        energy = samples(body, "joules_energy_joules_total")
+        package = [k for k in energy if 'kind="package"' in k]
+        dram = [k for k in energy if 'kind="dram"' in k]
+        self.assertEqual(len(package), 1, body)
+        self.assertEqual(len(dram), 1, body)
+        self.assertIn('zone="package-0"', package[0])
+        self.assertIn('domain="cpu0"', package[0])
+        self.assertNotIn("simulated", package[0])
+        self.assertNotIn("UUID", package[0])
+        before = energy[package[0]]
+        # 15 J more on the package: across its wrap, the counter goes on.
+        path = os.path.join(self.sysfs, "class", "powercap", "intel-rapl:0", "energy_uj")
+        with open(path, "r+") as f:
+            f.write("%020d\n" % ((max_uj - 10000000 + 15000000) % (max_uj + 1)))
+        time.sleep(0.5)
+        after = samples(http_get(ex.port)[2], "joules_energy_joules_total")[package[0]]
+        self.assertAlmostEqual(after - before, 15.0, delta=0.01)
+
     def test_public_address_warns(self):
         ex = self.start(STEADY, "--listen", "0.0.0.0:0")
         self.assertIn("CVE-2020-8694", ex.stderr)
