@@ -85,17 +85,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   size_t *upload_size, void **req_cls)
 {
     struct serve_server *s = cls;
+    static int seen; /* any address: marks a request whose headers were seen */
     (void)version;
     (void)upload_data;
-    (void)req_cls;
-    int64_t t0 = now_ns();
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, NULL, NULL, "GET, HEAD");
-    if (*upload_size) /* a GET with a body: refuse rather than read it */
-        return reply(c, MHD_HTTP_BAD_REQUEST, NULL, NULL, NULL);
     int metrics = strcmp(url, "/metrics") == 0;
     if (!metrics && strcmp(url, "/") != 0)
         return reply(c, MHD_HTTP_NOT_FOUND, NULL, NULL, NULL);
+    /* Answer once the request is complete: queued on the first call (headers only), the
+     * answer would close the connection, and Prometheus would reconnect at every scrape. */
+    if (!*req_cls) {
+        *req_cls = &seen;
+        return MHD_YES;
+    }
+    if (*upload_size) /* a GET with a body: refuse rather than read it */
+        return reply(c, MHD_HTTP_BAD_REQUEST, NULL, NULL, NULL);
+    int64_t t0 = now_ns();
 
     struct serve_snapshot *snap = &s->snap;
     serve_state_snapshot(&s->state, snap);

@@ -9,6 +9,7 @@ of the energy counter it stores must equal the simulated power; promtool lints t
 output and the client library's strict parser reads the OpenMetrics output. Without those
 packages its tests are skipped (CTest shows "Skipped"), never passed.
 """
+import http.client
 import json
 import os
 import re
@@ -170,6 +171,18 @@ class ServeTest(ServeCase):
                        "application/json", "application/openmetrics-text;version=2.0.0"):
             _, headers, _ = http_get(ex.port, accept=accept)
             self.assertTrue(headers["Content-Type"].startswith("text/plain"), accept)
+        # Keep-alive: Prometheus scrapes on one connection.
+        conn = http.client.HTTPConnection("127.0.0.1", ex.port, timeout=5)
+        for _ in range(3):
+            conn.request("GET", "/metrics", headers={"Accept": PROM_ACCEPT})
+            r = conn.getresponse()
+            self.assertTrue(r.read().endswith(b"# EOF\n"))
+            self.assertEqual((r.status, r.getheader("Connection")), (200, None))
+        sock = conn.sock
+        conn.request("HEAD", "/metrics")
+        r = conn.getresponse()
+        self.assertEqual((r.status, r.read(), conn.sock), (200, b"", sock))
+        conn.close()
         status, headers, body = http_get(ex.port, "/")
         self.assertEqual(status, 200)
         self.assertIn('href="/metrics"', body)
