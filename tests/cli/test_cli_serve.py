@@ -222,12 +222,12 @@ class ServeTest(ServeCase):
         try:
             for _ in range(1000):
                 idle.append(socket.create_connection(("127.0.0.1", ex.port), timeout=5))
-            for k in range(3):
+            for k in range(3):  # each on time: within the 1 s scrape interval
                 t0 = time.monotonic()
                 status, _, body = http_get(ex.port, timeout=2)
                 took = time.monotonic() - t0
                 self.assertEqual(status, 200)
-                self.assertLess(took, 0.5 * SLACK, f"scrape {k} took {took:.3f} s")
+                self.assertLess(took, 1.0 * SLACK, f"scrape {k} took {took:.3f} s")
                 self.assertEqual(len(samples(body, "joules_energy_joules_total")), 1)
                 time.sleep(0.2)
         finally:
@@ -427,13 +427,14 @@ class PrometheusTest(ServeCase):
         self.assertAlmostEqual(watts, POWER_W, delta=0.02 * POWER_W)
         power = self.query(port, "joules_power_watts")
         self.assertEqual(float(power[0]["value"][1]), POWER_W)
-        # The exporter's health: no missed deadline, a fresh reading at every scrape.
+        # The exporter's health: no missed deadline, a fresh reading at every scrape, each
+        # scrape within the scrape interval (1 s).
         missed = self.query(port, "max_over_time(joules_exporter_missed_deadlines_total[15s])")
         self.assertEqual(float(missed[0]["value"][1]), 0.0)
         age = self.query(port, "max_over_time(joules_exporter_last_reading_age_seconds[15s])")
-        self.assertLess(float(age[0]["value"][1]), 0.5 * SLACK)
+        self.assertLess(float(age[0]["value"][1]), 1.0 * SLACK)
         dur = self.query(port, "max_over_time(scrape_duration_seconds[15s])")
-        self.assertLess(float(dur[0]["value"][1]), 0.5 * SLACK)
+        self.assertLess(float(dur[0]["value"][1]), 1.0 * SLACK)
         print(f"\nPrometheus: rate of the energy counter {watts:.3f} W for {POWER_W:g} W "
               f"({100 * (watts / POWER_W - 1):+.3f} %)", file=sys.stderr)
 
