@@ -176,6 +176,17 @@ int serve_start(serve_server **out, joules_monitor *m, const struct serve_config
         return rc;
     }
 
+    /* The first round is taken at once: wait for it (a bounded time), so that the first
+     * scrape already has readings. */
+    for (int i = 0; i < 2000; i++) {
+        pthread_mutex_lock(&s->state.lock);
+        uint64_t rounds = s->state.live.rounds;
+        pthread_mutex_unlock(&s->state.lock);
+        if (rounds)
+            break;
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+
     s->connection_limit =
         fit_connections(cfg->connection_limit ? cfg->connection_limit : SERVE_DEFAULT_CONNECTIONS);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
