@@ -21,6 +21,13 @@ DEPS := cmake:cmake gcc:gcc python3:python3 rsvg-convert:librsvg2-bin
 # Shared libraries loaded at run time (checked with ldconfig -p); each: soname:debian-package.
 # libblas.so.3 (libblas3, with the CBLAS interface) is the CPU BLAS of `joules ab --executor cpu`.
 LIBDEPS := libblas.so.3:libblas3
+# Optional: without them the build still works. `joules serve` needs libmicrohttpd (a
+# pkg-config module: module:debian-package); its test needs a real Prometheus and promtool
+# (command:package) and the OpenMetrics parser of the Python client (module:package, for
+# Debian's python3), and is counted as skipped without them.
+PCDEPS := libmicrohttpd:libmicrohttpd-dev
+OPTDEPS := prometheus:prometheus promtool:prometheus
+PYDEPS := prometheus_client:python3-prometheus-client
 
 .PHONY: all build run test test-plain test-asan test-tsan bench install deps format format-check clean
 
@@ -31,15 +38,26 @@ deps:
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	for d in $(LIBDEPS); do lib=$${d%%:*}; pkg=$${d##*:}; \
 	  ldconfig -p 2>/dev/null | grep -q "$$lib " || missing="$$missing $$pkg"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "joules: installing$$missing"; \
-	    (apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1 || \
-	     (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing >/dev/null)) || \
-	    { echo "joules: could not install$$missing; run: apt-get update && apt-get install -y$$missing" >&2; exit 1; }; \
+	optional=""; for d in $(PCDEPS); do mod=$${d%%:*}; pkg=$${d##*:}; \
+	  pkg-config --exists $$mod 2>/dev/null || optional="$$optional $$pkg"; done; \
+	command -v pkg-config >/dev/null 2>&1 || optional="$$optional pkg-config"; \
+	for d in $(OPTDEPS); do cmd=$${d%%:*}; pkg=$${d##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || case "$$optional" in *" $$pkg"*) ;; *) optional="$$optional $$pkg";; esac; done; \
+	for d in $(PYDEPS); do mod=$${d%%:*}; pkg=$${d##*:}; \
+	  /usr/bin/python3 -c "import $$mod" >/dev/null 2>&1 || optional="$$optional $$pkg"; done; \
+	if [ -n "$$missing$$optional" ] && [ "$$(id -u)" = 0 ]; then \
+	  echo "joules: installing$$missing$$optional"; \
+	  (apt-get install -y -q --no-install-recommends $$missing $$optional >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing $$optional >/dev/null 2>&1)) || \
+	  if [ -n "$$missing" ]; then \
+	    echo "joules: could not install$$missing; run: apt-get update && apt-get install -y$$missing" >&2; exit 1; \
 	  else \
-	    echo "joules: missing$$missing. Run: sudo apt-get update && sudo apt-get install -y$$missing" >&2; exit 1; \
+	    echo "joules: could not install$$optional (optional: joules serve, its Prometheus test)" >&2; \
 	  fi; \
+	elif [ -n "$$missing" ]; then \
+	  echo "joules: missing$$missing. Run: sudo apt-get update && sudo apt-get install -y$$missing$$optional" >&2; exit 1; \
+	elif [ -n "$$optional" ]; then \
+	  echo "joules: optional, not installed:$$optional (joules serve, its Prometheus test). Run: sudo apt-get install -y$$optional" >&2; \
 	fi
 
 $(BUILD)/CMakeCache.txt:

@@ -284,6 +284,7 @@ int cli_open_monitor(const char *cmd, const struct cli_source *s, struct cli_mon
     joules_options o;
     env_options(&o);
     o.settle_end = s->settle_end;
+    o.tracker_period_ns = s->tracker_period_ns;
     /* A command's end waits for a counter step only as long as a tenth of its own time. */
     o.settle_max_fraction = s->settle_end ? 0.1 : 0.0;
 

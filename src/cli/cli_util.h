@@ -10,6 +10,7 @@
 #define JOULES_CLI_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "joules.h"
@@ -31,6 +32,7 @@ struct cli_source {
     const char *profile;  /* --sim PROFILE; NULL: the simulator's default (or the scenario's) */
     const char *scenario; /* --scenario FILE */
     int settle_end;       /* anchor the end edge on the next counter step (joules_options) */
+    uint64_t tracker_period_ns; /* the tracker thread's polling period; 0: the library's */
 };
 
 /*

@@ -27,6 +27,7 @@ static const struct cli_command commands[] = {
      cmd_idle},
     {"sweep", "clock or power-limit sweep: fit P = P_static + k f V^2, energy-optimal setting",
      cmd_sweep},
+    {"serve", "Prometheus/OpenMetrics exporter: energy, power, clocks at /metrics", cmd_serve},
     {NULL, NULL, NULL},
 };
 

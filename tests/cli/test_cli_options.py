@@ -19,6 +19,7 @@ COMMANDS = [
     (["watch"], "unknown option '{}'"),
     (["idle"], "unknown option '{}'"),
     (["compare"], "unknown option '{}'"),
+    (["serve"], "unknown option '{}'"),
     (["sim", "thermal"], "bad option '{}'"),
 ]
 
