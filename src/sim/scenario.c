@@ -418,12 +418,14 @@ static int parse_line(struct parser *ps, struct sim_scenario *s, char **tok, int
     if (!strcmp(d, "ambient")) {
         ONCE(S_AMB, d);
         NARGS(1);
-        return num_range(ps, tok[1], "ambient (°C)", -40, 80, &s->t_amb);
+        /* Below 0 °C the model's leakage and cooling laws are not calibrated (a negative value
+         * would also read as a factor of the default at build time): refused. */
+        return num_range(ps, tok[1], "ambient (°C)", 0, 80, &s->t_amb);
     }
     if (!strcmp(d, "temperature")) {
         ONCE(S_TEMP, d);
         NARGS(1);
-        return num_range(ps, tok[1], "temperature (°C)", -40, 150, &s->t_init);
+        return num_range(ps, tok[1], "temperature (°C)", 0, 150, &s->t_init);
     }
     if (!strcmp(d, "governor")) {
         ONCE(S_GOV, d);
@@ -505,13 +507,17 @@ int sim_scenario_parse(struct sim_scenario *s, const char *text, const char *nam
         ps.line = 0;
         return fail(&ps, "repeat without any phase");
     }
-    if (s->repeat == 0) {
+    if (s->repeat != 1) {
+        /* Each round must last at least one model step: a round of zero-length phases would
+         * make the model loop over rounds without advancing time (repeat forever: never
+         * return; a large count: hold the model's lock for as many rounds). */
         double total = 0;
         for (int i = 0; i < s->n_phases; i++)
             total += s->phases[i].dur_s;
         if (total < 1e-3) {
             ps.line = 0;
-            return fail(&ps, "repeat forever needs phases lasting at least 1 ms in total");
+            return fail(&ps, "repeat %s needs phases lasting at least 1 ms in total",
+                        s->repeat == 0 ? "forever" : "N");
         }
     }
     return 0;
