@@ -24,6 +24,7 @@ struct sim_api {
     nvmlReturn_t (*Shutdown)(void);
     const char *(*ErrorString)(nvmlReturn_t);
     nvmlReturn_t (*SystemGetDriverVersion)(char *, unsigned int);
+    nvmlReturn_t (*SystemGetNVMLVersion)(char *, unsigned int);
     nvmlReturn_t (*GetCount)(unsigned int *);
     nvmlReturn_t (*GetCount_v2)(unsigned int *);
     nvmlReturn_t (*GetHandleByIndex)(unsigned int, nvmlDevice_t *);
@@ -94,6 +95,7 @@ static inline void sim_load(struct sim_api *a)
     S(Shutdown, "nvmlShutdown");
     S(ErrorString, "nvmlErrorString");
     S(SystemGetDriverVersion, "nvmlSystemGetDriverVersion");
+    S(SystemGetNVMLVersion, "nvmlSystemGetNVMLVersion");
     S(GetCount, "nvmlDeviceGetCount");
     S(GetCount_v2, "nvmlDeviceGetCount_v2");
     S(GetHandleByIndex, "nvmlDeviceGetHandleByIndex");

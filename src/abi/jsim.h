@@ -11,7 +11,10 @@
  *   JOULES_SIM_SCENARIO   path of a scenario file (docs/scenarios.md); it may also set the
  *                         profile and device count, which the variables above override
  *   JOULES_SIM_PRIVILEGED 1: setters (locked clocks, power limit) are allowed, as for root
- *   JOULES_SIM_SEED       seed of the sensor noise and fault draws (default 1)
+ *   JOULES_SIM_SEED       seed of the sensor clock and fault draws (default 1)
+ *   JOULES_SIM_SENSOR_CLOCK real (default): each device's sensor updates at a phase of its own,
+ *                         every period 100 ms +/- up to 2 ms; exact: a 100 ms grid at phase 0
+ *                         (where the scenario sets neither `sensor phase=` nor `jitter=`)
  * Scenario time 0 is the first successful nvmlInit*; time is CLOCK_MONOTONIC.
  */
 #ifndef JOULES_JSIM_H

@@ -239,6 +239,15 @@ static void governor(struct sim_dev *d, int busy, int fixed_power, double lf)
 
 /* ---- one step ------------------------------------------------------------------------- */
 
+/* The wander of one update period (ms): uniform in [-jitter, +jitter]. */
+static int tick_jitter(struct sim_dev *d)
+{
+    if (d->tick_jitter_ms == 0)
+        return 0;
+    uint64_t span = 2 * (uint64_t)d->tick_jitter_ms + 1;
+    return (int)(splitmix64(&d->tick_rng) % span) - d->tick_jitter_ms;
+}
+
 static void step_one(struct sim_state *g, struct sim_dev *d, const struct sim_phase *ph)
 {
     const struct sim_profile *p = d->p;
@@ -290,17 +299,22 @@ static void step_one(struct sim_state *g, struct sim_dev *d, const struct sim_ph
     /* Sensors. */
     double ps = pwr * (1 + d->gain) + d->offset_w;
     d->sensor_energy_j += ps * SIM_DT_S;
-    /* A board's sensor keeps a clock of its own: the load's changes need not fall on it. */
-    int pos = (int)((k + SIM_TICK_STEPS - d->tick_phase_ms) % SIM_TICK_STEPS);
-    if (pos >= SIM_TICK_STEPS - p->sensor_window_ms)
+    /* A board's sensor keeps a clock of its own: the load's changes need not fall on it, and
+     * its period wanders by a few ms around 100 ms (docs/physics.md, "Sensors"). */
+    if (k > d->tick_at - p->sensor_window_ms && k > d->tick_prev) {
         d->win_acc_j += ps * SIM_DT_S;
-    if (pos == SIM_TICK_STEPS - 1) {
-        d->inst_w = d->win_acc_j / (p->sensor_window_ms * SIM_DT_S);
+        d->win_steps++;
+    }
+    if (k == d->tick_at) {
+        d->inst_w = d->win_acc_j / (d->win_steps * SIM_DT_S);
         d->win_acc_j = 0;
+        d->win_steps = 0;
         d->avg_ring[d->avg_pos] = d->inst_w;
         d->avg_pos = (d->avg_pos + 1) % SIM_AVG_TICKS;
         double c = floor((d->sensor_energy_j - d->counter_base_j) * 1000.0);
         d->counter_mj = c > 0 ? (unsigned long long)c : 0;
+        d->tick_prev = k;
+        d->tick_at = k + SIM_TICK_STEPS + tick_jitter(d);
     }
 
     /* Kernel progress at the clock held this step. */
@@ -423,7 +437,19 @@ int sim_model_build(struct sim_state *g, struct sim_scenario *scn, const char *p
         make_uuid(d, g->seed);
         d->gain = g->scn.gain[i];
         d->offset_w = g->scn.offset_w[i];
-        d->tick_phase_ms = g->scn.tick_phase_ms[i];
+        /* Each device's sensor clock has its own phase, from the seed unless the scenario
+         * gives one, and its own draws of the period's wander. */
+        uint64_t tx = g->seed * 0xA0761D6478BD642Full ^ (0x8EBC6AF09C88C6E3ull * (uint64_t)(i + 1));
+        d->tick_rng = splitmix64(&tx);
+        uint64_t drawn_phase = splitmix64(&d->tick_rng) % SIM_TICK_STEPS;
+        d->tick_phase_ms = g->scn.tick_phase_ms[i] >= 0 ? g->scn.tick_phase_ms[i]
+                           : g->exact_clock             ? 0
+                                                        : (int)drawn_phase;
+        d->tick_jitter_ms = g->scn.tick_jitter_ms[i] >= 0 ? g->scn.tick_jitter_ms[i]
+                            : g->exact_clock              ? 0
+                                                          : SIM_TICK_JITTER;
+        d->tick_prev = -1;
+        d->tick_at = (d->tick_phase_ms + SIM_TICK_STEPS - 1) % SIM_TICK_STEPS;
         d->t_amb = resolve(g->scn.t_amb, p->t_amb);
         d->r_th = resolve(g->scn.r_th, p->r_th);
         d->c_th = resolve(g->scn.c_th, p->c_th);

@@ -42,6 +42,10 @@ void sim_scenario_init(struct sim_scenario *s)
     s->t_amb = s->r_th = s->c_th = s->t_init = SIM_UNSET;
     s->governor = 1;
     s->power_limit_w = SIM_UNSET;
+    for (int d = 0; d < SIM_MAX_DEVICES; d++) {
+        s->tick_phase_ms[d] = -1;  /* unset: from the seed, or 0 on an exact clock */
+        s->tick_jitter_ms[d] = -1; /* unset: SIM_TICK_JITTER, or 0 on an exact clock */
+    }
 }
 
 void sim_scenario_free(struct sim_scenario *s)
@@ -303,22 +307,24 @@ static int parse_cooling(struct parser *ps, struct sim_scenario *s, char **tok, 
     return 0;
 }
 
-/* When, within each 100 ms period, the sensor and the counter update: whole ms, 0-99. */
-static int sensor_phase(struct parser *ps, const char *tok, double *ms)
+/* A whole number of ms from 0 to max_ms: when, within the first 100 ms, the sensor and the
+ * counter first update (phase=), or how far each period may wander from 100 ms (jitter=). */
+static int sensor_ms(struct parser *ps, const char *tok, const char *what, int max_ms, double *ms)
 {
     double s;
-    if (duration(ps, tok, "phase", &s) != 0)
+    if (duration(ps, tok, what, &s) != 0)
         return -1;
     *ms = floor(s * 1000.0 + 0.5);
-    if (*ms < 0 || *ms > 99 || fabs(*ms - s * 1000.0) > 1e-6)
-        return fail(ps, "sensor: phase=%s must be a whole number of ms from 0 to 99ms", tok);
+    if (*ms < 0 || *ms > max_ms || fabs(*ms - s * 1000.0) > 1e-6)
+        return fail(ps, "sensor: %s=%s must be a whole number of ms from 0 to %dms", what, tok,
+                    max_ms);
     return 0;
 }
 
 static int parse_sensor(struct parser *ps, struct sim_scenario *s, char **tok, int nt)
 {
     int dev = -1;
-    double gain = SIM_UNSET, off = SIM_UNSET, phase = SIM_UNSET;
+    double gain = SIM_UNSET, off = SIM_UNSET, phase = SIM_UNSET, jitter = SIM_UNSET;
     for (int i = 1; i < nt; i++) {
         char *v = split_kv(tok[i]);
         int ok;
@@ -329,9 +335,12 @@ static int parse_sensor(struct parser *ps, struct sim_scenario *s, char **tok, i
         else if (v && !strcmp(tok[i], "offset"))
             ok = num_range(ps, v, "offset (W)", -100, 100, &off);
         else if (v && !strcmp(tok[i], "phase"))
-            ok = sensor_phase(ps, v, &phase);
+            ok = sensor_ms(ps, v, "phase", SIM_TICK_STEPS - 1, &phase);
+        else if (v && !strcmp(tok[i], "jitter"))
+            ok = sensor_ms(ps, v, "jitter", SIM_MAX_JITTER, &jitter);
         else
-            return fail(ps, "sensor: unknown option '%s' (gain=, offset=, phase=, device=)",
+            return fail(ps,
+                        "sensor: unknown option '%s' (gain=, offset=, phase=, jitter=, device=)",
                         tok[i]);
         if (ok != 0)
             return -1;
@@ -345,6 +354,8 @@ static int parse_sensor(struct parser *ps, struct sim_scenario *s, char **tok, i
             s->offset_w[d] = off;
         if (phase != SIM_UNSET)
             s->tick_phase_ms[d] = (int)phase;
+        if (jitter != SIM_UNSET)
+            s->tick_jitter_ms[d] = (int)jitter;
     }
     return 0;
 }

@@ -22,7 +22,9 @@
 #define SIM_MAX_DEVICES 16
 #define SIM_DT_NS       1000000LL /* model step: 1 ms */
 #define SIM_DT_S        1e-3
-#define SIM_TICK_STEPS  100   /* sensors and the energy counter update every 100 ms */
+#define SIM_TICK_STEPS  100 /* sensors and the energy counter update every 100 ms (mean) */
+#define SIM_TICK_JITTER 2   /* default jitter of each update period (ms), as on real boards */
+#define SIM_MAX_JITTER  10
 #define SIM_AVG_TICKS   10    /* the 1-s average is the mean of the last 10 updates */
 #define SIM_HIST_STEPS  65536 /* energy history: 65.5 s at step resolution */
 #define SIM_MAX_CLOCKS  160
@@ -131,7 +133,8 @@ struct sim_scenario {
     double power_limit_w;             /* SIM_UNSET: default */
     unsigned lock_min, lock_max;      /* 0: not locked */
     double gain[SIM_MAX_DEVICES], offset_w[SIM_MAX_DEVICES];
-    int tick_phase_ms[SIM_MAX_DEVICES]; /* sensor updates at phase + n x 100 ms (default 0) */
+    int tick_phase_ms[SIM_MAX_DEVICES];  /* first sensor update at phase ms (-1: unset) */
+    int tick_jitter_ms[SIM_MAX_DEVICES]; /* each period is 100 ms +/- up to this (-1: unset) */
     struct sim_fault faults[SIM_MAX_FAULTS];
     int n_faults;
 };
@@ -168,7 +171,11 @@ struct sim_dev {
     char uuid[96];
     /* configuration */
     double gain, offset_w;
-    int tick_phase_ms; /* when the sensor and counter update, within each 100 ms */
+    int tick_phase_ms;   /* when the sensor and counter first update, within the first 100 ms */
+    int tick_jitter_ms;  /* each update period is 100 ms + a draw in [-jitter, +jitter] ms */
+    long long tick_at;   /* step at whose end the sensor and the counter next update */
+    long long tick_prev; /* step at whose end they last updated (-1: none yet) */
+    uint64_t tick_rng;   /* the draws of the update instants (apart from the fault draws) */
     double r_th, c_th, t_amb;
     double th_decay; /* exp(-dt / (R_th C_th)) */
     int governor;
@@ -190,7 +197,8 @@ struct sim_dev {
     double energy_j;       /* true energy since the first init, at time step * dt */
     double counter_base_j; /* true energy at the last counter reset */
     /* sensors */
-    double win_acc_j; /* energy in the sensor window of the current 100 ms */
+    double win_acc_j; /* energy in the sensor window of the current period */
+    int win_steps;    /* steps in win_acc_j */
     double inst_w;    /* last "instant" reading */
     double avg_ring[SIM_AVG_TICKS];
     int avg_pos;
@@ -211,6 +219,7 @@ struct sim_state {
     int built;        /* the model exists (built at the first successful init) */
     int virtual_time; /* time advances only through jsimAdvance / jsimRunKernel */
     int privileged;
+    int exact_clock;    /* JOULES_SIM_SENSOR_CLOCK=exact: unset phases 0 and jitters 0 */
     long long start_ns; /* CLOCK_MONOTONIC at the first successful init */
     unsigned long long seed;
     struct sim_scenario scn;

@@ -165,6 +165,14 @@ static int build_from_env(void)
         sim_set_error("JOULES_SIM_PRIVILEGED: '%s' must be 1 (allow setters) or 0 (deny)", priv);
         return -1;
     }
+    const char *clock = getenv("JOULES_SIM_SENSOR_CLOCK");
+    if (clock && *clock && strcmp(clock, "exact") != 0 && strcmp(clock, "real") != 0) {
+        sim_set_error("JOULES_SIM_SENSOR_CLOCK: '%s' must be real (each update period wanders "
+                      "by a few ms, each device at its own phase) or exact (a 100 ms grid)",
+                      clock);
+        return -1;
+    }
+    sim_g.exact_clock = clock && !strcmp(clock, "exact");
     struct sim_scenario scn;
     sim_scenario_init(&scn);
     if (path && *path && sim_scenario_load(&scn, path, err, sizeof err) != 0) {
@@ -297,9 +305,11 @@ JSIM_EXPORT const char *nvmlErrorString(nvmlReturn_t result)
 
 /* ---- system --------------------------------------------------------------------------- */
 
-/* "-sim" marks the version as not a driver's; 999 keeps version comparisons permissive. */
-#define SIM_DRIVER_VERSION "999.00.00-sim"
-#define SIM_NVML_VERSION   "12.999.00.00-sim"
+/* A driver of the R570 branch, whose CUDA version (12.8) the simulator reports: clients parse
+ * these as dotted numbers (and compare them with the R535 of the power fields), so they carry
+ * no marker; the device names (" (simulated)") and jsimIsSimulated tell the simulator apart. */
+#define SIM_DRIVER_VERSION "570.124.06"
+#define SIM_NVML_VERSION   "12.570.124.06"
 #define SIM_CUDA_VERSION   12080
 
 JSIM_EXPORT nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length)
