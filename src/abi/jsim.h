@@ -15,7 +15,10 @@
  *   JOULES_SIM_SENSOR_CLOCK real (default): each device's sensor updates at a phase of its own,
  *                         every period 100 ms +/- up to 2 ms; exact: a 100 ms grid at phase 0
  *                         (where the scenario sets neither `sensor phase=` nor `jitter=`)
- * Scenario time 0 is the first successful nvmlInit*; time is CLOCK_MONOTONIC.
+ *   JOULES_SIM_MACHINE    the shared machine's name, or "private" for a model of the
+ *                         process's own (see the v3 additions below)
+ * Scenario time 0 is the machine's boot (a private model: the first successful nvmlInit*);
+ * time is CLOCK_MONOTONIC.
  */
 #ifndef JOULES_JSIM_H
 #define JOULES_JSIM_H
@@ -210,5 +213,62 @@ typedef nvmlReturn_t (*jsimVoltageAt_fn)(nvmlDevice_t dev, double f_mhz, double 
 typedef nvmlReturn_t (*jsimGetStatedAccuracy_fn)(nvmlDevice_t dev, double *relative);
 #define JSIM_SYMBOL_GET_STATED_ACCURACY "jsimGetStatedAccuracy"
 #define JSIM_STATED_ACCURACY            0.05
+
+/* ---- additions (simulator v3: one machine that every process shares) -------------------- */
+
+/*
+ * The simulated machine. Unless JOULES_SIM_MACHINE=private, the devices live in a POSIX
+ * shared-memory segment named by JOULES_SIM_MACHINE (letters, digits, '.', '_', '-'; default
+ * joules-sim-<uid>), created at the first nvmlInit* on the machine (its boot: scenario time
+ * 0, the energy counters' zero) and advanced to CLOCK_MONOTONIC by every process that uses
+ * it, under a process-shared robust lock. The segment starts with jsimMachineHeader; a
+ * segment of another magic, version or size is refused (nvmlInit* gives UNKNOWN, and
+ * jsimLastError says to run `joules sim reset`). The scenario, profile, device count, seed
+ * and sensor clock are those of the process that booted it: a process whose environment asks
+ * for others is refused at nvmlInit*, and jsimReconfigure answers NVML_ERROR_IN_USE.
+ * Virtual time (JSIM_FLAG_VIRTUAL_TIME, jsimAdvance, jsimLaunchKernel) needs a private model.
+ */
+typedef struct jsimMachineHeader {
+    unsigned long long magic; /* JSIM_MACHINE_MAGIC */
+    unsigned int version;     /* JSIM_MACHINE_VERSION */
+    unsigned int size;        /* bytes of the whole segment */
+} jsimMachineHeader;
+#define JSIM_MACHINE_MAGIC   0x4843414d4d49534aULL /* "JSIMMACH" */
+#define JSIM_MACHINE_VERSION 1u
+#define JSIM_MACHINE_PRIVATE "private"
+
+typedef struct jsimMachine {
+    unsigned int version; /* JSIM_STRUCT_VERSION(jsimMachine) */
+    int shared;           /* 0: the process's own model */
+    char name[64];        /* the segment's name (without '/'), or "private" */
+    long long boot_ns;    /* CLOCK_MONOTONIC of the boot: scenario time 0 */
+    double uptime_s;
+    unsigned int devices;
+    unsigned int loader_pid; /* the process that booted it and loaded its scenario */
+    char config[256];        /* what it runs: profile, devices, seed, sensor clock, scenario */
+    unsigned int n_attached; /* processes between their first nvmlInit* and last nvmlShutdown */
+    unsigned int attached_pids[64];
+    unsigned int lock_recoveries; /* times a process died holding the lock */
+} jsimMachine;
+
+/* The machine this process uses (needs an initialised library). */
+typedef nvmlReturn_t (*jsimGetMachine_fn)(jsimMachine *machine);
+
+/*
+ * Remove the shared machine `name` (NULL: JOULES_SIM_MACHINE, else the default), as
+ * `joules sim reset` does: the next nvmlInit* anywhere boots a fresh one; processes still
+ * attached keep the old one until they exit. Works without nvmlInit. NVML_ERROR_NOT_FOUND:
+ * there is none; NVML_ERROR_INVALID_ARGUMENT: a bad name or "private".
+ */
+typedef nvmlReturn_t (*jsimResetMachine_fn)(const char *name);
+
+/*
+ * Test aids, read at nvmlInit*: JOULES_SIM_DEBUG_HOLD_LOCK_MS holds the machine's lock that
+ * long (up to 60 s) at the end of the process's first init, as a process that stalls (or is
+ * killed) inside the lock; JOULES_SIM_DEBUG_BOOTED_AGO_S makes a machine this process boots
+ * look booted that many seconds ago (up to 1e7), so that its first call crosses the gap.
+ */
+#define JSIM_SYMBOL_GET_MACHINE   "jsimGetMachine"
+#define JSIM_SYMBOL_RESET_MACHINE "jsimResetMachine"
 
 #endif /* JOULES_JSIM_H */

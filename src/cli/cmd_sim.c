@@ -108,7 +108,9 @@ static int load(struct simlib *L)
         }
         *(void **)syms[i].slot = f;
     }
-    /* Our own process: no other NVML user; defaults only (the scenario text sets all). */
+    /* Our own process: no other NVML user; defaults only (the scenario text sets all), and
+     * a model of its own (virtual time cannot run on a shared machine). */
+    setenv("JOULES_SIM_MACHINE", "private", 1);
     unsetenv("JOULES_SIM_SCENARIO");
     unsetenv("JOULES_SIM_PROFILE");
     unsetenv("JOULES_SIM_DEVICES");

@@ -45,16 +45,16 @@ static uint64_t fnv1a(const char *s)
 /* Temperature factor of leakage (with power gating in the low P-state). */
 static double leak_factor(const struct sim_dev *d)
 {
-    double g = d->pstate == 8 ? d->p->gate_low : 1.0;
-    return g * exp2((d->temp_c - 25.0) / d->p->leak_t_double);
+    double g = d->pstate == 8 ? d->p.gate_low : 1.0;
+    return g * exp2((d->temp_c - 25.0) / d->p.leak_t_double);
 }
 
 /* Kernel roofline at clock f: compute-bound fraction and memory traffic (GB/s). */
 static double kernel_time(const struct sim_dev *d, double f, double *t_compute)
 {
     const struct sim_kernel *k = &d->kernel;
-    double rate_f = sim_peak_flops(d->p, k->precision, f) * k->efficiency;
-    double rate_b = d->p->mem_bw_gbs * 1e9 * d->mem_clk / d->p->mem_clocks[0] * 0.9;
+    double rate_f = sim_peak_flops(&d->p, k->precision, f) * k->efficiency;
+    double rate_b = d->p.mem_bw_gbs * 1e9 * d->mem_clk / d->p.mem_clocks[0] * 0.9;
     double tc = rate_f > 0 ? k->flops / rate_f : 0;
     double tb = k->bytes / rate_b;
     *t_compute = tc;
@@ -75,7 +75,7 @@ static double kernel_alpha(const struct sim_dev *d, double tc, double t)
 
 static struct sim_power power_at(const struct sim_dev *d, double f, double lf)
 {
-    const struct sim_profile *p = d->p;
+    const struct sim_profile *p = &d->p;
     struct sim_power pw;
     double v = d->pstate == 8 ? p->v_floor : sim_voltage(p, f);
     double rv = v / p->v_floor;
@@ -105,7 +105,7 @@ struct sim_power sim_model_power(const struct sim_dev *d, double f_mhz)
 const struct sim_phase *sim_model_phase(const struct sim_state *g)
 {
     if (g->ph_idx < g->scn.n_phases)
-        return &g->scn.phases[g->ph_idx];
+        return &g->phases[g->ph_idx];
     return &idle_phase;
 }
 
@@ -122,7 +122,7 @@ static void phase_seek(struct sim_state *g, long long k)
             else
                 break;
         }
-        g->ph_end_s += s->phases[g->ph_idx].dur_s;
+        g->ph_end_s += g->phases[g->ph_idx].dur_s;
     }
 }
 
@@ -170,7 +170,7 @@ nvmlReturn_t sim_model_fault(struct sim_state *g, struct sim_dev *d)
 
 static double grid_floor(const struct sim_dev *d, double f)
 {
-    const struct sim_profile *p = d->p;
+    const struct sim_profile *p = &d->p;
     if (f <= p->clk_min)
         return p->clk_min;
     if (f >= p->clk_max)
@@ -180,7 +180,7 @@ static double grid_floor(const struct sim_dev *d, double f)
 
 static void governor(struct sim_dev *d, int busy, int fixed_power, double lf)
 {
-    const struct sim_profile *p = d->p;
+    const struct sim_profile *p = &d->p;
     unsigned long long r = 0;
     double target;
     if (d->lock_max)
@@ -250,7 +250,7 @@ static int tick_jitter(struct sim_dev *d)
 
 static void step_one(struct sim_state *g, struct sim_dev *d, const struct sim_phase *ph)
 {
-    const struct sim_profile *p = d->p;
+    const struct sim_profile *p = &d->p;
     long long k = d->step;
     if (k == d->next_event)
         apply_events(g, d, k);
@@ -342,16 +342,97 @@ static void step_one(struct sim_state *g, struct sim_dev *d, const struct sim_ph
     d->step = k + 1;
 }
 
-void sim_model_advance(struct sim_state *g, long long target)
+static void run_steps(struct sim_state *g, long long k, long long end)
 {
-    if (g->n_dev == 0)
-        return;
-    for (long long k = g->dev[0].step; k < target; k++) {
+    for (; k < end; k++) {
         phase_seek(g, k);
         const struct sim_phase *ph = sim_model_phase(g);
         for (int i = 0; i < g->n_dev; i++)
             step_one(g, &g->dev[i], ph);
     }
+}
+
+/*
+ * Crossing a long gap (a shared machine nobody used for a day): once the scenario has ended
+ * and every device is at rest (no kernel, no pending fault, the temperature at its
+ * equilibrium, the clock steady), every further step only adds the same energy, so the gap
+ * but its last SIM_HIST_STEPS (kept for the true-energy history) is crossed in one jump, its
+ * sensor updates drawn as they would have been. Real time only: virtual time steps always.
+ */
+#define FF_MIN_STEPS (10LL * 60 * 1000)
+#define FF_CHUNK     1000
+
+static int at_rest(const struct sim_dev *d, double clk_before)
+{
+    if (d->lost)
+        return 1;
+    double t_eq = d->t_amb + d->pw.total * d->r_th;
+    return !d->kernel.active && d->next_event < 0 && fabs(d->temp_c - t_eq) < 1e-4 &&
+           d->clk == clk_before && d->f_cap_thermal >= d->p.clk_max;
+}
+
+static void jump(struct sim_dev *d, long long n)
+{
+    long long k0 = d->step, k1 = k0 + n; /* steps k0 .. k1 - 1 are crossed */
+    if (!d->lost) {
+        double ps = d->pw.total * (1 + d->gain) + d->offset_w;
+        double e0 = d->sensor_energy_j;
+        d->energy_j += d->pw.total * SIM_DT_S * (double)n;
+        d->sensor_energy_j += ps * SIM_DT_S * (double)n;
+        while (d->tick_at < k1) {
+            d->tick_prev = d->tick_at;
+            d->tick_at += SIM_TICK_STEPS + tick_jitter(d);
+        }
+        /* n spans many updates: the last one in the gap set the readings and the counter. */
+        double c = floor(
+            (e0 + ps * SIM_DT_S * (double)(d->tick_prev - k0 + 1) - d->counter_base_j) * 1000.0);
+        d->counter_mj = c > 0 ? (unsigned long long)c : 0;
+        d->inst_w = ps;
+        for (int j = 0; j < SIM_AVG_TICKS; j++)
+            d->avg_ring[j] = ps;
+        long long from = d->tick_at - d->p.sensor_window_ms;
+        from = from > d->tick_prev ? from : d->tick_prev; /* window steps: k > from */
+        long long cnt = k1 - 1 - from;
+        d->win_steps = cnt > 0 ? (int)cnt : 0;
+        d->win_acc_j = ps * SIM_DT_S * d->win_steps;
+    }
+    d->step = k1;
+    d->hist[(k1 - 1) & (SIM_HIST_STEPS - 1)] = d->energy_j;
+}
+
+void sim_model_advance(struct sim_state *g, long long target)
+{
+    if (g->n_dev == 0)
+        return;
+    long long k = g->dev[0].step;
+    while (!g->virtual_time && target - k > FF_MIN_STEPS + SIM_HIST_STEPS) {
+        double clk[SIM_MAX_DEVICES];
+        for (int i = 0; i < g->n_dev; i++)
+            clk[i] = g->dev[i].clk;
+        run_steps(g, k, k + FF_CHUNK);
+        k += FF_CHUNK;
+        int rest = g->ph_idx >= g->scn.n_phases;
+        for (int i = 0; i < g->n_dev && rest; i++)
+            rest = at_rest(&g->dev[i], clk[i]);
+        if (rest) {
+            long long n = target - k - SIM_HIST_STEPS;
+            for (int i = 0; i < g->n_dev; i++)
+                jump(&g->dev[i], n);
+            k += n;
+            break;
+        }
+    }
+    run_steps(g, k, target);
+}
+
+void sim_model_repair(struct sim_state *g)
+{
+    long long top = 0;
+    for (int i = 0; i < g->n_dev; i++)
+        top = g->dev[i].step > top ? g->dev[i].step : top;
+    for (int i = 0; i < g->n_dev; i++)
+        while (g->dev[i].step < top)
+            step_one(g, &g->dev[i], sim_model_phase(g));
 }
 
 nvmlReturn_t sim_model_energy_at(const struct sim_dev *d, double t_s, double *out)
@@ -381,7 +462,7 @@ nvmlReturn_t sim_model_energy_at(const struct sim_dev *d, double t_s, double *ou
 
 static void make_uuid(struct sim_dev *d, unsigned long long seed)
 {
-    uint64_t x = fnv1a(d->p->key) ^ (seed * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)d->index << 48);
+    uint64_t x = fnv1a(d->p.key) ^ (seed * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)d->index << 48);
     uint64_t a = splitmix64(&x), b = splitmix64(&x);
     snprintf(d->uuid, sizeof d->uuid, "GPU-%08x-%04x-%04x-%04x-%012llx", (unsigned)(a >> 32),
              (unsigned)(a >> 16) & 0xFFFF, (unsigned)a & 0xFFFF, (unsigned)(b >> 48),
@@ -408,31 +489,28 @@ int sim_model_build(struct sim_state *g, struct sim_scenario *scn, const char *p
         return -1;
     }
     int n = devices_override > 0 ? devices_override : scn->devices > 0 ? scn->devices : 1;
-    double *hist[SIM_MAX_DEVICES] = {0};
-    for (int i = 0; i < n; i++) {
-        hist[i] = calloc(SIM_HIST_STEPS, sizeof(double));
-        if (!hist[i]) {
-            for (int j = 0; j < i; j++)
-                free(hist[j]);
-            snprintf(err, len, "out of memory for the energy history");
-            return -1;
-        }
+    if (scn->n_phases > SIM_MAX_PHASES) {
+        snprintf(err, len, "too many phases (at most %d)", SIM_MAX_PHASES);
+        return -1;
     }
     /* Commit: nothing below fails. */
     sim_model_free(g);
     g->scn = *scn;
-    sim_scenario_init(scn); /* ownership of the phases moved to g */
+    g->scn.phases = NULL; /* the machine holds no pointer: the phases are copied in */
+    if (scn->n_phases > 0)
+        memcpy(g->phases, scn->phases, (size_t)scn->n_phases * sizeof g->phases[0]);
+    sim_scenario_free(scn);
+    sim_scenario_init(scn);
     g->seed = has_seed_override ? seed_override : g->scn.has_seed ? g->scn.seed : 1;
     g->n_dev = n;
     g->ph_idx = 0;
     g->ph_loop = 0;
-    g->ph_end_s = g->scn.n_phases ? g->scn.phases[0].dur_s : 0;
+    g->ph_end_s = g->scn.n_phases ? g->phases[0].dur_s : 0;
     for (int i = 0; i < n; i++) {
         struct sim_dev *d = &g->dev[i];
         memset(d, 0, sizeof *d);
-        d->p = p;
+        d->p = *p;
         d->index = i;
-        d->hist = hist[i];
         snprintf(d->name, sizeof d->name, "%s (simulated)", p->name);
         make_uuid(d, g->seed);
         d->gain = g->scn.gain[i];
@@ -492,10 +570,6 @@ int sim_model_build(struct sim_state *g, struct sim_scenario *scn, const char *p
 
 void sim_model_free(struct sim_state *g)
 {
-    for (int i = 0; i < SIM_MAX_DEVICES; i++) {
-        free(g->dev[i].hist);
-        g->dev[i].hist = NULL;
-    }
     g->n_dev = 0;
-    sim_scenario_free(&g->scn);
+    g->scn.n_phases = 0;
 }

@@ -142,6 +142,8 @@ JSIM_EXPORT nvmlReturn_t jsimToggleRate(const void *data, size_t count, int prec
 JSIM_EXPORT nvmlReturn_t jsimAlphaFromToggle(nvmlDevice_t dev, double toggle, double *alpha);
 JSIM_EXPORT nvmlReturn_t jsimGetModel(nvmlDevice_t dev, jsimModel *model);
 JSIM_EXPORT nvmlReturn_t jsimVoltageAt(nvmlDevice_t dev, double f_mhz, double *volts);
+JSIM_EXPORT nvmlReturn_t jsimGetMachine(jsimMachine *machine);
+JSIM_EXPORT nvmlReturn_t jsimResetMachine(const char *name);
 
 /* The prologue of a device query, shared by the NVML entry points: declares d (the device)
  * and rc (the result so far), returns at once on a bad handle, a lost GPU or an injected

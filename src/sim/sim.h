@@ -34,8 +34,10 @@
 /* ---- profiles ------------------------------------------------------------------------- */
 
 struct sim_profile {
-    const char *key;  /* "a6000", "a100-sxm4-80gb", ... */
-    const char *name; /* as NVML reports it, " (simulated)" is appended */
+    /* Arrays, not pointers: a device holds a copy of its profile, in a segment that other
+     * processes map at other addresses. */
+    char key[24];  /* "a6000", "a100-sxm4-80gb", ... */
+    char name[48]; /* as NVML reports it, " (simulated)" is appended */
     unsigned pci_device_id, pci_subsys_id;
     unsigned arch; /* NVML_DEVICE_ARCH_* */
     unsigned long long mem_total_mib, mem_reserved_mib;
@@ -165,7 +167,7 @@ struct sim_power {
 };
 
 struct sim_dev {
-    const struct sim_profile *p;
+    struct sim_profile p; /* a copy (the segment holds no pointer) */
     int index;
     char name[96];
     char uuid[96];
@@ -204,36 +206,68 @@ struct sim_dev {
     int avg_pos;
     unsigned long long counter_mj;
     double sensor_energy_j; /* energy as the sensor sees it (gain and offset applied) */
-    /* history: hist[k % N] = true energy at the end of step k */
-    double *hist;
     struct sim_kernel kernel;
+    int kernel_pid; /* the process that launched the running kernel */
     uint64_t rng;
     int no_energy;
     int old_driver;       /* before R535: no power fields 185-192 */
     long long next_event; /* step of the next lost/reset fault, -1 none */
+    /* history: hist[k % N] = true energy at the end of step k */
+    double hist[SIM_HIST_STEPS];
 };
 
+#define SIM_MAX_PROCS 64
+
+/* A process attached to the machine (nvmlInit* without its last nvmlShutdown). */
+struct sim_proc {
+    int pid;
+    long long attached_ns; /* CLOCK_MONOTONIC */
+};
+
+/*
+ * The machine: every device and the model's clock, flat (no pointer), so that it can live
+ * in a POSIX shared-memory segment that every process maps (machine.c) or in the process
+ * (JOULES_SIM_MACHINE=private). The header (magic, version, size) comes first and never
+ * moves: another library's layout is recognised and refused, not misread.
+ */
 struct sim_state {
-    pthread_mutex_t lock;
-    int refcount;     /* nvmlInit* minus nvmlShutdown */
-    int built;        /* the model exists (built at the first successful init) */
-    int virtual_time; /* time advances only through jsimAdvance / jsimRunKernel */
-    int privileged;
+    uint64_t magic;       /* JSIM_MACHINE_MAGIC once initialised */
+    uint32_t version;     /* JSIM_MACHINE_VERSION */
+    uint32_t size;        /* sizeof(struct sim_state) */
+    pthread_mutex_t lock; /* shared: process-shared and robust */
+    int shared;
+    int built;          /* the model exists (built at the first successful init) */
+    int virtual_time;   /* time advances only through jsimAdvance / jsimRunKernel (private) */
     int exact_clock;    /* JOULES_SIM_SENSOR_CLOCK=exact: unset phases 0 and jitters 0 */
-    long long start_ns; /* CLOCK_MONOTONIC at the first successful init */
+    long long start_ns; /* CLOCK_MONOTONIC of scenario time 0: the machine's boot */
     unsigned long long seed;
-    struct sim_scenario scn;
+    struct sim_scenario scn; /* scn.phases is NULL: the phases are below */
+    struct sim_phase phases[SIM_MAX_PHASES];
     int n_dev;
-    struct sim_dev dev[SIM_MAX_DEVICES];
     /* scenario cursor, shared by every device */
     int ph_idx, ph_loop;
     double ph_end_s;
+    /* who loaded what (the rule of docs/physics.md §7) */
+    uint64_t scenario_hash; /* of the booting process's scenario file, 0: none */
+    char config[256];
+    int loader_pid;
+    int lock_recoveries; /* times a process died holding the lock */
+    struct sim_proc procs[SIM_MAX_PROCS];
+    char name[64];
+    struct sim_dev dev[SIM_MAX_DEVICES];
+};
+
+/* What is the process's own: its reference count, privilege and last error. */
+struct sim_local {
+    int refcount; /* nvmlInit* minus nvmlShutdown (atomic accesses) */
+    int privileged;
     char last_error[512];
 };
 
-extern struct sim_state sim_g;
+/* The machine this process uses (the private one until a shared one is attached). */
+extern struct sim_state *sim_m;
+extern struct sim_local sim_l;
 
-/* Build every device from the scenario (the model restarts at time 0). 0 or -1 + message. */
 /* Build every device from scn (taken over: scn is left empty); the model restarts at time 0.
  * Overrides: profile (NULL/empty: none), devices (0: none), seed. On failure (-1 + message)
  * g is untouched. */
@@ -241,6 +275,8 @@ int sim_model_build(struct sim_state *g, struct sim_scenario *scn, const char *p
                     int devices_override, int has_seed_override, unsigned long long seed_override,
                     char *err, size_t len);
 void sim_model_free(struct sim_state *g);
+/* After a process died holding the lock: bring every device to the same step. */
+void sim_model_repair(struct sim_state *g);
 /* Advance the model to step `target` (lock held). */
 void sim_model_advance(struct sim_state *g, long long target);
 /* Power the device would draw now at clock f (MHz), for the governor and for tests. */
@@ -255,6 +291,21 @@ nvmlReturn_t sim_model_fault(struct sim_state *g, struct sim_dev *d);
 /* ---- state, lock, clock (state.c) -------------------------------------------------------- */
 
 long long sim_monotonic_ns(void);
+/* Take / release the machine's lock (a dead owner's model is brought level first). */
+void sim_lock(void);
+void sim_unlock(void);
+/* 1 between the process's first nvmlInit* and its last nvmlShutdown. */
+int sim_initialised(void);
+
+/* ---- the machine (machine.c) ------------------------------------------------------------ */
+
+/* Point sim_m at the machine JOULES_SIM_MACHINE names (creating a shared one if needed):
+ * 0, or -1 with the error set. */
+int sim_machine_attach(void);
+/* Forget processes that died (and stop their kernels) (lock held). */
+void sim_machine_prune(struct sim_state *m);
+/* Enter (attach 1) or leave (0) the machine's table of processes (lock held). */
+void sim_machine_register(struct sim_state *m, int attach);
 /* Take the lock, advance to now; returns 0, or UNINITIALIZED (then the lock is released). */
 nvmlReturn_t sim_enter(void);
 void sim_leave(void);
