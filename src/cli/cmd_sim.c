@@ -20,6 +20,7 @@
 
 #include "abi/nvml_abi.h"
 #include "cli/cli_util.h"
+#include "cli/cmd_sim_machine.h"
 #include "cli/commands.h"
 #include "io/atomic.h"
 #include "io/plot_svg.h"
@@ -57,6 +58,9 @@ static void usage(FILE *f)
           "            (a) clocks locked low: same time, different energy; (b) default clocks\n"
           "            at the power limit: zeros run faster.\n"
           "  idle      idle power of each profile by P-state (static power is real).\n"
+          "  status    the simulated machine every process shares: devices, load, processes\n"
+          "            attached, uptime (joules sim status --help).\n"
+          "  reset     remove the shared machine; the next use boots a fresh one.\n"
           "\n"
           "Options of thermal:\n"
           "  --profile P      a6000, a100-sxm4-40gb, a100-sxm4-80gb (a100), h100-sxm5 (h100)\n"
@@ -483,7 +487,7 @@ int cmd_sim(int argc, char **argv)
 {
     struct simlib L = {0};
     if (argc < 2) {
-        fprintf(stderr, "joules sim: missing command (thermal, ab, idle)\n"
+        fprintf(stderr, "joules sim: missing command (thermal, ab, idle, status, reset)\n"
                         "Try 'joules sim --help'.\n");
         return 2;
     }
@@ -497,8 +501,12 @@ int cmd_sim(int argc, char **argv)
         return sim_ab(&L, argc - 1, argv + 1);
     if (!strcmp(argv[1], "idle"))
         return sim_idle(&L, argc - 1, argv + 1);
+    if (!strcmp(argv[1], "status"))
+        return cmd_sim_status(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "reset"))
+        return cmd_sim_reset(argc - 1, argv + 1);
     fprintf(stderr,
-            "joules sim: unknown command '%s' (thermal, ab, idle)\n"
+            "joules sim: unknown command '%s' (thermal, ab, idle, status, reset)\n"
             "Try 'joules sim --help'.\n",
             argv[1]);
     return 2;

@@ -130,10 +130,9 @@ JSIM_EXPORT nvmlReturn_t jsimReconfigure(const char *scenario_text, unsigned int
     sim_lock();
     if (sim_m->shared) {
         /* Nothing silently replaced: another process may be measuring this machine. */
-        sim_set_error("jsimReconfigure: simulated machine '%s' is shared (its scenario is the "
-                      "one it booted with, %s): rebuild a model of the process's own with "
-                      "JOULES_SIM_MACHINE=private, or clear the machine with `joules sim reset`",
-                      sim_m->name, sim_m->config);
+        sim_set_error("jsimReconfigure: machine '%s' is shared, its scenario fixed at boot; "
+                      "JOULES_SIM_MACHINE=private for a model of one's own",
+                      sim_m->name);
         sim_unlock();
         return NVML_ERROR_IN_USE;
     }

@@ -74,12 +74,10 @@ static int machine_name(const char *given, char *out, size_t len)
 
 /* ---- the segment ---------------------------------------------------------------------- */
 
+/* Kept short (clients relay about 127 characters): what is wrong, then the remedy. */
 static int refuse(const char *name, const char *why)
 {
-    sim_set_error("simulated machine '%s' (/dev/shm/%s): %s; remove it with `joules sim reset` "
-                  "(JOULES_SIM_MACHINE=%s), or use another machine (JOULES_SIM_MACHINE=private "
-                  "or a name)",
-                  name, name, why, name);
+    sim_set_error("simulated machine '%s': %s; `joules sim reset` removes it", name, why);
     return -1;
 }
 
@@ -132,18 +130,15 @@ static int open_segment(int fd, const char *name)
     if (magic == 0)
         return 1; /* being initialised */
     if (magic != JSIM_MACHINE_MAGIC)
-        return refuse(name, "not a simulated machine's segment (corrupt or foreign)");
+        return refuse(name, "corrupt segment (no machine's magic)");
     if (version != JSIM_MACHINE_VERSION) {
-        snprintf(why, sizeof why,
-                 "its layout is version %u, this simulator's is %u (another joules version)",
-                 version, JSIM_MACHINE_VERSION);
+        snprintf(why, sizeof why, "layout version %u, not this library's %u", version,
+                 JSIM_MACHINE_VERSION);
         return refuse(name, why);
     }
     if (size != sizeof(struct sim_state) || (size_t)st.st_size != sizeof(struct sim_state)) {
-        snprintf(why, sizeof why,
-                 "its layout is %u bytes in a %lld-byte segment, this "
-                 "simulator's is %zu (another build, or corrupt)",
-                 size, (long long)st.st_size, sizeof(struct sim_state));
+        snprintf(why, sizeof why, "layout of %u bytes, not %zu (another build, or corrupt)", size,
+                 sizeof(struct sim_state));
         return refuse(name, why);
     }
     struct sim_state *m = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -154,7 +149,7 @@ static int open_segment(int fd, const char *name)
     if (m->n_dev < 0 || m->n_dev > SIM_MAX_DEVICES || (m->built && m->n_dev < 1) ||
         m->scn.n_phases < 0 || m->scn.n_phases > SIM_MAX_PHASES) {
         munmap(m, sizeof *m);
-        return refuse(name, "its contents are inconsistent (corrupt)");
+        return refuse(name, "corrupt contents");
     }
     sim_m = m;
     return 0;
@@ -194,7 +189,7 @@ static int attach_shared(const char *name)
         struct timespec ts = {0, 10000000}; /* its creator is initialising it */
         nanosleep(&ts, NULL);
     }
-    return refuse(name, "it stays uninitialised (its creator died while creating it)");
+    return refuse(name, "corrupt: never initialised");
 }
 
 int sim_machine_attach(void)

@@ -240,21 +240,24 @@ static int build_or_check(struct env_cfg *e)
         const char *env_clock = getenv("JOULES_SIM_SENSOR_CLOCK");
         int n = e->n_dev > 0 ? e->n_dev : e->scn.devices > 0 ? e->scn.devices : 1;
         unsigned long long sd = e->has_seed ? e->seed : e->scn.has_seed ? e->scn.seed : 1;
-        int differs = (e->path && *e->path && e->scenario_hash != m->scenario_hash) ||
-                      ((env_profile && *env_profile) || e->scn.profile[0]
-                           ? strcmp(e->key, m->dev[0].p.key) != 0
-                           : 0) ||
-                      (((env_devs && *env_devs) || e->scn.devices) && n != m->n_dev) ||
-                      (((env_seed && *env_seed) || e->scn.has_seed) && sd != m->seed) ||
-                      (env_clock && *env_clock && e->exact_clock != m->exact_clock);
-        if (!differs)
+        char what[160] = "";
+        if (e->path && *e->path && e->scenario_hash != m->scenario_hash)
+            snprintf(what, sizeof what, "another scenario");
+        else if (((env_profile && *env_profile) || e->scn.profile[0]) &&
+                 strcmp(e->key, m->dev[0].p.key) != 0)
+            snprintf(what, sizeof what, "%s, not %s", m->dev[0].p.key, e->key);
+        else if (((env_devs && *env_devs) || e->scn.devices) && n != m->n_dev)
+            snprintf(what, sizeof what, "%d devices, not %d", m->n_dev, n);
+        else if (((env_seed && *env_seed) || e->scn.has_seed) && sd != m->seed)
+            snprintf(what, sizeof what, "seed %llu, not %llu", m->seed, sd);
+        else if (env_clock && *env_clock && e->exact_clock != m->exact_clock)
+            snprintf(what, sizeof what, "the %s sensor clock", m->exact_clock ? "exact" : "real");
+        if (!what[0])
             return 0;
-        sim_set_error("simulated machine '%s' already runs %s (booted by pid %d); this process "
-                      "asks for %s. A shared machine's scenario and settings are those of the "
-                      "process that boots it: ask for the same or for nothing, use another "
-                      "machine (JOULES_SIM_MACHINE=private or a name), or clear it with "
-                      "`joules sim reset`",
-                      m->name, m->config, m->loader_pid, e->desc);
+        /* Short (clients relay about 127 characters); `joules sim status` shows the rest. */
+        sim_set_error("machine '%s' already runs %s; `joules sim reset`, or "
+                      "JOULES_SIM_MACHINE=private",
+                      m->name, what);
         return -1;
     }
     m->exact_clock = e->exact_clock;
