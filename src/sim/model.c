@@ -277,6 +277,11 @@ static void step_one(struct sim_state *g, struct sim_dev *d, const struct sim_ph
     d->mem_clk = d->pstate == 8 ? p->mem_clk_low : p->mem_clocks[0];
     double lf = leak_factor(d);
     governor(d, busy, fixed, lf);
+    if (d->reasons & NVML_CLOCKS_EVENT_REASON_SW_POWER_CAP)
+        d->viol_power_steps++;
+    if (d->reasons & (NVML_CLOCKS_EVENT_REASON_SW_THERMAL | NVML_CLOCKS_EVENT_REASON_HW_THERMAL |
+                      NVML_CLOCKS_EVENT_REASON_HW_SLOWDOWN))
+        d->viol_thermal_steps++;
     if (d->kernel.active) { /* for the utilisation and state reports */
         double tc, t = kernel_time(d, d->clk, &tc);
         d->alpha_eff = kernel_alpha(d, tc, t);
@@ -396,6 +401,12 @@ static void jump(struct sim_dev *d, long long n)
         d->win_steps = cnt > 0 ? (int)cnt : 0;
         d->win_acc_j = ps * SIM_DT_S * d->win_steps;
     }
+    if (!d->lost && (d->reasons & NVML_CLOCKS_EVENT_REASON_SW_POWER_CAP))
+        d->viol_power_steps += n;
+    if (!d->lost &&
+        (d->reasons & (NVML_CLOCKS_EVENT_REASON_SW_THERMAL | NVML_CLOCKS_EVENT_REASON_HW_THERMAL |
+                       NVML_CLOCKS_EVENT_REASON_HW_SLOWDOWN)))
+        d->viol_thermal_steps += n;
     d->step = k1;
     d->hist[(k1 - 1) & (SIM_HIST_STEPS - 1)] = d->energy_j;
 }

@@ -228,6 +228,28 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t d
     return processes(device, count, infos, 0, 0);
 }
 
+/* MPS: no MPS server runs on a simulated machine, so no process is listed. */
+JSIM_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses(nvmlDevice_t device,
+                                                                 unsigned int *count,
+                                                                 nvmlProcessInfo_v1_t *infos)
+{
+    return processes(device, count, infos, 1, 0);
+}
+
+JSIM_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v2(nvmlDevice_t device,
+                                                                    unsigned int *count,
+                                                                    nvmlProcessInfo_t *infos)
+{
+    return processes(device, count, infos, 0, 0);
+}
+
+JSIM_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v3(nvmlDevice_t device,
+                                                                    unsigned int *count,
+                                                                    nvmlProcessInfo_t *infos)
+{
+    return processes(device, count, infos, 0, 0);
+}
+
 /* PCIe: Gen4 x16 on Ampere, Gen5 x16 on Hopper (gpu-profiles.md §1). */
 static nvmlReturn_t pcie(nvmlDevice_t device, unsigned int *out, int width)
 {

@@ -106,7 +106,8 @@ static void field(const struct sim_dev *d, nvmlFieldValue_t *v, long long now_us
         v->value.uiVal = mw(d->limit_w);
         return;
     default:
-        v->nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
+        if (!sim_field_status(d, v)) /* memory temperature, T.Limit (nvml_status.c) */
+            v->nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
         return;
     }
 }
@@ -258,12 +259,13 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetClock(nvmlDevice_t device, unsigned int ty
     } else if (id == NVML_CLOCK_ID_CUSTOMER_BOOST_MAX) {
         rc = clock_of(d, type, 1, clock);
     } else if (id == NVML_CLOCK_ID_APP_CLOCK_TARGET || id == NVML_CLOCK_ID_APP_CLOCK_DEFAULT) {
+        int target = id == NVML_CLOCK_ID_APP_CLOCK_TARGET;
         if (type == NVML_CLOCK_MEM)
-            *clock = d->p.mem_clocks[0];
+            *clock = target && d->app_mem_mhz ? d->app_mem_mhz : d->p.mem_clocks[0];
         else if (type == NVML_CLOCK_VIDEO)
             *clock = d->p.video_max;
         else
-            *clock = d->p.clk_app_default;
+            *clock = target && d->app_gfx_mhz ? d->app_gfx_mhz : d->p.clk_app_default;
     } else {
         rc = NVML_ERROR_INVALID_ARGUMENT;
     }

@@ -92,6 +92,33 @@ double sim_leakage(const struct sim_profile *p, double v, double t_c);
 /* Peak FLOP/s at f_mhz for a precision (JSIM_PREC_*). */
 double sim_peak_flops(const struct sim_profile *p, int precision, double f_mhz);
 
+/* ---- boards: what a board of each profile answers to the identity and status queries ---- */
+
+struct sim_dev;
+
+struct sim_board {
+    const char *key;           /* the profile's key */
+    unsigned brand;            /* nvmlBrandType_t */
+    const char *serial_prefix; /* first 7 of the 13 digits; the rest from the seed and index */
+    const char *vbios, *part_number, *inforom_image, *inforom_oem, *inforom_ecc;
+    int cc_major, cc_minor;
+    unsigned bus_width_bits, bar1_mib;
+    int ecc;               /* ECC mode enabled (current = pending) */
+    int mig_capable;       /* MIG mode queries answer (disabled); else NOT_SUPPORTED */
+    unsigned nvlinks;      /* NVLink links (0: NOT_SUPPORTED) */
+    unsigned remap_banks;  /* row remapper histogram: banks available ("Max") */
+    int mem_temp_offset_c; /* memory temperature = GPU + this; < -99: no memory sensor */
+    int tlimit;            /* T.Limit fields 193-196 (Hopper, Ada+) */
+    int tlimit_shutdown_c, tlimit_slowdown_c, tlimit_mem_max_c, tlimit_gpu_max_c;
+    unsigned boost_max_mhz; /* max customer boost clock; 0: NOT_SUPPORTED */
+    unsigned fans;          /* 0: fan calls NOT_SUPPORTED */
+};
+
+/* The board of a device's profile (never NULL). */
+const struct sim_board *sim_board_of(const struct sim_dev *d);
+/* Field values of nvml_status.c: 1 when the id is one of them (v filled), else 0. */
+int sim_field_status(const struct sim_dev *d, nvmlFieldValue_t *v);
+
 /* ---- scenarios ------------------------------------------------------------------------ */
 
 struct sim_phase {
@@ -212,6 +239,9 @@ struct sim_dev {
     int no_energy;
     int old_driver;       /* before R535: no power fields 185-192 */
     long long next_event; /* step of the next lost/reset fault, -1 none */
+    /* settable state the NVML status queries report */
+    unsigned app_gfx_mhz, app_mem_mhz;              /* applications clocks; 0: the defaults */
+    long long viol_power_steps, viol_thermal_steps; /* steps under each clock limit */
     /* history: hist[k % N] = true energy at the end of step k */
     double hist[SIM_HIST_STEPS];
 };
