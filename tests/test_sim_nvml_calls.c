@@ -6,7 +6,9 @@
  * print N/A, the sizing and argument checks, and the handles by PCI bus id and by serial.
  */
 #include <ctype.h>
+#include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test_sim_common.h"
 
@@ -410,6 +412,72 @@ static void test_violations(const struct expect *e)
     CHECK_EQ_INT(viol(d, 7, &vt), NVML_ERROR_INVALID_ARGUMENT);
 }
 
+/* The last ten sensor updates (nvmlDeviceGetSamples) and the busy process's share. */
+static void test_samples(const struct expect *e)
+{
+    char text[256];
+    snprintf(text, sizeof text, "profile %s\nphase 5s util=1 alpha=0.5\n", e->profile);
+    CHECK_EQ_INT(A.Reconfigure(text, JSIM_FLAG_VIRTUAL_TIME), NVML_SUCCESS);
+    nvmlDevice_t d;
+    CHECK_EQ_INT(A.GetHandleByIndex_v2(0, &d), NVML_SUCCESS);
+    nvmlReturn_t (*samples)(nvmlDevice_t, unsigned, unsigned long long, unsigned *, unsigned *,
+                            nvmlSample_t *) =
+        (nvmlReturn_t(*)(nvmlDevice_t, unsigned, unsigned long long, unsigned *, unsigned *,
+                         nvmlSample_t *))need("nvmlDeviceGetSamples");
+    unsigned vt = 9, n = 0;
+    nvmlSample_t s[16];
+    CHECK_EQ_INT(samples(d, NVML_TOTAL_POWER_SAMPLES, 0, &vt, &n, s), NVML_ERROR_NOT_FOUND);
+    CHECK_EQ_INT(A.Advance(1.5), NVML_SUCCESS);
+    CHECK_EQ_INT(samples(d, NVML_TOTAL_POWER_SAMPLES, 0, &vt, &n, NULL), NVML_SUCCESS);
+    CHECK_EQ_INT(n, 10);
+    n = 16;
+    CHECK_EQ_INT(samples(d, NVML_TOTAL_POWER_SAMPLES, 0, &vt, &n, s), NVML_SUCCESS);
+    CHECK_EQ_INT(vt, NVML_VALUE_TYPE_UNSIGNED_INT);
+    CHECK_EQ_INT(n, 10);
+    unsigned mw = 0;
+    CHECK_EQ_INT(A.GetPowerUsage(d, &mw), NVML_SUCCESS);
+    for (unsigned i = 1; i < n; i++) {
+        long long gap = (long long)(s[i].timeStamp - s[i - 1].timeStamp);
+        CHECKF(gap >= 100000 - 1 && gap <= 100000 + 1, "%s: samples %lld us apart", e->profile,
+               gap);
+        CHECK(s[i].sampleValue.uiVal > 0);
+    }
+    double mean = 0;
+    for (unsigned i = 0; i < n; i++)
+        mean += s[i].sampleValue.uiVal / 10.0;
+    if (!strcmp(e->profile, "a6000") || !strcmp(e->profile, "h100-sxm5"))
+        CHECKF(fabs(mean - mw) <= 10, "mean of the samples %.0f mW, 1-s average %u", mean, mw);
+    unsigned k = 9;
+    CHECK_EQ_INT(samples(d, NVML_TOTAL_POWER_SAMPLES, s[4].timeStamp, &vt, &k, s + 10 - 9),
+                 NVML_SUCCESS);
+    CHECK_EQ_INT(k, 5); /* only the newer ones */
+    k = 16;
+    CHECK_EQ_INT(samples(d, NVML_TOTAL_POWER_SAMPLES, s[9].timeStamp, &vt, &k, s),
+                 NVML_ERROR_NOT_FOUND);
+    k = 16;
+    CHECK_EQ_INT(samples(d, NVML_GPU_UTILIZATION_SAMPLES, 0, &vt, &k, s), NVML_SUCCESS);
+    CHECK(k == 10 && s[9].sampleValue.uiVal == 100);
+    k = 16;
+    CHECK_EQ_INT(samples(d, 7, 0, &vt, &k, s), NVML_ERROR_INVALID_ARGUMENT);
+
+    nvmlReturn_t (*putil)(nvmlDevice_t, nvmlProcessUtilizationSample_t *, unsigned *,
+                          unsigned long long) =
+        (nvmlReturn_t(*)(nvmlDevice_t, nvmlProcessUtilizationSample_t *, unsigned *,
+                         unsigned long long))need("nvmlDeviceGetProcessUtilization");
+    nvmlProcessUtilizationSample_t p[4];
+    unsigned np = 0;
+    CHECK_EQ_INT(putil(d, NULL, &np, 0), NVML_ERROR_INSUFFICIENT_SIZE);
+    CHECK_EQ_INT(np, 1);
+    np = 4;
+    CHECK_EQ_INT(putil(d, p, &np, 0), NVML_SUCCESS);
+    CHECK(np == 1 && p[0].pid == (unsigned)getpid() && p[0].smUtil == 100);
+    snprintf(text, sizeof text, "profile %s\nidle 5s\n", e->profile);
+    CHECK_EQ_INT(A.Reconfigure(text, JSIM_FLAG_VIRTUAL_TIME), NVML_SUCCESS);
+    CHECK_EQ_INT(A.GetHandleByIndex_v2(0, &d), NVML_SUCCESS);
+    np = 4;
+    CHECK_EQ_INT(putil(d, p, &np, 0), NVML_ERROR_NOT_FOUND);
+}
+
 int main(void)
 {
     sim_load(&A);
@@ -430,6 +498,7 @@ int main(void)
         test_bus_and_memory(e, d0);
         test_clocks_and_cooling(e, d0);
         test_violations(e);
+        test_samples(e);
     }
     CHECK_EQ_INT(A.Shutdown(), NVML_SUCCESS);
     return t_end();

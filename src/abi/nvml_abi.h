@@ -269,6 +269,28 @@ typedef struct nvmlRowRemapperHistogramValues_st {
     unsigned int max, high, partial, low, none;
 } nvmlRowRemapperHistogramValues_t;
 
+/* nvmlSamplingType_t */
+enum {
+    NVML_TOTAL_POWER_SAMPLES = 0,
+    NVML_GPU_UTILIZATION_SAMPLES = 1,
+    NVML_MEMORY_UTILIZATION_SAMPLES = 2,
+    NVML_ENC_UTILIZATION_SAMPLES = 3,
+    NVML_DEC_UTILIZATION_SAMPLES = 4,
+    NVML_PROCESSOR_CLK_SAMPLES = 5,
+    NVML_MEMORY_CLK_SAMPLES = 6
+};
+
+typedef struct nvmlSample_st {
+    unsigned long long timeStamp; /* CPU timestamp, us */
+    nvmlValue_t sampleValue;
+} nvmlSample_t;
+
+typedef struct nvmlProcessUtilizationSample_st {
+    unsigned int pid;
+    unsigned long long timeStamp; /* CPU timestamp, us */
+    unsigned int smUtil, memUtil, encUtil, decUtil;
+} nvmlProcessUtilizationSample_t;
+
 /* Layouts as documented for x86-64 (LP64); a mismatch would corrupt caller memory. */
 _Static_assert(sizeof(nvmlPciInfo_t) == 68, "nvmlPciInfo_t layout");
 _Static_assert(sizeof(nvmlFieldValue_t) == 40, "nvmlFieldValue_t layout");
@@ -279,5 +301,7 @@ _Static_assert(sizeof(nvmlPowerValue_v2_t) == 12, "nvmlPowerValue_v2_t layout");
 _Static_assert(sizeof(nvmlBAR1Memory_t) == 24, "nvmlBAR1Memory_t layout");
 _Static_assert(sizeof(nvmlViolationTime_t) == 16, "nvmlViolationTime_t layout");
 _Static_assert(sizeof(nvmlRowRemapperHistogramValues_t) == 20, "histogram layout");
+_Static_assert(sizeof(nvmlSample_t) == 16, "nvmlSample_t layout");
+_Static_assert(sizeof(nvmlProcessUtilizationSample_t) == 32, "process sample layout");
 
 #endif /* JOULES_NVML_ABI_H */

@@ -147,6 +147,7 @@ JSIM_EXPORT nvmlReturn_t jsimReconfigure(const char *scenario_text, unsigned int
     } else {
         sim_m->virtual_time = (flags & JSIM_FLAG_VIRTUAL_TIME) != 0;
         sim_m->start_ns = sim_monotonic_ns();
+        sim_m->start_real_us = sim_realtime_us();
         snprintf(sim_m->config, sizeof sim_m->config, "a scenario given to jsimReconfigure");
         sim_m->loader_pid = (int)getpid();
     }

@@ -239,6 +239,20 @@ static void governor(struct sim_dev *d, int busy, int fixed_power, double lf)
 
 /* ---- one step ------------------------------------------------------------------------- */
 
+/* What the update at the end of step k shows, for nvmlDeviceGetSamples. */
+static void record_sample(struct sim_dev *d, int pos, long long k)
+{
+    struct sim_sample *s = &d->samples[pos];
+    s->step = k;
+    s->power_w = d->inst_w;
+    s->util = d->util;
+    s->mem_util = d->mem_gbs / d->p.mem_bw_gbs;
+    s->clk_mhz = (unsigned)d->clk;
+    s->mem_mhz = d->mem_clk;
+    if (d->n_samples < SIM_AVG_TICKS)
+        d->n_samples++;
+}
+
 /* The wander of one update period (ms): uniform in [-jitter, +jitter]. */
 static int tick_jitter(struct sim_dev *d)
 {
@@ -315,6 +329,7 @@ static void step_one(struct sim_state *g, struct sim_dev *d, const struct sim_ph
         d->win_acc_j = 0;
         d->win_steps = 0;
         d->avg_ring[d->avg_pos] = d->inst_w;
+        record_sample(d, d->avg_pos, k);
         d->avg_pos = (d->avg_pos + 1) % SIM_AVG_TICKS;
         double c = floor((d->sensor_energy_j - d->counter_base_j) * 1000.0);
         d->counter_mj = c > 0 ? (unsigned long long)c : 0;
@@ -393,8 +408,11 @@ static void jump(struct sim_dev *d, long long n)
             (e0 + ps * SIM_DT_S * (double)(d->tick_prev - k0 + 1) - d->counter_base_j) * 1000.0);
         d->counter_mj = c > 0 ? (unsigned long long)c : 0;
         d->inst_w = ps;
-        for (int j = 0; j < SIM_AVG_TICKS; j++)
+        for (int j = 0; j < SIM_AVG_TICKS; j++) {
             d->avg_ring[j] = ps;
+            record_sample(d, j, d->tick_prev - (SIM_AVG_TICKS - 1 - j) * SIM_TICK_STEPS);
+        }
+        d->avg_pos = 0;
         long long from = d->tick_at - d->p.sensor_window_ms;
         from = from > d->tick_prev ? from : d->tick_prev; /* window steps: k > from */
         long long cnt = k1 - 1 - from;

@@ -93,7 +93,7 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetArchitecture(nvmlDevice_t device, unsigned
  * The processes with work on a device: the one whose kernel runs on it, and the one that
  * loaded the scenario while the scenario's phase keeps a context there (lock held).
  */
-static int work_pids(const struct sim_dev *d, int pids[2])
+int sim_work_pids(const struct sim_dev *d, int pids[2])
 {
     int n = 0;
     const struct sim_phase *ph = sim_model_phase(sim_m);
@@ -111,7 +111,7 @@ static void memory(const struct sim_dev *d, unsigned long long *total, unsigned 
 {
     const unsigned long long mib = 1024ull * 1024ull;
     int pids[2];
-    unsigned long long n = (unsigned long long)work_pids(d, pids);
+    unsigned long long n = (unsigned long long)sim_work_pids(d, pids);
     *total = d->p.mem_total_mib * mib;
     *reserved = d->p.mem_reserved_mib * mib;
     *used = d->pstate != d->p.pstate_idle || d->util > 0 ? CONTEXT_BYTES : 0;
@@ -161,7 +161,7 @@ static nvmlReturn_t processes(nvmlDevice_t device, unsigned int *count, void *in
 {
     DEV_ENTER(device);
     int pids[2];
-    int n = compute ? work_pids(d, pids) : 0; /* no graphics work is ever simulated */
+    int n = compute ? sim_work_pids(d, pids) : 0; /* no graphics work is ever simulated */
     if (!count) {
         rc = NVML_ERROR_INVALID_ARGUMENT;
     } else if (*count < (unsigned)n || (n > 0 && !infos)) {

@@ -213,6 +213,15 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeed_v2(nvmlDevice_t device, unsigned 
 JSIM_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxFanSpeed(nvmlDevice_t device, unsigned int *min,
                                                      unsigned int *max);
 
+JSIM_EXPORT nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t device, unsigned int type,
+                                              unsigned long long last_seen_us,
+                                              unsigned int *value_type, unsigned int *count,
+                                              nvmlSample_t *samples);
+JSIM_EXPORT nvmlReturn_t nvmlDeviceGetProcessUtilization(nvmlDevice_t device,
+                                                         nvmlProcessUtilizationSample_t *util,
+                                                         unsigned int *count,
+                                                         unsigned long long last_seen_us);
+
 /* jsim extension entry points (jsim.h) */
 JSIM_EXPORT int jsimIsSimulated(void);
 JSIM_EXPORT nvmlReturn_t jsimLastError(char *buf, unsigned int len);

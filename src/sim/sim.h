@@ -116,6 +116,8 @@ struct sim_board {
 
 /* The board of a device's profile (never NULL). */
 const struct sim_board *sim_board_of(const struct sim_dev *d);
+/* The processes with work on a device (at most 2: a kernel's, the scenario's) (lock held). */
+int sim_work_pids(const struct sim_dev *d, int pids[2]);
 /* Field values of nvml_status.c: 1 when the id is one of them (v filled), else 0. */
 int sim_field_status(const struct sim_dev *d, nvmlFieldValue_t *v);
 
@@ -231,6 +233,13 @@ struct sim_dev {
     double inst_w;    /* last "instant" reading */
     double avg_ring[SIM_AVG_TICKS];
     int avg_pos;
+    /* what each of the last SIM_AVG_TICKS updates showed (nvmlDeviceGetSamples) */
+    struct sim_sample {
+        long long step; /* the update came at the end of this step */
+        double power_w, util, mem_util;
+        unsigned clk_mhz, mem_mhz;
+    } samples[SIM_AVG_TICKS];
+    int n_samples;
     unsigned long long counter_mj;
     double sensor_energy_j; /* energy as the sensor sees it (gain and offset applied) */
     struct sim_kernel kernel;
@@ -266,10 +275,11 @@ struct sim_state {
     uint32_t size;        /* sizeof(struct sim_state) */
     pthread_mutex_t lock; /* shared: process-shared and robust */
     int shared;
-    int built;          /* the model exists (built at the first successful init) */
-    int virtual_time;   /* time advances only through jsimAdvance / jsimRunKernel (private) */
-    int exact_clock;    /* JOULES_SIM_SENSOR_CLOCK=exact: unset phases 0 and jitters 0 */
-    long long start_ns; /* CLOCK_MONOTONIC of scenario time 0: the machine's boot */
+    int built;               /* the model exists (built at the first successful init) */
+    int virtual_time;        /* time advances only through jsimAdvance / jsimRunKernel (private) */
+    int exact_clock;         /* JOULES_SIM_SENSOR_CLOCK=exact: unset phases 0 and jitters 0 */
+    long long start_ns;      /* CLOCK_MONOTONIC of scenario time 0: the machine's boot */
+    long long start_real_us; /* CLOCK_REALTIME of the same instant (sample timestamps) */
     unsigned long long seed;
     struct sim_scenario scn; /* scn.phases is NULL: the phases are below */
     struct sim_phase phases[SIM_MAX_PHASES];
@@ -321,6 +331,8 @@ nvmlReturn_t sim_model_fault(struct sim_state *g, struct sim_dev *d);
 /* ---- state, lock, clock (state.c) -------------------------------------------------------- */
 
 long long sim_monotonic_ns(void);
+/* CLOCK_REALTIME now, us. */
+long long sim_realtime_us(void);
 /* Take / release the machine's lock (a dead owner's model is brought level first). */
 void sim_lock(void);
 void sim_unlock(void);

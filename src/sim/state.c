@@ -33,6 +33,13 @@ long long sim_monotonic_ns(void)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+long long sim_realtime_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
 double sim_now_s(void)
 {
     if (sim_m->virtual_time || sim_m->n_dev == 0)
@@ -268,11 +275,12 @@ static int build_or_check(struct env_cfg *e)
     }
     m->virtual_time = 0;
     m->start_ns = sim_monotonic_ns();
+    m->start_real_us = sim_realtime_us();
     /* A test aid (jsim.h): a machine booted this long ago, to cross a long gap at once. */
     const char *ago = getenv("JOULES_SIM_DEBUG_BOOTED_AGO_S");
     double ago_s = ago && *ago ? strtod(ago, NULL) : 0;
     if (ago_s > 0 && ago_s <= 1e7)
-        m->start_ns -= (long long)(ago_s * 1e9);
+        m->start_ns -= (long long)(ago_s * 1e9), m->start_real_us -= (long long)(ago_s * 1e6);
     m->scenario_hash = e->scenario_hash;
     snprintf(m->config, sizeof m->config, "%s", e->desc);
     m->loader_pid = (int)getpid();
