@@ -478,6 +478,70 @@ static void test_samples(const struct expect *e)
     CHECK_EQ_INT(putil(d, p, &np, 0), NVML_ERROR_NOT_FOUND);
 }
 
+/* Event sets: an Xid a scenario injects, the Xid 79 of a board that leaves the bus. */
+static void test_events(const struct expect *e)
+{
+    char text[256];
+    snprintf(text, sizeof text,
+             "profile %s\ndevices 2\nphase 2s util=1\nfault xid at=0.5s xid=13 device=1\n"
+             "fault lost at=1s device=1\n",
+             e->profile);
+    CHECK_EQ_INT(A.Reconfigure(text, JSIM_FLAG_VIRTUAL_TIME), NVML_SUCCESS);
+    nvmlDevice_t d0, d1;
+    CHECK_EQ_INT(A.GetHandleByIndex_v2(0, &d0), NVML_SUCCESS);
+    CHECK_EQ_INT(A.GetHandleByIndex_v2(1, &d1), NVML_SUCCESS);
+    unsigned long long types = 0;
+    CHECK_EQ_INT(((nvmlReturn_t(*)(nvmlDevice_t, unsigned long long *))need(
+                     "nvmlDeviceGetSupportedEventTypes"))(d1, &types),
+                 NVML_SUCCESS);
+    CHECK_EQ_INT(types, NVML_EVENT_TYPE_XID_CRITICAL_ERROR | NVML_EVENT_TYPE_PSTATE |
+                            (e->ecc ? 0x3ull : 0));
+    nvmlEventSet_t set = NULL;
+    CHECK_EQ_INT(((nvmlReturn_t(*)(nvmlEventSet_t *))need("nvmlEventSetCreate"))(&set),
+                 NVML_SUCCESS);
+    nvmlReturn_t (*reg)(nvmlDevice_t, unsigned long long, nvmlEventSet_t) = (nvmlReturn_t(*)(
+        nvmlDevice_t, unsigned long long, nvmlEventSet_t))need("nvmlDeviceRegisterEvents");
+    nvmlReturn_t (*wait)(nvmlEventSet_t, nvmlEventData_t *, unsigned) =
+        (nvmlReturn_t(*)(nvmlEventSet_t, nvmlEventData_t *, unsigned))need("nvmlEventSetWait_v2");
+    CHECK_EQ_INT(reg(d1, NVML_EVENT_TYPE_XID_CRITICAL_ERROR, set), NVML_SUCCESS);
+    CHECK_EQ_INT(reg(d0, NVML_EVENT_TYPE_XID_CRITICAL_ERROR, set), NVML_SUCCESS);
+    CHECK_EQ_INT(reg(d1, NVML_EVENT_TYPE_CLOCK, set), NVML_ERROR_NOT_SUPPORTED);
+    CHECK_EQ_INT(reg(d1, NVML_EVENT_TYPE_XID_CRITICAL_ERROR, NULL), NVML_ERROR_INVALID_ARGUMENT);
+    nvmlEventData_t ev;
+    CHECK_EQ_INT(wait(set, &ev, 0), NVML_ERROR_TIMEOUT);
+    CHECK_EQ_INT(A.Advance(0.6), NVML_SUCCESS);
+    CHECK_EQ_INT(wait(set, &ev, 10), NVML_SUCCESS);
+    CHECK(ev.device == d1 && ev.eventType == NVML_EVENT_TYPE_XID_CRITICAL_ERROR &&
+          ev.eventData == 13 && ev.gpuInstanceId == 0xFFFFFFFFu);
+    CHECK_EQ_INT(wait(set, &ev, 0), NVML_ERROR_TIMEOUT);
+    CHECK_EQ_INT(A.Advance(0.6), NVML_SUCCESS);
+    CHECK_EQ_INT(wait(set, &ev, 0), NVML_SUCCESS);
+    CHECK(ev.device == d1 && ev.eventData == 79);
+    CHECK_EQ_INT(wait(set, &ev, 0), NVML_ERROR_TIMEOUT);
+    CHECK_EQ_INT(((nvmlReturn_t(*)(nvmlEventSet_t))need("nvmlEventSetFree"))(set), NVML_SUCCESS);
+
+    /* P-state changes: the board goes busy at the scenario's start. */
+    snprintf(text, sizeof text, "profile %s\nidle 0.5s\nphase 1s util=1\n", e->profile);
+    CHECK_EQ_INT(A.Reconfigure(text, JSIM_FLAG_VIRTUAL_TIME), NVML_SUCCESS);
+    CHECK_EQ_INT(A.GetHandleByIndex_v2(0, &d0), NVML_SUCCESS);
+    CHECK_EQ_INT(((nvmlReturn_t(*)(nvmlEventSet_t *))need("nvmlEventSetCreate"))(&set),
+                 NVML_SUCCESS);
+    CHECK_EQ_INT(reg(d0, NVML_EVENT_TYPE_PSTATE, set), NVML_SUCCESS);
+    unsigned ps0 = 99, ps = 99;
+    CHECK_EQ_INT(A.Advance(0.2), NVML_SUCCESS);
+    CHECK_EQ_INT(A.GetPerformanceState(d0, &ps0), NVML_SUCCESS);
+    CHECK_EQ_INT(A.Advance(0.8), NVML_SUCCESS);
+    CHECK_EQ_INT(A.GetPerformanceState(d0, &ps), NVML_SUCCESS);
+    nvmlReturn_t rc = wait(set, &ev, 0);
+    if (ps != ps0) /* the A6000 idles in P8 and works in P2 */
+        CHECK(rc == NVML_SUCCESS && ev.eventType == NVML_EVENT_TYPE_PSTATE && ev.eventData == ps);
+    else /* the others stay in P0 */
+        CHECK_EQ_INT(rc, NVML_ERROR_TIMEOUT);
+    CHECKF(strcmp(e->profile, "a6000") || (ps0 == 8 && ps == 2), "%s: P%u then P%u", e->profile,
+           ps0, ps);
+    ((nvmlReturn_t(*)(nvmlEventSet_t))need("nvmlEventSetFree"))(set);
+}
+
 int main(void)
 {
     sim_load(&A);
@@ -499,6 +563,7 @@ int main(void)
         test_clocks_and_cooling(e, d0);
         test_violations(e);
         test_samples(e);
+        test_events(e);
     }
     CHECK_EQ_INT(A.Shutdown(), NVML_SUCCESS);
     return t_end();

@@ -113,6 +113,9 @@ static void test_parse_errors(void)
         {"ambient -0.5\n", 1, "out of range"},
         {"\ntemperature -1\n", 2, "out of range"},
         {"repeat 1000000000\nphase 0s\nidle 0ms\n", 0, "at least 1 ms"},
+        {"fault xid at=1s\n", 1, "missing xid=N"},
+        {"fault xid xid=13\n", 1, "missing at=TIME"},
+        {"fault xid at=1s xid=13.5\n", 1, "not an integer"},
         {"phase 0.4ms\nrepeat 2\n", 0, "at least 1 ms"},
     };
     char msg[512], want[64];

@@ -291,6 +291,22 @@ typedef struct nvmlProcessUtilizationSample_st {
     unsigned int smUtil, memUtil, encUtil, decUtil;
 } nvmlProcessUtilizationSample_t;
 
+/* Event sets */
+typedef struct nvmlEventSet_st *nvmlEventSet_t;
+#define NVML_EVENT_TYPE_SINGLE_BIT_ECC_ERROR 0x1ull
+#define NVML_EVENT_TYPE_DOUBLE_BIT_ECC_ERROR 0x2ull
+#define NVML_EVENT_TYPE_PSTATE               0x4ull
+#define NVML_EVENT_TYPE_XID_CRITICAL_ERROR   0x8ull
+#define NVML_EVENT_TYPE_CLOCK                0x10ull
+
+typedef struct nvmlEventData_st {
+    nvmlDevice_t device;
+    unsigned long long eventType;
+    unsigned long long eventData; /* XID: the Xid number */
+    unsigned int gpuInstanceId;   /* _v2 */
+    unsigned int computeInstanceId;
+} nvmlEventData_t;
+
 /* Layouts as documented for x86-64 (LP64); a mismatch would corrupt caller memory. */
 _Static_assert(sizeof(nvmlPciInfo_t) == 68, "nvmlPciInfo_t layout");
 _Static_assert(sizeof(nvmlFieldValue_t) == 40, "nvmlFieldValue_t layout");
@@ -302,6 +318,7 @@ _Static_assert(sizeof(nvmlBAR1Memory_t) == 24, "nvmlBAR1Memory_t layout");
 _Static_assert(sizeof(nvmlViolationTime_t) == 16, "nvmlViolationTime_t layout");
 _Static_assert(sizeof(nvmlRowRemapperHistogramValues_t) == 20, "histogram layout");
 _Static_assert(sizeof(nvmlSample_t) == 16, "nvmlSample_t layout");
+_Static_assert(sizeof(nvmlEventData_t) == 32, "nvmlEventData_t layout");
 _Static_assert(sizeof(nvmlProcessUtilizationSample_t) == 32, "process sample layout");
 
 #endif /* JOULES_NVML_ABI_H */

@@ -126,6 +126,14 @@ static void phase_seek(struct sim_state *g, long long k)
     }
 }
 
+void sim_model_event(struct sim_dev *d, unsigned long long type, unsigned long long data)
+{
+    struct sim_event *e = &d->events[++d->event_seq % SIM_MAX_EVENTS];
+    e->seq = d->event_seq;
+    e->type = type;
+    e->data = data;
+}
+
 static void apply_events(struct sim_state *g, struct sim_dev *d, long long k)
 {
     long long next = -1;
@@ -133,13 +141,17 @@ static void apply_events(struct sim_state *g, struct sim_dev *d, long long k)
         const struct sim_fault *f = &g->scn.faults[i];
         if (f->device >= 0 && f->device != d->index)
             continue;
-        if (f->kind != SIM_FAULT_LOST && f->kind != SIM_FAULT_RESET)
+        if (f->kind != SIM_FAULT_LOST && f->kind != SIM_FAULT_RESET && f->kind != SIM_FAULT_XID)
             continue;
         long long at = llround(f->at_s / SIM_DT_S);
         if (at == k) {
-            if (f->kind == SIM_FAULT_LOST)
+            if (f->kind == SIM_FAULT_XID) {
+                sim_model_event(d, NVML_EVENT_TYPE_XID_CRITICAL_ERROR, (unsigned)f->code);
+            } else if (f->kind == SIM_FAULT_LOST) {
                 d->lost = 1;
-            else {
+                /* The driver reports a board that left the bus as Xid 79. */
+                sim_model_event(d, NVML_EVENT_TYPE_XID_CRITICAL_ERROR, 79);
+            } else {
                 d->counter_base_j = d->sensor_energy_j;
                 d->counter_mj = 0;
             }
@@ -287,7 +299,10 @@ static void step_one(struct sim_state *g, struct sim_dev *d, const struct sim_ph
         ctx = ph->context || busy;
         fixed = ph->power_w >= 0;
     }
-    d->pstate = busy ? p->pstate_busy : ctx ? p->pstate_ctx : p->pstate_idle;
+    int pstate = busy ? p->pstate_busy : ctx ? p->pstate_ctx : p->pstate_idle;
+    if (pstate != d->pstate)
+        sim_model_event(d, NVML_EVENT_TYPE_PSTATE, (unsigned)pstate);
+    d->pstate = pstate;
     d->mem_clk = d->pstate == 8 ? p->mem_clk_low : p->mem_clocks[0];
     double lf = leak_factor(d);
     governor(d, busy, fixed, lf);

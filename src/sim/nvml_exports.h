@@ -222,6 +222,17 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetProcessUtilization(nvmlDevice_t device,
                                                          unsigned int *count,
                                                          unsigned long long last_seen_us);
 
+JSIM_EXPORT nvmlReturn_t nvmlDeviceGetSupportedEventTypes(nvmlDevice_t device,
+                                                          unsigned long long *types);
+JSIM_EXPORT nvmlReturn_t nvmlEventSetCreate(nvmlEventSet_t *set);
+JSIM_EXPORT nvmlReturn_t nvmlEventSetFree(nvmlEventSet_t set);
+JSIM_EXPORT nvmlReturn_t nvmlDeviceRegisterEvents(nvmlDevice_t device, unsigned long long types,
+                                                  nvmlEventSet_t set);
+JSIM_EXPORT nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *data,
+                                             unsigned int timeout_ms);
+JSIM_EXPORT nvmlReturn_t nvmlEventSetWait(nvmlEventSet_t set, nvmlEventData_t *data,
+                                          unsigned int timeout_ms);
+
 /* jsim extension entry points (jsim.h) */
 JSIM_EXPORT int jsimIsSimulated(void);
 JSIM_EXPORT nvmlReturn_t jsimLastError(char *buf, unsigned int len);

@@ -211,9 +211,9 @@ static int parse_phase(struct parser *ps, struct sim_scenario *s, char **tok, in
 static int parse_fault(struct parser *ps, struct sim_scenario *s, char **tok, int nt)
 {
     struct sim_fault f = {.device = -1, .until_s = INFINITY, .code = NVML_ERROR_UNKNOWN};
-    int have_at = 0, have_rate = 0;
+    int have_at = 0, have_rate = 0, have_xid = 0;
     if (nt < 2)
-        return fail(ps, "fault: missing kind (lost, reset, errors, no-energy, old-driver)");
+        return fail(ps, "fault: missing kind (lost, reset, errors, no-energy, old-driver, xid)");
     if (!strcmp(tok[1], "lost"))
         f.kind = SIM_FAULT_LOST;
     else if (!strcmp(tok[1], "reset"))
@@ -224,10 +224,12 @@ static int parse_fault(struct parser *ps, struct sim_scenario *s, char **tok, in
         f.kind = SIM_FAULT_NO_ENERGY;
     else if (!strcmp(tok[1], "old-driver"))
         f.kind = SIM_FAULT_OLD_DRIVER;
+    else if (!strcmp(tok[1], "xid"))
+        f.kind = SIM_FAULT_XID;
     else
         return fail(ps,
                     "fault: unknown kind '%s' (expected lost, reset, errors, no-energy, "
-                    "old-driver)",
+                    "old-driver, xid)",
                     tok[1]);
     for (int i = 2; i < nt; i++) {
         char *v = split_kv(tok[i]);
@@ -236,10 +238,18 @@ static int parse_fault(struct parser *ps, struct sim_scenario *s, char **tok, in
         int ok = 0;
         if (!strcmp(tok[i], "device")) {
             ok = device_opt(ps, v, &f.device);
-        } else if ((f.kind == SIM_FAULT_LOST || f.kind == SIM_FAULT_RESET) &&
+        } else if ((f.kind == SIM_FAULT_LOST || f.kind == SIM_FAULT_RESET ||
+                    f.kind == SIM_FAULT_XID) &&
                    !strcmp(tok[i], "at")) {
             ok = duration(ps, v, "at", &f.at_s);
             have_at = 1;
+        } else if (f.kind == SIM_FAULT_XID && !strcmp(tok[i], "xid")) {
+            double x;
+            ok = num_range(ps, v, "xid", 1, 1000, &x);
+            if (ok == 0 && x != floor(x))
+                return fail(ps, "fault xid: xid=%s is not an integer", v);
+            f.code = (int)x;
+            have_xid = 1;
         } else if (f.kind == SIM_FAULT_ERRORS && !strcmp(tok[i], "rate")) {
             ok = num_range(ps, v, "rate", 0, 1, &f.rate);
             have_rate = 1;
@@ -265,8 +275,11 @@ static int parse_fault(struct parser *ps, struct sim_scenario *s, char **tok, in
         if (ok != 0)
             return -1;
     }
-    if ((f.kind == SIM_FAULT_LOST || f.kind == SIM_FAULT_RESET) && !have_at)
+    if ((f.kind == SIM_FAULT_LOST || f.kind == SIM_FAULT_RESET || f.kind == SIM_FAULT_XID) &&
+        !have_at)
         return fail(ps, "fault %s: missing at=TIME", tok[1]);
+    if (f.kind == SIM_FAULT_XID && !have_xid)
+        return fail(ps, "fault xid: missing xid=N (the Xid number, 1..1000)");
     if (f.kind == SIM_FAULT_ERRORS && !have_rate)
         return fail(ps, "fault errors: missing rate=R (0..1)");
     if (f.kind == SIM_FAULT_ERRORS && f.until_s <= f.at_s)

@@ -30,6 +30,7 @@
 #define SIM_MAX_CLOCKS  160
 #define SIM_MAX_FAULTS  32
 #define SIM_MAX_PHASES  4096
+#define SIM_MAX_EVENTS  32 /* events kept per device for event sets */
 
 /* ---- profiles ------------------------------------------------------------------------- */
 
@@ -137,16 +138,17 @@ enum sim_fault_kind {
     SIM_FAULT_RESET,
     SIM_FAULT_ERRORS,
     SIM_FAULT_NO_ENERGY,
-    SIM_FAULT_OLD_DRIVER
+    SIM_FAULT_OLD_DRIVER,
+    SIM_FAULT_XID
 };
 
 struct sim_fault {
     int kind;
     int device;     /* -1: every device */
-    double at_s;    /* LOST, RESET; ERRORS: from */
+    double at_s;    /* LOST, RESET, XID; ERRORS: from */
     double until_s; /* ERRORS */
     double rate;    /* ERRORS */
-    int code;       /* ERRORS: nvmlReturn_t returned */
+    int code;       /* ERRORS: nvmlReturn_t returned; XID: the Xid number */
 };
 
 #define SIM_UNSET (-1e300)
@@ -248,6 +250,12 @@ struct sim_dev {
     int no_energy;
     int old_driver;       /* before R535: no power fields 185-192 */
     long long next_event; /* step of the next lost/reset fault, -1 none */
+    /* the device's events (NVML event sets): a ring, numbered from 1 */
+    struct sim_event {
+        long long seq;
+        unsigned long long type, data;
+    } events[SIM_MAX_EVENTS];
+    long long event_seq; /* number of the last event */
     /* settable state the NVML status queries report */
     unsigned app_gfx_mhz, app_mem_mhz;              /* applications clocks; 0: the defaults */
     long long viol_power_steps, viol_thermal_steps; /* steps under each clock limit */
@@ -315,6 +323,8 @@ int sim_model_build(struct sim_state *g, struct sim_scenario *scn, const char *p
                     int devices_override, int has_seed_override, unsigned long long seed_override,
                     char *err, size_t len);
 void sim_model_free(struct sim_state *g);
+/* Record an event (NVML_EVENT_TYPE_*) on a device (lock held). */
+void sim_model_event(struct sim_dev *d, unsigned long long type, unsigned long long data);
 /* After a process died holding the lock: bring every device to the same step. */
 void sim_model_repair(struct sim_state *g);
 /* Advance the model to step `target` (lock held). */
