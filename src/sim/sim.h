@@ -4,10 +4,13 @@
  * built with -fvisibility=hidden and only the NVML and jsim entry points are marked default).
  *
  * The pieces: profiles.c (datasheet numbers of each GPU and the calibration derived from
- * them), scenario.c (the scenario text format, docs/scenarios.md), model.c (the physics:
- * V(f), power, heat, the clock governor, sensors as NVML reports them, the energy history),
- * state.c (the one global model, its lock and its clock), nvml_*.c (the NVML ABI) and
- * jsim_ext.c (the extension entry points of jsim.h). docs/physics.md explains the model.
+ * them), scenario.c (the scenario text format, docs/scenarios.md), build.c (devices from a
+ * scenario), model.c (the physics: V(f), power, heat, the clock governor, sensors as NVML
+ * reports them, the energy history, long gaps crossed at rest), machine.c (where the model
+ * lives: the process, or a shared-memory segment every process maps), state.c (the lock and
+ * the clock as entry points use them, initialisation), nvml_*.c (the NVML ABI; nvml_identity.c
+ * also holds each profile's board: docs/nvml-coverage.md) and jsim_ext.c (the extension entry
+ * points of jsim.h). docs/physics.md explains the model.
  */
 #ifndef JOULES_SIM_SIM_H
 #define JOULES_SIM_SIM_H
@@ -325,6 +328,9 @@ int sim_model_build(struct sim_state *g, struct sim_scenario *scn, const char *p
 void sim_model_free(struct sim_state *g);
 /* Record an event (NVML_EVENT_TYPE_*) on a device (lock held). */
 void sim_model_event(struct sim_dev *d, unsigned long long type, unsigned long long data);
+/* The seeded generator of every draw, and the supported clock at or below f (MHz). */
+uint64_t sim_splitmix64(uint64_t *x);
+double sim_grid_floor(const struct sim_dev *d, double f);
 /* After a process died holding the lock: bring every device to the same step. */
 void sim_model_repair(struct sim_state *g);
 /* Advance the model to step `target` (lock held). */
