@@ -379,6 +379,18 @@ static void test_clocks_and_cooling(const struct expect *e, nvmlDevice_t d0)
               v.value.uiVal > temp);
     else
         CHECK_EQ_INT(rc, NVML_ERROR_NOT_SUPPORTED);
+    nvmlMarginTemperature_v1_t mt = {.version = nvmlMarginTemperature_v1};
+    rc = ((nvmlReturn_t(*)(nvmlDevice_t, nvmlMarginTemperature_v1_t *))need(
+        "nvmlDeviceGetMarginTemperature"))(d0, &mt);
+    if (e->tlimit)
+        CHECKF(rc == NVML_SUCCESS && mt.marginTemperature == 87 - (int)temp, "margin %d at %u C",
+               mt.marginTemperature, temp);
+    else
+        CHECK_EQ_INT(rc, NVML_ERROR_NOT_SUPPORTED);
+    mt.version = 1;
+    CHECK_EQ_INT(((nvmlReturn_t(*)(nvmlDevice_t, nvmlMarginTemperature_v1_t *))need(
+                     "nvmlDeviceGetMarginTemperature"))(d0, &mt),
+                 NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
     static const int margins[4] = {-8, -2, 0, 0}; /* the H100 dump */
     for (unsigned id = 193; id <= 196; id++) {
         rc = sim_field(&A, d0, id, 0, &v);

@@ -291,6 +291,12 @@ typedef struct nvmlProcessUtilizationSample_st {
     unsigned int smUtil, memUtil, encUtil, decUtil;
 } nvmlProcessUtilizationSample_t;
 
+typedef struct nvmlMarginTemperature_v1_st {
+    unsigned int version; /* nvmlMarginTemperature_v1 */
+    int marginTemperature;
+} nvmlMarginTemperature_v1_t;
+#define nvmlMarginTemperature_v1 0x01000008u
+
 /* Event sets */
 typedef struct nvmlEventSet_st *nvmlEventSet_t;
 #define NVML_EVENT_TYPE_SINGLE_BIT_ECC_ERROR 0x1ull

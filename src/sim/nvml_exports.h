@@ -213,6 +213,8 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeed_v2(nvmlDevice_t device, unsigned 
 JSIM_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxFanSpeed(nvmlDevice_t device, unsigned int *min,
                                                      unsigned int *max);
 
+JSIM_EXPORT nvmlReturn_t nvmlDeviceGetMarginTemperature(nvmlDevice_t device,
+                                                        nvmlMarginTemperature_v1_t *m);
 JSIM_EXPORT nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t device, unsigned int type,
                                               unsigned long long last_seen_us,
                                               unsigned int *value_type, unsigned int *count,

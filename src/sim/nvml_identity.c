@@ -90,6 +90,7 @@ static const struct sim_board boards[] = {
      .remap_banks = 2560,
      .mem_temp_offset_c = 6,
      .tlimit = 1,
+     .tlimit_c = 87, /* the dump's margin of 57 at 30 C */
      .tlimit_shutdown_c = -8,
      .tlimit_slowdown_c = -2,
      .tlimit_mem_max_c = 0,

@@ -189,6 +189,23 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxFanSpeed(nvmlDevice_t device, unsign
     DEV_RETURN();
 }
 
+/* ---- margin to the T.Limit (Hopper; "GPU T.Limit Temp: N/A" on the Ampere dumps) ---- */
+
+JSIM_EXPORT nvmlReturn_t nvmlDeviceGetMarginTemperature(nvmlDevice_t device,
+                                                        nvmlMarginTemperature_v1_t *m)
+{
+    DEV_ENTER(device);
+    if (!m)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    else if (m->version != nvmlMarginTemperature_v1)
+        rc = NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+    else if (!sim_board_of(d)->tlimit)
+        rc = NVML_ERROR_NOT_SUPPORTED;
+    else
+        m->marginTemperature = (int)lround(sim_board_of(d)->tlimit_c - d->temp_c);
+    DEV_RETURN();
+}
+
 /* ---- field values beyond power (called by nvml_power.c's field()) --------------------- */
 
 int sim_field_status(const struct sim_dev *d, nvmlFieldValue_t *v)

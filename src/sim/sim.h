@@ -112,7 +112,8 @@ struct sim_board {
     unsigned nvlinks;      /* NVLink links (0: NOT_SUPPORTED) */
     unsigned remap_banks;  /* row remapper histogram: banks available ("Max") */
     int mem_temp_offset_c; /* memory temperature = GPU + this; < -99: no memory sensor */
-    int tlimit;            /* T.Limit fields 193-196 (Hopper, Ada+) */
+    int tlimit;            /* T.Limit fields 193-196 and the margin (Hopper, Ada+) */
+    int tlimit_c;          /* the T.Limit temperature the margin is measured from */
     int tlimit_shutdown_c, tlimit_slowdown_c, tlimit_mem_max_c, tlimit_gpu_max_c;
     unsigned boost_max_mhz; /* max customer boost clock; 0: NOT_SUPPORTED */
     unsigned fans;          /* 0: fan calls NOT_SUPPORTED */
