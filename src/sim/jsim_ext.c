@@ -24,8 +24,7 @@ JSIM_EXPORT int jsimIsSimulated(void)
 
 JSIM_EXPORT nvmlReturn_t jsimLastError(char *buf, unsigned int len)
 {
-    /* The process's own message, under no machine lock (init may have failed to attach). */
-    return sim_copy_str(buf, len, sim_l.last_error);
+    return sim_last_error(buf, len);
 }
 
 /* sim_enter + a valid handle (a lost device is fine here: its history stays readable). */

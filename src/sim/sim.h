@@ -375,6 +375,8 @@ nvmlReturn_t sim_enter_dev(nvmlDevice_t h, struct sim_dev **out);
 /* Copy a string with the INSUFFICIENT_SIZE protocol. */
 nvmlReturn_t sim_copy_str(char *dst, unsigned int len, const char *src);
 void sim_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Copy the last error out (jsimLastError). */
+nvmlReturn_t sim_last_error(char *buf, unsigned int len);
 /* Model time now (s) (lock held). */
 double sim_now_s(void);
 

@@ -47,12 +47,26 @@ double sim_now_s(void)
     return (sim_monotonic_ns() - sim_m->start_ns) * 1e-9;
 }
 
+/* The last error is the process's own, written and read under a lock of its own (an init
+ * may fail before any machine is attached). */
+static pthread_mutex_t error_lock = PTHREAD_MUTEX_INITIALIZER;
+
 void sim_set_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    pthread_mutex_lock(&error_lock);
     vsnprintf(sim_l.last_error, sizeof sim_l.last_error, fmt, ap);
+    pthread_mutex_unlock(&error_lock);
     va_end(ap);
+}
+
+nvmlReturn_t sim_last_error(char *buf, unsigned int len)
+{
+    pthread_mutex_lock(&error_lock);
+    nvmlReturn_t rc = sim_copy_str(buf, len, sim_l.last_error);
+    pthread_mutex_unlock(&error_lock);
+    return rc;
 }
 
 int sim_initialised(void)
