@@ -83,6 +83,10 @@ static inline void sim_sym(struct sim_api *a, void *slot, const char *name)
 
 static inline void sim_load(struct sim_api *a)
 {
+    /* Unless the test (or its parent process) chose otherwise: a model of the process's own
+     * with its sensors on the exact grid, also when run outside CTest's environment. */
+    setenv("JOULES_SIM_MACHINE", "private", 0);
+    setenv("JOULES_SIM_SENSOR_CLOCK", "exact", 0);
     a->h = dlopen(JOULES_TEST_SIM_LIB, RTLD_NOW | RTLD_LOCAL);
     if (!a->h) {
         fprintf(stderr, "FATAL: dlopen %s: %s\n", JOULES_TEST_SIM_LIB, dlerror());
