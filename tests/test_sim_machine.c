@@ -205,7 +205,7 @@ static void test_load_seen(void)
         if (s.kernel_active && t_active < 0)
             t_active = t_mono_s();
         CHECK_EQ_INT(A.GetPowerUsage(dev, &mw), NVML_SUCCESS);
-        if (t_active >= 0 && t_sensor < 0 && mw > idle_mw + 20000)
+        if (t_active >= 0 && t_sensor < 0 && mw > idle_mw + 5000)
             t_sensor = t_mono_s();
         nvmlProcessInfo_t p[4];
         unsigned n = 4;
@@ -219,8 +219,9 @@ static void test_load_seen(void)
     CHECKF(atoi(v) > 3, "the child ran %s kernels", v);
     CHECK_EQ_INT(reap(&k), 0);
     CHECKF(t_active >= 0, "the child's kernel was never seen");
-    /* The A6000-like test profile reports the 1-s average; the reading moves with the first
-     * update after the load starts: one period (<= 102 ms) plus the polls' slack. */
+    /* The test profile's reading is the mean of each 100 ms period: it moves (by 5 W: a few
+     * busy ms of the window) at the first update after the load starts, one period
+     * (<= 102 ms) later at most, plus the polls' slack. */
     CHECKF(t_sensor >= 0 && t_sensor - t_active < 0.35, "sensor %.3f s after the load",
            t_sensor - t_active);
     CHECK(listed);
