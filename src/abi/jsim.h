@@ -34,8 +34,8 @@ typedef int (*jsimIsSimulated_fn)(void);
 typedef nvmlReturn_t (*jsimLastError_fn)(char *buf, unsigned int len);
 
 /*
- * True cumulative energy (J) drawn by the device from the first init to monotonic time t_ns.
- * t_ns must not be in the future and must lie within the kept history (the last 60 s at
+ * True cumulative energy (J) drawn by the device from scenario time 0 (the boot) to monotonic time
+ * t_ns. t_ns must not be in the future and must lie within the kept history (the last 60 s at
  * least); otherwise NVML_ERROR_INVALID_ARGUMENT / NVML_ERROR_NO_DATA.
  */
 typedef nvmlReturn_t (*jsimGetTrueEnergy_fn)(nvmlDevice_t dev, long long t_ns, double *energy_j);
@@ -68,7 +68,7 @@ typedef struct jsimState {
     unsigned int version; /* JSIM_STRUCT_VERSION(jsimState) */
     int pstate;
     long long t_ns;     /* model time as CLOCK_MONOTONIC ns (virtual in virtual-time mode) */
-    long long start_ns; /* scenario time 0 (the first successful nvmlInit*) */
+    long long start_ns; /* scenario time 0: the machine's boot */
     double power_w;     /* true power of the step in progress */
     double p_board_w;   /* constant part: fans, VRM losses, PHYs */
     double p_mem_w;     /* memory: interface static + traffic */
@@ -79,7 +79,7 @@ typedef struct jsimState {
     double voltage_v;
     double util;     /* 0..1 */
     double alpha;    /* effective activity factor */
-    double energy_j; /* true energy since the first init */
+    double energy_j; /* true energy since scenario time 0 */
     double power_limit_w;
     unsigned long long reasons; /* clock-event reason bits */
     int lost;
