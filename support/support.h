@@ -21,6 +21,9 @@ double t_mono_s(void);
 /* A monitor on the simulated GPU (JOULES_TEST_SIM_LIB, configured by the JOULES_SIM_*
  * environment), GPUs only, with settle_end as given; NULL with the reason in err. */
 struct joules_monitor;
+/* The environment of a fixture's simulated GPU: a private model, the exact sensor grid unless
+ * JOULES_SIM_SENSOR_CLOCK says otherwise. Before the simulator's first nvmlInit. */
+void t_sim_fixture_env(void);
 struct joules_monitor *t_open_sim_gpu(int settle_end, char *err, size_t len);
 
 /* A result with room for every domain of m (joules_measurement_alloc); exits when there is

@@ -2,6 +2,7 @@
 /* vsim.c - the simulated GPU in virtual time, driving a monitor (vsim.h). */
 #define _GNU_SOURCE
 #include "vsim.h"
+#include "support.h"
 
 #include <dlfcn.h>
 #include <math.h>
@@ -47,6 +48,7 @@ static void *sym(void *dl, const char *name)
 void vsim_load(struct vsim *v)
 {
     printf("(every figure below is SIMULATED: the simulated GPU, in virtual time)\n");
+    t_sim_fixture_env(); /* virtual time needs a model of the process's own */
     v->dl = dlopen(JOULES_TEST_SIM_LIB, RTLD_NOW);
     if (!v->dl) {
         fprintf(stderr, "vsim: %s\n", dlerror());

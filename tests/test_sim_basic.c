@@ -88,7 +88,23 @@ static void test_identity(void)
 
     char drv[80];
     CHECK_EQ_INT(A.SystemGetDriverVersion(drv, sizeof drv), NVML_SUCCESS);
-    CHECK(strstr(drv, "-sim") != NULL);
+    /* Dotted numbers as a real driver's (a client parses them); the simulator is told apart by
+     * the device name and jsimIsSimulated, not by the version. */
+    unsigned major = 0, minor = 0, patch = 0;
+    int used = 0;
+    CHECKF(sscanf(drv, "%u.%u.%u%n", &major, &minor, &patch, &used) == 3 &&
+               used == (int)strlen(drv) && major >= 535,
+           "driver version '%s'", drv);
+    char nv[80];
+    unsigned cuda_major = 0, n_major = 0;
+    CHECK_EQ_INT(A.SystemGetNVMLVersion(nv, sizeof nv), NVML_SUCCESS);
+    CHECKF(sscanf(nv, "%u.%u.%u.%u%n", &cuda_major, &n_major, &minor, &patch, &used) == 4 &&
+               used == (int)strlen(nv) && n_major == major && cuda_major == 12,
+           "NVML version '%s' (driver '%s')", nv, drv);
+    char dev_name[96];
+    CHECK_EQ_INT(A.GetName(dev0, dev_name, sizeof dev_name), NVML_SUCCESS);
+    CHECK(strstr(dev_name, " (simulated)") != NULL);
+    CHECK_EQ_INT(A.IsSimulated(), 1);
 }
 
 static void test_memory_processes(void)

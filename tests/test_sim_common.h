@@ -24,6 +24,7 @@ struct sim_api {
     nvmlReturn_t (*Shutdown)(void);
     const char *(*ErrorString)(nvmlReturn_t);
     nvmlReturn_t (*SystemGetDriverVersion)(char *, unsigned int);
+    nvmlReturn_t (*SystemGetNVMLVersion)(char *, unsigned int);
     nvmlReturn_t (*GetCount)(unsigned int *);
     nvmlReturn_t (*GetCount_v2)(unsigned int *);
     nvmlReturn_t (*GetHandleByIndex)(unsigned int, nvmlDevice_t *);
@@ -82,6 +83,10 @@ static inline void sim_sym(struct sim_api *a, void *slot, const char *name)
 
 static inline void sim_load(struct sim_api *a)
 {
+    /* Unless the test (or its parent process) chose otherwise: a model of the process's own
+     * with its sensors on the exact grid, also when run outside CTest's environment. */
+    setenv("JOULES_SIM_MACHINE", "private", 0);
+    setenv("JOULES_SIM_SENSOR_CLOCK", "exact", 0);
     a->h = dlopen(JOULES_TEST_SIM_LIB, RTLD_NOW | RTLD_LOCAL);
     if (!a->h) {
         fprintf(stderr, "FATAL: dlopen %s: %s\n", JOULES_TEST_SIM_LIB, dlerror());
@@ -94,6 +99,7 @@ static inline void sim_load(struct sim_api *a)
     S(Shutdown, "nvmlShutdown");
     S(ErrorString, "nvmlErrorString");
     S(SystemGetDriverVersion, "nvmlSystemGetDriverVersion");
+    S(SystemGetNVMLVersion, "nvmlSystemGetNVMLVersion");
     S(GetCount, "nvmlDeviceGetCount");
     S(GetCount_v2, "nvmlDeviceGetCount_v2");
     S(GetHandleByIndex, "nvmlDeviceGetHandleByIndex");

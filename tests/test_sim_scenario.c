@@ -109,6 +109,14 @@ static void test_parse_errors(void)
         {"sensor phase=2.5ms\n", 1, "whole number of ms"},
         {"sensor phase=37\n", 1, "from 0 to 99ms"},
         {"ambient 20 21\n", 1, "expected 1 argument"},
+        {"profile test\nambient -10\n", 2, "out of range"},
+        {"ambient -0.5\n", 1, "out of range"},
+        {"\ntemperature -1\n", 2, "out of range"},
+        {"repeat 1000000000\nphase 0s\nidle 0ms\n", 0, "at least 1 ms"},
+        {"fault xid at=1s\n", 1, "missing xid=N"},
+        {"fault xid xid=13\n", 1, "missing at=TIME"},
+        {"fault xid at=1s xid=13.5\n", 1, "not an integer"},
+        {"phase 0.4ms\nrepeat 2\n", 0, "at least 1 ms"},
     };
     char msg[512], want[64];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -261,6 +269,29 @@ static void test_repeat(void)
     CHECK_EQ_INT(A.Advance(0.3), NVML_SUCCESS);
     s = sim_state(&A, d);
     CHECK(s.power_w < 20 && s.util == 0); /* after two rounds: idle */
+
+    /* Zero-length phases in a round that lasts: every step moves the cursor over a bounded
+     * number of phases, so a huge count costs no more than the time it covers. */
+    CHECK_EQ_INT(A.Reconfigure("profile test\nphase 0s power=10\nphase 1ms power=50\n"
+                               "idle 0ms\nrepeat 1000000000\n",
+                               JSIM_FLAG_VIRTUAL_TIME),
+                 NVML_SUCCESS);
+    CHECK_EQ_INT(A.GetHandleByIndex_v2(0, &d), NVML_SUCCESS);
+    double t0 = t_mono_s();
+    CHECK_EQ_INT(A.Advance(2.0), NVML_SUCCESS);
+    double took_s = t_mono_s() - t0;
+    s = sim_state(&A, d);
+    CHECK_NEAR(s.power_w, 50, 1e-9);
+    CHECK_NEAR(s.energy_j, 100, 1e-6);
+    CHECKF(took_s < 5, "2 s of 1 ms rounds took %.2f s", took_s);
+
+    /* The bounds of ambient and temperature are accepted (0 °C is the lowest). */
+    CHECK_EQ_INT(
+        A.Reconfigure("profile test\nambient 0\ntemperature 0\nidle 1s\n", JSIM_FLAG_VIRTUAL_TIME),
+        NVML_SUCCESS);
+    CHECK_EQ_INT(A.GetHandleByIndex_v2(0, &d), NVML_SUCCESS);
+    s = sim_state(&A, d);
+    CHECK_NEAR(s.temperature_c, 0, 1e-9);
 }
 
 /* The sensor's clock moved by phase=: the counter updates 30 ms into each 100 ms (the

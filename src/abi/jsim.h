@@ -11,8 +11,14 @@
  *   JOULES_SIM_SCENARIO   path of a scenario file (docs/scenarios.md); it may also set the
  *                         profile and device count, which the variables above override
  *   JOULES_SIM_PRIVILEGED 1: setters (locked clocks, power limit) are allowed, as for root
- *   JOULES_SIM_SEED       seed of the sensor noise and fault draws (default 1)
- * Scenario time 0 is the first successful nvmlInit*; time is CLOCK_MONOTONIC.
+ *   JOULES_SIM_SEED       seed of the sensor clock and fault draws (default 1)
+ *   JOULES_SIM_SENSOR_CLOCK real (default): each device's sensor updates at a phase of its own,
+ *                         every period 100 ms +/- up to 2 ms; exact: a 100 ms grid at phase 0
+ *                         (where the scenario sets neither `sensor phase=` nor `jitter=`)
+ *   JOULES_SIM_MACHINE    the shared machine's name, or "private" for a model of the
+ *                         process's own (see the v3 additions below)
+ * Scenario time 0 is the machine's boot (a private model: the first successful nvmlInit*);
+ * time is CLOCK_MONOTONIC.
  */
 #ifndef JOULES_JSIM_H
 #define JOULES_JSIM_H
@@ -28,8 +34,8 @@ typedef int (*jsimIsSimulated_fn)(void);
 typedef nvmlReturn_t (*jsimLastError_fn)(char *buf, unsigned int len);
 
 /*
- * True cumulative energy (J) drawn by the device from the first init to monotonic time t_ns.
- * t_ns must not be in the future and must lie within the kept history (the last 60 s at
+ * True cumulative energy (J) drawn by the device from scenario time 0 (the boot) to monotonic time
+ * t_ns. t_ns must not be in the future and must lie within the kept history (the last 60 s at
  * least); otherwise NVML_ERROR_INVALID_ARGUMENT / NVML_ERROR_NO_DATA.
  */
 typedef nvmlReturn_t (*jsimGetTrueEnergy_fn)(nvmlDevice_t dev, long long t_ns, double *energy_j);
@@ -62,7 +68,7 @@ typedef struct jsimState {
     unsigned int version; /* JSIM_STRUCT_VERSION(jsimState) */
     int pstate;
     long long t_ns;     /* model time as CLOCK_MONOTONIC ns (virtual in virtual-time mode) */
-    long long start_ns; /* scenario time 0 (the first successful nvmlInit*) */
+    long long start_ns; /* scenario time 0: the machine's boot */
     double power_w;     /* true power of the step in progress */
     double p_board_w;   /* constant part: fans, VRM losses, PHYs */
     double p_mem_w;     /* memory: interface static + traffic */
@@ -73,7 +79,7 @@ typedef struct jsimState {
     double voltage_v;
     double util;     /* 0..1 */
     double alpha;    /* effective activity factor */
-    double energy_j; /* true energy since the first init */
+    double energy_j; /* true energy since scenario time 0 */
     double power_limit_w;
     unsigned long long reasons; /* clock-event reason bits */
     int lost;
@@ -225,5 +231,62 @@ typedef struct jsimProfileInfo {
 } jsimProfileInfo;
 typedef nvmlReturn_t (*jsimGetProfile_fn)(unsigned int index, jsimProfileInfo *info);
 #define JSIM_SYMBOL_GET_PROFILE "jsimGetProfile"
+
+/* ---- additions (simulator v3: one machine that every process shares) -------------------- */
+
+/*
+ * The simulated machine. Unless JOULES_SIM_MACHINE=private, the devices live in a POSIX
+ * shared-memory segment named by JOULES_SIM_MACHINE (letters, digits, '.', '_', '-'; default
+ * joules-sim-<uid>), created at the first nvmlInit* on the machine (its boot: scenario time
+ * 0, the energy counters' zero) and advanced to CLOCK_MONOTONIC by every process that uses
+ * it, under a process-shared robust lock. The segment starts with jsimMachineHeader; a
+ * segment of another magic, version or size is refused (nvmlInit* gives UNKNOWN, and
+ * jsimLastError says to run `joules sim reset`). The scenario, profile, device count, seed
+ * and sensor clock are those of the process that booted it: a process whose environment asks
+ * for others is refused at nvmlInit*, and jsimReconfigure answers NVML_ERROR_IN_USE.
+ * Virtual time (JSIM_FLAG_VIRTUAL_TIME, jsimAdvance, jsimLaunchKernel) needs a private model.
+ */
+typedef struct jsimMachineHeader {
+    unsigned long long magic; /* JSIM_MACHINE_MAGIC */
+    unsigned int version;     /* JSIM_MACHINE_VERSION */
+    unsigned int size;        /* bytes of the whole segment */
+} jsimMachineHeader;
+#define JSIM_MACHINE_MAGIC   0x4843414d4d49534aULL /* "JSIMMACH" */
+#define JSIM_MACHINE_VERSION 1u
+#define JSIM_MACHINE_PRIVATE "private"
+
+typedef struct jsimMachine {
+    unsigned int version; /* JSIM_STRUCT_VERSION(jsimMachine) */
+    int shared;           /* 0: the process's own model */
+    char name[64];        /* the segment's name (without '/'), or "private" */
+    long long boot_ns;    /* CLOCK_MONOTONIC of the boot: scenario time 0 */
+    double uptime_s;
+    unsigned int devices;
+    unsigned int loader_pid; /* the process that booted it and loaded its scenario */
+    char config[256];        /* what it runs: profile, devices, seed, sensor clock, scenario */
+    unsigned int n_attached; /* processes between their first nvmlInit* and last nvmlShutdown */
+    unsigned int attached_pids[64];
+    unsigned int lock_recoveries; /* times a process died holding the lock */
+} jsimMachine;
+
+/* The machine this process uses (needs an initialised library). */
+typedef nvmlReturn_t (*jsimGetMachine_fn)(jsimMachine *machine);
+
+/*
+ * Remove the shared machine `name` (NULL: JOULES_SIM_MACHINE, else the default), as
+ * `joules sim reset` does: the next nvmlInit* anywhere boots a fresh one; processes still
+ * attached keep the old one until they exit. Works without nvmlInit. NVML_ERROR_NOT_FOUND:
+ * there is none; NVML_ERROR_INVALID_ARGUMENT: a bad name or "private".
+ */
+typedef nvmlReturn_t (*jsimResetMachine_fn)(const char *name);
+
+/*
+ * Test aids, read at nvmlInit*: JOULES_SIM_DEBUG_HOLD_LOCK_MS holds the machine's lock that
+ * long (up to 60 s) at the end of the process's first init, as a process that stalls (or is
+ * killed) inside the lock; JOULES_SIM_DEBUG_BOOTED_AGO_S makes a machine this process boots
+ * look booted that many seconds ago (up to 1e7), so that its first call crosses the gap.
+ */
+#define JSIM_SYMBOL_GET_MACHINE   "jsimGetMachine"
+#define JSIM_SYMBOL_RESET_MACHINE "jsimResetMachine"
 
 #endif /* JOULES_JSIM_H */

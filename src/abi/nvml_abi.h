@@ -204,6 +204,115 @@ typedef struct nvmlTemperature_v1_st {
 } nvmlTemperature_v1_t;
 #define nvmlTemperature_v1 0x0100000Cu
 
+/* ---- what monitoring tools read (docs/nvml-coverage.md) --------------------------------- */
+
+#define NVML_DEVICE_SERIAL_BUFFER_SIZE          30
+#define NVML_DEVICE_PART_NUMBER_BUFFER_SIZE     80
+#define NVML_DEVICE_VBIOS_VERSION_BUFFER_SIZE   32
+#define NVML_DEVICE_INFOROM_VERSION_BUFFER_SIZE 16
+
+/* nvmlBrandType_t (the values used) */
+enum { NVML_BRAND_UNKNOWN = 0, NVML_BRAND_NVIDIA_RTX = 13, NVML_BRAND_NVIDIA = 14 };
+/* nvmlEnableState_t */
+enum { NVML_FEATURE_DISABLED = 0, NVML_FEATURE_ENABLED = 1 };
+/* nvmlComputeMode_t */
+enum {
+    NVML_COMPUTEMODE_DEFAULT = 0,
+    NVML_COMPUTEMODE_EXCLUSIVE_THREAD = 1,
+    NVML_COMPUTEMODE_PROHIBITED = 2,
+    NVML_COMPUTEMODE_EXCLUSIVE_PROCESS = 3
+};
+/* nvmlInforomObject_t */
+enum { NVML_INFOROM_OEM = 0, NVML_INFOROM_ECC = 1, NVML_INFOROM_POWER = 2 };
+/* nvmlMemoryErrorType_t, nvmlEccCounterType_t */
+enum { NVML_MEMORY_ERROR_TYPE_CORRECTED = 0, NVML_MEMORY_ERROR_TYPE_UNCORRECTED = 1 };
+enum { NVML_VOLATILE_ECC = 0, NVML_AGGREGATE_ECC = 1 };
+/* nvmlPageRetirementCause_t */
+enum {
+    NVML_PAGE_RETIREMENT_CAUSE_MULTIPLE_SINGLE_BIT_ECC_ERRORS = 0,
+    NVML_PAGE_RETIREMENT_CAUSE_DOUBLE_BIT_ECC_ERROR = 1
+};
+/* nvmlPerfPolicyType_t */
+enum {
+    NVML_PERF_POLICY_POWER = 0,
+    NVML_PERF_POLICY_THERMAL = 1,
+    NVML_PERF_POLICY_SYNC_BOOST = 2,
+    NVML_PERF_POLICY_BOARD_LIMIT = 3,
+    NVML_PERF_POLICY_LOW_UTILIZATION = 4,
+    NVML_PERF_POLICY_RELIABILITY = 5,
+    NVML_PERF_POLICY_TOTAL_APP_CLOCKS = 10,
+    NVML_PERF_POLICY_TOTAL_BASE_CLOCKS = 11
+};
+/* nvmlDeviceGetPcieLinkMaxSpeed */
+#define NVML_PCIE_LINK_MAX_SPEED_16000MBPS 4u
+#define NVML_PCIE_LINK_MAX_SPEED_32000MBPS 5u
+#define NVML_CLOCKS_EVENT_REASON_ALL       0x1FFull
+
+#define NVML_FI_DEV_MEMORY_TEMP                 82
+#define NVML_FI_DEV_TEMPERATURE_SHUTDOWN_TLIMIT 193
+#define NVML_FI_DEV_TEMPERATURE_SLOWDOWN_TLIMIT 194
+#define NVML_FI_DEV_TEMPERATURE_MEM_MAX_TLIMIT  195
+#define NVML_FI_DEV_TEMPERATURE_GPU_MAX_TLIMIT  196
+
+typedef struct nvmlBAR1Memory_st {
+    unsigned long long bar1Total;
+    unsigned long long bar1Free;
+    unsigned long long bar1Used;
+} nvmlBAR1Memory_t;
+
+typedef struct nvmlViolationTime_st {
+    unsigned long long referenceTime; /* CPU timestamp, us */
+    unsigned long long violationTime; /* ns the clock was held below its target */
+} nvmlViolationTime_t;
+
+typedef struct nvmlRowRemapperHistogramValues_st {
+    unsigned int max, high, partial, low, none;
+} nvmlRowRemapperHistogramValues_t;
+
+/* nvmlSamplingType_t */
+enum {
+    NVML_TOTAL_POWER_SAMPLES = 0,
+    NVML_GPU_UTILIZATION_SAMPLES = 1,
+    NVML_MEMORY_UTILIZATION_SAMPLES = 2,
+    NVML_ENC_UTILIZATION_SAMPLES = 3,
+    NVML_DEC_UTILIZATION_SAMPLES = 4,
+    NVML_PROCESSOR_CLK_SAMPLES = 5,
+    NVML_MEMORY_CLK_SAMPLES = 6
+};
+
+typedef struct nvmlSample_st {
+    unsigned long long timeStamp; /* CPU timestamp, us */
+    nvmlValue_t sampleValue;
+} nvmlSample_t;
+
+typedef struct nvmlProcessUtilizationSample_st {
+    unsigned int pid;
+    unsigned long long timeStamp; /* CPU timestamp, us */
+    unsigned int smUtil, memUtil, encUtil, decUtil;
+} nvmlProcessUtilizationSample_t;
+
+typedef struct nvmlMarginTemperature_v1_st {
+    unsigned int version; /* nvmlMarginTemperature_v1 */
+    int marginTemperature;
+} nvmlMarginTemperature_v1_t;
+#define nvmlMarginTemperature_v1 0x01000008u
+
+/* Event sets */
+typedef struct nvmlEventSet_st *nvmlEventSet_t;
+#define NVML_EVENT_TYPE_SINGLE_BIT_ECC_ERROR 0x1ull
+#define NVML_EVENT_TYPE_DOUBLE_BIT_ECC_ERROR 0x2ull
+#define NVML_EVENT_TYPE_PSTATE               0x4ull
+#define NVML_EVENT_TYPE_XID_CRITICAL_ERROR   0x8ull
+#define NVML_EVENT_TYPE_CLOCK                0x10ull
+
+typedef struct nvmlEventData_st {
+    nvmlDevice_t device;
+    unsigned long long eventType;
+    unsigned long long eventData; /* XID: the Xid number */
+    unsigned int gpuInstanceId;   /* _v2 */
+    unsigned int computeInstanceId;
+} nvmlEventData_t;
+
 /* Layouts as documented for x86-64 (LP64); a mismatch would corrupt caller memory. */
 _Static_assert(sizeof(nvmlPciInfo_t) == 68, "nvmlPciInfo_t layout");
 _Static_assert(sizeof(nvmlFieldValue_t) == 40, "nvmlFieldValue_t layout");
@@ -211,5 +320,11 @@ _Static_assert(sizeof(nvmlMemory_t) == 24, "nvmlMemory_t layout");
 _Static_assert(sizeof(nvmlMemory_v2_t) == 40, "nvmlMemory_v2_t layout");
 _Static_assert(sizeof(nvmlProcessInfo_t) == 24, "nvmlProcessInfo_t layout");
 _Static_assert(sizeof(nvmlPowerValue_v2_t) == 12, "nvmlPowerValue_v2_t layout");
+_Static_assert(sizeof(nvmlBAR1Memory_t) == 24, "nvmlBAR1Memory_t layout");
+_Static_assert(sizeof(nvmlViolationTime_t) == 16, "nvmlViolationTime_t layout");
+_Static_assert(sizeof(nvmlRowRemapperHistogramValues_t) == 20, "histogram layout");
+_Static_assert(sizeof(nvmlSample_t) == 16, "nvmlSample_t layout");
+_Static_assert(sizeof(nvmlEventData_t) == 32, "nvmlEventData_t layout");
+_Static_assert(sizeof(nvmlProcessUtilizationSample_t) == 32, "process sample layout");
 
 #endif /* JOULES_NVML_ABI_H */

@@ -497,6 +497,13 @@ int cmd_compare(int argc, char **argv)
     int rc;
     if (parse_options(argc, argv, &st.o, &rc) != 0)
         return rc;
+    for (int k = 0; k < CMP_MAX_CMDS; k++)
+        if (st.o.scenario_of[k]) {
+            /* A scenario per command reconfigures the simulator between runs, which only a
+             * model of this process's own allows (a shared machine keeps its boot's). */
+            setenv("JOULES_SIM_MACHINE", "private", 1);
+            break;
+        }
     if ((rc = split_commands(&st, argc, argv)) || (rc = load_scenarios(&st))) {
         free_state(&st);
         return rc;

@@ -21,6 +21,7 @@
 #include "cli/cli_options.h"
 #include "cli/cli_profiles.h"
 #include "cli/cli_util.h"
+#include "cli/cmd_sim_machine.h"
 #include "cli/commands.h"
 #include "io/atomic.h"
 #include "io/plot_svg.h"
@@ -58,6 +59,9 @@ static const char sim_help_head[] =
     "            (a) clocks locked low: same time, different energy; (b) default clocks\n"
     "            at the power limit: zeros run faster.\n"
     "  idle      idle power of each profile by P-state (static power is real).\n"
+    "  status    the simulated machine every process shares: devices, load, processes\n"
+    "            attached, uptime (joules sim status --help).\n"
+    "  reset     remove the shared machine; the next use boots a fresh one.\n"
     "\n"
     "Options of thermal:\n";
 
@@ -208,7 +212,9 @@ static int load(struct simlib *L)
         }
         *(void **)syms[i].slot = f;
     }
-    /* Our own process: no other NVML user; defaults only (the scenario text sets all). */
+    /* Our own process: no other NVML user; defaults only (the scenario text sets all), and
+     * a model of its own (virtual time cannot run on a shared machine). */
+    setenv("JOULES_SIM_MACHINE", "private", 1);
     unsetenv("JOULES_SIM_SCENARIO");
     unsetenv("JOULES_SIM_PROFILE");
     unsetenv("JOULES_SIM_DEVICES");
@@ -581,7 +587,7 @@ int cmd_sim(int argc, char **argv)
 {
     struct simlib L = {0};
     if (argc < 2) {
-        fprintf(stderr, "joules sim: missing command (thermal, ab, idle)\n"
+        fprintf(stderr, "joules sim: missing command (thermal, ab, idle, status, reset)\n"
                         "Try 'joules sim --help'.\n");
         return 2;
     }
@@ -595,8 +601,12 @@ int cmd_sim(int argc, char **argv)
         return sim_ab(&L, argc - 1, argv + 1);
     if (!strcmp(argv[1], "idle"))
         return sim_idle(&L, argc - 1, argv + 1);
+    if (!strcmp(argv[1], "status"))
+        return cmd_sim_status(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "reset"))
+        return cmd_sim_reset(argc - 1, argv + 1);
     fprintf(stderr,
-            "joules sim: unknown command '%s' (thermal, ab, idle)\n"
+            "joules sim: unknown command '%s' (thermal, ab, idle, status, reset)\n"
             "Try 'joules sim --help'.\n",
             argv[1]);
     return 2;

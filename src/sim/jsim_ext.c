@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sim/nvml_exports.h"
 #include "sim/sim.h"
@@ -23,10 +24,7 @@ JSIM_EXPORT int jsimIsSimulated(void)
 
 JSIM_EXPORT nvmlReturn_t jsimLastError(char *buf, unsigned int len)
 {
-    pthread_mutex_lock(&sim_g.lock);
-    nvmlReturn_t rc = sim_copy_str(buf, len, sim_g.last_error);
-    pthread_mutex_unlock(&sim_g.lock);
-    return rc;
+    return sim_last_error(buf, len);
 }
 
 /* sim_enter + a valid handle (a lost device is fine here: its history stays readable). */
@@ -49,7 +47,7 @@ JSIM_EXPORT nvmlReturn_t jsimGetTrueEnergy(nvmlDevice_t dev, long long t_ns, dou
     nvmlReturn_t rc = enter_any(dev, &d);
     if (rc != NVML_SUCCESS)
         return rc;
-    double t_s = (t_ns - sim_g.start_ns) * 1e-9;
+    double t_s = (t_ns - sim_m->start_ns) * 1e-9;
     if (!energy_j || t_s > sim_now_s() + 1e-9)
         rc = NVML_ERROR_INVALID_ARGUMENT;
     else
@@ -99,8 +97,8 @@ JSIM_EXPORT nvmlReturn_t jsimGetState(nvmlDevice_t dev, jsimState *s)
     } else {
         memset((char *)s + sizeof s->version, 0, sizeof *s - sizeof s->version);
         s->pstate = d->pstate;
-        s->start_ns = sim_g.start_ns;
-        s->t_ns = sim_g.start_ns + (long long)llround(sim_now_s() * 1e9);
+        s->start_ns = sim_m->start_ns;
+        s->t_ns = sim_m->start_ns + (long long)llround(sim_now_s() * 1e9);
         s->power_w = d->pw.total;
         s->p_board_w = d->pw.board;
         s->p_mem_w = d->pw.mem;
@@ -108,7 +106,7 @@ JSIM_EXPORT nvmlReturn_t jsimGetState(nvmlDevice_t dev, jsimState *s)
         s->p_dyn_w = d->pw.dyn;
         s->temperature_c = d->temp_c;
         s->clock_mhz = d->clk;
-        s->voltage_v = d->lost ? 0 : d->pstate == 8 ? 0 : sim_voltage(d->p, d->clk);
+        s->voltage_v = d->lost ? 0 : d->pstate == 8 ? 0 : sim_voltage(&d->p, d->clk);
         s->util = d->util;
         s->alpha = d->alpha_eff;
         s->energy_j = d->energy_j;
@@ -126,24 +124,33 @@ JSIM_EXPORT nvmlReturn_t jsimReconfigure(const char *scenario_text, unsigned int
     char err[512];
     if (!scenario_text || (flags & ~JSIM_FLAG_VIRTUAL_TIME))
         return NVML_ERROR_INVALID_ARGUMENT;
-    pthread_mutex_lock(&sim_g.lock);
-    if (sim_g.refcount == 0) {
-        pthread_mutex_unlock(&sim_g.lock);
+    if (!sim_initialised())
         return NVML_ERROR_UNINITIALIZED;
+    sim_lock();
+    if (sim_m->shared) {
+        /* Nothing silently replaced: another process may be measuring this machine. */
+        sim_set_error("jsimReconfigure: machine '%s' is shared, its scenario fixed at boot; "
+                      "JOULES_SIM_MACHINE=private for a model of one's own",
+                      sim_m->name);
+        sim_unlock();
+        return NVML_ERROR_IN_USE;
     }
     struct sim_scenario scn;
     sim_scenario_init(&scn);
     nvmlReturn_t rc = NVML_SUCCESS;
     if (sim_scenario_parse(&scn, scenario_text, "scenario", err, sizeof err) != 0 ||
-        sim_model_build(&sim_g, &scn, NULL, 0, 0, 0, err, sizeof err) != 0) {
+        sim_model_build(sim_m, &scn, NULL, 0, 0, 0, err, sizeof err) != 0) {
         sim_scenario_free(&scn);
         sim_set_error("%s", err);
         rc = NVML_ERROR_INVALID_ARGUMENT;
     } else {
-        sim_g.virtual_time = (flags & JSIM_FLAG_VIRTUAL_TIME) != 0;
-        sim_g.start_ns = sim_monotonic_ns();
+        sim_m->virtual_time = (flags & JSIM_FLAG_VIRTUAL_TIME) != 0;
+        sim_m->start_ns = sim_monotonic_ns();
+        sim_m->start_real_us = sim_realtime_us();
+        snprintf(sim_m->config, sizeof sim_m->config, "a scenario given to jsimReconfigure");
+        sim_m->loader_pid = (int)getpid();
     }
-    pthread_mutex_unlock(&sim_g.lock);
+    sim_unlock();
     return rc;
 }
 
@@ -152,12 +159,12 @@ JSIM_EXPORT nvmlReturn_t jsimAdvance(double seconds)
     nvmlReturn_t rc = sim_enter();
     if (rc != NVML_SUCCESS)
         return rc;
-    if (!sim_g.virtual_time)
+    if (!sim_m->virtual_time)
         rc = NVML_ERROR_NOT_SUPPORTED;
     else if (!(seconds >= 0) || seconds > 1e7)
         rc = NVML_ERROR_INVALID_ARGUMENT;
-    else if (sim_g.n_dev > 0)
-        sim_model_advance(&sim_g, sim_g.dev[0].step + llround(seconds / SIM_DT_S));
+    else if (sim_m->n_dev > 0)
+        sim_model_advance(sim_m, sim_m->dev[0].step + llround(seconds / SIM_DT_S));
     sim_leave();
     return rc;
 }
@@ -170,7 +177,7 @@ JSIM_EXPORT nvmlReturn_t jsimNow(long long *t_ns)
     if (!t_ns)
         rc = NVML_ERROR_INVALID_ARGUMENT;
     else
-        *t_ns = sim_g.start_ns + (long long)llround(sim_now_s() * 1e9);
+        *t_ns = sim_m->start_ns + (long long)llround(sim_now_s() * 1e9);
     sim_leave();
     return rc;
 }
@@ -192,7 +199,7 @@ JSIM_EXPORT nvmlReturn_t jsimAlphaFromToggle(nvmlDevice_t dev, double toggle, do
     if (!alpha || !(toggle >= 0 && toggle <= 1))
         rc = NVML_ERROR_INVALID_ARGUMENT;
     else
-        *alpha = alpha_from_toggle(d->p, toggle);
+        *alpha = alpha_from_toggle(&d->p, toggle);
     sim_leave();
     return rc;
 }
@@ -209,7 +216,7 @@ JSIM_EXPORT nvmlReturn_t jsimGetModel(nvmlDevice_t dev, jsimModel *m)
     } else if (m->version != JSIM_STRUCT_VERSION(jsimModel)) {
         rc = NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
     } else {
-        const struct sim_profile *p = d->p;
+        const struct sim_profile *p = &d->p;
         m->c_eff_f = p->c_eff;
         m->alpha_idle = p->alpha_idle;
         m->p_board_w = p->p_board_w;
@@ -239,7 +246,7 @@ JSIM_EXPORT nvmlReturn_t jsimVoltageAt(nvmlDevice_t dev, double f_mhz, double *v
     if (!volts || !(f_mhz > 0))
         rc = NVML_ERROR_INVALID_ARGUMENT;
     else
-        *volts = sim_voltage(d->p, f_mhz);
+        *volts = sim_voltage(&d->p, f_mhz);
     sim_leave();
     return rc;
 }
@@ -289,9 +296,10 @@ static nvmlReturn_t kernel_start(struct sim_dev *d, const jsimKernel *k)
     kn->bytes = k->bytes;
     kn->precision = k->precision;
     kn->efficiency = k->efficiency > 0 ? k->efficiency : 0.9;
-    kn->alpha = k->alpha >= 0 ? k->alpha : alpha_from_toggle(d->p, k->toggle);
+    kn->alpha = k->alpha >= 0 ? k->alpha : alpha_from_toggle(&d->p, k->toggle);
     kn->work_left = 1;
     kn->active = 1;
+    d->kernel_pid = (int)getpid();
     return NVML_SUCCESS;
 }
 
@@ -301,7 +309,7 @@ JSIM_EXPORT nvmlReturn_t jsimLaunchKernel(nvmlDevice_t dev, const jsimKernel *k)
     nvmlReturn_t rc = enter_any(dev, &d);
     if (rc != NVML_SUCCESS)
         return rc;
-    rc = sim_g.virtual_time ? kernel_start(d, k) : NVML_ERROR_NOT_SUPPORTED;
+    rc = sim_m->virtual_time ? kernel_start(d, k) : NVML_ERROR_NOT_SUPPORTED;
     sim_leave();
     return rc;
 }
@@ -323,22 +331,23 @@ JSIM_EXPORT nvmlReturn_t jsimRunKernel(nvmlDevice_t dev, const jsimKernel *k, js
         return rc;
     }
     struct sim_kernel *kn = &d->kernel;
-    if (sim_g.virtual_time) {
+    if (sim_m->virtual_time) {
         while (kn->active && !d->lost && kn->steps < KERNEL_MAX_STEPS)
-            sim_model_advance(&sim_g, d->step + 1);
+            sim_model_advance(sim_m, d->step + 1);
     } else {
         /* Real time: the model advances with the wall clock while we sleep. */
         while (kn->active && !d->lost && kn->steps < KERNEL_MAX_STEPS) {
             sim_leave();
             struct timespec ts = {0, 500000};
             nanosleep(&ts, NULL);
-            pthread_mutex_lock(&sim_g.lock);
-            long long el = sim_monotonic_ns() - sim_g.start_ns;
-            if (sim_dev_of(dev) != d || sim_g.virtual_time) { /* reconfigured meanwhile */
-                pthread_mutex_unlock(&sim_g.lock);
+            sim_lock();
+            long long el = sim_monotonic_ns() - sim_m->start_ns;
+            if (sim_dev_of(dev) != d || sim_m->virtual_time ||
+                d->kernel_pid != (int)getpid()) { /* reconfigured or taken over meanwhile */
+                sim_unlock();
                 return NVML_ERROR_UNKNOWN;
             }
-            sim_model_advance(&sim_g, el / SIM_DT_NS);
+            sim_model_advance(sim_m, el / SIM_DT_NS);
         }
     }
     if (d->lost)

@@ -24,7 +24,7 @@
 
 static const struct sim_phase idle_phase = {.dur_s = 0, .util = 0, .alpha = 0, .power_w = -1};
 
-static uint64_t splitmix64(uint64_t *x)
+uint64_t sim_splitmix64(uint64_t *x)
 {
     uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -32,29 +32,21 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-    return h;
-}
-
 /* ---- power ---------------------------------------------------------------------------- */
 
 /* Temperature factor of leakage (with power gating in the low P-state). */
 static double leak_factor(const struct sim_dev *d)
 {
-    double g = d->pstate == 8 ? d->p->gate_low : 1.0;
-    return g * exp2((d->temp_c - 25.0) / d->p->leak_t_double);
+    double g = d->pstate == 8 ? d->p.gate_low : 1.0;
+    return g * exp2((d->temp_c - 25.0) / d->p.leak_t_double);
 }
 
 /* Kernel roofline at clock f: compute-bound fraction and memory traffic (GB/s). */
 static double kernel_time(const struct sim_dev *d, double f, double *t_compute)
 {
     const struct sim_kernel *k = &d->kernel;
-    double rate_f = sim_peak_flops(d->p, k->precision, f) * k->efficiency;
-    double rate_b = d->p->mem_bw_gbs * 1e9 * d->mem_clk / d->p->mem_clocks[0] * 0.9;
+    double rate_f = sim_peak_flops(&d->p, k->precision, f) * k->efficiency;
+    double rate_b = d->p.mem_bw_gbs * 1e9 * d->mem_clk / d->p.mem_clocks[0] * 0.9;
     double tc = rate_f > 0 ? k->flops / rate_f : 0;
     double tb = k->bytes / rate_b;
     *t_compute = tc;
@@ -75,7 +67,7 @@ static double kernel_alpha(const struct sim_dev *d, double tc, double t)
 
 static struct sim_power power_at(const struct sim_dev *d, double f, double lf)
 {
-    const struct sim_profile *p = d->p;
+    const struct sim_profile *p = &d->p;
     struct sim_power pw;
     double v = d->pstate == 8 ? p->v_floor : sim_voltage(p, f);
     double rv = v / p->v_floor;
@@ -105,7 +97,7 @@ struct sim_power sim_model_power(const struct sim_dev *d, double f_mhz)
 const struct sim_phase *sim_model_phase(const struct sim_state *g)
 {
     if (g->ph_idx < g->scn.n_phases)
-        return &g->scn.phases[g->ph_idx];
+        return &g->phases[g->ph_idx];
     return &idle_phase;
 }
 
@@ -122,8 +114,16 @@ static void phase_seek(struct sim_state *g, long long k)
             else
                 break;
         }
-        g->ph_end_s += s->phases[g->ph_idx].dur_s;
+        g->ph_end_s += g->phases[g->ph_idx].dur_s;
     }
+}
+
+void sim_model_event(struct sim_dev *d, unsigned long long type, unsigned long long data)
+{
+    struct sim_event *e = &d->events[++d->event_seq % SIM_MAX_EVENTS];
+    e->seq = d->event_seq;
+    e->type = type;
+    e->data = data;
 }
 
 static void apply_events(struct sim_state *g, struct sim_dev *d, long long k)
@@ -133,13 +133,17 @@ static void apply_events(struct sim_state *g, struct sim_dev *d, long long k)
         const struct sim_fault *f = &g->scn.faults[i];
         if (f->device >= 0 && f->device != d->index)
             continue;
-        if (f->kind != SIM_FAULT_LOST && f->kind != SIM_FAULT_RESET)
+        if (f->kind != SIM_FAULT_LOST && f->kind != SIM_FAULT_RESET && f->kind != SIM_FAULT_XID)
             continue;
         long long at = llround(f->at_s / SIM_DT_S);
         if (at == k) {
-            if (f->kind == SIM_FAULT_LOST)
+            if (f->kind == SIM_FAULT_XID) {
+                sim_model_event(d, NVML_EVENT_TYPE_XID_CRITICAL_ERROR, (unsigned)f->code);
+            } else if (f->kind == SIM_FAULT_LOST) {
                 d->lost = 1;
-            else {
+                /* The driver reports a board that left the bus as Xid 79. */
+                sim_model_event(d, NVML_EVENT_TYPE_XID_CRITICAL_ERROR, 79);
+            } else {
                 d->counter_base_j = d->sensor_energy_j;
                 d->counter_mj = 0;
             }
@@ -159,7 +163,7 @@ nvmlReturn_t sim_model_fault(struct sim_state *g, struct sim_dev *d)
             continue;
         if (t < f->at_s || t >= f->until_s)
             continue;
-        double u = (double)(splitmix64(&d->rng) >> 11) * 0x1.0p-53;
+        double u = (double)(sim_splitmix64(&d->rng) >> 11) * 0x1.0p-53;
         if (u < f->rate)
             return f->code;
     }
@@ -168,9 +172,9 @@ nvmlReturn_t sim_model_fault(struct sim_state *g, struct sim_dev *d)
 
 /* ---- the governor --------------------------------------------------------------------- */
 
-static double grid_floor(const struct sim_dev *d, double f)
+double sim_grid_floor(const struct sim_dev *d, double f)
 {
-    const struct sim_profile *p = d->p;
+    const struct sim_profile *p = &d->p;
     if (f <= p->clk_min)
         return p->clk_min;
     if (f >= p->clk_max)
@@ -180,7 +184,7 @@ static double grid_floor(const struct sim_dev *d, double f)
 
 static void governor(struct sim_dev *d, int busy, int fixed_power, double lf)
 {
-    const struct sim_profile *p = d->p;
+    const struct sim_profile *p = &d->p;
     unsigned long long r = 0;
     double target;
     if (d->lock_max)
@@ -212,10 +216,10 @@ static void governor(struct sim_dev *d, int busy, int fixed_power, double lf)
             r |= NVML_CLOCKS_EVENT_REASON_HW_SLOWDOWN | NVML_CLOCKS_EVENT_REASON_HW_THERMAL;
         }
     }
-    cap = grid_floor(d, cap);
+    cap = sim_grid_floor(d, cap);
     /* Clocks fall at once and rise by at most one step of max(15 MHz, grid) per ms. */
     double up = p->clk_step > 15 ? p->clk_step : 15;
-    double f = cap < d->clk + up ? cap : grid_floor(d, d->clk + up);
+    double f = cap < d->clk + up ? cap : sim_grid_floor(d, d->clk + up);
     if (d->governor && !fixed_power && power_at(d, f, lf).total > d->limit_w) {
         /* Power cap: the highest supported clock at or below f that stays under the limit. */
         int lo = 0, hi = (int)((f - p->clk_min) / p->clk_step + 0.5); /* grid index */
@@ -239,9 +243,32 @@ static void governor(struct sim_dev *d, int busy, int fixed_power, double lf)
 
 /* ---- one step ------------------------------------------------------------------------- */
 
+/* What the update at the end of step k shows, for nvmlDeviceGetSamples. */
+static void record_sample(struct sim_dev *d, int pos, long long k)
+{
+    struct sim_sample *s = &d->samples[pos];
+    s->step = k;
+    s->power_w = d->inst_w;
+    s->util = d->util;
+    s->mem_util = d->mem_gbs / d->p.mem_bw_gbs;
+    s->clk_mhz = (unsigned)d->clk;
+    s->mem_mhz = d->mem_clk;
+    if (d->n_samples < SIM_AVG_TICKS)
+        d->n_samples++;
+}
+
+/* The wander of one update period (ms): uniform in [-jitter, +jitter]. */
+static int tick_jitter(struct sim_dev *d)
+{
+    if (d->tick_jitter_ms == 0)
+        return 0;
+    uint64_t span = 2 * (uint64_t)d->tick_jitter_ms + 1;
+    return (int)(sim_splitmix64(&d->tick_rng) % span) - d->tick_jitter_ms;
+}
+
 static void step_one(struct sim_state *g, struct sim_dev *d, const struct sim_phase *ph)
 {
-    const struct sim_profile *p = d->p;
+    const struct sim_profile *p = &d->p;
     long long k = d->step;
     if (k == d->next_event)
         apply_events(g, d, k);
@@ -264,10 +291,18 @@ static void step_one(struct sim_state *g, struct sim_dev *d, const struct sim_ph
         ctx = ph->context || busy;
         fixed = ph->power_w >= 0;
     }
-    d->pstate = busy ? p->pstate_busy : ctx ? p->pstate_ctx : p->pstate_idle;
+    int pstate = busy ? p->pstate_busy : ctx ? p->pstate_ctx : p->pstate_idle;
+    if (pstate != d->pstate)
+        sim_model_event(d, NVML_EVENT_TYPE_PSTATE, (unsigned)pstate);
+    d->pstate = pstate;
     d->mem_clk = d->pstate == 8 ? p->mem_clk_low : p->mem_clocks[0];
     double lf = leak_factor(d);
     governor(d, busy, fixed, lf);
+    if (d->reasons & NVML_CLOCKS_EVENT_REASON_SW_POWER_CAP)
+        d->viol_power_steps++;
+    if (d->reasons & (NVML_CLOCKS_EVENT_REASON_SW_THERMAL | NVML_CLOCKS_EVENT_REASON_HW_THERMAL |
+                      NVML_CLOCKS_EVENT_REASON_HW_SLOWDOWN))
+        d->viol_thermal_steps++;
     if (d->kernel.active) { /* for the utilisation and state reports */
         double tc, t = kernel_time(d, d->clk, &tc);
         d->alpha_eff = kernel_alpha(d, tc, t);
@@ -290,17 +325,23 @@ static void step_one(struct sim_state *g, struct sim_dev *d, const struct sim_ph
     /* Sensors. */
     double ps = pwr * (1 + d->gain) + d->offset_w;
     d->sensor_energy_j += ps * SIM_DT_S;
-    /* A board's sensor keeps a clock of its own: the load's changes need not fall on it. */
-    int pos = (int)((k + SIM_TICK_STEPS - d->tick_phase_ms) % SIM_TICK_STEPS);
-    if (pos >= SIM_TICK_STEPS - p->sensor_window_ms)
+    /* A board's sensor keeps a clock of its own: the load's changes need not fall on it, and
+     * its period wanders by a few ms around 100 ms (docs/physics.md, "Sensors"). */
+    if (k > d->tick_at - p->sensor_window_ms && k > d->tick_prev) {
         d->win_acc_j += ps * SIM_DT_S;
-    if (pos == SIM_TICK_STEPS - 1) {
-        d->inst_w = d->win_acc_j / (p->sensor_window_ms * SIM_DT_S);
+        d->win_steps++;
+    }
+    if (k == d->tick_at) {
+        d->inst_w = d->win_acc_j / (d->win_steps * SIM_DT_S);
         d->win_acc_j = 0;
+        d->win_steps = 0;
         d->avg_ring[d->avg_pos] = d->inst_w;
+        record_sample(d, d->avg_pos, k);
         d->avg_pos = (d->avg_pos + 1) % SIM_AVG_TICKS;
         double c = floor((d->sensor_energy_j - d->counter_base_j) * 1000.0);
         d->counter_mj = c > 0 ? (unsigned long long)c : 0;
+        d->tick_prev = k;
+        d->tick_at = k + SIM_TICK_STEPS + tick_jitter(d);
     }
 
     /* Kernel progress at the clock held this step. */
@@ -328,16 +369,106 @@ static void step_one(struct sim_state *g, struct sim_dev *d, const struct sim_ph
     d->step = k + 1;
 }
 
-void sim_model_advance(struct sim_state *g, long long target)
+static void run_steps(struct sim_state *g, long long k, long long end)
 {
-    if (g->n_dev == 0)
-        return;
-    for (long long k = g->dev[0].step; k < target; k++) {
+    for (; k < end; k++) {
         phase_seek(g, k);
         const struct sim_phase *ph = sim_model_phase(g);
         for (int i = 0; i < g->n_dev; i++)
             step_one(g, &g->dev[i], ph);
     }
+}
+
+/*
+ * Crossing a long gap (a shared machine nobody used for a day): once the scenario has ended
+ * and every device is at rest (no kernel, no pending fault, the temperature at its
+ * equilibrium, the clock steady), every further step only adds the same energy, so the gap
+ * but its last SIM_HIST_STEPS (kept for the true-energy history) is crossed in one jump, its
+ * sensor updates drawn as they would have been. Real time only: virtual time steps always.
+ */
+#define FF_MIN_STEPS (10LL * 60 * 1000)
+#define FF_CHUNK     1000
+
+static int at_rest(const struct sim_dev *d, double clk_before)
+{
+    if (d->lost)
+        return 1;
+    double t_eq = d->t_amb + d->pw.total * d->r_th;
+    return !d->kernel.active && d->next_event < 0 && fabs(d->temp_c - t_eq) < 1e-4 &&
+           d->clk == clk_before && d->f_cap_thermal >= d->p.clk_max;
+}
+
+static void jump(struct sim_dev *d, long long n)
+{
+    long long k0 = d->step, k1 = k0 + n; /* steps k0 .. k1 - 1 are crossed */
+    if (!d->lost) {
+        double ps = d->pw.total * (1 + d->gain) + d->offset_w;
+        double e0 = d->sensor_energy_j;
+        d->energy_j += d->pw.total * SIM_DT_S * (double)n;
+        d->sensor_energy_j += ps * SIM_DT_S * (double)n;
+        while (d->tick_at < k1) {
+            d->tick_prev = d->tick_at;
+            d->tick_at += SIM_TICK_STEPS + tick_jitter(d);
+        }
+        /* n spans many updates: the last one in the gap set the readings and the counter. */
+        double c = floor(
+            (e0 + ps * SIM_DT_S * (double)(d->tick_prev - k0 + 1) - d->counter_base_j) * 1000.0);
+        d->counter_mj = c > 0 ? (unsigned long long)c : 0;
+        d->inst_w = ps;
+        for (int j = 0; j < SIM_AVG_TICKS; j++) {
+            d->avg_ring[j] = ps;
+            record_sample(d, j, d->tick_prev - (SIM_AVG_TICKS - 1 - j) * SIM_TICK_STEPS);
+        }
+        d->avg_pos = 0;
+        long long from = d->tick_at - d->p.sensor_window_ms;
+        from = from > d->tick_prev ? from : d->tick_prev; /* window steps: k > from */
+        long long cnt = k1 - 1 - from;
+        d->win_steps = cnt > 0 ? (int)cnt : 0;
+        d->win_acc_j = ps * SIM_DT_S * d->win_steps;
+    }
+    if (!d->lost && (d->reasons & NVML_CLOCKS_EVENT_REASON_SW_POWER_CAP))
+        d->viol_power_steps += n;
+    if (!d->lost &&
+        (d->reasons & (NVML_CLOCKS_EVENT_REASON_SW_THERMAL | NVML_CLOCKS_EVENT_REASON_HW_THERMAL |
+                       NVML_CLOCKS_EVENT_REASON_HW_SLOWDOWN)))
+        d->viol_thermal_steps += n;
+    d->step = k1;
+    d->hist[(k1 - 1) & (SIM_HIST_STEPS - 1)] = d->energy_j;
+}
+
+void sim_model_advance(struct sim_state *g, long long target)
+{
+    if (g->n_dev == 0)
+        return;
+    long long k = g->dev[0].step;
+    while (!g->virtual_time && target - k > FF_MIN_STEPS + SIM_HIST_STEPS) {
+        double clk[SIM_MAX_DEVICES];
+        for (int i = 0; i < g->n_dev; i++)
+            clk[i] = g->dev[i].clk;
+        run_steps(g, k, k + FF_CHUNK);
+        k += FF_CHUNK;
+        int rest = g->ph_idx >= g->scn.n_phases;
+        for (int i = 0; i < g->n_dev && rest; i++)
+            rest = at_rest(&g->dev[i], clk[i]);
+        if (rest) {
+            long long n = target - k - SIM_HIST_STEPS;
+            for (int i = 0; i < g->n_dev; i++)
+                jump(&g->dev[i], n);
+            k += n;
+            break;
+        }
+    }
+    run_steps(g, k, target);
+}
+
+void sim_model_repair(struct sim_state *g)
+{
+    long long top = 0;
+    for (int i = 0; i < g->n_dev; i++)
+        top = g->dev[i].step > top ? g->dev[i].step : top;
+    for (int i = 0; i < g->n_dev; i++)
+        while (g->dev[i].step < top)
+            step_one(g, &g->dev[i], sim_model_phase(g));
 }
 
 nvmlReturn_t sim_model_energy_at(const struct sim_dev *d, double t_s, double *out)
@@ -361,115 +492,4 @@ nvmlReturn_t sim_model_energy_at(const struct sim_dev *d, double t_s, double *ou
     double e1 = d->hist[k & (SIM_HIST_STEPS - 1)];
     *out = e0 + (e1 - e0) * (s - (double)k);
     return NVML_SUCCESS;
-}
-
-/* ---- building ------------------------------------------------------------------------- */
-
-static void make_uuid(struct sim_dev *d, unsigned long long seed)
-{
-    uint64_t x = fnv1a(d->p->key) ^ (seed * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)d->index << 48);
-    uint64_t a = splitmix64(&x), b = splitmix64(&x);
-    snprintf(d->uuid, sizeof d->uuid, "GPU-%08x-%04x-%04x-%04x-%012llx", (unsigned)(a >> 32),
-             (unsigned)(a >> 16) & 0xFFFF, (unsigned)a & 0xFFFF, (unsigned)(b >> 48),
-             (unsigned long long)(b & 0xFFFFFFFFFFFFull));
-}
-
-static double resolve(double v, double dflt)
-{
-    if (v == SIM_UNSET)
-        return dflt;
-    return v < 0 ? -v * dflt : v; /* negative: a factor of the default (cooling presets) */
-}
-
-int sim_model_build(struct sim_state *g, struct sim_scenario *scn, const char *profile_override,
-                    int devices_override, int has_seed_override, unsigned long long seed_override,
-                    char *err, size_t len)
-{
-    const char *key = profile_override && *profile_override ? profile_override
-                      : scn->profile[0]                     ? scn->profile
-                                                            : "a6000";
-    const struct sim_profile *p = sim_profile_find(key);
-    if (!p) {
-        snprintf(err, len, "unknown profile '%s' (known: %s)", key, sim_profile_keys());
-        return -1;
-    }
-    int n = devices_override > 0 ? devices_override : scn->devices > 0 ? scn->devices : 1;
-    double *hist[SIM_MAX_DEVICES] = {0};
-    for (int i = 0; i < n; i++) {
-        hist[i] = calloc(SIM_HIST_STEPS, sizeof(double));
-        if (!hist[i]) {
-            for (int j = 0; j < i; j++)
-                free(hist[j]);
-            snprintf(err, len, "out of memory for the energy history");
-            return -1;
-        }
-    }
-    /* Commit: nothing below fails. */
-    sim_model_free(g);
-    g->scn = *scn;
-    sim_scenario_init(scn); /* ownership of the phases moved to g */
-    g->seed = has_seed_override ? seed_override : g->scn.has_seed ? g->scn.seed : 1;
-    g->n_dev = n;
-    g->ph_idx = 0;
-    g->ph_loop = 0;
-    g->ph_end_s = g->scn.n_phases ? g->scn.phases[0].dur_s : 0;
-    for (int i = 0; i < n; i++) {
-        struct sim_dev *d = &g->dev[i];
-        memset(d, 0, sizeof *d);
-        d->p = p;
-        d->index = i;
-        d->hist = hist[i];
-        snprintf(d->name, sizeof d->name, "%s (simulated)", p->name);
-        make_uuid(d, g->seed);
-        d->gain = g->scn.gain[i];
-        d->offset_w = g->scn.offset_w[i];
-        d->tick_phase_ms = g->scn.tick_phase_ms[i];
-        d->t_amb = resolve(g->scn.t_amb, p->t_amb);
-        d->r_th = resolve(g->scn.r_th, p->r_th);
-        d->c_th = resolve(g->scn.c_th, p->c_th);
-        d->th_decay = exp(-SIM_DT_S / (d->r_th * d->c_th));
-        d->governor = g->scn.governor;
-        d->limit_w = resolve(g->scn.power_limit_w, p->tdp_w);
-        if (g->scn.lock_max) {
-            d->lock_min = (unsigned)grid_floor(d, g->scn.lock_min);
-            d->lock_max = (unsigned)grid_floor(d, g->scn.lock_max);
-        }
-        for (unsigned f = p->clk_max; f >= p->clk_min && d->n_clocks < SIM_MAX_CLOCKS;
-             f -= p->clk_step)
-            d->clocks[d->n_clocks++] = f;
-        d->temp_c = resolve(g->scn.t_init, d->t_amb);
-        d->clk = p->clk_idle;
-        d->f_cap_thermal = p->clk_max;
-        d->pstate = p->pstate_idle;
-        d->reasons = d->lock_max ? 0 : NVML_CLOCKS_EVENT_REASON_GPU_IDLE;
-        if (d->lock_max)
-            d->clk = d->lock_min;
-        d->mem_clk = p->pstate_idle == 8 ? p->mem_clk_low : p->mem_clocks[0];
-        uint64_t x = g->seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(i + 1));
-        d->rng = splitmix64(&x);
-        for (int f = 0; f < g->scn.n_faults; f++) {
-            const struct sim_fault *ft = &g->scn.faults[f];
-            if (ft->device >= 0 && ft->device != i)
-                continue;
-            d->no_energy |= ft->kind == SIM_FAULT_NO_ENERGY;
-            d->old_driver |= ft->kind == SIM_FAULT_OLD_DRIVER;
-        }
-        d->next_event = 0;
-        /* Sensors start out reading the initial power, as if it had been drawn forever. */
-        d->pw = sim_model_power(d, d->clk);
-        d->inst_w = d->pw.total * (1 + d->gain) + d->offset_w;
-        for (int j = 0; j < SIM_AVG_TICKS; j++)
-            d->avg_ring[j] = d->inst_w;
-    }
-    return 0;
-}
-
-void sim_model_free(struct sim_state *g)
-{
-    for (int i = 0; i < SIM_MAX_DEVICES; i++) {
-        free(g->dev[i].hist);
-        g->dev[i].hist = NULL;
-    }
-    g->n_dev = 0;
-    sim_scenario_free(&g->scn);
 }

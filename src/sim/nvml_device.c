@@ -57,8 +57,8 @@ static nvmlReturn_t pci_info(nvmlDevice_t device, nvmlPciInfo_t *pci, int full)
     pci->domain = 0;
     pci->bus = bus;
     pci->device = 0;
-    pci->pciDeviceId = d->p->pci_device_id;
-    pci->pciSubSystemId = d->p->pci_subsys_id;
+    pci->pciDeviceId = d->p.pci_device_id;
+    pci->pciSubSystemId = d->p.pci_subsys_id;
     DEV_RETURN();
 }
 
@@ -83,8 +83,26 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetArchitecture(nvmlDevice_t device, unsigned
     if (!arch)
         rc = NVML_ERROR_INVALID_ARGUMENT;
     else
-        *arch = d->p->arch;
+        *arch = d->p.arch;
     DEV_RETURN();
+}
+
+#define CONTEXT_BYTES (256ull * 1024ull * 1024ull) /* what a CUDA context holds */
+
+/*
+ * The processes with work on a device: the one whose kernel runs on it, and the one that
+ * loaded the scenario while the scenario's phase keeps a context there (lock held).
+ */
+int sim_work_pids(const struct sim_dev *d, int pids[2])
+{
+    int n = 0;
+    const struct sim_phase *ph = sim_model_phase(sim_m);
+    if (d->kernel.active && d->kernel_pid > 0)
+        pids[n++] = d->kernel_pid;
+    if ((ph->util > 0 || ph->context) && sim_m->loader_pid > 0 &&
+        (n == 0 || pids[0] != sim_m->loader_pid))
+        pids[n++] = sim_m->loader_pid;
+    return n;
 }
 
 /* Memory: a context holds 256 MiB; v1 "used" includes the driver's reserved memory. */
@@ -92,9 +110,13 @@ static void memory(const struct sim_dev *d, unsigned long long *total, unsigned 
                    unsigned long long *used)
 {
     const unsigned long long mib = 1024ull * 1024ull;
-    *total = d->p->mem_total_mib * mib;
-    *reserved = d->p->mem_reserved_mib * mib;
-    *used = d->pstate != d->p->pstate_idle || d->util > 0 ? 256 * mib : 0;
+    int pids[2];
+    unsigned long long n = (unsigned long long)sim_work_pids(d, pids);
+    *total = d->p.mem_total_mib * mib;
+    *reserved = d->p.mem_reserved_mib * mib;
+    *used = d->pstate != d->p.pstate_idle || d->util > 0 ? CONTEXT_BYTES : 0;
+    if (n * CONTEXT_BYTES > *used)
+        *used = n * CONTEXT_BYTES;
 }
 
 JSIM_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *m)
@@ -130,15 +152,37 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMem
     DEV_RETURN();
 }
 
-/* No process ever runs on a simulated GPU: count 0, SUCCESS whatever the buffer. */
-static nvmlReturn_t no_processes(nvmlDevice_t device, unsigned int *count)
+/*
+ * The NVML sizing protocol: *count in, the entries needed out; INSUFFICIENT_SIZE when the
+ * buffer is short (or NULL with processes to list). v1 entries lack the instance ids.
+ */
+static nvmlReturn_t processes(nvmlDevice_t device, unsigned int *count, void *infos, int v1,
+                              int compute)
 {
     DEV_ENTER(device);
-    (void)d;
-    if (!count)
+    int pids[2];
+    int n = compute ? sim_work_pids(d, pids) : 0; /* no graphics work is ever simulated */
+    if (!count) {
         rc = NVML_ERROR_INVALID_ARGUMENT;
-    else
-        *count = 0;
+    } else if (*count < (unsigned)n || (n > 0 && !infos)) {
+        *count = (unsigned)n;
+        rc = NVML_ERROR_INSUFFICIENT_SIZE;
+    } else {
+        for (int i = 0; i < n; i++) {
+            if (v1) {
+                nvmlProcessInfo_v1_t *e = (nvmlProcessInfo_v1_t *)infos + i;
+                e->pid = (unsigned)pids[i];
+                e->usedGpuMemory = CONTEXT_BYTES;
+            } else {
+                nvmlProcessInfo_t *e = (nvmlProcessInfo_t *)infos + i;
+                e->pid = (unsigned)pids[i];
+                e->usedGpuMemory = CONTEXT_BYTES;
+                e->gpuInstanceId = 0xFFFFFFFFu; /* no MIG: NVML's "invalid" id */
+                e->computeInstanceId = 0xFFFFFFFFu;
+            }
+        }
+        *count = (unsigned)n;
+    }
     DEV_RETURN();
 }
 
@@ -146,48 +190,64 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t devic
                                                               unsigned int *count,
                                                               nvmlProcessInfo_v1_t *infos)
 {
-    (void)infos;
-    return no_processes(device, count);
+    return processes(device, count, infos, 1, 1);
 }
 
 JSIM_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t device,
                                                                  unsigned int *count,
                                                                  nvmlProcessInfo_t *infos)
 {
-    (void)infos;
-    return no_processes(device, count);
+    return processes(device, count, infos, 0, 1);
 }
 
 JSIM_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device,
                                                                  unsigned int *count,
                                                                  nvmlProcessInfo_t *infos)
 {
-    (void)infos;
-    return no_processes(device, count);
+    return processes(device, count, infos, 0, 1);
 }
 
 JSIM_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses(nvmlDevice_t device,
                                                                unsigned int *count,
                                                                nvmlProcessInfo_v1_t *infos)
 {
-    (void)infos;
-    return no_processes(device, count);
+    return processes(device, count, infos, 1, 0);
 }
 
 JSIM_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v2(nvmlDevice_t device,
                                                                   unsigned int *count,
                                                                   nvmlProcessInfo_t *infos)
 {
-    (void)infos;
-    return no_processes(device, count);
+    return processes(device, count, infos, 0, 0);
 }
 
 JSIM_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t device,
                                                                   unsigned int *count,
                                                                   nvmlProcessInfo_t *infos)
 {
-    (void)infos;
-    return no_processes(device, count);
+    return processes(device, count, infos, 0, 0);
+}
+
+/* MPS: no MPS server runs on a simulated machine, so no process is listed. */
+JSIM_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses(nvmlDevice_t device,
+                                                                 unsigned int *count,
+                                                                 nvmlProcessInfo_v1_t *infos)
+{
+    return processes(device, count, infos, 1, 0);
+}
+
+JSIM_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v2(nvmlDevice_t device,
+                                                                    unsigned int *count,
+                                                                    nvmlProcessInfo_t *infos)
+{
+    return processes(device, count, infos, 0, 0);
+}
+
+JSIM_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v3(nvmlDevice_t device,
+                                                                    unsigned int *count,
+                                                                    nvmlProcessInfo_t *infos)
+{
+    return processes(device, count, infos, 0, 0);
 }
 
 /* PCIe: Gen4 x16 on Ampere, Gen5 x16 on Hopper (gpu-profiles.md §1). */
@@ -197,7 +257,7 @@ static nvmlReturn_t pcie(nvmlDevice_t device, unsigned int *out, int width)
     if (!out)
         rc = NVML_ERROR_INVALID_ARGUMENT;
     else
-        *out = width ? 16 : d->p->arch == NVML_DEVICE_ARCH_HOPPER ? 5 : 4;
+        *out = width ? 16 : d->p.arch == NVML_DEVICE_ARCH_HOPPER ? 5 : 4;
     DEV_RETURN();
 }
 
@@ -239,7 +299,7 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeed(nvmlDevice_t device, unsigned int
     DEV_ENTER(device);
     if (!speed) {
         rc = NVML_ERROR_INVALID_ARGUMENT;
-    } else if (!d->p->has_fan) {
+    } else if (!d->p.has_fan) {
         rc = NVML_ERROR_NOT_SUPPORTED;
     } else {
         double s = 30 + (d->temp_c - 50) * 2;
@@ -282,7 +342,7 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t device, nvml
         rc = NVML_ERROR_INVALID_ARGUMENT;
     } else {
         u->gpu = (unsigned)lround(d->util * 100);
-        u->memory = (unsigned)lround(fmin(100, d->mem_gbs / d->p->mem_bw_gbs * 100));
+        u->memory = (unsigned)lround(fmin(100, d->mem_gbs / d->p.mem_bw_gbs * 100));
     }
     DEV_RETURN();
 }
@@ -331,19 +391,19 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetTemperatureThreshold(nvmlDevice_t device,
     int v = -1;
     switch (threshold) {
     case 0:
-        v = d->p->t_shutdown;
+        v = d->p.t_shutdown;
         break;
     case 1:
-        v = d->p->t_slowdown;
+        v = d->p.t_slowdown;
         break;
     case 2:
-        v = d->p->t_mem_max > 0 ? d->p->t_mem_max : -1;
+        v = d->p.t_mem_max > 0 ? d->p.t_mem_max : -1;
         break;
     case 3:
-        v = d->p->t_max_op;
+        v = d->p.t_max_op;
         break;
     case 5:
-        v = d->p->has_fan ? d->p->t_sw : -1; /* the "target" temperature of GA102 boards */
+        v = d->p.has_fan ? d->p.t_sw : -1; /* the "target" temperature of GA102 boards */
         break;
     default:
         if (threshold > 7)

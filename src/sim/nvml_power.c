@@ -46,7 +46,7 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t device, unsigned i
     if (!power)
         rc = NVML_ERROR_INVALID_ARGUMENT;
     else
-        *power = mw(d->p->usage_is_avg ? avg_power(d) : d->inst_w);
+        *power = mw(d->p.usage_is_avg ? avg_power(d) : d->inst_w);
     DEV_RETURN();
 }
 
@@ -66,7 +66,7 @@ static void field(const struct sim_dev *d, nvmlFieldValue_t *v, long long now_us
         return;
     }
     if (power_field && scope != NVML_POWER_SCOPE_GPU &&
-        !(scope == NVML_POWER_SCOPE_MEMORY && d->p->memory_scope &&
+        !(scope == NVML_POWER_SCOPE_MEMORY && d->p.memory_scope &&
           (v->fieldId == NVML_FI_DEV_POWER_AVERAGE || v->fieldId == NVML_FI_DEV_POWER_INSTANT))) {
         v->nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
         return;
@@ -82,7 +82,7 @@ static void field(const struct sim_dev *d, nvmlFieldValue_t *v, long long now_us
         v->value.ullVal = d->counter_mj;
         return;
     case NVML_FI_DEV_POWER_AVERAGE:
-        if (!d->p->avg_supported) {
+        if (!d->p.avg_supported) {
             v->nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
             return;
         }
@@ -93,20 +93,21 @@ static void field(const struct sim_dev *d, nvmlFieldValue_t *v, long long now_us
         v->value.uiVal = mw(scope == NVML_POWER_SCOPE_MEMORY ? d->pw.mem : d->inst_w);
         return;
     case NVML_FI_DEV_POWER_MIN_LIMIT:
-        v->value.uiVal = mw(d->p->limit_min_w);
+        v->value.uiVal = mw(d->p.limit_min_w);
         return;
     case NVML_FI_DEV_POWER_MAX_LIMIT:
-        v->value.uiVal = mw(d->p->limit_max_w);
+        v->value.uiVal = mw(d->p.limit_max_w);
         return;
     case NVML_FI_DEV_POWER_DEFAULT_LIMIT:
-        v->value.uiVal = mw(d->p->tdp_w);
+        v->value.uiVal = mw(d->p.tdp_w);
         return;
     case NVML_FI_DEV_POWER_CURRENT_LIMIT:
     case NVML_FI_DEV_POWER_REQUESTED_LIMIT:
         v->value.uiVal = mw(d->limit_w);
         return;
     default:
-        v->nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
+        if (!sim_field_status(d, v)) /* memory temperature, T.Limit (nvml_status.c) */
+            v->nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
         return;
     }
 }
@@ -161,8 +162,8 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementLimitConstraints(nvmlDevice
     if (!min_limit || !max_limit) {
         rc = NVML_ERROR_INVALID_ARGUMENT;
     } else {
-        *min_limit = mw(d->p->limit_min_w);
-        *max_limit = mw(d->p->limit_max_w);
+        *min_limit = mw(d->p.limit_min_w);
+        *max_limit = mw(d->p.limit_max_w);
     }
     DEV_RETURN();
 }
@@ -174,15 +175,15 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementDefaultLimit(nvmlDevice_t d
     if (!limit)
         rc = NVML_ERROR_INVALID_ARGUMENT;
     else
-        *limit = mw(d->p->tdp_w);
+        *limit = mw(d->p.tdp_w);
     DEV_RETURN();
 }
 
 static nvmlReturn_t set_limit(struct sim_dev *d, unsigned int limit_mw)
 {
-    if (!sim_g.privileged)
+    if (!sim_l.privileged)
         return NVML_ERROR_NO_PERMISSION;
-    if (limit_mw < mw(d->p->limit_min_w) || limit_mw > mw(d->p->limit_max_w))
+    if (limit_mw < mw(d->p.limit_min_w) || limit_mw > mw(d->p.limit_max_w))
         return NVML_ERROR_INVALID_ARGUMENT;
     d->limit_w = limit_mw / 1000.0;
     return NVML_SUCCESS;
@@ -214,7 +215,7 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceSetPowerManagementLimit_v2(nvmlDevice_t devic
 
 static nvmlReturn_t clock_of(const struct sim_dev *d, unsigned type, int max, unsigned *out)
 {
-    const struct sim_profile *p = d->p;
+    const struct sim_profile *p = &d->p;
     switch (type) {
     case NVML_CLOCK_GRAPHICS:
     case NVML_CLOCK_SM:
@@ -258,12 +259,13 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetClock(nvmlDevice_t device, unsigned int ty
     } else if (id == NVML_CLOCK_ID_CUSTOMER_BOOST_MAX) {
         rc = clock_of(d, type, 1, clock);
     } else if (id == NVML_CLOCK_ID_APP_CLOCK_TARGET || id == NVML_CLOCK_ID_APP_CLOCK_DEFAULT) {
+        int target = id == NVML_CLOCK_ID_APP_CLOCK_TARGET;
         if (type == NVML_CLOCK_MEM)
-            *clock = d->p->mem_clocks[0];
+            *clock = target && d->app_mem_mhz ? d->app_mem_mhz : d->p.mem_clocks[0];
         else if (type == NVML_CLOCK_VIDEO)
-            *clock = d->p->video_max;
+            *clock = d->p.video_max;
         else
-            *clock = d->p->clk_app_default;
+            *clock = target && d->app_gfx_mhz ? d->app_gfx_mhz : d->p.clk_app_default;
     } else {
         rc = NVML_ERROR_INVALID_ARGUMENT;
     }
@@ -291,7 +293,7 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetSupportedMemoryClocks(nvmlDevice_t device,
                                                             unsigned int *clocks)
 {
     DEV_ENTER(device);
-    rc = list_out(d->p->mem_clocks, (unsigned)d->p->n_mem_clocks, count, clocks);
+    rc = list_out(d->p.mem_clocks, (unsigned)d->p.n_mem_clocks, count, clocks);
     DEV_RETURN();
 }
 
@@ -307,14 +309,14 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetSupportedGraphicsClocks(nvmlDevice_t devic
 {
     DEV_ENTER(device);
     int m;
-    for (m = 0; m < d->p->n_mem_clocks; m++)
-        if (d->p->mem_clocks[m] == mem_clock)
+    for (m = 0; m < d->p.n_mem_clocks; m++)
+        if (d->p.mem_clocks[m] == mem_clock)
             break;
-    if (m == d->p->n_mem_clocks) {
+    if (m == d->p.n_mem_clocks) {
         rc = count ? NVML_ERROR_NOT_FOUND : NVML_ERROR_INVALID_ARGUMENT;
         DEV_RETURN();
     }
-    unsigned limit = m < 2 ? d->p->clk_max : m == 2 ? d->p->clk_max * 2 / 3 : 420;
+    unsigned limit = m < 2 ? d->p.clk_max : m == 2 ? d->p.clk_max * 2 / 3 : 420;
     int first = 0;
     while (first < d->n_clocks - 1 && d->clocks[first] > limit)
         first++;
@@ -324,7 +326,7 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceGetSupportedGraphicsClocks(nvmlDevice_t devic
 
 static unsigned snap(const struct sim_dev *d, unsigned f)
 {
-    const struct sim_profile *p = d->p;
+    const struct sim_profile *p = &d->p;
     if (f <= p->clk_min)
         return p->clk_min;
     if (f >= p->clk_max)
@@ -338,14 +340,14 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceSetGpuLockedClocks(nvmlDevice_t device, unsig
     DEV_ENTER(device);
     int sym_lo = min_mhz == NVML_CLOCK_LIMIT_ID_TDP || min_mhz == NVML_CLOCK_LIMIT_ID_UNLIMITED;
     int sym_hi = max_mhz == NVML_CLOCK_LIMIT_ID_TDP || max_mhz == NVML_CLOCK_LIMIT_ID_UNLIMITED;
-    if (!sim_g.privileged) {
+    if (!sim_l.privileged) {
         rc = NVML_ERROR_NO_PERMISSION;
     } else if (sym_lo != sym_hi) {
         rc = NVML_ERROR_INVALID_ARGUMENT; /* numeric and symbolic values do not mix */
     } else if (sym_lo) {
         /* TDP: the base (default application) clock; UNLIMITED: the ends of the range. */
-        unsigned lo = min_mhz == NVML_CLOCK_LIMIT_ID_TDP ? d->p->clk_app_default : d->p->clk_min;
-        unsigned hi = max_mhz == NVML_CLOCK_LIMIT_ID_TDP ? d->p->clk_app_default : d->p->clk_max;
+        unsigned lo = min_mhz == NVML_CLOCK_LIMIT_ID_TDP ? d->p.clk_app_default : d->p.clk_min;
+        unsigned hi = max_mhz == NVML_CLOCK_LIMIT_ID_TDP ? d->p.clk_app_default : d->p.clk_max;
         if (lo > hi)
             rc = NVML_ERROR_INVALID_ARGUMENT;
         else
@@ -362,7 +364,7 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceSetGpuLockedClocks(nvmlDevice_t device, unsig
 JSIM_EXPORT nvmlReturn_t nvmlDeviceResetGpuLockedClocks(nvmlDevice_t device)
 {
     DEV_ENTER(device);
-    if (!sim_g.privileged)
+    if (!sim_l.privileged)
         rc = NVML_ERROR_NO_PERMISSION;
     else
         d->lock_min = d->lock_max = 0;

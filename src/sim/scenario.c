@@ -42,6 +42,10 @@ void sim_scenario_init(struct sim_scenario *s)
     s->t_amb = s->r_th = s->c_th = s->t_init = SIM_UNSET;
     s->governor = 1;
     s->power_limit_w = SIM_UNSET;
+    for (int d = 0; d < SIM_MAX_DEVICES; d++) {
+        s->tick_phase_ms[d] = -1;  /* unset: from the seed, or 0 on an exact clock */
+        s->tick_jitter_ms[d] = -1; /* unset: SIM_TICK_JITTER, or 0 on an exact clock */
+    }
 }
 
 void sim_scenario_free(struct sim_scenario *s)
@@ -207,9 +211,9 @@ static int parse_phase(struct parser *ps, struct sim_scenario *s, char **tok, in
 static int parse_fault(struct parser *ps, struct sim_scenario *s, char **tok, int nt)
 {
     struct sim_fault f = {.device = -1, .until_s = INFINITY, .code = NVML_ERROR_UNKNOWN};
-    int have_at = 0, have_rate = 0;
+    int have_at = 0, have_rate = 0, have_xid = 0;
     if (nt < 2)
-        return fail(ps, "fault: missing kind (lost, reset, errors, no-energy, old-driver)");
+        return fail(ps, "fault: missing kind (lost, reset, errors, no-energy, old-driver, xid)");
     if (!strcmp(tok[1], "lost"))
         f.kind = SIM_FAULT_LOST;
     else if (!strcmp(tok[1], "reset"))
@@ -220,10 +224,12 @@ static int parse_fault(struct parser *ps, struct sim_scenario *s, char **tok, in
         f.kind = SIM_FAULT_NO_ENERGY;
     else if (!strcmp(tok[1], "old-driver"))
         f.kind = SIM_FAULT_OLD_DRIVER;
+    else if (!strcmp(tok[1], "xid"))
+        f.kind = SIM_FAULT_XID;
     else
         return fail(ps,
                     "fault: unknown kind '%s' (expected lost, reset, errors, no-energy, "
-                    "old-driver)",
+                    "old-driver, xid)",
                     tok[1]);
     for (int i = 2; i < nt; i++) {
         char *v = split_kv(tok[i]);
@@ -232,10 +238,18 @@ static int parse_fault(struct parser *ps, struct sim_scenario *s, char **tok, in
         int ok = 0;
         if (!strcmp(tok[i], "device")) {
             ok = device_opt(ps, v, &f.device);
-        } else if ((f.kind == SIM_FAULT_LOST || f.kind == SIM_FAULT_RESET) &&
+        } else if ((f.kind == SIM_FAULT_LOST || f.kind == SIM_FAULT_RESET ||
+                    f.kind == SIM_FAULT_XID) &&
                    !strcmp(tok[i], "at")) {
             ok = duration(ps, v, "at", &f.at_s);
             have_at = 1;
+        } else if (f.kind == SIM_FAULT_XID && !strcmp(tok[i], "xid")) {
+            double x;
+            ok = num_range(ps, v, "xid", 1, 1000, &x);
+            if (ok == 0 && x != floor(x))
+                return fail(ps, "fault xid: xid=%s is not an integer", v);
+            f.code = (int)x;
+            have_xid = 1;
         } else if (f.kind == SIM_FAULT_ERRORS && !strcmp(tok[i], "rate")) {
             ok = num_range(ps, v, "rate", 0, 1, &f.rate);
             have_rate = 1;
@@ -261,8 +275,11 @@ static int parse_fault(struct parser *ps, struct sim_scenario *s, char **tok, in
         if (ok != 0)
             return -1;
     }
-    if ((f.kind == SIM_FAULT_LOST || f.kind == SIM_FAULT_RESET) && !have_at)
+    if ((f.kind == SIM_FAULT_LOST || f.kind == SIM_FAULT_RESET || f.kind == SIM_FAULT_XID) &&
+        !have_at)
         return fail(ps, "fault %s: missing at=TIME", tok[1]);
+    if (f.kind == SIM_FAULT_XID && !have_xid)
+        return fail(ps, "fault xid: missing xid=N (the Xid number, 1..1000)");
     if (f.kind == SIM_FAULT_ERRORS && !have_rate)
         return fail(ps, "fault errors: missing rate=R (0..1)");
     if (f.kind == SIM_FAULT_ERRORS && f.until_s <= f.at_s)
@@ -303,22 +320,24 @@ static int parse_cooling(struct parser *ps, struct sim_scenario *s, char **tok, 
     return 0;
 }
 
-/* When, within each 100 ms period, the sensor and the counter update: whole ms, 0-99. */
-static int sensor_phase(struct parser *ps, const char *tok, double *ms)
+/* A whole number of ms from 0 to max_ms: when, within the first 100 ms, the sensor and the
+ * counter first update (phase=), or how far each period may wander from 100 ms (jitter=). */
+static int sensor_ms(struct parser *ps, const char *tok, const char *what, int max_ms, double *ms)
 {
     double s;
-    if (duration(ps, tok, "phase", &s) != 0)
+    if (duration(ps, tok, what, &s) != 0)
         return -1;
     *ms = floor(s * 1000.0 + 0.5);
-    if (*ms < 0 || *ms > 99 || fabs(*ms - s * 1000.0) > 1e-6)
-        return fail(ps, "sensor: phase=%s must be a whole number of ms from 0 to 99ms", tok);
+    if (*ms < 0 || *ms > max_ms || fabs(*ms - s * 1000.0) > 1e-6)
+        return fail(ps, "sensor: %s=%s must be a whole number of ms from 0 to %dms", what, tok,
+                    max_ms);
     return 0;
 }
 
 static int parse_sensor(struct parser *ps, struct sim_scenario *s, char **tok, int nt)
 {
     int dev = -1;
-    double gain = SIM_UNSET, off = SIM_UNSET, phase = SIM_UNSET;
+    double gain = SIM_UNSET, off = SIM_UNSET, phase = SIM_UNSET, jitter = SIM_UNSET;
     for (int i = 1; i < nt; i++) {
         char *v = split_kv(tok[i]);
         int ok;
@@ -329,9 +348,12 @@ static int parse_sensor(struct parser *ps, struct sim_scenario *s, char **tok, i
         else if (v && !strcmp(tok[i], "offset"))
             ok = num_range(ps, v, "offset (W)", -100, 100, &off);
         else if (v && !strcmp(tok[i], "phase"))
-            ok = sensor_phase(ps, v, &phase);
+            ok = sensor_ms(ps, v, "phase", SIM_TICK_STEPS - 1, &phase);
+        else if (v && !strcmp(tok[i], "jitter"))
+            ok = sensor_ms(ps, v, "jitter", SIM_MAX_JITTER, &jitter);
         else
-            return fail(ps, "sensor: unknown option '%s' (gain=, offset=, phase=, device=)",
+            return fail(ps,
+                        "sensor: unknown option '%s' (gain=, offset=, phase=, jitter=, device=)",
                         tok[i]);
         if (ok != 0)
             return -1;
@@ -345,6 +367,8 @@ static int parse_sensor(struct parser *ps, struct sim_scenario *s, char **tok, i
             s->offset_w[d] = off;
         if (phase != SIM_UNSET)
             s->tick_phase_ms[d] = (int)phase;
+        if (jitter != SIM_UNSET)
+            s->tick_jitter_ms[d] = (int)jitter;
     }
     return 0;
 }
@@ -418,12 +442,14 @@ static int parse_line(struct parser *ps, struct sim_scenario *s, char **tok, int
     if (!strcmp(d, "ambient")) {
         ONCE(S_AMB, d);
         NARGS(1);
-        return num_range(ps, tok[1], "ambient (°C)", -40, 80, &s->t_amb);
+        /* Below 0 °C the model's leakage and cooling laws are not calibrated (a negative value
+         * would also read as a factor of the default at build time): refused. */
+        return num_range(ps, tok[1], "ambient (°C)", 0, 80, &s->t_amb);
     }
     if (!strcmp(d, "temperature")) {
         ONCE(S_TEMP, d);
         NARGS(1);
-        return num_range(ps, tok[1], "temperature (°C)", -40, 150, &s->t_init);
+        return num_range(ps, tok[1], "temperature (°C)", 0, 150, &s->t_init);
     }
     if (!strcmp(d, "governor")) {
         ONCE(S_GOV, d);
@@ -505,13 +531,17 @@ int sim_scenario_parse(struct sim_scenario *s, const char *text, const char *nam
         ps.line = 0;
         return fail(&ps, "repeat without any phase");
     }
-    if (s->repeat == 0) {
+    if (s->repeat != 1) {
+        /* Each round must last at least one model step: a round of zero-length phases would
+         * make the model loop over rounds without advancing time (repeat forever: never
+         * return; a large count: hold the model's lock for as many rounds). */
         double total = 0;
         for (int i = 0; i < s->n_phases; i++)
             total += s->phases[i].dur_s;
         if (total < 1e-3) {
             ps.line = 0;
-            return fail(&ps, "repeat forever needs phases lasting at least 1 ms in total");
+            return fail(&ps, "repeat %s needs phases lasting at least 1 ms in total",
+                        s->repeat == 0 ? "forever" : "N");
         }
     }
     return 0;

@@ -4,10 +4,13 @@
  * built with -fvisibility=hidden and only the NVML and jsim entry points are marked default).
  *
  * The pieces: profiles.c (datasheet numbers of each GPU and the calibration derived from
- * them), scenario.c (the scenario text format, docs/scenarios.md), model.c (the physics:
- * V(f), power, heat, the clock governor, sensors as NVML reports them, the energy history),
- * state.c (the one global model, its lock and its clock), nvml_*.c (the NVML ABI) and
- * jsim_ext.c (the extension entry points of jsim.h). docs/physics.md explains the model.
+ * them), scenario.c (the scenario text format, docs/scenarios.md), build.c (devices from a
+ * scenario), model.c (the physics: V(f), power, heat, the clock governor, sensors as NVML
+ * reports them, the energy history, long gaps crossed at rest), machine.c (where the model
+ * lives: the process, or a shared-memory segment every process maps), state.c (the lock and
+ * the clock as entry points use them, initialisation), nvml_*.c (the NVML ABI; nvml_identity.c
+ * also holds each profile's board: docs/nvml-coverage.md) and jsim_ext.c (the extension entry
+ * points of jsim.h). docs/physics.md explains the model.
  */
 #ifndef JOULES_SIM_SIM_H
 #define JOULES_SIM_SIM_H
@@ -22,18 +25,23 @@
 #define SIM_MAX_DEVICES 16
 #define SIM_DT_NS       1000000LL /* model step: 1 ms */
 #define SIM_DT_S        1e-3
-#define SIM_TICK_STEPS  100   /* sensors and the energy counter update every 100 ms */
+#define SIM_TICK_STEPS  100 /* sensors and the energy counter update every 100 ms (mean) */
+#define SIM_TICK_JITTER 2   /* default jitter of each update period (ms), as on real boards */
+#define SIM_MAX_JITTER  10
 #define SIM_AVG_TICKS   10    /* the 1-s average is the mean of the last 10 updates */
 #define SIM_HIST_STEPS  65536 /* energy history: 65.5 s at step resolution */
 #define SIM_MAX_CLOCKS  160
 #define SIM_MAX_FAULTS  32
 #define SIM_MAX_PHASES  4096
+#define SIM_MAX_EVENTS  32 /* events kept per device for event sets */
 
 /* ---- profiles ------------------------------------------------------------------------- */
 
 struct sim_profile {
-    const char *key;  /* "a6000", "a100-sxm4-80gb", ... */
-    const char *name; /* as NVML reports it, " (simulated)" is appended */
+    /* Arrays, not pointers: a device holds a copy of its profile, in a segment that other
+     * processes map at other addresses. */
+    char key[24];  /* "a6000", "a100-sxm4-80gb", ... */
+    char name[48]; /* as NVML reports it, " (simulated)" is appended */
     unsigned pci_device_id, pci_subsys_id;
     unsigned arch; /* NVML_DEVICE_ARCH_* */
     unsigned long long mem_total_mib, mem_reserved_mib;
@@ -96,6 +104,36 @@ double sim_leakage(const struct sim_profile *p, double v, double t_c);
 /* Peak FLOP/s at f_mhz for a precision (JSIM_PREC_*). */
 double sim_peak_flops(const struct sim_profile *p, int precision, double f_mhz);
 
+/* ---- boards: what a board of each profile answers to the identity and status queries ---- */
+
+struct sim_dev;
+
+struct sim_board {
+    const char *key;           /* the profile's key */
+    unsigned brand;            /* nvmlBrandType_t */
+    const char *serial_prefix; /* first 7 of the 13 digits; the rest from the seed and index */
+    const char *vbios, *part_number, *inforom_image, *inforom_oem, *inforom_ecc;
+    int cc_major, cc_minor;
+    unsigned bus_width_bits, bar1_mib;
+    int ecc;               /* ECC mode enabled (current = pending) */
+    int mig_capable;       /* MIG mode queries answer (disabled); else NOT_SUPPORTED */
+    unsigned nvlinks;      /* NVLink links (0: NOT_SUPPORTED) */
+    unsigned remap_banks;  /* row remapper histogram: banks available ("Max") */
+    int mem_temp_offset_c; /* memory temperature = GPU + this; < -99: no memory sensor */
+    int tlimit;            /* T.Limit fields 193-196 and the margin (Hopper, Ada+) */
+    int tlimit_c;          /* the T.Limit temperature the margin is measured from */
+    int tlimit_shutdown_c, tlimit_slowdown_c, tlimit_mem_max_c, tlimit_gpu_max_c;
+    unsigned boost_max_mhz; /* max customer boost clock; 0: NOT_SUPPORTED */
+    unsigned fans;          /* 0: fan calls NOT_SUPPORTED */
+};
+
+/* The board of a device's profile (never NULL). */
+const struct sim_board *sim_board_of(const struct sim_dev *d);
+/* The processes with work on a device (at most 2: a kernel's, the scenario's) (lock held). */
+int sim_work_pids(const struct sim_dev *d, int pids[2]);
+/* Field values of nvml_status.c: 1 when the id is one of them (v filled), else 0. */
+int sim_field_status(const struct sim_dev *d, nvmlFieldValue_t *v);
+
 /* ---- scenarios ------------------------------------------------------------------------ */
 
 struct sim_phase {
@@ -112,16 +150,17 @@ enum sim_fault_kind {
     SIM_FAULT_RESET,
     SIM_FAULT_ERRORS,
     SIM_FAULT_NO_ENERGY,
-    SIM_FAULT_OLD_DRIVER
+    SIM_FAULT_OLD_DRIVER,
+    SIM_FAULT_XID
 };
 
 struct sim_fault {
     int kind;
     int device;     /* -1: every device */
-    double at_s;    /* LOST, RESET; ERRORS: from */
+    double at_s;    /* LOST, RESET, XID; ERRORS: from */
     double until_s; /* ERRORS */
     double rate;    /* ERRORS */
-    int code;       /* ERRORS: nvmlReturn_t returned */
+    int code;       /* ERRORS: nvmlReturn_t returned; XID: the Xid number */
 };
 
 #define SIM_UNSET (-1e300)
@@ -139,7 +178,8 @@ struct sim_scenario {
     double power_limit_w;             /* SIM_UNSET: default */
     unsigned lock_min, lock_max;      /* 0: not locked */
     double gain[SIM_MAX_DEVICES], offset_w[SIM_MAX_DEVICES];
-    int tick_phase_ms[SIM_MAX_DEVICES]; /* sensor updates at phase + n x 100 ms (default 0) */
+    int tick_phase_ms[SIM_MAX_DEVICES];  /* first sensor update at phase ms (-1: unset) */
+    int tick_jitter_ms[SIM_MAX_DEVICES]; /* each period is 100 ms +/- up to this (-1: unset) */
     struct sim_fault faults[SIM_MAX_FAULTS];
     int n_faults;
 };
@@ -170,13 +210,17 @@ struct sim_power {
 };
 
 struct sim_dev {
-    const struct sim_profile *p;
+    struct sim_profile p; /* a copy (the segment holds no pointer) */
     int index;
     char name[96];
     char uuid[96];
     /* configuration */
     double gain, offset_w;
-    int tick_phase_ms; /* when the sensor and counter update, within each 100 ms */
+    int tick_phase_ms;   /* when the sensor and counter first update, within the first 100 ms */
+    int tick_jitter_ms;  /* each update period is 100 ms + a draw in [-jitter, +jitter] ms */
+    long long tick_at;   /* step at whose end the sensor and the counter next update */
+    long long tick_prev; /* step at whose end they last updated (-1: none yet) */
+    uint64_t tick_rng;   /* the draws of the update instants (apart from the fault draws) */
     double r_th, c_th, t_amb;
     double th_decay; /* exp(-dt / (R_th C_th)) */
     int governor;
@@ -198,41 +242,92 @@ struct sim_dev {
     double energy_j;       /* true energy since the first init, at time step * dt */
     double counter_base_j; /* true energy at the last counter reset */
     /* sensors */
-    double win_acc_j; /* energy in the sensor window of the current 100 ms */
+    double win_acc_j; /* energy in the sensor window of the current period */
+    int win_steps;    /* steps in win_acc_j */
     double inst_w;    /* last "instant" reading */
     double avg_ring[SIM_AVG_TICKS];
     int avg_pos;
+    /* what each of the last SIM_AVG_TICKS updates showed (nvmlDeviceGetSamples) */
+    struct sim_sample {
+        long long step; /* the update came at the end of this step */
+        double power_w, util, mem_util;
+        unsigned clk_mhz, mem_mhz;
+    } samples[SIM_AVG_TICKS];
+    int n_samples;
     unsigned long long counter_mj;
     double sensor_energy_j; /* energy as the sensor sees it (gain and offset applied) */
-    /* history: hist[k % N] = true energy at the end of step k */
-    double *hist;
     struct sim_kernel kernel;
+    int kernel_pid; /* the process that launched the running kernel */
     uint64_t rng;
     int no_energy;
     int old_driver;       /* before R535: no power fields 185-192 */
     long long next_event; /* step of the next lost/reset fault, -1 none */
+    /* the device's events (NVML event sets): a ring, numbered from 1 */
+    struct sim_event {
+        long long seq;
+        unsigned long long type, data;
+    } events[SIM_MAX_EVENTS];
+    long long event_seq; /* number of the last event */
+    /* settable state the NVML status queries report */
+    unsigned app_gfx_mhz, app_mem_mhz;              /* applications clocks; 0: the defaults */
+    long long viol_power_steps, viol_thermal_steps; /* steps under each clock limit */
+    /* history: hist[k % N] = true energy at the end of step k */
+    double hist[SIM_HIST_STEPS];
 };
 
+#define SIM_MAX_PROCS 64
+
+/* A process attached to the machine (nvmlInit* without its last nvmlShutdown). */
+struct sim_proc {
+    int pid;
+    long long attached_ns; /* CLOCK_MONOTONIC */
+};
+
+/*
+ * The machine: every device and the model's clock, flat (no pointer), so that it can live
+ * in a POSIX shared-memory segment that every process maps (machine.c) or in the process
+ * (JOULES_SIM_MACHINE=private). The header (magic, version, size) comes first and never
+ * moves: another library's layout is recognised and refused, not misread.
+ */
 struct sim_state {
-    pthread_mutex_t lock;
-    int refcount;     /* nvmlInit* minus nvmlShutdown */
-    int built;        /* the model exists (built at the first successful init) */
-    int virtual_time; /* time advances only through jsimAdvance / jsimRunKernel */
-    int privileged;
-    long long start_ns; /* CLOCK_MONOTONIC at the first successful init */
+    uint64_t magic;       /* JSIM_MACHINE_MAGIC once initialised */
+    uint32_t version;     /* JSIM_MACHINE_VERSION */
+    uint32_t size;        /* sizeof(struct sim_state) */
+    pthread_mutex_t lock; /* shared: process-shared and robust */
+    int shared;
+    int built;               /* the model exists (built at the first successful init) */
+    int virtual_time;        /* time advances only through jsimAdvance / jsimRunKernel (private) */
+    int exact_clock;         /* JOULES_SIM_SENSOR_CLOCK=exact: unset phases 0 and jitters 0 */
+    long long start_ns;      /* CLOCK_MONOTONIC of scenario time 0: the machine's boot */
+    long long start_real_us; /* CLOCK_REALTIME of the same instant (sample timestamps) */
     unsigned long long seed;
-    struct sim_scenario scn;
+    struct sim_scenario scn; /* scn.phases is NULL: the phases are below */
+    struct sim_phase phases[SIM_MAX_PHASES];
     int n_dev;
-    struct sim_dev dev[SIM_MAX_DEVICES];
     /* scenario cursor, shared by every device */
     int ph_idx, ph_loop;
     double ph_end_s;
+    /* who loaded what (the rule of docs/physics.md §7) */
+    uint64_t scenario_hash; /* of the booting process's scenario file, 0: none */
+    char config[256];
+    int loader_pid;
+    int lock_recoveries; /* times a process died holding the lock */
+    struct sim_proc procs[SIM_MAX_PROCS];
+    char name[64];
+    struct sim_dev dev[SIM_MAX_DEVICES];
+};
+
+/* What is the process's own: its reference count, privilege and last error. */
+struct sim_local {
+    int refcount; /* nvmlInit* minus nvmlShutdown (atomic accesses) */
+    int privileged;
     char last_error[512];
 };
 
-extern struct sim_state sim_g;
+/* The machine this process uses (the private one until a shared one is attached). */
+extern struct sim_state *sim_m;
+extern struct sim_local sim_l;
 
-/* Build every device from the scenario (the model restarts at time 0). 0 or -1 + message. */
 /* Build every device from scn (taken over: scn is left empty); the model restarts at time 0.
  * Overrides: profile (NULL/empty: none), devices (0: none), seed. On failure (-1 + message)
  * g is untouched. */
@@ -240,6 +335,13 @@ int sim_model_build(struct sim_state *g, struct sim_scenario *scn, const char *p
                     int devices_override, int has_seed_override, unsigned long long seed_override,
                     char *err, size_t len);
 void sim_model_free(struct sim_state *g);
+/* Record an event (NVML_EVENT_TYPE_*) on a device (lock held). */
+void sim_model_event(struct sim_dev *d, unsigned long long type, unsigned long long data);
+/* The seeded generator of every draw, and the supported clock at or below f (MHz). */
+uint64_t sim_splitmix64(uint64_t *x);
+double sim_grid_floor(const struct sim_dev *d, double f);
+/* After a process died holding the lock: bring every device to the same step. */
+void sim_model_repair(struct sim_state *g);
 /* Advance the model to step `target` (lock held). */
 void sim_model_advance(struct sim_state *g, long long target);
 /* Power the device would draw now at clock f (MHz), for the governor and for tests. */
@@ -254,6 +356,23 @@ nvmlReturn_t sim_model_fault(struct sim_state *g, struct sim_dev *d);
 /* ---- state, lock, clock (state.c) -------------------------------------------------------- */
 
 long long sim_monotonic_ns(void);
+/* CLOCK_REALTIME now, us. */
+long long sim_realtime_us(void);
+/* Take / release the machine's lock (a dead owner's model is brought level first). */
+void sim_lock(void);
+void sim_unlock(void);
+/* 1 between the process's first nvmlInit* and its last nvmlShutdown. */
+int sim_initialised(void);
+
+/* ---- the machine (machine.c) ------------------------------------------------------------ */
+
+/* Point sim_m at the machine JOULES_SIM_MACHINE names (creating a shared one if needed):
+ * 0, or -1 with the error set. */
+int sim_machine_attach(void);
+/* Forget processes that died (and stop their kernels) (lock held). */
+void sim_machine_prune(struct sim_state *m);
+/* Enter (attach 1) or leave (0) the machine's table of processes (lock held). */
+void sim_machine_register(struct sim_state *m, int attach);
 /* Take the lock, advance to now; returns 0, or UNINITIALIZED (then the lock is released). */
 nvmlReturn_t sim_enter(void);
 void sim_leave(void);
@@ -264,6 +383,8 @@ nvmlReturn_t sim_enter_dev(nvmlDevice_t h, struct sim_dev **out);
 /* Copy a string with the INSUFFICIENT_SIZE protocol. */
 nvmlReturn_t sim_copy_str(char *dst, unsigned int len, const char *src);
 void sim_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Copy the last error out (jsimLastError). */
+nvmlReturn_t sim_last_error(char *buf, unsigned int len);
 /* Model time now (s) (lock held). */
 double sim_now_s(void);
 

@@ -49,6 +49,10 @@ class CliTestCase(unittest.TestCase):
         env["JOULES_NVML_LIBRARY"] = os.path.join(self.tmp, "absent", "libnvidia-ml.so.1")
         env["JOULES_SYSFS_ROOT"] = self.sysfs
         env["JOULES_SIM_LIBRARY"] = SIM_LIB
+        # Each run its own simulated GPU, its sensors on the exact 100 ms grid the checks
+        # are stated on (a test of the shared machine passes its own JOULES_SIM_MACHINE).
+        env["JOULES_SIM_MACHINE"] = "private"
+        env["JOULES_SIM_SENSOR_CLOCK"] = "exact"
         env.update(extra)
         return env
 

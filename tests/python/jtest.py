@@ -22,6 +22,11 @@ if PYTHON_DIR not in sys.path:
 if os.environ.get("JOULES_SIM_LIB") and not os.environ.get("JOULES_SIM_LIBRARY"):
     os.environ["JOULES_SIM_LIBRARY"] = os.environ["JOULES_SIM_LIB"]
 
+# Each process its own simulated GPU, its sensors on the exact 100 ms grid the checks are
+# stated on.
+os.environ.setdefault("JOULES_SIM_MACHINE", "private")
+os.environ.setdefault("JOULES_SIM_SENSOR_CLOCK", "exact")
+
 import joules  # noqa: E402
 
 
