@@ -1,0 +1,2 @@
+/* SPDX-License-Identifier: MIT */
+#include "cli/cli_impact.h"
