@@ -1,5 +1,135 @@
 /* SPDX-License-Identifier: MIT */
-/* cli_impact.h - efficiency and emissions in the command line (docs/impact.md). */
+/*
+ * cli_impact.h - efficiency and emissions in the command line (docs/impact.md): the options
+ * run, ab and sweep share (--flops, --grid, --pue, --lifetime, the outputs), the shipped
+ * tables found beside the executable, one "job" (a run or an arm of an experiment) turned
+ * into figures by src/impact, and their table, JSON, CSV, CodeCarbon-compatible CSV and SVG.
+ * `joules info` takes the GPU anatomy and the site values in force from here too.
+ */
 #ifndef JOULES_CLI_IMPACT_H
 #define JOULES_CLI_IMPACT_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "impact/impact.h"
+#include "io/json.h"
+#include "joules.h"
+
+/* Long-option values (above the shared CLI_OPT_* and the commands' own). */
+enum {
+    CLI_OPT_FLOPS = 0x300,
+    CLI_OPT_PRECISION,
+    CLI_OPT_GRID,
+    CLI_OPT_PUE,
+    CLI_OPT_LIFETIME,
+    CLI_OPT_CODECARBON_CSV,
+    CLI_OPT_IMPACT_JSON,
+    CLI_OPT_IMPACT_CSV,
+    CLI_OPT_EFFICIENCY_SVG,
+};
+
+/* The site and output options, for run, ab and sweep's option tables. */
+#define CLI_IMPACT_SITE_OPTIONS                                                                    \
+    {"grid", required_argument, NULL, CLI_OPT_GRID},                                               \
+        {"pue", required_argument, NULL, CLI_OPT_PUE},                                             \
+        {"lifetime", required_argument, NULL, CLI_OPT_LIFETIME},                                   \
+        {"codecarbon-csv", required_argument, NULL, CLI_OPT_CODECARBON_CSV},                       \
+        {"impact-json", required_argument, NULL, CLI_OPT_IMPACT_JSON},                             \
+        {"impact-csv", required_argument, NULL, CLI_OPT_IMPACT_CSV},                               \
+    {                                                                                              \
+        "efficiency-svg", required_argument, NULL, CLI_OPT_EFFICIENCY_SVG                          \
+    }
+/* The work count, for run (ab and sweep know theirs). */
+#define CLI_IMPACT_WORK_OPTIONS                                                                    \
+    {"flops", required_argument, NULL, CLI_OPT_FLOPS},                                             \
+    {                                                                                              \
+        "precision", required_argument, NULL, CLI_OPT_PRECISION                                    \
+    }
+
+/* The options' help lines, for the commands' --help. */
+extern const char cli_impact_help_site[];
+extern const char cli_impact_help_work[];
+
+struct cli_impact_opts {
+    const char *grid, *pue, *lifetime; /* NULL: not given */
+    const char *codecarbon_csv, *json, *csv, *svg;
+    double flops; /* -1: not given */
+    int precision;
+    int given; /* any of these options */
+};
+
+void cli_impact_opts_init(struct cli_impact_opts *o);
+/* Handle getopt's c when it is one of these options: 0 taken, CLI_EXIT_USAGE on a bad value
+ * (printed), -1 when c is not one of them. */
+int cli_impact_take(struct cli_impact_opts *o, const char *cmd, int c, const char *arg);
+
+/* The tables and the site values in force. */
+struct cli_impact {
+    char data_dir[4096];
+    struct impact_hw_table hw;
+    struct impact_zone_table zones;
+    struct impact_site site;
+    struct impact_grid grid;
+    double pue, lifetime_y;
+    int loaded;
+};
+
+/* The directory of the shipped tables: JOULES_DATA_DIR, else <bin>/../share/joules. */
+void cli_impact_data_dir(char *buf, size_t len);
+/* Load the tables and resolve the site values (options > environment > file > defaults).
+ * 0, or CLI_EXIT_USAGE (a bad value) / CLI_EXIT_FAILURE (a table) with the message printed. */
+int cli_impact_open(struct cli_impact *ci, const struct cli_impact_opts *o, const char *cmd);
+void cli_impact_close(struct cli_impact *ci);
+/* The row of a GPU by its name as NVML or a domain reports it ("... (simulated)" too). */
+const struct impact_hw *cli_impact_find_hw(const struct cli_impact *ci, const char *name);
+
+#define CLI_IMPACT_MAX_DEVICES 16
+
+/* One subject of the report: a run, or an arm of ab or sweep. */
+struct cli_impact_job {
+    char subject[64];
+    double flops; /* -1: unknown */
+    int precision;
+    double gpu_energy_j, gpu_energy_pm_j; /* efficiency: the GPUs' energy */
+    double energy_j, energy_pm_j;         /* emissions: every device measured, disjoint */
+    double cpu_energy_j, ram_energy_j;    /* CodeCarbon's split (gpu_energy_j above) */
+    double duration_s;
+    int n_devices;
+    char device_names[CLI_IMPACT_MAX_DEVICES][128];
+    const struct impact_hw *devices[CLI_IMPACT_MAX_DEVICES];
+    int simulated;
+    /* filled by cli_impact_compute */
+    struct impact_efficiency eff;
+    struct impact_emissions em;
+};
+
+/* Fill a job from a run's measurement (GPU names from joules_gpu_status where readable). */
+void cli_impact_job_from_run(struct cli_impact_job *j, const struct cli_impact *ci,
+                             joules_monitor *m, const joules_measurement *meas,
+                             const joules_domain_info *info, int n_info, double flops,
+                             int precision);
+void cli_impact_compute(const struct cli_impact *ci, struct cli_impact_job *j);
+
+/* The table's block; and the one-line hint when no grid is in force. */
+void cli_impact_print(FILE *out, const struct cli_impact *ci, const struct cli_impact_job *jobs,
+                      int n);
+void cli_impact_hint(FILE *out, const char *cmd);
+
+/* Write the outputs the options ask for (JSON, CSV, CodeCarbon, SVG). 0, or -1 after a
+ * message (the measurement is still reported). */
+int cli_impact_write(const struct cli_impact_opts *o, const struct cli_impact *ci, const char *cmd,
+                     const struct cli_impact_job *jobs, int n);
+
+/* The JSON object of the site values in force (for joules.impact/1 and joules info). */
+void cli_impact_json_site(joules_json *j, const struct cli_impact *ci);
+/* `joules info`: the anatomy of a GPU from the table, and the site values with their origin. */
+void cli_impact_info_gpu(FILE *out, const struct cli_impact *ci, const char *gpu_name);
+void cli_impact_info_site(FILE *out, const struct cli_impact *ci);
+void cli_impact_json_gpu(joules_json *j, const struct cli_impact *ci, const char *gpu_name);
+
+/* The efficiency chart (cli_impact_svg.c). 0, or -1 with err. */
+int cli_impact_svg(const char *path, const struct cli_impact *ci, const struct cli_impact_job *jobs,
+                   int n, char *err, size_t len);
+
 #endif

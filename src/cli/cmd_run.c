@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/cli_impact.h"
 #include "cli/cli_sampling.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
@@ -88,7 +89,9 @@ static void help(FILE *out)
             "(no sensor and no --sim) or the simulated GPU did not start (for instance a\n"
             "malformed scenario); 2 on a wrong command line or an output file that cannot be\n"
             "created. In the last three cases COMMAND is not run. A report that cannot be\n"
-            "written after COMMAND ran is an error message; the status stays COMMAND's.\n");
+            "written after COMMAND ran is an error message; the status stays COMMAND's.\n\n");
+    fputs(cli_impact_help_work, out);
+    fputs(cli_impact_help_site, out);
 }
 
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP};
@@ -244,6 +247,25 @@ static pid_t start_child(char **cmd, const sigset_t *orig_mask, const struct sig
     return pid;
 }
 
+/* Efficiency and emissions after the table, when asked for or a grid is in force; else a
+ * one-line hint. */
+static void report_impact(const struct cli_impact_opts *o, const struct cli_impact *ci,
+                          joules_monitor *m, const joules_measurement *meas,
+                          const joules_domain_info *info, int n_info, int quiet)
+{
+    if (!o->given && !ci->grid.set) {
+        if (!quiet)
+            cli_impact_hint(stderr, "run");
+        return;
+    }
+    static struct cli_impact_job job;
+    cli_impact_job_from_run(&job, ci, m, meas, info, n_info, o->flops, o->precision);
+    cli_impact_compute(ci, &job);
+    if (!quiet)
+        cli_impact_print(stderr, ci, &job, 1);
+    (void)cli_impact_write(o, ci, "run", &job, 1);
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -259,10 +281,14 @@ int cmd_run(int argc, char **argv)
         {"normalise", no_argument, NULL, OPT_NORMALISE},
         {"normalize", no_argument, NULL, OPT_NORMALISE},
         {"help", no_argument, NULL, 'h'},
+        CLI_IMPACT_SITE_OPTIONS,
+        CLI_IMPACT_WORK_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     struct cli_source src = {0};
     struct run_outputs out = {0};
+    struct cli_impact_opts impact_opts;
+    cli_impact_opts_init(&impact_opts);
     src.settle_end = 1;
     int quiet = 0, c, rc;
 
@@ -317,6 +343,11 @@ int cmd_run(int argc, char **argv)
             out.series.normalise = 1;
             break;
         default:
+            if ((rc = cli_impact_take(&impact_opts, "run", c, optarg)) >= 0) {
+                if (rc)
+                    return rc;
+                break;
+            }
             return cli_getopt_error("run", c, argv);
         }
     }
@@ -340,6 +371,10 @@ int cmd_run(int argc, char **argv)
     if (!out.sample_ns && (out.series.csv_path || out.series.plot_path))
         out.sample_ns = 100000000LL;
     out.series.title = "joules run: power over time";
+    /* The tables and site values are checked before anything runs. */
+    static struct cli_impact impact;
+    if ((rc = cli_impact_open(&impact, &impact_opts, "run")) != 0)
+        return rc;
 
     if (open_outputs(&out) != 0 || (out.sample_ns && cli_series_open(&out.series, "run") != 0)) {
         if (out.sample_ns && !out.series.lock_init)
@@ -506,6 +541,9 @@ int cmd_run(int argc, char **argv)
         joules_report_table(stderr, &r);
     if (!quiet && !failure)
         cli_baselines_report(stderr, baselines, meas, info);
+    if (!failure)
+        report_impact(&impact_opts, &impact, cm.m, meas, info, n_info, quiet);
+    cli_impact_close(&impact);
     if (failure) {
         if (out.json || out.csv)
             fprintf(stderr, "joules run: no report file written: %s\n", failure);
