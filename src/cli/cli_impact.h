@@ -12,9 +12,11 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "ab/ab.h"
 #include "impact/impact.h"
 #include "io/json.h"
 #include "joules.h"
+#include "sweep/sweep.h"
 
 /* Long-option values (above the shared CLI_OPT_* and the commands' own). */
 enum {
@@ -96,7 +98,7 @@ struct cli_impact_job {
     double cpu_energy_j, ram_energy_j;    /* CodeCarbon's split (gpu_energy_j above) */
     double duration_s;
     int n_devices;
-    char device_names[CLI_IMPACT_MAX_DEVICES][128];
+    char device_names[CLI_IMPACT_MAX_DEVICES][160];
     const struct impact_hw *devices[CLI_IMPACT_MAX_DEVICES];
     int simulated;
     /* filled by cli_impact_compute */
@@ -127,6 +129,18 @@ void cli_impact_json_site(joules_json *j, const struct cli_impact *ci);
 void cli_impact_info_gpu(FILE *out, const struct cli_impact *ci, const char *gpu_name);
 void cli_impact_info_site(FILE *out, const struct cli_impact *ci);
 void cli_impact_json_gpu(joules_json *j, const struct cli_impact *ci, const char *gpu_name);
+
+/* The experiments as jobs (cli_impact_exp.c): one per arm of ab (gpu: 0 for the CPU
+ * executor), one per measured point of a sweep plus the whole sweep last. Each is computed.
+ * Return the number of jobs. */
+int cli_impact_prec_from_ab(int ab_prec);
+int cli_impact_jobs_from_ab(struct cli_impact_job *jobs, int max, const struct cli_impact *ci,
+                            const struct ab_result *r, int ab_prec, int gpu);
+int cli_impact_jobs_from_sweep(struct cli_impact_job *jobs, int max, const struct cli_impact *ci,
+                               const struct sweep_result *r, int ab_prec, const char *unit);
+/* One line per job (sweeps have many). */
+void cli_impact_print_compact(FILE *out, const struct cli_impact *ci,
+                              const struct cli_impact_job *jobs, int n);
 
 /* The efficiency chart (cli_impact_svg.c). 0, or -1 with err. */
 int cli_impact_svg(const char *path, const struct cli_impact *ci, const struct cli_impact_job *jobs,

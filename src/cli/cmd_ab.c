@@ -16,6 +16,7 @@
 
 #include "ab/ab.h"
 #include "cli/cli_signal.h"
+#include "cli/cli_impact.h"
 #include "cli/cli_util.h"
 #include "cli/cli_workload.h"
 #include "cli/commands.h"
@@ -84,7 +85,8 @@ static void help(FILE *out)
             "simulated GPU lock clocks without root), and those of `joules run --help`.\n\n"
             "Exit status: 0 done; 1 joules failed (no device, library missing, clocks refused,\n"
             "wrong product); 2 wrong command line; 128+N when stopped by signal N (130 for\n"
-            "Ctrl-C) after restoring the clocks and reporting what was measured.\n");
+            "Ctrl-C) after restoring the clocks and reporting what was measured.\n\n");
+    fputs(cli_impact_help_site, out);
 }
 
 /* Why the CPU executor has no energy: RAPL's status in words. */
@@ -160,6 +162,19 @@ static int write_outputs(struct outputs *o, const struct ab_report *rep)
     return rc;
 }
 
+/* Efficiency and emissions of each arm, after the table. */
+static void report_impact(const struct cli_impact_opts *o, const struct cli_impact *ci,
+                          const struct ab_result *res, const struct ab_params *p)
+{
+    static struct cli_impact_job jobs[AB_MAX_ARMS];
+    int n = cli_impact_jobs_from_ab(jobs, AB_MAX_ARMS, ci, res, p->setup.prec,
+                                    p->executor != AB_EXEC_CPU);
+    if (n == 0)
+        return;
+    cli_impact_print(stdout, ci, jobs, n);
+    (void)cli_impact_write(o, ci, CMD, jobs, n);
+}
+
 int cmd_ab(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -172,8 +187,11 @@ int cmd_ab(int argc, char **argv)
         {"svg", required_argument, NULL, OPT_SVG},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        CLI_IMPACT_SITE_OPTIONS,
         {NULL, 0, NULL, 0},
     };
+    struct cli_impact_opts impact_opts;
+    cli_impact_opts_init(&impact_opts);
     struct ab_params p;
     memset(&p, 0, sizeof p);
     p.executor = -1;
@@ -232,6 +250,11 @@ int cmd_ab(int argc, char **argv)
             break;
         }
         default:
+            if ((rc = cli_impact_take(&impact_opts, CMD, c, optarg)) >= 0) {
+                if (rc)
+                    return rc;
+                break;
+            }
             if ((rc = cli_workload_option(&w, CMD, c, argc, argv)) == CLI_WORKLOAD_OTHER)
                 return cli_getopt_error(CMD, c, argv);
             if (rc)
@@ -262,6 +285,10 @@ int cmd_ab(int argc, char **argv)
         for (int k = i + 1; k < 3; k++)
             if (names[i] && names[k] && strcmp(names[i], names[k]) == 0)
                 return cli_usage_error(CMD, "two outputs name the same file '%s'", names[i]);
+    /* The tables and site values are checked before anything runs. */
+    static struct cli_impact impact;
+    if ((rc = cli_impact_open(&impact, &impact_opts, CMD)) != 0)
+        return rc;
     if (open_outputs(&out) != 0) {
         abort_outputs(&out);
         return CLI_EXIT_USAGE;
@@ -386,6 +413,7 @@ int cmd_ab(int argc, char **argv)
         rep.locked_clock_mhz = isfinite(med) ? (int)lround(med) : -1;
     }
     ab_report_table(stdout, &rep);
+    report_impact(&impact_opts, &impact, &res, &p);
     fflush(stdout);
     status = write_outputs(&out, &rep) != 0 || run_rc != 0 ? CLI_EXIT_FAILURE : 0;
     if (cli_stop_signal)
@@ -399,6 +427,7 @@ done_nomon:
     abort_outputs(&out);
     ab_result_free(&res);
     cli_stop_restore(&stop);
+    cli_impact_close(&impact);
     if (cli_stop_signal && status == CLI_EXIT_FAILURE)
         status = 128 + cli_stop_signal;
     return status;

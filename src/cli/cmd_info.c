@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "abi/nvml_abi.h"
+#include "cli/cli_impact.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "io/atomic.h"
@@ -50,6 +51,10 @@ static void help(FILE *out)
             "<bin>/../lib/joules/libnvidia-ml.so.1)\n"
             "  JOULES_SIM_PROFILE, JOULES_SIM_DEVICES, JOULES_SIM_SEED, JOULES_SIM_PRIVILEGED\n"
             "                       configure the simulated GPU (docs/scenarios.md)\n\n"
+            "Each GPU's anatomy comes from joules' hardware table with its sources, and the\n"
+            "site values for CO2e (grid, PUE, lifetime) are shown with where each came from\n"
+            "(docs/impact.md); --grid, --pue and --lifetime override them here as in run.\n"
+            "A missing or malformed table is an error naming the file and line.\n\n"
             "Exit status: 0 (also when nothing is found), 1 if joules failed, 2 on a wrong\n"
             "command line.\n");
 }
@@ -169,6 +174,9 @@ static void print_gpu(FILE *out, const joules_domain_info *di, const joules_gpu_
         fprintf(out, "  Energy counter  %.3f J since the driver loaded\n", g->energy_counter_j);
 }
 
+/* The hardware table and site values (cli_impact.h), read once by cmd_info. */
+static struct cli_impact impact;
+
 struct info_data {
     int n;
     joules_domain_info di[JOULES_MAX_DOMAINS];
@@ -247,12 +255,14 @@ static void print_text(FILE *out, const struct cli_monitor *cm, const struct cli
         for (int i = 0; i < d->n; i++) {
             if (d->di[i].kind != JOULES_KIND_GPU)
                 continue;
-            if (d->gs_rc[i] == 0)
+            if (d->gs_rc[i] == 0) {
                 print_gpu(out, &d->di[i], &d->gs[i]);
-            else
+                cli_impact_info_gpu(out, &impact, d->gs[i].name);
+            } else
                 fprintf(out, "\nGPU %s: status unavailable: %s\n", d->di[i].name, d->gs_err[i]);
         }
     }
+    cli_impact_info_site(out, &impact);
     fprintf(out, "\nBackends:\n");
     cli_print_backends(out, cm->m, "  ");
     int any_sim = 0;
@@ -387,6 +397,8 @@ static int write_json(FILE *f, const struct cli_monitor *cm, const struct info_d
                 joules_json_string(&j, event_reasons[r].name);
         joules_json_array_end(&j);
         json_or_null(&j, "energy_counter_j", g->energy_counter_j);
+        joules_json_key(&j, "anatomy");
+        cli_impact_json_gpu(&j, &impact, g->name);
         joules_json_object_end(&j);
     }
     joules_json_array_end(&j);
@@ -408,6 +420,8 @@ static int write_json(FILE *f, const struct cli_monitor *cm, const struct info_d
         joules_json_object_end(&j);
     }
     joules_json_array_end(&j);
+    joules_json_key(&j, "site");
+    cli_impact_json_site(&j, &impact);
     joules_json_object_end(&j);
     return joules_json_finish(&j);
 }
@@ -420,10 +434,15 @@ int cmd_info(int argc, char **argv)
         {"sim-if-absent", optional_argument, NULL, CLI_OPT_SIM_IF_ABSENT},
         {"json", required_argument, NULL, CLI_OPT_JSON},
         {"help", no_argument, NULL, 'h'},
+        {"grid", required_argument, NULL, CLI_OPT_GRID},
+        {"pue", required_argument, NULL, CLI_OPT_PUE},
+        {"lifetime", required_argument, NULL, CLI_OPT_LIFETIME},
         {NULL, 0, NULL, 0},
     };
     struct cli_source src = {0};
     const char *json = NULL;
+    struct cli_impact_opts impact_opts;
+    cli_impact_opts_init(&impact_opts);
     int c, rc;
 
     optind = 0; /* full reset of getopt's state: each command parses afresh */
@@ -448,6 +467,11 @@ int cmd_info(int argc, char **argv)
             json = optarg;
             break;
         default:
+            if ((rc = cli_impact_take(&impact_opts, "info", c, optarg)) >= 0) {
+                if (rc)
+                    return rc;
+                break;
+            }
             return cli_getopt_error("info", c, argv);
         }
     }
@@ -455,6 +479,9 @@ int cmd_info(int argc, char **argv)
         return cli_usage_error("info", "unexpected argument '%s'", argv[optind]);
     if (src.sim && src.sim_if_absent)
         return cli_usage_error("info", "--sim/--scenario and --sim-if-absent exclude each other");
+
+    if ((rc = cli_impact_open(&impact, &impact_opts, "info")) != 0)
+        return rc;
 
     /* Create the output first: a name that cannot be written is found before any work. */
     joules_atomic out;
@@ -501,5 +528,6 @@ int cmd_info(int argc, char **argv)
     if (fflush(stdout) != 0)
         status = CLI_EXIT_FAILURE;
     cli_close_monitor(&cm);
+    cli_impact_close(&impact);
     return status;
 }

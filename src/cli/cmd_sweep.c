@@ -17,6 +17,7 @@
 
 #include "cli/cli_sampling.h"
 #include "cli/cli_signal.h"
+#include "cli/cli_impact.h"
 #include "cli/cli_util.h"
 #include "cli/cli_workload.h"
 #include "cli/commands.h"
@@ -80,7 +81,22 @@ static void help(FILE *out)
         "Needs privilege: root on a real GPU; the simulated GPU allows it as root or with\n"
         "JOULES_SIM_PRIVILEGED=1. Exit status: 0 done; 1 failed (privilege, no GPU, the\n"
         "command failed at a step: partial results kept); 2 wrong command line; 128+N when\n"
-        "stopped by signal N, after restoring the settings and saving what was measured.\n");
+        "stopped by signal N, after restoring the settings and saving what was measured.\n\n");
+    fputs(cli_impact_help_site, out);
+}
+
+/* Efficiency and emissions of each measured point and of the whole sweep, after the table. */
+static void report_impact(const struct cli_impact_opts *o, const struct cli_impact *ci,
+                          const struct sweep_result *res, const struct sweep_params *p)
+{
+    enum { MAX_JOBS = SWEEP_MAX_STEPS * AB_MAX_ARMS + 1 };
+    static struct cli_impact_job jobs[MAX_JOBS];
+    int n = cli_impact_jobs_from_sweep(jobs, MAX_JOBS, ci, res, p->setup.prec,
+                                       p->mode == SWEEP_CLOCKS ? "MHz" : "W");
+    if (n == 0)
+        return;
+    cli_impact_print_compact(stdout, ci, jobs, n);
+    (void)cli_impact_write(o, ci, CMD, jobs, n);
 }
 
 /* FROM:TO:STEP or A,B,C into p->settings. */
@@ -207,8 +223,11 @@ int cmd_sweep(int argc, char **argv)
         {"svg", required_argument, NULL, OPT_SVG},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        CLI_IMPACT_SITE_OPTIONS,
         {NULL, 0, NULL, 0},
     };
+    struct cli_impact_opts impact_opts;
+    cli_impact_opts_init(&impact_opts);
     static struct sweep_params p;
     static struct sweep_result res;
     static struct sweep_report rep;
@@ -275,6 +294,11 @@ int cmd_sweep(int argc, char **argv)
             *(c == OPT_SVG ? &svg : &json) = optarg;
             break;
         default:
+            if ((rc = cli_impact_take(&impact_opts, CMD, c, optarg)) >= 0) {
+                if (rc)
+                    return rc;
+                break;
+            }
             if ((rc = cli_workload_option(&w, CMD, c, argc, argv)) == CLI_WORKLOAD_OTHER)
                 return cli_getopt_error(CMD, c, argv);
             if (rc)
@@ -300,6 +324,11 @@ int cmd_sweep(int argc, char **argv)
         src.sim = 1;
     if (json && svg && strcmp(json, svg) == 0)
         return cli_usage_error(CMD, "--json and --svg name the same file '%s'", json);
+    /* The tables and site values are checked before anything runs. */
+    static struct cli_impact impact;
+    int irc = cli_impact_open(&impact, &impact_opts, CMD);
+    if (irc != 0)
+        return irc;
     joules_atomic jout;
     char err[AB_ERR_MAX] = "";
     int j_open = 0;
@@ -420,6 +449,7 @@ int cmd_sweep(int argc, char **argv)
     rep.failure = run_rc != 0 && !cli_stop_signal ? err : NULL;
     sweep_analyze(&rep);
     sweep_report_table(stdout, &rep);
+    report_impact(&impact_opts, &impact, &res, &p);
     fflush(stdout);
     status = run_rc != 0 || rep.restored == 0 ? CLI_EXIT_FAILURE : 0;
     if (j_open) {
@@ -450,6 +480,7 @@ done_nomon:
     if (j_open)
         joules_atomic_abort(&jout);
     cli_stop_restore(&stop);
+    cli_impact_close(&impact);
     if (cli_stop_signal && status == CLI_EXIT_FAILURE)
         status = 128 + cli_stop_signal;
     return status;
