@@ -102,7 +102,8 @@ void cli_impact_info_gpu(FILE *out, const struct cli_impact *ci, const char *gpu
     for (int p = 0; p < IMPACT_N_PRECISIONS; p++) {
         double v = impact_peak_flop_per_j(h, p);
         if (!isnan(v))
-            fprintf(out, " %s %.3g GFLOP/J", impact_precision_name(p), v / 1e9);
+            fprintf(out, " %s %.3g %s", impact_precision_name(p), v / 1e9,
+                    p == IMPACT_INT8 ? "GOP/J" : "GFLOP/J");
     }
     fputc('\n', out);
     static const int yr[] = {IMPACT_F_YEAR};
