@@ -318,8 +318,7 @@ int impact_hw_load(struct impact_hw_table *t, const char *path, const char *sour
             }
             t->rows = p;
         }
-        rc = read_row(t, &L, &t->rows[t->n], c, n > MAX_COLS ? MAX_COLS + 1 : n, path, lineno, err,
-                      len);
+        rc = read_row(t, &L, &t->rows[t->n], c, n, path, lineno, err, len);
         if (rc == 0)
             t->n++;
     }
