@@ -16,6 +16,7 @@
 
 #include "cli/cli_sampling.h"
 #include "cli/cli_signal.h"
+#include "cli/cli_impact.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "io/atomic.h"
@@ -52,8 +53,10 @@ static void help(FILE *f)
           "Ctrl-C stops after the current run (exit 130).\n\n"
           "Examples:\n"
           "  joules repeat -- ./kernel --size 512\n"
-          "  joules repeat --groups 8 --min-time 5s --json k.json -- python3 step.py\n",
+          "  joules repeat --groups 8 --min-time 5s --json k.json -- python3 step.py\n\n",
           f);
+    fputs(cli_impact_help_work, f);
+    fputs(cli_impact_help_site, f);
 }
 
 struct child_work {
@@ -130,6 +133,25 @@ static void print_table(const joules_repeat_result *r, const joules_domain_info 
                         "joules), not a sensor.\n");
 }
 
+/* Efficiency and emissions of one run (--flops: the work of one run), after the table. */
+static void report_impact(const struct cli_impact_opts *o, const struct cli_impact *ci,
+                          joules_monitor *m, const joules_measurement *per_rep,
+                          const joules_domain_info *info, int n_info, int quiet)
+{
+    if (!o->given && !ci->grid.set) {
+        if (!quiet)
+            cli_impact_hint(stderr, "repeat");
+        return;
+    }
+    static struct cli_impact_job job;
+    cli_impact_job_from_run(&job, ci, m, per_rep, info, n_info, o->flops, o->precision);
+    snprintf(job.subject, sizeof job.subject, "one run");
+    cli_impact_compute(ci, &job);
+    if (!quiet)
+        cli_impact_print(stderr, ci, &job, 1);
+    (void)cli_impact_write(o, ci, "repeat", &job, 1);
+}
+
 static int write_json(FILE *f, const joules_repeat_result *r, const joules_domain_info *info,
                       char **cmd, int argc)
 {
@@ -188,8 +210,12 @@ int cmd_repeat(int argc, char **argv)
         {"scenario", required_argument, NULL, CLI_OPT_SCENARIO},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        CLI_IMPACT_SITE_OPTIONS,
+        CLI_IMPACT_WORK_OPTIONS,
         {NULL, 0, NULL, 0},
     };
+    struct cli_impact_opts impact_opts;
+    cli_impact_opts_init(&impact_opts);
     struct cli_source src = {0};
     joules_repeat_options ro;
     joules_repeat_options_init(&ro);
@@ -240,6 +266,11 @@ int cmd_repeat(int argc, char **argv)
                 return rc;
             break;
         default:
+            if ((rc = cli_impact_take(&impact_opts, "repeat", c, optarg)) >= 0) {
+                if (rc)
+                    return rc;
+                break;
+            }
             return cli_getopt_error("repeat", c, argv);
         }
     }
@@ -250,6 +281,10 @@ int cmd_repeat(int argc, char **argv)
     char **cmd = argv + optind;
     int cmd_argc = argc - optind;
 
+    /* The tables and site values are checked before anything runs. */
+    static struct cli_impact impact;
+    if ((rc = cli_impact_open(&impact, &impact_opts, "repeat")) != 0)
+        return rc;
     joules_atomic out;
     char err[512];
     if (json && joules_atomic_open(&out, json, err, sizeof err) != 0) {
@@ -309,6 +344,8 @@ int cmd_repeat(int argc, char **argv)
     }
     if (!quiet)
         print_table(&res, info, cmd);
+    report_impact(&impact_opts, &impact, cm.m, &res.per_rep, info, n_info, quiet);
+    cli_impact_close(&impact);
     if (json) {
         if (write_json(out.f, &res, info, cmd, cmd_argc) != 0) {
             cli_error("--json: writing %s failed; no file was written", json);

@@ -285,6 +285,20 @@ class ImpactTest(CliTestCase):
         self.assertIn("release year", svg)
         self.assertIn("SIMULATED", svg)
 
+    def test_repeat_reports_one_run(self):
+        p = self.joules("repeat", "--sim", "h100", "--min-time", "0.5s", "--flops", "1e10",
+                        "--grid", "100", "--json", self.path("r.json"), "--impact-json",
+                        self.path("i.json"), "--", "sleep", "0.02")
+        self.assertExit(p, 0)
+        rep = self.load_json("r.json")
+        s = self.load_json("i.json")["subjects"][0]
+        self.assertEqual(s["subject"], "one run")
+        self.assertEqual(s["devices"][0]["model"], "h100-sxm5")
+        e = rep["domains"][0]["energy_per_run_j"]
+        self.assertAlmostEqual(s["emissions"]["device_energy_j"], e, places=9)
+        self.assertAlmostEqual(s["emissions"]["use_g"], e / J_PER_KWH * 100, places=12)
+        self.assertAlmostEqual(s["efficiency"]["gflop_per_j"], 1e10 / e / 1e9, places=6)
+
     # -- no network --------------------------------------------------------------------
     def test_no_network_symbols(self):
         nm = shutil.which("nm")
