@@ -71,7 +71,9 @@ static void test_shipped_tables(void)
     CHECK_NEAR(impact_peak_flop_per_j(impact_hw_by_name(&t, "h100"), IMPACT_FP16), 989.4e12 / 700.0,
                1e3);
     CHECK(isnan(impact_peak_flop_per_j(a, IMPACT_FP8)));
-    CHECK(isnan(impact_peak_flop_per_j(impact_hw_by_name(&t, "l40s"), IMPACT_FP32)));
+    CHECK(isnan(impact_peak_flop_per_j(impact_hw_by_name(&t, "b200"), IMPACT_INT8)));
+    CHECK_NEAR(impact_peak_flop_per_j(impact_hw_by_name(&t, "rtx 4090"), IMPACT_FP32),
+               82.6e12 / 450, 1e3);
     /* Every figure of every row has a source that is in the sources table. */
     for (int i = 0; i < t.n; i++)
         for (int f = 0; f < IMPACT_N_FIELDS; f++)
