@@ -15,26 +15,6 @@
 #include "cli/cli_impact.h"
 #include "cli/cli_util.h"
 
-const char cli_impact_help_site[] =
-    "Efficiency and emissions (docs/impact.md; nothing is guessed, nothing goes online):\n"
-    "  --grid ZONE|G     carbon intensity of the electricity: an ISO 3166 alpha-3 code or\n"
-    "                    region of the shipped table (FRA, USA, WORLD) or g/kWh in [0, 2000]\n"
-    "  --pue X           power usage effectiveness of the site, in [1, 10] (default 1)\n"
-    "  --lifetime Y      device lifetime for embodied emissions: years in (0, 20], '4y' or\n"
-    "                    hours '26280h' (default 3)\n"
-    "  --impact-json FILE  efficiency and emissions as JSON (schema joules.impact/1)\n"
-    "  --impact-csv FILE   the same as CSV, one row per subject (joules.impact.csv/1)\n"
-    "  --codecarbon-csv FILE  append a row with CodeCarbon 3.x's columns (header if new)\n"
-    "  --efficiency-svg FILE  FLOP per joule against reference GPUs by release year\n"
-    "  Site defaults: JOULES_GRID, JOULES_PUE, JOULES_LIFETIME, or grid/pue/lifetime lines\n"
-    "  in $XDG_CONFIG_HOME/joules/config (~/.config/joules/config); options win.\n";
-
-const char cli_impact_help_work[] =
-    "  --flops N         the work the command does, in FLOP: GFLOP per joule and its share\n"
-    "                    of the GPU's peak FLOP per joule (peak FLOP/s / TDP)\n"
-    "  --precision P     the precision of that work: fp64, fp32, tf32, fp16 (bf16), fp8,\n"
-    "                    int8 (default fp32)\n";
-
 void cli_impact_opts_init(struct cli_impact_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -42,23 +22,23 @@ void cli_impact_opts_init(struct cli_impact_opts *o)
     o->precision = IMPACT_FP32;
 }
 
-int cli_impact_take(struct cli_impact_opts *o, const char *cmd, int c, const char *arg)
+int cli_impact_take(struct cli_impact_opts *o, const char *cmd, int id, const char *arg)
 {
     char err[IMPACT_ERR_MAX];
     double x;
-    switch (c) {
-    case CLI_OPT_FLOPS:
+    switch (id) {
+    case CLI_OPT_IMPACT_FLOPS:
         if (impact_check_flops(arg, &o->flops, err, sizeof err) != 0)
             return cli_usage_error(cmd, "--flops: %s", err);
         break;
-    case CLI_OPT_PRECISION:
+    case CLI_OPT_IMPACT_PRECISION:
         if ((o->precision = impact_precision_parse(arg)) < 0)
             return cli_usage_error(cmd,
                                    "--precision: '%s' is none of fp64, fp32, tf32, fp16, bf16, "
                                    "fp8, int8",
                                    arg);
         break;
-    case CLI_OPT_GRID:
+    case CLI_OPT_IMPACT_GRID:
         /* A number is checked here; a zone when the table is read. */
         if (*arg >= '0' && *arg <= '9') {
             struct impact_grid g;
@@ -70,27 +50,27 @@ int cli_impact_take(struct cli_impact_opts *o, const char *cmd, int c, const cha
         }
         o->grid = arg;
         break;
-    case CLI_OPT_PUE:
+    case CLI_OPT_IMPACT_PUE:
         if (impact_check_pue(arg, &x, err, sizeof err) != 0)
             return cli_usage_error(cmd, "--pue: %s", err);
         o->pue = arg;
         break;
-    case CLI_OPT_LIFETIME:
+    case CLI_OPT_IMPACT_LIFETIME:
         if (impact_check_lifetime(arg, &x, err, sizeof err) != 0)
             return cli_usage_error(cmd, "--lifetime: %s", err);
         o->lifetime = arg;
         break;
-    case CLI_OPT_CODECARBON_CSV:
+    case CLI_OPT_IMPACT_CODECARBON_CSV:
     case CLI_OPT_IMPACT_JSON:
     case CLI_OPT_IMPACT_CSV:
-    case CLI_OPT_EFFICIENCY_SVG:
+    case CLI_OPT_IMPACT_SVG:
         if (!*arg)
             return cli_usage_error(cmd, "an output option has an empty file name");
-        if (c == CLI_OPT_CODECARBON_CSV)
+        if (id == CLI_OPT_IMPACT_CODECARBON_CSV)
             o->codecarbon_csv = arg;
-        else if (c == CLI_OPT_IMPACT_JSON)
+        else if (id == CLI_OPT_IMPACT_JSON)
             o->json = arg;
-        else if (c == CLI_OPT_IMPACT_CSV)
+        else if (id == CLI_OPT_IMPACT_CSV)
             o->csv = arg;
         else
             o->svg = arg;
@@ -243,6 +223,26 @@ void cli_impact_compute(const struct cli_impact *ci, struct cli_impact_job *j)
     impact_efficiency(j->flops, e, pm, j->precision, hw, ci->loaded ? &ci->hw : NULL, &j->eff);
     impact_emissions(j->energy_j, j->energy_pm_j, j->duration_s, ci->pue, &ci->grid, ci->lifetime_y,
                      j->devices, j->n_devices, &j->em);
+}
+
+void cli_impact_report_run(const struct cli_impact_opts *o, const struct cli_impact *ci,
+                           const char *cmd, const char *subject, joules_monitor *m,
+                           const joules_measurement *meas, const joules_domain_info *info,
+                           int n_info, int quiet)
+{
+    if (!o->given && !ci->grid.set) {
+        if (!quiet)
+            cli_impact_hint(stderr, cmd);
+        return;
+    }
+    static struct cli_impact_job job;
+    cli_impact_job_from_run(&job, ci, m, meas, info, n_info, o->flops, o->precision);
+    if (subject)
+        snprintf(job.subject, sizeof job.subject, "%s", subject);
+    cli_impact_compute(ci, &job);
+    if (!quiet)
+        cli_impact_print(stderr, ci, &job, 1);
+    (void)cli_impact_write(o, ci, cmd, &job, 1);
 }
 
 static const char *ref_label(int r)

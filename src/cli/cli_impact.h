@@ -13,45 +13,74 @@
 #include <stdio.h>
 
 #include "ab/ab.h"
+#include "cli/cli_options.h"
 #include "impact/impact.h"
 #include "io/json.h"
 #include "joules.h"
 #include "sweep/sweep.h"
 
-/* Long-option values (above the shared CLI_OPT_* and the commands' own). */
+/* Option ids, above the commands' own (which start at CLI_OPT_COMMAND). */
 enum {
-    CLI_OPT_FLOPS = 0x300,
-    CLI_OPT_PRECISION,
-    CLI_OPT_GRID,
-    CLI_OPT_PUE,
-    CLI_OPT_LIFETIME,
-    CLI_OPT_CODECARBON_CSV,
+    CLI_OPT_IMPACT_FLOPS = 0x300,
+    CLI_OPT_IMPACT_PRECISION,
+    CLI_OPT_IMPACT_GRID,
+    CLI_OPT_IMPACT_PUE,
+    CLI_OPT_IMPACT_LIFETIME,
+    CLI_OPT_IMPACT_CODECARBON_CSV,
     CLI_OPT_IMPACT_JSON,
     CLI_OPT_IMPACT_CSV,
-    CLI_OPT_EFFICIENCY_SVG,
+    CLI_OPT_IMPACT_SVG,
+    CLI_OPT_IMPACT_END,
 };
 
-/* The site and output options, for run, ab and sweep's option tables. */
-#define CLI_IMPACT_SITE_OPTIONS                                                                    \
-    {"grid", required_argument, NULL, CLI_OPT_GRID},                                               \
-        {"pue", required_argument, NULL, CLI_OPT_PUE},                                             \
-        {"lifetime", required_argument, NULL, CLI_OPT_LIFETIME},                                   \
-        {"codecarbon-csv", required_argument, NULL, CLI_OPT_CODECARBON_CSV},                       \
-        {"impact-json", required_argument, NULL, CLI_OPT_IMPACT_JSON},                             \
-        {"impact-csv", required_argument, NULL, CLI_OPT_IMPACT_CSV},                               \
-    {                                                                                              \
-        "efficiency-svg", required_argument, NULL, CLI_OPT_EFFICIENCY_SVG                          \
-    }
-/* The work count, for run (ab and sweep know theirs). */
-#define CLI_IMPACT_WORK_OPTIONS                                                                    \
-    {"flops", required_argument, NULL, CLI_OPT_FLOPS},                                             \
-    {                                                                                              \
-        "precision", required_argument, NULL, CLI_OPT_PRECISION                                    \
-    }
+/* clang-format off */
+/* The site values, for the option tables of run, repeat, ab, sweep and info. */
+#define CLI_IMPACT_OPTION_GRID \
+    {"grid", 0, required_argument, "ZONE", \
+     "carbon intensity of the electricity, for CO2e: an ISO 3166\n" \
+     "alpha-3 code or a region of the shipped table (FRA, USA,\n" \
+     "WORLD), or g/kWh in [0, 2000]; never guessed", CLI_OPT_IMPACT_GRID}
+#define CLI_IMPACT_OPTION_PUE \
+    {"pue", 0, required_argument, "X", \
+     "power usage effectiveness of the site, in [1, 10] (default 1)", CLI_OPT_IMPACT_PUE}
+#define CLI_IMPACT_OPTION_LIFETIME \
+    {"lifetime", 0, required_argument, "Y", \
+     "device lifetime for embodied emissions: years in (0, 20],\n" \
+     "'4y', or hours '26280h' (default 3)", CLI_OPT_IMPACT_LIFETIME}
+#define CLI_IMPACT_SITE_OPTIONS \
+    CLI_IMPACT_OPTION_GRID, CLI_IMPACT_OPTION_PUE, CLI_IMPACT_OPTION_LIFETIME
+/* The outputs, for run, repeat, ab and sweep. */
+#define CLI_IMPACT_OUTPUT_OPTIONS \
+    {"impact-json", 0, required_argument, "FILE", \
+     "efficiency and emissions as JSON (schema joules.impact/1)", CLI_OPT_IMPACT_JSON}, \
+    {"impact-csv", 0, required_argument, "FILE", \
+     "the same as CSV, one row per subject (joules.impact.csv/1)", CLI_OPT_IMPACT_CSV}, \
+    {"codecarbon-csv", 0, required_argument, "FILE", \
+     "append a row with CodeCarbon 3.x's columns (a header when\n" \
+     "the file is new)", CLI_OPT_IMPACT_CODECARBON_CSV}, \
+    {"efficiency-svg", 0, required_argument, "FILE.svg", \
+     "FLOP per joule against reference GPUs by release year", CLI_OPT_IMPACT_SVG}
+/* The work count, for run and repeat (ab and sweep know theirs). */
+#define CLI_IMPACT_WORK_OPTIONS \
+    {"flops", 0, required_argument, "N", \
+     "the work the command does, in FLOP: GFLOP per joule and its\n" \
+     "share of the GPU's peak FLOP per joule (peak FLOP/s / TDP)", CLI_OPT_IMPACT_FLOPS}, \
+    {"precision", 0, required_argument, "P", \
+     "the precision of that work: fp64, fp32, tf32, fp16 (bf16),\n" \
+     "fp8, int8 (default fp32)", CLI_OPT_IMPACT_PRECISION}
+/* clang-format on */
 
-/* The options' help lines, for the commands' --help. */
-extern const char cli_impact_help_site[];
-extern const char cli_impact_help_work[];
+/* The paragraph of --help after the option lines: where the site values come from. */
+#define CLI_IMPACT_HELP_NOTE                                                                       \
+    "\nEfficiency and emissions (docs/impact.md): nothing is guessed and nothing goes\n"           \
+    "online. Site defaults: JOULES_GRID, JOULES_PUE, JOULES_LIFETIME, or grid, pue and\n"          \
+    "lifetime lines in $XDG_CONFIG_HOME/joules/config (~/.config/joules/config);\n"                \
+    "the options win. With no grid in force, energy only and a one-line hint.\n"
+
+static inline int cli_is_impact_option(int id)
+{
+    return id >= CLI_OPT_IMPACT_FLOPS && id < CLI_OPT_IMPACT_END;
+}
 
 struct cli_impact_opts {
     const char *grid, *pue, *lifetime; /* NULL: not given */
@@ -62,9 +91,9 @@ struct cli_impact_opts {
 };
 
 void cli_impact_opts_init(struct cli_impact_opts *o);
-/* Handle getopt's c when it is one of these options: 0 taken, CLI_EXIT_USAGE on a bad value
- * (printed), -1 when c is not one of them. */
-int cli_impact_take(struct cli_impact_opts *o, const char *cmd, int c, const char *arg);
+/* Take one of these options (cli_is_impact_option(id)), from a command's take callback: 0,
+ * CLI_EXIT_USAGE on a bad value (printed), -1 when id is none of them. */
+int cli_impact_take(struct cli_impact_opts *o, const char *cmd, int id, const char *arg);
 
 /* The tables and the site values in force. */
 struct cli_impact {
@@ -113,6 +142,14 @@ void cli_impact_job_from_run(struct cli_impact_job *j, const struct cli_impact *
                              int precision);
 void cli_impact_compute(const struct cli_impact *ci, struct cli_impact_job *j);
 
+/* run and repeat, after their table: the efficiency and emissions of the window on stderr
+ * (unless quiet) and the files the options ask for; or, when no option asked for them and no
+ * grid is in force, the one-line hint. subject: the row's name (NULL: "run"). */
+void cli_impact_report_run(const struct cli_impact_opts *o, const struct cli_impact *ci,
+                           const char *cmd, const char *subject, joules_monitor *m,
+                           const joules_measurement *meas, const joules_domain_info *info,
+                           int n_info, int quiet);
+
 /* The table's block; and the one-line hint when no grid is in force. */
 void cli_impact_print(FILE *out, const struct cli_impact *ci, const struct cli_impact_job *jobs,
                       int n);
@@ -124,11 +161,11 @@ int cli_impact_write(const struct cli_impact_opts *o, const struct cli_impact *c
                      const struct cli_impact_job *jobs, int n);
 
 /* The JSON object of the site values in force (for joules.impact/1 and joules info). */
-void cli_impact_json_site(joules_json *j, const struct cli_impact *ci);
+void cli_impact_json_site(io_json *j, const struct cli_impact *ci);
 /* `joules info`: the anatomy of a GPU from the table, and the site values with their origin. */
 void cli_impact_info_gpu(FILE *out, const struct cli_impact *ci, const char *gpu_name);
 void cli_impact_info_site(FILE *out, const struct cli_impact *ci);
-void cli_impact_json_gpu(joules_json *j, const struct cli_impact *ci, const char *gpu_name);
+void cli_impact_json_gpu(io_json *j, const struct cli_impact *ci, const char *gpu_name);
 
 /* The experiments as jobs (cli_impact_exp.c): one per arm of ab (gpu: 0 for the CPU
  * executor), one per measured point of a sweep plus the whole sweep last. Each is computed.
@@ -138,6 +175,13 @@ int cli_impact_jobs_from_ab(struct cli_impact_job *jobs, int max, const struct c
                             const struct ab_result *r, int ab_prec, int gpu);
 int cli_impact_jobs_from_sweep(struct cli_impact_job *jobs, int max, const struct cli_impact *ci,
                                const struct sweep_result *r, int ab_prec, const char *unit);
+/* ab and sweep, after their table: one block per arm (one line per point of a sweep) on
+ * stdout, and the files the options ask for. */
+void cli_impact_report_ab(const struct cli_impact_opts *o, const struct cli_impact *ci,
+                          const char *cmd, const struct ab_result *r, const struct ab_params *p);
+void cli_impact_report_sweep(const struct cli_impact_opts *o, const struct cli_impact *ci,
+                             const char *cmd, const struct sweep_result *r,
+                             const struct sweep_params *p);
 /* One line per job (sweeps have many). */
 void cli_impact_print_compact(FILE *out, const struct cli_impact *ci,
                               const struct cli_impact_job *jobs, int n);

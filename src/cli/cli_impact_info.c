@@ -137,35 +137,35 @@ void cli_impact_info_site(FILE *out, const struct cli_impact *ci)
     fprintf(out, "  tables    %s/{hardware,hardware-sources,carbon-intensity}.tsv\n", ci->data_dir);
 }
 
-void cli_impact_json_gpu(joules_json *j, const struct cli_impact *ci, const char *gpu_name)
+void cli_impact_json_gpu(io_json *j, const struct cli_impact *ci, const char *gpu_name)
 {
     const struct impact_hw *h = cli_impact_find_hw(ci, gpu_name);
     if (!h) {
-        joules_json_null(j);
+        io_json_null(j);
         return;
     }
-    joules_json_object_begin(j);
-    joules_json_kv_string(j, "key", h->key);
-    joules_json_kv_string(j, "model", h->model);
-    joules_json_kv_string(j, "vendor", h->vendor);
+    io_json_object_begin(j);
+    io_json_kv_string(j, "key", h->key);
+    io_json_kv_string(j, "model", h->model);
+    io_json_kv_string(j, "vendor", h->vendor);
     for (int f = 0; f < IMPACT_N_FIELDS; f++) {
         const char *col = impact_field_column(f);
-        joules_json_key(j, col);
-        joules_json_object_begin(j);
+        io_json_key(j, col);
+        io_json_object_begin(j);
         if (!h->text[f][0] || strcmp(h->text[f], "-") == 0)
-            joules_json_kv_null(j, "value");
+            io_json_kv_null(j, "value");
         else if (!isnan(h->num[f]))
-            joules_json_kv_number(j, "value", h->num[f]);
+            io_json_kv_number(j, "value", h->num[f]);
         else
-            joules_json_kv_string(j, "value", h->text[f]);
-        joules_json_kv_bool(j, "none", strcmp(h->text[f], "-") == 0);
-        joules_json_kv_string(j, "source", h->src[f][0] ? h->src[f] : NULL);
-        joules_json_object_end(j);
+            io_json_kv_string(j, "value", h->text[f]);
+        io_json_kv_bool(j, "none", strcmp(h->text[f], "-") == 0);
+        io_json_kv_string(j, "source", h->src[f][0] ? h->src[f] : NULL);
+        io_json_object_end(j);
     }
-    joules_json_key(j, "peak_gflop_per_j");
-    joules_json_object_begin(j);
+    io_json_key(j, "peak_gflop_per_j");
+    io_json_object_begin(j);
     for (int p = 0; p < IMPACT_N_PRECISIONS; p++)
-        joules_json_kv_number(j, impact_precision_name(p), impact_peak_flop_per_j(h, p) / 1e9);
-    joules_json_object_end(j);
-    joules_json_object_end(j);
+        io_json_kv_number(j, impact_precision_name(p), impact_peak_flop_per_j(h, p) / 1e9);
+    io_json_object_end(j);
+    io_json_object_end(j);
 }

@@ -19,115 +19,115 @@
 
 #include "cli/cli_impact.h"
 #include "io/atomic.h"
-#include "io/report.h"
+#include "io/run_output.h"
 
 #define J_PER_KWH 3.6e6
 
-void cli_impact_json_site(joules_json *j, const struct cli_impact *ci)
+void cli_impact_json_site(io_json *j, const struct cli_impact *ci)
 {
     const struct impact_setting *s[3] = {&ci->site.grid, &ci->site.pue, &ci->site.lifetime};
     static const char *const names[3] = {"grid", "pue", "lifetime_years"};
-    joules_json_object_begin(j);
+    io_json_object_begin(j);
     for (int i = 0; i < 3; i++) {
-        joules_json_key(j, names[i]);
-        joules_json_object_begin(j);
-        joules_json_kv_string(j, "value", s[i]->value[0] ? s[i]->value : NULL);
-        joules_json_kv_string(j, "origin", impact_origin_name(s[i]->origin));
-        joules_json_kv_string(j, "where", s[i]->where);
-        joules_json_object_end(j);
+        io_json_key(j, names[i]);
+        io_json_object_begin(j);
+        io_json_kv_string(j, "value", s[i]->value[0] ? s[i]->value : NULL);
+        io_json_kv_string(j, "origin", impact_origin_name(s[i]->origin));
+        io_json_kv_string(j, "where", s[i]->where);
+        io_json_object_end(j);
     }
-    joules_json_kv_number(j, "g_per_kwh", ci->grid.set ? ci->grid.g_per_kwh : NAN);
+    io_json_kv_number(j, "g_per_kwh", ci->grid.set ? ci->grid.g_per_kwh : NAN);
     if (ci->grid.zone) {
-        joules_json_key(j, "zone");
-        joules_json_object_begin(j);
-        joules_json_kv_string(j, "code", ci->grid.zone->zone);
-        joules_json_kv_string(j, "name", ci->grid.zone->name);
-        joules_json_kv_int(j, "year", ci->grid.zone->year);
-        joules_json_kv_string(j, "source", ci->grid.zone->source);
-        joules_json_object_end(j);
+        io_json_key(j, "zone");
+        io_json_object_begin(j);
+        io_json_kv_string(j, "code", ci->grid.zone->zone);
+        io_json_kv_string(j, "name", ci->grid.zone->name);
+        io_json_kv_int(j, "year", ci->grid.zone->year);
+        io_json_kv_string(j, "source", ci->grid.zone->source);
+        io_json_object_end(j);
     } else {
-        joules_json_kv_null(j, "zone");
+        io_json_kv_null(j, "zone");
     }
-    joules_json_kv_number(j, "pue_value", ci->pue);
-    joules_json_kv_number(j, "lifetime_y", ci->lifetime_y);
-    joules_json_kv_string(j, "config_file", ci->site.config_path[0] ? ci->site.config_path : NULL);
-    joules_json_kv_bool(j, "config_file_found", ci->site.config_found);
-    joules_json_object_end(j);
+    io_json_kv_number(j, "pue_value", ci->pue);
+    io_json_kv_number(j, "lifetime_y", ci->lifetime_y);
+    io_json_kv_string(j, "config_file", ci->site.config_path[0] ? ci->site.config_path : NULL);
+    io_json_kv_bool(j, "config_file_found", ci->site.config_found);
+    io_json_object_end(j);
 }
 
-static void json_job(joules_json *j, const struct cli_impact_job *job)
+static void json_job(io_json *j, const struct cli_impact_job *job)
 {
     static const char *const refs[IMPACT_N_REFERENCES] = {"V100", "A100", "H100", "B200"};
     const struct impact_efficiency *e = &job->eff;
     const struct impact_emissions *m = &job->em;
-    joules_json_object_begin(j);
-    joules_json_kv_string(j, "subject", job->subject);
-    joules_json_kv_bool(j, "simulated", job->simulated);
-    joules_json_key(j, "devices");
-    joules_json_array_begin(j);
+    io_json_object_begin(j);
+    io_json_kv_string(j, "subject", job->subject);
+    io_json_kv_bool(j, "simulated", job->simulated);
+    io_json_key(j, "devices");
+    io_json_array_begin(j);
     for (int i = 0; i < job->n_devices; i++) {
-        joules_json_object_begin(j);
-        joules_json_kv_string(j, "name", job->device_names[i]);
-        joules_json_kv_string(j, "model", job->devices[i] ? job->devices[i]->key : NULL);
-        joules_json_object_end(j);
+        io_json_object_begin(j);
+        io_json_kv_string(j, "name", job->device_names[i]);
+        io_json_kv_string(j, "model", job->devices[i] ? job->devices[i]->key : NULL);
+        io_json_object_end(j);
     }
-    joules_json_array_end(j);
-    joules_json_key(j, "efficiency");
-    joules_json_object_begin(j);
-    joules_json_kv_number(j, "flops", job->flops >= 0 ? job->flops : NAN);
-    joules_json_kv_string(j, "precision", impact_precision_name(e->precision));
-    joules_json_kv_number(j, "gflop_per_j", e->gflop_per_j);
-    joules_json_kv_number(j, "gflop_per_j_uncertainty", e->gflop_per_j_pm);
-    joules_json_kv_number(j, "peak_gflop_per_j", e->peak_gflop_per_j);
-    joules_json_kv_number(j, "share_of_peak", e->share_of_peak);
-    joules_json_key(j, "references");
-    joules_json_object_begin(j);
+    io_json_array_end(j);
+    io_json_key(j, "efficiency");
+    io_json_object_begin(j);
+    io_json_kv_number(j, "flops", job->flops >= 0 ? job->flops : NAN);
+    io_json_kv_string(j, "precision", impact_precision_name(e->precision));
+    io_json_kv_number(j, "gflop_per_j", e->gflop_per_j);
+    io_json_kv_number(j, "gflop_per_j_uncertainty", e->gflop_per_j_pm);
+    io_json_kv_number(j, "peak_gflop_per_j", e->peak_gflop_per_j);
+    io_json_kv_number(j, "share_of_peak", e->share_of_peak);
+    io_json_key(j, "references");
+    io_json_object_begin(j);
     for (int r = 0; r < IMPACT_N_REFERENCES; r++) {
-        joules_json_key(j, refs[r]);
-        joules_json_object_begin(j);
-        joules_json_kv_number(j, "peak_gflop_per_j", e->ref_gflop_per_j[r]);
-        joules_json_kv_number(j, "share", e->ref_share[r]);
-        joules_json_object_end(j);
+        io_json_key(j, refs[r]);
+        io_json_object_begin(j);
+        io_json_kv_number(j, "peak_gflop_per_j", e->ref_gflop_per_j[r]);
+        io_json_kv_number(j, "share", e->ref_share[r]);
+        io_json_object_end(j);
     }
-    joules_json_object_end(j);
-    joules_json_object_end(j);
-    joules_json_key(j, "emissions");
-    joules_json_object_begin(j);
-    joules_json_kv_number(j, "duration_s", m->duration_s);
-    joules_json_kv_number(j, "device_energy_j", m->device_energy_j);
-    joules_json_kv_number(j, "device_energy_uncertainty_j", m->device_energy_pm_j);
-    joules_json_kv_number(j, "pue", m->pue);
-    joules_json_kv_number(j, "facility_energy_j", m->facility_energy_j);
-    joules_json_kv_number(j, "facility_energy_uncertainty_j", m->facility_energy_pm_j);
-    joules_json_kv_number(j, "g_per_kwh", m->g_per_kwh);
-    joules_json_kv_number(j, "use_g", m->use_g);
-    joules_json_kv_number(j, "use_uncertainty_g", m->use_pm_g);
-    joules_json_kv_number(j, "embodied_low_g", m->embodied_low_g);
-    joules_json_kv_number(j, "embodied_high_g", m->embodied_high_g);
-    joules_json_kv_number(j, "lifetime_y", m->lifetime_y);
-    joules_json_kv_number(j, "use_share_low", m->use_share_low);
-    joules_json_kv_number(j, "use_share_high", m->use_share_high);
-    joules_json_object_end(j);
-    joules_json_object_end(j);
+    io_json_object_end(j);
+    io_json_object_end(j);
+    io_json_key(j, "emissions");
+    io_json_object_begin(j);
+    io_json_kv_number(j, "duration_s", m->duration_s);
+    io_json_kv_number(j, "device_energy_j", m->device_energy_j);
+    io_json_kv_number(j, "device_energy_uncertainty_j", m->device_energy_pm_j);
+    io_json_kv_number(j, "pue", m->pue);
+    io_json_kv_number(j, "facility_energy_j", m->facility_energy_j);
+    io_json_kv_number(j, "facility_energy_uncertainty_j", m->facility_energy_pm_j);
+    io_json_kv_number(j, "g_per_kwh", m->g_per_kwh);
+    io_json_kv_number(j, "use_g", m->use_g);
+    io_json_kv_number(j, "use_uncertainty_g", m->use_pm_g);
+    io_json_kv_number(j, "embodied_low_g", m->embodied_low_g);
+    io_json_kv_number(j, "embodied_high_g", m->embodied_high_g);
+    io_json_kv_number(j, "lifetime_y", m->lifetime_y);
+    io_json_kv_number(j, "use_share_low", m->use_share_low);
+    io_json_kv_number(j, "use_share_high", m->use_share_high);
+    io_json_object_end(j);
+    io_json_object_end(j);
 }
 
 static int write_json(FILE *f, const struct cli_impact *ci, const char *cmd,
                       const struct cli_impact_job *jobs, int n)
 {
-    joules_json j;
-    joules_json_init(&j, f, 1);
-    joules_json_object_begin(&j);
-    joules_json_kv_string(&j, "schema", "joules.impact/1");
-    joules_json_kv_string(&j, "command", cmd);
-    joules_json_key(&j, "site");
+    io_json j;
+    io_json_init(&j, f, 1);
+    io_json_object_begin(&j);
+    io_json_kv_string(&j, "schema", "joules.impact/1");
+    io_json_kv_string(&j, "command", cmd);
+    io_json_key(&j, "site");
     cli_impact_json_site(&j, ci);
-    joules_json_key(&j, "subjects");
-    joules_json_array_begin(&j);
+    io_json_key(&j, "subjects");
+    io_json_array_begin(&j);
     for (int i = 0; i < n; i++)
         json_job(&j, &jobs[i]);
-    joules_json_array_end(&j);
-    joules_json_object_end(&j);
-    return joules_json_finish(&j);
+    io_json_array_end(&j);
+    io_json_object_end(&j);
+    return io_json_finish(&j);
 }
 
 static void num(FILE *f, double v)
@@ -151,11 +151,11 @@ static int write_csv(FILE *f, const struct cli_impact *ci, const char *cmd,
         const struct impact_efficiency *e = &jb->eff;
         const struct impact_emissions *m = &jb->em;
         fprintf(f, "joules.impact.csv/1,%s,", cmd);
-        joules_csv_field(f, jb->subject);
+        io_csv_field(f, jb->subject);
         fprintf(f, ",%d,", jb->simulated);
-        joules_csv_field(f, jb->n_devices ? jb->device_names[0] : "");
+        io_csv_field(f, jb->n_devices ? jb->device_names[0] : "");
         fputc(',', f);
-        joules_csv_field(f, jb->n_devices && jb->devices[0] ? jb->devices[0]->key : "");
+        io_csv_field(f, jb->n_devices && jb->devices[0] ? jb->devices[0]->key : "");
         fputc(',', f);
         num(f, jb->flops >= 0 ? jb->flops : NAN);
         fprintf(f, ",%s", impact_precision_name(e->precision));
@@ -169,7 +169,7 @@ static int write_csv(FILE *f, const struct cli_impact *ci, const char *cmd,
             num(f, v[k]);
         }
         fputc(',', f);
-        joules_csv_field(f, ci->grid.zone ? ci->grid.zone->zone : ci->grid.set ? "custom" : "");
+        io_csv_field(f, ci->grid.zone ? ci->grid.zone->zone : ci->grid.set ? "custom" : "");
         fputc(',', f);
         num(f, m->g_per_kwh);
         fputc(',', f);
@@ -249,16 +249,15 @@ static void cc_row(FILE *f, const struct cli_impact *ci, const struct cli_impact
         num(f, e[i]);
     }
     fputs(",,", f); /* water_consumed: not measured */
-    joules_csv_field(f, ci->grid.zone ? ci->grid.zone->name : "");
+    io_csv_field(f, ci->grid.zone ? ci->grid.zone->name : "");
     fputc(',', f);
-    joules_csv_field(f,
-                     ci->grid.zone && strlen(ci->grid.zone->zone) == 3 ? ci->grid.zone->zone : "");
+    io_csv_field(f, ci->grid.zone && strlen(ci->grid.zone->zone) == 3 ? ci->grid.zone->zone : "");
     fputs(",,,,", f); /* region, cloud_provider, cloud_region */
     struct utsname u;
     char os[400] = "";
     if (uname(&u) == 0)
         snprintf(os, sizeof os, "%s-%s-%s", u.sysname, u.release, u.machine);
-    joules_csv_field(f, os);
+    io_csv_field(f, os);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     fputs(",,,", f); /* python_version, codecarbon_version */
@@ -266,7 +265,7 @@ static void cc_row(FILE *f, const struct cli_impact *ci, const struct cli_impact
         fprintf(f, "%ld", ncpu);
     fputs(",,", f); /* cpu_model */
     fprintf(f, "%d,", jb->n_devices);
-    joules_csv_field(f, jb->n_devices ? jb->device_names[0] : "");
+    io_csv_field(f, jb->n_devices ? jb->device_names[0] : "");
     fputs(",,,", f); /* longitude, latitude: never guessed */
     if (pages > 0 && page > 0)
         fprintf(f, "%.3f", (double)pages * (double)page / 1e9);
@@ -306,18 +305,18 @@ static int atomic_write(const char *path, const char *what,
                         const struct cli_impact *ci, const char *cmd,
                         const struct cli_impact_job *jobs, int n)
 {
-    joules_atomic a;
+    io_atomic a;
     char err[600];
-    if (joules_atomic_open(&a, path, err, sizeof err) != 0) {
+    if (io_atomic_open(&a, path, err, sizeof err) != 0) {
         fprintf(stderr, "joules %s: %s: %s\n", cmd, what, err);
         return -1;
     }
     if (fn(a.f, ci, cmd, jobs, n) != 0) {
-        joules_atomic_abort(&a);
+        io_atomic_abort(&a);
         fprintf(stderr, "joules %s: %s: writing %s failed\n", cmd, what, path);
         return -1;
     }
-    if (joules_atomic_commit(&a, err, sizeof err) != 0) {
+    if (io_atomic_commit(&a, err, sizeof err) != 0) {
         fprintf(stderr, "joules %s: %s: %s\n", cmd, what, err);
         return -1;
     }

@@ -7,7 +7,6 @@
  * The result is stored per device and clock state in the user's cache (io/baseline.h), for
  * `joules run` to report the dynamic energy above it.
  */
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,42 +14,83 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli_options.h"
 #include "cli/cli_sampling.h"
 #include "cli/cli_signal.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "io/baseline.h"
 
-enum { OPT_INTERVAL = 0x200, OPT_DURATION, OPT_NO_STORE, OPT_FORCE };
-
 #define IDLE_UTIL_PCT   5    /* above this the GPU was working */
 #define IDLE_SPREAD_REL 0.05 /* relative standard deviation above which power was not steady */
 #define IDLE_SPREAD_W   1.0  /* ... and at least this many watts (small domains are noisy) */
 
-static void help(FILE *out)
+enum { OPT_INTERVAL = CLI_OPT_COMMAND, OPT_DURATION, OPT_NO_STORE, OPT_FORCE };
+
+static const char idle_help_head[] =
+    "Usage: joules idle [OPTIONS]\n\n"
+    "Measure the static (idle) power of every domain while the machine is at rest:\n"
+    "the mean power from the energy counter with its uncertainty, the spread of the\n"
+    "samples, the P-states seen and the utilisation. Warns when the machine was not\n"
+    "idle. The result is stored as a baseline per device and clock state in\n"
+    "$XDG_CACHE_HOME/joules (default ~/.cache/joules); `joules run` then also\n"
+    "reports the dynamic energy of a command: its energy minus baseline x time.\n\n"
+    "Options:\n";
+
+static const char idle_help_tail[] =
+    "\nStop every job on the GPUs first; a CUDA context left open keeps a GPU in a\n"
+    "higher P-state (P2 instead of P8 on an A6000), and the baseline of each clock\n"
+    "state is kept apart.\n\n"
+    "Exit status: 0 when baselines were stored (or --no-store); 1 if nothing could\n"
+    "be measured, Ctrl-C interrupted it, or the machine was not idle (nothing\n"
+    "stored without --force); 2 on a wrong command line.\n";
+
+static const struct cli_option idle_options[] = {
+    {"duration", 0, required_argument, "DUR", "how long to measure (default 10s; 200ms to 1h)",
+     OPT_DURATION},
+    {"interval", 0, required_argument, "DUR", "time between samples (default 100ms)", OPT_INTERVAL},
+    {"no-store", 0, no_argument, NULL, "measure and report only", OPT_NO_STORE},
+    {"force", 0, no_argument, NULL, "store the baseline even if the machine was not idle",
+     OPT_FORCE},
+    CLI_OPTION_SIM("measure the simulated GPU (SIMULATED); also --sim=PROFILE"),
+    CLI_OPTION_SCENARIO("simulated GPU running a known load (docs/scenarios.md)"),
+    CLI_OPTION_HELP,
+    CLI_OPTIONS_END,
+};
+
+struct idle_options {
+    int64_t duration_ns, interval_ns;
+    int store, force;
+};
+
+static int idle_take(void *ctx, int id, const char *v)
 {
-    fprintf(out, "Usage: joules idle [OPTIONS]\n\n"
-                 "Measure the static (idle) power of every domain while the machine is at rest:\n"
-                 "the mean power from the energy counter with its uncertainty, the spread of the\n"
-                 "samples, the P-states seen and the utilisation. Warns when the machine was not\n"
-                 "idle. The result is stored as a baseline per device and clock state in\n"
-                 "$XDG_CACHE_HOME/joules (default ~/.cache/joules); `joules run` then also\n"
-                 "reports the dynamic energy of a command: its energy minus baseline x time.\n\n"
-                 "Options:\n"
-                 "  --duration DUR    how long to measure (default 10s; 200ms to 1h)\n"
-                 "  --interval DUR    time between samples (default 100ms)\n"
-                 "  --no-store        measure and report only\n"
-                 "  --force           store the baseline even if the machine was not idle\n"
-                 "  --sim [PROFILE]   measure the simulated GPU (SIMULATED); also --sim=PROFILE\n"
-                 "  --scenario FILE   simulated GPU running a known load (docs/scenarios.md)\n"
-                 "  -h, --help        this help\n\n"
-                 "Stop every job on the GPUs first; a CUDA context left open keeps a GPU in a\n"
-                 "higher P-state (P2 instead of P8 on an A6000), and the baseline of each clock\n"
-                 "state is kept apart.\n\n"
-                 "Exit status: 0 when baselines were stored (or --no-store); 1 if nothing could\n"
-                 "be measured, Ctrl-C interrupted it, or the machine was not idle (nothing\n"
-                 "stored without --force); 2 on a wrong command line.\n");
+    struct idle_options *o = ctx;
+    switch (id) {
+    case OPT_DURATION:
+        return cli_parse_duration("idle", "--duration", v, 200000000LL, 3600000000000LL,
+                                  &o->duration_ns);
+    case OPT_INTERVAL:
+        return cli_parse_duration("idle", "--interval", v, 1000000LL, 10000000000LL,
+                                  &o->interval_ns);
+    case OPT_NO_STORE:
+        o->store = 0;
+        return 0;
+    case OPT_FORCE:
+        o->force = 1;
+        return 0;
+    default:
+        return 0;
+    }
 }
+
+static const struct cli_command_spec idle_spec = {
+    .name = "idle",
+    .help_head = idle_help_head,
+    .options = idle_options,
+    .help_tail = idle_help_tail,
+    .take = idle_take,
+};
 
 /* Running statistics of one domain, kept by the sampler's callback. */
 struct idle_stats {
@@ -106,7 +146,7 @@ static int main_pstate(const struct idle_stats *s, int *n_seen)
 
 /* Fill a baseline from the window and the samples; returns the number of warnings printed. */
 static int assess(const joules_domain_info *in, const joules_domain_energy *e,
-                  const struct idle_stats *s, double duration_s, joules_baseline *b)
+                  const struct idle_stats *s, double duration_s, io_baseline *b)
 {
     memset(b, 0, sizeof b[0]);
     snprintf(b->domain, sizeof b->domain, "%s", in->name);
@@ -152,184 +192,185 @@ static int assess(const joules_domain_info *in, const joules_domain_energy *e,
     return warnings;
 }
 
-int cmd_idle(int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        {"duration", required_argument, NULL, OPT_DURATION},
-        {"interval", required_argument, NULL, OPT_INTERVAL},
-        {"no-store", no_argument, NULL, OPT_NO_STORE},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"sim", optional_argument, NULL, CLI_OPT_SIM},
-        {"scenario", required_argument, NULL, CLI_OPT_SCENARIO},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct cli_source src = {0};
-    src.settle_end = 1;
-    int64_t duration_ns = 10000000000LL, interval_ns = 100000000LL;
-    int store = 1, force = 0, c, rc;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            help(stdout);
-            return 0;
-        case OPT_DURATION:
-            if ((rc = cli_parse_duration("idle", "--duration", optarg, 200000000LL, 3600000000000LL,
-                                         &duration_ns)))
-                return rc;
-            break;
-        case OPT_INTERVAL:
-            if ((rc = cli_parse_duration("idle", "--interval", optarg, 1000000LL, 10000000000LL,
-                                         &interval_ns)))
-                return rc;
-            break;
-        case OPT_NO_STORE:
-            store = 0;
-            break;
-        case OPT_FORCE:
-            force = 1;
-            break;
-        case CLI_OPT_SIM:
-            if ((rc = cli_take_sim_option(&src, "idle", 0, argc, argv)))
-                return rc;
-            break;
-        case CLI_OPT_SCENARIO:
-            if ((rc = cli_take_scenario_option(&src, "idle", optarg)))
-                return rc;
-            break;
-        default:
-            return cli_getopt_error("idle", c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("idle", "unexpected argument '%s'", argv[optind]);
-    char dir[4096], err[512];
-    if (store && baseline_dir(dir, sizeof dir, 1, err, sizeof err) != 0) {
-        fprintf(stderr, "joules idle: %s\n", err);
-        return CLI_EXIT_FAILURE;
-    }
-
-    sigset_t stop_set, orig_mask;
-    cli_stop_block(&stop_set, &orig_mask);
+/* What one `joules idle` holds, released by idle_finish. */
+struct idle_ctx {
     struct cli_monitor cm;
-    if (cli_open_monitor("idle", &src, &cm) != 0) {
-        cli_stop_unblock(&orig_mask);
-        return CLI_EXIT_FAILURE;
-    }
-    int n_info = joules_domain_count(cm.m);
-    rc = CLI_EXIT_FAILURE;
-    static joules_domain_info info[JOULES_MAX_DOMAINS];
-    static struct idle_acc acc;
-    /* The result's domains on the heap, one per domain of the monitor (freed at out). */
-    joules_domain_energy *meas_dom = calloc(n_info > 0 ? (size_t)n_info : 1, sizeof *meas_dom);
+    int monitor_open;
+    joules_sampler *s;
+    joules_domain_energy *meas_dom;
     joules_measurement meas;
-    joules_measurement_init(&meas, meas_dom, meas_dom && n_info > 0 ? n_info : 0);
-    memset(&acc, 0, sizeof acc);
-    joules_sampler *s = NULL;
-    if (!meas_dom) {
+    joules_domain_info info[JOULES_MAX_DOMAINS];
+    int n_info, simulated;
+    struct idle_acc acc;
+    io_baseline b[JOULES_MAX_DOMAINS];
+};
+
+/* Open the monitor and learn its domains. 0, or -1 after saying why. */
+static int idle_open(struct idle_ctx *c, const struct cli_source *src)
+{
+    if (cli_open_monitor("idle", src, &c->cm) != 0)
+        return -1;
+    c->monitor_open = 1;
+    c->n_info = joules_domain_count(c->cm.m);
+    /* The result's domains on the heap, one per domain of the monitor. */
+    c->meas_dom = calloc(c->n_info > 0 ? (size_t)c->n_info : 1, sizeof *c->meas_dom);
+    if (!c->meas_dom) {
         fprintf(stderr, "joules idle: out of memory\n");
-        goto out;
+        return -1;
     }
-    if (n_info <= 0) {
-        cli_print_no_sensor("idle", "nothing to measure: no GPU and no CPU energy sensor.", cm.m);
-        goto out;
+    joules_measurement_init(&c->meas, c->meas_dom, c->n_info > 0 ? c->n_info : 0);
+    if (c->n_info <= 0) {
+        cli_print_no_sensor("idle", "nothing to measure: no GPU and no CPU energy sensor.",
+                            c->cm.m);
+        return -1;
     }
-    int simulated = 0;
-    for (int i = 0; i < n_info; i++) {
-        joules_domain_info_get(cm.m, i, &info[i]);
-        simulated |= info[i].simulated;
+    for (int i = 0; i < c->n_info; i++) {
+        joules_domain_info_get(c->cm.m, i, &c->info[i]);
+        c->simulated |= c->info[i].simulated;
     }
+    return 0;
+}
+
+/* One window of duration_ns at rest, sampled every interval_ns. 0, or -1 after saying why. */
+static int idle_measure(struct idle_ctx *c, const sigset_t *stop_set, int64_t duration_ns,
+                        int64_t interval_ns)
+{
     /* Let the sensors publish a first reading of their own (power-on values, a P-state
      * change as the driver is opened) before measuring: two update periods, at least 250 ms. */
     int64_t settle_ns = 250000000LL;
-    for (int i = 0; i < n_info; i++)
-        if ((int64_t)info[i].update_interval_ns * 2 > settle_ns)
-            settle_ns = (int64_t)info[i].update_interval_ns * 2;
-    if (cli_stop_wait(&stop_set, settle_ns) != 0) {
+    for (int i = 0; i < c->n_info; i++)
+        if ((int64_t)c->info[i].update_interval_ns * 2 > settle_ns)
+            settle_ns = (int64_t)c->info[i].update_interval_ns * 2;
+    if (cli_stop_wait(stop_set, settle_ns) != 0) {
         fprintf(stderr, "joules idle: interrupted; nothing stored\n");
-        goto out;
+        return -1;
     }
     joules_sampler_options so;
     joules_sampler_options_init(&so);
     so.interval_ns = (uint64_t)interval_ns;
     so.callback = on_round;
-    so.user = &acc;
-    if (joules_sampler_start(cm.m, &so, &s) != 0 || joules_window_begin(cm.m, "idle") != 0) {
-        fprintf(stderr, "joules idle: cannot start measuring: %s\n", joules_last_error(cm.m));
-        goto out;
+    so.user = &c->acc;
+    if (joules_sampler_start(c->cm.m, &so, &c->s) != 0 ||
+        joules_window_begin(c->cm.m, "idle") != 0) {
+        fprintf(stderr, "joules idle: cannot start measuring: %s\n", joules_last_error(c->cm.m));
+        return -1;
     }
     fprintf(stderr,
             "joules idle: measuring the static power for %.1f s; leave the machine at "
             "rest...\n",
             (double)duration_ns * 1e-9);
-    int sig = cli_stop_wait(&stop_set, duration_ns);
-    int erc = joules_window_end(cm.m, "idle", &meas);
-    joules_sampler_stop(s, NULL);
+    int sig = cli_stop_wait(stop_set, duration_ns);
+    int erc = joules_window_end(c->cm.m, "idle", &c->meas);
+    joules_sampler_stop(c->s, NULL);
     if (sig) {
         fprintf(stderr, "joules idle: interrupted by %s; nothing stored\n", strsignal(sig));
-        goto out;
+        return -1;
     }
     if (erc != 0) {
-        fprintf(stderr, "joules idle: the measurement failed: %s\n", joules_last_error(cm.m));
-        goto out;
+        fprintf(stderr, "joules idle: the measurement failed: %s\n", joules_last_error(c->cm.m));
+        return -1;
     }
+    return 0;
+}
 
-    printf("Static power over %.1f s%s\n", meas.duration_s, simulated ? "   SIMULATED" : "");
+/* The table of static power; c->b filled. The number of domains measured; *warnings counts
+ * the signs that the machine was not at rest. */
+static int idle_table(struct idle_ctx *c, int *warnings)
+{
+    const joules_measurement *meas = &c->meas;
+    printf("Static power over %.1f s%s\n", meas->duration_s, c->simulated ? "   SIMULATED" : "");
     printf("%-10s %22s %9s %17s %6s %5s\n", "domain", "mean power", "spread", "min..max", "state",
            "util");
-    int warnings = 0, stored = 0, valid = 0;
-    static joules_baseline b[JOULES_MAX_DOMAINS];
-    for (int i = 0; i < meas.n_domains; i++) {
-        const joules_domain_energy *e = &meas.domains[i];
-        const joules_domain_info *in = &info[e->domain];
+    int valid = 0;
+    *warnings = 0;
+    for (int i = 0; i < meas->n_domains; i++) {
+        const joules_domain_energy *e = &meas->domains[i];
+        const joules_domain_info *in = &c->info[e->domain];
+        io_baseline *b = &c->b[i];
         if (!e->valid) {
             printf("%-10s not measured: %s\n", in->name, e->message);
             continue;
         }
         valid++;
-        warnings += assess(in, e, &acc.d[e->domain], meas.duration_s, &b[i]);
+        *warnings += assess(in, e, &c->acc.d[e->domain], meas->duration_s, b);
         char util[16] = "-", mm[40] = "-";
-        if (b[i].utilization_max_pct >= 0)
-            snprintf(util, sizeof util, "%d%%", b[i].utilization_max_pct);
-        if (b[i].power_min_w >= 0)
-            snprintf(mm, sizeof mm, "%.1f..%.1f W", b[i].power_min_w, b[i].power_max_w);
-        printf("%-10s %10.2f W +/- %6.2f %7.2f W %17s %6s %5s%s\n", in->name, b[i].power_w,
-               b[i].power_uncertainty_w, b[i].power_stddev_w, mm, b[i].clock_state, util,
+        if (b->utilization_max_pct >= 0)
+            snprintf(util, sizeof util, "%d%%", b->utilization_max_pct);
+        if (b->power_min_w >= 0)
+            snprintf(mm, sizeof mm, "%.1f..%.1f W", b->power_min_w, b->power_max_w);
+        printf("%-10s %10.2f W +/- %6.2f %7.2f W %17s %6s %5s%s\n", in->name, b->power_w,
+               b->power_uncertainty_w, b->power_stddev_w, mm, b->clock_state, util,
                in->simulated ? "  SIMULATED" : "");
     }
-    if (!valid) {
-        fprintf(stderr, "joules idle: no domain could be measured\n");
-        goto out;
-    }
-    if (!store) {
-        rc = 0;
-        goto out;
-    }
-    if (warnings && !force) {
-        fprintf(stderr, "joules idle: the machine was not idle: no baseline stored (stop the "
-                        "load and run again, or keep it with --force)\n");
-        goto out;
-    }
-    for (int i = 0; i < meas.n_domains; i++) {
-        if (!meas.domains[i].valid)
+    return valid;
+}
+
+/* Store the baselines measured into dir. The number stored. */
+static int idle_store(struct idle_ctx *c, const char *dir)
+{
+    int stored = 0;
+    char err[512];
+    for (int i = 0; i < c->meas.n_domains; i++) {
+        if (!c->meas.domains[i].valid)
             continue;
         char path[4400];
-        if (baseline_path(path, sizeof path, dir, &info[meas.domains[i].domain],
-                          b[i].clock_state) != 0 ||
-            baseline_store(path, &b[i], err, sizeof err) != 0) {
-            fprintf(stderr, "joules idle: cannot store the baseline of %s: %s\n", b[i].domain, err);
+        if (baseline_path(path, sizeof path, dir, &c->info[c->meas.domains[i].domain],
+                          c->b[i].clock_state) != 0 ||
+            baseline_store(path, &c->b[i], err, sizeof err) != 0) {
+            fprintf(stderr, "joules idle: cannot store the baseline of %s: %s\n", c->b[i].domain,
+                    err);
             continue;
         }
-        printf("baseline of %s (%s) stored in %s\n", b[i].domain, b[i].clock_state, path);
+        printf("baseline of %s (%s) stored in %s\n", c->b[i].domain, c->b[i].clock_state, path);
         stored++;
     }
-    rc = stored ? 0 : CLI_EXIT_FAILURE;
-out:
-    joules_sampler_free(s);
-    free(meas_dom);
-    cli_close_monitor(&cm);
-    cli_stop_unblock(&orig_mask);
-    return rc;
+    return stored;
+}
+
+static int idle_finish(struct idle_ctx *c, const sigset_t *orig_mask, int status)
+{
+    joules_sampler_free(c->s);
+    free(c->meas_dom);
+    if (c->monitor_open)
+        cli_close_monitor(&c->cm);
+    cli_stop_unblock(orig_mask);
+    return status;
+}
+
+int cmd_idle(int argc, char **argv)
+{
+    struct cli_common com = {0};
+    com.src.settle_end = 1;
+    struct idle_options o = {.duration_ns = 10000000000LL, .interval_ns = 100000000LL, .store = 1};
+    int rc;
+    if (cli_options_parse(&idle_spec, &com, &o, argc, argv, &rc) != 0)
+        return rc;
+    if (optind < argc)
+        return cli_usage_error("idle", "unexpected argument '%s'", argv[optind]);
+    char dir[4096], err[512];
+    if (o.store && baseline_dir(dir, sizeof dir, 1, err, sizeof err) != 0) {
+        fprintf(stderr, "joules idle: %s\n", err);
+        return CLI_EXIT_FAILURE;
+    }
+
+    static struct idle_ctx c; /* the per-domain tables are large for a stack */
+    memset(&c, 0, sizeof c);
+    sigset_t stop_set, orig_mask;
+    cli_stop_block(&stop_set, &orig_mask);
+    if (idle_open(&c, &com.src) != 0 ||
+        idle_measure(&c, &stop_set, o.duration_ns, o.interval_ns) != 0)
+        return idle_finish(&c, &orig_mask, CLI_EXIT_FAILURE);
+    int warnings;
+    if (!idle_table(&c, &warnings)) {
+        fprintf(stderr, "joules idle: no domain could be measured\n");
+        return idle_finish(&c, &orig_mask, CLI_EXIT_FAILURE);
+    }
+    if (!o.store)
+        return idle_finish(&c, &orig_mask, 0);
+    if (warnings && !o.force) {
+        fprintf(stderr, "joules idle: the machine was not idle: no baseline stored (stop the "
+                        "load and run again, or keep it with --force)\n");
+        return idle_finish(&c, &orig_mask, CLI_EXIT_FAILURE);
+    }
+    return idle_finish(&c, &orig_mask, idle_store(&c, dir) ? 0 : CLI_EXIT_FAILURE);
 }

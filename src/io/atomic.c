@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int joules_atomic_open(joules_atomic *a, const char *path, char *err, size_t len)
+int io_atomic_open(io_atomic *a, const char *path, char *err, size_t len)
 {
     memset(a, 0, sizeof *a);
     if (!path || !*path) {
@@ -57,7 +57,7 @@ int joules_atomic_open(joules_atomic *a, const char *path, char *err, size_t len
     return 0;
 }
 
-int joules_atomic_commit(joules_atomic *a, char *err, size_t len)
+int io_atomic_commit(io_atomic *a, char *err, size_t len)
 {
     if (!a->f)
         return -1;
@@ -89,19 +89,19 @@ int joules_atomic_commit(joules_atomic *a, char *err, size_t len)
     a->f = NULL;
     if (failed) {
         snprintf(err, len, "writing %s: %s", a->path, strerror(saved ? saved : EIO));
-        joules_atomic_abort(a);
+        io_atomic_abort(a);
         return -1;
     }
     if (rename(a->tmp, a->path) != 0) {
         snprintf(err, len, "cannot move the report into %s: %s", a->path, strerror(errno));
-        joules_atomic_abort(a);
+        io_atomic_abort(a);
         return -1;
     }
     a->tmp[0] = '\0';
     return 0;
 }
 
-void joules_atomic_abort(joules_atomic *a)
+void io_atomic_abort(io_atomic *a)
 {
     if (a->f && a->f != stdout)
         fclose(a->f);

@@ -10,20 +10,20 @@
 #include <stddef.h>
 #include <stdio.h>
 
-typedef struct joules_atomic {
+typedef struct io_atomic {
     FILE *f;
     char path[4096];
     char tmp[4096];
     int in_place; /* the target is a device or pipe (/dev/null, /dev/stdout): written as is */
-} joules_atomic;
+} io_atomic;
 
 /* Open a temporary file for path ("-" means stdout, written directly; so is a target that
  * exists and is not a regular file: renaming over /dev/null would replace the device).
  * 0 or -1 + message. */
-int joules_atomic_open(joules_atomic *a, const char *path, char *err, size_t len);
+int io_atomic_open(io_atomic *a, const char *path, char *err, size_t len);
 /* Flush, fsync and rename into place. 0 or -1 + message (then the target is untouched). */
-int joules_atomic_commit(joules_atomic *a, char *err, size_t len);
+int io_atomic_commit(io_atomic *a, char *err, size_t len);
 /* Drop the temporary file. Safe to call after a failed commit or twice. */
-void joules_atomic_abort(joules_atomic *a);
+void io_atomic_abort(io_atomic *a);
 
 #endif

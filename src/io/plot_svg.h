@@ -66,6 +66,15 @@ struct plot_bar_chart {
 
 /* Write the bar chart as a whole SVG document. 0, or -1 (nothing to plot, write error). */
 int plot_svg_bars_write(FILE *f, const struct plot_bar_chart *c);
+/* Points drawn over a bar, spread sideways (each run of a command, for instance). */
+struct plot_bar_points {
+    const double *y; /* n values on the bar's axis; NaN skipped */
+    int n;
+};
+/* The bar chart alone, with points[g][b] over bar b of group g (points or points[g] may be
+ * NULL: none), as one SVG file. Atomic. 0, or -1 with a message in err. */
+int plot_svg_bars_save(const char *path, const struct plot_bar_chart *c,
+                       const struct plot_bar_points *const *points, char *err, size_t len);
 /* One SVG file: the bar chart above the line chart (either may be NULL). Atomic. */
 int plot_svg_figure_save(const char *path, const struct plot_bar_chart *bars,
                          const struct plot_chart *lines, char *err, size_t len);

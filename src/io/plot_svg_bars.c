@@ -48,7 +48,8 @@ static void value_text(char *buf, size_t len, double v)
 }
 
 /* The body of a bar chart (no XML declaration, no outer <svg>), in a w x h box. */
-static int bars_body(FILE *f, const struct plot_bar_chart *c, int w, int h)
+static int bars_body(FILE *f, const struct plot_bar_chart *c,
+                     const struct plot_bar_points *const *pts, int w, int h)
 {
     int mt = c->subtitle ? 64 : 44, mb = c->note ? 58 : 40, gap = 48;
     int n = c->n_groups;
@@ -76,6 +77,10 @@ static int bars_body(FILE *f, const struct plot_bar_chart *c, int w, int h)
                 hi = br->value;
             if (isfinite(br->hi) && br->hi > hi)
                 hi = br->hi;
+            const struct plot_bar_points *bp = pts && pts[g] ? &pts[g][b] : NULL;
+            for (int i = 0; bp && i < bp->n; i++)
+                if (isfinite(bp->y[i]) && bp->y[i] > hi)
+                    hi = bp->y[i];
         }
         double step = nice_step(hi), top = hi > 0 ? ceil(hi / step) * step : 1;
         fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" font-weight=\"bold\">",
@@ -131,6 +136,19 @@ static int bars_body(FILE *f, const struct plot_bar_chart *c, int w, int h)
                         cx, plo, phi, cx - bw / 4, plo, cx + bw / 4, cx - bw / 4, phi, cx + bw / 4);
                 ty = phi - 4 < ty ? phi - 4 : ty;
             }
+            const struct plot_bar_points *bp = pts && pts[g] ? &pts[g][b] : NULL;
+            for (int i = 0; bp && i < bp->n; i++) {
+                if (!isfinite(bp->y[i]))
+                    continue;
+                /* Spread sideways in a fixed pattern, so equal values stay visible. */
+                double dx = bw * 0.35 * ((i * 7 % 11) / 10.0 - 0.5);
+                double py_i = y0 + ph - (bp->y[i] < 0 ? 0 : bp->y[i]) / top * ph;
+                fprintf(f,
+                        "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"#111\" "
+                        "fill-opacity=\"0.55\"/>\n",
+                        cx + dx, py_i);
+                ty = py_i - 4 < ty ? py_i - 4 : ty;
+            }
             fprintf(f,
                     "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\">%s"
                     "</text>\n",
@@ -155,7 +173,7 @@ int plot_svg_bars_write(FILE *f, const struct plot_bar_chart *c)
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
             "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
             w, h, w, h);
-    if (bars_body(f, c, w, h) != 0)
+    if (bars_body(f, c, NULL, w, h) != 0)
         return -1;
     fputs("</svg>\n", f);
     return ferror(f) ? -1 : 0;
@@ -197,8 +215,8 @@ int plot_svg_figure_save(const char *path, const struct plot_bar_chart *bars,
     int wl = lines ? (lines->width > 0 ? lines->width : 960) : 0;
     int hl = lines ? (lines->height > 0 ? lines->height : 540) : 0;
     int w = wb > wl ? wb : wl, h = hb + hl;
-    joules_atomic a;
-    if (joules_atomic_open(&a, path, err, len) != 0)
+    io_atomic a;
+    if (io_atomic_open(&a, path, err, len) != 0)
         return -1;
     fprintf(a.f,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -209,7 +227,7 @@ int plot_svg_figure_save(const char *path, const struct plot_bar_chart *bars,
     int rc = 0;
     if (has_bars) {
         fputs("<g>\n", a.f);
-        rc = bars_body(a.f, bars, wb, hb);
+        rc = bars_body(a.f, bars, NULL, wb, hb);
         fputs("</g>\n", a.f);
     }
     if (rc == 0 && lines)
@@ -217,8 +235,34 @@ int plot_svg_figure_save(const char *path, const struct plot_bar_chart *bars,
     fputs("</svg>\n", a.f);
     if (rc != 0 || ferror(a.f)) {
         snprintf(err, len, "%s: nothing to plot or write error", path);
-        joules_atomic_abort(&a);
+        io_atomic_abort(&a);
         return -1;
     }
-    return joules_atomic_commit(&a, err, len);
+    return io_atomic_commit(&a, err, len);
+}
+
+int plot_svg_bars_save(const char *path, const struct plot_bar_chart *c,
+                       const struct plot_bar_points *const *points, char *err, size_t len)
+{
+    if (!c || c->n_groups <= 0) {
+        snprintf(err, len, "%s: nothing to plot", path);
+        return -1;
+    }
+    int w = c->width > 0 ? c->width : 960, h = c->height > 0 ? c->height : 360;
+    io_atomic a;
+    if (io_atomic_open(&a, path, err, len) != 0)
+        return -1;
+    fprintf(a.f,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+            "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
+            w, h, w, h);
+    int rc = bars_body(a.f, c, points, w, h);
+    fputs("</svg>\n", a.f);
+    if (rc != 0 || ferror(a.f)) {
+        snprintf(err, len, "%s: write error", path);
+        io_atomic_abort(&a);
+        return -1;
+    }
+    return io_atomic_commit(&a, err, len);
 }

@@ -1,0 +1,290 @@
+# SPDX-License-Identifier: MIT
+"""What a window or a reading gives back: Measurement (Zeus's fields and ours), Pending (a
+deferred end), DomainInfo, DomainEnergy, Sample and Samples, and to_csv for a time series."""
+import csv
+import ctypes
+import math
+import os
+import re
+import threading
+import warnings
+
+from . import _lib
+from .errors import JoulesError
+
+_CPU_NAME = re.compile(r"^cpu(\d+)(?:\.die(\d+))?$")
+_DRAM_NAME = re.compile(r"^dram(\d+)(?:\.die(\d+))?$")
+_SUB_NAME = re.compile(r"^cpu(\d+)(?:\.die\d+)?\.(core|uncore)$")
+_GPU_NAME = re.compile(r"^gpu(\d+)$")
+
+
+class DomainInfo:
+    """Static description of one domain (joules_domain_info)."""
+
+    __slots__ = ("index", "name", "kind", "device", "uuid", "bus_id", "source", "caps",
+                 "method", "simulated", "parent", "counted_in_total", "update_interval",
+                 "resolution", "sensor_accuracy", "power_window", "key")
+
+    def __init__(self, index, c):
+        self.index = index  # position among the monitor's domains (C index)
+        self.name = _lib.text(c.name)
+        self.kind = _lib.KIND_NAMES.get(c.kind, str(c.kind))
+        self.device = _lib.text(c.device)
+        self.uuid = _lib.text(c.uuid)
+        self.bus_id = _lib.text(c.bus_id)
+        self.source = _lib.text(c.source)
+        self.caps = c.caps
+        self.method = _lib.METHOD_NAMES.get(c.method, str(c.method))
+        self.simulated = bool(c.simulated)
+        self.parent = c.parent
+        self.counted_in_total = bool(c.counted_in_total)
+        self.update_interval = c.update_interval_ns * 1e-9
+        self.resolution = c.resolution_j
+        self.sensor_accuracy = c.sensor_accuracy
+        self.power_window = c.power_window_s  # seconds each power reading averages, 0: none
+        self.key = None  # the index Zeus users see (GPU index, CPU package), None otherwise
+
+    def __repr__(self):
+        return "DomainInfo(%s, %s, %r%s)" % (self.name, self.kind, self.device,
+                                             ", simulated" if self.simulated else "")
+
+
+class DomainEnergy:
+    """Energy of one domain over a window."""
+
+    __slots__ = ("name", "kind", "key", "energy", "uncertainty", "method", "valid", "error",
+                 "error_name", "message", "simulated", "simulator_true_energy", "avg_power")
+
+    def __init__(self, info, c):
+        self.name = info.name
+        self.kind = info.kind
+        self.key = info.key
+        self.valid = bool(c.valid)
+        self.error = c.error
+        self.error_name = _lib.ERROR_NAMES.get(c.error) if c.error else None
+        self.message = _lib.text(c.message)
+        self.method = _lib.METHOD_NAMES.get(c.method, str(c.method))
+        self.simulated = bool(c.simulated)
+        self.energy = c.energy_j if self.valid else math.nan
+        self.uncertainty = c.uncertainty_j if self.valid else math.nan
+        self.avg_power = c.avg_power_w if self.valid else math.nan
+        # Never a measurement: the simulator's own truth, for validating the method.
+        self.simulator_true_energy = (c.sim_truth_j if self.simulated and c.sim_truth_j >= 0
+                                      else None)
+
+    def __repr__(self):
+        if not self.valid:
+            return "DomainEnergy(%s: invalid, %s)" % (self.name, self.message)
+        return "DomainEnergy(%s: %.4f +/- %.4f J, %s%s)" % (
+            self.name, self.energy, self.uncertainty, self.method,
+            ", simulated" if self.simulated else "")
+
+
+class Measurement:
+    """The result of a window; Zeus's fields keep their meaning.
+
+    time           seconds between the edges
+    gpu_energy     {GPU index: J}
+    cpu_energy     {CPU package: J} or None when no CPU package is measured
+    dram_energy    {CPU package: J} or None when no DRAM domain is measured
+    total_energy   J, sum of the disjoint reported domains (GPUs, packages, DRAM)
+    Ours: domains ({name: DomainEnergy}), gpu_uncertainty / cpu_uncertainty /
+    dram_uncertainty / total_uncertainty (+/- J, about 95 %), method ({name: str}),
+    simulated, simulator_true_energy ({GPU index: J}, simulated GPUs only).
+    A domain that could not be measured has NaN energy and .domains[name].message says why.
+    """
+
+    def __init__(self, name=None):
+        self.name = name
+        self.filled = False
+        self.cancelled = False
+        self.time = None
+        self.begin_ns = self.end_ns = None
+        self.begin_time = None  # Unix time of the begin edge
+        self.gpu_energy = {}
+        self.cpu_energy = None
+        self.dram_energy = None
+        self.gpu_uncertainty = {}
+        self.cpu_uncertainty = None
+        self.dram_uncertainty = None
+        self.total_energy = None
+        self.total_uncertainty = None
+        self.domains = {}
+        self.method = {}
+        self.simulated = False
+        self.simulator_true_energy = {}
+
+    def _fill(self, c, infos):
+        self.name = _lib.text(c.name)
+        self.time = c.duration_s
+        self.begin_ns, self.end_ns = c.begin_ns, c.end_ns
+        self.begin_time = c.begin_unix_s
+        total, var = 0.0, 0.0
+        for info in infos:
+            de = DomainEnergy(info, c.domains[info.index])
+            self.domains[de.name] = de
+            self.method[de.name] = de.method
+            self.simulated |= de.simulated
+            if info.kind == "gpu":
+                self.gpu_energy[info.key] = de.energy
+                self.gpu_uncertainty[info.key] = de.uncertainty
+                if de.simulator_true_energy is not None:
+                    self.simulator_true_energy[info.key] = de.simulator_true_energy
+            elif info.kind == "cpu-package":
+                self._add("cpu", info.key, de)
+            elif info.kind == "dram":
+                self._add("dram", info.key, de)
+            if de.valid and info.counted_in_total:
+                total += de.energy
+                var += de.uncertainty ** 2
+        self.total_energy = total
+        self.total_uncertainty = math.sqrt(var)
+        self.filled = True
+        bad = [d for d in self.domains.values() if not d.valid]
+        if bad:
+            warnings.warn("window %r: %s" % (self.name, "; ".join(
+                "%s not measured (%s)" % (d.name, d.message) for d in bad)), RuntimeWarning,
+                stacklevel=4)
+        return self
+
+    def _add(self, what, key, de):
+        energy = getattr(self, what + "_energy")
+        unc = getattr(self, what + "_uncertainty")
+        if energy is None:
+            energy, unc = {}, {}
+            setattr(self, what + "_energy", energy)
+            setattr(self, what + "_uncertainty", unc)
+        # Dies of one package add up under the package index.
+        energy[key] = energy.get(key, 0.0) + de.energy
+        unc[key] = math.hypot(unc.get(key, 0.0), de.uncertainty)
+
+    def __repr__(self):
+        if self.cancelled:
+            return "Measurement(%r, cancelled)" % self.name
+        if not self.filled:
+            return "Measurement(%r, window still open)" % self.name
+        parts = ["time=%.4fs" % self.time, "gpu_energy=%r" % self.gpu_energy]
+        if self.cpu_energy is not None:
+            parts.append("cpu_energy=%r" % self.cpu_energy)
+        if self.dram_energy is not None:
+            parts.append("dram_energy=%r" % self.dram_energy)
+        parts.append("total_energy=%.4f+/-%.4fJ" % (self.total_energy, self.total_uncertainty))
+        if self.simulated:
+            parts.append("SIMULATED")
+        return "Measurement(%r, %s)" % (self.name, ", ".join(parts))
+
+
+class Pending:
+    """A window ended with end_window(key, deferred=True): its result, to be collected.
+
+    The end edge was read when the window ended; the library's tracker thread anchors it on
+    the energy counter's next step (~100 ms on NVIDIA GPUs) while your code goes on, which
+    makes a short window as exact as with settle_end, without the wait.
+    ready     True once every end edge rests on a counter step: result() then waits for
+              nothing and extrapolates nothing.
+    result(wait=True)  the Measurement, computed once (later calls return the same one).
+              wait=True waits for a counter step that has not come yet (at most ~150 ms
+              after the end); wait=False extrapolates what is missing with the power
+              readings, as a plain end does, and each domain's message says so. Safe to
+              call from several threads. A Pending keeps its Monitor alive.
+    """
+
+    def __init__(self, monitor, name, ticket):
+        self._monitor = monitor
+        self.name = name
+        self.ticket = ticket
+        self._result = None
+        self._collecting = threading.Lock()
+
+    def _open(self):
+        if self.ticket is None:  # from monitor.window(..., deferred=True), block not done
+            raise JoulesError(_lib.E_STATE, "window %r is still open: its result comes once "
+                              "the with block has ended" % self.name)
+
+    @property
+    def ready(self):
+        if self._result is not None:
+            return True
+        self._open()
+        mon = self._monitor
+        return mon._check(mon._lib.joules_window_ready(mon._need(), self.ticket)) == 1
+
+    def result(self, wait=True):
+        with self._collecting:  # one collection, whichever thread asks first
+            if self._result is None:
+                self._open()
+                self._result = self._monitor._collect(self, wait)
+        return self._result
+
+    def __del__(self):
+        # Never collected: release the library's slot (it holds at most 1024).
+        try:
+            mon = self._monitor
+            with mon._handle_lock:
+                if self._result is None and self.ticket is not None and mon._handle is not None:
+                    mon._lib.joules_window_collect(mon._handle, self.ticket, 0,
+                                                   ctypes.byref(mon._new_result()))
+        except Exception:
+            pass
+
+    def __repr__(self):
+        if self._result is not None:
+            return "Pending(%r, collected: %r)" % (self.name, self._result)
+        if self.ticket is None:
+            return "Pending(%r, window still open)" % self.name
+        return "Pending(%r, ticket %d)" % (self.name, self.ticket)
+
+
+class Sample:
+    """One point of a power time series."""
+
+    __slots__ = ("time", "t_ns", "unix_time", "energy", "power", "avg_power")
+
+    def __init__(self, time_s, t_ns, unix_time, energy, power, avg_power):
+        self.time = time_s          # seconds since the first sample
+        self.t_ns = t_ns            # CLOCK_MONOTONIC of the reading
+        self.unix_time = unix_time
+        self.energy = energy        # {domain: J since the first sample}
+        self.power = power          # {domain: W from the sensor, None if it has none}
+        self.avg_power = avg_power  # {domain: W over the interval before this sample}
+
+    def __repr__(self):
+        return "Sample(t=%.3fs, power=%r)" % (self.time, self.avg_power)
+
+
+class Samples(list):
+    """A list of Sample with to_csv()."""
+
+    def to_csv(self, file):
+        """Write time_s, then <domain>_energy_j, _power_w, _avg_power_w columns."""
+        return to_csv(self, file)
+
+
+def to_csv(samples, file):
+    """Write samples as CSV to a path or a text file object; returns the path or file."""
+    samples = list(samples)
+    names = []
+    for s in samples:
+        for n in s.energy:
+            if n not in names:
+                names.append(n)
+    own = isinstance(file, (str, bytes, os.PathLike))
+    f = open(file, "w", newline="", encoding="utf-8") if own else file
+    try:
+        w = csv.writer(f)
+        head = ["time_s", "unix_time_s"]
+        for n in names:
+            head += [n + "_energy_j", n + "_power_w", n + "_avg_power_w"]
+        w.writerow(head)
+
+        def cell(v):
+            return "" if v is None or (isinstance(v, float) and math.isnan(v)) else "%.6f" % v
+        for s in samples:
+            row = ["%.6f" % s.time, "%.6f" % s.unix_time]
+            for n in names:
+                row += [cell(s.energy.get(n)), cell(s.power.get(n)), cell(s.avg_power.get(n))]
+            w.writerow(row)
+    finally:
+        if own:
+            f.close()
+    return file
