@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ab/ab.h"
+#include "cli/cli_impact.h"
 #include "cli/cli_options.h"
 #include "cli/cli_signal.h"
 #include "cli/cli_util.h"
@@ -56,7 +57,7 @@ static const char ab_help_tail[] =
     "simulated GPU lock clocks without root), and those of `joules run --help`.\n\n"
     "Exit status: 0 done; 1 joules failed (no device, library missing, clocks refused,\n"
     "wrong product); 2 wrong command line; 128+N when stopped by signal N (130 for\n"
-    "Ctrl-C) after restoring the clocks and reporting what was measured.\n";
+    "Ctrl-C) after restoring the clocks and reporting what was measured.\n" CLI_IMPACT_HELP_NOTE;
 
 static const struct cli_option ab_options[] = {
     CLI_WORKLOAD_N("matrix size (default 10000; cpu: 1024)"),
@@ -88,6 +89,8 @@ static const struct cli_option ab_options[] = {
     CLI_OPTION_JSON("the result as JSON (schema joules.ab/1, docs/output.md)"),
     CLI_OPTION_CSV("one CSV row per window (schema joules.ab.csv/1)"),
     {"svg", 0, required_argument, "FILE", "figure: bars with intervals, power over time", OPT_SVG},
+    CLI_IMPACT_SITE_OPTIONS,
+    CLI_IMPACT_OUTPUT_OPTIONS,
     CLI_OPTION_QUIET("no progress lines"),
     CLI_OPTION_HELP,
     CLI_OPTIONS_END,
@@ -211,6 +214,8 @@ struct ab_ctx {
     int locked; /* the clocks are locked and not yet reset */
     struct ab_result res;
     struct ab_output rep;
+    struct cli_impact_opts impact_opts;
+    struct cli_impact impact; /* efficiency and emissions: tables and site values */
 };
 
 static int ab_take(void *ctx, int id, const char *v)
@@ -220,6 +225,8 @@ static int ab_take(void *ctx, int id, const char *v)
     int rc;
     if (cli_is_workload_option(id))
         return cli_workload_option(&a->w, CMD, id, v);
+    if (cli_is_impact_option(id))
+        return cli_impact_take(&a->impact_opts, CMD, id, v);
     switch (id) {
     case OPT_REPEATS:
         if ((rc = cli_parse_long(CMD, "--repeats", v, 2, 1000, &lv)) == 0)
@@ -268,6 +275,7 @@ static void ab_defaults(struct ab_ctx *a)
                                  .executor = -1};
     a->rep.clocks_restored = -1;
     a->rep.locked_clock_mhz = -1;
+    cli_impact_opts_init(&a->impact_opts);
 }
 
 /* What the options say together: 0, or CLI_EXIT_USAGE with the message printed. */
@@ -458,6 +466,7 @@ static int experiment(struct ab_ctx *a)
     if (rep->lock_mhz)
         rep->locked_clock_mhz = held_clock_mhz(&a->res);
     ab_output_table(stdout, rep);
+    cli_impact_report_ab(&a->impact_opts, &a->impact, CMD, &a->res, p);
     fflush(stdout);
     int status = write_outputs(&a->out, rep) != 0 || run_rc != 0 ? CLI_EXIT_FAILURE : 0;
     return cli_stop_signal ? 128 + cli_stop_signal : status;
@@ -472,6 +481,7 @@ static int ab_finish(struct ab_ctx *a, int status)
         cli_close_monitor(&a->cm);
     abort_outputs(&a->out);
     ab_result_free(&a->res);
+    cli_impact_close(&a->impact);
     cli_stop_restore(&a->stop);
     if (cli_stop_signal && status == CLI_EXIT_FAILURE)
         status = 128 + cli_stop_signal;
@@ -485,8 +495,12 @@ int cmd_ab(int argc, char **argv)
     int status;
     if (ab_parse(&a, argc, argv, &status) != 0)
         return status;
+    /* The tables and site values are checked before anything runs. */
+    if ((status = cli_impact_open(&a.impact, &a.impact_opts, CMD)) != 0)
+        return status;
     if (open_outputs(&a.out) != 0) {
         abort_outputs(&a.out);
+        cli_impact_close(&a.impact);
         return CLI_EXIT_USAGE;
     }
     /* Signals only set a flag: the experiment stops between products, the clocks are reset

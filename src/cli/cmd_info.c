@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "abi/nvml_abi.h"
+#include "cli/cli_impact.h"
 #include "cli/cli_options.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
@@ -40,6 +41,10 @@ static const char info_help_tail[] =
     "<bin>/../lib/joules/libnvidia-ml.so.1)\n"
     "  JOULES_SIM_PROFILE, JOULES_SIM_DEVICES, JOULES_SIM_SEED, JOULES_SIM_PRIVILEGED\n"
     "                       configure the simulated GPU (docs/scenarios.md)\n\n"
+    "Each GPU's anatomy comes from joules' hardware table with its sources, and the\n"
+    "site values for CO2e (grid, PUE, lifetime) are shown with where each came from\n"
+    "(docs/impact.md); --grid, --pue and --lifetime override them here as in run.\n"
+    "A missing or malformed table is an error naming the file and line.\n\n"
     "Exit status: 0 (also when nothing is found), 1 if joules failed, 2 on a wrong\n"
     "command line.\n";
 
@@ -51,15 +56,23 @@ static const struct cli_option info_options[] = {
                              "simulated GPU; the output says which was used"),
     CLI_OPTION_JSON("also write the description as JSON (schema joules.info/1,\n"
                     "docs/output.md); '-' for standard output instead of text"),
+    CLI_IMPACT_SITE_OPTIONS,
     CLI_OPTION_HELP,
     CLI_OPTIONS_END,
 };
+
+/* --grid, --pue, --lifetime (ctx: struct cli_impact_opts). */
+static int info_take(void *ctx, int id, const char *v)
+{
+    return cli_is_impact_option(id) ? cli_impact_take(ctx, "info", id, v) : 0;
+}
 
 static const struct cli_command_spec info_spec = {
     .name = "info",
     .help_head = info_help_head,
     .options = info_options,
     .help_tail = info_help_tail,
+    .take = info_take,
 };
 
 static const struct {
@@ -177,6 +190,9 @@ static void print_gpu(FILE *out, const joules_domain_info *di, const joules_gpu_
         fprintf(out, "  Energy counter  %.3f J since the driver loaded\n", g->energy_counter_j);
 }
 
+/* The hardware table and site values (cli_impact.h), read once by cmd_info. */
+static struct cli_impact impact;
+
 struct info_data {
     int n;
     joules_domain_info di[JOULES_MAX_DOMAINS];
@@ -255,12 +271,14 @@ static void print_text(FILE *out, const struct cli_monitor *cm, const struct cli
         for (int i = 0; i < d->n; i++) {
             if (d->di[i].kind != JOULES_KIND_GPU)
                 continue;
-            if (d->gs_rc[i] == 0)
+            if (d->gs_rc[i] == 0) {
                 print_gpu(out, &d->di[i], &d->gs[i]);
-            else
+                cli_impact_info_gpu(out, &impact, d->gs[i].name);
+            } else
                 fprintf(out, "\nGPU %s: status unavailable: %s\n", d->di[i].name, d->gs_err[i]);
         }
     }
+    cli_impact_info_site(out, &impact);
     fprintf(out, "\nBackends:\n");
     cli_print_backends(out, cm->m, "  ");
     int any_sim = 0;
@@ -394,6 +412,8 @@ static int write_json(FILE *f, const struct cli_monitor *cm, const struct info_d
                 io_json_string(&j, event_reasons[r].name);
         io_json_array_end(&j);
         json_or_null(&j, "energy_counter_j", g->energy_counter_j);
+        io_json_key(&j, "anatomy");
+        cli_impact_json_gpu(&j, &impact, g->name);
         io_json_object_end(&j);
     }
     io_json_array_end(&j);
@@ -415,6 +435,8 @@ static int write_json(FILE *f, const struct cli_monitor *cm, const struct info_d
         io_json_object_end(&j);
     }
     io_json_array_end(&j);
+    io_json_key(&j, "site");
+    cli_impact_json_site(&j, &impact);
     io_json_object_end(&j);
     return io_json_finish(&j);
 }
@@ -422,8 +444,10 @@ static int write_json(FILE *f, const struct cli_monitor *cm, const struct info_d
 int cmd_info(int argc, char **argv)
 {
     struct cli_common com = {0};
+    struct cli_impact_opts impact_opts;
+    cli_impact_opts_init(&impact_opts);
     int rc;
-    if (cli_options_parse(&info_spec, &com, NULL, argc, argv, &rc) != 0)
+    if (cli_options_parse(&info_spec, &com, &impact_opts, argc, argv, &rc) != 0)
         return rc;
     struct cli_source src = com.src;
     const char *json = com.json;
@@ -431,12 +455,15 @@ int cmd_info(int argc, char **argv)
         return cli_usage_error("info", "unexpected argument '%s'", argv[optind]);
     if (src.sim && src.sim_if_absent)
         return cli_usage_error("info", "--sim/--scenario and --sim-if-absent exclude each other");
+    if ((rc = cli_impact_open(&impact, &impact_opts, "info")) != 0)
+        return rc;
 
     /* Create the output first: a name that cannot be written is found before any work. */
     io_atomic out;
     char err[512];
     if (json && io_atomic_open(&out, json, err, sizeof err) != 0) {
         cli_error("info: %s", err);
+        cli_impact_close(&impact);
         return CLI_EXIT_USAGE;
     }
 
@@ -479,5 +506,6 @@ int cmd_info(int argc, char **argv)
 no_monitor:
     if (json_open)
         io_atomic_abort(&out);
+    cli_impact_close(&impact);
     return status;
 }

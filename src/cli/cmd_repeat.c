@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "cli/cli_impact.h"
 #include "cli/cli_options.h"
 #include "cli/cli_sampling.h"
 #include "cli/cli_signal.h"
@@ -43,7 +44,8 @@ static const char repeat_help_tail[] =
     "Ctrl-C stops after the current run (exit 130).\n\n"
     "Examples:\n"
     "  joules repeat -- ./kernel --size 512\n"
-    "  joules repeat --groups 8 --min-time 5s --json k.json -- python3 step.py\n";
+    "  joules repeat --groups 8 --min-time 5s --json k.json -- python3 "
+    "step.py\n" CLI_IMPACT_HELP_NOTE;
 
 static const struct cli_option repeat_options[] = {
     {"groups", 0, required_argument, "N", "phase-shifted groups (default 4)", OPT_GROUPS},
@@ -55,6 +57,9 @@ static const struct cli_option repeat_options[] = {
      "time dropped at the start of each group (default: one update\n"
      "period of the slowest counter, 100 ms on NVIDIA GPUs)",
      OPT_SETTLE},
+    CLI_IMPACT_WORK_OPTIONS,
+    CLI_IMPACT_SITE_OPTIONS,
+    CLI_IMPACT_OUTPUT_OPTIONS,
     CLI_OPTION_JSON("also write the result as JSON (schema joules.repeat/1)"),
     CLI_OPTION_SIM("measure on the simulated GPU (see joules run --help)"),
     CLI_OPTION_SCENARIO("simulated GPU under a known load; implies --sim"),
@@ -183,11 +188,20 @@ static int write_json(FILE *f, const joules_repeat_result *r, const joules_domai
     return io_json_finish(&j);
 }
 
+/* What the options set, and the impact tables (cli_impact.h) opened from them. */
+struct repeat_ctx {
+    joules_repeat_options ro;
+    struct cli_impact_opts impact_opts; /* --flops per run, the site values, the outputs */
+    struct cli_impact impact;
+};
+
 static int repeat_take(void *ctx, int id, const char *v)
 {
-    joules_repeat_options *ro = ctx;
+    joules_repeat_options *ro = &((struct repeat_ctx *)ctx)->ro;
     int64_t ns;
     int rc;
+    if (cli_is_impact_option(id))
+        return cli_impact_take(&((struct repeat_ctx *)ctx)->impact_opts, "repeat", id, v);
     switch (id) {
     case OPT_GROUPS:
         return parse_count("repeat", "--groups", v, 1, 64, &ro->groups);
@@ -254,10 +268,12 @@ static int commit_json(io_atomic *out, const char *json, const joules_repeat_res
 int cmd_repeat(int argc, char **argv)
 {
     struct cli_common com = {0};
-    joules_repeat_options ro;
-    joules_repeat_options_init(&ro);
+    static struct repeat_ctx c;
+    memset(&c, 0, sizeof c);
+    joules_repeat_options_init(&c.ro);
+    cli_impact_opts_init(&c.impact_opts);
     int status;
-    if (cli_options_parse(&repeat_spec, &com, &ro, argc, argv, &status) != 0)
+    if (cli_options_parse(&repeat_spec, &com, &c, argc, argv, &status) != 0)
         return status;
     if (optind < argc && strcmp(argv[optind], "--") == 0)
         optind++;
@@ -267,10 +283,14 @@ int cmd_repeat(int argc, char **argv)
     int cmd_argc = argc - optind;
     const char *json = com.json;
 
+    /* The tables and site values are checked before anything runs. */
+    if ((status = cli_impact_open(&c.impact, &c.impact_opts, "repeat")) != 0)
+        return status;
     io_atomic out;
     char err[512];
     if (json && io_atomic_open(&out, json, err, sizeof err) != 0) {
         cli_error("--json: %s", err);
+        cli_impact_close(&c.impact);
         return CLI_EXIT_USAGE;
     }
     int json_open = json != NULL;
@@ -298,7 +318,7 @@ int cmd_repeat(int argc, char **argv)
     joules_repeat_result res; /* per_rep's domains on the heap, one per domain */
     res_dom = calloc((size_t)n_info, sizeof *res_dom);
     joules_measurement_init(&res.per_rep, res_dom, res_dom ? n_info : 0);
-    int rc = res_dom ? joules_repeat(cm.m, run_once, &w, &ro, &res) : JOULES_E_NOMEM;
+    int rc = res_dom ? joules_repeat(cm.m, run_once, &w, &c.ro, &res) : JOULES_E_NOMEM;
     cli_stop_restore(&stop);
     if (rc != 0) {
         if (res_dom) {
@@ -311,6 +331,8 @@ int cmd_repeat(int argc, char **argv)
     }
     if (!com.quiet)
         print_table(&res, info, cmd);
+    cli_impact_report_run(&c.impact_opts, &c.impact, "repeat", "one run", cm.m, &res.per_rep, info,
+                          n_info, com.quiet);
     status = 0;
     if (json_open) {
         json_open = 0;
@@ -322,5 +344,6 @@ done:
 no_monitor:
     if (json_open)
         io_atomic_abort(&out);
+    cli_impact_close(&c.impact);
     return status;
 }

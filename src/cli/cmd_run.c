@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/cli_impact.h"
 #include "cli/cli_options.h"
 #include "cli/cli_sampling.h"
 #include "cli/cli_util.h"
@@ -66,7 +67,8 @@ static const char run_help_tail[] =
     "(no sensor and no --sim) or the simulated GPU did not start (for instance a\n"
     "malformed scenario); 2 on a wrong command line or an output file that cannot be\n"
     "created. In the last three cases COMMAND is not run. A report that cannot be\n"
-    "written after COMMAND ran is an error message; the status stays COMMAND's.\n";
+    "written after COMMAND ran is an error message; the status stays "
+    "COMMAND's.\n" CLI_IMPACT_HELP_NOTE;
 
 enum { OPT_SAMPLE = CLI_OPT_COMMAND, OPT_SERIES, OPT_PLOT, OPT_NORMALISE };
 
@@ -88,6 +90,9 @@ static const struct cli_option run_options[] = {
     {"normalise", 0, no_argument, NULL, "chart power as a percentage of each GPU's power limit",
      OPT_NORMALISE},
     {"normalize", 0, no_argument, NULL, "the same as --normalise", OPT_NORMALISE},
+    CLI_IMPACT_WORK_OPTIONS,
+    CLI_IMPACT_SITE_OPTIONS,
+    CLI_IMPACT_OUTPUT_OPTIONS,
     CLI_OPTION_SIM("measure on the simulated GPU (default a6000; also\n"
                    "--sim=PROFILE). Without it, only real sensors are used.\n"
                    "Write --sim -- CMD when no profile is given.\n" CLI_HELP_PROFILES),
@@ -272,12 +277,16 @@ struct run_ctx {
     int n_info;
     struct cli_baselines *baselines;
     joules_measurement *meas; /* the window's result, sized for the monitor's domains */
+    struct cli_impact_opts impact_opts;
+    struct cli_impact impact; /* efficiency and emissions: tables and site values */
 };
 
 static int run_take(void *ctx, int id, const char *v)
 {
     struct run_outputs *o = &((struct run_ctx *)ctx)->out;
     int rc = 0;
+    if (cli_is_impact_option(id))
+        return cli_impact_take(&((struct run_ctx *)ctx)->impact_opts, "run", id, v);
     switch (id) {
     case OPT_SAMPLE:
         rc = cli_parse_duration("run", "--sample", v, 1000000LL, 3600000000000LL, &o->sample_ns);
@@ -312,6 +321,7 @@ static int run_parse(struct run_ctx *r, int argc, char **argv, int *status)
 {
     struct run_outputs *o = &r->out;
     r->com.src.settle_end = 1;
+    cli_impact_opts_init(&r->impact_opts);
     if (cli_options_parse(&run_spec, &r->com, r, argc, argv, status) != 0)
         return 1;
     *status = CLI_EXIT_USAGE;
@@ -483,6 +493,8 @@ static void report(struct run_ctx *c, const io_run_output *r, const joules_measu
             fprintf(stderr, "joules run: no report file written: %s\n", r->failure);
         return; /* run_finish removes the files */
     }
+    cli_impact_report_run(&c->impact_opts, &c->impact, "run", NULL, c->cm.m, meas, c->info,
+                          c->n_info, quiet);
     if (o->json_open)
         finish_output(&o->json_out, "--json", o->json, io_run_json, r);
     if (o->csv_open)
@@ -498,6 +510,7 @@ static int run_finish(struct run_ctx *r, int status)
     joules_measurement_free(r->meas);
     if (r->monitor_open)
         cli_close_monitor(&r->cm);
+    cli_impact_close(&r->impact);
     return status;
 }
 
@@ -508,6 +521,9 @@ int cmd_run(int argc, char **argv)
     int status;
     if (run_parse(&r, argc, argv, &status) != 0)
         return status;
+    /* The tables and site values are checked before anything runs. */
+    if ((status = cli_impact_open(&r.impact, &r.impact_opts, "run")) != 0)
+        return run_finish(&r, status);
     if (open_outputs(&r.out) != 0)
         return run_finish(&r, CLI_EXIT_USAGE);
 

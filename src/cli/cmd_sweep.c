@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli_impact.h"
 #include "cli/cli_options.h"
 #include "cli/cli_sampling.h"
 #include "cli/cli_signal.h"
@@ -57,7 +58,8 @@ static const char sweep_help_tail[] =
     "Needs privilege: root on a real GPU; the simulated GPU allows it as root or with\n"
     "JOULES_SIM_PRIVILEGED=1. Exit status: 0 done; 1 failed (privilege, no GPU, the\n"
     "command failed at a step: partial results kept); 2 wrong command line; 128+N when\n"
-    "stopped by signal N, after restoring the settings and saving what was measured.\n";
+    "stopped by signal N, after restoring the settings and saving what was "
+    "measured.\n" CLI_IMPACT_HELP_NOTE;
 
 static const struct cli_option sweep_options[] = {
     {"clocks", 0, required_argument, "SPEC",
@@ -87,6 +89,8 @@ static const struct cli_option sweep_options[] = {
                     "are written when the sweep stops early"),
     {"svg", 0, required_argument, "FILE", "energy and time against the clock; fitted power curve",
      OPT_SVG},
+    CLI_IMPACT_SITE_OPTIONS,
+    CLI_IMPACT_OUTPUT_OPTIONS,
     CLI_OPTION_QUIET("no progress lines"),
     CLI_OPTION_HELP,
     CLI_OPTIONS_END,
@@ -248,6 +252,8 @@ struct sweep_ctx {
     char command[1024];
     struct sweep_result res;
     struct sweep_output rep;
+    struct cli_impact_opts impact_opts;
+    struct cli_impact impact; /* efficiency and emissions: tables and site values */
 };
 
 static int sweep_take(void *ctx, int id, const char *v)
@@ -257,6 +263,8 @@ static int sweep_take(void *ctx, int id, const char *v)
     int rc;
     if (cli_is_workload_option(id))
         return cli_workload_option(&s->w, CMD, id, v);
+    if (cli_is_impact_option(id))
+        return cli_impact_take(&s->impact_opts, CMD, id, v);
     switch (id) {
     case OPT_CLOCKS:
     case OPT_LIMITS:
@@ -307,6 +315,7 @@ static void sweep_defaults(struct sweep_ctx *s)
                                  .n_arms = &p->n_arms,
                                  .executor = -1};
     s->limit0_w = NAN;
+    cli_impact_opts_init(&s->impact_opts);
 }
 
 /* The command line, and what the options say together: 0, or CLI_EXIT_USAGE with the
@@ -454,6 +463,7 @@ static int write_results(struct sweep_ctx *s, int run_rc)
     int status = run_rc != 0 || rep->restored == 0 ? CLI_EXIT_FAILURE : 0;
     sweep_analyze(rep);
     sweep_output_table(stdout, rep);
+    cli_impact_report_sweep(&s->impact_opts, &s->impact, CMD, &s->res, &s->p);
     fflush(stdout);
     char err[512];
     if (s->j_open) {
@@ -516,6 +526,7 @@ static int sweep_finish(struct sweep_ctx *s, int status)
         cli_close_monitor(&s->cm);
     if (s->j_open)
         io_atomic_abort(&s->jout);
+    cli_impact_close(&s->impact);
     cli_stop_restore(&s->stop);
     if (cli_stop_signal && status == CLI_EXIT_FAILURE)
         status = 128 + cli_stop_signal;
@@ -535,9 +546,13 @@ int cmd_sweep(int argc, char **argv)
     s.executor = s.w.executor;
     if ((status = sweep_check(&s, argc, argv)) != 0)
         return status;
+    /* The tables and site values are checked before anything runs. */
+    if ((status = cli_impact_open(&s.impact, &s.impact_opts, CMD)) != 0)
+        return status;
     if ((status = open_outputs(&s)) != 0) {
         if (s.j_open)
             io_atomic_abort(&s.jout);
+        cli_impact_close(&s.impact);
         return status;
     }
     cli_stop_install(&s.stop);

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli_impact_out.c - the files of the efficiency and emissions report: JSON (schema
+ * joules.impact/1), CSV (joules.impact.csv/1, one row per subject) and rows appended to a
+ * CodeCarbon-compatible emissions.csv (docs/impact.md lists the columns and what joules puts
+ * in each). JSON and CSV files appear whole or not at all (io/atomic.h); the CodeCarbon
+ * file is appended to, as CodeCarbon does.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli_impact.h"
+#include "io/atomic.h"
+#include "io/run_output.h"
+
+#define J_PER_KWH 3.6e6
+
+void cli_impact_json_site(io_json *j, const struct cli_impact *ci)
+{
+    const struct impact_setting *s[3] = {&ci->site.grid, &ci->site.pue, &ci->site.lifetime};
+    static const char *const names[3] = {"grid", "pue", "lifetime_years"};
+    io_json_object_begin(j);
+    for (int i = 0; i < 3; i++) {
+        io_json_key(j, names[i]);
+        io_json_object_begin(j);
+        io_json_kv_string(j, "value", s[i]->value[0] ? s[i]->value : NULL);
+        io_json_kv_string(j, "origin", impact_origin_name(s[i]->origin));
+        io_json_kv_string(j, "where", s[i]->where);
+        io_json_object_end(j);
+    }
+    io_json_kv_number(j, "g_per_kwh", ci->grid.set ? ci->grid.g_per_kwh : NAN);
+    if (ci->grid.zone) {
+        io_json_key(j, "zone");
+        io_json_object_begin(j);
+        io_json_kv_string(j, "code", ci->grid.zone->zone);
+        io_json_kv_string(j, "name", ci->grid.zone->name);
+        io_json_kv_int(j, "year", ci->grid.zone->year);
+        io_json_kv_string(j, "source", ci->grid.zone->source);
+        io_json_object_end(j);
+    } else {
+        io_json_kv_null(j, "zone");
+    }
+    io_json_kv_number(j, "pue_value", ci->pue);
+    io_json_kv_number(j, "lifetime_y", ci->lifetime_y);
+    io_json_kv_string(j, "config_file", ci->site.config_path[0] ? ci->site.config_path : NULL);
+    io_json_kv_bool(j, "config_file_found", ci->site.config_found);
+    io_json_object_end(j);
+}
+
+static void json_job(io_json *j, const struct cli_impact_job *job)
+{
+    static const char *const refs[IMPACT_N_REFERENCES] = {"V100", "A100", "H100", "B200"};
+    const struct impact_efficiency *e = &job->eff;
+    const struct impact_emissions *m = &job->em;
+    io_json_object_begin(j);
+    io_json_kv_string(j, "subject", job->subject);
+    io_json_kv_bool(j, "simulated", job->simulated);
+    io_json_key(j, "devices");
+    io_json_array_begin(j);
+    for (int i = 0; i < job->n_devices; i++) {
+        io_json_object_begin(j);
+        io_json_kv_string(j, "name", job->device_names[i]);
+        io_json_kv_string(j, "model", job->devices[i] ? job->devices[i]->key : NULL);
+        io_json_object_end(j);
+    }
+    io_json_array_end(j);
+    io_json_key(j, "efficiency");
+    io_json_object_begin(j);
+    io_json_kv_number(j, "flops", job->flops >= 0 ? job->flops : NAN);
+    io_json_kv_string(j, "precision", impact_precision_name(e->precision));
+    io_json_kv_number(j, "gflop_per_j", e->gflop_per_j);
+    io_json_kv_number(j, "gflop_per_j_uncertainty", e->gflop_per_j_pm);
+    io_json_kv_number(j, "peak_gflop_per_j", e->peak_gflop_per_j);
+    io_json_kv_number(j, "share_of_peak", e->share_of_peak);
+    io_json_key(j, "references");
+    io_json_object_begin(j);
+    for (int r = 0; r < IMPACT_N_REFERENCES; r++) {
+        io_json_key(j, refs[r]);
+        io_json_object_begin(j);
+        io_json_kv_number(j, "peak_gflop_per_j", e->ref_gflop_per_j[r]);
+        io_json_kv_number(j, "share", e->ref_share[r]);
+        io_json_object_end(j);
+    }
+    io_json_object_end(j);
+    io_json_object_end(j);
+    io_json_key(j, "emissions");
+    io_json_object_begin(j);
+    io_json_kv_number(j, "duration_s", m->duration_s);
+    io_json_kv_number(j, "device_energy_j", m->device_energy_j);
+    io_json_kv_number(j, "device_energy_uncertainty_j", m->device_energy_pm_j);
+    io_json_kv_number(j, "pue", m->pue);
+    io_json_kv_number(j, "facility_energy_j", m->facility_energy_j);
+    io_json_kv_number(j, "facility_energy_uncertainty_j", m->facility_energy_pm_j);
+    io_json_kv_number(j, "g_per_kwh", m->g_per_kwh);
+    io_json_kv_number(j, "use_g", m->use_g);
+    io_json_kv_number(j, "use_uncertainty_g", m->use_pm_g);
+    io_json_kv_number(j, "embodied_low_g", m->embodied_low_g);
+    io_json_kv_number(j, "embodied_high_g", m->embodied_high_g);
+    io_json_kv_number(j, "lifetime_y", m->lifetime_y);
+    io_json_kv_number(j, "use_share_low", m->use_share_low);
+    io_json_kv_number(j, "use_share_high", m->use_share_high);
+    io_json_object_end(j);
+    io_json_object_end(j);
+}
+
+static int write_json(FILE *f, const struct cli_impact *ci, const char *cmd,
+                      const struct cli_impact_job *jobs, int n)
+{
+    io_json j;
+    io_json_init(&j, f, 1);
+    io_json_object_begin(&j);
+    io_json_kv_string(&j, "schema", "joules.impact/1");
+    io_json_kv_string(&j, "command", cmd);
+    io_json_key(&j, "site");
+    cli_impact_json_site(&j, ci);
+    io_json_key(&j, "subjects");
+    io_json_array_begin(&j);
+    for (int i = 0; i < n; i++)
+        json_job(&j, &jobs[i]);
+    io_json_array_end(&j);
+    io_json_object_end(&j);
+    return io_json_finish(&j);
+}
+
+static void num(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.9g", v);
+}
+
+static int write_csv(FILE *f, const struct cli_impact *ci, const char *cmd,
+                     const struct cli_impact_job *jobs, int n)
+{
+    fputs("schema,command,subject,simulated,device,model,flops,precision,gflop_per_j,"
+          "gflop_per_j_uncertainty,peak_gflop_per_j,share_of_peak,share_of_v100,share_of_a100,"
+          "share_of_h100,share_of_b200,duration_s,device_energy_j,device_energy_uncertainty_j,"
+          "pue,facility_energy_j,facility_energy_uncertainty_j,grid,g_per_kwh,grid_year,use_g,"
+          "use_uncertainty_g,embodied_low_g,embodied_high_g,lifetime_y,use_share_low,"
+          "use_share_high\n",
+          f);
+    for (int i = 0; i < n; i++) {
+        const struct cli_impact_job *jb = &jobs[i];
+        const struct impact_efficiency *e = &jb->eff;
+        const struct impact_emissions *m = &jb->em;
+        fprintf(f, "joules.impact.csv/1,%s,", cmd);
+        io_csv_field(f, jb->subject);
+        fprintf(f, ",%d,", jb->simulated);
+        io_csv_field(f, jb->n_devices ? jb->device_names[0] : "");
+        fputc(',', f);
+        io_csv_field(f, jb->n_devices && jb->devices[0] ? jb->devices[0]->key : "");
+        fputc(',', f);
+        num(f, jb->flops >= 0 ? jb->flops : NAN);
+        fprintf(f, ",%s", impact_precision_name(e->precision));
+        double v[] = {e->gflop_per_j,       e->gflop_per_j_pm,      e->peak_gflop_per_j,
+                      e->share_of_peak,     e->ref_share[0],        e->ref_share[1],
+                      e->ref_share[2],      e->ref_share[3],        m->duration_s,
+                      m->device_energy_j,   m->device_energy_pm_j,  m->pue,
+                      m->facility_energy_j, m->facility_energy_pm_j};
+        for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+            fputc(',', f);
+            num(f, v[k]);
+        }
+        fputc(',', f);
+        io_csv_field(f, ci->grid.zone ? ci->grid.zone->zone : ci->grid.set ? "custom" : "");
+        fputc(',', f);
+        num(f, m->g_per_kwh);
+        fputc(',', f);
+        if (ci->grid.zone)
+            fprintf(f, "%d", ci->grid.zone->year);
+        double w[] = {m->use_g,      m->use_pm_g,      m->embodied_low_g, m->embodied_high_g,
+                      m->lifetime_y, m->use_share_low, m->use_share_high};
+        for (size_t k = 0; k < sizeof w / sizeof w[0]; k++) {
+            fputc(',', f);
+            num(f, w[k]);
+        }
+        fputc('\n', f);
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+/* CodeCarbon 3.x emissions.csv, in its order (codecarbon/output_methods/emissions_data.py). */
+static const char codecarbon_header[] =
+    "timestamp,project_name,run_id,experiment_id,duration,emissions,emissions_rate,cpu_power,"
+    "gpu_power,ram_power,cpu_energy,gpu_energy,ram_energy,energy_consumed,water_consumed,"
+    "country_name,country_iso_code,region,cloud_provider,cloud_region,os,python_version,"
+    "codecarbon_version,cpu_count,cpu_model,gpu_count,gpu_model,longitude,latitude,"
+    "ram_total_size,tracking_mode,cpu_utilization_percent,gpu_utilization_percent,"
+    "ram_utilization_percent,ram_used_gb,on_cloud,pue,wue\n";
+
+/* A random (version 4) UUID for run_id; /dev/urandom, else the clock. */
+static void uuid4(char *buf, size_t len)
+{
+    unsigned char b[16];
+    FILE *f = fopen("/dev/urandom", "rb");
+    size_t got = f ? fread(b, 1, sizeof b, f) : 0;
+    if (f)
+        fclose(f);
+    if (got != sizeof b) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        unsigned long long x =
+            (unsigned long long)ts.tv_nsec ^ ((unsigned long long)getpid() << 32);
+        for (int i = 0; i < 16; i++, x = x * 6364136223846793005ull + 1442695040888963407ull)
+            b[i] = (unsigned char)(x >> 56);
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+}
+
+static void cc_row(FILE *f, const struct cli_impact *ci, const struct cli_impact_job *jb)
+{
+    const struct impact_emissions *m = &jb->em;
+    char ts[40], id[40];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    uuid4(id, sizeof id);
+    double d = jb->duration_s;
+    double gpu_j = jb->gpu_energy_j;
+    /* CodeCarbon's emissions include PUE; its energy columns here are the devices' own. */
+    double kg = m->have_grid ? m->use_g / 1000.0 : NAN;
+    fprintf(f, "%s,joules,%s,,", ts, id);
+    num(f, d);
+    fputc(',', f);
+    num(f, kg);
+    fputc(',', f);
+    num(f, d > 0 ? kg / d : NAN);
+    double p[] = {jb->cpu_energy_j / d, gpu_j / d, jb->ram_energy_j / d};
+    double e[] = {jb->cpu_energy_j / J_PER_KWH, gpu_j / J_PER_KWH, jb->ram_energy_j / J_PER_KWH,
+                  (jb->cpu_energy_j + gpu_j + jb->ram_energy_j) / J_PER_KWH};
+    for (int i = 0; i < 3; i++) {
+        fputc(',', f);
+        num(f, d > 0 ? p[i] : NAN);
+    }
+    for (int i = 0; i < 4; i++) {
+        fputc(',', f);
+        num(f, e[i]);
+    }
+    fputs(",,", f); /* water_consumed: not measured */
+    io_csv_field(f, ci->grid.zone ? ci->grid.zone->name : "");
+    fputc(',', f);
+    io_csv_field(f, ci->grid.zone && strlen(ci->grid.zone->zone) == 3 ? ci->grid.zone->zone : "");
+    fputs(",,,,", f); /* region, cloud_provider, cloud_region */
+    struct utsname u;
+    char os[400] = "";
+    if (uname(&u) == 0)
+        snprintf(os, sizeof os, "%s-%s-%s", u.sysname, u.release, u.machine);
+    io_csv_field(f, os);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    fputs(",,,", f); /* python_version, codecarbon_version */
+    if (ncpu > 0)
+        fprintf(f, "%ld", ncpu);
+    fputs(",,", f); /* cpu_model */
+    fprintf(f, "%d,", jb->n_devices);
+    io_csv_field(f, jb->n_devices ? jb->device_names[0] : "");
+    fputs(",,,", f); /* longitude, latitude: never guessed */
+    if (pages > 0 && page > 0)
+        fprintf(f, "%.3f", (double)pages * (double)page / 1e9);
+    fprintf(f, ",machine,,,,,N,%g,\n", m->pue);
+}
+
+static int append_codecarbon(const char *path, const struct cli_impact *ci,
+                             const struct cli_impact_job *jobs, int n, char *err, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, len, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    int fresh = fstat(fd, &st) == 0 && st.st_size == 0;
+    FILE *f = fdopen(fd, "a");
+    if (!f) {
+        snprintf(err, len, "%s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (fresh)
+        fputs(codecarbon_header, f);
+    for (int i = 0; i < n; i++)
+        cc_row(f, ci, &jobs[i]);
+    if (fclose(f) != 0) {
+        snprintf(err, len, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int atomic_write(const char *path, const char *what,
+                        int (*fn)(FILE *, const struct cli_impact *, const char *,
+                                  const struct cli_impact_job *, int),
+                        const struct cli_impact *ci, const char *cmd,
+                        const struct cli_impact_job *jobs, int n)
+{
+    io_atomic a;
+    char err[600];
+    if (io_atomic_open(&a, path, err, sizeof err) != 0) {
+        fprintf(stderr, "joules %s: %s: %s\n", cmd, what, err);
+        return -1;
+    }
+    if (fn(a.f, ci, cmd, jobs, n) != 0) {
+        io_atomic_abort(&a);
+        fprintf(stderr, "joules %s: %s: writing %s failed\n", cmd, what, path);
+        return -1;
+    }
+    if (io_atomic_commit(&a, err, sizeof err) != 0) {
+        fprintf(stderr, "joules %s: %s: %s\n", cmd, what, err);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_impact_write(const struct cli_impact_opts *o, const struct cli_impact *ci, const char *cmd,
+                     const struct cli_impact_job *jobs, int n)
+{
+    int rc = 0;
+    char err[700];
+    if (o->json && atomic_write(o->json, "--impact-json", write_json, ci, cmd, jobs, n) != 0)
+        rc = -1;
+    if (o->csv && atomic_write(o->csv, "--impact-csv", write_csv, ci, cmd, jobs, n) != 0)
+        rc = -1;
+    if (o->codecarbon_csv && append_codecarbon(o->codecarbon_csv, ci, jobs, n, err, sizeof err)) {
+        fprintf(stderr, "joules %s: --codecarbon-csv: %s\n", cmd, err);
+        rc = -1;
+    }
+    if (o->svg && cli_impact_svg(o->svg, ci, jobs, n, err, sizeof err) != 0) {
+        fprintf(stderr, "joules %s: --efficiency-svg: %s\n", cmd, err);
+        rc = -1;
+    }
+    return rc;
+}
