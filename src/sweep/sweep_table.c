@@ -65,6 +65,25 @@ static void fit_lines(FILE *out, const struct sweep_output *rep, int k)
                 an->c_eff_fit_f * 1e9, t * an->c_eff_se_f * 1e9);
 }
 
+/* One optimum, or why none is named: a saving inside the +/- (or at the clock the reference
+ * holds) is noise, not something to act on. */
+static void optimum_line(FILE *out, const struct sweep_output *rep, const char *what,
+                         const struct sweep_point *pt, double saved_pct, double lost_pct,
+                         int beyond_noise, const struct sweep_point *ref)
+{
+    if (beyond_noise) {
+        fprintf(out, "  %s: %g %s (%.0f MHz held): %.4g J, %.1f %% less energy, %+.1f %% time\n",
+                what, pt->setting, unit(rep), pt->clock_mhz, pt->energy_j, saved_pct, lost_pct);
+        return;
+    }
+    fprintf(out,
+            "  %s: no setting beyond the noise: the lowest, %g %s (%.0f MHz held, %.4g +/- "
+            "%.2g J, %.1f %% less energy), is within the +/- of %g %s (%.4g +/- %.2g J) "
+            "or held at the same clock\n",
+            what, pt->setting, unit(rep), pt->clock_mhz, pt->energy_j, pt->uncertainty_j, saved_pct,
+            ref->setting, unit(rep), ref->energy_j, ref->uncertainty_j);
+}
+
 static void optimum_lines(FILE *out, const struct sweep_output *rep, int k)
 {
     const struct sweep_optimum *o = &rep->a[k].opt;
@@ -75,16 +94,13 @@ static void optimum_lines(FILE *out, const struct sweep_output *rep, int k)
     const struct sweep_point *ref = &r->pt[o->step_ref][k];
     fprintf(out, "Optimum, %s (against %g %s: %.4g J, %.4g s per run):\n", arm_label(rep, k),
             ref->setting, unit(rep), ref->energy_j, ref->time_s);
-    fprintf(out,
-            "  least energy per run: %g %s (%.0f MHz held): %.4g J, %.1f %% less energy, "
-            "%+.1f %% time\n",
-            be->setting, unit(rep), be->clock_mhz, be->energy_j, o->saved_energy_pct,
-            o->lost_time_pct);
-    fprintf(out,
-            "  least energy x delay: %g %s (%.0f MHz held): %.4g J, %.1f %% less energy, "
-            "%+.1f %% time\n",
-            bd->setting, unit(rep), bd->clock_mhz, bd->energy_j, o->edp_saved_energy_pct,
-            o->edp_lost_time_pct);
+    optimum_line(out, rep, "least energy per run", be, o->saved_energy_pct, o->lost_time_pct,
+                 o->energy_beyond_noise, ref);
+    optimum_line(out, rep, "least energy x delay", bd, o->edp_saved_energy_pct,
+                 o->edp_lost_time_pct, o->edp_beyond_noise, ref);
+    if (o->energy_beyond_noise && o->energy_ties > 0)
+        fprintf(out, "  %d other setting%s within the +/- of the least energy\n", o->energy_ties,
+                o->energy_ties == 1 ? "" : "s");
     if (isfinite(o->model_clock_mhz))
         fprintf(out, "  fitted model's minimum of energy per run: %.0f MHz\n", o->model_clock_mhz);
 }
