@@ -105,6 +105,31 @@ static void optimum_lines(FILE *out, const struct sweep_output *rep, int k)
         fprintf(out, "  fitted model's minimum of energy per run: %.0f MHz\n", o->model_clock_mhz);
 }
 
+/* Steps of different settings that held one clock (a power cap, a setting beyond the board's
+ * range): they add points to the fit, not clocks, and nothing to choose between. */
+static void same_clock_note(FILE *out, const struct sweep_output *rep)
+{
+    const struct sweep_result *r = rep->r;
+    int n = 0;
+    for (int s = 1; s < r->n_steps_done; s++) {
+        const struct sweep_point *a = &r->pt[s][0];
+        for (int q = 0; q < s; q++) {
+            const struct sweep_point *b = &r->pt[q][0];
+            if (rep->p->mode == SWEEP_CLOCKS && isfinite(a->clock_mhz) && isfinite(b->clock_mhz) &&
+                a->setting != b->setting &&
+                fabs(a->clock_mhz - b->clock_mhz) <= 0.005 * b->clock_mhz) {
+                n++;
+                break;
+            }
+        }
+    }
+    if (n > 0)
+        fprintf(out,
+                "\nNote: %d step%s held the clock of an earlier step (within 0.5 %%; the power "
+                "cap, reason 0x4, or the board's clock range): points, not clocks, for the fit\n",
+                n, n == 1 ? "" : "s");
+}
+
 void sweep_output_table(FILE *out, const struct sweep_output *rep)
 {
     const struct sweep_result *r = rep->r;
@@ -137,6 +162,7 @@ void sweep_output_table(FILE *out, const struct sweep_output *rep)
                     pt->setting, arm_label(rep, k), pt->clock_mhz, v, pt->time_s, e, pt->power_w,
                     pt->temperature_c, pt->reasons, r->simulated ? "  SIMULATED" : "");
         }
+    same_clock_note(out, rep);
     for (int k = 0; k < r->n_arms; k++) {
         fit_lines(out, rep, k);
         optimum_lines(out, rep, k);
