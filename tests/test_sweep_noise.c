@@ -80,6 +80,7 @@ static void same_clock_held(void)
     CHECK_EQ_INT(o->edp_beyond_noise, 0);
     render(table, sizeof table, json, sizeof json);
     CHECKF(strstr(table, "least energy per run: no setting beyond the noise") != NULL, "%s", table);
+    CHECKF(strstr(table, "Note: 2 steps held the clock of an earlier step") != NULL, "%s", table);
     CHECKF(strstr(json, "\"beyond_noise\": false") || strstr(json, "\"beyond_noise\":false"), "%s",
            json);
     /* The fit's message counts clocks, not points. */
