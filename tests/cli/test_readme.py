@@ -13,6 +13,7 @@ durations (ADAPT). The user's own programs that the README names get stand-ins (
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import unittest
 
@@ -109,6 +110,15 @@ class ReadmeCommands(CliTestCase):
     def test_joules_is_not_on_the_path_without_the_readme_line(self):
         p = self.bash("command -v joules", self.fresh_dir())
         self.assertNotEqual(p.returncode, 0, p.stdout)
+
+    @unittest.skipUnless(shutil.which("make"), "make is not installed")
+    def test_make_run_prints_the_path_line(self):
+        """`make run` ends with the line that puts joules on the PATH (make -n: printed, not
+        run)."""
+        p = subprocess.run(["make", "-n", "run", "BUILD=" + BUILD_DIR], cwd=SOURCE_DIR,
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn('export PATH="%s/bin:$PATH"' % BUILD_DIR, p.stdout)
 
     def test_every_command_runs_as_written(self):
         lines = readme_sh_lines()
