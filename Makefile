@@ -76,6 +76,9 @@ run: build
 	@JOULES_SIM_PRIVILEGED=1 $(JOULES) ab --sim a6000 --lock-clocks 1000 \
 	  --svg $(BUILD)/ab.svg --json $(BUILD)/ab.json
 	@echo "Figure: $(BUILD)/ab.svg  JSON: $(BUILD)/ab.json  (procedure: docs/ab.md)"
+	@echo
+	@echo "joules is $(JOULES). To type 'joules ...' as the README does, put it on your PATH:"
+	@echo '  export PATH="$(abspath $(BUILD))/bin:$$PATH"    (or: sudo make install, into $(PREFIX)/bin)'
 
 test: build test-plain test-asan test-tsan
 

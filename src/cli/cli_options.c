@@ -72,6 +72,9 @@ static int take_shared(const struct cli_command_spec *spec, struct cli_common *c
     case CLI_OPT_QUIET:
         com->quiet = 1;
         return 0;
+    case CLI_OPT_VERBOSE:
+        com->verbose = 1;
+        return 0;
     case CLI_OPT_NO_SETTLE:
         com->src.settle_end = 0;
         return 0;
@@ -122,7 +125,7 @@ int cli_options_parse(const struct cli_command_spec *spec, struct cli_common *co
                 cli_options_help(spec, stdout);
             return 1;
         }
-        if (o->id >= CLI_OPT_HELP && o->id <= CLI_OPT_NO_SETTLE)
+        if (o->id >= CLI_OPT_HELP && o->id <= CLI_OPT_VERBOSE)
             *status = take_shared(spec, common, o, argc, argv);
         else if (spec->take)
             *status = spec->take(ctx, o->id, optarg);

@@ -3,8 +3,8 @@
  * cli_options.h - the option layer of every subcommand. A command describes its options in
  * one table (struct cli_option); the same table builds the getopt_long parser and prints
  * the option lines of the command's --help, so the two cannot disagree. The options that
- * several commands share (--help, --quiet, --sim, --scenario, --sim-if-absent, --json,
- * --csv, --no-settle) are declared here once (CLI_OPTION_*) and handled here once, into a
+ * several commands share (--help, --quiet, --verbose, --sim, --scenario, --sim-if-absent,
+ * --json, --csv, --no-settle) are declared here once (CLI_OPTION_*) and handled here once, into a
  * struct cli_common; each command handles its own options in one callback.
  */
 #ifndef JOULES_CLI_OPTIONS_H
@@ -26,6 +26,7 @@ enum {
     CLI_OPT_JSON,
     CLI_OPT_CSV,
     CLI_OPT_NO_SETTLE,
+    CLI_OPT_VERBOSE,
     CLI_OPT_COMMAND = 0x200,
 };
 
@@ -45,6 +46,7 @@ struct cli_option {
  * (the schema of --json, what --quiet silences); its name, value and handling do not. */
 #define CLI_OPTION_HELP        {"help", 'h', no_argument, NULL, "this help", CLI_OPT_HELP}
 #define CLI_OPTION_QUIET(text) {"quiet", 'q', no_argument, NULL, text, CLI_OPT_QUIET}
+#define CLI_OPTION_VERBOSE(text) {"verbose", 'v', no_argument, NULL, text, CLI_OPT_VERBOSE}
 /* A line of an option's help that reads exactly this prints the simulated profiles, as the
  * simulator lists them, so that no help text keeps a copy of the list. */
 #define CLI_HELP_PROFILES "{profiles}"
@@ -64,6 +66,7 @@ struct cli_common {
     const char *json;      /* --json FILE, its name checked (cli_check_output_name) */
     const char *csv;       /* --csv FILE, likewise */
     int quiet;             /* -q, --quiet */
+    int verbose;           /* -v, --verbose: how joules itself did (sampler rounds, ...) */
 };
 
 struct cli_command_spec {

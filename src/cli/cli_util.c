@@ -107,8 +107,13 @@ int cli_take_sim_option(struct cli_source *s, const char *cmd, int if_absent, in
 int cli_take_scenario_option(struct cli_source *s, const char *cmd, const char *path)
 {
     struct stat st;
+    static char found[PATH_MAX]; /* one scenario per process */
     if (!path[0])
         return cli_usage_error(cmd, "--scenario needs a file name");
+    int rc = cli_find_scenario(cmd, path, found, sizeof found);
+    if (rc != 0)
+        return rc;
+    path = found;
     if (stat(path, &st) != 0)
         return cli_usage_error(cmd, "cannot read the scenario file '%s': %s", path,
                                strerror(errno));

@@ -45,6 +45,11 @@ int cli_take_sim_option(struct cli_source *s, const char *cmd, int if_absent, in
                         char **argv);
 /* Check a --scenario value (readable regular file). 0 or CLI_EXIT_USAGE. */
 int cli_take_scenario_option(struct cli_source *s, const char *cmd, const char *path);
+/* The scenario file a --scenario value names: the path itself when it exists, else the same
+ * path, its last part, or either with ".scn" added, in the installed scenarios directory
+ * (<dir of joules>/../share/joules/scenarios). 0 with found filled, or CLI_EXIT_USAGE after
+ * a message listing where it looked (cli_scenario.c). */
+int cli_find_scenario(const char *cmd, const char *path, char *found, size_t len);
 /* Check an output file name (--json/--csv): not empty. 0 or CLI_EXIT_USAGE. */
 int cli_check_output_name(const char *cmd, const char *opt, const char *path);
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli_options.h"
 #include "cli/cli_sampling.h"
@@ -231,6 +232,36 @@ static int idle_open(struct idle_ctx *c, const struct cli_source *src)
     return 0;
 }
 
+/* Wait duration_ns like cli_stop_wait, showing that joules is alive on stderr: on a
+ * terminal a line rewritten each second; otherwise a line at each quarter (logs stay short).
+ * The signal that stopped the wait, or 0. */
+static int wait_with_progress(const sigset_t *stop_set, int64_t duration_ns)
+{
+    int tty = isatty(STDERR_FILENO);
+    int64_t step_ns = tty ? 1000000000LL : duration_ns / 4;
+    if (duration_ns < 2000000000LL) /* too short to need it */
+        return cli_stop_wait(stop_set, duration_ns);
+    int64_t done_ns = 0;
+    int sig = 0;
+    while (done_ns < duration_ns && !sig) {
+        int64_t d = step_ns < duration_ns - done_ns ? step_ns : duration_ns - done_ns;
+        sig = cli_stop_wait(stop_set, d);
+        done_ns += d;
+        if (sig || done_ns >= duration_ns)
+            break;
+        if (tty)
+            fprintf(stderr, "\rjoules idle: %.0f of %.0f s", (double)done_ns * 1e-9,
+                    (double)duration_ns * 1e-9);
+        else
+            fprintf(stderr, "joules idle: %.0f %% (%.1f of %.1f s)\n",
+                    100.0 * (double)done_ns / (double)duration_ns, (double)done_ns * 1e-9,
+                    (double)duration_ns * 1e-9);
+    }
+    if (tty)
+        fprintf(stderr, "\r\033[K"); /* the line is gone; what follows starts clean */
+    return sig;
+}
+
 /* One window of duration_ns at rest, sampled every interval_ns. 0, or -1 after saying why. */
 static int idle_measure(struct idle_ctx *c, const sigset_t *stop_set, int64_t duration_ns,
                         int64_t interval_ns)
@@ -259,7 +290,7 @@ static int idle_measure(struct idle_ctx *c, const sigset_t *stop_set, int64_t du
             "joules idle: measuring the static power for %.1f s; leave the machine at "
             "rest...\n",
             (double)duration_ns * 1e-9);
-    int sig = cli_stop_wait(stop_set, duration_ns);
+    int sig = wait_with_progress(stop_set, duration_ns);
     int erc = joules_window_end(c->cm.m, "idle", &c->meas);
     joules_sampler_stop(c->s, NULL);
     if (sig) {

@@ -103,6 +103,7 @@ static const struct cli_option run_options[] = {
                          "max(10 ms, a tenth of the command's time)); the end edge is\n"
                          "then extrapolated with the power sensor (wider +/-)"),
     CLI_OPTION_QUIET("no table (errors are still reported)"),
+    CLI_OPTION_VERBOSE("also how the sampler kept time (--sample, --series, --plot)"),
     CLI_OPTION_HELP,
     CLI_OPTIONS_END,
 };
@@ -471,6 +472,29 @@ static int measure(struct run_ctx *r, joules_measurement *meas, int *status, con
     return 0;
 }
 
+/* The simulated GPU lives inside joules: a command (another process) cannot load it, only a
+ * scenario can. Without one it idles through the window, which a user who expected their
+ * command to run on it should be told, with the way to give it a load. The simulator's own
+ * utilisation reading confirms it. */
+static void note_idle_sim(const struct run_ctx *c)
+{
+    const char *env = getenv("JOULES_SIM_SCENARIO");
+    if (!c->cm.used_sim || c->com.src.scenario || (env && *env))
+        return;
+    for (int i = 0; i < c->n_info; i++) {
+        joules_gpu_status st;
+        if (c->info[i].kind != JOULES_KIND_GPU || !c->info[i].simulated ||
+            joules_gpu_status_get(c->cm.m, i, &st) != 0 || st.utilization_gpu_pct != 0)
+            continue;
+        fprintf(stderr,
+                "joules run: the simulated GPU ran no load (utilisation 0 %%): it lives inside "
+                "joules and '%s' cannot run on it, so %s's figures are its idle power.\nGive it a "
+                "known load with --scenario FILE (e.g. --scenario demo.scn; docs/scenarios.md).\n",
+                c->cmd[0], c->info[i].name);
+        return;
+    }
+}
+
 /* The table, the series and the files, from the report r of the window. */
 static void report(struct run_ctx *c, const io_run_output *r, const joules_measurement *meas)
 {
@@ -480,7 +504,10 @@ static void report(struct run_ctx *c, const io_run_output *r, const joules_measu
         /* The series is complete whether or not the window could be measured. */
         joules_sampler_stats st;
         cli_series_stop(&o->series, &st);
-        if (cli_series_finish(&o->series, "run") == 0 && !quiet)
+        /* How the sampler kept time is joules' business, not the command's: shown with -v,
+         * or when readings were lost. */
+        if (cli_series_finish(&o->series, "run") == 0 && !quiet &&
+            (c->com.verbose || st.read_errors))
             cli_series_print_stats(stderr, "run", &st, o->sample_ns);
         o->series_open = 0;
     }
@@ -488,6 +515,8 @@ static void report(struct run_ctx *c, const io_run_output *r, const joules_measu
         io_run_table(stderr, r);
     if (!quiet && !r->failure)
         cli_baselines_report(stderr, c->baselines, meas, c->info);
+    if (!quiet && !r->failure)
+        note_idle_sim(c);
     if (r->failure) {
         if (o->json || o->csv)
             fprintf(stderr, "joules run: no report file written: %s\n", r->failure);

@@ -415,6 +415,21 @@ static int limits_allowed(const struct sweep_params *p, const joules_gpu_status 
     return 1;
 }
 
+/* A clock above the board's maximum is not refused by the driver but clamped, so that every
+ * such step would hold the same clock: said now, with the range, before anything changes. */
+static int clocks_allowed(const struct sweep_params *p, const joules_gpu_status *st)
+{
+    for (int i = 0; p->mode == SWEEP_CLOCKS && i < p->n_steps; i++)
+        if (st->clock_sm_max_mhz > 0 && p->settings[i] > st->clock_sm_max_mhz + 0.5) {
+            fprintf(stderr,
+                    "joules sweep: --clocks: %g MHz is above what this GPU supports (its maximum "
+                    "graphics clock is %d MHz); nothing was changed\n",
+                    p->settings[i], st->clock_sm_max_mhz);
+            return 0;
+        }
+    return 1;
+}
+
 /* The device, the steps and the setting to restore. 0, or the exit status after saying
  * why nothing was changed. */
 static int set_up(struct sweep_ctx *s)
@@ -446,7 +461,7 @@ static int set_up(struct sweep_ctx *s)
                         "be restored: nothing was changed\n");
         return CLI_EXIT_FAILURE;
     }
-    if (!limits_allowed(p, &st0))
+    if (!limits_allowed(p, &st0) || !clocks_allowed(p, &st0))
         return CLI_EXIT_USAGE;
     s->rep.profile = cli_sim_profile_name(&s->com.src, &s->cm);
     load_baseline(m, p->setup.gpu_domain, &s->rep.baseline, p->progress != NULL);

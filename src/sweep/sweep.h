@@ -166,6 +166,10 @@ struct sweep_optimum {
     double saved_energy_pct, lost_time_pct; /* min-energy step against ref */
     double edp_saved_energy_pct, edp_lost_time_pct;
     double model_clock_mhz; /* min of fitted P(f) x fitted t(f) on a 1-MHz grid; NaN */
+    /* 1 when the optimum's energy (E x t) interval lies wholly below the reference's, so
+     * that the saving is more than the noise; 0 when they overlap (nothing to recommend). */
+    int energy_beyond_noise, edp_beyond_noise;
+    int energy_ties; /* other steps whose energy interval overlaps the optimum's */
 };
 
 struct sweep_arm_analysis {

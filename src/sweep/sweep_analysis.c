@@ -52,6 +52,50 @@ static double alpha_tot(const struct sweep_output *rep, int slot)
     return n ? r->truth.alpha_idle + sum / n : NAN;
 }
 
+/* The interval [lo, hi] of a point's energy per run times t^power (0: energy, 1: E x t). */
+static void interval(const struct sweep_point *pt, int power, double *lo, double *hi)
+{
+    double u = isfinite(pt->uncertainty_j) && pt->uncertainty_j > 0 ? pt->uncertainty_j : 0;
+    double t = power ? pt->time_s : 1;
+    *lo = (pt->energy_j - u) * t;
+    *hi = (pt->energy_j + u) * t;
+}
+
+/* Whether point a uses less than point b beyond both intervals. A setting whose clock is
+ * held where the reference's is held cannot save anything by itself either: what differs
+ * between them is drift (temperature), not the setting. */
+static int below(const struct sweep_point *a, const struct sweep_point *b, int power)
+{
+    if (a == b)
+        return 1;
+    if (isfinite(a->clock_mhz) && isfinite(b->clock_mhz) &&
+        fabs(a->clock_mhz - b->clock_mhz) <= 0.005 * b->clock_mhz)
+        return 0;
+    double alo, ahi, blo, bhi;
+    interval(a, power, &alo, &ahi);
+    interval(b, power, &blo, &bhi);
+    return ahi < blo;
+}
+
+/* Whether the optimum (step best) stands out of the noise against the reference, and how
+ * many other steps it does not stand out from. */
+static void noise(const struct sweep_result *r, int slot, struct sweep_optimum *o)
+{
+    const struct sweep_point *ref = &r->pt[o->step_ref][slot];
+    o->energy_beyond_noise = below(&r->pt[o->step_energy][slot], ref, 0);
+    o->edp_beyond_noise = below(&r->pt[o->step_edp][slot], ref, 1);
+    double lo, hi;
+    interval(&r->pt[o->step_energy][slot], 0, &lo, &hi);
+    o->energy_ties = 0;
+    for (int s = 0; s < r->n_steps_done; s++) {
+        const struct sweep_point *pt = &r->pt[s][slot];
+        double plo, phi;
+        interval(pt, 0, &plo, &phi);
+        if (s != o->step_energy && pt->valid && plo <= hi)
+            o->energy_ties++;
+    }
+}
+
 static void optimum(const struct sweep_output *rep, int slot, const struct pts *ps,
                     struct sweep_arm_analysis *an)
 {
@@ -80,6 +124,7 @@ static void optimum(const struct sweep_output *rep, int slot, const struct pts *
     o->lost_time_pct = 100 * (be->time_s - ref->time_s) / ref->time_s;
     o->edp_saved_energy_pct = 100 * (ref->energy_j - bd->energy_j) / ref->energy_j;
     o->edp_lost_time_pct = 100 * (bd->time_s - ref->time_s) / ref->time_s;
+    noise(r, slot, o);
     /* The model's optimum: fitted power times a fitted time t(f) = c0 + c1 / f. */
     if (an->fit.model == SWEEP_MODEL_NONE || ps->n < 3)
         return;

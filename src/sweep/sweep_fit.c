@@ -210,6 +210,22 @@ double sweep_fit_dynamic(const struct sweep_fit *fit, double f_mhz, double v)
     }
 }
 
+/* Clocks held within 0.5 % of each other count as one: a step the board could not hold apart
+ * from another (a power cap, a setting above the maximum) adds a point but no information
+ * about how power depends on the clock, so a model needs more distinct clocks than
+ * parameters. */
+static int distinct_clocks(const double *f_mhz, int n)
+{
+    int d = 0;
+    for (int i = 0; i < n; i++) {
+        int seen = 0;
+        for (int k = 0; k < i && !seen; k++)
+            seen = fabs(f_mhz[i] - f_mhz[k]) <= 0.005 * fabs(f_mhz[k]);
+        d += !seen;
+    }
+    return d;
+}
+
 static int try_fit(int model, const double *f, const double *v, const double *pw, int n,
                    struct sweep_fit *out)
 {
@@ -218,7 +234,7 @@ static int try_fit(int model, const double *f, const double *v, const double *pw
     int p = row(model, 1, 1, probe);
     for (int i = 0; i < n; i++)
         row(model, f[i], v ? v[i] : NAN, X + (size_t)i * (size_t)p);
-    if (n <= p || sweep_lsq(X, pw, n, p, &out->l) != 0)
+    if (n <= p || distinct_clocks(f, n) <= p || sweep_lsq(X, pw, n, p, &out->l) != 0)
         return -1;
     out->model = model;
     out->n = n;
@@ -229,6 +245,17 @@ static int try_fit(int model, const double *f, const double *v, const double *pw
             out->max_abs_resid_w = fabs(out->resid_w[i]);
     }
     return 0;
+}
+
+/* Why no fit: distinct clocks counted, not points. */
+static void too_few(struct sweep_fit *out, const double *f_mhz, int n, const char *model, int need)
+{
+    int d = distinct_clocks(f_mhz, n);
+    snprintf(out->why, sizeof out->why,
+             "%d distinct clock%s (%d point%s) are too few for %s (%d at least)", d,
+             d == 1 ? "" : "s", n, n == 1 ? "" : "s", model, need);
+    memset(&out->l, 0, sizeof out->l);
+    out->model = SWEEP_MODEL_NONE;
 }
 
 int sweep_fit_power(const double *f_mhz, const double *v, const double *p_w, int n,
@@ -260,20 +287,12 @@ int sweep_fit_power(const double *f_mhz, const double *v, const double *p_w, int
             return 0;
         if (try_fit(SWEEP_MODEL_FV2, f_mhz, v, p_w, n, out) == 0)
             return 0;
-        snprintf(out->why, sizeof out->why,
-                 "%d point%s with distinct clocks are too few for P = a + k f V^2 (3 at least)", n,
-                 n == 1 ? "" : "s");
-        memset(&out->l, 0, sizeof out->l);
-        out->model = SWEEP_MODEL_NONE;
+        too_few(out, f_mhz, n, "P = a + k f V^2", 3);
         return -1;
     }
     if (try_fit(SWEEP_MODEL_POLY, f_mhz, NULL, p_w, n, out) == 0)
         return 0;
-    snprintf(out->why, sizeof out->why,
-             "%d point%s with distinct clocks are too few for P = a + b f + c f^3 (4 at least)", n,
-             n == 1 ? "" : "s");
-    memset(&out->l, 0, sizeof out->l);
-    out->model = SWEEP_MODEL_NONE;
+    too_few(out, f_mhz, n, "P = a + b f + c f^3", 4);
     return -1;
 }
 

@@ -123,6 +123,8 @@ static void json_optimum(io_json *j, const struct sweep_output *rep, int k)
             io_json_kv_number(j, "energy_saved_pct",
                               i == 0 ? o->saved_energy_pct : o->edp_saved_energy_pct);
             io_json_kv_number(j, "time_lost_pct", i == 0 ? o->lost_time_pct : o->edp_lost_time_pct);
+            io_json_kv_bool(j, "beyond_noise",
+                            i == 0 ? o->energy_beyond_noise : o->edp_beyond_noise);
         }
         io_json_object_end(j);
     }

@@ -65,6 +65,25 @@ static void fit_lines(FILE *out, const struct sweep_output *rep, int k)
                 an->c_eff_fit_f * 1e9, t * an->c_eff_se_f * 1e9);
 }
 
+/* One optimum, or why none is named: a saving inside the +/- (or at the clock the reference
+ * holds) is noise, not something to act on. */
+static void optimum_line(FILE *out, const struct sweep_output *rep, const char *what,
+                         const struct sweep_point *pt, double saved_pct, double lost_pct,
+                         int beyond_noise, const struct sweep_point *ref)
+{
+    if (beyond_noise) {
+        fprintf(out, "  %s: %g %s (%.0f MHz held): %.4g J, %.1f %% less energy, %+.1f %% time\n",
+                what, pt->setting, unit(rep), pt->clock_mhz, pt->energy_j, saved_pct, lost_pct);
+        return;
+    }
+    fprintf(out,
+            "  %s: no setting beyond the noise: the lowest, %g %s (%.0f MHz held, %.4g +/- "
+            "%.2g J, %.1f %% less energy), is within the +/- of %g %s (%.4g +/- %.2g J) "
+            "or held at the same clock\n",
+            what, pt->setting, unit(rep), pt->clock_mhz, pt->energy_j, pt->uncertainty_j, saved_pct,
+            ref->setting, unit(rep), ref->energy_j, ref->uncertainty_j);
+}
+
 static void optimum_lines(FILE *out, const struct sweep_output *rep, int k)
 {
     const struct sweep_optimum *o = &rep->a[k].opt;
@@ -75,18 +94,40 @@ static void optimum_lines(FILE *out, const struct sweep_output *rep, int k)
     const struct sweep_point *ref = &r->pt[o->step_ref][k];
     fprintf(out, "Optimum, %s (against %g %s: %.4g J, %.4g s per run):\n", arm_label(rep, k),
             ref->setting, unit(rep), ref->energy_j, ref->time_s);
-    fprintf(out,
-            "  least energy per run: %g %s (%.0f MHz held): %.4g J, %.1f %% less energy, "
-            "%+.1f %% time\n",
-            be->setting, unit(rep), be->clock_mhz, be->energy_j, o->saved_energy_pct,
-            o->lost_time_pct);
-    fprintf(out,
-            "  least energy x delay: %g %s (%.0f MHz held): %.4g J, %.1f %% less energy, "
-            "%+.1f %% time\n",
-            bd->setting, unit(rep), bd->clock_mhz, bd->energy_j, o->edp_saved_energy_pct,
-            o->edp_lost_time_pct);
+    optimum_line(out, rep, "least energy per run", be, o->saved_energy_pct, o->lost_time_pct,
+                 o->energy_beyond_noise, ref);
+    optimum_line(out, rep, "least energy x delay", bd, o->edp_saved_energy_pct,
+                 o->edp_lost_time_pct, o->edp_beyond_noise, ref);
+    if (o->energy_beyond_noise && o->energy_ties > 0)
+        fprintf(out, "  %d other setting%s within the +/- of the least energy\n", o->energy_ties,
+                o->energy_ties == 1 ? "" : "s");
     if (isfinite(o->model_clock_mhz))
         fprintf(out, "  fitted model's minimum of energy per run: %.0f MHz\n", o->model_clock_mhz);
+}
+
+/* Steps of different settings that held one clock (a power cap, a setting beyond the board's
+ * range): they add points to the fit, not clocks, and nothing to choose between. */
+static void same_clock_note(FILE *out, const struct sweep_output *rep)
+{
+    const struct sweep_result *r = rep->r;
+    int n = 0;
+    for (int s = 1; s < r->n_steps_done; s++) {
+        const struct sweep_point *a = &r->pt[s][0];
+        for (int q = 0; q < s; q++) {
+            const struct sweep_point *b = &r->pt[q][0];
+            if (rep->p->mode == SWEEP_CLOCKS && isfinite(a->clock_mhz) && isfinite(b->clock_mhz) &&
+                a->setting != b->setting &&
+                fabs(a->clock_mhz - b->clock_mhz) <= 0.005 * b->clock_mhz) {
+                n++;
+                break;
+            }
+        }
+    }
+    if (n > 0)
+        fprintf(out,
+                "\nNote: %d step%s held the clock of an earlier step (within 0.5 %%; the power "
+                "cap, reason 0x4, or the board's clock range): points, not clocks, for the fit\n",
+                n, n == 1 ? "" : "s");
 }
 
 void sweep_output_table(FILE *out, const struct sweep_output *rep)
@@ -121,6 +162,7 @@ void sweep_output_table(FILE *out, const struct sweep_output *rep)
                     pt->setting, arm_label(rep, k), pt->clock_mhz, v, pt->time_s, e, pt->power_w,
                     pt->temperature_c, pt->reasons, r->simulated ? "  SIMULATED" : "");
         }
+    same_clock_note(out, rep);
     for (int k = 0; k < r->n_arms; k++) {
         fit_lines(out, rep, k);
         optimum_lines(out, rep, k);

@@ -173,6 +173,18 @@ class SweepSimTest(CliTestCase):
         self.assertNotIn("privilege", p.stderr)
         self.assertNotIn("[1/", p.stderr)
 
+    def test_clock_above_the_maximum_is_refused(self):
+        """A clock the board cannot hold is refused before anything changes, with its range,
+        instead of a sweep whose every step holds the same clock."""
+        p = self.joules("sweep", "--sim", "--clocks", "3000:3200:100", *FAST,
+                        "--json", self.path("x.json"), env=self.priv())
+        self.assertExit(p, 2)
+        self.assertIn("3000 MHz is above what this GPU supports", p.stderr)
+        self.assertIn("2100 MHz", p.stderr)
+        self.assertNotIn("[1/", p.stderr)
+        self.assertNotIn("privilege", p.stderr)
+        self.assertFalse(os.path.exists(self.path("x.json")))
+
     def test_sigint_restores_and_saves_partial(self):
         proc = subprocess.Popen([BIN, "sweep", "--sim", "test", "--clocks", "500:1500:100", "-n", "2048",
                                  "--warmup", "0.1", "--cooldown", "0.3", "--min-window", "0.25",
