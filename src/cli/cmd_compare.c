@@ -373,10 +373,10 @@ static int measure_and_report(struct compare_state *st, struct cli_monitor *cm,
                               const struct cmp_baseline *bl)
 {
     struct compare_opts *o = &st->o;
-    struct cmp_outputs outs = {.json = o->com.json, .csv = o->com.csv, .svg = o->svg};
+    struct cmp_files outs = {.json = o->com.json, .csv = o->com.csv, .svg = o->svg};
     char err[CMP_ERR_MAX];
     int rc = 0;
-    if (cmp_outputs_open(&outs, err, sizeof err) != 0) {
+    if (cmp_files_open(&outs, err, sizeof err) != 0) {
         fprintf(stderr, "joules compare: %s\n", err);
         return CLI_EXIT_USAGE;
     }
@@ -404,7 +404,7 @@ static int measure_and_report(struct compare_state *st, struct cli_monitor *cm,
     struct cmp_exec *x;
     if (cmp_exec_open(&x, &es, err, sizeof err) != 0) {
         fprintf(stderr, "joules compare: %s\n", err);
-        cmp_outputs_abort(&outs);
+        cmp_files_abort(&outs);
         return CLI_EXIT_FAILURE;
     }
     struct progress_ctx pc = {st, o->com.quiet};
@@ -433,7 +433,7 @@ static int measure_and_report(struct compare_state *st, struct cli_monitor *cm,
     if (res.n_runs == 0) {
         if (!stopped && run_rc == 0)
             fprintf(stderr, "joules compare: nothing was measured\n");
-        cmp_outputs_abort(&outs);
+        cmp_files_abort(&outs);
         int not_found = cmp_exec_not_found(x);
         cmp_exec_close(x);
         cmp_result_free(&res);
@@ -450,7 +450,7 @@ static int measure_and_report(struct compare_state *st, struct cli_monitor *cm,
     }
     char source[1024];
     cmp_exec_energy_source(x, source, sizeof source);
-    struct cmp_report rep = {
+    struct cmp_output rep = {
         .p = &p,
         .r = &res,
         .s = &s,
@@ -472,9 +472,9 @@ static int measure_and_report(struct compare_state *st, struct cli_monitor *cm,
             rep.gate_failed |= cmp_gate_fails(&s.vs_baseline[k][CMP_Q_ENERGY], o->fail_if_more);
     }
     if (!o->com.quiet || rep.failure || stopped)
-        cmp_report_table(stderr, &rep);
+        cmp_output_table(stderr, &rep);
     char werr[1024];
-    if (cmp_outputs_write(&outs, &rep, werr, sizeof werr) != 0) {
+    if (cmp_files_write(&outs, &rep, werr, sizeof werr) != 0) {
         fprintf(stderr, "%s", werr);
         rc = CLI_EXIT_FAILURE;
     }

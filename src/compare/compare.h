@@ -202,9 +202,9 @@ int cmp_exec_not_found(const struct cmp_exec *x);
 /* 1 when every counted domain has a static baseline (dynamic energy is reported). */
 int cmp_exec_has_dynamic(const struct cmp_exec *x);
 
-/* ---- reports (compare_report.c, compare_svg.c, compare_baseline.c) -------------------------- */
+/* ---- reports (compare_output.c, compare_svg.c, compare_baseline.c) -------------------------- */
 
-struct cmp_report {
+struct cmp_output {
     const struct cmp_params *p;
     const struct cmp_result *r;
     const struct cmp_summary *s;
@@ -221,22 +221,22 @@ struct cmp_report {
     const char *failure; /* why it stopped early, NULL none */
 };
 
-void cmp_report_table(FILE *out, const struct cmp_report *rep);
-int cmp_report_json(FILE *out, const struct cmp_report *rep); /* schema joules.compare/1 */
-int cmp_report_csv(FILE *out, const struct cmp_report *rep);  /* joules.compare.csv/1 */
-int cmp_report_svg(const char *path, const struct cmp_report *rep, char *err, size_t len);
+void cmp_output_table(FILE *out, const struct cmp_output *rep);
+int cmp_output_json(FILE *out, const struct cmp_output *rep); /* schema joules.compare/1 */
+int cmp_output_csv(FILE *out, const struct cmp_output *rep);  /* joules.compare.csv/1 */
+int cmp_output_svg(const char *path, const struct cmp_output *rep, char *err, size_t len);
 
 /* The output files, created (as temporary files) before anything runs so that a wrong path
  * costs nothing, and completed whole at the end. */
-struct cmp_outputs {
+struct cmp_files {
     const char *json, *csv, *svg; /* NULL: not asked */
     io_atomic json_out, csv_out;
     int json_open, csv_open;
 };
-int cmp_outputs_open(struct cmp_outputs *o, char *err, size_t len);
-void cmp_outputs_abort(struct cmp_outputs *o);
+int cmp_files_open(struct cmp_files *o, char *err, size_t len);
+void cmp_files_abort(struct cmp_files *o);
 /* Write every file asked. 0, or -1 with one message line per file that failed in err. */
-int cmp_outputs_write(struct cmp_outputs *o, const struct cmp_report *rep, char *err, size_t len);
+int cmp_files_write(struct cmp_files *o, const struct cmp_output *rep, char *err, size_t len);
 
 /* Load the first command's runs of a saved joules.compare/1 file. 0 or -1 with err. */
 int cmp_baseline_load(const char *path, struct cmp_baseline *b, char *err, size_t len);

@@ -11,7 +11,7 @@
 #include "compare/compare.h"
 #include "io/plot_svg.h"
 
-int cmp_report_svg(const char *path, const struct cmp_report *rep, char *err, size_t len)
+int cmp_output_svg(const char *path, const struct cmp_output *rep, char *err, size_t len)
 {
     static const int qs[4] = {CMP_Q_ENERGY, CMP_Q_TIME, CMP_Q_POWER, CMP_Q_EDP};
     static const char *const titles[4] = {"energy per run", "time per run", "average power",

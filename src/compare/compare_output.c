@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * compare_report.c - the reports of `joules compare`: the table (medians and intervals per
+ * compare_output.c - the reports of `joules compare`: the table (medians and intervals per
  * command, the ratios against the first, the verdicts and the warnings), the JSON (schema
  * joules.compare/1, docs/output.md) and the CSV (joules.compare.csv/1, one row per run).
  */
@@ -45,13 +45,13 @@ static void line_put(FILE *out, struct line *l)
     fprintf(out, "%s\n", l->buf);
 }
 
-static int shown_q(const struct cmp_report *rep, int q)
+static int shown_q(const struct cmp_output *rep, int q)
 {
     return q != CMP_Q_DYNAMIC || rep->has_dynamic;
 }
 
 /* Width of the first column: the longest label ("name/first", "name/base"), 12 to 30. */
-static int label_width(const struct cmp_report *rep)
+static int label_width(const struct cmp_output *rep)
 {
     size_t w = 12, first = strlen(rep->names[0]);
     for (int k = 0; k < rep->r->n_cmds; k++) {
@@ -62,7 +62,7 @@ static int label_width(const struct cmp_report *rep)
     return w > 30 ? 30 : (int)w;
 }
 
-static void row(FILE *out, const struct cmp_report *rep, const char *label,
+static void row(FILE *out, const struct cmp_output *rep, const char *label,
                 const struct ab_interval *ivs, int ratio)
 {
     struct line l = {.n = 0};
@@ -78,7 +78,7 @@ static void row(FILE *out, const struct cmp_report *rep, const char *label,
     line_put(out, &l);
 }
 
-void cmp_report_table(FILE *out, const struct cmp_report *rep)
+void cmp_output_table(FILE *out, const struct cmp_output *rep)
 {
     const struct cmp_result *r = rep->r;
     const struct cmp_summary *s = rep->s;
@@ -158,7 +158,7 @@ static void kv_interval(io_json *j, const char *key, const struct ab_interval *i
     io_json_object_end(j);
 }
 
-static void quantities(io_json *j, const struct cmp_report *rep, const struct ab_interval *ivs,
+static void quantities(io_json *j, const struct cmp_output *rep, const struct ab_interval *ivs,
                        int ratio)
 {
     static const char *const keys[CMP_Q_COUNT] = {"energy_j", "time_s", "power_w", "edp_js",
@@ -169,7 +169,7 @@ static void quantities(io_json *j, const struct cmp_report *rep, const struct ab
             kv_interval(j, ratio ? rkeys[q] : keys[q], &ivs[q]);
 }
 
-int cmp_report_json(FILE *out, const struct cmp_report *rep)
+int cmp_output_json(FILE *out, const struct cmp_output *rep)
 {
     const struct cmp_result *r = rep->r;
     const struct cmp_summary *s = rep->s;
@@ -320,7 +320,7 @@ static void csv_text(FILE *out, const char *t)
     fputc('"', out);
 }
 
-int cmp_report_csv(FILE *out, const struct cmp_report *rep)
+int cmp_output_csv(FILE *out, const struct cmp_output *rep)
 {
     const struct cmp_result *r = rep->r;
     fprintf(out, "schema,simulated,index,round,command,energy_valid,energy_j,"
@@ -349,7 +349,7 @@ int cmp_report_csv(FILE *out, const struct cmp_report *rep)
     return ferror(out) ? -1 : 0;
 }
 
-int cmp_outputs_open(struct cmp_outputs *o, char *err, size_t len)
+int cmp_files_open(struct cmp_files *o, char *err, size_t len)
 {
     char e[512];
     o->json_open = o->csv_open = 0;
@@ -363,7 +363,7 @@ int cmp_outputs_open(struct cmp_outputs *o, char *err, size_t len)
     if (o->csv) {
         if (io_atomic_open(&o->csv_out, o->csv, e, sizeof e) != 0) {
             snprintf(err, len, "--csv: %s", e);
-            cmp_outputs_abort(o);
+            cmp_files_abort(o);
             return -1;
         }
         o->csv_open = 1;
@@ -373,7 +373,7 @@ int cmp_outputs_open(struct cmp_outputs *o, char *err, size_t len)
         io_atomic probe;
         if (io_atomic_open(&probe, o->svg, e, sizeof e) != 0) {
             snprintf(err, len, "--svg: %s", e);
-            cmp_outputs_abort(o);
+            cmp_files_abort(o);
             return -1;
         }
         io_atomic_abort(&probe);
@@ -381,7 +381,7 @@ int cmp_outputs_open(struct cmp_outputs *o, char *err, size_t len)
     return 0;
 }
 
-void cmp_outputs_abort(struct cmp_outputs *o)
+void cmp_files_abort(struct cmp_files *o)
 {
     if (o->json_open)
         io_atomic_abort(&o->json_out);
@@ -391,7 +391,7 @@ void cmp_outputs_abort(struct cmp_outputs *o)
 }
 
 static int commit(io_atomic *a, int *open, const char *opt,
-                  int (*write)(FILE *, const struct cmp_report *), const struct cmp_report *rep,
+                  int (*write)(FILE *, const struct cmp_output *), const struct cmp_output *rep,
                   char *err, size_t len)
 {
     char e[512];
@@ -410,18 +410,18 @@ static int commit(io_atomic *a, int *open, const char *opt,
     return 0;
 }
 
-int cmp_outputs_write(struct cmp_outputs *o, const struct cmp_report *rep, char *err, size_t len)
+int cmp_files_write(struct cmp_files *o, const struct cmp_output *rep, char *err, size_t len)
 {
     size_t used;
     int rc = 0;
     if (len)
         err[0] = '\0';
-    rc |= commit(&o->json_out, &o->json_open, "--json", cmp_report_json, rep, err, len);
+    rc |= commit(&o->json_out, &o->json_open, "--json", cmp_output_json, rep, err, len);
     used = strlen(err);
-    rc |= commit(&o->csv_out, &o->csv_open, "--csv", cmp_report_csv, rep, err + used, len - used);
+    rc |= commit(&o->csv_out, &o->csv_open, "--csv", cmp_output_csv, rep, err + used, len - used);
     used = strlen(err);
     char e[512];
-    if (o->svg && cmp_report_svg(o->svg, rep, e, sizeof e) != 0) {
+    if (o->svg && cmp_output_svg(o->svg, rep, e, sizeof e) != 0) {
         snprintf(err + used, len - used, "joules compare: --svg: %s\n", e);
         rc = -1;
     }
