@@ -3,7 +3,7 @@
 #   make run      build, then the main job on the simulated GPU when no NVIDIA driver is found
 #   make test     build and run every test, then the suite again under ASan+UBSan, and the
 #                 threaded tests under TSan
-#   make bench    benchmarks (figures and ratios)
+#   make bench    benchmarks (figures and ratios), C and the Python binding
 #   make gpu-check  on an NVIDIA machine: does joules work there? (docs/real-gpu.md)
 #   make install  PREFIX=/usr/local by default
 #   make format   apply .clang-format to every C file; make format-check only checks
@@ -79,6 +79,8 @@ gpu-check: build
 
 bench: build
 	@for b in $(BUILD)/bin/bench_*; do [ -x "$$b" ] || continue; echo "== $$b"; "$$b" || exit 1; done
+	@echo "== bench/bench_python.py (the Python binding against the C API)"
+	@python3 bench/bench_python.py $(BUILD)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -66,6 +66,7 @@ def __getattr__(name):
         load()
         for code, full in ERROR_NAMES.items():
             if full == "JOULES_" + name:
+                globals()[name] = code  # asked on every failed call: look it up once
                 return code
     raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
@@ -207,6 +208,37 @@ def give_storage(c, capacity, clear=True):
     c.domains = (DomainEnergy * max(n, 1))()
     c.capacity = n
     return c
+
+
+class ResultBlock:
+    """A joules_measurement and its domains' storage in one buffer (fields m and d of
+    `type`), reused by one thread: ref is what joules_window_end takes, and bytes(block)
+    copies the whole result out, to read later with type.from_buffer_copy. valid_at(i) is
+    the offset in those bytes of domain i's `valid` field."""
+
+    __slots__ = ("type", "block", "ref", "d", "valid_at")
+
+    def __init__(self, capacity):
+        n = max(int(capacity), 0)
+
+        class Block(ctypes.Structure):
+            _fields_ = [("m", CMeasurement), ("d", DomainEnergy * max(n, 1))]
+
+        self.type = Block
+        self.block = Block()
+        self.block.m.domains = ctypes.cast(self.block.d, ctypes.POINTER(DomainEnergy))
+        self.block.m.capacity = n
+        self.ref = ctypes.byref(self.block.m)
+        self.d = self.block.d
+        self.valid_at = ()  # the offsets the monitor checks (its domains)
+
+    def valid_offset(self, i):
+        return (self.type.d.offset + i * ctypes.sizeof(DomainEnergy)
+                + DomainEnergy.valid.offset)
+
+
+def result_block(capacity):
+    return ResultBlock(capacity)
 
 
 class Reading(ctypes.Structure):

@@ -94,34 +94,64 @@ class Measurement:
     A domain that could not be measured has NaN energy and .domains[name].message says why.
     """
 
+    # Filled from the C result on first access (_fill_later): converting it is most of what
+    # a window costs in Python, and a loop of windows often reads one field or none.
+    _FIELDS = frozenset(("time", "begin_ns", "end_ns", "begin_time", "gpu_energy", "cpu_energy",
+                         "dram_energy", "gpu_uncertainty", "cpu_uncertainty", "dram_uncertainty",
+                         "total_energy", "total_uncertainty", "domains", "method",
+                         "simulator_true_energy", "simulated"))
+
     def __init__(self, name=None):
         self.name = name
         self.filled = False
         self.cancelled = False
-        self.time = None
-        self.begin_ns = self.end_ns = None
-        self.begin_time = None  # Unix time of the begin edge
-        self.gpu_energy = {}
-        self.cpu_energy = None
-        self.dram_energy = None
-        self.gpu_uncertainty = {}
-        self.cpu_uncertainty = None
-        self.dram_uncertainty = None
-        self.total_energy = None
-        self.total_uncertainty = None
-        self.domains = {}
-        self.method = {}
-        self.simulated = False
-        self.simulator_true_energy = {}
 
-    def _fill(self, c, infos):
+    def __getattr__(self, attr):
+        # Only called for an attribute not set yet: a field still in its C form, or one of
+        # an unfilled Measurement (its empty value).
+        if attr not in Measurement._FIELDS:
+            raise AttributeError("%r object has no attribute %r" % (type(self).__name__, attr))
+        self._materialize()
+        return self.__dict__[attr]
+
+    def _defaults(self):
+        d = self.__dict__
+        for attr in ("time", "begin_ns", "end_ns", "begin_time", "cpu_energy", "dram_energy",
+                     "cpu_uncertainty", "dram_uncertainty", "total_energy",
+                     "total_uncertainty"):
+            d.setdefault(attr, None)
+        for attr in ("gpu_energy", "gpu_uncertainty", "domains", "method",
+                     "simulator_true_energy"):
+            d.setdefault(attr, {})
+        d.setdefault("simulated", False)
+
+    def _materialize(self):
+        raw = self.__dict__.pop("_raw", None)
+        self._defaults()
+        if raw is not None:
+            data, block_type, infos = raw
+            block = block_type.from_buffer_copy(data)
+            self._fill(block.m, infos, block.d, warn=False)
+
+    def _fill_later(self, data, block_type, infos):
+        """Keep the C result (bytes of a _lib.result_block) to convert on first access."""
+        self.__dict__["_raw"] = (data, block_type, infos)
+        self.filled = True
+        return self
+
+    def _fill(self, c, infos, domains=None, warn=True):
+        """Convert c (a joules_measurement; its domains, or `domains` when given) now, and
+        warn (unless warn=False) of each domain that could not be measured."""
+        self._defaults()
+        if domains is None:
+            domains = c.domains
         self.name = _lib.text(c.name)
         self.time = c.duration_s
         self.begin_ns, self.end_ns = c.begin_ns, c.end_ns
         self.begin_time = c.begin_unix_s
         total, var = 0.0, 0.0
         for info in infos:
-            de = DomainEnergy(info, c.domains[info.index])
+            de = DomainEnergy(info, domains[info.index])
             self.domains[de.name] = de
             self.method[de.name] = de.method
             self.simulated |= de.simulated
@@ -140,12 +170,16 @@ class Measurement:
         self.total_energy = total
         self.total_uncertainty = math.sqrt(var)
         self.filled = True
+        if warn:
+            self._warn_invalid(stacklevel=5)
+        return self
+
+    def _warn_invalid(self, stacklevel=4):
         bad = [d for d in self.domains.values() if not d.valid]
         if bad:
             warnings.warn("window %r: %s" % (self.name, "; ".join(
                 "%s not measured (%s)" % (d.name, d.message) for d in bad)), RuntimeWarning,
-                stacklevel=4)
-        return self
+                stacklevel=stacklevel)
 
     def _add(self, what, key, de):
         energy = getattr(self, what + "_energy")
