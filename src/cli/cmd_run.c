@@ -469,6 +469,9 @@ static void report(struct run_ctx *c, const io_run_output *r, const joules_measu
     if (o->series_open) {
         /* The series is complete whether or not the window could be measured. */
         joules_sampler_stats st;
+        char command[256];
+        io_format_command(command, sizeof command, r->argv, r->argc);
+        o->series.command = command;
         cli_series_stop(&o->series, &st);
         if (cli_series_finish(&o->series, "run") == 0 && !quiet)
             cli_series_print_stats(stderr, "run", &st, o->sample_ns);
