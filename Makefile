@@ -18,6 +18,9 @@ JOULES  := $(BUILD)/bin/joules
 
 # Tools a fresh Debian machine may lack; each line: command:debian-package
 DEPS := cmake:cmake gcc:gcc python3:python3 rsvg-convert:librsvg2-bin
+# Python modules of the documented Python route (`pip install ./python`, or a venv first):
+# Debian's python3 comes without them. Each: module:debian-package.
+PYDEPS := pip:python3-pip ensurepip:python3-venv
 # Shared libraries loaded at run time (checked with ldconfig -p); each: soname:debian-package.
 # libblas.so.3 (libblas3, with the CBLAS interface) is the CPU BLAS of `joules ab --executor cpu`.
 LIBDEPS := libblas.so.3:libblas3
@@ -31,6 +34,8 @@ deps:
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	for d in $(LIBDEPS); do lib=$${d%%:*}; pkg=$${d##*:}; \
 	  ldconfig -p 2>/dev/null | grep -q "$$lib " || missing="$$missing $$pkg"; done; \
+	for d in $(PYDEPS); do mod=$${d%%:*}; pkg=$${d##*:}; \
+	  python3 -c "import $$mod" >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "joules: installing$$missing"; \

@@ -51,6 +51,18 @@ def _cuda_visible(domains):
     return out
 
 
+def _sim_hint():
+    """How to run the same script on the simulated GPU, for the message of a machine that
+    has no NVIDIA GPU."""
+    try:
+        path = _sim.library_path()
+    except Exception:  # not built or not found: the hint names the option alone
+        path = "<build>/lib/joules/libnvidia-ml.so.1"
+    return (". No NVIDIA GPU here: to run on joules' simulated GPU (every figure marked "
+            "SIMULATED), open the monitor with sim=True (or a profile: sim=\"a100\"), or leave "
+            "the script as it is and run it with JOULES_NVML_LIBRARY=%s" % path)
+
+
 class Monitor(_Edges):
     """Energy of code regions on GPUs (NVML), CPUs and DRAM (RAPL), or a simulated GPU.
 
@@ -198,7 +210,8 @@ class Monitor(_Edges):
                 if k not in by_key:
                     raise JoulesError(-10, "GPU index %d is not available: %s" % (
                         k, ("the monitor has GPU %s" % ", ".join(str(x) for x in sorted(by_key)))
-                        if by_key else "no GPU (%s)" % self.backend_status()["nvml"]["message"]))
+                        if by_key else "no GPU (%s)%s" % (self.backend_status()["nvml"]["message"],
+                                                          "" if sim else _sim_hint())))
                 chosen_gpus.append(by_key[k])
         self.gpu_indices = [d.key for d in chosen_gpus]
 
@@ -226,8 +239,9 @@ class Monitor(_Edges):
         self._domain_index = [d.index for d in self.domains]
         if not self.domains:
             st = self.backend_status()
-            raise JoulesError(_lib.E_NO_DOMAIN, "nothing to measure: NVML: %s; RAPL: %s"
-                              % (st["nvml"]["message"], st["rapl"]["message"]))
+            raise JoulesError(_lib.E_NO_DOMAIN, "nothing to measure: NVML: %s; RAPL: %s%s"
+                              % (st["nvml"]["message"], st["rapl"]["message"],
+                                 "" if sim else _sim_hint()))
 
     def backend_status(self):
         """{"nvml"|"rapl": {"code", "name", "message"}}: why a backend is (not) there."""
