@@ -116,22 +116,24 @@ class Measurement:
 
     def _defaults(self):
         d = self.__dict__
-        for attr in ("time", "begin_ns", "end_ns", "begin_time", "cpu_energy", "dram_energy",
-                     "cpu_uncertainty", "dram_uncertainty", "total_energy",
-                     "total_uncertainty"):
-            d.setdefault(attr, None)
-        for attr in ("gpu_energy", "gpu_uncertainty", "domains", "method",
-                     "simulator_true_energy"):
-            d.setdefault(attr, {})
-        d.setdefault("simulated", False)
+        if "domains" in d:  # set together with all the others
+            return
+        fresh = {"time": None, "begin_ns": None, "end_ns": None, "begin_time": None,
+                 "cpu_energy": None, "dram_energy": None, "cpu_uncertainty": None,
+                 "dram_uncertainty": None, "total_energy": None, "total_uncertainty": None,
+                 "gpu_energy": {}, "gpu_uncertainty": {}, "domains": {}, "method": {},
+                 "simulator_true_energy": {}, "simulated": False}
+        fresh.update(d)  # what was set already (a cancelled window's zeros) stays
+        d.update(fresh)
 
     def _materialize(self):
         raw = self.__dict__.pop("_raw", None)
-        self._defaults()
-        if raw is not None:
-            data, block_type, infos = raw
-            block = block_type.from_buffer_copy(data)
-            self._fill(block.m, infos, block.d, warn=False)
+        if raw is None:
+            self._defaults()
+            return
+        data, block_type, infos = raw
+        block = block_type.from_buffer_copy(data)
+        self._fill(block.m, infos, block.d, warn=False)
 
     def _fill_later(self, data, block_type, infos):
         """Keep the C result (bytes of a _lib.result_block) to convert on first access."""
