@@ -132,7 +132,7 @@ class _Edges:
             self._window_check(key, rc)
         self._mark_ended(key)
         data = bytes(block.block)
-        m._fill_later(data, block.type, self.domains)
+        m._fill_later(data, block, self.domains)
         for at in block.valid_at:
             if data[at:at + 4] == _INVALID:
                 m._warn_invalid()

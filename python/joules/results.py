@@ -56,21 +56,32 @@ class DomainEnergy:
                  "error_name", "message", "simulated", "simulator_true_energy", "avg_power")
 
     def __init__(self, info, c):
+        self._set(info, c.valid, c.error, c.method, c.simulated, c.energy_j, c.uncertainty_j,
+                  c.avg_power_w, c.sim_truth_j, _lib.text(c.message))
+
+    @classmethod
+    def _from_values(cls, info, v):
+        """From the fields unpacked by _lib.ResultBlock.domain (DomainEnergy's order)."""
+        de = cls.__new__(cls)
+        de._set(info, v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], _lib.cstr(v[9]))
+        return de
+
+    def _set(self, info, valid, error, method, simulated, energy_j, uncertainty_j,
+             avg_power_w, sim_truth_j, message):
         self.name = info.name
         self.kind = info.kind
         self.key = info.key
-        self.valid = bool(c.valid)
-        self.error = c.error
-        self.error_name = _lib.ERROR_NAMES.get(c.error) if c.error else None
-        self.message = _lib.text(c.message)
-        self.method = _lib.METHOD_NAMES.get(c.method, str(c.method))
-        self.simulated = bool(c.simulated)
-        self.energy = c.energy_j if self.valid else math.nan
-        self.uncertainty = c.uncertainty_j if self.valid else math.nan
-        self.avg_power = c.avg_power_w if self.valid else math.nan
+        self.valid = valid = bool(valid)
+        self.error = error
+        self.error_name = _lib.ERROR_NAMES.get(error) if error else None
+        self.message = message
+        self.method = _lib.METHOD_NAMES.get(method, str(method))
+        self.simulated = simulated = bool(simulated)
+        self.energy = energy_j if valid else math.nan
+        self.uncertainty = uncertainty_j if valid else math.nan
+        self.avg_power = avg_power_w if valid else math.nan
         # Never a measurement: the simulator's own truth, for validating the method.
-        self.simulator_true_energy = (c.sim_truth_j if self.simulated and c.sim_truth_j >= 0
-                                      else None)
+        self.simulator_true_energy = sim_truth_j if simulated and sim_truth_j >= 0 else None
 
     def __repr__(self):
         if not self.valid:
@@ -131,29 +142,38 @@ class Measurement:
         if raw is None:
             self._defaults()
             return
-        data, block_type, infos = raw
-        block = block_type.from_buffer_copy(data)
-        self._fill(block.m, infos, block.d, warn=False)
+        data, block, infos = raw
+        name, begin_ns, end_ns, begin_unix_s, duration_s = block.head(data)
+        self._set_fields(_lib.cstr(name), duration_s, begin_ns, end_ns, begin_unix_s, infos,
+                         [DomainEnergy._from_values(info, block.domain(data, info.index))
+                          for info in infos])
 
-    def _fill_later(self, data, block_type, infos):
-        """Keep the C result (bytes of a _lib.result_block) to convert on first access."""
-        self.__dict__["_raw"] = (data, block_type, infos)
+    def _fill_later(self, data, block, infos):
+        """Keep the C result (bytes of the _lib.ResultBlock block) to convert on first
+        access."""
+        self.__dict__["_raw"] = (data, block, infos)
         self.filled = True
         return self
 
     def _fill(self, c, infos, domains=None, warn=True):
         """Convert c (a joules_measurement; its domains, or `domains` when given) now, and
         warn (unless warn=False) of each domain that could not be measured."""
-        self._defaults()
         if domains is None:
             domains = c.domains
-        self.name = _lib.text(c.name)
-        self.time = c.duration_s
-        self.begin_ns, self.end_ns = c.begin_ns, c.end_ns
-        self.begin_time = c.begin_unix_s
+        self._set_fields(_lib.text(c.name), c.duration_s, c.begin_ns, c.end_ns, c.begin_unix_s,
+                         infos, [DomainEnergy(info, domains[info.index]) for info in infos])
+        if warn:
+            self._warn_invalid(stacklevel=5)
+        return self
+
+    def _set_fields(self, name, duration_s, begin_ns, end_ns, begin_unix_s, infos, energies):
+        self._defaults()
+        self.name = name
+        self.time = duration_s
+        self.begin_ns, self.end_ns = begin_ns, end_ns
+        self.begin_time = begin_unix_s
         total, var = 0.0, 0.0
-        for info in infos:
-            de = DomainEnergy(info, domains[info.index])
+        for info, de in zip(infos, energies):
             self.domains[de.name] = de
             self.method[de.name] = de.method
             self.simulated |= de.simulated
@@ -172,9 +192,6 @@ class Measurement:
         self.total_energy = total
         self.total_uncertainty = math.sqrt(var)
         self.filled = True
-        if warn:
-            self._warn_invalid(stacklevel=5)
-        return self
 
     def _warn_invalid(self, stacklevel=4):
         bad = [d for d in self.domains.values() if not d.valid]

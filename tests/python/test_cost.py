@@ -45,6 +45,23 @@ class TestCost(jtest.LoadCase):
         self.assertEqual(m.total_energy, m.gpu_energy[0])
         self.assertTrue(m.simulated)
 
+    def test_lazy_conversion_reads_what_ctypes_reads(self):
+        mon = self.open()
+        mon.begin_window("w")
+        time.sleep(0.05)
+        m = mon.end_window("w")
+        data, block, infos = vars(m)["_raw"]
+        c = block.type.from_buffer_copy(data)
+        eager = joules.Measurement()._fill(c.m, infos, c.d)
+        for field in ("name", "time", "begin_ns", "end_ns", "begin_time", "gpu_energy",
+                      "gpu_uncertainty", "total_energy", "total_uncertainty", "method",
+                      "simulated", "simulator_true_energy", "cpu_energy", "dram_energy"):
+            self.assertEqual(getattr(m, field), getattr(eager, field), field)
+        for name, de in eager.domains.items():
+            lazy = m.domains[name]
+            for slot in type(de).__slots__:
+                self.assertEqual(getattr(lazy, slot), getattr(de, slot), slot)
+
     def test_results_never_share_storage(self):
         mon = self.open()
         got = []
