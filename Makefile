@@ -3,7 +3,7 @@
 #   make run      build, then the main job on the simulated GPU when no NVIDIA driver is found
 #   make test     build and run every test, then the suite again under ASan+UBSan, and the
 #                 threaded tests under TSan
-#   make bench    benchmarks (figures and ratios)
+#   make bench    benchmarks (figures and ratios), C and the Python binding
 #   make gpu-check  on an NVIDIA machine: does joules work there? (docs/real-gpu.md)
 #   make install  PREFIX=/usr/local by default
 #   make format   apply .clang-format to every C file; make format-check only checks
@@ -18,6 +18,9 @@ JOULES  := $(BUILD)/bin/joules
 
 # Tools a fresh Debian machine may lack; each line: command:debian-package
 DEPS := cmake:cmake gcc:gcc python3:python3 rsvg-convert:librsvg2-bin
+# Python modules of the documented Python route (`pip install ./python`, or a venv first):
+# Debian's python3 comes without them. Each: module:debian-package.
+PYREQ := pip:python3-pip ensurepip:python3-venv
 # Shared libraries loaded at run time (checked with ldconfig -p); each: soname:debian-package.
 # libblas.so.3 (libblas3, with the CBLAS interface) is the CPU BLAS of `joules ab --executor cpu`.
 LIBDEPS := libblas.so.3:libblas3
@@ -38,6 +41,8 @@ deps:
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	for d in $(LIBDEPS); do lib=$${d%%:*}; pkg=$${d##*:}; \
 	  ldconfig -p 2>/dev/null | grep -q "$$lib " || missing="$$missing $$pkg"; done; \
+	for d in $(PYREQ); do mod=$${d%%:*}; pkg=$${d##*:}; \
+	  python3 -c "import $$mod" >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	optional=""; for d in $(PCDEPS); do mod=$${d%%:*}; pkg=$${d##*:}; \
 	  pkg-config --exists $$mod 2>/dev/null || optional="$$optional $$pkg"; done; \
 	command -v pkg-config >/dev/null 2>&1 || optional="$$optional pkg-config"; \
@@ -100,6 +105,8 @@ gpu-check: build
 
 bench: build
 	@for b in $(BUILD)/bin/bench_*; do [ -x "$$b" ] || continue; echo "== $$b"; "$$b" || exit 1; done
+	@echo "== bench/bench_python.py (the Python binding against the C API)"
+	@python3 bench/bench_python.py $(BUILD)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -10,7 +10,9 @@ The wheel holds the pure-Python package and, when found at build time, a copy of
 (joules/libjoules.so) and of the simulated GPU (joules/joules/libnvidia-ml.so.1), the layout
 the package looks for first. Found from: JOULES_LIBRARY (else <repo>/build/lib/libjoules.so),
 JOULES_SIM_LIBRARY or JOULES_SIM_LIB (else <dir of libjoules>/joules/libnvidia-ml.so.1).
-JOULES_BUNDLE=0 builds a pure-Python wheel that finds the library at run time instead.
+Without a library the build fails (a clone that was never built would otherwise give a
+wheel that cannot work), unless JOULES_BUNDLE=0 asks for a pure-Python wheel that finds the
+library at run time instead.
 
 The version is not written in pyproject.toml (dynamic): it is read from include/joules.h,
 the one place it is written (see _version()).
@@ -73,9 +75,14 @@ def _libraries():
     lib = os.environ.get("JOULES_LIBRARY") or os.path.join(os.path.dirname(HERE), "build",
                                                            "lib", "libjoules.so")
     if not os.path.isfile(lib):
-        sys.stderr.write("joules build: no libjoules at %s; building a pure-Python wheel "
-                         "(set JOULES_LIBRARY at run time)\n" % lib)
-        return []
+        # Fail, not warn: pip shows a backend's output only when it fails, and a wheel
+        # without the library installs fine and then cannot measure anything.
+        raise RuntimeError(
+            "joules build: no libjoules at %s: build it first (`make build` in the "
+            "repository, then pip install ./python again), or name it with "
+            "JOULES_LIBRARY=/path/to/libjoules.so; JOULES_BUNDLE=0 builds a pure-Python wheel "
+            "on purpose, which needs JOULES_LIBRARY (or an installed libjoules) at run time"
+            % lib)
     out = [("joules/libjoules.so", os.path.realpath(lib))]
     sim = (os.environ.get("JOULES_SIM_LIBRARY") or os.environ.get("JOULES_SIM_LIB")
            or os.path.join(os.path.dirname(os.path.abspath(lib)), "joules", "libnvidia-ml.so.1"))

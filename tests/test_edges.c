@@ -154,6 +154,7 @@ static int bind_kernel(struct kernel_runner *kr)
     ((handle_fn)dlsym(dl, "nvmlDeviceGetHandleByIndex_v2"))(0, &kr->dev);
     kr->run = (jsimRunKernel_fn)dlsym(dl, JSIM_SYMBOL_RUN_KERNEL);
     dlclose(dl); /* the monitor keeps the library loaded */
+    CHECKF(kr->run != NULL, "the simulated GPU has no %s", JSIM_SYMBOL_RUN_KERNEL);
     return kr->run ? 0 : -1;
 }
 

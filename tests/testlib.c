@@ -10,6 +10,7 @@
 
 int t_passed;
 int t_failed;
+int t_skipped;
 static const char *t_current = "";
 
 void t_begin(const char *name)
@@ -38,8 +39,17 @@ void t_check(int ok, const char *file, int line, const char *expr, const char *f
     fflush(stdout);
 }
 
+void t_skip(const char *why)
+{
+    t_skipped++;
+    printf("SKIP %s: %s\n", t_current, why);
+    fflush(stdout);
+}
+
 int t_end(void)
 {
-    printf("%d passed, %d failed\n", t_passed, t_failed);
-    return t_failed ? 1 : 0;
+    printf("%d passed, %d failed, %d case(s) skipped\n", t_passed, t_failed, t_skipped);
+    if (t_failed)
+        return 1;
+    return t_skipped ? T_SKIP_EXIT : 0;
 }

@@ -13,6 +13,7 @@
 
 extern int t_passed;
 extern int t_failed;
+extern int t_skipped;
 
 void t_check(int ok, const char *file, int line, const char *expr, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -39,7 +40,13 @@ void t_check(int ok, const char *file, int line, const char *expr, const char *f
     } while (0)
 
 void t_begin(const char *name);
-/* Prints the closing line and returns the process exit status. */
+/* Marks the current case as not run here, with why (printed as "SKIP case: why"); the
+ * case returns right after. */
+void t_skip(const char *why);
+/* Prints the closing line and returns the process exit status: 1 when a check failed,
+ * T_SKIP_EXIT when none failed but a case was skipped (CTest's SKIP_RETURN_CODE, so the
+ * program shows as Skipped, never as Passed), 0 otherwise. */
+#define T_SKIP_EXIT 77
 int t_end(void);
 
 #endif

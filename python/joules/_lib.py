@@ -7,6 +7,7 @@ compares the sizes and offsets with the C compiler's when one is available.
 import ctypes
 import ctypes.util
 import os
+import struct
 import threading
 from collections.abc import Mapping
 
@@ -66,6 +67,7 @@ def __getattr__(name):
         load()
         for code, full in ERROR_NAMES.items():
             if full == "JOULES_" + name:
+                globals()[name] = code  # asked on every failed call: look it up once
                 return code
     raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
@@ -207,6 +209,75 @@ def give_storage(c, capacity, clear=True):
     c.domains = (DomainEnergy * max(n, 1))()
     c.capacity = n
     return c
+
+
+def _layout(ctype, names):
+    """A struct.Struct that unpacks the fields `names` (in offset order) of ctype from bytes,
+    with the padding ctypes gives them: char arrays come out as bytes with their NULs."""
+    codes = {ctypes.c_int: "i", ctypes.c_uint: "I", ctypes.c_int64: "q", ctypes.c_uint64: "Q",
+             ctypes.c_double: "d", ctypes.c_uint32: "I"}
+    types = dict(ctype._fields_)
+    fmt, pos = "=", 0
+    for name in names:
+        field = getattr(ctype, name)
+        if field.offset < pos:
+            raise ValueError("%s.%s: fields out of order" % (ctype.__name__, name))
+        fmt += "%dx" % (field.offset - pos) if field.offset > pos else ""
+        t = types[name]
+        fmt += "%ds" % field.size if issubclass(t, ctypes.Array) else codes[t]
+        pos = field.offset + field.size
+    return struct.Struct(fmt)
+
+
+_HEAD_FIELDS = ("name", "begin_ns", "end_ns", "begin_unix_s", "duration_s")
+_DOMAIN_FIELDS = tuple(name for name, _ in DomainEnergy._fields_)
+
+
+class ResultBlock:
+    """A joules_measurement and its domains' storage in one buffer (fields m and d of
+    `type`), reused by one thread: ref is what joules_window_end takes, and bytes(block)
+    copies the whole result out, read later with head() and domain(), without ctypes.
+    valid_at(i) is the offset in those bytes of domain i's `valid` field."""
+
+    __slots__ = ("type", "block", "ref", "d", "valid_at", "_head", "_domain", "_d0", "_dsize")
+
+    def __init__(self, capacity):
+        n = max(int(capacity), 0)
+
+        class Block(ctypes.Structure):
+            _fields_ = [("m", CMeasurement), ("d", DomainEnergy * max(n, 1))]
+
+        self.type = Block
+        self.block = Block()
+        self.block.m.domains = ctypes.cast(self.block.d, ctypes.POINTER(DomainEnergy))
+        self.block.m.capacity = n
+        self.ref = ctypes.byref(self.block.m)
+        self.d = self.block.d
+        self.valid_at = ()  # the offsets the monitor checks (its domains)
+        self._head = _layout(CMeasurement, _HEAD_FIELDS)  # m is at offset 0 of Block
+        self._domain = _layout(DomainEnergy, _DOMAIN_FIELDS)
+        self._d0 = Block.d.offset
+        self._dsize = ctypes.sizeof(DomainEnergy)
+
+    def valid_offset(self, i):
+        return self._d0 + i * self._dsize + DomainEnergy.valid.offset
+
+    def head(self, data):
+        """(name, begin_ns, end_ns, begin_unix_s, duration_s) of the result in data."""
+        return self._head.unpack_from(data, 0)
+
+    def domain(self, data, i):
+        """The fields of domain i in data, in DomainEnergy's order (_DOMAIN_FIELDS)."""
+        return self._domain.unpack_from(data, self._d0 + i * self._dsize)
+
+
+def result_block(capacity):
+    return ResultBlock(capacity)
+
+
+def cstr(raw):
+    """A char array unpacked as bytes (with its NULs) as str, as ctypes would give it."""
+    return raw.partition(b"\0")[0].decode("utf-8", "replace")
 
 
 class Reading(ctypes.Structure):

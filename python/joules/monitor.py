@@ -22,6 +22,7 @@ from .sync import make_sync
 from .results import (_CPU_NAME, _DRAM_NAME, _GPU_NAME, _SUB_NAME, DomainEnergy, DomainInfo,
                       Measurement, Pending, Sample, Samples, to_csv)
 from .window import _Window
+from .edges import _Edges
 
 __all__ = ["Monitor", "ZeusMonitor", "Measurement", "Pending", "DomainEnergy", "DomainInfo",
            "Sample", "Samples", "to_csv"]
@@ -50,7 +51,19 @@ def _cuda_visible(domains):
     return out
 
 
-class Monitor:
+def _sim_hint():
+    """How to run the same script on the simulated GPU, for the message of a machine that
+    has no NVIDIA GPU."""
+    try:
+        path = _sim.library_path()
+    except Exception:  # not built or not found: the hint names the option alone
+        path = "<build>/lib/joules/libnvidia-ml.so.1"
+    return (". No NVIDIA GPU here: to run on joules' simulated GPU (every figure marked "
+            "SIMULATED), open the monitor with sim=True (or a profile: sim=\"a100\"), or leave "
+            "the script as it is and run it with JOULES_NVML_LIBRARY=%s" % path)
+
+
+class Monitor(_Edges):
     """Energy of code regions on GPUs (NVML), CPUs and DRAM (RAPL), or a simulated GPU.
 
     gpu_indices  GPUs to report (None: all; []: none). Indices are CUDA's: relative to
@@ -75,9 +88,12 @@ class Monitor:
                  log_file=None):
         self._handle = None
         self._handle_lock = threading.RLock()  # close() against a Pending's __del__
-        self._lock = threading.Lock()
-        self._open_windows = set()
-        self._ended = {}
+        # Window name -> True while open, False once ended (for the messages of a window
+        # ended twice or never begun), the most recently ended last. Single dict operations,
+        # atomic under the GIL: no lock on the path of every window.
+        self._windows = {}
+        self._encoded = {}  # window name -> its UTF-8 bytes, for the names used most
+        self._scratch_tls = threading.local()
         self.last_measurement = None
         self.log_file = log_file
         self._sim_obj = None
@@ -194,7 +210,8 @@ class Monitor:
                 if k not in by_key:
                     raise JoulesError(-10, "GPU index %d is not available: %s" % (
                         k, ("the monitor has GPU %s" % ", ".join(str(x) for x in sorted(by_key)))
-                        if by_key else "no GPU (%s)" % self.backend_status()["nvml"]["message"]))
+                        if by_key else "no GPU (%s)%s" % (self.backend_status()["nvml"]["message"],
+                                                          "" if sim else _sim_hint())))
                 chosen_gpus.append(by_key[k])
         self.gpu_indices = [d.key for d in chosen_gpus]
 
@@ -219,10 +236,12 @@ class Monitor:
                     % self.backend_status()["rapl"]["message"]))
         self.cpu_indices = sorted(packages) if cpu_indices is None else list(cpu_indices)
         self.domains = chosen_gpus + cpus
+        self._domain_index = [d.index for d in self.domains]
         if not self.domains:
             st = self.backend_status()
-            raise JoulesError(_lib.E_NO_DOMAIN, "nothing to measure: NVML: %s; RAPL: %s"
-                              % (st["nvml"]["message"], st["rapl"]["message"]))
+            raise JoulesError(_lib.E_NO_DOMAIN, "nothing to measure: NVML: %s; RAPL: %s%s"
+                              % (st["nvml"]["message"], st["rapl"]["message"],
+                                 "" if sim else _sim_hint()))
 
     def backend_status(self):
         """{"nvml"|"rapl": {"code", "name", "message"}}: why a backend is (not) there."""
@@ -315,124 +334,7 @@ class Monitor:
         if self._sync is not None:
             self._sync()
 
-    # ---- windows --------------------------------------------------------------------------
-    @staticmethod
-    def _name(name):
-        if not isinstance(name, str):
-            raise JoulesError(_lib.E_INVALID, "a window name must be a str, not %r" % (name,))
-        return name.encode("utf-8")
-
-    def begin_window(self, key, sync_execution=True):
-        """Begin the window named key (synchronising first)."""
-        b = self._name(key)
-        h = self._need()
-        if sync_execution:
-            self.sync()
-        self._check(self._lib.joules_window_begin(h, b))
-        with self._lock:
-            self._open_windows.add(key)
-            self._ended.pop(key, None)
-
-    def end_window(self, key, sync_execution=True, cancel=False, busy=None, deferred=False):
-        """End the window named key (synchronising first) and return its Measurement.
-
-        cancel=True forgets it instead and returns an empty, cancelled Measurement.
-        busy: a callable run repeatedly (not measured) after the end until each slow energy
-        counter has stepped (~100 ms), so that the end edge sits inside a steady load and
-        rests on counter values (joules_window_end_busy). Begin such a window while the
-        same load is already running and both edges are exact.
-        deferred=True: end now, return at once a Pending whose .result() is the Measurement,
-        exact once the counter has stepped after the end (joules_window_end_deferred): for
-        loops of short windows, where settle_end would wait ~100 ms at each one. The name
-        may be begun again at once.
-        """
-        if deferred and not cancel:
-            if busy is not None:
-                raise JoulesError(_lib.E_INVALID, "end_window: busy and deferred are two ways "
-                                  "to settle the end; give one")
-            return self._end_deferred(key, sync_execution)
-        if busy is not None and not cancel:
-            return self._end_busy(key, Measurement(key), sync_execution, busy)
-        m = Measurement(key)
-        if cancel:
-            b = self._name(key)
-            self._window_check(key, self._lib.joules_window_cancel(self._need(), b))
-            with self._lock:
-                self._open_windows.discard(key)
-            m.cancelled = True
-            m.time, m.total_energy = 0.0, 0.0
-            m.gpu_energy = {k: 0.0 for k in self.gpu_indices}
-            return m
-        return self._end_into(key, m, sync_execution)
-
-    def _ending(self, key, sync_execution, end):
-        """Synchronise (if the window is known open), end it by end(handle, name), mark it."""
-        b = self._name(key)
-        h = self._need()
-        with self._lock:
-            known_open = key in self._open_windows
-        if sync_execution and known_open:
-            self.sync()
-        self._window_check(key, end(h, b))
-        with self._lock:
-            self._open_windows.discard(key)
-            self._ended[key] = True
-            if len(self._ended) > 1024:
-                self._ended.pop(next(iter(self._ended)))
-
-    def _record(self, m):
-        self.last_measurement = m
-        if self.log_file:
-            self._log(m)
-        return m
-
-    def _end_into(self, key, m, sync_execution):
-        c = self._new_result()
-        self._ending(key, sync_execution,
-                     lambda h, b: self._lib.joules_window_end(h, b, ctypes.byref(c)))
-        m._fill(c, self.domains)
-        return self._record(m)
-
-    def _end_deferred(self, key, sync_execution, into=None):
-        ticket = ctypes.c_uint64()
-        self._ending(key, sync_execution, lambda h, b: self._lib.joules_window_end_deferred(
-            h, b, ctypes.byref(ticket)))
-        if into is None:
-            return Pending(self, key, ticket.value)
-        into.ticket = ticket.value
-        return into
-
-    def _collect(self, pending, wait):
-        c = self._new_result()
-        self._check(self._lib.joules_window_collect(self._need(), pending.ticket,
-                                                    -1 if wait else 0, ctypes.byref(c)))
-        m = Measurement(pending.name)._fill(c, self.domains)
-        pending._result = m  # kept even if writing the log fails below
-        return self._record(m)
-
-    def _end_busy(self, key, m, sync_execution, busy):
-        failure = []
-
-        def work(_user):
-            try:
-                busy()
-                if sync_execution:
-                    self.sync()
-                return 0
-            except BaseException as exc:  # stop the wait; re-raised below
-                failure.append(exc)
-                return 1
-
-        c = self._new_result()
-        cb = _lib.WORK_FN(work)
-        self._ending(key, sync_execution, lambda h, b: self._lib.joules_window_end_busy(
-            h, b, ctypes.byref(c), cb, None))
-        m._fill(c, self.domains)
-        self._record(m)
-        if failure:
-            raise failure[0]
-        return m
-
+    # ---- windows: edges in edges.py (_Edges) ---------------------------------------------
     def repeat(self, fn, groups=4, min_time=2.0, repetitions=0, settle=0.0):
         """Energy of ONE call of fn, from many calls in phase-shifted groups.
 
@@ -479,16 +381,6 @@ class Monitor:
         m.repetitions_kept = res.repetitions_kept
         self.last_measurement = m
         return m
-
-    def _window_check(self, key, rc):
-        if rc == _lib.E_STATE:
-            with self._lock:
-                still_open = key in self._open_windows
-                ended = key in self._ended
-            if not still_open:  # else the library's message says why (e.g. too many pending)
-                self._check(rc, "window %r was already ended" % key if ended
-                            else "window %r was never begun" % key)
-        self._check(rc)
 
     def _log(self, m):
         new = not os.path.exists(self.log_file) or os.path.getsize(self.log_file) == 0

@@ -56,21 +56,32 @@ class DomainEnergy:
                  "error_name", "message", "simulated", "simulator_true_energy", "avg_power")
 
     def __init__(self, info, c):
+        self._set(info, c.valid, c.error, c.method, c.simulated, c.energy_j, c.uncertainty_j,
+                  c.avg_power_w, c.sim_truth_j, _lib.text(c.message))
+
+    @classmethod
+    def _from_values(cls, info, v):
+        """From the fields unpacked by _lib.ResultBlock.domain (DomainEnergy's order)."""
+        de = cls.__new__(cls)
+        de._set(info, v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], _lib.cstr(v[9]))
+        return de
+
+    def _set(self, info, valid, error, method, simulated, energy_j, uncertainty_j,
+             avg_power_w, sim_truth_j, message):
         self.name = info.name
         self.kind = info.kind
         self.key = info.key
-        self.valid = bool(c.valid)
-        self.error = c.error
-        self.error_name = _lib.ERROR_NAMES.get(c.error) if c.error else None
-        self.message = _lib.text(c.message)
-        self.method = _lib.METHOD_NAMES.get(c.method, str(c.method))
-        self.simulated = bool(c.simulated)
-        self.energy = c.energy_j if self.valid else math.nan
-        self.uncertainty = c.uncertainty_j if self.valid else math.nan
-        self.avg_power = c.avg_power_w if self.valid else math.nan
+        self.valid = valid = bool(valid)
+        self.error = error
+        self.error_name = _lib.ERROR_NAMES.get(error) if error else None
+        self.message = message
+        self.method = _lib.METHOD_NAMES.get(method, str(method))
+        self.simulated = simulated = bool(simulated)
+        self.energy = energy_j if valid else math.nan
+        self.uncertainty = uncertainty_j if valid else math.nan
+        self.avg_power = avg_power_w if valid else math.nan
         # Never a measurement: the simulator's own truth, for validating the method.
-        self.simulator_true_energy = (c.sim_truth_j if self.simulated and c.sim_truth_j >= 0
-                                      else None)
+        self.simulator_true_energy = sim_truth_j if simulated and sim_truth_j >= 0 else None
 
     def __repr__(self):
         if not self.valid:
@@ -94,34 +105,75 @@ class Measurement:
     A domain that could not be measured has NaN energy and .domains[name].message says why.
     """
 
+    # Filled from the C result on first access (_fill_later): converting it is most of what
+    # a window costs in Python, and a loop of windows often reads one field or none.
+    _FIELDS = frozenset(("time", "begin_ns", "end_ns", "begin_time", "gpu_energy", "cpu_energy",
+                         "dram_energy", "gpu_uncertainty", "cpu_uncertainty", "dram_uncertainty",
+                         "total_energy", "total_uncertainty", "domains", "method",
+                         "simulator_true_energy", "simulated"))
+
     def __init__(self, name=None):
         self.name = name
         self.filled = False
         self.cancelled = False
-        self.time = None
-        self.begin_ns = self.end_ns = None
-        self.begin_time = None  # Unix time of the begin edge
-        self.gpu_energy = {}
-        self.cpu_energy = None
-        self.dram_energy = None
-        self.gpu_uncertainty = {}
-        self.cpu_uncertainty = None
-        self.dram_uncertainty = None
-        self.total_energy = None
-        self.total_uncertainty = None
-        self.domains = {}
-        self.method = {}
-        self.simulated = False
-        self.simulator_true_energy = {}
 
-    def _fill(self, c, infos):
-        self.name = _lib.text(c.name)
-        self.time = c.duration_s
-        self.begin_ns, self.end_ns = c.begin_ns, c.end_ns
-        self.begin_time = c.begin_unix_s
+    def __getattr__(self, attr):
+        # Only called for an attribute not set yet: a field still in its C form, or one of
+        # an unfilled Measurement (its empty value).
+        if attr not in Measurement._FIELDS:
+            raise AttributeError("%r object has no attribute %r" % (type(self).__name__, attr))
+        self._materialize()
+        return self.__dict__[attr]
+
+    def _defaults(self):
+        d = self.__dict__
+        if "domains" in d:  # set together with all the others
+            return
+        fresh = {"time": None, "begin_ns": None, "end_ns": None, "begin_time": None,
+                 "cpu_energy": None, "dram_energy": None, "cpu_uncertainty": None,
+                 "dram_uncertainty": None, "total_energy": None, "total_uncertainty": None,
+                 "gpu_energy": {}, "gpu_uncertainty": {}, "domains": {}, "method": {},
+                 "simulator_true_energy": {}, "simulated": False}
+        fresh.update(d)  # what was set already (a cancelled window's zeros) stays
+        d.update(fresh)
+
+    def _materialize(self):
+        raw = self.__dict__.pop("_raw", None)
+        if raw is None:
+            self._defaults()
+            return
+        data, block, infos = raw
+        name, begin_ns, end_ns, begin_unix_s, duration_s = block.head(data)
+        self._set_fields(_lib.cstr(name), duration_s, begin_ns, end_ns, begin_unix_s, infos,
+                         [DomainEnergy._from_values(info, block.domain(data, info.index))
+                          for info in infos])
+
+    def _fill_later(self, data, block, infos):
+        """Keep the C result (bytes of the _lib.ResultBlock block) to convert on first
+        access."""
+        self.__dict__["_raw"] = (data, block, infos)
+        self.filled = True
+        return self
+
+    def _fill(self, c, infos, domains=None, warn=True):
+        """Convert c (a joules_measurement; its domains, or `domains` when given) now, and
+        warn (unless warn=False) of each domain that could not be measured."""
+        if domains is None:
+            domains = c.domains
+        self._set_fields(_lib.text(c.name), c.duration_s, c.begin_ns, c.end_ns, c.begin_unix_s,
+                         infos, [DomainEnergy(info, domains[info.index]) for info in infos])
+        if warn:
+            self._warn_invalid(stacklevel=5)
+        return self
+
+    def _set_fields(self, name, duration_s, begin_ns, end_ns, begin_unix_s, infos, energies):
+        self._defaults()
+        self.name = name
+        self.time = duration_s
+        self.begin_ns, self.end_ns = begin_ns, end_ns
+        self.begin_time = begin_unix_s
         total, var = 0.0, 0.0
-        for info in infos:
-            de = DomainEnergy(info, c.domains[info.index])
+        for info, de in zip(infos, energies):
             self.domains[de.name] = de
             self.method[de.name] = de.method
             self.simulated |= de.simulated
@@ -140,12 +192,13 @@ class Measurement:
         self.total_energy = total
         self.total_uncertainty = math.sqrt(var)
         self.filled = True
+
+    def _warn_invalid(self, stacklevel=4):
         bad = [d for d in self.domains.values() if not d.valid]
         if bad:
             warnings.warn("window %r: %s" % (self.name, "; ".join(
                 "%s not measured (%s)" % (d.name, d.message) for d in bad)), RuntimeWarning,
-                stacklevel=4)
-        return self
+                stacklevel=stacklevel)
 
     def _add(self, what, key, de):
         energy = getattr(self, what + "_energy")

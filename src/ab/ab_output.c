@@ -344,17 +344,23 @@ int ab_output_svg(const char *path, const struct ab_output *rep, char *err, size
         double *y = ys + (size_t)(k + 1) * (n + 1);
         int any = 0;
         for (size_t i = 0; i < n; i++) {
-            y[i] = r->samples[i].slot == k ? r->samples[i].power_w : NAN;
-            any |= r->samples[i].slot == k;
+            int slot = r->samples[i].slot, keep = slot == k;
+            /* The grey links join every window to the next: the samples between windows and
+             * the last and first samples of the windows on either side of them. */
+            if (k < 0 && !keep)
+                keep = (i > 0 && r->samples[i - 1].slot != slot) ||
+                       (i + 1 < n && r->samples[i + 1].slot != slot);
+            y[i] = keep ? r->samples[i].power_w : NAN;
+            any |= keep;
         }
         if (any)
-            ser[ns++] = (struct plot_series){k < 0 ? "between windows" : ab_arm_name(r->arms[k]),
-                                             x,
-                                             y,
-                                             n,
-                                             k < 0 ? "#999999" : NULL,
-                                             0,
-                                             k < 0};
+            ser[ns++] =
+                (struct plot_series){.name = k < 0 ? "between windows" : ab_arm_name(r->arms[k]),
+                                     .x = x,
+                                     .y = y,
+                                     .n = n,
+                                     .color = k < 0 ? "#999999" : NULL,
+                                     .dashed = k < 0};
     }
     /* Palette order as in the bars: arm k takes colour k. */
     static const char *const pal[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
@@ -362,16 +368,15 @@ int ab_output_svg(const char *path, const struct ab_output *rep, char *err, size
     for (int s = 0, k = 0; s < ns; s++)
         if (!ser[s].color)
             ser[s].color = pal[k++ % 7];
-    struct plot_chart lc = {"Power during the run (sampled with joules_sampler)",
-                            r->energy_available ? r->energy_source : NULL,
-                            "time since the first window (s)",
-                            "power (W)",
-                            NULL,
-                            960,
-                            400,
-                            r->simulated,
-                            ser,
-                            ns};
+    struct plot_chart lc = {.title = "Power during the run (sampled with joules_sampler)",
+                            .subtitle = r->energy_available ? r->energy_source : NULL,
+                            .x_label = "time since the first window (s)",
+                            .y_label = "power (W)",
+                            .width = 960,
+                            .height = 400,
+                            .simulated = r->simulated,
+                            .series = ser,
+                            .n_series = ns};
     int rc = plot_svg_figure_save(path, &bc, ns > 0 ? &lc : NULL, err, len);
     free(x);
     free(ys);

@@ -193,7 +193,8 @@ int cli_series_finish(struct cli_series *cs, const char *cmd)
         cs->csv_open = 0;
     }
     if (cs->plot_path && cs->info) {
-        series_plot_options po = {.title = cs->title, .normalise = cs->normalise};
+        series_plot_options po = {
+            .title = cs->title, .command = cs->command, .normalise = cs->normalise};
         if (series_plot_save(&cs->plot, cs->info, cs->n_info, &po, cs->plot_path, err,
                              sizeof err) != 0) {
             fprintf(stderr, "joules %s: --plot: %s; no chart was written\n", cmd, err);

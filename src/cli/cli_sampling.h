@@ -32,6 +32,7 @@ struct cli_series {
     const char *plot_path; /* NULL: no chart */
     int normalise;
     const char *title;
+    const char *command; /* named in the chart's title (NULL: none) */
     /* set by cli_series_open / start */
     io_atomic csv;
     int csv_open;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/cli_profiles.h"
+#include "io/plot_svg.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -141,6 +142,10 @@ int cli_check_output_name(const char *cmd, const char *opt, const char *path)
         return cli_usage_error(cmd, "%s '%s' names a directory, not a file", opt, path);
     if (!strcmp(path, "-"))
         return 0;
+    char why[512];
+    if ((!strcmp(opt, "--svg") || !strcmp(opt, "--plot")) &&
+        plot_svg_check_path(path, why, sizeof why) != 0)
+        return cli_usage_error(cmd, "%s %s", opt, why);
     /* Said now, before any measurement, rather than when the report is written. */
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))

@@ -503,6 +503,9 @@ static void report(struct run_ctx *c, const io_run_output *r, const joules_measu
     if (o->series_open) {
         /* The series is complete whether or not the window could be measured. */
         joules_sampler_stats st;
+        char command[256];
+        io_format_command(command, sizeof command, r->argv, r->argc);
+        o->series.command = command;
         cli_series_stop(&o->series, &st);
         /* How the sampler kept time is joules' business, not the command's: shown with -v,
          * or when readings were lost. */

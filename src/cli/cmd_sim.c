@@ -22,6 +22,7 @@
 #include "cli/cli_profiles.h"
 #include "cli/cli_util.h"
 #include "cli/cmd_sim_machine.h"
+#include "cli/sim_thermal_chart.h"
 #include "cli/commands.h"
 #include "io/atomic.h"
 #include "io/plot_svg.h"
@@ -339,32 +340,22 @@ static int thermal_write_csv(const char *csv, const struct thermal_data *d)
     return 0;
 }
 
-static int thermal_write_svg(const char *svg, const struct thermal_data *d, double alpha)
+/* The chart (sim_thermal_chart.c), with the board's thresholds. */
+static int thermal_write_svg(struct simlib *L, const char *svg, const struct thermal_data *d,
+                             double alpha)
 {
-    struct plot_series series[2 * THERMAL_CASES];
-    static const char *const colors[THERMAL_CASES] = {"#1f77b4", "#d62728", "#2ca02c"};
-    char labels[2 * THERMAL_CASES][96], err[512];
-    size_t n = d->n;
-    for (int k = 0; k < THERMAL_CASES; k++) {
-        snprintf(labels[k], sizeof labels[k], "temperature: %s", thermal_names[k]);
-        snprintf(labels[THERMAL_CASES + k], sizeof labels[0], "power: %s", thermal_names[k]);
-        series[k] =
-            (struct plot_series){labels[k], d->t + k * n, d->temp + k * n, n, colors[k], 0, 0};
-        series[THERMAL_CASES + k] = (struct plot_series){
-            labels[THERMAL_CASES + k], d->t + k * n, d->pw + k * n, n, colors[k], 1, 1};
-    }
-    char sub[256];
-    snprintf(sub, sizeof sub, "%s, constant load (alpha %.2f); the red line ends at shutdown",
-             d->devname, alpha);
-    struct plot_chart chart = {.title = "Temperature-leakage loop: runaway and its control",
-                               .subtitle = sub,
-                               .x_label = "time (s)",
-                               .y_label = "temperature (°C)",
-                               .y2_label = "power (W)",
-                               .simulated = 1,
-                               .series = series,
-                               .n_series = 2 * THERMAL_CASES};
-    if (plot_svg_save(svg, &chart, err, sizeof err) != 0) {
+    struct sim_thermal_chart c = {.n = d->n,
+                                  .t = d->t,
+                                  .temp = d->temp,
+                                  .pw = d->pw,
+                                  .clk = d->clk,
+                                  .lost_at = d->lost_at,
+                                  .names = thermal_names,
+                                  .devname = d->devname,
+                                  .alpha = alpha};
+    char err[512];
+    sim_thermal_chart_thresholds(L->h, &c);
+    if (sim_thermal_chart_save(svg, &c, err, sizeof err) != 0) {
         fprintf(stderr, "joules sim: %s\n", err);
         return 1;
     }
@@ -434,7 +425,7 @@ static int sim_thermal(struct simlib *L, int argc, char **argv)
     if (!status && o.csv)
         status = thermal_write_csv(o.csv, &d);
     if (!status && o.svg)
-        status = thermal_write_svg(o.svg, &d, o.alpha);
+        status = thermal_write_svg(L, o.svg, &d, o.alpha);
     if (!status)
         thermal_summary(&o, &d);
     free(d.buf);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "io/atomic.h"
 
@@ -81,15 +82,106 @@ static void tick_label(char *buf, size_t len, double v, double step)
     snprintf(buf, len, "%.*f", dec, v);
 }
 
+/* Widen [lo, hi] to the reference lines and marks on the given axis. */
+static void widen(const struct plot_chart *c, int right, double *lo, double *hi)
+{
+    for (int i = 0; i < c->n_hlines; i++)
+        if (c->hlines[i].right_axis == right && isfinite(c->hlines[i].y)) {
+            *lo = fmin(*lo, c->hlines[i].y);
+            *hi = fmax(*hi, c->hlines[i].y);
+        }
+    for (int i = 0; i < c->n_marks; i++)
+        if (c->marks[i].right_axis == right && isfinite(c->marks[i].y)) {
+            *lo = fmin(*lo, c->marks[i].y);
+            *hi = fmax(*hi, c->marks[i].y);
+        }
+}
+
+static int in_legend(const struct plot_series *ps)
+{
+    return ps->name && ps->name[0] && !(ps->color && strcmp(ps->color, "none") == 0);
+}
+
+/* Width in pixels of a legend entry: the sample line and the text (12 px sans-serif averages
+ * under 7 px a character). */
+static double legend_entry_w(const struct plot_series *ps, int right)
+{
+    return 40 + 7.0 * (double)strlen(ps->name) + (right ? 7.0 * 13 : 0) + 16;
+}
+
+/* Rows the legend takes under a plot of width pw. */
+static int legend_rows(const struct plot_chart *c, int has_y2, double pw)
+{
+    int rows = 0;
+    double x = pw;
+    for (int s = 0; s < c->n_series; s++) {
+        if (!in_legend(&c->series[s]))
+            continue;
+        double ew = legend_entry_w(&c->series[s], c->series[s].right_axis && has_y2);
+        if (x + ew > pw && x > 0) {
+            rows++;
+            x = 0;
+        }
+        x += ew;
+    }
+    return rows;
+}
+
+static void marker(FILE *f, int kind, double px, double py, const char *color, int hollow)
+{
+    const char *fill = hollow ? "white" : color;
+    if (kind == 2)
+        fprintf(f,
+                "<rect class=\"pt\" data-xy=\"%.1f %.1f\" x=\"%.1f\" y=\"%.1f\" width=\"7\" "
+                "height=\"7\" fill=\"%s\" stroke=\"%s\" stroke-width=\"1.5\"/>\n",
+                px, py, px - 3.5, py - 3.5, fill, color);
+    else if (kind == 3)
+        fprintf(f,
+                "<path class=\"pt\" data-xy=\"%.1f %.1f\" d=\"M%.1f %.1fl4.5 4.5l-4.5 4.5l-4.5 "
+                "-4.5z\" fill=\"%s\" stroke=\"%s\" stroke-width=\"1.5\"/>\n",
+                px, py, px, py - 4.5, fill, color);
+    else
+        fprintf(f,
+                "<circle class=\"pt\" data-xy=\"%.1f %.1f\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" "
+                "fill=\"%s\" stroke=\"%s\" stroke-width=\"1.5\"/>\n",
+                px, py, px, py, fill, color);
+}
+
+static const char *dash(const struct plot_series *ps)
+{
+    return ps->dashed ? " stroke-dasharray=\"6,4\"" : "";
+}
+
 int plot_svg_write(FILE *f, const struct plot_chart *c)
 {
     double xlo, xhi, ylo, yhi, y2lo = 0, y2hi = 1;
     if (!c || c->n_series <= 0 || !range_of(c, 0, 1, &xlo, &xhi) || !range_of(c, 0, 0, &ylo, &yhi))
         return -1;
     int has_y2 = c->y2_label && range_of(c, 1, 0, &y2lo, &y2hi);
+    widen(c, 0, &ylo, &yhi);
+    if (has_y2)
+        widen(c, 1, &y2lo, &y2hi);
+    for (int s = 0; s < c->n_series; s++) { /* error bars inside the axis */
+        const struct plot_series *ps = &c->series[s];
+        for (size_t i = 0; ps->y_err && i < ps->n; i++) {
+            if (!isfinite(ps->y[i]) || !isfinite(ps->y_err[i]))
+                continue;
+            double *lo = ps->right_axis && has_y2 ? &y2lo : &ylo;
+            double *hi = ps->right_axis && has_y2 ? &y2hi : &yhi;
+            *lo = fmin(*lo, ps->y[i] - ps->y_err[i]);
+            *hi = fmax(*hi, ps->y[i] + ps->y_err[i]);
+        }
+    }
     int w = c->width > 0 ? c->width : 960, h = c->height > 0 ? c->height : 540;
-    int ml = 80, mr = has_y2 ? 80 : 30, mt = c->subtitle ? 70 : 50, mb = 60;
-    double pw = w - ml - mr, ph = h - mt - mb;
+    int ml = 80, mr = has_y2 ? 80 : 30, mt = c->subtitle ? 70 : 50;
+    double pw = w - ml - mr;
+    /* The legend goes under the plot, so that it never hides data: the plot gives up the
+     * height of its rows. */
+    int rows = legend_rows(c, has_y2, pw);
+    int mb = 50 + 18 * rows + (c->note ? 18 : 0);
+    double ph = h - mt - mb;
+    if (ph < 60)
+        ph = 60;
     struct axis ax = nice_axis(xlo, xhi), ay = nice_axis(ylo, yhi), ay2 = nice_axis(y2lo, y2hi);
 #define X(v)    (ml + ((v)-ax.lo) / (ax.hi - ax.lo) * pw)
 #define Y(v, a) (mt + ph - ((v) - (a).lo) / ((a).hi - (a).lo) * ph)
@@ -142,7 +234,7 @@ int plot_svg_write(FILE *f, const struct plot_chart *c)
             "stroke=\"#333\"/>\n",
             ml, mt, pw, ph);
     /* axis labels */
-    fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">", ml + pw / 2, h - 16);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", ml + pw / 2, mt + ph + 36);
     text(f, c->x_label);
     fprintf(f,
             "</text>\n<text transform=\"translate(18,%.1f) rotate(-90)\" "
@@ -156,13 +248,28 @@ int plot_svg_write(FILE *f, const struct plot_chart *c)
         text(f, c->y2_label);
         fputs("</text>\n", f);
     }
-    /* series */
+    /* reference lines, under the data */
+    for (int i = 0; i < c->n_hlines; i++) {
+        const struct plot_hline *hl = &c->hlines[i];
+        const struct axis *a = hl->right_axis && has_y2 ? &ay2 : &ay;
+        const char *color = hl->color ? hl->color : "#7f7f7f";
+        double py = Y(hl->y, *a);
+        fprintf(f,
+                "<line class=\"ref\" x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                "stroke-width=\"1.2\" stroke-dasharray=\"2,3\"/>\n"
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" fill=\"%s\">",
+                ml, py, ml + pw, py, color, ml + pw - 4, py - 4, color);
+        text(f, hl->label);
+        fputs("</text>\n", f);
+    }
+    /* series: lines, then error bars and markers on top */
     for (int s = 0; s < c->n_series; s++) {
         const struct plot_series *ps = &c->series[s];
         const struct axis *a = ps->right_axis && has_y2 ? &ay2 : &ay;
         const char *color = ps->color ? ps->color : palette[s % 8];
+        double lw = ps->line_width > 0 ? ps->line_width : 1.8;
         int open = 0;
-        for (size_t i = 0; i < ps->n; i++) {
+        for (size_t i = 0; !ps->no_line && i < ps->n; i++) {
             if (!isfinite(ps->x[i]) || !isfinite(ps->y[i])) {
                 if (open)
                     fputs("\"/>\n", f);
@@ -171,24 +278,96 @@ int plot_svg_write(FILE *f, const struct plot_chart *c)
             }
             if (!open)
                 fprintf(f,
-                        "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.8\"%s "
-                        "points=\"",
-                        color, ps->dashed ? " stroke-dasharray=\"6,4\"" : "");
+                        "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\"%s "
+                        "stroke-linejoin=\"round\" points=\"",
+                        color, lw, dash(ps));
             fprintf(f, "%.1f,%.1f ", X(ps->x[i]), Y(ps->y[i], *a));
             open = 1;
         }
         if (open)
             fputs("\"/>\n", f);
-        /* legend entry, top left inside the plot */
-        double ly = mt + 14 + 18 * s;
+        for (size_t i = 0; i < ps->n; i++) {
+            if (!isfinite(ps->x[i]) || !isfinite(ps->y[i]))
+                continue;
+            double px = X(ps->x[i]), py = Y(ps->y[i], *a);
+            if (ps->y_err && isfinite(ps->y_err[i]) && ps->y_err[i] > 0) {
+                double p1 = Y(ps->y[i] - ps->y_err[i], *a), p2 = Y(ps->y[i] + ps->y_err[i], *a);
+                fprintf(f,
+                        "<path class=\"err\" d=\"M%.1f %.1fV%.1fM%.1f %.1fh8M%.1f %.1fh8\" "
+                        "stroke=\"%s\" stroke-width=\"1.2\" fill=\"none\"/>\n",
+                        px, p1, p2, px - 4, p1, px - 4, p2, color);
+            }
+            if (ps->marker)
+                marker(f, ps->marker, px, py, color, ps->marker == 1);
+        }
+    }
+    /* annotated points, above everything plotted */
+    for (int i = 0; i < c->n_marks; i++) {
+        const struct plot_mark *mk = &c->marks[i];
+        const struct axis *a = mk->right_axis && has_y2 ? &ay2 : &ay;
+        const char *color = mk->color ? mk->color : "#000000";
+        double px = X(mk->x), py = Y(mk->y, *a);
+        double est_w = 6.8 * (double)strlen(mk->label ? mk->label : "");
+        int left = px + 12 + est_w > ml + pw && px - 12 - est_w >= 0;
         fprintf(f,
-                "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\" "
-                "stroke-width=\"2.5\"%s/>\n<text x=\"%d\" y=\"%.1f\">",
-                ml + 10, ly - 4, ml + 34, ly - 4, color,
-                ps->dashed ? " stroke-dasharray=\"6,4\"" : "", ml + 40, ly);
+                "<circle class=\"mark\" cx=\"%.1f\" cy=\"%.1f\" r=\"8\" fill=\"none\" "
+                "stroke=\"%s\" stroke-width=\"2\"/>\n"
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"11\" "
+                "font-weight=\"bold\" fill=\"%s\" stroke=\"white\" stroke-width=\"3\" "
+                "paint-order=\"stroke\">",
+                px, py, color, left ? px - 12 : px + 12, py - 10, left ? "end" : "start", color);
+        text(f, mk->label);
+        fputs("</text>\n", f);
+    }
+    /* the legend, under the plot and its x label */
+    double ly0 = mt + ph + 46, lx = 0, ly = ly0;
+    fprintf(f, "<g class=\"legend\" data-box=\"%d %.1f %.1f %d\">\n", ml, ly0, pw, 18 * rows);
+    for (int s = 0; s < c->n_series; s++) {
+        const struct plot_series *ps = &c->series[s];
+        if (!in_legend(ps))
+            continue;
+        int right = ps->right_axis && has_y2;
+        double ew = legend_entry_w(ps, right);
+        if (lx > 0 && lx + ew > pw) {
+            lx = 0;
+            ly += 18;
+        }
+        const char *color = ps->color ? ps->color : palette[s % 8];
+        double x0 = ml + lx, yc = ly + 9;
+        if (!ps->no_line)
+            fprintf(f,
+                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                    "stroke-width=\"%.1f\"%s/>\n",
+                    x0 + 2, yc, x0 + 30, yc, color,
+                    ps->line_width > 0 ? fmin(ps->line_width, 4.0) : 2.5, dash(ps));
+        if (ps->marker) {
+            /* the legend's markers carry no "pt" class: they are not data */
+            fprintf(f, "<g transform=\"translate(%.1f %.1f)\">", x0 + 16, yc);
+            switch (ps->marker) {
+            case 2:
+                fprintf(f, "<rect x=\"-3.5\" y=\"-3.5\" width=\"7\" height=\"7\" fill=\"%s\"/>",
+                        color);
+                break;
+            case 3:
+                fprintf(f, "<path d=\"M0 -4.5l4.5 4.5l-4.5 4.5l-4.5 -4.5z\" fill=\"%s\"/>", color);
+                break;
+            default:
+                fprintf(f, "<circle r=\"4\" fill=\"%s\" stroke=\"%s\" stroke-width=\"1.5\"/>",
+                        "white", color);
+            }
+            fputs("</g>\n", f);
+        }
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", x0 + 36, yc + 4);
         text(f, ps->name);
-        if (ps->right_axis && has_y2)
+        if (right)
             fputs(" (right axis)", f);
+        fputs("</text>\n", f);
+        lx += ew;
+    }
+    fputs("</g>\n", f);
+    if (c->note) {
+        fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#a05000\">", ml, h - 8);
+        text(f, c->note);
         fputs("</text>\n", f);
     }
     fputs("</svg>\n", f);
@@ -197,8 +376,31 @@ int plot_svg_write(FILE *f, const struct plot_chart *c)
     return ferror(f) ? -1 : 0;
 }
 
+static int ends_with_svg(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 4 && strcasecmp(path + n - 4, ".svg") == 0;
+}
+
+int plot_svg_check_path(const char *path, char *err, size_t len)
+{
+    if (!path || strcmp(path, "-") == 0 || ends_with_svg(path))
+        return 0;
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (!dot || dot <= base) /* no extension: the name says nothing else */
+        return 0;
+    snprintf(err, len,
+             "%s: joules writes charts as SVG, not as '%s': name the file .svg "
+             "(for a PNG: rsvg-convert -o chart.png chart.svg)",
+             path, dot);
+    return -1;
+}
+
 int plot_svg_save(const char *path, const struct plot_chart *c, char *err, size_t len)
 {
+    if (plot_svg_check_path(path, err, len) != 0)
+        return -1;
     io_atomic a;
     if (io_atomic_open(&a, path, err, len) != 0)
         return -1;

@@ -51,7 +51,7 @@ static void value_text(char *buf, size_t len, double v)
 static int bars_body(FILE *f, const struct plot_bar_chart *c,
                      const struct plot_bar_points *const *pts, int w, int h)
 {
-    int mt = c->subtitle ? 64 : 44, mb = c->note ? 58 : 40, gap = 48;
+    int mt = c->subtitle ? 64 : 44, mb = c->note ? 44 : 26, gap = 60;
     int n = c->n_groups;
     double pw = (w - 20.0 - gap * n) / n, ph = h - mt - mb - 24;
     fprintf(f, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", w, h);
@@ -82,7 +82,8 @@ static int bars_body(FILE *f, const struct plot_bar_chart *c,
                 if (isfinite(bp->y[i]) && bp->y[i] > hi)
                     hi = bp->y[i];
         }
-        double step = nice_step(hi), top = hi > 0 ? ceil(hi / step) * step : 1;
+        /* Headroom above the highest whisker for a value label that goes over its bar. */
+        double step = nice_step(hi * 1.1), top = hi > 0 ? ceil(hi * 1.1 / step) * step : 1;
         fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" font-weight=\"bold\">",
                 x0 + pw / 2, mt + 12);
         esc(f, gr->title);
@@ -101,8 +102,11 @@ static int bars_body(FILE *f, const struct plot_bar_chart *c,
                 "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
                 "stroke=\"#333\"/>\n",
                 x0, y0, pw, ph);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#444\">", x0 + pw / 2,
-                y0 + ph + 34);
+        /* The unit goes on the axis, not under the categories. */
+        fprintf(f,
+                "<text class=\"axis-label\" transform=\"translate(%.1f,%.1f) rotate(-90)\" "
+                "text-anchor=\"middle\" fill=\"#444\">",
+                x0 - 42, y0 + ph / 2);
         esc(f, gr->y_label);
         fputs("</text>\n", f);
         double slot = pw / (gr->n_bars > 0 ? gr->n_bars : 1), bw = slot * 0.6;
@@ -127,32 +131,39 @@ static int bars_body(FILE *f, const struct plot_bar_chart *c,
                     "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
                     "fill-opacity=\"0.8\"/>\n",
                     cx - bw / 2, py, bw, y0 + ph - py, col);
-            double ty = py - 4;
+            /* The value label keeps clear of the whisker: inside the bar under its lower end
+             * when the bar has room, else above its upper end. */
+            double wlo = py, whi = py;
             if (isfinite(br->lo) && isfinite(br->hi)) {
                 double plo = y0 + ph - br->lo / top * ph, phi = y0 + ph - br->hi / top * ph;
                 fprintf(f,
-                        "<path d=\"M%.1f %.1fV%.1fM%.1f %.1fH%.1fM%.1f %.1fH%.1f\" "
-                        "stroke=\"#111\" stroke-width=\"1.5\" fill=\"none\"/>\n",
+                        "<path class=\"whisker\" d=\"M%.1f %.1fV%.1fM%.1f %.1fH%.1fM%.1f "
+                        "%.1fH%.1f\" stroke=\"#111\" stroke-width=\"1.5\" fill=\"none\"/>\n",
                         cx, plo, phi, cx - bw / 4, plo, cx + bw / 4, cx - bw / 4, phi, cx + bw / 4);
-                ty = phi - 4 < ty ? phi - 4 : ty;
+                wlo = fmax(plo, py);
+                whi = fmin(phi, py);
             }
+            /* Each run as a point, spread sideways in a fixed pattern so equal values stay
+             * visible; the label then goes above the highest of them. */
+            double top_pt = whi;
             const struct plot_bar_points *bp = pts && pts[g] ? &pts[g][b] : NULL;
             for (int i = 0; bp && i < bp->n; i++) {
                 if (!isfinite(bp->y[i]))
                     continue;
-                /* Spread sideways in a fixed pattern, so equal values stay visible. */
                 double dx = bw * 0.35 * ((i * 7 % 11) / 10.0 - 0.5);
                 double py_i = y0 + ph - (bp->y[i] < 0 ? 0 : bp->y[i]) / top * ph;
                 fprintf(f,
                         "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"#111\" "
                         "fill-opacity=\"0.55\"/>\n",
                         cx + dx, py_i);
-                ty = py_i - 4 < ty ? py_i - 4 : ty;
+                top_pt = py_i < top_pt ? py_i : top_pt;
             }
+            int inside = !(bp && bp->n > 0) && wlo + 18 < y0 + ph;
             fprintf(f,
-                    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\">%s"
-                    "</text>\n",
-                    cx, ty, lab);
+                    "<text class=\"value\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                    "font-size=\"11\"%s>%s</text>\n",
+                    cx, inside ? wlo + 14 : top_pt - 5,
+                    inside ? " fill=\"white\" font-weight=\"bold\"" : "", lab);
         }
     }
     if (c->note) {
@@ -209,6 +220,8 @@ int plot_svg_figure_save(const char *path, const struct plot_bar_chart *bars,
         snprintf(err, len, "%s: nothing to plot", path);
         return -1;
     }
+    if (plot_svg_check_path(path, err, len) != 0)
+        return -1;
     int has_bars = bars && bars->n_groups > 0;
     int wb = has_bars ? (bars->width > 0 ? bars->width : 960) : 0;
     int hb = has_bars ? (bars->height > 0 ? bars->height : 360) : 0;

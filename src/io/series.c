@@ -112,6 +112,7 @@ struct series_plot_track {
     unsigned stride; /* samples averaged into one point */
     double acc_t, acc_p, acc_limit;
     unsigned acc_n, acc_limit_n;
+    joules_power_source source; /* of the last sample: what the chart plots */
 };
 
 void series_plot_init(series_plot *sp, const series_clock *c)
@@ -147,6 +148,7 @@ int series_plot_add(series_plot *sp, const joules_power_sample *p)
     }
     k->acc_t += t_s(&sp->clock, p->t_ns);
     k->acc_p += p->power_w;
+    k->source = p->power_source;
     k->acc_n++;
     if (p->power_limit_w > 0) {
         k->acc_limit += p->power_limit_w;
@@ -189,6 +191,39 @@ void series_plot_free(series_plot *sp)
     }
 }
 
+/* What a domain's points are, in a few words, for the title and the legend. */
+static const char *signal_of(const joules_domain_info *di, joules_power_source src)
+{
+    int gpu = di->kind == JOULES_KIND_GPU;
+    if (src == JOULES_POWER_COUNTER)
+        return gpu ? "GPU energy counter / interval" : "RAPL energy counter / interval";
+    if (src == JOULES_POWER_SENSOR)
+        return gpu ? "GPU power sensor" : "power sensor";
+    return "power";
+}
+
+/* Append s to buf (a list joined by ", ") unless it is there already. */
+static void add_unique(char *buf, size_t len, const char *s)
+{
+    if (strstr(buf, s))
+        return;
+    size_t n = strlen(buf);
+    snprintf(buf + n, len - n, "%s%s", n ? ", " : "", s);
+}
+
+/* The chart's title: what was measured (the command, cut to a line) and what is plotted. */
+static void chart_title(char *buf, size_t len, const series_plot_options *o, const char *signals)
+{
+    const char *base = o->title ? o->title : "Power over time";
+    if (o->command && o->command[0]) {
+        size_t n = strlen(o->command);
+        snprintf(buf, len, "%s of '%.*s%s' (%s)", base, n > 40 ? 37 : (int)n, o->command,
+                 n > 40 ? "..." : "", signals);
+    } else {
+        snprintf(buf, len, "%s (%s)", base, signals);
+    }
+}
+
 /* Everything the chart points at, built for one save. */
 struct chart_data {
     struct plot_series series[JOULES_MAX_DOMAINS + 3];
@@ -208,6 +243,7 @@ int series_plot_save(const series_plot *sp, const joules_domain_info *info, int 
         return -1;
     }
     int ns = 0, simulated = 0, left_out = 0, rc = -1;
+    char signals[256] = "", aliased[512] = "";
     double tmin = INFINITY, tmax = -INFINITY, ymax = 0;
     for (int d = 0; d < n_info && d < JOULES_MAX_DOMAINS; d++) {
         const struct series_plot_track *k = sp->track[d];
@@ -238,8 +274,21 @@ int series_plot_save(const series_plot *sp, const joules_domain_info *info, int 
             continue;
         }
         simulated |= info[d].simulated;
-        snprintf(cd->names[d], sizeof cd->names[d], "%s (%s)%s", info[d].name, info[d].device,
-                 info[d].simulated && !strstr(info[d].device, "imulated") ? " SIMULATED" : "");
+        const char *signal = signal_of(&info[d], k->source);
+        add_unique(signals, sizeof signals, signal);
+        snprintf(cd->names[d], sizeof cd->names[d], "%s (%s)%s: %s", info[d].name, info[d].device,
+                 info[d].simulated && !strstr(info[d].device, "imulated") ? " SIMULATED" : "",
+                 signal);
+        /* A sensor that averages only part of each update period shows an aliased view:
+         * bursts between its windows are missed, or stand for the whole period. */
+        const joules_domain_info *di = &info[d];
+        if (k->source == JOULES_POWER_SENSOR && di->power_window_s > 0 && di->update_interval_ns &&
+            di->power_window_s * 1e9 < (double)di->update_interval_ns) {
+            size_t an = strlen(aliased);
+            snprintf(aliased + an, sizeof aliased - an,
+                     "%s%s's sensor averages %.0f ms of every %.0f ms", an ? "; " : "", di->name,
+                     di->power_window_s * 1e3, (double)di->update_interval_ns / 1e6);
+        }
         cd->series[ns++] =
             (struct plot_series){.name = cd->names[d], .x = k->t, .y = cd->y[d], .n = k->n};
     }
@@ -280,19 +329,27 @@ int series_plot_save(const series_plot *sp, const joules_domain_info *info, int 
                                  .color = "#000000",
                                  .dashed = 1};
     }
-    /* Power axes start at 0 W (a bar of truth for the eye) and leave room above the highest
-     * point for the legend: an invisible vertical segment spans that range. */
+    /* Power axes start at 0 W (a bar of truth for the eye): an invisible vertical segment
+     * spans that range. */
     cd->range_x[0] = cd->range_x[1] = tmin;
     cd->range_y[0] = 0.0;
-    cd->range_y[1] = ymax * 1.18;
+    cd->range_y[1] = ymax;
     cd->series[ns++] = (struct plot_series){
         .name = "", .x = cd->range_x, .y = cd->range_y, .n = 2, .color = "none"};
     char subtitle[512];
     if (left_out && o->normalise)
         snprintf(subtitle, sizeof subtitle, "%s%s%d domain(s) without a known power limit left out",
                  o->subtitle ? o->subtitle : "", o->subtitle ? "; " : "", left_out);
+    char title[512], note[640];
+    chart_title(title, sizeof title, o, signals);
+    if (aliased[0])
+        snprintf(note, sizeof note,
+                 "Aliased view: %s; what happens between its windows is missed or stands for "
+                 "the whole period",
+                 aliased);
     struct plot_chart chart = {
-        .title = o->title ? o->title : "Power over time",
+        .title = title,
+        .note = aliased[0] ? note : NULL,
         .subtitle = (left_out && o->normalise) ? subtitle : o->subtitle,
         .x_label = "time (s)",
         .y_label = o->normalise ? "power (% of the power limit)" : "power (W)",

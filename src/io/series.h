@@ -56,6 +56,7 @@ void series_plot_free(series_plot *sp);
 
 typedef struct series_plot_options {
     const char *title;    /* NULL: "Power over time" */
+    const char *command;  /* the measured command, named in the title; NULL: none */
     const char *subtitle; /* NULL: none */
     int normalise;        /* 1: percent of each GPU's power limit (domains without one left out) */
 } series_plot_options;

@@ -265,25 +265,36 @@ static int embed(FILE *f, const struct plot_chart *c, int y)
     return root && !ferror(f) ? 0 : -1;
 }
 
+/* Arms drawn one over another: the first widest, so that equal curves (the time of two
+ * inputs at one clock) stay visible as a wide line with a thin one inside it. */
+static double arm_width(int k)
+{
+    return k == 0 ? 4.5 : k == 1 ? 1.8 : 1.2;
+}
+
 int sweep_output_svg(const char *path, const struct sweep_output *rep, char *err, size_t len)
 {
     const struct sweep_result *r = rep->r;
+    if (plot_svg_check_path(path, err, len) != 0)
+        return -1;
     static const char *colors[AB_MAX_ARMS] = {"#d62728", "#1f77b4", "#2ca02c", "#9467bd",
                                               "#ff7f0e", "#8c564b", "#e377c2"};
     int n = r->n_steps_done;
-    double *buf =
-        calloc((size_t)AB_MAX_ARMS * (5 * SWEEP_MAX_STEPS + 2 * CURVE_POINTS), sizeof *buf);
+    const size_t per_arm = 7 * SWEEP_MAX_STEPS + 2 * CURVE_POINTS;
+    double *buf = calloc((size_t)AB_MAX_ARMS * per_arm, sizeof *buf);
     struct plot_series top[2 * AB_MAX_ARMS], bottom[2 * AB_MAX_ARMS];
-    char names[4 * AB_MAX_ARMS][96];
+    struct plot_mark marks[AB_MAX_ARMS];
+    char names[4 * AB_MAX_ARMS][96], mark_names[AB_MAX_ARMS][96];
     if (!buf) {
         snprintf(err, len, "out of memory");
         return -1;
     }
-    int nt = 0, nb = 0;
+    int nt = 0, nb = 0, nm = 0;
     for (int k = 0; k < r->n_arms; k++) {
-        double *x = buf + (size_t)k * (5 * SWEEP_MAX_STEPS + 2 * CURVE_POINTS);
+        double *x = buf + (size_t)k * per_arm;
         double *e = x + SWEEP_MAX_STEPS, *t = e + SWEEP_MAX_STEPS, *pw = t + SWEEP_MAX_STEPS;
-        double *v = pw + SWEEP_MAX_STEPS, *cx = v + SWEEP_MAX_STEPS, *cy = cx + CURVE_POINTS;
+        double *v = pw + SWEEP_MAX_STEPS, *eu = v + SWEEP_MAX_STEPS, *pu = eu + SWEEP_MAX_STEPS;
+        double *cx = pu + SWEEP_MAX_STEPS, *cy = cx + CURVE_POINTS;
         int m = 0;
         for (int s = 0; s < n; s++) { /* sorted by held clock for the lines */
             const struct sweep_point *pt = &r->pt[s][k];
@@ -292,31 +303,69 @@ int sweep_output_svg(const char *path, const struct sweep_output *rep, char *err
             int i = m++;
             while (i > 0 && x[i - 1] > pt->clock_mhz) {
                 x[i] = x[i - 1], e[i] = e[i - 1], t[i] = t[i - 1], pw[i] = pw[i - 1],
-                v[i] = v[i - 1];
+                v[i] = v[i - 1], eu[i] = eu[i - 1], pu[i] = pu[i - 1];
                 i--;
             }
             x[i] = pt->clock_mhz, e[i] = pt->energy_j, t[i] = pt->time_s, pw[i] = pt->power_w;
             v[i] = pt->voltage_v;
+            eu[i] = pt->uncertainty_j;
+            /* the power's interval: the energy's, relative (the time is far more exact) */
+            pu[i] = pt->energy_j > 0 ? pt->power_w * pt->uncertainty_j / pt->energy_j : NAN;
         }
         if (m == 0)
             continue;
         const char *arm =
             rep->p->workload == SWEEP_WL_PRODUCT ? ab_arm_name(r->arms[k]) : "command";
-        snprintf(names[4 * k], sizeof names[0], "energy per run, %s (J)", arm);
-        snprintf(names[4 * k + 1], sizeof names[0], "time per run, %s (s)", arm);
-        snprintf(names[4 * k + 2], sizeof names[0], "measured power, %s", arm);
+        int shape = 1 + k % 3;
+        snprintf(names[4 * k], sizeof names[0], "energy per run, %s (+/- 95 %%)", arm);
+        snprintf(names[4 * k + 1], sizeof names[0], "time per run, %s", arm);
+        snprintf(names[4 * k + 2], sizeof names[0], "measured power, %s (+/- 95 %%)", arm);
         snprintf(names[4 * k + 3], sizeof names[0], "fit %s, %s",
                  sweep_model_name(rep->a[k].fit.model), arm);
-        top[nt++] = (struct plot_series){names[4 * k], x, e, (size_t)m, colors[k], 0, 0};
-        top[nt++] = (struct plot_series){names[4 * k + 1], x, t, (size_t)m, colors[k], 1, 1};
-        bottom[nb++] = (struct plot_series){names[4 * k + 2], x, pw, (size_t)m, colors[k], 0, 0};
+        top[nt++] = (struct plot_series){.name = names[4 * k],
+                                         .x = x,
+                                         .y = e,
+                                         .n = (size_t)m,
+                                         .color = colors[k],
+                                         .marker = shape,
+                                         .y_err = eu,
+                                         .line_width = 1.2};
+        top[nt++] = (struct plot_series){.name = names[4 * k + 1],
+                                         .x = x,
+                                         .y = t,
+                                         .n = (size_t)m,
+                                         .color = colors[k],
+                                         .right_axis = 1,
+                                         .dashed = 1,
+                                         .line_width = arm_width(k)};
+        bottom[nb++] = (struct plot_series){.name = names[4 * k + 2],
+                                            .x = x,
+                                            .y = pw,
+                                            .n = (size_t)m,
+                                            .color = colors[k],
+                                            .marker = shape,
+                                            .no_line = 1,
+                                            .y_err = pu};
         if (rep->a[k].fit.model != SWEEP_MODEL_NONE && m >= 2) {
             for (int g = 0; g < CURVE_POINTS; g++) {
                 cx[g] = x[0] + (x[m - 1] - x[0]) * g / (CURVE_POINTS - 1);
                 cy[g] = sweep_fit_total(&rep->a[k].fit, cx[g], sweep_interp(x, v, m, cx[g]));
             }
-            bottom[nb++] =
-                (struct plot_series){names[4 * k + 3], cx, cy, CURVE_POINTS, colors[k], 0, 1};
+            bottom[nb++] = (struct plot_series){.name = names[4 * k + 3],
+                                                .x = cx,
+                                                .y = cy,
+                                                .n = CURVE_POINTS,
+                                                .color = colors[k],
+                                                .dashed = 1};
+        }
+        const struct sweep_optimum *o = &rep->a[k].opt;
+        if (o->have && o->step_energy >= 0) {
+            const struct sweep_point *b = &r->pt[o->step_energy][k];
+            snprintf(mark_names[nm], sizeof mark_names[0], "least energy, %s: %.0f MHz", arm,
+                     b->clock_mhz);
+            marks[nm] = (struct plot_mark){
+                .x = b->clock_mhz, .y = b->energy_j, .label = mark_names[nm], .color = colors[k]};
+            nm++;
         }
     }
     if (nt == 0) {
@@ -325,28 +374,30 @@ int sweep_output_svg(const char *path, const struct sweep_output *rep, char *err
         return -1;
     }
     char sub[256];
-    snprintf(sub, sizeof sub, "%s%s; %s per step", r->device, r->simulated ? " -- SIMULATED" : "",
+    snprintf(sub, sizeof sub,
+             "%s%s; %s per step; points measured, lines join them; ringed: least energy", r->device,
+             r->simulated ? " -- SIMULATED" : "",
              rep->p->mode == SWEEP_CLOCKS ? "clock locked" : "power limit set");
-    struct plot_chart c1 = {"Energy and time per run against the clock held",
-                            sub,
-                            "graphics clock held (MHz)",
-                            "energy per run (J)",
-                            "time per run (s)",
-                            960,
-                            480,
-                            r->simulated,
-                            top,
-                            nt};
-    struct plot_chart c2 = {"Power: measured points and the fitted model",
-                            NULL,
-                            "graphics clock held (MHz)",
-                            "power (W)",
-                            NULL,
-                            960,
-                            480,
-                            r->simulated,
-                            bottom,
-                            nb};
+    struct plot_chart c1 = {.title = "Energy and time per run against the clock held",
+                            .subtitle = sub,
+                            .x_label = "graphics clock held (MHz)",
+                            .y_label = "energy per run (J)",
+                            .y2_label = "time per run (s)",
+                            .width = 960,
+                            .height = 480,
+                            .simulated = r->simulated,
+                            .series = top,
+                            .n_series = nt,
+                            .marks = marks,
+                            .n_marks = nm};
+    struct plot_chart c2 = {.title = "Power: measured points and the fitted model (dashed)",
+                            .x_label = "graphics clock held (MHz)",
+                            .y_label = "power (W)",
+                            .width = 960,
+                            .height = 480,
+                            .simulated = r->simulated,
+                            .series = bottom,
+                            .n_series = nb};
     io_atomic a;
     if (io_atomic_open(&a, path, err, len) != 0) {
         free(buf);

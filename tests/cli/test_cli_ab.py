@@ -4,11 +4,13 @@ more energy on N(0,1)) and at the power limit (zeros faster), privilege refused 
 measurement, clocks restored after SIGINT, the cpu executor's product and its correctness
 check, and the failure paths of the cuda and cpu executors."""
 import os
+import re
 import signal
 import subprocess
 import time
 import unittest
 
+from charts import check_legends, render
 from clitest import BIN, SLACK, CliTestCase, have_sim
 
 # Small and short: n = 2048 fp32 takes ~14 ms per product at 990 MHz on the A6000 model.
@@ -88,7 +90,22 @@ class AbSimTest(CliTestCase):
             svg = f.read()
         self.assertIn("SIMULATED", svg)
         self.assertIn("<polyline", svg)
+        # Each panel's unit on its axis; each value label clear of its whisker (inside the
+        # bar under the whisker, or above it); a grey link from every window to the next
+        # (6 windows: 5 links); no legend over data.
+        self.assertEqual(svg.count('class="axis-label"'), 4)
+        whiskers = re.findall(r'class="whisker" d="M[\d.]+ ([\d.]+)V([\d.]+)', svg)
+        values = re.findall(r'class="value" x="[\d.]+" y="([\d.]+)"', svg)
+        self.assertEqual(len(whiskers), 8)
+        self.assertEqual(len(values), 8)
+        for (lo, hi), y in zip(whiskers, values):
+            lo, hi, y = float(lo), float(hi), float(y)
+            self.assertTrue(y > lo + 9 or y < hi - 2, (lo, hi, y))
+        grey = re.findall(r'<polyline fill="none" stroke="#999999"[^>]*points="([^"]*)"', svg)
+        self.assertGreaterEqual(len([g for g in grey if len(g.split()) >= 2]), 5)
+        self.assertEqual(check_legends(self, svg), 1)
         self.assertNoStrayFiles(self.tmp)
+        render(self, self.path("ab.svg"), self.path("ab.png"), (960, 780))
 
     def test_windows_last_min_window_from_idle(self):
         # Small products from an idle GPU at default clocks: timed before the clocks climb,

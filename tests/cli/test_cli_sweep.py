@@ -10,6 +10,7 @@ import signal
 import subprocess
 import unittest
 
+from charts import check_legends, render
 from clitest import BIN, SLACK, CliTestCase, have_sim
 
 FAST = ["-n", "2048", "--warmup", "0.1", "--cooldown", "0", "--min-window", "0.25"]
@@ -88,7 +89,19 @@ class SweepSimTest(CliTestCase):
         self.assertIn("<svg", svg)
         self.assertIn("SIMULATED", svg)
         self.assertIn("fit P = a + b V^2 + k f V^2", svg)
+        # The figure shows what was measured: each measured point marked, with its interval,
+        # the fit a dashed line apart from them, the two arms' equal time curves both visible
+        # (the first one wider), each arm's least-energy step ringed, no legend over data.
+        self.assertGreaterEqual(svg.count('class="pt"'), 2 * 2 * 10)
+        self.assertGreater(svg.count('class="err"'), 0)
+        self.assertEqual(svg.count('class="mark"'), 2)
+        self.assertIn("least energy, normal:", svg)
+        self.assertIn("least energy, zeros:", svg)
+        self.assertIn('stroke-width="4.5" stroke-dasharray', svg)
+        self.assertIn('stroke-width="1.8" stroke-dasharray', svg)
+        self.assertEqual(check_legends(self, svg), 2)
         self.assertNoStrayFiles(self.tmp)
+        render(self, self.path("s.svg"), self.path("s.png"), (960, 960))
 
     def test_power_limits(self):
         p = self.joules("sweep", "--sim", "test", "--power-limits", "60:100:20", *FAST,

@@ -49,5 +49,28 @@ class TestErrorNames(unittest.TestCase):
         self.assertEqual(joules.LibraryError("gone").name, "JOULES_E_LIBRARY")
 
 
+class TestNoGpu(unittest.TestCase):
+    """A Zeus script on a machine without an NVIDIA GPU: the message says how to run it on
+    the simulated GPU, with or without changing the script."""
+
+    @classmethod
+    def setUpClass(cls):
+        jtest.require_library(cls)
+
+    def check(self, **kw):
+        with self.assertRaises(joules.JoulesError) as cm:
+            joules.ZeusMonitor(nvml_library="/nonexistent/libnvidia-ml.so.1", **kw)
+        msg = str(cm.exception)
+        self.assertIn("simulated GPU", msg)
+        self.assertIn("sim=True", msg)
+        self.assertIn("JOULES_NVML_LIBRARY=", msg)
+
+    def test_gpu_index_asked(self):
+        self.check(gpu_indices=[0], sysfs_root="/nonexistent")
+
+    def test_nothing_to_measure(self):
+        self.check(sysfs_root="/nonexistent")
+
+
 if __name__ == "__main__":
     unittest.main()

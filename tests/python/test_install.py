@@ -87,6 +87,27 @@ class TestInstall(unittest.TestCase):
         p = self.probe(target, **env)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
+    def test_unbuilt_clone_fails_and_says_why(self):
+        # A clone that was never built: the package and the header, no build/ folder.
+        clone = os.path.join(self.tmp, "clone")
+        shutil.copytree(jtest.PYTHON_DIR, os.path.join(clone, "python"),
+                        ignore=shutil.ignore_patterns("*.so*", "__pycache__", "build",
+                                                      "*.egg-info"))
+        os.makedirs(os.path.join(clone, "include"))
+        shutil.copy(os.path.join(jtest.SOURCE_DIR, "include", "joules.h"),
+                    os.path.join(clone, "include"))
+        cmd = [sys.executable, "-m", "pip", "install", "--no-build-isolation", "--no-deps",
+               "--no-index", "--target", os.path.join(self.tmp, "unbuilt"),
+               os.path.join(clone, "python")]
+        p = subprocess.run(cmd, env=clean_env(PIP_NO_INDEX="1"), capture_output=True,
+                           text=True, timeout=240, cwd=self.tmp)
+        if "No module named pip" in p.stderr:
+            self.skipTest("pip is not available")
+        self.assertNotEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("no libjoules at", p.stdout + p.stderr)
+        self.assertIn("make build", p.stdout + p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "unbuilt", "joules")))
+
     def test_missing_library_lists_paths(self):
         target = os.path.join(self.tmp, "nolib")
         shutil.copytree(os.path.join(jtest.PYTHON_DIR, "joules"), os.path.join(target, "joules"),
