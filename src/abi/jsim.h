@@ -24,7 +24,14 @@
 /* Always 1 in the simulated library. */
 typedef int (*jsimIsSimulated_fn)(void);
 
-/* Message of the last failure (nvmlInit* on a bad scenario, ...), NUL-terminated. */
+/*
+ * Message of the last failure (nvmlInit* on a bad scenario, ...), NUL-terminated. A message
+ * longer than the buffer is shortened, "..." in place of what goes: the start of a scenario
+ * file's path first, so that "file:line: message" keeps the file's name, its line and the
+ * message, then the end. A buffer under JSIM_LAST_ERROR_MIN bytes that cannot hold the whole
+ * message gets NVML_ERROR_INSUFFICIENT_SIZE.
+ */
+#define JSIM_LAST_ERROR_MIN 32u
 typedef nvmlReturn_t (*jsimLastError_fn)(char *buf, unsigned int len);
 
 /*

@@ -23,8 +23,15 @@ JSIM_EXPORT int jsimIsSimulated(void)
 
 JSIM_EXPORT nvmlReturn_t jsimLastError(char *buf, unsigned int len)
 {
+    if (!buf)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    nvmlReturn_t rc = NVML_SUCCESS;
     pthread_mutex_lock(&sim_g.lock);
-    nvmlReturn_t rc = sim_copy_str(buf, len, sim_g.last_error);
+    size_t name_n = sim_g.last_error_name_len;
+    if (len <= strlen(sim_g.last_error) && len < JSIM_LAST_ERROR_MIN)
+        rc = NVML_ERROR_INSUFFICIENT_SIZE;
+    else
+        sim_join_elided(buf, len, sim_g.last_error, name_n, sim_g.last_error + name_n);
     pthread_mutex_unlock(&sim_g.lock);
     return rc;
 }
@@ -136,8 +143,9 @@ JSIM_EXPORT nvmlReturn_t jsimReconfigure(const char *scenario_text, unsigned int
     nvmlReturn_t rc = NVML_SUCCESS;
     if (sim_scenario_parse(&scn, scenario_text, "scenario", err, sizeof err) != 0 ||
         sim_model_build(&sim_g, &scn, NULL, 0, 0, 0, err, sizeof err) != 0) {
-        sim_scenario_free(&scn);
         sim_set_error("%s", err);
+        sim_g.last_error_name_len = scn.err_name_len;
+        sim_scenario_free(&scn);
         rc = NVML_ERROR_INVALID_ARGUMENT;
     } else {
         sim_g.virtual_time = (flags & JSIM_FLAG_VIRTUAL_TIME) != 0;

@@ -142,6 +142,7 @@ struct sim_scenario {
     int tick_phase_ms[SIM_MAX_DEVICES]; /* sensor updates at phase + n x 100 ms (default 0) */
     struct sim_fault faults[SIM_MAX_FAULTS];
     int n_faults;
+    size_t err_name_len; /* after a failed parse or load: the leading bytes of err naming it */
 };
 
 void sim_scenario_init(struct sim_scenario *s);
@@ -228,6 +229,7 @@ struct sim_state {
     int ph_idx, ph_loop;
     double ph_end_s;
     char last_error[512];
+    size_t last_error_name_len; /* leading bytes of last_error naming a file, which may elide */
 };
 
 extern struct sim_state sim_g;
@@ -264,6 +266,13 @@ nvmlReturn_t sim_enter_dev(nvmlDevice_t h, struct sim_dev **out);
 /* Copy a string with the INSUFFICIENT_SIZE protocol. */
 nvmlReturn_t sim_copy_str(char *dst, unsigned int len, const char *src);
 void sim_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * head (head_n bytes, a file's name) then tail into dst of len bytes, always NUL-terminated:
+ * what does not fit goes from the start of the head first ("..." in its place), then from the
+ * end of the tail ("..." again); no UTF-8 character is split. Returns how many bytes of dst
+ * stand for the head.
+ */
+size_t sim_join_elided(char *dst, size_t len, const char *head, size_t head_n, const char *tail);
 /* Model time now (s) (lock held). */
 double sim_now_s(void);
 
