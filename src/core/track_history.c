@@ -45,6 +45,7 @@ static void push_step(struct joules__track *k, int64_t lo, int64_t hi, double co
     st->counter_j = counter_j;
     st->power_w = power_w;
     st->seq = ++k->steps_pushed;
+    st->reset_err_j = k->reset_err_j;
     k->steps_next = (k->steps_next + 1) % STEP_RING;
     if (k->steps_n < STEP_RING)
         k->steps_n++;
@@ -102,6 +103,34 @@ static void fold_step(struct joules__domain *d, struct joules__track *k,
     }
 }
 
+/*
+ * The driver restarted the counter from zero between the read before s and s: the energy from
+ * the last update before the reset to the reset itself is in no counter value. It is what an
+ * edge at the reset would extrapolate from the last step, the reset placed in the middle of
+ * the two reads; how far off that may be (the extrapolation's error, and the power times the
+ * reset's half-width in time) adds to every window across it. The extrapolation's error
+ * takes in a change of load since the last step as far as recent changes make one likely.
+ */
+static void recover_reset(struct joules__domain *d, struct joules__track *k,
+                          const struct joules__sample *s)
+{
+    int64_t half_ns = (s->t_ns - k->last_t_ns) / 2, t_reset = k->last_t_ns + half_ns;
+    double p = k->last_power_w >= 0 ? k->last_power_w : fmax(joules__counter_rate_w(k), 0.0);
+    double top = fmax(d->power_max_w, k->peak_w);
+    if (k->steps_n == 0) {
+        /* Nothing places the last update: up to a period at up to the board's limit. */
+        k->counter_j += 0.5 * p * (double)period_ns(d) * 1e-9;
+        k->reset_err_j += 0.5 * fmax(top, p) * (double)period_ns(d) * 1e-9;
+        return;
+    }
+    const struct step *last = step_at(k, k->steps_n - 1);
+    double err = 0.0, lost = 0.0;
+    if (t_reset > last->t_ns)
+        lost = joules__extrapolate(d, k, last, t_reset, &err);
+    k->counter_j += lost;
+    k->reset_err_j += err + p * (double)half_ns * 1e-9;
+}
+
 /* Extend the raw counter past its wraps and resets; a change becomes a step. */
 static void fold_counter(struct joules__domain *d, struct joules__track *k,
                          const struct joules__sample *s)
@@ -119,6 +148,7 @@ static void fold_counter(struct joules__domain *d, struct joules__track *k,
             /* A 64-bit counter going back means the driver restarted it from zero. */
             delta = raw;
             k->resets++;
+            recover_reset(d, k, s);
         }
         /* A counter that updates faster than we can poll (RAPL, ~1 ms) is current at every
          * reading, changed or not: each reading is a step. */
