@@ -54,11 +54,13 @@ struct step {
     int64_t half_ns;
     uint64_t seq;       /* which step it is, from 1: times move as the clock is learnt, this not */
     double reset_err_j; /* the track's reset_err_j when the step was seen */
+    int off_clock;      /* its time may be anywhere in its interval, whatever the clock says */
 };
 
 struct joules__track {
     int primed;
     int have_raw;
+    int fresh; /* the first value read was 0: the counter had just started */
     int64_t open_ns;
     int64_t last_t_ns;
     uint64_t last_raw;

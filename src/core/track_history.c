@@ -46,6 +46,7 @@ static void push_step(struct joules__track *k, int64_t lo, int64_t hi, double co
     st->power_w = power_w;
     st->seq = ++k->steps_pushed;
     st->reset_err_j = k->reset_err_j;
+    st->off_clock = 0;
     k->steps_next = (k->steps_next + 1) % STEP_RING;
     if (k->steps_n < STEP_RING)
         k->steps_n++;
@@ -81,9 +82,16 @@ static void fold_step(struct joules__domain *d, struct joules__track *k,
      * earlier. Recording it as a step (with the period's jitter added to its timing) anchors
      * windows begun right after the monitor opened. Only when polling faster than the counter
      * updates is that update known to be exactly one period before this one. */
-    if (k->steps_seen == 0 && hi - k->last_t_ns < p)
-        push_step(k, lo - p - p / 20, hi - p + p / 20,
+    if (k->steps_seen == 0 && hi - k->last_t_ns < p) {
+        /* A counter that read 0 had just started (a driver loaded, a simulated GPU
+         * created): it started between a period before this step and the first reading,
+         * not necessarily on its clock. */
+        int64_t start_hi = k->fresh ? k->open_ns : hi - p + p / 20;
+        push_step(k, lo - p - p / 20, start_hi > lo - p - p / 20 ? start_hi : hi - p + p / 20,
                   k->counter_j - (double)delta * d->counter_unit_j, -1.0);
+        if (k->fresh)
+            k->steps[(k->steps_next + STEP_RING - 1) % STEP_RING].off_clock = 1;
+    }
     push_step(k, lo, hi, k->counter_j, s->have_power ? s->power_w : -1.0);
     k->steps_seen++;
     joules__counter_clock_fit(d, k);
@@ -137,6 +145,7 @@ static void fold_counter(struct joules__domain *d, struct joules__track *k,
 {
     if (!k->have_raw) {
         k->have_raw = 1;
+        k->fresh = s->counter_raw == 0;
     } else {
         uint64_t raw = s->counter_raw, delta;
         if (raw >= k->last_raw) {
