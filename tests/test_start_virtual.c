@@ -63,7 +63,6 @@ static void test_early_in_life(void)
                 CHECK_EQ_INT(joules_window_begin(vs.m, "w"), 0);
                 vsim_run_until(&vs, vsim_now_ns() + 500 * MS);
                 joules_measurement *r = end_settled();
-                if (fabs(r->domains[0].energy_j - r->domains[0].sim_truth_j) > r->domains[0].uncertainty_j) printf("   load %d phase %d begin %d\n", l, phase, begin_ms);
                 count(&t, &r->domains[0]);
                 joules_measurement_free(r);
                 vsim_close(&vs);
