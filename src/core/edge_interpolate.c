@@ -201,12 +201,12 @@ static double fall_err(const struct joules__domain *d, const struct joules__trac
         if (fallen >= 0)
             err = fmax(err, fabs(fallen - before)), falls++;
     }
-    /* Whatever the level it fell to, no more than the level before (and its drift) until t,
-     * and no less than the least power seen after it. */
+    /* Whatever the level it fell to, no more than the level before (and its drift) until t.
+     * What follows a fall may dip below anything seen before it (clocks drop at once, and the
+     * least power seen may date from a warmer board): nothing is assumed of it. */
     if (falls) {
-        double r1 = interval_rate_w(k, ib - 1) + drift, total = rate * span_s;
-        double most = fmin(r1 * t_s, total - k->floor_w * (span_s - t_s));
-        err = fmax(err, most - before);
+        double r1 = interval_rate_w(k, ib - 1) + drift;
+        err = fmax(err, fmin(r1 * t_s, rate * span_s) - before);
     }
     return err;
 }
