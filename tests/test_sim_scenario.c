@@ -31,6 +31,43 @@ static void test_init_failures(void)
     unsigned n;
     CHECK_EQ_INT(A.GetCount_v2(&n), NVML_ERROR_UNINITIALIZED);
     CHECK_EQ_INT(A.LastError(msg, 4), NVML_ERROR_INSUFFICIENT_SIZE);
+    /* A buffer too small for the whole message gets the start of the path elided first, then
+     * the end of the message, never a refusal nor a split character. */
+    last_error(msg, 40);
+    CHECKF(!strncmp(msg, ".../bad.scn:3: phase: ", 22) && strlen(msg) == 39 &&
+               !strcmp(msg + 36, "..."),
+           "message: %s", msg);
+    last_error(msg, 32);
+    CHECKF(!strncmp(msg, "...", 3) && strlen(msg) == 31 && !strcmp(msg + 28, "..."), "message: %s",
+           msg);
+    char deep[sizeof path];
+    snprintf(deep, sizeof deep, "%s/%s", dir,
+             "\xc3\xa9\xc3\xa9\xc3\xa9-a-directory-whose-name-alone-is-longer-than-what-"
+             "a-small-buffer-can-hold-whatever-its-message-says");
+    char typo[sizeof deep + 16];
+    snprintf(typo, sizeof typo, "%s/typo.scn", deep);
+    t_write_file(typo, "phse 2s\n");
+    setenv("JOULES_SIM_SCENARIO", typo, 1);
+    CHECK_EQ_INT(A.Init_v2(), NVML_ERROR_UNKNOWN);
+    last_error(msg, sizeof msg);
+    CHECKF(!strncmp(msg, typo, strlen(typo)) && strstr(msg, ":1: unknown directive 'phse'"),
+           "message: %s", msg);
+    for (unsigned len = 32; len < 300; len++) {
+        char small[300];
+        memset(small, 'x', sizeof small);
+        last_error(small, len);
+        size_t sn = strlen(small);
+        CHECKF(sn < len && sn + 2 >= len - 1, "%u: %s", len, small);
+        for (size_t i = 0; i < sn; i++) /* no character cut in two: é is c3 a9 */
+            CHECKF((unsigned char)small[i] != 0xc3 || (unsigned char)small[i + 1] == 0xa9, "%u: %s",
+                   len, small);
+        CHECKF(!strncmp(small, "...", 3) && (unsigned char)small[3] != 0xa9, "%u: %s", len, small);
+        if (len > 200) /* room for the whole tail: the file's name, the line, the message */
+            CHECKF(strstr(small, "/typo.scn:1: unknown directive 'phse' (expected") &&
+                       small[sn - 1] == ')',
+                   "%u: %s", len, small);
+    }
+    unsetenv("JOULES_SIM_SCENARIO");
 
     snprintf(path, sizeof path, "%s/missing.scn", dir);
     setenv("JOULES_SIM_SCENARIO", path, 1);

@@ -30,7 +30,14 @@
 /* Always 1 in the simulated library. */
 typedef int (*jsimIsSimulated_fn)(void);
 
-/* Message of the last failure (nvmlInit* on a bad scenario, ...), NUL-terminated. */
+/*
+ * Message of the last failure (nvmlInit* on a bad scenario, ...), NUL-terminated. A message
+ * longer than the buffer is shortened, "..." in place of what goes: the start of a scenario
+ * file's path first, so that "file:line: message" keeps the file's name, its line and the
+ * message, then the end. A buffer under JSIM_LAST_ERROR_MIN bytes that cannot hold the whole
+ * message gets NVML_ERROR_INSUFFICIENT_SIZE.
+ */
+#define JSIM_LAST_ERROR_MIN 32u
 typedef nvmlReturn_t (*jsimLastError_fn)(char *buf, unsigned int len);
 
 /*
@@ -237,14 +244,14 @@ typedef nvmlReturn_t (*jsimGetProfile_fn)(unsigned int index, jsimProfileInfo *i
 /*
  * The simulated machine. Unless JOULES_SIM_MACHINE=private, the devices live in a POSIX
  * shared-memory segment named by JOULES_SIM_MACHINE (letters, digits, '.', '_', '-'; default
- * joules-sim-<uid>), created at the first nvmlInit* on the machine (its boot: scenario time
- * 0, the energy counters' zero) and advanced to CLOCK_MONOTONIC by every process that uses
- * it, under a process-shared robust lock. The segment starts with jsimMachineHeader; a
- * segment of another magic, version or size is refused (nvmlInit* gives UNKNOWN, and
- * jsimLastError says to run `joules sim reset`). The scenario, profile, device count, seed
- * and sensor clock are those of the process that booted it: a process whose environment asks
- * for others is refused at nvmlInit*, and jsimReconfigure answers NVML_ERROR_IN_USE.
- * Virtual time (JSIM_FLAG_VIRTUAL_TIME, jsimAdvance, jsimLaunchKernel) needs a private model.
+ * joules-sim-<uid>-v<version>.<size>), created at the first nvmlInit* on the machine (its boot:
+ * scenario time 0, the energy counters' zero) and advanced to CLOCK_MONOTONIC by every process that
+ * uses it, under a process-shared robust lock. The segment starts with jsimMachineHeader; a segment
+ * of another magic, version or size is refused (nvmlInit* gives UNKNOWN, and jsimLastError says to
+ * run `joules sim reset`). The scenario, profile, device count, seed and sensor clock are those of
+ * the process that booted it: a process whose environment asks for others is refused at nvmlInit*,
+ * and jsimReconfigure answers NVML_ERROR_IN_USE. Virtual time (JSIM_FLAG_VIRTUAL_TIME, jsimAdvance,
+ * jsimLaunchKernel) needs a private model.
  */
 typedef struct jsimMachineHeader {
     unsigned long long magic; /* JSIM_MACHINE_MAGIC */

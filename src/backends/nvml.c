@@ -680,9 +680,12 @@ int joules__nvml_open(joules_monitor *m, const joules_options *o)
         nvmlReturn_t r = lib->init();
         if (r != NVML_SUCCESS) {
             rc = nvml_fail(lib, r, "nvmlInit", NULL, msg, sizeof msg);
-            char detail[JOULES_MESSAGE_MAX / 2] = "";
+            /* Room for all the message can show: the simulator shortens what does not fit
+             * (the start of a file's path first), so that file:line: message stays whole. */
+            static const char lead[] = "simulated GPU: ";
+            char detail[sizeof msg - (sizeof lead - 1)] = "";
             if (lib->sim_last_error && lib->sim_last_error(detail, sizeof detail) == 0 && detail[0])
-                joules__msg(msg, sizeof msg, "simulated GPU: %s", detail);
+                joules__msg(msg, sizeof msg, "%s%s", lead, detail);
         } else {
             lib->initialised = 1;
         }

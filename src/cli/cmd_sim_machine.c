@@ -37,7 +37,7 @@ enum { OPT_MACHINE = CLI_OPT_COMMAND };
 
 static const struct cli_option machine_options[] = {
     {"machine", 0, required_argument, "NAME",
-     "the machine (default: JOULES_SIM_MACHINE, else\njoules-sim-<uid>)", OPT_MACHINE},
+     "the machine (default: JOULES_SIM_MACHINE, else\njoules-sim-<uid>-v<layout>)", OPT_MACHINE},
     CLI_OPTION_HELP,
     CLI_OPTIONS_END,
 };

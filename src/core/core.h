@@ -30,6 +30,10 @@ struct joules__edge {
     double counter_j;     /* counter-based estimate of the cumulative energy at t_ns */
     double counter_err_j; /* its uncertainty */
     int counter_final;    /* 1 once anchored on a counter step at or after t_ns */
+    /* The error of the energy recovered across counter resets, summed up to the step before
+     * t_ns and up to the one after it (the latest when none follows): a window adds what its
+     * edges' intervals hold between them. */
+    double reset_err_before_j, reset_err_after_j;
     struct joules__span span;
     int have_integ;
     double integ_j; /* power-integrated cumulative energy at t_ns */

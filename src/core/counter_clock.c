@@ -7,7 +7,8 @@
  * pins the period and phase much closer: every step i happened at phi + n_i * T, with
  * lo_i < phi + n_i * T <= hi_i. Any two steps bound T; the periods allowed by all pairs
  * form an interval, and each allows a range of phi. Every step is then placed on the clock
- * at the centre of that set, its half-width what the set allows (at least CLOCK_FLOOR_NS).
+ * of the allowed period nearest the stated one, at the centre of the phases it allows, its
+ * half-width what the whole set allows (at least CLOCK_FLOOR_NS).
  * One clock for all held steps keeps the rates between them, and the edges of a window,
  * consistent. A counter whose updates jitter leaves no consistent clock: its steps keep
  * their intervals (the last CLOCK_SHORT_STEPS steps are tried when all of them disagree).
@@ -70,7 +71,10 @@ static int fit_steps(struct joules__track *k, unsigned first, unsigned n, int64_
     double tlo, thi;
     if (period_bounds(k, first, n, idx, &tlo, &thi) != 0)
         return -1;
-    double T = 0.5 * (tlo + thi), c_lo, c_hi, a_lo, a_hi, b_lo, b_hi;
+    /* The period the driver states, where the steps allow it, else the nearest they allow:
+     * with few steps the range is wide, and its centre can be a percent or more off the
+     * true period, which misplaces the steps at its ends by milliseconds. */
+    double T = fmin(fmax((double)period, tlo), thi), c_lo, c_hi, a_lo, a_hi, b_lo, b_hi;
     phase_bounds(k, first, n, idx, T, &c_lo, &c_hi);
     phase_bounds(k, first, n, idx, tlo, &a_lo, &a_hi);
     phase_bounds(k, first, n, idx, thi, &b_lo, &b_hi);
@@ -82,9 +86,16 @@ static int fit_steps(struct joules__track *k, unsigned first, unsigned n, int64_
         struct step *st = (struct step *)step_at(k, first + i);
         int64_t half = (int64_t)(0.5 * (hi - lo));
         half = half < CLOCK_FLOOR_NS ? CLOCK_FLOOR_NS : half;
-        if (clo <= chi && half < (st->hi_ns - st->lo_ns) / 2) {
-            st->t_ns = (int64_t)(0.5 * (clo + chi));
-            st->half_ns = half;
+        /* Where the whole set allows less than the step's own interval, the clock's place
+         * and width; else the clock's place within its own interval, which keeps its width
+         * (a step the clock places off the centre of its interval is not left there). */
+        int64_t own = (st->hi_ns - st->lo_ns) / 2;
+        if (clo <= chi) {
+            double at = 0.5 * (clo + chi);
+            at = fmin(fmax(at, (double)st->lo_ns), (double)st->hi_ns);
+            st->t_ns = (int64_t)at;
+            /* A counter's start need not fall on its clock: that step keeps its width. */
+            st->half_ns = half < own && !st->off_clock ? half : own;
         }
     }
     return 0;

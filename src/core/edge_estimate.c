@@ -26,6 +26,7 @@ static void estimate_before_steps(const struct joules__domain *d, const struct j
     e->counter_j += half + since;
     e->counter_err_j = hypot(half + EXTRAP_REL_ERR * since, unseen) + d->counter_unit_j;
     e->counter_final = 0;
+    e->reset_err_before_j = e->reset_err_after_j = k->reset_err_j;
 }
 
 /* Estimate the counter energy at t from the steps; final when anchored after t. Before any
@@ -43,6 +44,10 @@ static void estimate_counter(const struct joules__domain *d, const struct joules
         } else if (!after) {
             after = st;
         }
+    }
+    if (before || after) {
+        e->reset_err_before_j = before ? before->reset_err_j : after->reset_err_j;
+        e->reset_err_after_j = after ? after->reset_err_j : k->reset_err_j;
     }
     if (before && after) {
         joules__interpolate(d, k, ib, t, e);
@@ -113,6 +118,8 @@ static void adopt(struct joules__edge *e, const struct joules__edge *r)
     e->counter_err_j = r->counter_err_j;
     e->counter_final = r->counter_final;
     e->span = r->span;
+    e->reset_err_before_j = r->reset_err_before_j;
+    e->reset_err_after_j = r->reset_err_after_j;
 }
 
 void joules__edge_reanchor(const struct joules__domain *d, const struct joules__track *k,

@@ -96,6 +96,29 @@ static double changed_share(double l0, double l1, double total, double span_s, d
 }
 
 /*
+ * The level the board rests at below `below`: the lowest held interval that agrees with a
+ * neighbour (a load held for two periods at least) other than the one from step skip, else
+ * the least power seen. The lowest level places a fall latest, at the edge of a window that
+ * stops its work and no later.
+ */
+static double rest_level_w(const struct joules__track *k, unsigned skip, double below)
+{
+    double rest = INFINITY;
+    for (unsigned i = 0; i + 1 < k->steps_n; i++) {
+        if (i == skip || i + 1 == skip)
+            continue;
+        double r = interval_rate_w(k, i);
+        int flat_before =
+            i > 0 && i - 1 != skip && fabs(interval_rate_w(k, i - 1) - r) <= flat_w(r);
+        int flat_after =
+            i + 2 < k->steps_n && i + 1 != skip && fabs(interval_rate_w(k, i + 1) - r) <= flat_w(r);
+        if ((flat_before || flat_after) && r < below)
+            rest = fmin(rest, r);
+    }
+    return isfinite(rest) ? rest : k->floor_w;
+}
+
+/*
  * The energy before t (t_s into it) of the interval from step ib to ib + 1 (span_s long, at a
  * mean rate `rate`). Linear in time unless the load changed once inside it, as when a window
  * starts or stops the work it measures, or a square wave turns: then, for a single change,
@@ -138,6 +161,54 @@ static double share_before(const struct joules__domain *d, const struct joules__
         return linear;
     double e = changed_share(r1, r2, total, span_s, t_s, w, b->power_w);
     return e >= 0 ? e : linear;
+}
+
+/*
+ * The end edge of a settled window, the interval before it a plateau and this one below it:
+ * work may have stopped inside this interval, and nothing after it shows the level it fell
+ * to. Had it fallen to rest (rest_level_w, or given), where the
+ * counter then places the fall, the energy before t_s would be this; -1 when the interval
+ * is not such a one. A window that stops its work ends at that fall; the estimate does not
+ * assume it (a load may fall on its own anywhere), but the edge's error takes it in.
+ */
+static double fall_to_rest_share(const struct joules__domain *d, const struct joules__track *k,
+                                 unsigned ib, double rate, double t_s, double span_s, double rest,
+                                 double above_w)
+{
+    if (ib == 0 || ib + 2 < k->steps_n)
+        return -1.0;
+    double r1 = interval_rate_w(k, ib - 1), flat = flat_w(rate);
+    if (!plateau(k, ib - 1, -1) || !(rate < r1 - 2.0 * flat_w(r1)) || !(rest < rate - flat))
+        return -1.0;
+    return changed_share(r1 + above_w, rest, rate * span_s, span_s, t_s, d->power_window_s,
+                         step_at(k, ib + 1)->power_w);
+}
+
+/* How far the share before t_s may be from `before` if work stopped inside the interval: its
+ * rest level anywhere from the least power seen to the lowest level held lately, the level
+ * before the fall that of the interval before, or as far above it as a plateau drifts. */
+static double fall_err(const struct joules__domain *d, const struct joules__track *k, unsigned ib,
+                       double rate, double t_s, double span_s, double before)
+{
+    if (ib == 0)
+        return 0.0;
+    double err = 0.0, rests[2] = {rest_level_w(k, ib, rate - flat_w(rate)), k->floor_w};
+    double drift = flat_w(interval_rate_w(k, ib - 1));
+    int falls = 0;
+    for (int i = 0; i < 4; i++) {
+        double fallen =
+            fall_to_rest_share(d, k, ib, rate, t_s, span_s, rests[i % 2], i < 2 ? 0.0 : drift);
+        if (fallen >= 0)
+            err = fmax(err, fabs(fallen - before)), falls++;
+    }
+    /* Whatever the level it fell to, no more than the level before (and its drift) until t.
+     * What follows a fall may dip below anything seen before it (clocks drop at once, and the
+     * least power seen may date from a warmer board): nothing is assumed of it. */
+    if (falls) {
+        double r1 = interval_rate_w(k, ib - 1) + drift;
+        err = fmax(err, fmin(r1 * t_s, rate * span_s) - before);
+    }
+    return err;
 }
 
 /* What the intervals around one say of the power in it. */
@@ -223,6 +294,7 @@ void joules__interpolate(const struct joules__domain *d, const struct joules__tr
     double least = fmax(lo * t_s, total - hi * left_s);
     double most = fmin(hi * t_s, total - lo * left_s);
     double shape = fmax(fmax(most - before, before - least), 0.0);
+    shape = fmax(shape, fall_err(d, k, ib, rate, t_s, span_s, before));
     double ha = (double)a->half_ns * 1e-9, hb = (double)b->half_ns * 1e-9;
     double timing = fmax(rate, 0.0) * hypot(ha, hb);
     e->counter_j = a->counter_j + before;

@@ -52,12 +52,15 @@ struct step {
     double power_w;   /* power read together with it (-1: none) */
     int64_t t_ns;     /* best estimate of when it changed, and how far off that may be */
     int64_t half_ns;
-    uint64_t seq; /* which step it is, from 1: times move as the clock is learnt, this not */
+    uint64_t seq;       /* which step it is, from 1: times move as the clock is learnt, this not */
+    double reset_err_j; /* the track's reset_err_j when the step was seen */
+    int off_clock;      /* its time may be anywhere in its interval, whatever the clock says */
 };
 
 struct joules__track {
     int primed;
     int have_raw;
+    int fresh; /* the first value read was 0: the counter had just started */
     int64_t open_ns;
     int64_t last_t_ns;
     uint64_t last_raw;
@@ -70,6 +73,7 @@ struct joules__track {
     int64_t load_changed_ns;  /* ... by more than FLAT_W / FLAT_REL (0: never) */
     uint64_t wraps;
     uint64_t resets;
+    double reset_err_j; /* how far off the energy recovered across the resets may be, summed */
     int frozen;
     struct point pts[PTS_RING];
     unsigned pts_n, pts_next;

@@ -45,6 +45,8 @@ static void push_step(struct joules__track *k, int64_t lo, int64_t hi, double co
     st->counter_j = counter_j;
     st->power_w = power_w;
     st->seq = ++k->steps_pushed;
+    st->reset_err_j = k->reset_err_j;
+    st->off_clock = 0;
     k->steps_next = (k->steps_next + 1) % STEP_RING;
     if (k->steps_n < STEP_RING)
         k->steps_n++;
@@ -80,9 +82,16 @@ static void fold_step(struct joules__domain *d, struct joules__track *k,
      * earlier. Recording it as a step (with the period's jitter added to its timing) anchors
      * windows begun right after the monitor opened. Only when polling faster than the counter
      * updates is that update known to be exactly one period before this one. */
-    if (k->steps_seen == 0 && hi - k->last_t_ns < p)
-        push_step(k, lo - p - p / 20, hi - p + p / 20,
+    if (k->steps_seen == 0 && hi - k->last_t_ns < p) {
+        /* A counter that read 0 had just started (a driver loaded, a simulated GPU
+         * created): it started between a period before this step and the first reading,
+         * not necessarily on its clock. */
+        int64_t start_hi = k->fresh ? k->open_ns : hi - p + p / 20;
+        push_step(k, lo - p - p / 20, start_hi > lo - p - p / 20 ? start_hi : hi - p + p / 20,
                   k->counter_j - (double)delta * d->counter_unit_j, -1.0);
+        if (k->fresh)
+            k->steps[(k->steps_next + STEP_RING - 1) % STEP_RING].off_clock = 1;
+    }
     push_step(k, lo, hi, k->counter_j, s->have_power ? s->power_w : -1.0);
     k->steps_seen++;
     joules__counter_clock_fit(d, k);
@@ -102,12 +111,41 @@ static void fold_step(struct joules__domain *d, struct joules__track *k,
     }
 }
 
+/*
+ * The driver restarted the counter from zero between the read before s and s: the energy from
+ * the last update before the reset to the reset itself is in no counter value. It is what an
+ * edge at the reset would extrapolate from the last step, the reset placed in the middle of
+ * the two reads; how far off that may be (the extrapolation's error, and the power times the
+ * reset's half-width in time) adds to every window across it. The extrapolation's error
+ * takes in a change of load since the last step as far as recent changes make one likely.
+ */
+static void recover_reset(struct joules__domain *d, struct joules__track *k,
+                          const struct joules__sample *s)
+{
+    int64_t half_ns = (s->t_ns - k->last_t_ns) / 2, t_reset = k->last_t_ns + half_ns;
+    double p = k->last_power_w >= 0 ? k->last_power_w : fmax(joules__counter_rate_w(k), 0.0);
+    double top = fmax(d->power_max_w, k->peak_w);
+    if (k->steps_n == 0) {
+        /* Nothing places the last update: up to a period at up to the board's limit. */
+        k->counter_j += 0.5 * p * (double)period_ns(d) * 1e-9;
+        k->reset_err_j += 0.5 * fmax(top, p) * (double)period_ns(d) * 1e-9;
+        return;
+    }
+    const struct step *last = step_at(k, k->steps_n - 1);
+    double err = 0.0, lost = 0.0;
+    if (t_reset > last->t_ns)
+        lost = joules__extrapolate(d, k, last, t_reset, &err);
+    k->counter_j += lost;
+    k->reset_err_j += err + p * (double)half_ns * 1e-9;
+}
+
 /* Extend the raw counter past its wraps and resets; a change becomes a step. */
 static void fold_counter(struct joules__domain *d, struct joules__track *k,
                          const struct joules__sample *s)
 {
     if (!k->have_raw) {
         k->have_raw = 1;
+        k->fresh = s->counter_raw == 0;
     } else {
         uint64_t raw = s->counter_raw, delta;
         if (raw >= k->last_raw) {
@@ -119,6 +157,7 @@ static void fold_counter(struct joules__domain *d, struct joules__track *k,
             /* A 64-bit counter going back means the driver restarted it from zero. */
             delta = raw;
             k->resets++;
+            recover_reset(d, k, s);
         }
         /* A counter that updates faster than we can poll (RAPL, ~1 ms) is current at every
          * reading, changed or not: each reading is a step. */

@@ -182,6 +182,8 @@ static void domain_energy(const struct joules__domain *d, const struct joules__e
         out->method = JOULES_METHOD_COUNTER;
         e = e1->counter_j - e0->counter_j;
         err = close_edges_err(d, e0, e1, e);
+        /* Energy recovered across a counter reset between the edges may be off by this. */
+        err += fmax(e1->reset_err_after_j - e0->reset_err_before_j, 0.0);
         if (joules__track_fast(d) && !(e0->counter_final && e1->counter_final))
             joules__msg(out->message, sizeof out->message,
                         "energy counter, read at both edges (it updates every %.0f ms)",

@@ -142,6 +142,8 @@ JSIM_EXPORT nvmlReturn_t jsimReconfigure(const char *scenario_text, unsigned int
         sim_model_build(sim_m, &scn, NULL, 0, 0, 0, err, sizeof err) != 0) {
         sim_scenario_free(&scn);
         sim_set_error("%s", err);
+        sim_l.last_error_name_len = scn.err_name_len;
+        sim_scenario_free(&scn);
         rc = NVML_ERROR_INVALID_ARGUMENT;
     } else {
         sim_m->virtual_time = (flags & JSIM_FLAG_VIRTUAL_TIME) != 0;

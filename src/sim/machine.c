@@ -51,7 +51,10 @@ static int machine_name(const char *given, char *out, size_t len)
 {
     const char *v = given ? given : getenv("JOULES_SIM_MACHINE");
     if (!v || !*v) {
-        snprintf(out, len, "joules-sim-%u", (unsigned)geteuid());
+        /* The default name carries the layout (its version and size), so that a build with
+         * another layout boots a machine of its own instead of finding one it must refuse. */
+        snprintf(out, len, "joules-sim-%u-v%u.%zu", (unsigned)geteuid(), JSIM_MACHINE_VERSION,
+                 sizeof(struct sim_state));
         return 0;
     }
     if (!strcmp(v, JSIM_MACHINE_PRIVATE)) {

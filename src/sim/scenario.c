@@ -22,7 +22,22 @@ struct parser {
     int line;
     char *err;
     size_t len;
+    struct sim_scenario *s;
 };
+
+/* name then the formatted rest into err, the name shortened from its start when the whole
+ * does not fit: the end of a path, the line and the message always reach the user. */
+__attribute__((format(printf, 5, 6))) static int
+fail_at(struct sim_scenario *s, char *err, size_t len, const char *name, const char *fmt, ...)
+{
+    char tail[480];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tail, sizeof tail, fmt, ap);
+    va_end(ap);
+    s->err_name_len = sim_join_elided(err, len, name, strlen(name), tail);
+    return -1;
+}
 
 __attribute__((format(printf, 2, 3))) static int fail(struct parser *ps, const char *fmt, ...)
 {
@@ -31,8 +46,7 @@ __attribute__((format(printf, 2, 3))) static int fail(struct parser *ps, const c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(ps->err, ps->len, "%s:%d: %s", ps->name, ps->line, msg);
-    return -1;
+    return fail_at(ps->s, ps->err, ps->len, ps->name, ":%d: %s", ps->line, msg);
 }
 
 void sim_scenario_init(struct sim_scenario *s)
@@ -498,7 +512,7 @@ static int parse_line(struct parser *ps, struct sim_scenario *s, char **tok, int
 int sim_scenario_parse(struct sim_scenario *s, const char *text, const char *name, char *err,
                        size_t len)
 {
-    struct parser ps = {.name = name, .line = 0, .err = err, .len = len};
+    struct parser ps = {.name = name, .line = 0, .err = err, .len = len, .s = s};
     int seen = 0;
     const char *p = text;
     while (*p) {
@@ -550,16 +564,13 @@ int sim_scenario_parse(struct sim_scenario *s, const char *text, const char *nam
 int sim_scenario_load(struct sim_scenario *s, const char *path, char *err, size_t len)
 {
     FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, len, "%s: cannot open scenario: %s", path, strerror(errno));
-        return -1;
-    }
+    if (!f)
+        return fail_at(s, err, len, path, ": cannot open scenario: %s", strerror(errno));
     size_t cap = 1 << 20, n;
     char *text = malloc(cap + 1);
     if (!text) {
         fclose(f);
-        snprintf(err, len, "%s: out of memory", path);
-        return -1;
+        return fail_at(s, err, len, path, ": out of memory");
     }
     n = fread(text, 1, cap, f);
     int bad = ferror(f);
@@ -567,15 +578,13 @@ int sim_scenario_load(struct sim_scenario *s, const char *path, char *err, size_
     fclose(f);
     if (bad || more) {
         free(text);
-        snprintf(err, len, "%s: %s", path,
-                 bad ? "cannot read scenario" : "scenario larger than 1 MiB");
-        return -1;
+        return fail_at(s, err, len, path, ": %s",
+                       bad ? "cannot read scenario" : "scenario larger than 1 MiB");
     }
     text[n] = '\0';
     if (memchr(text, '\0', n)) {
         free(text);
-        snprintf(err, len, "%s: not a text file (NUL byte)", path);
-        return -1;
+        return fail_at(s, err, len, path, ": not a text file (NUL byte)");
     }
     int rc = sim_scenario_parse(s, text, path, err, len);
     free(text);

@@ -182,6 +182,7 @@ struct sim_scenario {
     int tick_jitter_ms[SIM_MAX_DEVICES]; /* each period is 100 ms +/- up to this (-1: unset) */
     struct sim_fault faults[SIM_MAX_FAULTS];
     int n_faults;
+    size_t err_name_len; /* after a failed parse or load: the leading bytes of err naming it */
 };
 
 void sim_scenario_init(struct sim_scenario *s);
@@ -322,6 +323,7 @@ struct sim_local {
     int refcount; /* nvmlInit* minus nvmlShutdown (atomic accesses) */
     int privileged;
     char last_error[512];
+    size_t last_error_name_len; /* leading bytes of last_error naming a file, which may elide */
 };
 
 /* The machine this process uses (the private one until a shared one is attached). */
@@ -385,6 +387,13 @@ nvmlReturn_t sim_copy_str(char *dst, unsigned int len, const char *src);
 void sim_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Copy the last error out (jsimLastError). */
 nvmlReturn_t sim_last_error(char *buf, unsigned int len);
+/*
+ * head (head_n bytes, a file's name) then tail into dst of len bytes, always NUL-terminated:
+ * what does not fit goes from the start of the head first ("..." in its place), then from the
+ * end of the tail ("..." again); no UTF-8 character is split. Returns how many bytes of dst
+ * stand for the head.
+ */
+size_t sim_join_elided(char *dst, size_t len, const char *head, size_t head_n, const char *tail);
 /* Model time now (s) (lock held). */
 double sim_now_s(void);
 

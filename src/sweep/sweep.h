@@ -34,6 +34,11 @@ struct sweep_lsq {
 
 /* X is n x p, row-major. 0, or -1 when n < p, p out of range or X is (nearly) rank-deficient. */
 int sweep_lsq(const double *X, const double *y, int n, int p, struct sweep_lsq *out);
+/* The same with a positive weight per row (NULL: all equal), weighted least squares: R^2 about
+ * the weighted mean, s^2 and the covariance from the residuals weighted relative to the mean
+ * weight. */
+int sweep_lsq_weighted(const double *X, const double *y, const double *w, int n, int p,
+                       struct sweep_lsq *out);
 
 /* The power models. */
 enum sweep_model {
@@ -61,6 +66,9 @@ struct sweep_fit {
  */
 int sweep_fit_power(const double *f_mhz, const double *v, const double *p_w, int n,
                     struct sweep_fit *out);
+/* The same, each point weighted (w: positive, NULL: all equal; 1 / the variance of its power). */
+int sweep_fit_power_weighted(const double *f_mhz, const double *v, const double *p_w,
+                             const double *w, int n, struct sweep_fit *out);
 /* The fitted total, static and dynamic power at (f, V) (V ignored by POLY). */
 double sweep_fit_total(const struct sweep_fit *fit, double f_mhz, double v);
 double sweep_fit_static(const struct sweep_fit *fit, double f_mhz, double v);
@@ -122,7 +130,8 @@ struct sweep_point {
     double window_s, window_j;
     double time_s, energy_j, uncertainty_j, power_w; /* time, energy per run; mean power */
     double sim_truth_j;                              /* per run; < 0 when not simulated */
-    double clock_mhz, voltage_v;                     /* mean held clock; V(clock) or NaN */
+    double host_gap_s;           /* the GPU idle while the host ran, around the window's edges */
+    double clock_mhz, voltage_v; /* mean held clock; V(clock) or NaN */
     double temperature_c, temp_min_c, temp_max_c;
     unsigned long long reasons;
     double true_static_w, true_alpha; /* simulator's truth (means over the window); NaN */

@@ -20,12 +20,30 @@
 struct pts {
     int n, step[SWEEP_MAX_STEPS];
     double f[SWEEP_MAX_STEPS], v[SWEEP_MAX_STEPS], p[SWEEP_MAX_STEPS], t[SWEEP_MAX_STEPS];
+    double w[SWEEP_MAX_STEPS];
+    int weighted;
 };
+
+/*
+ * How far a step's mean power may be from the power at its setting: its energy's interval,
+ * and the idle the host left around its edges (the GPU waiting while the thread was held
+ * back lowers the mean by up to the power times the gap). A loaded host stalls some steps and
+ * not others: weighted by one over its square, a stalled step does not pull the fit.
+ */
+static double power_sigma_w(const struct sweep_point *pt)
+{
+    if (!(pt->window_s > 0))
+        return NAN;
+    double u_window = pt->uncertainty_j * (pt->runs > 0 ? pt->runs : 1);
+    double gap = isfinite(pt->host_gap_s) ? pt->host_gap_s : 0.0;
+    return (u_window + pt->power_w * gap) / pt->window_s;
+}
 
 /* Valid points of one arm, sorted by held clock. */
 static void collect(const struct sweep_result *r, int slot, struct pts *o)
 {
     o->n = 0;
+    o->weighted = 1;
     for (int s = 0; s < r->n_steps_done; s++) {
         const struct sweep_point *pt = &r->pt[s][slot];
         if (!pt->valid || !isfinite(pt->clock_mhz) || !isfinite(pt->power_w))
@@ -33,12 +51,18 @@ static void collect(const struct sweep_result *r, int slot, struct pts *o)
         int i = o->n++;
         while (i > 0 && o->f[i - 1] > pt->clock_mhz) { /* insertion sort */
             o->f[i] = o->f[i - 1], o->v[i] = o->v[i - 1], o->p[i] = o->p[i - 1];
-            o->t[i] = o->t[i - 1], o->step[i] = o->step[i - 1];
+            o->t[i] = o->t[i - 1], o->step[i] = o->step[i - 1], o->w[i] = o->w[i - 1];
             i--;
         }
         o->f[i] = pt->clock_mhz, o->v[i] = pt->voltage_v, o->p[i] = pt->power_w;
         o->t[i] = pt->time_s, o->step[i] = s;
+        double sigma = power_sigma_w(pt);
+        o->w[i] = sigma > 0 && isfinite(sigma) ? 1 / (sigma * sigma) : NAN;
     }
+    /* Weights only when every point has one. */
+    for (int i = 0; i < o->n; i++)
+        if (!isfinite(o->w[i]))
+            o->weighted = 0;
 }
 
 static double alpha_tot(const struct sweep_output *rep, int slot)
@@ -152,7 +176,8 @@ void sweep_analyze(struct sweep_output *rep)
         memset(an, 0, sizeof *an);
         struct pts ps;
         collect(r, k, &ps);
-        sweep_fit_power(ps.f, r->voltage_known ? ps.v : NULL, ps.p, ps.n, &an->fit);
+        sweep_fit_power_weighted(ps.f, r->voltage_known ? ps.v : NULL, ps.p,
+                                 ps.weighted ? ps.w : NULL, ps.n, &an->fit);
         an->c_eff_fit_f = an->c_eff_se_f = NAN;
         int ki = sweep_fit_k_index(an->fit.model);
         double at = alpha_tot(rep, k);

@@ -115,6 +115,46 @@ int sweep_lsq(const double *X, const double *y, int n, int p, struct sweep_lsq *
     return 0;
 }
 
+int sweep_lsq_weighted(const double *X, const double *y, const double *w, int n, int p,
+                       struct sweep_lsq *out)
+{
+    if (!w)
+        return sweep_lsq(X, y, n, p, out);
+    if (p < 1 || p > SWEEP_MAX_PARAMS || n < p || n > SWEEP_MAX_POINTS) {
+        memset(out, 0, sizeof *out);
+        return -1;
+    }
+    /* Weights relative to their mean: the residuals keep the units and the size of an
+     * unweighted fit's, and s^2 (hence the covariance) comes from the weighted residuals. */
+    double mean_w = 0;
+    for (int i = 0; i < n; i++) {
+        if (!(w[i] > 0) || !isfinite(w[i])) {
+            memset(out, 0, sizeof *out);
+            return -1;
+        }
+        mean_w += w[i] / n;
+    }
+    double Xs[SWEEP_MAX_POINTS * SWEEP_MAX_PARAMS], ys[SWEEP_MAX_POINTS], wn[SWEEP_MAX_POINTS];
+    for (int i = 0; i < n; i++) {
+        wn[i] = w[i] / mean_w;
+        double s = sqrt(wn[i]);
+        ys[i] = s * y[i];
+        for (int j = 0; j < p; j++)
+            Xs[i * p + j] = s * X[i * p + j];
+    }
+    if (sweep_lsq(Xs, ys, n, p, out) != 0)
+        return -1;
+    /* R^2 of the weighted fit, about the weighted mean. */
+    double sum_w = 0, mean = 0, tss = 0;
+    for (int i = 0; i < n; i++)
+        sum_w += wn[i], mean += wn[i] * y[i];
+    mean /= sum_w;
+    for (int i = 0; i < n; i++)
+        tss += wn[i] * (y[i] - mean) * (y[i] - mean);
+    out->r2 = tss > 0 ? 1 - out->rss / tss : NAN;
+    return 0;
+}
+
 const char *sweep_model_name(int model)
 {
     switch (model) {
@@ -226,15 +266,15 @@ static int distinct_clocks(const double *f_mhz, int n)
     return d;
 }
 
-static int try_fit(int model, const double *f, const double *v, const double *pw, int n,
-                   struct sweep_fit *out)
+static int try_fit(int model, const double *f, const double *v, const double *pw, const double *w,
+                   int n, struct sweep_fit *out)
 {
     double X[SWEEP_MAX_POINTS * SWEEP_MAX_PARAMS];
     double probe[SWEEP_MAX_PARAMS];
     int p = row(model, 1, 1, probe);
     for (int i = 0; i < n; i++)
         row(model, f[i], v ? v[i] : NAN, X + (size_t)i * (size_t)p);
-    if (n <= p || distinct_clocks(f, n) <= p || sweep_lsq(X, pw, n, p, &out->l) != 0)
+    if (n <= p || distinct_clocks(f, n) <= p || sweep_lsq_weighted(X, pw, w, n, p, &out->l) != 0)
         return -1;
     out->model = model;
     out->n = n;
@@ -261,6 +301,12 @@ static void too_few(struct sweep_fit *out, const double *f_mhz, int n, const cha
 int sweep_fit_power(const double *f_mhz, const double *v, const double *p_w, int n,
                     struct sweep_fit *out)
 {
+    return sweep_fit_power_weighted(f_mhz, v, p_w, NULL, n, out);
+}
+
+int sweep_fit_power_weighted(const double *f_mhz, const double *v, const double *p_w,
+                             const double *w, int n, struct sweep_fit *out)
+{
     memset(out, 0, sizeof *out);
     if (n > SWEEP_MAX_POINTS) {
         snprintf(out->why, sizeof out->why, "too many points (%d)", n);
@@ -283,14 +329,15 @@ int sweep_fit_power(const double *f_mhz, const double *v, const double *p_w, int
         }
         /* Leakage grows with V^2: a term of its own when the voltage moves enough to tell it
          * from the constant part; else it is part of the constant. */
-        if (n >= 5 && hi > 1.05 * lo && try_fit(SWEEP_MODEL_FV2_LEAK, f_mhz, v, p_w, n, out) == 0)
+        if (n >= 5 && hi > 1.05 * lo &&
+            try_fit(SWEEP_MODEL_FV2_LEAK, f_mhz, v, p_w, w, n, out) == 0)
             return 0;
-        if (try_fit(SWEEP_MODEL_FV2, f_mhz, v, p_w, n, out) == 0)
+        if (try_fit(SWEEP_MODEL_FV2, f_mhz, v, p_w, w, n, out) == 0)
             return 0;
         too_few(out, f_mhz, n, "P = a + k f V^2", 3);
         return -1;
     }
-    if (try_fit(SWEEP_MODEL_POLY, f_mhz, NULL, p_w, n, out) == 0)
+    if (try_fit(SWEEP_MODEL_POLY, f_mhz, NULL, p_w, w, n, out) == 0)
         return 0;
     too_few(out, f_mhz, n, "P = a + b f + c f^3", 4);
     return -1;

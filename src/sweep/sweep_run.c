@@ -206,14 +206,25 @@ struct trail {
     const struct sweep_params *p;
     struct ab_exec *x;
     int slot;
+    int64_t first_ns; /* when the first trailing product was called; 0: none yet */
 };
 
 static int trail_product(void *user)
 {
     struct trail *t = user;
+    if (!t->first_ns)
+        t->first_ns = util_now_ns();
     char e[256];
     int done = 0;
     return stopped(t->p) || t->p->ops->run(t->x, t->slot, 1, &done, e, sizeof e) != 0 || done < 1;
+}
+
+/* When the GPU finished the last run: the executor's own time where it knows it. */
+static int64_t device_done_ns(const struct sweep_params *p, struct ab_exec *x)
+{
+    int64_t now = util_now_ns();
+    int64_t end = p->ops->last_end_ns ? p->ops->last_end_ns(x) : 0;
+    return end > 0 && end < now ? end : now;
 }
 
 /* One arm at one step with the product workload. 0, 1 when stopped, -1 on error. */
@@ -241,20 +252,23 @@ static int product_step(const struct sweep_params *p, struct ab_exec *x, int slo
                                           : (int)lead,
                     &done, err, len) != 0)
         return -1;
+    int64_t lead_done_ns = device_done_ns(p, x);
     acc_begin(a);
     if (joules_window_begin(p->setup.m, WINDOW_NAME) != 0) {
         snprintf(err, len, "the measurement could not begin: %s", joules_last_error(p->setup.m));
         acc_end(a, pt);
         return -1;
     }
+    int64_t begun_ns = util_now_ns();
     int rc = p->ops->run(x, slot, pt->runs, &done, err, len);
+    int64_t done_ns = device_done_ns(p, x);
     if (rc != 0 || done < pt->runs) {
         joules_window_cancel(p->setup.m, WINDOW_NAME);
         acc_end(a, pt);
         return rc != 0 ? -1 : 1;
     }
     joules_measurement *m = NULL;
-    struct trail tr = {p, x, slot};
+    struct trail tr = {p, x, slot, 0};
     rc = joules_measurement_alloc(p->setup.m, &m);
     if (rc == 0)
         rc = joules_window_end_busy(p->setup.m, WINDOW_NAME, m, trail_product, &tr);
@@ -266,7 +280,15 @@ static int product_step(const struct sweep_params *p, struct ab_exec *x, int slo
         joules_measurement_free(m);
         return -1;
     }
+    /* The GPU idled while the host ran between products at both edges (a loaded host holds
+     * the thread back): the energy placed before an edge may move by the gap times the power,
+     * and the window's mean power reads low by as much. */
+    int64_t resumed_ns = tr.first_ns ? tr.first_ns : util_now_ns();
+    double gap_s = (double)((begun_ns - lead_done_ns) + (resumed_ns - done_ns)) * 1e-9;
     record(p, m, pt);
+    pt->host_gap_s = gap_s > 0 ? gap_s : 0.0;
+    if (pt->valid && isfinite(pt->power_w))
+        pt->uncertainty_j += pt->host_gap_s * pt->power_w / (pt->runs > 0 ? pt->runs : 1);
     joules_measurement_free(m);
     return 0;
 }

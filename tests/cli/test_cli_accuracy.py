@@ -67,6 +67,23 @@ class Accuracy(CliTestCase):
                              f"measured {g['energy_j']} +/- {g['energy_uncertainty_j']} J, "
                              f"true {truth} J")
 
+    def test_windows_begun_as_the_gpu_starts_are_not_biased(self):
+        # `joules run` begins its window within a few ms of the simulated GPU's first
+        # nvmlInit, before its counter has stepped: the steps seen in the first half second
+        # must place the window's edges on the counter's clock, not a few ms off it.
+        errs = []
+        for load in (CONSTANT, "profile a6000\nidle 120s\n"):
+            for _ in range(3):
+                p, doc, g = self.measure(load, "sleep", "0.5")
+                truth = g["simulator_true_energy_j"]
+                err = g["energy_j"] - truth
+                self.assertLessEqual(abs(err), g["energy_uncertainty_j"],
+                                     f"measured {g['energy_j']} +/- "
+                                     f"{g['energy_uncertainty_j']} J, true {truth} J")
+                errs.append(err / truth)
+        mean = sum(errs) / len(errs)
+        self.assertLess(abs(mean), 0.003, f"errors {errs}")
+
     def test_gpu_lost_mid_window(self):
         p, doc, g = self.measure(LOST, "sh", "-c", "sleep 1.5; exit 6", expect=6)
         self.assertFalse(g["valid"])

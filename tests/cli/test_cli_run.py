@@ -304,6 +304,28 @@ sys.exit(9)
         self.assertFalse(os.path.exists(marker))
         self.assertNoStrayFiles(self.tmp)
 
+    def test_scenario_errors_reach_the_user_whatever_the_path(self):
+        # The simulator's message names file:line: message; a long path must not turn it into
+        # the driver's "unknown error", and the end of the path, the line and the message
+        # must stay whole however long the path is.
+        short = self.tmp
+        deep = os.path.join(self.tmp, *(["d" * 60] * 5))
+        os.makedirs(deep)
+        cases = [(short, "phse 2s\n", 1, "unknown directive 'phse'"),
+                 (deep, "phse 2s\n", 1, "unknown directive 'phse'"),
+                 (deep, "# ok\nphase 1s util=2.5\n", 2, "util: 2.5 is out of range")]
+        for where, text, line, why in cases:
+            with self.subTest(where=len(where), text=text):
+                scn = os.path.join(where, "typo.scn")
+                with open(scn, "w") as f:
+                    f.write(text)
+                p = self.joules("run", "--scenario", scn, "--", "true")
+                self.assertExit(p, 1)
+                self.assertNotIn("NVML_ERROR_UNKNOWN", p.stderr)
+                self.assertIn("typo.scn:%d: %s" % (line, why), p.stderr)
+                if where == short:
+                    self.assertIn(scn + ":1:", p.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()
