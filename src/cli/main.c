@@ -3,8 +3,10 @@
  * main.c - `joules`: the table of subcommands and the dispatch to them. Each subcommand
  * parses its own options and prints its own help (commands.h); this file only knows names.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli_util.h"
 #include "cli/cli_signal.h"
@@ -94,8 +96,29 @@ static int unknown_command(const char *name)
     return CLI_EXIT_USAGE;
 }
 
+/* A descriptor 0-2 closed by the caller (`joules ... >&-`) is opened on /dev/null: otherwise
+ * the next file joules opens (a report's temporary file) takes its number, and what is
+ * printed to that stream lands in the report. 0, or -1 where /dev/null cannot be opened. */
+static int open_standard_descriptors(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1)
+            continue;
+        /* open() returns the lowest free number: the closed one, lower ones being open. */
+        int got = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (got != fd) {
+            if (got >= 0)
+                close(got);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (open_standard_descriptors() != 0)
+        return 1;
     cli_catch_xfsz();
     if (argc < 2) {
         usage(stderr);
