@@ -119,6 +119,57 @@ static void test_link_to_a_file_is_not_followed(void)
     CHECK_EQ_INT(stray_files(), 0);
 }
 
+static int distinct(const char *a, const char *b, char *err, size_t len)
+{
+    return joules_outputs_distinct(err, len, "--json", a, "--csv", b, "--svg", (char *)NULL,
+                                   (char *)NULL);
+}
+
+/* Two names of one file are refused, with both options named; distinct files are not. */
+static void test_same_file_under_two_names(void)
+{
+    char a[4200], a_dot[4200], a_sub[4200], hard[4200], sub[4200], sublink[4200], in_sub[4200],
+        via_link[4200], file_link[4200], other[4200], err[JOULES_OUTPUTS_MSG_MAX];
+    snprintf(a, sizeof a, "%s/a.json", dir);
+    snprintf(a_dot, sizeof a_dot, "%s/./a.json", dir);
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    snprintf(a_sub, sizeof a_sub, "%s/sub/../a.json", dir);
+    snprintf(hard, sizeof hard, "%s/hard.json", dir);
+    snprintf(sublink, sizeof sublink, "%s/sublink", dir);
+    snprintf(in_sub, sizeof in_sub, "%s/sub/new.json", dir);
+    snprintf(via_link, sizeof via_link, "%s/sublink/new.json", dir);
+    snprintf(file_link, sizeof file_link, "%s/file-link.json", dir);
+    snprintf(other, sizeof other, "%s/other.json", dir);
+    CHECK_EQ_INT(mkdir(sub, 0700), 0);
+    CHECK_EQ_INT(symlink(sub, sublink), 0);
+    /* Not created yet: the same by directory and name. */
+    err[0] = '\0';
+    CHECK_EQ_INT(distinct(a, a_dot, err, sizeof err), -1);
+    CHECKF(strstr(err, "--json '") && strstr(err, "and --csv '") && strstr(err, "same file"),
+           "message '%s'", err);
+    CHECK_EQ_INT(distinct(a, a_sub, err, sizeof err), -1);
+    CHECK_EQ_INT(distinct(in_sub, via_link, err, sizeof err), -1);
+    CHECK_EQ_INT(distinct(a, other, err, sizeof err), 0);
+    /* Existing: the same by device and inode, hard links included. */
+    CHECK_EQ_INT(t_write_file(a, "old\n"), 0);
+    CHECK_EQ_INT(link(a, hard), 0);
+    CHECK_EQ_INT(distinct(a, a_dot, err, sizeof err), -1);
+    CHECK_EQ_INT(distinct(a, hard, err, sizeof err), -1);
+    CHECK_EQ_INT(distinct(hard, a_sub, err, sizeof err), -1);
+    CHECK_EQ_INT(distinct(a, other, err, sizeof err), 0);
+    /* A link is replaced by its report, not written through: it is an output of its own. */
+    CHECK_EQ_INT(symlink(a, file_link), 0);
+    CHECK_EQ_INT(distinct(a, file_link, err, sizeof err), 0);
+    /* Standard output, a device, unasked outputs: shared, nothing replaced. */
+    CHECK_EQ_INT(distinct("-", "-", err, sizeof err), 0);
+    CHECK_EQ_INT(distinct("/dev/null", "/dev/null", err, sizeof err), 0);
+    CHECK_EQ_INT(distinct(NULL, NULL, err, sizeof err), 0);
+    CHECK_EQ_INT(joules_outputs_distinct(err, sizeof err, "--json", (char *)NULL, "--csv", a,
+                                         "--svg", hard, (char *)NULL),
+                 -1);
+    CHECK(strstr(err, "--csv '") && strstr(err, "and --svg '"));
+}
+
 int main(void)
 {
     if (t_mkdtemp(dir, sizeof dir) != 0) {
@@ -128,6 +179,7 @@ int main(void)
     RUN(test_mode_follows_umask);
     RUN(test_pipe_is_written_in_place);
     RUN(test_link_to_a_file_is_not_followed);
+    RUN(test_same_file_under_two_names);
     t_rmtree(dir);
     return t_end();
 }

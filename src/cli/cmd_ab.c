@@ -257,11 +257,10 @@ int cmd_ab(int argc, char **argv)
                                ab_prec_name(p.setup.prec));
     if (p.setup.sim_efficiency > 0 && p.executor >= 0 && p.executor != AB_EXEC_SIM)
         return cli_usage_error(CMD, "--sim-efficiency is for the simulated GPU only");
-    const char *names[] = {out.json, out.csv, out.svg};
-    for (int i = 0; i < 3; i++)
-        for (int k = i + 1; k < 3; k++)
-            if (names[i] && names[k] && strcmp(names[i], names[k]) == 0)
-                return cli_usage_error(CMD, "two outputs name the same file '%s'", names[i]);
+    char same[JOULES_OUTPUTS_MSG_MAX];
+    if (joules_outputs_distinct(same, sizeof same, "--json", out.json, "--csv", out.csv, "--svg",
+                                out.svg, (char *)NULL) != 0)
+        return cli_usage_error(CMD, "%s", same);
     if (open_outputs(&out) != 0) {
         abort_outputs(&out);
         return CLI_EXIT_USAGE;

@@ -325,14 +325,11 @@ int cmd_run(int argc, char **argv)
                                       "[ARGS...])");
     char **cmd = argv + optind;
     int cmd_argc = argc - optind;
-    if (out.json && out.csv && strcmp(out.json, out.csv) == 0)
-        return cli_usage_error("run", "--json and --csv name the same file '%s'", out.json);
-    const char *files[] = {out.json, out.csv, out.series.csv_path, out.series.plot_path};
-    for (int i = 0; i < 4; i++)
-        for (int k = i + 1; k < 4; k++)
-            if (files[i] && files[k] && strcmp(files[i], files[k]) == 0 && strcmp(files[i], "-"))
-                return cli_usage_error("run", "two output options name the same file '%s'",
-                                       files[i]);
+    char same[JOULES_OUTPUTS_MSG_MAX];
+    if (joules_outputs_distinct(same, sizeof same, "--json", out.json, "--csv", out.csv, "--series",
+                                out.series.csv_path, "--plot", out.series.plot_path,
+                                (char *)NULL) != 0)
+        return cli_usage_error("run", "%s", same);
     if (out.series.normalise && !out.series.plot_path)
         return cli_usage_error("run", "--normalise applies to the chart: add --plot FILE.svg");
     if (out.sample_ns && !out.series.csv_path && !out.series.plot_path)

@@ -201,6 +201,10 @@ static int sim_thermal(struct simlib *L, int argc, char **argv)
         bad = cli_check_output_name("sim thermal", "--csv", csv);
     if (!bad)
         bad = cli_check_output_name("sim thermal", "--svg", svg);
+    char same[JOULES_OUTPUTS_MSG_MAX];
+    if (!bad &&
+        joules_outputs_distinct(same, sizeof same, "--csv", csv, "--svg", svg, (char *)NULL))
+        bad = cli_usage_error("sim thermal", "%s", same);
     if (bad)
         return bad;
     if (load(L) != 0)

@@ -298,8 +298,9 @@ int cmd_sweep(int argc, char **argv)
                                "--sim/--scenario run on the simulated GPU, not --executor cuda");
     if (executor == AB_EXEC_SIM)
         src.sim = 1;
-    if (json && svg && strcmp(json, svg) == 0)
-        return cli_usage_error(CMD, "--json and --svg name the same file '%s'", json);
+    char same[JOULES_OUTPUTS_MSG_MAX];
+    if (joules_outputs_distinct(same, sizeof same, "--json", json, "--svg", svg, (char *)NULL))
+        return cli_usage_error(CMD, "%s", same);
     joules_atomic jout;
     char err[AB_ERR_MAX] = "";
     int j_open = 0;

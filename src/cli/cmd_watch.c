@@ -22,6 +22,7 @@
 #include "cli/cli_signal.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "io/atomic.h"
 
 enum { OPT_INTERVAL = 0x200, OPT_DURATION, OPT_PLOT, OPT_NORMALISE };
 
@@ -271,8 +272,10 @@ int cmd_watch(int argc, char **argv)
         return cli_usage_error("watch", "unexpected argument '%s'", argv[optind]);
     if (cs.normalise && !cs.plot_path)
         return cli_usage_error("watch", "--normalise applies to the chart: add --plot FILE.svg");
-    if (cs.csv_path && cs.plot_path && strcmp(cs.csv_path, cs.plot_path) == 0)
-        return cli_usage_error("watch", "--csv and --plot name the same file '%s'", cs.csv_path);
+    char same[JOULES_OUTPUTS_MSG_MAX];
+    if (joules_outputs_distinct(same, sizeof same, "--csv", cs.csv_path, "--plot", cs.plot_path,
+                                (char *)NULL) != 0)
+        return cli_usage_error("watch", "%s", same);
     if (cs.csv_path && strcmp(cs.csv_path, "-") == 0)
         quiet = 1; /* standard output carries the CSV */
     cs.title = "joules watch: power over time";

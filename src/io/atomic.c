@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* atomic.c - temporary file + rename, so readers never see half a report (see atomic.h). */
+#define _XOPEN_SOURCE 700 /* realpath() */
 #include "io/atomic.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,4 +178,79 @@ void joules_atomic_abort(joules_atomic *a)
         unlink(a->tmp);
         a->tmp[0] = '\0';
     }
+}
+
+/* Where an output named path ends up: an existing file or link is known by its device and
+ * inode (a link is replaced by the report, so the link itself is the output); a new file by
+ * its directory, resolved, and its name. 0; 1 for a device or pipe (written in place, never
+ * replaced: two outputs may share one, as they may share standard output). */
+struct out_identity {
+    int exists;
+    dev_t dev;
+    ino_t ino;
+    char where[PATH_MAX + 256];
+};
+
+static int identify(const char *path, struct out_identity *id)
+{
+    struct stat st, target;
+    memset(id, 0, sizeof *id);
+    if (lstat(path, &st) == 0) {
+        if (!S_ISLNK(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+            return 1;
+        if (S_ISLNK(st.st_mode) && stat(path, &target) == 0 && !S_ISREG(target.st_mode) &&
+            !S_ISDIR(target.st_mode))
+            return 1;
+        id->exists = 1;
+        id->dev = st.st_dev;
+        id->ino = st.st_ino;
+        return 0;
+    }
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    char dir[PATH_MAX], real[PATH_MAX];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    /* A directory that cannot be resolved fails when the output is opened; until then its
+     * name as given stands for it. */
+    snprintf(id->where, sizeof id->where, "%s/%s", realpath(dir, real) ? real : dir, name);
+    return 0;
+}
+
+int joules_outputs_distinct(char *err, size_t len, ...)
+{
+    enum { MAX_OUTPUTS = 16 };
+    const char *opt[MAX_OUTPUTS], *path[MAX_OUTPUTS];
+    int n = 0;
+    va_list ap;
+    va_start(ap, len);
+    for (const char *o; n < MAX_OUTPUTS && (o = va_arg(ap, const char *)) != NULL;) {
+        const char *p = va_arg(ap, const char *);
+        if (!p || strcmp(p, "-") == 0)
+            continue; /* not asked for, or standard output */
+        opt[n] = o;
+        path[n++] = p;
+    }
+    va_end(ap);
+    /* Pairs are few (4 outputs at most today): each is identified again rather than kept. */
+    struct out_identity a, b;
+    for (int i = 0; i < n; i++) {
+        if (identify(path[i], &a) != 0)
+            continue;
+        for (int k = 0; k < i; k++) {
+            if (identify(path[k], &b) != 0 || a.exists != b.exists)
+                continue;
+            int same = a.exists ? a.dev == b.dev && a.ino == b.ino : strcmp(a.where, b.where) == 0;
+            if (same) {
+                snprintf(err, len, "%s '%s' and %s '%s' name the same file", opt[k], path[k],
+                         opt[i], path[i]);
+                return -1;
+            }
+        }
+    }
+    return 0;
 }

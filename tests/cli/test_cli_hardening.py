@@ -34,5 +34,50 @@ class ClosedDescriptors(CliTestCase):
             self.assertNoStrayFiles(self.tmp)
 
 
+class SameFileTwice(CliTestCase):
+    """Two outputs naming one file: one would silently replace the other. Refused before any
+    measurement, by every command with several outputs."""
+
+    COMMANDS = (
+        ("run", "--json", "--csv", ("--", "true")),
+        ("run", "--json", "--series", ("--sample", "10ms", "--", "true")),
+        ("run", "--csv", "--plot", ("--sample", "10ms", "--", "true")),
+        ("ab", "--json", "--csv", ("--sim",)),
+        ("ab", "--csv", "--svg", ("--sim",)),
+        ("sweep", "--json", "--svg", ("--sim",)),
+        ("watch", "--csv", "--plot", ("--sim", "--duration", "1s")),
+        ("sim thermal", "--csv", "--svg", ()),
+    )
+
+    def check_refused(self, first, second):
+        for cmd, opt1, opt2, rest in self.COMMANDS:
+            p = self.joules(*cmd.split(), opt1, first, opt2, second, *rest, timeout=20)
+            what = f"joules {cmd} {opt1} {first} {opt2} {second}"
+            self.assertExit(p, 2)
+            self.assertIn(f"joules {cmd}: {opt1} '{first}' and {opt2} '{second}' name the same file",
+                          p.stderr, what)
+
+    def test_same_name_two_spellings(self):
+        os.chdir(self.tmp)
+        self.check_refused("a.out", "./a.out")
+        self.check_refused(self.path("a.out"), "a.out")
+        self.assertEqual(os.listdir(self.tmp), ["sys"])  # nothing measured, nothing written
+
+    def test_hard_link(self):
+        self.write("a.out", "old\n")
+        os.link(self.path("a.out"), self.path("b.out"))
+        self.check_refused(self.path("a.out"), self.path("b.out"))
+        with open(self.path("b.out")) as f:
+            self.assertEqual(f.read(), "old\n")
+
+    def setUp(self):
+        super().setUp()
+        self.cwd = os.getcwd()
+
+    def tearDown(self):
+        os.chdir(self.cwd)
+        super().tearDown()
+
+
 if __name__ == "__main__":
     unittest.main()
