@@ -7,6 +7,7 @@
 #   make gpu-check  on an NVIDIA machine: does joules work there? (docs/real-gpu.md)
 #   make install  PREFIX=/usr/local by default
 #   make format   apply .clang-format to every C file; make format-check only checks
+#   make analyze  cppcheck and clang-tidy on src/ (scripts/analyze, .clang-tidy)
 #   make fuzz     libFuzzer on every parser of outside input (clang), FUZZ_SECONDS in all
 
 BUILD   ?= build
@@ -74,6 +75,12 @@ test-tsan: deps
 	cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L threads
 
 # On a machine with an NVIDIA driver: validate joules there, read-only (docs/real-gpu.md).
+# Static analysis of src/ with the compile database (cppcheck, clang-tidy: .clang-tidy says
+# which checks and why). Needs cppcheck and clang-tidy.
+.PHONY: analyze
+analyze: deps $(BUILD)/CMakeCache.txt
+	scripts/analyze $(BUILD)
+
 # libFuzzer on each parser of outside input (tests/fuzz, docs/fuzzing.md); needs clang. The
 # seconds are shared among the targets. Their corpora are replayed by every `make test`.
 FUZZ_SECONDS ?= 180

@@ -57,8 +57,12 @@ static int num(struct parser *ps, const char *tok, const char *what, double *out
     char *end;
     errno = 0;
     double v = strtod(tok, &end);
-    if (end == tok || *end != '\0' || errno != 0 || !isfinite(v))
-        return fail(ps, "%s: '%s' is not a number", what, tok);
+    if (end == tok || *end != '\0' || errno != 0 || !isfinite(v)) {
+        /* -1 said here, not through fail(): the analyzer does not follow variadic calls and
+         * would take *out as possibly unset on a 0 from it. */
+        (void)fail(ps, "%s: '%s' is not a number", what, tok);
+        return -1;
+    }
     *out = v;
     return 0;
 }
@@ -306,7 +310,7 @@ static int parse_cooling(struct parser *ps, struct sim_scenario *s, char **tok, 
 /* When, within each 100 ms period, the sensor and the counter update: whole ms, 0-99. */
 static int sensor_phase(struct parser *ps, const char *tok, double *ms)
 {
-    double s;
+    double s = 0;
     if (duration(ps, tok, "phase", &s) != 0)
         return -1;
     *ms = floor(s * 1000.0 + 0.5);
