@@ -20,14 +20,14 @@ static char dir[4096];
 
 static int write_report(const char *path, const char *text)
 {
-    joules_atomic a;
+    io_atomic a;
     char err[256] = "";
-    if (joules_atomic_open(&a, path, err, sizeof err) != 0) {
+    if (io_atomic_open(&a, path, err, sizeof err) != 0) {
         fprintf(stderr, "open %s: %s\n", path, err);
         return -1;
     }
     fputs(text, a.f);
-    int rc = joules_atomic_commit(&a, err, sizeof err);
+    int rc = io_atomic_commit(&a, err, sizeof err);
     if (rc != 0)
         fprintf(stderr, "commit %s: %s\n", path, err);
     return rc;
@@ -121,15 +121,15 @@ static void test_link_to_a_file_is_not_followed(void)
 
 static int distinct(const char *a, const char *b, char *err, size_t len)
 {
-    return joules_outputs_distinct(err, len, "--json", a, "--csv", b, "--svg", (char *)NULL,
-                                   (char *)NULL);
+    return io_outputs_distinct(err, len, "--json", a, "--csv", b, "--svg", (char *)NULL,
+                               (char *)NULL);
 }
 
 /* Two names of one file are refused, with both options named; distinct files are not. */
 static void test_same_file_under_two_names(void)
 {
     char a[4200], a_dot[4200], a_sub[4200], hard[4200], sub[4200], sublink[4200], in_sub[4200],
-        via_link[4200], file_link[4200], other[4200], err[JOULES_OUTPUTS_MSG_MAX];
+        via_link[4200], file_link[4200], other[4200], err[IO_OUTPUTS_MSG_MAX];
     snprintf(a, sizeof a, "%s/a.json", dir);
     snprintf(a_dot, sizeof a_dot, "%s/./a.json", dir);
     snprintf(sub, sizeof sub, "%s/sub", dir);
@@ -164,8 +164,8 @@ static void test_same_file_under_two_names(void)
     CHECK_EQ_INT(distinct("-", "-", err, sizeof err), 0);
     CHECK_EQ_INT(distinct("/dev/null", "/dev/null", err, sizeof err), 0);
     CHECK_EQ_INT(distinct(NULL, NULL, err, sizeof err), 0);
-    CHECK_EQ_INT(joules_outputs_distinct(err, sizeof err, "--json", (char *)NULL, "--csv", a,
-                                         "--svg", hard, (char *)NULL),
+    CHECK_EQ_INT(io_outputs_distinct(err, sizeof err, "--json", (char *)NULL, "--csv", a, "--svg",
+                                     hard, (char *)NULL),
                  -1);
     CHECK(strstr(err, "--csv '") && strstr(err, "and --svg '"));
 }

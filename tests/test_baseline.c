@@ -12,7 +12,7 @@
 
 #define HEAD "{\n\"schema\": \"joules.baseline/1\",\n\"domain\": \"gpu0\",\n"
 
-static int parse(const char *text, joules_baseline *b, char *err, size_t len)
+static int parse(const char *text, io_baseline *b, char *err, size_t len)
 {
     err[0] = '\0';
     return baseline_parse(text, "b.json", b, err, len);
@@ -20,7 +20,7 @@ static int parse(const char *text, joules_baseline *b, char *err, size_t len)
 
 static void test_valid_file(void)
 {
-    joules_baseline b;
+    io_baseline b;
     char err[256];
     CHECK_EQ_INT(parse(HEAD "\"samples\": 12,\n\"utilization_max_pct\": null,\n"
                             "\"power_min_w\": 60.5,\n\"power_w\": 61.25\n}\n",
@@ -57,7 +57,7 @@ static void test_refused(void)
         {"{\"schema\": \"other/1\", \"power_w\": 60}", "not a joules.baseline/1 file"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        joules_baseline b;
+        io_baseline b;
         char err[256];
         CHECKF(parse(cases[i].text, &b, err, sizeof err) == -1, "case %zu accepted", i);
         CHECKF(strstr(err, cases[i].why) != NULL && strncmp(err, "b.json: ", 8) == 0,

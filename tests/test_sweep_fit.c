@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/stats.h"
 #include "sweep/sweep.h"
 #include "testlib.h"
 

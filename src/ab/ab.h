@@ -3,9 +3,10 @@
  * ab.h - the talk's A/B experiment (`joules ab`): the same matrix product C = A.B on inputs
  * that differ only in their values (N(0,1), zeros, ...), measured window by window through
  * the monitor. This header is the contract between the command (src/cli/cmd_ab.c), the
- * procedure (ab_run.c), the data and statistics (ab_data.c, ab_stats.c), the reports
- * (ab_report.c) and the three executors (ab_exec_sim.c, ab_exec_cuda.c, ab_exec_cpu.c).
- * docs/ab.md explains the procedure and its choices.
+ * procedure (ab_run.c), the data and statistics (ab_data.c, ab_stats.c), the analysis
+ * (ab_analysis.c), the output formats (ab_output.c) and the three executors
+ * (ab_exec_sim.c, ab_exec_cuda.c, ab_exec_cpu.c). docs/ab.md explains the procedure and its
+ * choices.
  */
 #ifndef JOULES_AB_H
 #define JOULES_AB_H
@@ -150,6 +151,32 @@ void ab_check_entries(int prec, int n, int samples, const double *arow, const do
 
 /* ---- the procedure (ab_run.c) ------------------------------------------------------------ */
 
+/* Whether a stop was requested (the signal flag of the setup): the experiments stop between
+ * products. */
+int ab_stopped(const struct ab_setup *s);
+
+/* What the experiment is doing, for a progress display; the library part prints nothing. */
+enum ab_phase {
+    AB_PHASE_LOAD,    /* slot's inputs are generated and loaded */
+    AB_PHASE_WARM_UP, /* warm-up and correctness check */
+    AB_PHASE_PLAN,    /* products per window chosen */
+    AB_PHASE_WINDOW   /* one window measured */
+};
+
+struct ab_run_rec;
+
+struct ab_progress {
+    enum ab_phase phase;
+    int step, total;              /* WINDOW: windows measured so far, of all */
+    int round, slot;              /* WINDOW: round (from 0), arm slot; LOAD: arm slot */
+    double product_s;             /* PLAN: the time of one product of the fastest arm */
+    int products;                 /* PLAN: products per window */
+    const struct ab_run_rec *rec; /* WINDOW: the window just measured */
+};
+
+/* Called on the experiment's thread; it should return quickly. */
+typedef void (*ab_progress_fn)(const struct ab_progress *ev, void *user);
+
 struct ab_params {
     const struct ab_exec_ops *ops;
     struct ab_setup setup;
@@ -162,7 +189,8 @@ struct ab_params {
     int energy_kinds;  /* JOULES_KIND_GPU, or JOULES_KINDS_CPU for the cpu executor */
     int status_domain; /* GPU domain for clocks/temperature/reasons; -1: none */
     double sample_period_s;
-    int progress; /* progress lines on stderr */
+    ab_progress_fn progress; /* NULL: none */
+    void *progress_user;     /* passed to progress */
 };
 
 /* One measured window: `products` products of one arm. */
@@ -206,14 +234,11 @@ struct ab_result {
     char device[160];
 };
 
-/* CLOCK_MONOTONIC in ns: the executors' and the windows' clock. */
-int64_t ab_now_ns(void);
-
 /* Run the experiment. 0, or -1 with err (what was measured so far stays in r). */
 int ab_run(const struct ab_params *p, struct ab_result *r, char *err, size_t len);
 void ab_result_free(struct ab_result *r);
 
-/* ---- summary and reports (ab_report.c) --------------------------------------------------- */
+/* ---- analysis (ab_analysis.c) ------------------------------------------------------------ */
 
 enum { AB_Q_ENERGY, AB_Q_TIME, AB_Q_POWER, AB_Q_GFLOPS, AB_Q_GFLOP_PER_J, AB_Q_COUNT };
 
@@ -225,8 +250,11 @@ struct ab_summary {
 
 double ab_run_value(const struct ab_run_rec *rec, int q);
 void ab_summarize(const struct ab_result *r, double level, struct ab_summary *s);
+/* The clock-event reasons seen in the windows of slot k (OR). */
+unsigned long long ab_arm_reasons(const struct ab_result *r, int k);
 
-struct ab_report {
+/* What the outputs say: the run, its analysis and the circumstances around it. */
+struct ab_output {
     const struct ab_params *p;
     const struct ab_result *r;
     struct ab_summary s;
@@ -239,11 +267,14 @@ struct ab_report {
 };
 
 /* One sentence: what the comparison of arm 0 with arm k means. */
-void ab_conclusion(const struct ab_report *rep, int k, char *buf, size_t len);
-void ab_report_table(FILE *out, const struct ab_report *rep);
-int ab_report_json(FILE *out, const struct ab_report *rep); /* schema joules.ab/1 */
-int ab_report_csv(FILE *out, const struct ab_report *rep);  /* schema joules.ab.csv/1 */
-int ab_report_svg(const char *path, const struct ab_report *rep, char *err, size_t len);
+void ab_conclusion(const struct ab_output *rep, int k, char *buf, size_t len);
+
+/* ---- output formats (ab_output.c) ------------------------------------------------------- */
+
+void ab_output_table(FILE *out, const struct ab_output *rep);
+int ab_output_json(FILE *out, const struct ab_output *rep); /* schema joules.ab/1 */
+int ab_output_csv(FILE *out, const struct ab_output *rep);  /* schema joules.ab.csv/1 */
+int ab_output_svg(const char *path, const struct ab_output *rep, char *err, size_t len);
 
 #define AB_SCHEMA     "joules.ab/1"
 #define AB_CSV_SCHEMA "joules.ab.csv/1"

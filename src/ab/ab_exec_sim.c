@@ -14,7 +14,8 @@
 #include <string.h>
 
 #include "ab/ab.h"
-#include "abi/jsim.h"
+#include "ab/ab_sim.h"
+#include "util/util.h"
 
 /* The toggle rate is taken on stretches of the generated operands: all of them up to this
  * many elements, else SAMPLE_RUNS stretches of SAMPLE_LEN consecutive elements at seeded
@@ -37,28 +38,27 @@ struct ab_exec {
     int64_t end_ns; /* when the last kernel ended; 0 before the first */
 };
 
-static int find_device(struct ab_exec *x, char *err, size_t len)
+int ab_sim_device(void *dl, const struct ab_setup *s, nvmlDevice_t *out, char *err, size_t len)
 {
-    handle_fn handle = (handle_fn)dlsym(x->dl, "nvmlDeviceGetHandleByIndex_v2");
-    uuid_fn uuid = (uuid_fn)dlsym(x->dl, "nvmlDeviceGetUUID");
+    handle_fn handle = (handle_fn)dlsym(dl, "nvmlDeviceGetHandleByIndex_v2");
+    uuid_fn uuid = (uuid_fn)dlsym(dl, "nvmlDeviceGetUUID");
     joules_domain_info di;
-    if (!handle || !uuid || joules_domain_info_get(x->s.m, x->s.gpu_domain, &di) != 0) {
+    if (!handle || !uuid || joules_domain_info_get(s->m, s->gpu_domain, &di) != 0) {
         snprintf(err, len, "the simulated GPU library lacks the NVML device entry points");
         return -1;
     }
-    /* The monitor's GPU domain is matched by UUID, not by position. */
     for (unsigned i = 0; i < 16; i++) {
         nvmlDevice_t d;
         char u[96] = "";
         if (handle(i, &d) != NVML_SUCCESS)
             break;
         if (uuid(d, u, sizeof u) == NVML_SUCCESS && strcmp(u, di.uuid) == 0) {
-            x->dev = d;
+            *out = d;
             return 0;
         }
     }
     snprintf(err, len, "the simulated GPU %s (%s) is not among the devices of %s", di.name, di.uuid,
-             x->s.sim_library);
+             s->sim_library);
     return -1;
 }
 
@@ -102,7 +102,7 @@ static int sim_open(struct ab_exec **out, const struct ab_setup *s, char *err, s
         sim_close(x);
         return -1;
     }
-    if (find_device(x, err, len) != 0) {
+    if (ab_sim_device(x->dl, &x->s, &x->dev, err, len) != 0) {
         sim_close(x);
         return -1;
     }
@@ -176,7 +176,7 @@ static int sim_run(struct ab_exec *x, int slot, int reps, int *done, char *err, 
                     .efficiency = x->s.sim_efficiency};
     jsimKernelResult r = {.version = JSIM_STRUCT_VERSION(jsimKernelResult)};
     *done = 0;
-    int64_t t0 = ab_now_ns();
+    int64_t t0 = util_now_ns();
     nvmlReturn_t rc = x->run_kernel(x->dev, &k, &r);
     if (rc != NVML_SUCCESS) {
         char msg[256] = "";
@@ -186,8 +186,8 @@ static int sim_run(struct ab_exec *x, int slot, int reps, int *done, char *err, 
         return -1;
     }
     /* The model starts the kernel at its last 1 ms step, at most a step before the call: it
-     * ended at most a step before this. A host slow to wake the thread after it is idle
-     * time the window's edge is then read in. */
+     * ended at most a step before this. What passes after it, until the window's edge is
+     * read (a host slow to wake the thread), is idle time the procedure counts as a gap. */
     x->end_ns = t0 + (int64_t)(r.time_s * 1e9);
     *done = reps;
     return 0;

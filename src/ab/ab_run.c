@@ -8,29 +8,26 @@
  *     window) so that the fastest arm's window lasts at least --min-window;
  *  3. rounds of windows with the arms interleaved in ABBA order (round r forwards when r is
  *     even, backwards when odd), so that slow drift (temperature) hits every arm alike;
- *  4. a sampler thread reads power, clock, temperature and clock-event reasons during the
- *     run for the per-window means and the time series.
+ *  4. a sampler (joules_sampler) reads power, clock, temperature and clock-event reasons
+ *     during the run for the per-window means and the time series.
  * A stop request (signal flag) ends the experiment between products; the interrupted window
  * is dropped and what was measured is kept.
  */
 #include <math.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ab/ab.h"
+#include "ab/ab_series.h"
+#include "util/util.h"
 
 #define GROUPED_MIN_S 1.6 /* measured time of a grouped window: 4 groups of 0.4 s */
 #define LEAD_IN_S     0.1 /* unmeasured load before each window: one counter period */
 /* Unmeasured load after a window, per call: the window's products run in one call, and the
- * host's time between calls (about half a millisecond on the simulated GPU, whose products
- * at n = 2048 and 1000 MHz last about a millisecond each) would otherwise make the load after
- * the end edge lighter than before it. The end edge's interval then ran a few percent below
- * the one before it, as if the load had changed inside: 7 of 96 windows got +/- 12-17 %, and
- * some were 1-3 % off, where 20 ms calls gave none of 96 (worst 0.32 %). */
+ * host's time between calls (a sizeable fraction of a product on the simulated GPU) would
+ * otherwise make the load after the end edge lighter than before it. The end edge's
+ * interval would then run below the one before it, as if the load changed inside it. */
 #define TRAIL_CHUNK_S 0.02
 #define MAX_PRODUCTS  1000000
 #define WARM_LOAD_S   0.2  /* load before the products are timed: the clocks climb under it */
@@ -38,35 +35,14 @@
 #define TIMED_MIN_S   0.1  /* a product is timed over at least this much of them */
 #define WINDOW_NAME   "ab"
 
-struct sampler {
-    const struct ab_params *p;
-    struct ab_result *r;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    int running;
-    int stop;
-    int slot;      /* arm being measured, -1 outside windows */
-    int64_t t0_ns; /* origin of the series; 0 until the first window */
-    size_t cap;
-    /* accumulators of the current window */
-    double clk_sum, temp_sum;
-    int n_status;
-    unsigned long long reasons;
-    int have_prev;
-    double prev_e, prev_t;
-};
-
-int64_t ab_now_ns(void)
+int ab_stopped(const struct ab_setup *s)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return s->stop && *s->stop;
 }
 
-static void sleep_s(double s)
+static int stopped(const struct ab_params *p)
 {
-    struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
-    nanosleep(&ts, NULL);
+    return ab_stopped(&p->setup);
 }
 
 /* The domains whose energy is the experiment's: the GPU, or the CPU domains of the total. */
@@ -104,114 +80,6 @@ static int energy_domains(const struct ab_params *p, int *dom, struct ab_result 
     return n;
 }
 
-static void *sampler_main(void *arg)
-{
-    struct sampler *s = arg;
-    const struct ab_params *p = s->p;
-    joules_reading rd[JOULES_MAX_DOMAINS];
-    int dom[JOULES_MAX_DOMAINS];
-    struct ab_result dummy;
-    memset(&dummy, 0, sizeof dummy);
-    int n_dom = energy_domains(p, dom, &dummy);
-    for (;;) {
-        pthread_mutex_lock(&s->lock);
-        int stop = s->stop;
-        pthread_mutex_unlock(&s->lock);
-        if (stop)
-            break;
-        joules_gpu_status st;
-        int have_st =
-            p->status_domain >= 0 && joules_gpu_status_get(p->setup.m, p->status_domain, &st) == 0;
-        int nr = joules_read(p->setup.m, rd, JOULES_MAX_DOMAINS);
-        int64_t t = ab_now_ns();
-        double e = 0, pw = 0;
-        int ok = nr > 0 && n_dom > 0, have_pw = 1;
-        for (int k = 0; ok && k < n_dom; k++) {
-            if (dom[k] >= nr || !rd[dom[k]].valid) {
-                ok = 0;
-                break;
-            }
-            e += rd[dom[k]].energy_j;
-            if (rd[dom[k]].power_w >= 0)
-                pw += rd[dom[k]].power_w;
-            else
-                have_pw = 0;
-        }
-        pthread_mutex_lock(&s->lock);
-        if (ok && !have_pw) { /* no power sensor: power from consecutive energy readings */
-            double ts = t * 1e-9;
-            pw = s->have_prev && ts > s->prev_t ? (e - s->prev_e) / (ts - s->prev_t) : NAN;
-            s->have_prev = 1, s->prev_e = e, s->prev_t = ts;
-        }
-        if (s->slot >= 0 && have_st) {
-            if (st.clock_sm_mhz >= 0) {
-                s->clk_sum += st.clock_sm_mhz;
-                s->temp_sum += st.temperature_c;
-                s->n_status++;
-            }
-            s->reasons |= st.clock_event_reasons;
-        }
-        if (ok && s->t0_ns && isfinite(pw)) {
-            if (s->r->n_samples == s->cap) {
-                size_t cap = s->cap ? 2 * s->cap : 1024;
-                struct ab_sample *ns = realloc(s->r->samples, cap * sizeof *ns);
-                if (ns) {
-                    s->r->samples = ns;
-                    s->cap = cap;
-                }
-            }
-            if (s->r->n_samples < s->cap)
-                s->r->samples[s->r->n_samples++] =
-                    (struct ab_sample){(t - s->t0_ns) * 1e-9, pw, s->slot};
-        }
-        pthread_mutex_unlock(&s->lock);
-        sleep_s(p->sample_period_s);
-    }
-    return NULL;
-}
-
-static int sampler_start(struct sampler *s)
-{
-    /* The sampler leaves signals to the main thread, whose flag stops the experiment. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    int rc = pthread_create(&s->thread, NULL, sampler_main, s);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    s->running = rc == 0;
-    return rc == 0 ? 0 : -1;
-}
-
-static void sampler_stop(struct sampler *s)
-{
-    if (!s->running)
-        return;
-    pthread_mutex_lock(&s->lock);
-    s->stop = 1;
-    pthread_mutex_unlock(&s->lock);
-    pthread_join(s->thread, NULL);
-    s->running = 0;
-}
-
-static void sampler_window(struct sampler *s, int slot)
-{
-    pthread_mutex_lock(&s->lock);
-    if (slot >= 0 && !s->t0_ns)
-        s->t0_ns = ab_now_ns();
-    s->slot = slot;
-    if (slot >= 0) {
-        s->clk_sum = s->temp_sum = 0;
-        s->n_status = 0;
-        s->reasons = 0;
-    }
-    pthread_mutex_unlock(&s->lock);
-}
-
-static int stopped(const struct ab_params *p)
-{
-    return p->setup.stop && *p->setup.stop;
-}
-
 /* Warm-up, timing of one product per arm, and the correctness check. */
 /*
  * One call of about `seconds` of products of slot (one product when the time of one, *one_s,
@@ -224,10 +92,10 @@ static int run_for(const struct ab_params *p, struct ab_exec *x, int slot, doubl
 {
     double reps = *one_s > 0 && seconds > 0 ? ceil(seconds / *one_s) : 1;
     int n = reps > MAX_PRODUCTS ? MAX_PRODUCTS : (int)reps;
-    int64_t t0 = ab_now_ns();
+    int64_t t0 = util_now_ns();
     if (p->ops->run(x, slot, n, done, err, len) != 0)
         return -1;
-    *took_s = (double)(ab_now_ns() - t0) * 1e-9;
+    *took_s = (double)(util_now_ns() - t0) * 1e-9;
     if (*done > 0 && *took_s > 0)
         *one_s = *took_s / *done;
     return 0;
@@ -241,22 +109,22 @@ static int warm_up(const struct ab_params *p, struct ab_exec *x, struct ab_resul
         if (p->ops->run(x, k, 1, &done, err, len) != 0)
             return -1;
     /* A GPU that sat idle runs its first products at an idle clock (the simulated one climbs
-     * 15 MHz per ms, 130 ms from idle to boost): timed then, products of 0.06 ms took 0.6 ms
-     * and the windows came out a tenth of --min-window. Keep the load on, then time. */
+     * 15 MHz per ms, 130 ms from idle to boost): timed then, a product looks many times
+     * slower than it is, and the windows come out far below --min-window. Keep the load on,
+     * then time. */
     for (int k = 0; k < p->n_arms && !stopped(p); k++) {
         /* Each arm then settles at its own clock (a power cap holds one arm lower than the
          * other) before it is timed. */
-        int64_t warm_until = ab_now_ns() + (int64_t)((k == 0 ? WARM_LOAD_S : ARM_SETTLE_S) * 1e9);
+        int64_t warm_until = util_now_ns() + (int64_t)((k == 0 ? WARM_LOAD_S : ARM_SETTLE_S) * 1e9);
         double one_s = 0.0, took_s = 0.0;
         if (run_for(p, x, k, 0.0, &one_s, &took_s, &done, err, len) != 0)
             return -1;
-        while (ab_now_ns() < warm_until && !stopped(p))
+        while (util_now_ns() < warm_until && !stopped(p))
             if (run_for(p, x, k, TRAIL_CHUNK_S, &one_s, &took_s, &done, err, len) != 0)
                 return -1;
         /* Timed over one call of TIMED_MIN_S of products, sized from the calls before: the
          * first guess, from calls of one product, counts the host's time between calls and
-         * came out up to 1.5 times slow (n = 1024 under ASan: windows of 0.12-0.14 s for
-         * --min-window 0.3). */
+         * is too slow, most under a sanitizer, which would make the windows too short. */
         for (int tries = 0; tries < 4 && !stopped(p); tries++) {
             if (run_for(p, x, k, TIMED_MIN_S, &one_s, &took_s, &done, err, len) != 0)
                 return -1;
@@ -331,7 +199,7 @@ static int trail_product(void *user)
     char err[256];
     int done = 0;
     if (!t->first_ns)
-        t->first_ns = ab_now_ns();
+        t->first_ns = util_now_ns();
     double took_s = 0.0;
     if (stopped(t->p) ||
         run_for(t->p, t->x, t->slot, t->call_s, &t->one_s, &took_s, &done, err, sizeof err) != 0 ||
@@ -345,7 +213,7 @@ static int trail_product(void *user)
 /* When the device finished the products just run: the executor's word, else now. */
 static int64_t device_done_ns(const struct ab_params *p, struct ab_exec *x)
 {
-    int64_t now = ab_now_ns();
+    int64_t now = util_now_ns();
     int64_t end = p->ops->last_end_ns ? p->ops->last_end_ns(x) : 0;
     return end > 0 && end < now ? end : now;
 }
@@ -355,9 +223,9 @@ static int64_t device_done_ns(const struct ab_params *p, struct ab_exec *x)
  * before it to the first after it (edge reads, a thread the host preempted). The edge's
  * counter interval then does not carry the same load on both sides, as the busy edges
  * assume; an idle gap of g moves the energy placed before the edge by at most g times the
- * power it lost, less than the window's mean power. Microseconds on a quiet host; on 2 busy
- * cores one window of 0.33 s fell 2.6 times its +/- 0.19 % from the truth, about 1.6 ms of
- * the GPU's power. Only the GPU's counter is interpolated inside its interval.
+ * power it lost, less than the window's mean power. Microseconds on a quiet host, but
+ * milliseconds on busy cores: enough to put a sub-second window outside its interval.
+ * Only the GPU's counter is interpolated inside its interval.
  */
 static void widen_for_gap(const struct ab_params *p, joules_measurement *m, double gap_s)
 {
@@ -375,7 +243,7 @@ static void widen_for_gap(const struct ab_params *p, joules_measurement *m, doub
  * back to a window of r->products products. 0 done, 1 interrupted, -1 failed.
  */
 static int measure_grouped(const struct ab_params *p, struct ab_exec *x, struct ab_result *r,
-                           struct sampler *smp, int slot, joules_measurement *out, char *err,
+                           struct ab_series *smp, int slot, joules_measurement *out, char *err,
                            size_t len)
 {
     joules_repeat_result rr; /* per_rep fills out's own storage */
@@ -387,9 +255,9 @@ static int measure_grouped(const struct ab_params *p, struct ab_exec *x, struct 
      * the figure is scaled back to a window of r->products products below. */
     ro.min_time_s = p->min_window_s > GROUPED_MIN_S ? p->min_window_s : GROUPED_MIN_S;
     struct trail tr = {p, x, slot, 0, 0, 0.0, r->warm_time_s[slot]}; /* a repetition: one */
-    sampler_window(smp, slot);
+    ab_series_window(smp, slot);
     int rc = joules_repeat(p->setup.m, trail_product, &tr, &ro, &rr);
-    sampler_window(smp, -1);
+    ab_series_window(smp, -1);
     if (rc != 0) {
         if (stopped(p)) {
             r->interrupted = 1;
@@ -411,8 +279,18 @@ static int measure_grouped(const struct ab_params *p, struct ab_exec *x, struct 
     return 0;
 }
 
+/* A progress event of one of the phases before the windows. */
+static void progress(const struct ab_params *p, enum ab_phase phase, int slot, double product_s,
+                     int products)
+{
+    if (!p->progress)
+        return;
+    struct ab_progress ev = {phase, 0, 0, 0, slot, product_s, products, NULL};
+    p->progress(&ev, p->progress_user);
+}
+
 static int measure_rounds(const struct ab_params *p, struct ab_exec *x, struct ab_result *r,
-                          struct sampler *smp, const int *dom, int n_dom,
+                          struct ab_series *smp, const int *dom, int n_dom,
                           joules_domain_energy *storage, int capacity, char *err, size_t len)
 {
     joules_measurement m;
@@ -439,20 +317,20 @@ static int measure_rounds(const struct ab_params *p, struct ab_exec *x, struct a
             if (p->ops->run(x, slot, r->lead_in, &lead, err, len) != 0)
                 return -1;
             int64_t lead_done_ns = device_done_ns(p, x);
-            sampler_window(smp, slot);
+            ab_series_window(smp, slot);
             if (joules_window_begin(p->setup.m, WINDOW_NAME) != 0) {
                 snprintf(err, len, "the measurement could not begin: %s",
                          joules_last_error(p->setup.m));
-                sampler_window(smp, -1);
+                ab_series_window(smp, -1);
                 return -1;
             }
-            int64_t begun_ns = ab_now_ns();
+            int64_t begun_ns = util_now_ns();
             int done = 0;
             int rc = p->ops->run(x, slot, r->products, &done, err, len);
             int64_t done_ns = device_done_ns(p, x);
             if (rc != 0 || done < r->products) {
                 joules_window_cancel(p->setup.m, WINDOW_NAME);
-                sampler_window(smp, -1);
+                ab_series_window(smp, -1);
                 if (rc != 0)
                     return -1;
                 r->interrupted = 1; /* stopped between products: the window is dropped */
@@ -461,20 +339,15 @@ static int measure_rounds(const struct ab_params *p, struct ab_exec *x, struct a
             struct trail tr = {p, x, slot, 0, 0, TRAIL_CHUNK_S, r->warm_time_s[slot]};
             if (joules_window_end_busy(p->setup.m, WINDOW_NAME, &m, trail_product, &tr) != 0) {
                 snprintf(err, len, "the measurement failed: %s", joules_last_error(p->setup.m));
-                sampler_window(smp, -1);
+                ab_series_window(smp, -1);
                 return -1;
             }
-            int64_t resumed_ns = tr.first_ns ? tr.first_ns : ab_now_ns();
+            int64_t resumed_ns = tr.first_ns ? tr.first_ns : util_now_ns();
             rec->host_gap_s = (double)((begun_ns - lead_done_ns) + (resumed_ns - done_ns)) * 1e-9;
             widen_for_gap(p, &m, rec->host_gap_s);
             rec->products = done;
         measured:
-            pthread_mutex_lock(&smp->lock);
-            rec->clock_mhz = smp->n_status ? smp->clk_sum / smp->n_status : NAN;
-            rec->temperature_c = smp->n_status ? smp->temp_sum / smp->n_status : NAN;
-            rec->reasons = smp->reasons;
-            pthread_mutex_unlock(&smp->lock);
-            sampler_window(smp, -1);
+            ab_series_window_end(smp, rec);
             if (isnan(rec->clock_mhz) && p->status_domain >= 0) {
                 joules_gpu_status st;
                 if (joules_gpu_status_get(p->setup.m, p->status_domain, &st) == 0) {
@@ -486,13 +359,8 @@ static int measure_rounds(const struct ab_params *p, struct ab_exec *x, struct a
             record(p, r, &m, dom, n_dom, rec);
             r->n_runs++;
             if (p->progress) {
-                fprintf(stderr, "joules ab: [%d/%d] round %d, %-9s %7.3f s", r->n_runs, total,
-                        round + 1, ab_arm_name(p->arms[slot]), rec->time_s);
-                if (rec->energy_valid)
-                    fprintf(stderr, "  %9.2f J  %7.1f W", rec->energy_j, rec->power_w);
-                if (!isnan(rec->clock_mhz))
-                    fprintf(stderr, "  %4.0f MHz", rec->clock_mhz);
-                fputc('\n', stderr);
+                struct ab_progress ev = {AB_PHASE_WINDOW, r->n_runs, total, round, slot, 0, 0, rec};
+                p->progress(&ev, p->progress_user);
             }
         }
         if (!r->interrupted && !stopped(p))
@@ -505,7 +373,7 @@ static int measure_rounds(const struct ab_params *p, struct ab_exec *x, struct a
 
 /* The windows of every round, into one result sized for the monitor's domains. */
 static int measure(const struct ab_params *p, struct ab_exec *x, struct ab_result *r,
-                   struct sampler *smp, const int *dom, int n_dom, char *err, size_t len)
+                   struct ab_series *smp, const int *dom, int n_dom, char *err, size_t len)
 {
     int n = joules_domain_count(p->setup.m);
     joules_domain_energy *storage = calloc(n > 0 ? (size_t)n : 1, sizeof *storage);
@@ -538,15 +406,11 @@ int ab_run(const struct ab_params *p, struct ab_result *r, char *err, size_t len
     int rc = 0;
     for (int k = 0; k < p->n_arms && rc == 0; k++) {
         r->info[k].toggle = r->info[k].alpha = -1;
-        if (p->progress)
-            fprintf(stderr, "joules ab: preparing %s inputs (%s, n = %d, %s)\n",
-                    ab_arm_name(p->arms[k]), ab_arm_description(p->arms[k]), p->setup.n,
-                    ab_prec_name(p->setup.prec));
+        progress(p, AB_PHASE_LOAD, k, 0.0, 0);
         rc = p->ops->load(x, k, p->arms[k], &r->info[k], err, len);
     }
     if (rc == 0) {
-        if (p->progress)
-            fprintf(stderr, "joules ab: warm-up and correctness check\n");
+        progress(p, AB_PHASE_WARM_UP, 0, 0.0, 0);
         rc = warm_up(p, x, r, err, len);
     }
     if (rc == 0 && !stopped(p)) {
@@ -562,25 +426,13 @@ int ab_run(const struct ab_params *p, struct ab_result *r, char *err, size_t len
         /* Lead-in: at least one counter update period (100 ms) of the same load. */
         double lead = isfinite(t) ? ceil(LEAD_IN_S / t) : 1;
         r->lead_in = lead < 1 ? 1 : lead > MAX_PRODUCTS ? MAX_PRODUCTS : (int)lead;
-        if (p->progress)
-            fprintf(stderr,
-                    "joules ab: one product takes %.3g s; %d product%s per window, %d rounds "
-                    "of %d arms (ABBA order)\n",
-                    t, r->products, r->products > 1 ? "s" : "", p->repeats, p->n_arms);
-        struct sampler smp;
-        memset(&smp, 0, sizeof smp);
-        smp.p = p;
-        smp.r = r;
-        smp.slot = -1;
-        pthread_mutex_init(&smp.lock, NULL);
-        if (sampler_start(&smp) != 0) {
-            snprintf(err, len, "cannot start the sampling thread");
-            rc = -1;
-        } else {
+        progress(p, AB_PHASE_PLAN, 0, t, r->products);
+        struct ab_series smp;
+        rc = ab_series_start(&smp, p, r, dom, n_dom, err, len);
+        if (rc == 0) {
             rc = measure(p, x, r, &smp, dom, n_dom, err, len);
-            sampler_stop(&smp);
+            ab_series_stop(&smp);
         }
-        pthread_mutex_destroy(&smp.lock);
     }
     if (stopped(p))
         r->interrupted = 1;

@@ -10,12 +10,7 @@
 #include <string.h>
 
 #include "ab/ab.h"
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+#include "util/util.h"
 
 /* Finite values of x, sorted, into a new array; *m their count. NULL if none or no memory. */
 static double *sorted_finite(const double *x, int n, int *m)
@@ -33,13 +28,8 @@ static double *sorted_finite(const double *x, int n, int *m)
         free(s);
         return NULL;
     }
-    qsort(s, (size_t)*m, sizeof *s, cmp_double);
+    util_sort(s, *m);
     return s;
-}
-
-static double median_sorted(const double *s, int m)
-{
-    return m % 2 ? s[m / 2] : 0.5 * (s[m / 2 - 1] + s[m / 2]);
 }
 
 double ab_median(const double *x, int n)
@@ -48,7 +38,7 @@ double ab_median(const double *x, int n)
     double *s = sorted_finite(x, n, &m);
     if (!s)
         return NAN;
-    double v = median_sorted(s, m);
+    double v = util_median_sorted(s, m);
     free(s);
     return v;
 }
@@ -76,7 +66,7 @@ struct ab_interval ab_median_ci(const double *x, int n, double level)
     if (!s)
         return r;
     r.n = m;
-    r.median = median_sorted(s, m);
+    r.median = util_median_sorted(s, m);
     int best = 1;
     for (int k = 1; 2 * k <= m + 1; k++) {
         if (ab_order_coverage(m, k) >= level)

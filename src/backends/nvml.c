@@ -269,22 +269,35 @@ static void lib_close(void *state)
     free(lib);
 }
 
+/* One unsigned field (nvmlDeviceGetFieldValues): the call's or the field's own status, the
+ * value in *out when NVML_SUCCESS. */
+static nvmlReturn_t field_u32(const struct nvml_lib *lib, nvmlDevice_t h, unsigned id,
+                              unsigned *out)
+{
+    if (!lib->fields)
+        return NVML_ERROR_FUNCTION_NOT_FOUND;
+    nvmlFieldValue_t fv;
+    memset(&fv, 0, sizeof fv);
+    fv.fieldId = id;
+    nvmlReturn_t r = lib->fields(h, 1, &fv);
+    if (r == NVML_SUCCESS)
+        r = (nvmlReturn_t)fv.nvmlReturn;
+    if (r == NVML_SUCCESS)
+        *out = fv.value.uiVal;
+    return r;
+}
+
 static int read_power(struct nvml_dev *dev, double *power_w, nvmlReturn_t *r)
 {
     struct nvml_lib *lib = dev->lib;
+    unsigned mw = 0;
     if (dev->power == POWER_FIELD_INSTANT) {
-        nvmlFieldValue_t fv;
-        memset(&fv, 0, sizeof fv);
-        fv.fieldId = NVML_FI_DEV_POWER_INSTANT;
-        *r = lib->fields(dev->handle, 1, &fv);
-        if (*r == NVML_SUCCESS)
-            *r = (nvmlReturn_t)fv.nvmlReturn;
+        *r = field_u32(lib, dev->handle, NVML_FI_DEV_POWER_INSTANT, &mw);
         if (*r != NVML_SUCCESS)
             return -1;
-        *power_w = (double)fv.value.uiVal * 1e-3;
+        *power_w = (double)mw * 1e-3;
         return 0;
     }
-    unsigned mw = 0;
     *r = lib->power_usage(dev->handle, &mw);
     if (*r != NVML_SUCCESS)
         return -1;
@@ -370,18 +383,40 @@ static int clock_or(fn_dev_type_u32p f, nvmlDevice_t h, unsigned type)
 static double avg_power_w(struct joules__domain *d)
 {
     struct nvml_dev *dev = d->backend;
-    struct nvml_lib *lib = dev->lib;
     double p;
     nvmlReturn_t r;
     if (d->power_window_s >= 1.0)
         return read_power(dev, &p, &r) == 0 ? p : -1.0;
-    nvmlFieldValue_t fv;
-    memset(&fv, 0, sizeof fv);
-    fv.fieldId = NVML_FI_DEV_POWER_AVERAGE;
-    if (lib->fields && lib->fields(dev->handle, 1, &fv) == NVML_SUCCESS &&
-        fv.nvmlReturn == NVML_SUCCESS)
-        return (double)fv.value.uiVal * 1e-3;
+    unsigned mw = 0;
+    if (field_u32(dev->lib, dev->handle, NVML_FI_DEV_POWER_AVERAGE, &mw) == NVML_SUCCESS)
+        return (double)mw * 1e-3;
     return -1.0;
+}
+
+/* The sampler's per-round read: only what changes (power averages, clocks, temperature,
+ * P-state, utilisation, reasons), a handful of calls instead of dev_status's twenty;
+ * dev_status takes these from it. */
+static int dev_live(struct joules__domain *d, struct joules__gpu_live *out, char *msg, size_t len)
+{
+    struct nvml_dev *dev = d->backend;
+    struct nvml_lib *lib = dev->lib;
+    nvmlDevice_t h = dev->handle;
+    (void)msg;
+    (void)len;
+    out->power_avg_w = avg_power_w(d);
+    out->power_limit_w = mw_or(lib->power_enforced, h);
+    out->clock_sm_mhz = clock_or(lib->clock_info, h, NVML_CLOCK_SM);
+    out->clock_mem_mhz = clock_or(lib->clock_info, h, NVML_CLOCK_MEM);
+    out->temperature_c = clock_or(lib->temperature, h, NVML_TEMPERATURE_GPU);
+    unsigned ps = NVML_PSTATE_UNKNOWN;
+    out->pstate = (lib->pstate && lib->pstate(h, &ps) == NVML_SUCCESS && ps < 16) ? (int)ps : -1;
+    nvmlUtilization_t u;
+    out->utilization_gpu_pct =
+        (lib->utilization && lib->utilization(h, &u) == NVML_SUCCESS) ? (int)u.gpu : -1;
+    unsigned long long reasons = 0;
+    out->clock_event_reasons =
+        (lib->reasons && lib->reasons(h, &reasons) == NVML_SUCCESS) ? reasons : 0;
+    return 0;
 }
 
 static int dev_status(struct joules__domain *d, joules_gpu_status *out, char *msg, size_t len)
@@ -406,11 +441,19 @@ static int dev_status(struct joules__domain *d, joules_gpu_status *out, char *ms
     double p = -1.0;
     nvmlReturn_t pr;
     out->power_w = (dev->power != POWER_NONE && read_power(dev, &p, &pr) == 0) ? p : -1.0;
-    out->power_avg_w = avg_power_w(d);
     if (d->power_window_s >= 1.0)
         out->power_w = -1.0; /* the reading is that average, not power now */
+    struct joules__gpu_live live;
+    dev_live(d, &live, msg, len);
+    out->power_avg_w = live.power_avg_w;
+    out->power_limit_enforced_w = live.power_limit_w;
+    out->clock_sm_mhz = live.clock_sm_mhz;
+    out->clock_mem_mhz = live.clock_mem_mhz;
+    out->temperature_c = live.temperature_c;
+    out->pstate = live.pstate;
+    out->utilization_gpu_pct = live.utilization_gpu_pct;
+    out->clock_event_reasons = live.clock_event_reasons;
     out->power_limit_w = mw_or(lib->power_limit, h);
-    out->power_limit_enforced_w = mw_or(lib->power_enforced, h);
     out->power_limit_default_w = mw_or(lib->power_default, h);
     unsigned lo = 0, hi = 0;
     if (lib->limit_constraints && lib->limit_constraints(h, &lo, &hi) == NVML_SUCCESS) {
@@ -419,18 +462,7 @@ static int dev_status(struct joules__domain *d, joules_gpu_status *out, char *ms
     } else {
         out->power_limit_min_w = out->power_limit_max_w = -1.0;
     }
-    out->clock_sm_mhz = clock_or(lib->clock_info, h, NVML_CLOCK_SM);
-    out->clock_mem_mhz = clock_or(lib->clock_info, h, NVML_CLOCK_MEM);
     out->clock_sm_max_mhz = clock_or(lib->max_clock, h, NVML_CLOCK_SM);
-    out->temperature_c = clock_or(lib->temperature, h, NVML_TEMPERATURE_GPU);
-    unsigned ps = NVML_PSTATE_UNKNOWN;
-    out->pstate = (lib->pstate && lib->pstate(h, &ps) == NVML_SUCCESS && ps < 16) ? (int)ps : -1;
-    nvmlUtilization_t u;
-    out->utilization_gpu_pct =
-        (lib->utilization && lib->utilization(h, &u) == NVML_SUCCESS) ? (int)u.gpu : -1;
-    unsigned long long reasons = 0;
-    if (lib->reasons && lib->reasons(h, &reasons) == NVML_SUCCESS)
-        out->clock_event_reasons = reasons;
     nvmlMemory_t mem;
     if (lib->memory && lib->memory(h, &mem) == NVML_SUCCESS) {
         out->memory_total_bytes = mem.total;
@@ -439,31 +471,6 @@ static int dev_status(struct joules__domain *d, joules_gpu_status *out, char *ms
     unsigned long long mj = 0;
     out->energy_counter_j =
         (dev->have_counter && lib->energy(h, &mj) == NVML_SUCCESS) ? (double)mj * 1e-3 : -1.0;
-    return 0;
-}
-
-/* The sampler's per-round read: only what changes (power averages, clocks, temperature,
- * P-state, utilisation, reasons), a handful of calls instead of dev_status's twenty. */
-static int dev_live(struct joules__domain *d, struct joules__gpu_live *out, char *msg, size_t len)
-{
-    struct nvml_dev *dev = d->backend;
-    struct nvml_lib *lib = dev->lib;
-    nvmlDevice_t h = dev->handle;
-    (void)msg;
-    (void)len;
-    out->power_avg_w = avg_power_w(d);
-    out->power_limit_w = mw_or(lib->power_enforced, h);
-    out->clock_sm_mhz = clock_or(lib->clock_info, h, NVML_CLOCK_SM);
-    out->clock_mem_mhz = clock_or(lib->clock_info, h, NVML_CLOCK_MEM);
-    out->temperature_c = clock_or(lib->temperature, h, NVML_TEMPERATURE_GPU);
-    unsigned ps = NVML_PSTATE_UNKNOWN;
-    out->pstate = (lib->pstate && lib->pstate(h, &ps) == NVML_SUCCESS && ps < 16) ? (int)ps : -1;
-    nvmlUtilization_t u;
-    out->utilization_gpu_pct =
-        (lib->utilization && lib->utilization(h, &u) == NVML_SUCCESS) ? (int)u.gpu : -1;
-    unsigned long long reasons = 0;
-    out->clock_event_reasons =
-        (lib->reasons && lib->reasons(h, &reasons) == NVML_SUCCESS) ? reasons : 0;
     return 0;
 }
 
@@ -533,14 +540,9 @@ static const struct joules__domain_ops nvml_ops = {
  * would smear every edge), else nvmlDeviceGetPowerUsage. */
 static enum power_source probe_power(struct nvml_lib *lib, nvmlDevice_t h)
 {
-    if (lib->fields) {
-        nvmlFieldValue_t fv;
-        memset(&fv, 0, sizeof fv);
-        fv.fieldId = NVML_FI_DEV_POWER_INSTANT;
-        if (lib->fields(h, 1, &fv) == NVML_SUCCESS && fv.nvmlReturn == NVML_SUCCESS)
-            return POWER_FIELD_INSTANT;
-    }
     unsigned mw;
+    if (field_u32(lib, h, NVML_FI_DEV_POWER_INSTANT, &mw) == NVML_SUCCESS)
+        return POWER_FIELD_INSTANT;
     if (lib->power_usage && lib->power_usage(h, &mw) == NVML_SUCCESS)
         return POWER_USAGE;
     return POWER_NONE;
@@ -575,13 +577,8 @@ static double reading_window_s(struct nvml_lib *lib, nvmlDevice_t h, enum power_
     unsigned a = NVML_DEVICE_ARCH_UNKNOWN;
     if (lib->arch)
         (void)lib->arch(h, &a);
-    int have_avg = 0;
-    if (lib->fields) {
-        nvmlFieldValue_t fv;
-        memset(&fv, 0, sizeof fv);
-        fv.fieldId = NVML_FI_DEV_POWER_AVERAGE;
-        have_avg = lib->fields(h, 1, &fv) == NVML_SUCCESS && fv.nvmlReturn == NVML_SUCCESS;
-    }
+    unsigned mw;
+    int have_avg = field_u32(lib, h, NVML_FI_DEV_POWER_AVERAGE, &mw) == NVML_SUCCESS;
     /* An Ampere board that may be either chip gets the whole period below. */
     int ga100 = a == NVML_DEVICE_ARCH_AMPERE
                     ? is_ga100(pci_device_id, have_avg, source == POWER_FIELD_INSTANT)

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli/cli_util.h"
+#include "util/util.h"
 
 int cli_parse_duration(const char *cmd, const char *opt, const char *text, int64_t min_ns,
                        int64_t max_ns, int64_t *out_ns)
@@ -52,7 +53,7 @@ int cli_series_open(struct cli_series *cs, const char *cmd)
 {
     char err[512];
     if (cs->csv_path) {
-        if (joules_atomic_open(&cs->csv, cs->csv_path, err, sizeof err) != 0) {
+        if (io_atomic_open(&cs->csv, cs->csv_path, err, sizeof err) != 0) {
             fprintf(stderr, "joules %s: %s\n", cmd, err);
             return CLI_EXIT_USAGE;
         }
@@ -64,15 +65,15 @@ int cli_series_open(struct cli_series *cs, const char *cmd)
     }
     if (cs->plot_path) {
         /* Check now that the chart can be written there, before anything runs. */
-        joules_atomic probe;
-        if (joules_atomic_open(&probe, cs->plot_path, err, sizeof err) != 0) {
+        io_atomic probe;
+        if (io_atomic_open(&probe, cs->plot_path, err, sizeof err) != 0) {
             fprintf(stderr, "joules %s: --plot: %s\n", cmd, err);
             if (cs->csv_open)
-                joules_atomic_abort(&cs->csv);
+                io_atomic_abort(&cs->csv);
             cs->csv_open = 0;
             return CLI_EXIT_USAGE;
         }
-        joules_atomic_abort(&probe);
+        io_atomic_abort(&probe);
     }
     pthread_mutex_init(&cs->lock, NULL);
     cs->lock_init = 1;
@@ -143,9 +144,7 @@ int cli_series_start(struct cli_series *cs, const char *cmd, joules_monitor *m,
 int64_t cli_series_mark(struct cli_series *cs, const char *record, const char *label)
 {
     pthread_mutex_lock(&cs->lock);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t t_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    int64_t t_ns = util_now_ns();
     if (cs->n_pending < CLI_SERIES_MARKERS) {
         int i = cs->n_pending++;
         cs->pending_ns[i] = t_ns;
@@ -185,9 +184,9 @@ int cli_series_finish(struct cli_series *cs, const char *cmd)
         if (cs->write_failed) {
             fprintf(stderr, "joules %s: writing %s failed; no file was written\n", cmd,
                     cs->csv_path);
-            joules_atomic_abort(&cs->csv);
+            io_atomic_abort(&cs->csv);
             rc = -1;
-        } else if (joules_atomic_commit(&cs->csv, err, sizeof err) != 0) {
+        } else if (io_atomic_commit(&cs->csv, err, sizeof err) != 0) {
             fprintf(stderr, "joules %s: %s; no file was written\n", cmd, err);
             rc = -1;
         }
@@ -209,7 +208,7 @@ void cli_series_abort(struct cli_series *cs)
 {
     cli_series_stop(cs, NULL);
     if (cs->csv_open)
-        joules_atomic_abort(&cs->csv);
+        io_atomic_abort(&cs->csv);
     cs->csv_open = 0;
     release(cs);
 }
@@ -231,7 +230,7 @@ void cli_series_print_stats(FILE *out, const char *cmd, const joules_sampler_sta
 /* ---- baselines ------------------------------------------------------------------------- */
 
 int cli_baseline_load_one(joules_monitor *m, int dom, const joules_domain_info *info,
-                          joules_baseline *b, char *path, size_t path_len)
+                          io_baseline *b, char *path, size_t path_len)
 {
     char dir[4096], err[512], state[16];
     if (baseline_dir(dir, sizeof dir, 0, err, sizeof err) != 0)
@@ -284,7 +283,7 @@ void cli_age_text(double age_s, char *buf, size_t len)
 }
 
 void cli_baselines_dynamic(const struct cli_baselines *bl, const joules_measurement *meas,
-                           joules_report_dynamic *out)
+                           io_run_dynamic *out)
 {
     for (int i = 0; i < JOULES_MAX_DOMAINS; i++)
         out[i].have = 0;
@@ -294,8 +293,8 @@ void cli_baselines_dynamic(const struct cli_baselines *bl, const joules_measurem
         const joules_domain_energy *e = &meas->domains[i];
         if (e->domain < 0 || e->domain >= JOULES_MAX_DOMAINS || !bl->have[e->domain] || !e->valid)
             continue;
-        const joules_baseline *b = &bl->b[e->domain];
-        joules_report_dynamic *d = &out[e->domain];
+        const io_baseline *b = &bl->b[e->domain];
+        io_run_dynamic *d = &out[e->domain];
         baseline_dynamic(b, e->energy_j, e->uncertainty_j, meas->duration_s, &d->energy_j,
                          &d->uncertainty_j);
         d->have = 1;
@@ -316,7 +315,7 @@ void cli_baselines_report(FILE *out, const struct cli_baselines *bl, const joule
         const joules_domain_energy *e = &meas->domains[i];
         if (e->domain < 0 || e->domain >= JOULES_MAX_DOMAINS || !bl->have[e->domain] || !e->valid)
             continue;
-        const joules_baseline *b = &bl->b[e->domain];
+        const io_baseline *b = &bl->b[e->domain];
         if (!header) {
             fprintf(out,
                     "\nDynamic energy (derived, method %s): energy - static baseline x %.3f s\n",

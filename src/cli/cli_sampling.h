@@ -14,7 +14,7 @@
 
 #include "io/atomic.h"
 #include "io/series.h"
-#include "io/report.h"
+#include "io/run_output.h"
 #include "joules.h"
 
 /* "2", "2s", "400ms", "250us", "1.5min", "1h" within [min_ns, max_ns]. 0, or CLI_EXIT_USAGE
@@ -33,7 +33,7 @@ struct cli_series {
     int normalise;
     const char *title;
     /* set by cli_series_open / start */
-    joules_atomic csv;
+    io_atomic csv;
     int csv_open;
     series_clock clock;
     series_plot plot;
@@ -76,7 +76,7 @@ void cli_series_print_stats(FILE *out, const char *cmd, const joules_sampler_sta
 
 struct cli_baselines {
     int have[JOULES_MAX_DOMAINS];
-    joules_baseline b[JOULES_MAX_DOMAINS];
+    io_baseline b[JOULES_MAX_DOMAINS];
     char path[JOULES_MAX_DOMAINS][4400];
 };
 
@@ -84,7 +84,7 @@ struct cli_baselines {
  * very device (same UUID, or name and device for RAPL; simulated only for simulated): 1 with
  * b and path filled, 0 if none. Call while the device is at rest. */
 int cli_baseline_load_one(joules_monitor *m, int dom, const joules_domain_info *info,
-                          joules_baseline *b, char *path, size_t path_len);
+                          io_baseline *b, char *path, size_t path_len);
 /* An age in words: "40 s", "12 min", "3.5 h", "2.0 days". */
 void cli_age_text(double age_s, char *buf, size_t len);
 /* Load, for each domain, the baseline of its current clock state if one is stored (call
@@ -94,7 +94,7 @@ struct cli_baselines *cli_baselines_load(joules_monitor *m, const joules_domain_
                                          int n_info);
 /* The same as figures for the JSON report (out: JOULES_MAX_DOMAINS entries, by domain). */
 void cli_baselines_dynamic(const struct cli_baselines *bl, const joules_measurement *meas,
-                           joules_report_dynamic *out);
+                           io_run_dynamic *out);
 /* The dynamic energy of each domain with a baseline: energy - baseline x duration. */
 void cli_baselines_report(FILE *out, const struct cli_baselines *bl, const joules_measurement *meas,
                           const joules_domain_info *info);

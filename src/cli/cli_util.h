@@ -17,17 +17,6 @@
 #define CLI_EXIT_FAILURE 1 /* joules itself failed (no sensor, simulator did not start) */
 #define CLI_EXIT_USAGE   2 /* the command line is wrong */
 
-/* Long-option values of the options shared by several commands (above the char range). */
-enum {
-    CLI_OPT_SIM = 0x100,
-    CLI_OPT_SCENARIO,
-    CLI_OPT_SIM_IF_ABSENT,
-    CLI_OPT_JSON,
-    CLI_OPT_CSV,
-    CLI_OPT_HELP,
-    CLI_OPT_NO_SETTLE,
-};
-
 /* "joules: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "joules CMD: <message>" + "Try 'joules CMD --help'." on stderr; returns CLI_EXIT_USAGE. */

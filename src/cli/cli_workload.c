@@ -36,13 +36,13 @@ static int parse_arms(struct cli_workload *w, const char *cmd, const char *v)
 }
 
 /* -n, --seed, --gpu: integers, or numbers truncated where the command always read them so. */
-static int parse_count(const struct cli_workload *w, const char *cmd, const char *opt, long lo,
-                       long hi, long *out)
+static int parse_count(const struct cli_workload *w, const char *cmd, const char *opt,
+                       const char *v, long lo, long hi, long *out)
 {
     if (!w->counts_as_numbers)
-        return cli_parse_long(cmd, opt, optarg, lo, hi, out);
+        return cli_parse_long(cmd, opt, v, lo, hi, out);
     double x;
-    int rc = cli_parse_double(cmd, opt, optarg, (double)lo, (double)hi, &x);
+    int rc = cli_parse_double(cmd, opt, v, (double)lo, (double)hi, &x);
     if (rc == 0)
         *out = (long)x;
     return rc;
@@ -61,38 +61,34 @@ static int parse_executor(struct cli_workload *w, const char *cmd, const char *v
                            v);
 }
 
-int cli_workload_option(struct cli_workload *w, const char *cmd, int c, int argc, char **argv)
+int cli_workload_option(struct cli_workload *w, const char *cmd, int id, const char *value)
 {
     long lv;
     int rc;
-    switch (c) {
-    case 'n':
-        return parse_count(w, cmd, "-n", 2, 100000, &w->n);
-    case 'p':
-        if ((w->setup->prec = ab_prec_from_name(optarg)) < 0)
+    switch (id) {
+    case CLI_OPT_N:
+        return parse_count(w, cmd, "-n", value, 2, 100000, &w->n);
+    case CLI_OPT_PRECISION:
+        if ((w->setup->prec = ab_prec_from_name(value)) < 0)
             return cli_usage_error(cmd, "--precision: unknown '%s' (fp32, tf32, fp16, bf16, fp64)",
-                                   optarg);
+                                   value);
         return 0;
     case CLI_OPT_ARMS:
         w->arms_given = 1;
-        return parse_arms(w, cmd, optarg);
+        return parse_arms(w, cmd, value);
     case CLI_OPT_SEED:
-        if ((rc = parse_count(w, cmd, "--seed", 0, 2147483647L, &lv)))
+        if ((rc = parse_count(w, cmd, "--seed", value, 0, 2147483647L, &lv)))
             return rc;
         w->setup->seed = (uint64_t)lv;
         return 0;
     case CLI_OPT_EXECUTOR:
-        return parse_executor(w, cmd, optarg);
+        return parse_executor(w, cmd, value);
     case CLI_OPT_GPU:
-        return parse_count(w, cmd, "--gpu", 0, 63, &w->gpu);
+        return parse_count(w, cmd, "--gpu", value, 0, 63, &w->gpu);
     case CLI_OPT_EFFICIENCY:
-        return cli_parse_double(cmd, "--sim-efficiency", optarg, 0.001, 1,
+        return cli_parse_double(cmd, "--sim-efficiency", value, 0.001, 1,
                                 &w->setup->sim_efficiency);
-    case CLI_OPT_SIM:
-        return cli_take_sim_option(w->src, cmd, 0, argc, argv);
-    case CLI_OPT_SCENARIO:
-        return cli_take_scenario_option(w->src, cmd, optarg);
     default:
-        return CLI_WORKLOAD_OTHER;
+        return 0;
     }
 }

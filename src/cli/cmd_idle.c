@@ -7,7 +7,6 @@
  * The result is stored per device and clock state in the user's cache (io/baseline.h), for
  * `joules run` to report the dynamic energy above it.
  */
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,42 +14,83 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli_options.h"
 #include "cli/cli_sampling.h"
 #include "cli/cli_signal.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "io/baseline.h"
 
-enum { OPT_INTERVAL = 0x200, OPT_DURATION, OPT_NO_STORE, OPT_FORCE };
-
 #define IDLE_UTIL_PCT   5    /* above this the GPU was working */
 #define IDLE_SPREAD_REL 0.05 /* relative standard deviation above which power was not steady */
 #define IDLE_SPREAD_W   1.0  /* ... and at least this many watts (small domains are noisy) */
 
-static void help(FILE *out)
+enum { OPT_INTERVAL = CLI_OPT_COMMAND, OPT_DURATION, OPT_NO_STORE, OPT_FORCE };
+
+static const char idle_help_head[] =
+    "Usage: joules idle [OPTIONS]\n\n"
+    "Measure the static (idle) power of every domain while the machine is at rest:\n"
+    "the mean power from the energy counter with its uncertainty, the spread of the\n"
+    "samples, the P-states seen and the utilisation. Warns when the machine was not\n"
+    "idle. The result is stored as a baseline per device and clock state in\n"
+    "$XDG_CACHE_HOME/joules (default ~/.cache/joules); `joules run` then also\n"
+    "reports the dynamic energy of a command: its energy minus baseline x time.\n\n"
+    "Options:\n";
+
+static const char idle_help_tail[] =
+    "\nStop every job on the GPUs first; a CUDA context left open keeps a GPU in a\n"
+    "higher P-state (P2 instead of P8 on an A6000), and the baseline of each clock\n"
+    "state is kept apart.\n\n"
+    "Exit status: 0 when baselines were stored (or --no-store); 1 if nothing could\n"
+    "be measured, Ctrl-C interrupted it, or the machine was not idle (nothing\n"
+    "stored without --force); 2 on a wrong command line.\n";
+
+static const struct cli_option idle_options[] = {
+    {"duration", 0, required_argument, "DUR", "how long to measure (default 10s; 200ms to 1h)",
+     OPT_DURATION},
+    {"interval", 0, required_argument, "DUR", "time between samples (default 100ms)", OPT_INTERVAL},
+    {"no-store", 0, no_argument, NULL, "measure and report only", OPT_NO_STORE},
+    {"force", 0, no_argument, NULL, "store the baseline even if the machine was not idle",
+     OPT_FORCE},
+    CLI_OPTION_SIM("measure the simulated GPU (SIMULATED); also --sim=PROFILE"),
+    CLI_OPTION_SCENARIO("simulated GPU running a known load (docs/scenarios.md)"),
+    CLI_OPTION_HELP,
+    CLI_OPTIONS_END,
+};
+
+struct idle_options {
+    int64_t duration_ns, interval_ns;
+    int store, force;
+};
+
+static int idle_take(void *ctx, int id, const char *v)
 {
-    fprintf(out, "Usage: joules idle [OPTIONS]\n\n"
-                 "Measure the static (idle) power of every domain while the machine is at rest:\n"
-                 "the mean power from the energy counter with its uncertainty, the spread of the\n"
-                 "samples, the P-states seen and the utilisation. Warns when the machine was not\n"
-                 "idle. The result is stored as a baseline per device and clock state in\n"
-                 "$XDG_CACHE_HOME/joules (default ~/.cache/joules); `joules run` then also\n"
-                 "reports the dynamic energy of a command: its energy minus baseline x time.\n\n"
-                 "Options:\n"
-                 "  --duration DUR    how long to measure (default 10s; 200ms to 1h)\n"
-                 "  --interval DUR    time between samples (default 100ms)\n"
-                 "  --no-store        measure and report only\n"
-                 "  --force           store the baseline even if the machine was not idle\n"
-                 "  --sim [PROFILE]   measure the simulated GPU (SIMULATED); also --sim=PROFILE\n"
-                 "  --scenario FILE   simulated GPU running a known load (docs/scenarios.md)\n"
-                 "  -h, --help        this help\n\n"
-                 "Stop every job on the GPUs first; a CUDA context left open keeps a GPU in a\n"
-                 "higher P-state (P2 instead of P8 on an A6000), and the baseline of each clock\n"
-                 "state is kept apart.\n\n"
-                 "Exit status: 0 when baselines were stored (or --no-store); 1 if nothing could\n"
-                 "be measured, Ctrl-C interrupted it, or the machine was not idle (nothing\n"
-                 "stored without --force); 2 on a wrong command line.\n");
+    struct idle_options *o = ctx;
+    switch (id) {
+    case OPT_DURATION:
+        return cli_parse_duration("idle", "--duration", v, 200000000LL, 3600000000000LL,
+                                  &o->duration_ns);
+    case OPT_INTERVAL:
+        return cli_parse_duration("idle", "--interval", v, 1000000LL, 10000000000LL,
+                                  &o->interval_ns);
+    case OPT_NO_STORE:
+        o->store = 0;
+        return 0;
+    case OPT_FORCE:
+        o->force = 1;
+        return 0;
+    default:
+        return 0;
+    }
 }
+
+static const struct cli_command_spec idle_spec = {
+    .name = "idle",
+    .help_head = idle_help_head,
+    .options = idle_options,
+    .help_tail = idle_help_tail,
+    .take = idle_take,
+};
 
 /* Running statistics of one domain, kept by the sampler's callback. */
 struct idle_stats {
@@ -106,7 +146,7 @@ static int main_pstate(const struct idle_stats *s, int *n_seen)
 
 /* Fill a baseline from the window and the samples; returns the number of warnings printed. */
 static int assess(const joules_domain_info *in, const joules_domain_energy *e,
-                  const struct idle_stats *s, double duration_s, joules_baseline *b)
+                  const struct idle_stats *s, double duration_s, io_baseline *b)
 {
     memset(b, 0, sizeof b[0]);
     snprintf(b->domain, sizeof b->domain, "%s", in->name);
@@ -154,55 +194,15 @@ static int assess(const joules_domain_info *in, const joules_domain_energy *e,
 
 int cmd_idle(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"duration", required_argument, NULL, OPT_DURATION},
-        {"interval", required_argument, NULL, OPT_INTERVAL},
-        {"no-store", no_argument, NULL, OPT_NO_STORE},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"sim", optional_argument, NULL, CLI_OPT_SIM},
-        {"scenario", required_argument, NULL, CLI_OPT_SCENARIO},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct cli_source src = {0};
-    src.settle_end = 1;
-    int64_t duration_ns = 10000000000LL, interval_ns = 100000000LL;
-    int store = 1, force = 0, c, rc;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            help(stdout);
-            return 0;
-        case OPT_DURATION:
-            if ((rc = cli_parse_duration("idle", "--duration", optarg, 200000000LL, 3600000000000LL,
-                                         &duration_ns)))
-                return rc;
-            break;
-        case OPT_INTERVAL:
-            if ((rc = cli_parse_duration("idle", "--interval", optarg, 1000000LL, 10000000000LL,
-                                         &interval_ns)))
-                return rc;
-            break;
-        case OPT_NO_STORE:
-            store = 0;
-            break;
-        case OPT_FORCE:
-            force = 1;
-            break;
-        case CLI_OPT_SIM:
-            if ((rc = cli_take_sim_option(&src, "idle", 0, argc, argv)))
-                return rc;
-            break;
-        case CLI_OPT_SCENARIO:
-            if ((rc = cli_take_scenario_option(&src, "idle", optarg)))
-                return rc;
-            break;
-        default:
-            return cli_getopt_error("idle", c, argv);
-        }
-    }
+    struct cli_common com = {0};
+    com.src.settle_end = 1;
+    struct idle_options o = {.duration_ns = 10000000000LL, .interval_ns = 100000000LL, .store = 1};
+    int rc;
+    if (cli_options_parse(&idle_spec, &com, &o, argc, argv, &rc) != 0)
+        return rc;
+    struct cli_source src = com.src;
+    int64_t duration_ns = o.duration_ns, interval_ns = o.interval_ns;
+    int store = o.store, force = o.force;
     if (optind < argc)
         return cli_usage_error("idle", "unexpected argument '%s'", argv[optind]);
     char dir[4096], err[512];
@@ -214,20 +214,21 @@ int cmd_idle(int argc, char **argv)
     sigset_t stop_set, orig_mask;
     cli_stop_block(&stop_set, &orig_mask);
     struct cli_monitor cm;
-    if (cli_open_monitor("idle", &src, &cm) != 0) {
-        cli_stop_unblock(&orig_mask);
-        return CLI_EXIT_FAILURE;
-    }
-    int n_info = joules_domain_count(cm.m);
+    int monitor_open = 0;
     rc = CLI_EXIT_FAILURE;
+    joules_sampler *s = NULL;
+    joules_domain_energy *meas_dom = NULL;
+    if (cli_open_monitor("idle", &src, &cm) != 0)
+        goto out;
+    monitor_open = 1;
+    int n_info = joules_domain_count(cm.m);
     static joules_domain_info info[JOULES_MAX_DOMAINS];
     static struct idle_acc acc;
     /* The result's domains on the heap, one per domain of the monitor (freed at out). */
-    joules_domain_energy *meas_dom = calloc(n_info > 0 ? (size_t)n_info : 1, sizeof *meas_dom);
+    meas_dom = calloc(n_info > 0 ? (size_t)n_info : 1, sizeof *meas_dom);
     joules_measurement meas;
     joules_measurement_init(&meas, meas_dom, meas_dom && n_info > 0 ? n_info : 0);
     memset(&acc, 0, sizeof acc);
-    joules_sampler *s = NULL;
     if (!meas_dom) {
         fprintf(stderr, "joules idle: out of memory\n");
         goto out;
@@ -280,7 +281,7 @@ int cmd_idle(int argc, char **argv)
     printf("%-10s %22s %9s %17s %6s %5s\n", "domain", "mean power", "spread", "min..max", "state",
            "util");
     int warnings = 0, stored = 0, valid = 0;
-    static joules_baseline b[JOULES_MAX_DOMAINS];
+    static io_baseline b[JOULES_MAX_DOMAINS];
     for (int i = 0; i < meas.n_domains; i++) {
         const joules_domain_energy *e = &meas.domains[i];
         const joules_domain_info *in = &info[e->domain];
@@ -329,7 +330,8 @@ int cmd_idle(int argc, char **argv)
 out:
     joules_sampler_free(s);
     free(meas_dom);
-    cli_close_monitor(&cm);
+    if (monitor_open)
+        cli_close_monitor(&cm);
     cli_stop_unblock(&orig_mask);
     return rc;
 }

@@ -6,53 +6,61 @@
  * backend either "loaded" or why it is absent and what to do about it. Finding nothing is
  * not an error (exit 0): the output says so and how to use the simulated GPU.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "abi/nvml_abi.h"
+#include "cli/cli_options.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "io/atomic.h"
 #include "io/json.h"
 
-static void help(FILE *out)
-{
-    fprintf(out,
-            "Usage: joules info [--sim [PROFILE] | --scenario FILE | --sim-if-absent [PROFILE]]\n"
-            "                   [--json FILE]\n\n"
-            "Show what this machine can measure: every energy domain (GPUs through NVML, CPU\n"
-            "package/core/uncore, DRAM and psys through RAPL powercap) with the method joules\n"
-            "will use and where its numbers come from; for each GPU its name, UUID, bus id,\n"
-            "driver, architecture, power now and its limits, clocks, P-state, temperature,\n"
-            "memory and utilisation; and for each backend whether it loaded, or why not and\n"
-            "what to do. Simulated devices are labelled SIMULATED.\n\n"
-            "Options:\n"
-            "  --sim [PROFILE]      show the simulated GPU instead of the real NVML\n"
-            "                       (PROFILE: a6000 (default), a100-sxm4-40gb, a100-sxm4-80gb\n"
-            "                       (a100), h100-sxm5 (h100), test; also --sim=PROFILE)\n"
-            "  --scenario FILE      simulated GPU configured by a scenario (implies --sim)\n"
-            "  --sim-if-absent [PROFILE]\n"
-            "                       the real NVML when it loads and has GPUs, else the\n"
-            "                       simulated GPU; the output says which was used\n"
-            "  --json FILE          also write the description as JSON (schema joules.info/1,\n"
-            "                       docs/output.md); '-' for standard output instead of text\n"
-            "  -h, --help           this help\n\n"
-            "Examples:\n"
-            "  joules info\n"
-            "  joules info --sim h100-sxm5\n"
-            "  joules info --sim-if-absent a6000 --json info.json\n\n"
-            "Environment:\n"
-            "  JOULES_NVML_LIBRARY  libnvidia-ml.so.1 to load (default: the system's)\n"
-            "  JOULES_SYSFS_ROOT    directory standing for /sys (default: /sys)\n"
-            "  JOULES_SIM_LIBRARY   the simulated GPU library (default: "
-            "<bin>/../lib/joules/libnvidia-ml.so.1)\n"
-            "  JOULES_SIM_PROFILE, JOULES_SIM_DEVICES, JOULES_SIM_SEED, JOULES_SIM_PRIVILEGED\n"
-            "                       configure the simulated GPU (docs/scenarios.md)\n\n"
-            "Exit status: 0 (also when nothing is found), 1 if joules failed, 2 on a wrong\n"
-            "command line.\n");
-}
+static const char info_help_head[] =
+    "Usage: joules info [--sim [PROFILE] | --scenario FILE | --sim-if-absent [PROFILE]]\n"
+    "                   [--json FILE]\n\n"
+    "Show what this machine can measure: every energy domain (GPUs through NVML, CPU\n"
+    "package/core/uncore, DRAM and psys through RAPL powercap) with the method joules\n"
+    "will use and where its numbers come from; for each GPU its name, UUID, bus id,\n"
+    "driver, architecture, power now and its limits, clocks, P-state, temperature,\n"
+    "memory and utilisation; and for each backend whether it loaded, or why not and\n"
+    "what to do. Simulated devices are labelled SIMULATED.\n\n"
+    "Options:\n";
+
+static const char info_help_tail[] =
+    "\nExamples:\n"
+    "  joules info\n"
+    "  joules info --sim h100-sxm5\n"
+    "  joules info --sim-if-absent a6000 --json info.json\n\n"
+    "Environment:\n"
+    "  JOULES_NVML_LIBRARY  libnvidia-ml.so.1 to load (default: the system's)\n"
+    "  JOULES_SYSFS_ROOT    directory standing for /sys (default: /sys)\n"
+    "  JOULES_SIM_LIBRARY   the simulated GPU library (default: "
+    "<bin>/../lib/joules/libnvidia-ml.so.1)\n"
+    "  JOULES_SIM_PROFILE, JOULES_SIM_DEVICES, JOULES_SIM_SEED, JOULES_SIM_PRIVILEGED\n"
+    "                       configure the simulated GPU (docs/scenarios.md)\n\n"
+    "Exit status: 0 (also when nothing is found), 1 if joules failed, 2 on a wrong\n"
+    "command line.\n";
+
+static const struct cli_option info_options[] = {
+    CLI_OPTION_SIM("show the simulated GPU instead of the real NVML\n"
+                   "(default a6000; also --sim=PROFILE)\n" CLI_HELP_PROFILES),
+    CLI_OPTION_SCENARIO("simulated GPU configured by a scenario (implies --sim)"),
+    CLI_OPTION_SIM_IF_ABSENT("the real NVML when it loads and has GPUs, else the\n"
+                             "simulated GPU; the output says which was used"),
+    CLI_OPTION_JSON("also write the description as JSON (schema joules.info/1,\n"
+                    "docs/output.md); '-' for standard output instead of text"),
+    CLI_OPTION_HELP,
+    CLI_OPTIONS_END,
+};
+
+static const struct cli_command_spec info_spec = {
+    .name = "info",
+    .help_head = info_help_head,
+    .options = info_options,
+    .help_tail = info_help_tail,
+};
 
 static const struct {
     uint64_t bit;
@@ -267,99 +275,98 @@ static void print_text(FILE *out, const struct cli_monitor *cm, const struct cli
     }
 }
 
-static void json_or_null(joules_json *j, const char *key, double v)
+static void json_or_null(io_json *j, const char *key, double v)
 {
     if (v < 0)
-        joules_json_kv_null(j, key);
+        io_json_kv_null(j, key);
     else
-        joules_json_kv_number(j, key, v);
+        io_json_kv_number(j, key, v);
 }
 
-static void json_int_or_null(joules_json *j, const char *key, long long v)
+static void json_int_or_null(io_json *j, const char *key, long long v)
 {
     if (v < 0)
-        joules_json_kv_null(j, key);
+        io_json_kv_null(j, key);
     else
-        joules_json_kv_int(j, key, v);
+        io_json_kv_int(j, key, v);
 }
 
 static int write_json(FILE *f, const struct cli_monitor *cm, const struct info_data *d)
 {
     static const char *const bnames[JOULES_BACKEND_COUNT] = {"nvml", "rapl"};
-    joules_json j;
-    joules_json_init(&j, f, 1);
-    joules_json_object_begin(&j);
-    joules_json_kv_string(&j, "schema", "joules.info/1");
-    joules_json_kv_string(&j, "joules_version", JOULES_VERSION_STRING);
+    io_json j;
+    io_json_init(&j, f, 1);
+    io_json_object_begin(&j);
+    io_json_kv_string(&j, "schema", "joules.info/1");
+    io_json_kv_string(&j, "joules_version", JOULES_VERSION_STRING);
     int any_sim = 0;
     for (int i = 0; i < d->n; i++)
         any_sim |= d->di[i].simulated;
-    joules_json_kv_bool(&j, "simulated", any_sim);
-    joules_json_kv_string(&j, "gpu_source", cm->used_sim ? "simulator" : "nvml");
+    io_json_kv_bool(&j, "simulated", any_sim);
+    io_json_kv_string(&j, "gpu_source", cm->used_sim ? "simulator" : "nvml");
     if (cm->why[0])
-        joules_json_kv_string(&j, "simulator_reason", cm->why);
+        io_json_kv_string(&j, "simulator_reason", cm->why);
     else
-        joules_json_kv_null(&j, "simulator_reason");
+        io_json_kv_null(&j, "simulator_reason");
 
-    joules_json_key(&j, "domains");
-    joules_json_array_begin(&j);
+    io_json_key(&j, "domains");
+    io_json_array_begin(&j);
     for (int i = 0; i < d->n; i++) {
         const joules_domain_info *di = &d->di[i];
-        joules_json_object_begin(&j);
-        joules_json_kv_string(&j, "name", di->name);
-        joules_json_kv_string(&j, "kind", joules_kind_name(di->kind));
-        joules_json_kv_string(&j, "device", di->device);
-        joules_json_kv_string(&j, "uuid", di->uuid[0] ? di->uuid : NULL);
-        joules_json_kv_string(&j, "bus_id", di->bus_id[0] ? di->bus_id : NULL);
-        joules_json_kv_bool(&j, "simulated", di->simulated);
-        joules_json_kv_string(&j, "method", joules_method_name(di->method));
-        joules_json_kv_string(&j, "source", di->source);
-        joules_json_key(&j, "capabilities");
-        joules_json_array_begin(&j);
+        io_json_object_begin(&j);
+        io_json_kv_string(&j, "name", di->name);
+        io_json_kv_string(&j, "kind", joules_kind_name(di->kind));
+        io_json_kv_string(&j, "device", di->device);
+        io_json_kv_string(&j, "uuid", di->uuid[0] ? di->uuid : NULL);
+        io_json_kv_string(&j, "bus_id", di->bus_id[0] ? di->bus_id : NULL);
+        io_json_kv_bool(&j, "simulated", di->simulated);
+        io_json_kv_string(&j, "method", joules_method_name(di->method));
+        io_json_kv_string(&j, "source", di->source);
+        io_json_key(&j, "capabilities");
+        io_json_array_begin(&j);
         if (di->caps & JOULES_CAP_ENERGY_COUNTER)
-            joules_json_string(&j, "energy-counter");
+            io_json_string(&j, "energy-counter");
         if (di->caps & JOULES_CAP_POWER)
-            joules_json_string(&j, "power-sensor");
+            io_json_string(&j, "power-sensor");
         if (di->caps & JOULES_CAP_CLOCK_CONTROL)
-            joules_json_string(&j, "clock-control");
+            io_json_string(&j, "clock-control");
         if (di->caps & JOULES_CAP_POWER_LIMIT)
-            joules_json_string(&j, "power-limit");
-        joules_json_array_end(&j);
-        joules_json_kv_bool(&j, "counted_in_total", di->counted_in_total);
-        joules_json_kv_string(&j, "parent",
-                              di->parent >= 0 && di->parent < d->n ? d->di[di->parent].name : NULL);
+            io_json_string(&j, "power-limit");
+        io_json_array_end(&j);
+        io_json_kv_bool(&j, "counted_in_total", di->counted_in_total);
+        io_json_kv_string(&j, "parent",
+                          di->parent >= 0 && di->parent < d->n ? d->di[di->parent].name : NULL);
         if (di->update_interval_ns)
-            joules_json_kv_number(&j, "update_interval_s", (double)di->update_interval_ns / 1e9);
+            io_json_kv_number(&j, "update_interval_s", (double)di->update_interval_ns / 1e9);
         else
-            joules_json_kv_null(&j, "update_interval_s");
+            io_json_kv_null(&j, "update_interval_s");
         json_or_null(&j, "resolution_j", di->resolution_j > 0 ? di->resolution_j : -1);
         json_or_null(&j, "sensor_accuracy", di->sensor_accuracy > 0 ? di->sensor_accuracy : -1);
         json_or_null(&j, "power_window_s", di->power_window_s > 0 ? di->power_window_s : -1);
-        joules_json_object_end(&j);
+        io_json_object_end(&j);
     }
-    joules_json_array_end(&j);
+    io_json_array_end(&j);
 
-    joules_json_key(&j, "gpus");
-    joules_json_array_begin(&j);
+    io_json_key(&j, "gpus");
+    io_json_array_begin(&j);
     for (int i = 0; i < d->n; i++) {
         if (d->di[i].kind != JOULES_KIND_GPU)
             continue;
         const joules_gpu_status *g = &d->gs[i];
-        joules_json_object_begin(&j);
-        joules_json_kv_string(&j, "domain", d->di[i].name);
+        io_json_object_begin(&j);
+        io_json_kv_string(&j, "domain", d->di[i].name);
         if (d->gs_rc[i] != 0) {
-            joules_json_kv_string(&j, "error", d->gs_err[i]);
-            joules_json_object_end(&j);
+            io_json_kv_string(&j, "error", d->gs_err[i]);
+            io_json_object_end(&j);
             continue;
         }
-        joules_json_kv_null(&j, "error");
-        joules_json_kv_string(&j, "name", g->name);
-        joules_json_kv_string(&j, "uuid", g->uuid[0] ? g->uuid : NULL);
-        joules_json_kv_string(&j, "bus_id", g->bus_id[0] ? g->bus_id : NULL);
-        joules_json_kv_string(&j, "driver_version",
-                              g->driver_version[0] ? g->driver_version : NULL);
-        joules_json_kv_string(&j, "architecture", g->architecture[0] ? g->architecture : NULL);
-        joules_json_kv_bool(&j, "simulated", g->simulated);
+        io_json_kv_null(&j, "error");
+        io_json_kv_string(&j, "name", g->name);
+        io_json_kv_string(&j, "uuid", g->uuid[0] ? g->uuid : NULL);
+        io_json_kv_string(&j, "bus_id", g->bus_id[0] ? g->bus_id : NULL);
+        io_json_kv_string(&j, "driver_version", g->driver_version[0] ? g->driver_version : NULL);
+        io_json_kv_string(&j, "architecture", g->architecture[0] ? g->architecture : NULL);
+        io_json_kv_bool(&j, "simulated", g->simulated);
         json_or_null(&j, "power_w", g->power_w);
         json_or_null(&j, "power_avg_w", g->power_avg_w);
         json_or_null(&j, "power_limit_w", g->power_limit_w);
@@ -374,102 +381,69 @@ static int write_json(FILE *f, const struct cli_monitor *cm, const struct info_d
         json_int_or_null(&j, "temperature_c", g->temperature_c);
         json_int_or_null(&j, "utilization_gpu_pct", g->utilization_gpu_pct);
         if (g->memory_total_bytes > 0) {
-            joules_json_kv_number(&j, "memory_total_bytes", (double)g->memory_total_bytes);
-            joules_json_kv_number(&j, "memory_used_bytes", (double)g->memory_used_bytes);
+            io_json_kv_number(&j, "memory_total_bytes", (double)g->memory_total_bytes);
+            io_json_kv_number(&j, "memory_used_bytes", (double)g->memory_used_bytes);
         } else {
-            joules_json_kv_null(&j, "memory_total_bytes");
-            joules_json_kv_null(&j, "memory_used_bytes");
+            io_json_kv_null(&j, "memory_total_bytes");
+            io_json_kv_null(&j, "memory_used_bytes");
         }
-        joules_json_key(&j, "clock_event_reasons");
-        joules_json_array_begin(&j);
+        io_json_key(&j, "clock_event_reasons");
+        io_json_array_begin(&j);
         for (size_t r = 0; r < N_REASONS; r++)
             if (g->clock_event_reasons & event_reasons[r].bit)
-                joules_json_string(&j, event_reasons[r].name);
-        joules_json_array_end(&j);
+                io_json_string(&j, event_reasons[r].name);
+        io_json_array_end(&j);
         json_or_null(&j, "energy_counter_j", g->energy_counter_j);
-        joules_json_object_end(&j);
+        io_json_object_end(&j);
     }
-    joules_json_array_end(&j);
+    io_json_array_end(&j);
 
-    joules_json_key(&j, "backends");
-    joules_json_array_begin(&j);
+    io_json_key(&j, "backends");
+    io_json_array_begin(&j);
     for (int b = 0; b < JOULES_BACKEND_COUNT; b++) {
         int code = 0;
         char msg[JOULES_MESSAGE_MAX] = "";
         if (joules_backend_status(cm->m, (joules_backend_id)b, &code, msg, sizeof msg) != 0)
             continue;
-        joules_json_object_begin(&j);
-        joules_json_kv_string(&j, "name", bnames[b]);
-        joules_json_kv_bool(&j, "loaded", code == 0);
-        joules_json_kv_string(&j, "error", code ? joules_strerror(code) : NULL);
-        joules_json_kv_string(&j, "message", msg[0] ? msg : NULL);
-        joules_json_kv_string(&j, "remedy",
-                              code ? cli_backend_remedy((joules_backend_id)b, code) : NULL);
-        joules_json_object_end(&j);
+        io_json_object_begin(&j);
+        io_json_kv_string(&j, "name", bnames[b]);
+        io_json_kv_bool(&j, "loaded", code == 0);
+        io_json_kv_string(&j, "error", code ? joules_strerror(code) : NULL);
+        io_json_kv_string(&j, "message", msg[0] ? msg : NULL);
+        io_json_kv_string(&j, "remedy",
+                          code ? cli_backend_remedy((joules_backend_id)b, code) : NULL);
+        io_json_object_end(&j);
     }
-    joules_json_array_end(&j);
-    joules_json_object_end(&j);
-    return joules_json_finish(&j);
+    io_json_array_end(&j);
+    io_json_object_end(&j);
+    return io_json_finish(&j);
 }
 
 int cmd_info(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"sim", optional_argument, NULL, CLI_OPT_SIM},
-        {"scenario", required_argument, NULL, CLI_OPT_SCENARIO},
-        {"sim-if-absent", optional_argument, NULL, CLI_OPT_SIM_IF_ABSENT},
-        {"json", required_argument, NULL, CLI_OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct cli_source src = {0};
-    const char *json = NULL;
-    int c, rc;
-
-    optind = 0; /* full reset of getopt's state: each command parses afresh */
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            help(stdout);
-            return 0;
-        case CLI_OPT_SIM:
-        case CLI_OPT_SIM_IF_ABSENT:
-            if ((rc = cli_take_sim_option(&src, "info", c == CLI_OPT_SIM_IF_ABSENT, argc, argv)))
-                return rc;
-            break;
-        case CLI_OPT_SCENARIO:
-            if ((rc = cli_take_scenario_option(&src, "info", optarg)))
-                return rc;
-            break;
-        case CLI_OPT_JSON:
-            if ((rc = cli_check_output_name("info", "--json", optarg)))
-                return rc;
-            json = optarg;
-            break;
-        default:
-            return cli_getopt_error("info", c, argv);
-        }
-    }
+    struct cli_common com = {0};
+    int rc;
+    if (cli_options_parse(&info_spec, &com, NULL, argc, argv, &rc) != 0)
+        return rc;
+    struct cli_source src = com.src;
+    const char *json = com.json;
     if (optind < argc)
         return cli_usage_error("info", "unexpected argument '%s'", argv[optind]);
     if (src.sim && src.sim_if_absent)
         return cli_usage_error("info", "--sim/--scenario and --sim-if-absent exclude each other");
 
     /* Create the output first: a name that cannot be written is found before any work. */
-    joules_atomic out;
+    io_atomic out;
     char err[512];
-    if (json && joules_atomic_open(&out, json, err, sizeof err) != 0) {
+    if (json && io_atomic_open(&out, json, err, sizeof err) != 0) {
         cli_error("info: %s", err);
         return CLI_EXIT_USAGE;
     }
 
+    int json_open = json != NULL, status = CLI_EXIT_FAILURE;
     struct cli_monitor cm;
-    if (cli_open_monitor("info", &src, &cm) != 0) {
-        if (json)
-            joules_atomic_abort(&out);
-        return CLI_EXIT_FAILURE;
-    }
+    if (cli_open_monitor("info", &src, &cm) != 0)
+        goto no_monitor;
     static struct info_data d; /* ~100 KB: kept off the stack */
     memset(&d, 0, sizeof d);
     d.n = joules_domain_count(cm.m);
@@ -484,16 +458,17 @@ int cmd_info(int argc, char **argv)
         }
     }
 
-    int status = 0;
+    status = 0;
     int json_to_stdout = json && strcmp(json, "-") == 0;
     if (!json_to_stdout)
         print_text(stdout, &cm, &src, &d);
     if (json) {
+        json_open = 0;
         if (write_json(out.f, &cm, &d) != 0) {
             cli_error("info: writing %s failed", json);
-            joules_atomic_abort(&out);
+            io_atomic_abort(&out);
             status = CLI_EXIT_FAILURE;
-        } else if (joules_atomic_commit(&out, err, sizeof err) != 0) {
+        } else if (io_atomic_commit(&out, err, sizeof err) != 0) {
             cli_error("info: %s", err);
             status = CLI_EXIT_FAILURE;
         }
@@ -501,5 +476,8 @@ int cmd_info(int argc, char **argv)
     if (fflush(stdout) != 0)
         status = CLI_EXIT_FAILURE;
     cli_close_monitor(&cm);
+no_monitor:
+    if (json_open)
+        io_atomic_abort(&out);
     return status;
 }

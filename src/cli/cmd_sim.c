@@ -10,7 +10,6 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "abi/nvml_abi.h"
+#include "cli/cli_options.h"
 #include "cli/cli_profiles.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
@@ -40,43 +40,138 @@ struct simlib {
     jsimGetProfile_fn profile;
 };
 
+static const char sim_help_head[] =
+    "Usage: joules sim COMMAND [OPTIONS]\n"
+    "\n"
+    "Run the simulated GPU's physics model faster than real time and show what it\n"
+    "teaches. Every figure is SIMULATED: a model built from datasheet numbers\n"
+    "(docs/physics.md), not a measurement.\n"
+    "\n"
+    "Commands:\n"
+    "  thermal   the temperature-leakage loop. Leakage grows with temperature, power with\n"
+    "            leakage, temperature with power. Three cases under the same load:\n"
+    "            strong cooling settles; weak cooling without a governor runs away to\n"
+    "            the shutdown temperature; weak cooling with the governor holds the\n"
+    "            temperature by lowering the clock (SW thermal slowdown).\n"
+    "            Writes a CSV (time, power, temperature, clock, reasons) and an SVG plot.\n"
+    "  ab        the talk's A/B experiment: the same product on N(0,1) and on zeros,\n"
+    "            (a) clocks locked low: same time, different energy; (b) default clocks\n"
+    "            at the power limit: zeros run faster.\n"
+    "  idle      idle power of each profile by P-state (static power is real).\n"
+    "\n"
+    "Options of thermal:\n";
+
+static const char sim_help_tail[] =
+    "\n"
+    "Environment: JOULES_SIM_LIBRARY names the simulated libnvidia-ml.so.1 (default:\n"
+    "<dir of joules>/../lib/joules/libnvidia-ml.so.1).\n"
+    "\n"
+    "Examples:\n"
+    "  joules sim thermal --profile a100 --duration 900\n"
+    "  joules sim ab\n";
+
+enum { OPT_PROFILE = CLI_OPT_COMMAND, OPT_DURATION, OPT_ALPHA, OPT_CSV, OPT_SVG };
+
+/* --help without -h: `joules sim thermal -h` has always been a wrong option. */
+static const struct cli_option thermal_options[] = {
+    {"profile", 0, required_argument, "P",
+     "a profile of the simulated GPU (default a100; listed below)", OPT_PROFILE},
+    {"duration", 0, required_argument, "S",
+     "simulated seconds per case (default 1200, at most 100000)", OPT_DURATION},
+    {"alpha", 0, required_argument, "A", "switching activity of the load, 0..2 (default 0.4)",
+     OPT_ALPHA},
+    {"csv", 0, required_argument, "FILE", "CSV output (default sim-thermal.csv; '-' for stdout)",
+     OPT_CSV},
+    {"svg", 0, required_argument, "FILE", "SVG plot (default sim-thermal.svg)", OPT_SVG},
+    {"help", 0, no_argument, NULL, "this help", CLI_OPT_HELP},
+    CLI_OPTIONS_END,
+};
+
+struct thermal_options {
+    const char *profile, *csv, *svg;
+    double duration, alpha;
+};
+
+static int thermal_take(void *ctx, int id, const char *v)
+{
+    struct thermal_options *o = ctx;
+    switch (id) {
+    case OPT_PROFILE:
+        o->profile = v;
+        return 0;
+    case OPT_DURATION:
+        return cli_parse_double("sim", "--duration", v, 1, 100000, &o->duration) ? 2 : 0;
+    case OPT_ALPHA:
+        return cli_parse_double("sim", "--alpha", v, 0, 2, &o->alpha) ? 2 : 0;
+    case OPT_CSV:
+        o->csv = v;
+        return 0;
+    case OPT_SVG:
+        o->svg = v;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static int thermal_bad_option(const struct cli_command_spec *spec, const char *word)
+{
+    fprintf(stderr, "joules %s: bad option '%s'\nTry 'joules sim --help'.\n", spec->name, word);
+    return 2;
+}
+
+static void usage(FILE *f);
+
+static const struct cli_command_spec thermal_spec = {
+    .name = "sim thermal",
+    .help = usage,
+    .help_head = sim_help_head,
+    .options = thermal_options,
+    .help_tail = sim_help_tail,
+    .take = thermal_take,
+    .bad_option = thermal_bad_option,
+};
+
+/* The option lines come from the table; the profiles from the simulator itself. */
 static void usage(FILE *f)
 {
-    fputs("Usage: joules sim COMMAND [OPTIONS]\n"
-          "\n"
-          "Run the simulated GPU's physics model faster than real time and show what it\n"
-          "teaches. Every figure is SIMULATED: a model built from datasheet numbers\n"
-          "(docs/physics.md), not a measurement.\n"
-          "\n"
-          "Commands:\n"
-          "  thermal   the temperature-leakage loop. Leakage grows with temperature, power with\n"
-          "            leakage, temperature with power. Three cases under the same load:\n"
-          "            strong cooling settles; weak cooling without a governor runs away to\n"
-          "            the shutdown temperature; weak cooling with the governor holds the\n"
-          "            temperature by lowering the clock (SW thermal slowdown).\n"
-          "            Writes a CSV (time, power, temperature, clock, reasons) and an SVG plot.\n"
-          "  ab        the talk's A/B experiment: the same product on N(0,1) and on zeros,\n"
-          "            (a) clocks locked low: same time, different energy; (b) default clocks\n"
-          "            at the power limit: zeros run faster.\n"
-          "  idle      idle power of each profile by P-state (static power is real).\n"
-          "\n"
-          "Options of thermal:\n",
-          f);
-    char boards[256];
-    cli_sim_profile_list(boards, sizeof boards, 1);
-    fprintf(f, "  --profile P      %s\n                   (default a100)\n", boards);
-    fputs("  --duration S     simulated seconds per case (default 1200, at most 100000)\n"
-          "  --alpha A        switching activity of the load, 0..2 (default 0.4)\n"
-          "  --csv FILE       CSV output (default sim-thermal.csv; '-' for stdout)\n"
-          "  --svg FILE       SVG plot (default sim-thermal.svg)\n"
-          "\n"
-          "Environment: JOULES_SIM_LIBRARY names the simulated libnvidia-ml.so.1 (default:\n"
-          "<dir of joules>/../lib/joules/libnvidia-ml.so.1).\n"
-          "\n"
-          "Examples:\n"
-          "  joules sim thermal --profile a100 --duration 900\n"
-          "  joules sim ab\n",
-          f);
+    char profiles[256];
+    cli_sim_profile_list(profiles, sizeof profiles, 1);
+    fputs(sim_help_head, f);
+    cli_options_print(thermal_options, f);
+    fprintf(f, "\nProfiles (--profile): %s\n", profiles);
+    fputs(sim_help_tail, f);
+}
+
+/* sim ab and sim idle take no option but --help, which prints joules sim's. */
+static const struct cli_option plain_options[] = {
+    CLI_OPTION_HELP,
+    CLI_OPTIONS_END,
+};
+
+static int unexpected(const struct cli_command_spec *spec, const char *word)
+{
+    fprintf(stderr, "joules %s: unexpected '%s'\nTry 'joules sim --help'.\n", spec->name, word);
+    return 2;
+}
+
+static const struct cli_command_spec sim_ab_spec = {
+    .name = "sim ab", .options = plain_options, .bad_option = unexpected, .help = usage};
+static const struct cli_command_spec sim_idle_spec = {
+    .name = "sim idle", .options = plain_options, .bad_option = unexpected, .help = usage};
+
+/* Parse the words after sim ab / sim idle: 0, or nonzero with *status the exit status. */
+static int parse_plain(const struct cli_command_spec *spec, int argc, char **argv, int *status)
+{
+    if (cli_options_parse(spec, NULL, NULL, argc, argv, status) != 0)
+        return 1;
+    if (optind > 1 && strcmp(argv[optind - 1], "--") == 0) /* no word at all, "--" included */
+        optind--;
+    if (optind < argc) {
+        *status = unexpected(spec, argv[optind]);
+        return 1;
+    }
+    return 0;
 }
 
 static int load(struct simlib *L)
@@ -149,150 +244,112 @@ static jsimState state(struct simlib *L, nvmlDevice_t d)
 
 #define THERMAL_CASES 3
 
-static int sim_thermal(struct simlib *L, int argc, char **argv)
-{
-    const char *profile = "a100", *csv = "sim-thermal.csv", *svg = "sim-thermal.svg";
-    double duration = 1200, alpha = 0.4;
-    static const struct option opts[] = {{"profile", required_argument, 0, 'p'},
-                                         {"duration", required_argument, 0, 'd'},
-                                         {"alpha", required_argument, 0, 'a'},
-                                         {"csv", required_argument, 0, 'c'},
-                                         {"svg", required_argument, 0, 's'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-            profile = optarg;
-            break;
-        case 'd':
-            if (cli_parse_double("sim", "--duration", optarg, 1, 100000, &duration) != 0)
-                return 2;
-            break;
-        case 'a':
-            if (cli_parse_double("sim", "--alpha", optarg, 0, 2, &alpha) != 0)
-                return 2;
-            break;
-        case 'c':
-            csv = optarg;
-            break;
-        case 's':
-            svg = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            fprintf(stderr, "joules sim thermal: bad option '%s'\nTry 'joules sim --help'.\n",
-                    argv[optind - 1]);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "joules sim thermal: unexpected '%s'\nTry 'joules sim --help'.\n",
-                argv[optind]);
-        return 2;
-    }
-    int bad = cli_check_profile("sim thermal", "--profile", profile);
-    if (!bad)
-        bad = cli_check_output_name("sim thermal", "--csv", csv);
-    if (!bad)
-        bad = cli_check_output_name("sim thermal", "--svg", svg);
-    char same[JOULES_OUTPUTS_MSG_MAX];
-    if (!bad &&
-        joules_outputs_distinct(same, sizeof same, "--csv", csv, "--svg", svg, (char *)NULL))
-        bad = cli_usage_error("sim thermal", "%s", same);
-    if (bad)
-        return bad;
-    if (load(L) != 0)
-        return 1;
+static const char *const thermal_names[THERMAL_CASES] = {
+    "strong cooling, governor", "weak cooling, no governor", "weak cooling, governor"};
 
-    static const char *const names[THERMAL_CASES] = {
-        "strong cooling, governor", "weak cooling, no governor", "weak cooling, governor"};
-    static const char *const setup[THERMAL_CASES] = {"cooling strong\ngovernor on\n",
-                                                     "cooling weak\ngovernor off\n",
-                                                     "cooling weak\ngovernor on\n"};
+/* The three cases' traces, one second apart; NAN once the GPU is lost. */
+struct thermal_data {
+    size_t n; /* samples per case */
+    double *buf, *t, *temp, *pw, *clk, *leak;
+    unsigned long long *reasons;
+    char devname[96];
+    double lost_at[THERMAL_CASES]; /* -1: not lost */
+};
+
+static int thermal_alloc(struct thermal_data *d, double duration)
+{
     size_t n = (size_t)duration + 1;
-    double *buf = calloc(n * THERMAL_CASES * 5, sizeof(double));
-    unsigned long long *reasons = calloc(n * THERMAL_CASES, sizeof *reasons);
-    if (!buf || !reasons) {
-        free(buf);
-        free(reasons);
+    d->n = n;
+    d->buf = calloc(n * THERMAL_CASES * 5, sizeof(double));
+    d->reasons = calloc(n * THERMAL_CASES, sizeof *d->reasons);
+    if (!d->buf || !d->reasons) {
         fprintf(stderr, "joules sim: out of memory\n");
         return 1;
     }
-    double *t = buf, *temp = buf + n * 3, *pw = buf + n * 6, *clk = buf + n * 9,
-           *leak = buf + n * 12;
-    char devname[96] = "";
-    double lost_at[THERMAL_CASES];
+    d->t = d->buf;
+    d->temp = d->buf + n * 3;
+    d->pw = d->buf + n * 6;
+    d->clk = d->buf + n * 9;
+    d->leak = d->buf + n * 12;
+    return 0;
+}
+
+/* Run the three cases: 0, or the exit status. */
+static int thermal_simulate(struct simlib *L, const struct thermal_options *o,
+                            struct thermal_data *d)
+{
+    static const char *const setup[THERMAL_CASES] = {"cooling strong\ngovernor on\n",
+                                                     "cooling weak\ngovernor off\n",
+                                                     "cooling weak\ngovernor on\n"};
+    size_t n = d->n;
     for (int k = 0; k < THERMAL_CASES; k++) {
         char text[512];
-        nvmlDevice_t d;
-        snprintf(text, sizeof text, "profile %s\n%sphase %.0fs util=1 alpha=%g\n", profile,
-                 setup[k], duration + 1, alpha);
-        int rc = scenario(L, text, &d);
-        if (rc != 0) {
-            free(buf);
-            free(reasons);
+        nvmlDevice_t dev;
+        snprintf(text, sizeof text, "profile %s\n%sphase %.0fs util=1 alpha=%g\n", o->profile,
+                 setup[k], o->duration + 1, o->alpha);
+        int rc = scenario(L, text, &dev);
+        if (rc != 0)
             return rc;
-        }
-        L->name(d, devname, sizeof devname);
-        lost_at[k] = -1;
+        L->name(dev, d->devname, sizeof d->devname);
+        d->lost_at[k] = -1;
         for (size_t i = 0; i < n; i++) {
-            jsimState s = state(L, d);
+            jsimState s = state(L, dev);
             size_t j = k * n + i;
-            t[j] = (double)i;
-            if (s.lost && lost_at[k] < 0)
-                lost_at[k] = (double)i;
-            temp[j] = s.lost ? NAN : s.temperature_c;
-            pw[j] = s.lost ? NAN : s.power_w;
-            clk[j] = s.lost ? NAN : s.clock_mhz;
-            leak[j] = s.lost ? NAN : s.p_leak_w;
-            reasons[j] = s.reasons;
+            d->t[j] = (double)i;
+            if (s.lost && d->lost_at[k] < 0)
+                d->lost_at[k] = (double)i;
+            d->temp[j] = s.lost ? NAN : s.temperature_c;
+            d->pw[j] = s.lost ? NAN : s.power_w;
+            d->clk[j] = s.lost ? NAN : s.clock_mhz;
+            d->leak[j] = s.lost ? NAN : s.p_leak_w;
+            d->reasons[j] = s.reasons;
             L->advance(1.0);
         }
     }
+    return 0;
+}
 
+static int thermal_write_csv(const char *csv, const struct thermal_data *d)
+{
     char err[512];
-    joules_atomic a;
-    if (joules_atomic_open(&a, csv, err, sizeof err) != 0) {
+    io_atomic a;
+    if (io_atomic_open(&a, csv, err, sizeof err) != 0) {
         fprintf(stderr, "joules sim: %s\n", err);
-        free(buf);
-        free(reasons);
         return 1;
     }
     fprintf(a.f, "simulated,case,time_s,power_w,temperature_c,clock_mhz,leakage_w,reasons,lost\n");
     for (int k = 0; k < THERMAL_CASES; k++)
-        for (size_t i = 0; i < n; i++) {
-            size_t j = k * n + i;
-            int lost = isnan(temp[j]);
-            fprintf(a.f, "1,\"%s\",%.0f,%.3f,%.3f,%.0f,%.3f,0x%llx,%d\n", names[k], t[j],
-                    lost ? 0.0 : pw[j], lost ? NAN : temp[j], lost ? 0.0 : clk[j],
-                    lost ? 0.0 : leak[j], reasons[j], lost);
+        for (size_t i = 0; i < d->n; i++) {
+            size_t j = k * d->n + i;
+            int lost = isnan(d->temp[j]);
+            fprintf(a.f, "1,\"%s\",%.0f,%.3f,%.3f,%.0f,%.3f,0x%llx,%d\n", thermal_names[k], d->t[j],
+                    lost ? 0.0 : d->pw[j], lost ? NAN : d->temp[j], lost ? 0.0 : d->clk[j],
+                    lost ? 0.0 : d->leak[j], d->reasons[j], lost);
         }
-    if (joules_atomic_commit(&a, err, sizeof err) != 0) {
+    if (io_atomic_commit(&a, err, sizeof err) != 0) {
         fprintf(stderr, "joules sim: %s\n", err);
-        free(buf);
-        free(reasons);
         return 1;
     }
+    return 0;
+}
 
+static int thermal_write_svg(const char *svg, const struct thermal_data *d, double alpha)
+{
     struct plot_series series[2 * THERMAL_CASES];
     static const char *const colors[THERMAL_CASES] = {"#1f77b4", "#d62728", "#2ca02c"};
-    char labels[2 * THERMAL_CASES][96];
+    char labels[2 * THERMAL_CASES][96], err[512];
+    size_t n = d->n;
     for (int k = 0; k < THERMAL_CASES; k++) {
-        snprintf(labels[k], sizeof labels[k], "temperature: %s", names[k]);
-        snprintf(labels[THERMAL_CASES + k], sizeof labels[0], "power: %s", names[k]);
-        series[k] = (struct plot_series){labels[k], t + k * n, temp + k * n, n, colors[k], 0, 0};
+        snprintf(labels[k], sizeof labels[k], "temperature: %s", thermal_names[k]);
+        snprintf(labels[THERMAL_CASES + k], sizeof labels[0], "power: %s", thermal_names[k]);
+        series[k] =
+            (struct plot_series){labels[k], d->t + k * n, d->temp + k * n, n, colors[k], 0, 0};
         series[THERMAL_CASES + k] = (struct plot_series){
-            labels[THERMAL_CASES + k], t + k * n, pw + k * n, n, colors[k], 1, 1};
+            labels[THERMAL_CASES + k], d->t + k * n, d->pw + k * n, n, colors[k], 1, 1};
     }
     char sub[256];
     snprintf(sub, sizeof sub, "%s, constant load (alpha %.2f); the red line ends at shutdown",
-             devname, alpha);
+             d->devname, alpha);
     struct plot_chart chart = {.title = "Temperature-leakage loop: runaway and its control",
                                .subtitle = sub,
                                .x_label = "time (s)",
@@ -303,37 +360,82 @@ static int sim_thermal(struct simlib *L, int argc, char **argv)
                                .n_series = 2 * THERMAL_CASES};
     if (plot_svg_save(svg, &chart, err, sizeof err) != 0) {
         fprintf(stderr, "joules sim: %s\n", err);
-        free(buf);
-        free(reasons);
         return 1;
     }
+    return 0;
+}
 
-    FILE *out = strcmp(csv, "-") == 0 ? stderr : stdout;
-    fprintf(out, "SIMULATED: %s, %g s per case, load alpha %.2f\n", devname, duration, alpha);
+static void thermal_summary(const struct thermal_options *o, const struct thermal_data *d)
+{
+    size_t n = d->n;
+    FILE *out = strcmp(o->csv, "-") == 0 ? stderr : stdout;
+    fprintf(out, "SIMULATED: %s, %g s per case, load alpha %.2f\n", d->devname, o->duration,
+            o->alpha);
     fprintf(out, "%-28s %9s %9s %9s %9s  %s\n", "case", "T end °C", "T max °C", "P end W",
             "clock MHz", "outcome");
     for (int k = 0; k < THERMAL_CASES; k++) {
         double tmax = 0;
         size_t last = 0;
         for (size_t i = 0; i < n; i++)
-            if (!isnan(temp[k * n + i])) {
-                tmax = fmax(tmax, temp[k * n + i]);
+            if (!isnan(d->temp[k * n + i])) {
+                tmax = fmax(tmax, d->temp[k * n + i]);
                 last = i;
             }
         char outcome[96];
-        if (lost_at[k] >= 0)
-            snprintf(outcome, sizeof outcome, "runaway: shutdown at %.0f s (GPU lost)", lost_at[k]);
-        else if (reasons[k * n + n - 1] & 0x68ull)
+        if (d->lost_at[k] >= 0)
+            snprintf(outcome, sizeof outcome, "runaway: shutdown at %.0f s (GPU lost)",
+                     d->lost_at[k]);
+        else if (d->reasons[k * n + n - 1] & 0x68ull)
             snprintf(outcome, sizeof outcome, "held by the governor (thermal slowdown)");
         else
             snprintf(outcome, sizeof outcome, "settled");
-        fprintf(out, "%-28s %9.1f %9.1f %9.1f %9.0f  %s\n", names[k], temp[k * n + last], tmax,
-                pw[k * n + last], clk[k * n + last], outcome);
+        fprintf(out, "%-28s %9.1f %9.1f %9.1f %9.0f  %s\n", thermal_names[k], d->temp[k * n + last],
+                tmax, d->pw[k * n + last], d->clk[k * n + last], outcome);
     }
-    fprintf(out, "wrote %s and %s\n", csv, svg);
-    free(buf);
-    free(reasons);
-    return 0;
+    fprintf(out, "wrote %s and %s\n", o->csv, o->svg);
+}
+
+static int sim_thermal(struct simlib *L, int argc, char **argv)
+{
+    struct thermal_options o = {.profile = "a100",
+                                .csv = "sim-thermal.csv",
+                                .svg = "sim-thermal.svg",
+                                .duration = 1200,
+                                .alpha = 0.4};
+    int status;
+    if (cli_options_parse(&thermal_spec, NULL, &o, argc, argv, &status) != 0)
+        return status;
+    if (optind < argc) {
+        fprintf(stderr, "joules sim thermal: unexpected '%s'\nTry 'joules sim --help'.\n",
+                argv[optind]);
+        return 2;
+    }
+    int bad = cli_check_profile("sim thermal", "--profile", o.profile);
+    if (!bad)
+        bad = cli_check_output_name("sim thermal", "--csv", o.csv);
+    if (!bad)
+        bad = cli_check_output_name("sim thermal", "--svg", o.svg);
+    char same[IO_OUTPUTS_MSG_MAX];
+    if (!bad &&
+        io_outputs_distinct(same, sizeof same, "--csv", o.csv, "--svg", o.svg, (char *)NULL))
+        bad = cli_usage_error("sim thermal", "%s", same);
+    if (bad)
+        return bad;
+    if (load(L) != 0)
+        return 1;
+    struct thermal_data d = {0};
+    status = thermal_alloc(&d, o.duration);
+    if (!status)
+        status = thermal_simulate(L, &o, &d);
+    if (!status)
+        status = thermal_write_csv(o.csv, &d);
+    if (!status)
+        status = thermal_write_svg(o.svg, &d, o.alpha);
+    if (!status)
+        thermal_summary(&o, &d);
+    free(d.buf);
+    free(d.reasons);
+    return status;
 }
 
 /* ---- ab ------------------------------------------------------------------------------- */
@@ -376,14 +478,9 @@ static int run_kernels(struct simlib *L, nvmlDevice_t d, jsimKernel *k, int reps
 
 static int sim_ab(struct simlib *L, int argc, char **argv)
 {
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        usage(stdout);
-        return 0;
-    }
-    if (argc > 1) {
-        fprintf(stderr, "joules sim ab: unexpected '%s'\nTry 'joules sim --help'.\n", argv[1]);
-        return 2;
-    }
+    int status;
+    if (parse_plain(&sim_ab_spec, argc, argv, &status) != 0)
+        return status;
     if (load(L) != 0)
         return 1;
     nvmlDevice_t d;
@@ -454,14 +551,9 @@ static int sim_ab(struct simlib *L, int argc, char **argv)
 
 static int sim_idle(struct simlib *L, int argc, char **argv)
 {
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        usage(stdout);
-        return 0;
-    }
-    if (argc > 1) {
-        fprintf(stderr, "joules sim idle: unexpected '%s'\nTry 'joules sim --help'.\n", argv[1]);
-        return 2;
-    }
+    int status;
+    if (parse_plain(&sim_idle_spec, argc, argv, &status) != 0)
+        return status;
     if (load(L) != 0)
         return 1;
     printf("SIMULATED idle power after 10 min (model, not a measurement):\n");

@@ -7,7 +7,6 @@
  * between runs), and restores the clocks or the power limit on every exit path before the
  * report and the files are written.
  */
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli_options.h"
 #include "cli/cli_sampling.h"
 #include "cli/cli_signal.h"
 #include "cli/cli_util.h"
@@ -26,7 +26,7 @@
 #define CMD "sweep"
 
 enum {
-    OPT_CLOCKS = 0x200,
+    OPT_CLOCKS = CLI_OPT_COMMAND,
     OPT_LIMITS,
     OPT_WARMUP,
     OPT_COOLDOWN,
@@ -34,54 +34,63 @@ enum {
     OPT_SVG,
 };
 
-static void help(FILE *out)
-{
-    fprintf(
-        out,
-        "Usage: joules sweep [OPTIONS] [-- COMMAND [ARGS...]]\n\n"
-        "Step the GPU through locked graphics clocks (or power limits), measure a workload at\n"
-        "each step (time, energy with its uncertainty, power, clock held, temperature,\n"
-        "clock-event reasons), fit the power model P = P_static + k f V^2 (the talk's\n"
-        "P_dyn ~ alpha C V^2 f; P = a + b f + c f^3 when the voltage is unknown, as on real\n"
-        "GPUs), and report the setting with the least energy per run, the one with the\n"
-        "least energy x delay, and what they cost in time against the highest setting.\n"
-        "Workload: the A/B product (src/ab, default arm normal), or COMMAND run once per step\n"
-        "with JOULES_SWEEP_STEP (0, 1, ...) and JOULES_SWEEP_CLOCK_MHZ or\n"
-        "JOULES_SWEEP_POWER_LIMIT_W set. Progress on standard error, report on standard\n"
-        "output. The clocks (power limit) are restored on every exit: end, error, Ctrl-C,\n"
-        "TERM. See docs/sweep.md.\n\n"
-        "Options:\n"
-        "  --clocks SPEC        locked clocks, MHz: FROM:TO:STEP or a list A,B,C (default:\n"
-        "                       9 steps from a third of the maximum clock to the maximum)\n"
-        "  --power-limits SPEC  power limits, W, instead: FROM:TO:STEP or A,B,C\n"
-        "  --arms LIST          product inputs (default normal; e.g. normal,zeros gives the\n"
-        "                       ratio of effective switching activity)\n"
-        "  -n N                 matrix size (default 8192: compute-bound, memory power small)\n"
-        "  -p, --precision P    fp32 (default), tf32, fp16, bf16, fp64\n"
-        "  --seed S             seed of the inputs (default 1)\n"
-        "  --warmup S           seconds of unmeasured products after each change (default 0.3)\n"
-        "  --cooldown S         idle seconds between steps (default 0.5)\n"
-        "  --min-window S       seconds each measured window lasts at least (default 0.5)\n"
-        "  --executor E         sim | cuda (default: cuda with an NVIDIA GPU and cuBLAS,\n"
-        "                       else sim)\n"
-        "  --sim [PROFILE]      the simulated GPU (a6000 default, a100, h100, test); SIMULATED\n"
-        "  --scenario FILE      the simulated GPU with a scenario (docs/scenarios.md)\n"
-        "  --sim-efficiency E   sim: fraction of peak FLOP/s of the product (default 0.9)\n"
-        "  --gpu N              which GPU (default 0)\n"
-        "  --json FILE          results and fits (schema joules.sweep/1); partial results\n"
-        "                       are written when the sweep stops early\n"
-        "  --svg FILE           energy and time against the clock; fitted power curve\n"
-        "  -q, --quiet          no progress lines\n"
-        "  -h, --help           this help\n\n"
-        "Examples:\n"
-        "  JOULES_SIM_PRIVILEGED=1 joules sweep --sim test --clocks 500:1500:100\n"
-        "  JOULES_SIM_PRIVILEGED=1 joules sweep --sim --arms normal,zeros --svg s.svg\n"
-        "  sudo joules sweep --clocks 900,1200,1500 -- python3 train_step.py\n\n"
-        "Needs privilege: root on a real GPU; the simulated GPU allows it as root or with\n"
-        "JOULES_SIM_PRIVILEGED=1. Exit status: 0 done; 1 failed (privilege, no GPU, the\n"
-        "command failed at a step: partial results kept); 2 wrong command line; 128+N when\n"
-        "stopped by signal N, after restoring the settings and saving what was measured.\n");
-}
+static const char sweep_help_head[] =
+    "Usage: joules sweep [OPTIONS] [-- COMMAND [ARGS...]]\n\n"
+    "Step the GPU through locked graphics clocks (or power limits), measure a workload at\n"
+    "each step (time, energy with its uncertainty, power, clock held, temperature,\n"
+    "clock-event reasons), fit the power model P = P_static + k f V^2 (the talk's\n"
+    "P_dyn ~ alpha C V^2 f; P = a + b f + c f^3 when the voltage is unknown, as on real\n"
+    "GPUs), and report the setting with the least energy per run, the one with the\n"
+    "least energy x delay, and what they cost in time against the highest setting.\n"
+    "Workload: the A/B product (src/ab, default arm normal), or COMMAND run once per step\n"
+    "with JOULES_SWEEP_STEP (0, 1, ...) and JOULES_SWEEP_CLOCK_MHZ or\n"
+    "JOULES_SWEEP_POWER_LIMIT_W set. Progress on standard error, report on standard\n"
+    "output. The clocks (power limit) are restored on every exit: end, error, Ctrl-C,\n"
+    "TERM. See docs/sweep.md.\n\n"
+    "Options:\n";
+
+static const char sweep_help_tail[] =
+    "\nExamples:\n"
+    "  JOULES_SIM_PRIVILEGED=1 joules sweep --sim test --clocks 500:1500:100\n"
+    "  JOULES_SIM_PRIVILEGED=1 joules sweep --sim --arms normal,zeros --svg s.svg\n"
+    "  sudo joules sweep --clocks 900,1200,1500 -- python3 train_step.py\n\n"
+    "Needs privilege: root on a real GPU; the simulated GPU allows it as root or with\n"
+    "JOULES_SIM_PRIVILEGED=1. Exit status: 0 done; 1 failed (privilege, no GPU, the\n"
+    "command failed at a step: partial results kept); 2 wrong command line; 128+N when\n"
+    "stopped by signal N, after restoring the settings and saving what was measured.\n";
+
+static const struct cli_option sweep_options[] = {
+    {"clocks", 0, required_argument, "SPEC",
+     "locked clocks, MHz: FROM:TO:STEP or a list A,B,C (default:\n"
+     "9 steps from a third of the maximum clock to the maximum)",
+     OPT_CLOCKS},
+    {"power-limits", 0, required_argument, "SPEC",
+     "power limits, W, instead: FROM:TO:STEP or A,B,C", OPT_LIMITS},
+    CLI_WORKLOAD_ARMS("product inputs (default normal; e.g. normal,zeros gives the\n"
+                      "ratio of effective switching activity)"),
+    CLI_WORKLOAD_N("matrix size (default 8192: compute-bound, memory power small)"),
+    CLI_WORKLOAD_PRECISION("fp32 (default), tf32, fp16, bf16, fp64"),
+    CLI_WORKLOAD_SEED("seed of the inputs (default 1)"),
+    {"warmup", 0, required_argument, "S",
+     "seconds of unmeasured products after each change (default 0.3)", OPT_WARMUP},
+    {"cooldown", 0, required_argument, "S", "idle seconds between steps (default 0.5)",
+     OPT_COOLDOWN},
+    {"min-window", 0, required_argument, "S",
+     "seconds each measured window lasts at least (default 0.5)", OPT_MIN_WINDOW},
+    CLI_WORKLOAD_EXECUTOR("sim | cuda (default: cuda with an NVIDIA GPU and cuBLAS,\n"
+                          "else sim)"),
+    CLI_OPTION_SIM("the simulated GPU (default a6000); SIMULATED\n" CLI_HELP_PROFILES),
+    CLI_OPTION_SCENARIO("the simulated GPU with a scenario (docs/scenarios.md)"),
+    CLI_WORKLOAD_EFFICIENCY("sim: fraction of peak FLOP/s of the product (default 0.9)"),
+    CLI_WORKLOAD_GPU("which GPU (default 0)"),
+    CLI_OPTION_JSON("results and fits (schema joules.sweep/1); partial results\n"
+                    "are written when the sweep stops early"),
+    {"svg", 0, required_argument, "FILE", "energy and time against the clock; fitted power curve",
+     OPT_SVG},
+    CLI_OPTION_QUIET("no progress lines"),
+    CLI_OPTION_HELP,
+    CLI_OPTIONS_END,
+};
 
 /* FROM:TO:STEP or A,B,C into p->settings. */
 static int parse_spec(const char *opt, const char *v, double lo, double hi, struct sweep_params *p)
@@ -129,10 +138,38 @@ static int restore(const struct sweep_params *p, joules_monitor *m, double limit
     return 0;
 }
 
+/* The sweep's progress on stderr (user: its struct sweep_params). */
+static void print_progress(const struct sweep_progress *ev, void *user)
+{
+    const struct sweep_params *p = user;
+    const struct sweep_point *pt = ev->pt;
+    switch (ev->phase) {
+    case SWEEP_PHASE_LOAD:
+        fprintf(stderr, "joules sweep: preparing %s inputs (n = %d, %s)\n",
+                ab_arm_name(p->arms[ev->slot]), p->setup.n, ab_prec_name(p->setup.prec));
+        break;
+    case SWEEP_PHASE_POINT:
+        fprintf(stderr, "joules sweep: [%d/%d] %g %s", ev->step + 1, ev->total,
+                p->settings[ev->step], p->mode == SWEEP_CLOCKS ? "MHz" : "W");
+        if (p->workload == SWEEP_WL_PRODUCT)
+            fprintf(stderr, " %-8s", ab_arm_name(p->arms[ev->slot]));
+        fprintf(stderr, " %8.4f s/run", pt->time_s);
+        if (pt->valid)
+            fprintf(stderr, " %9.3f J/run %7.1f W", pt->energy_j, pt->power_w);
+        if (isfinite(pt->clock_mhz))
+            fprintf(stderr, " %5.0f MHz %3.0f C", pt->clock_mhz, pt->temperature_c);
+        fputc('\n', stderr);
+        break;
+    case SWEEP_PHASE_COOLDOWN:
+        fprintf(stderr, "joules sweep: cooldown %g s\n", p->cooldown_s);
+        break;
+    }
+}
+
 /* The idle baseline of the GPU in its state at rest (before the sweep changes anything). */
 static void load_baseline(joules_monitor *m, int dom, struct sweep_baseline *bl, int progress)
 {
-    static joules_baseline b;
+    static io_baseline b;
     static char path[4400];
     joules_domain_info info;
     if (joules_domain_info_get(m, dom, &info) != 0 ||
@@ -160,266 +197,321 @@ static void join_command(char **argv, char *buf, size_t len)
     }
 }
 
-int cmd_sweep(int argc, char **argv)
+/* Everything `joules sweep` holds, released by sweep_finish alone. */
+struct sweep_ctx {
+    struct cli_common com;
+    struct cli_workload w;
+    struct sweep_params p;
+    int have_spec; /* --clocks or --power-limits given */
+    const char *svg;
+    io_atomic jout; /* --json, created before the sweep */
+    int j_open;
+    struct cli_stop stop;
+    struct cli_monitor cm;
+    int monitor_open;
+    int executor;
+    double limit0_w; /* the power limit to restore */
+    char command[1024];
+    struct sweep_result res;
+    struct sweep_output rep;
+};
+
+static int sweep_take(void *ctx, int id, const char *v)
 {
-    static const struct option longopts[] = {
-        {"clocks", required_argument, NULL, OPT_CLOCKS},
-        {"power-limits", required_argument, NULL, OPT_LIMITS},
-        CLI_WORKLOAD_LONGOPTS,
-        {"warmup", required_argument, NULL, OPT_WARMUP},
-        {"cooldown", required_argument, NULL, OPT_COOLDOWN},
-        {"min-window", required_argument, NULL, OPT_MIN_WINDOW},
-        {"json", required_argument, NULL, CLI_OPT_JSON},
-        {"svg", required_argument, NULL, OPT_SVG},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    static struct sweep_params p;
-    static struct sweep_result res;
-    static struct sweep_report rep;
-    memset(&p, 0, sizeof p);
-    memset(&res, 0, sizeof res);
-    memset(&rep, 0, sizeof rep);
-    p.setup.prec = AB_FP32;
-    p.setup.seed = 1;
-    p.arms[0] = AB_ARM_NORMAL;
-    p.n_arms = 1;
-    p.warmup_s = 0.3;
-    p.cooldown_s = 0.5;
-    p.min_window_s = 0.5;
-    p.progress = 1;
-    int have_spec = 0;
-    const char *json = NULL, *svg = NULL;
-    struct cli_source src = {0};
-    src.settle_end = 1;
-    struct cli_workload w = {.min_arms = 1,
-                             .counts_as_numbers = 1,
-                             .setup = &p.setup,
-                             .arms = p.arms,
-                             .n_arms = &p.n_arms,
-                             .src = &src,
-                             .executor = -1};
-    int c, rc;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:hq" CLI_WORKLOAD_SHORTOPTS, longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            help(stdout);
-            return 0;
-        case 'q':
-            p.progress = 0;
-            break;
-        case OPT_CLOCKS:
-        case OPT_LIMITS:
-            if (have_spec)
-                return cli_usage_error(CMD, "--clocks and --power-limits: one of them, once");
-            have_spec = 1;
-            p.mode = c == OPT_CLOCKS ? SWEEP_CLOCKS : SWEEP_LIMITS;
-            if ((rc = parse_spec(c == OPT_CLOCKS ? "--clocks" : "--power-limits", optarg, 1,
-                                 c == OPT_CLOCKS ? 10000 : 5000, &p)))
-                return rc;
-            break;
-        case OPT_WARMUP:
-        case OPT_COOLDOWN:
-        case OPT_MIN_WINDOW: {
-            const char *o = c == OPT_WARMUP     ? "--warmup"
-                            : c == OPT_COOLDOWN ? "--cooldown"
-                                                : "--min-window";
-            double *dst = c == OPT_WARMUP     ? &p.warmup_s
-                          : c == OPT_COOLDOWN ? &p.cooldown_s
-                                              : &p.min_window_s;
-            if ((rc = cli_parse_double(CMD, o, optarg, c == OPT_MIN_WINDOW ? 0.01 : 0, 3600, dst)))
-                return rc;
-            break;
-        }
-        case CLI_OPT_JSON:
-        case OPT_SVG:
-            if ((rc = cli_check_output_name(CMD, c == OPT_SVG ? "--svg" : "--json", optarg)))
-                return rc;
-            *(c == OPT_SVG ? &svg : &json) = optarg;
-            break;
-        default:
-            if ((rc = cli_workload_option(&w, CMD, c, argc, argv)) == CLI_WORKLOAD_OTHER)
-                return cli_getopt_error(CMD, c, argv);
-            if (rc)
-                return rc;
-            break;
-        }
+    struct sweep_ctx *s = ctx;
+    struct sweep_params *p = &s->p;
+    int rc;
+    if (cli_is_workload_option(id))
+        return cli_workload_option(&s->w, CMD, id, v);
+    switch (id) {
+    case OPT_CLOCKS:
+    case OPT_LIMITS:
+        if (s->have_spec)
+            return cli_usage_error(CMD, "--clocks and --power-limits: one of them, once");
+        s->have_spec = 1;
+        p->mode = id == OPT_CLOCKS ? SWEEP_CLOCKS : SWEEP_LIMITS;
+        return parse_spec(id == OPT_CLOCKS ? "--clocks" : "--power-limits", v, 1,
+                          id == OPT_CLOCKS ? 10000 : 5000, p);
+    case OPT_WARMUP:
+        return cli_parse_double(CMD, "--warmup", v, 0, 3600, &p->warmup_s);
+    case OPT_COOLDOWN:
+        return cli_parse_double(CMD, "--cooldown", v, 0, 3600, &p->cooldown_s);
+    case OPT_MIN_WINDOW:
+        return cli_parse_double(CMD, "--min-window", v, 0.01, 3600, &p->min_window_s);
+    case OPT_SVG:
+        if ((rc = cli_check_output_name(CMD, "--svg", v)) == 0)
+            s->svg = v;
+        return rc;
+    default:
+        return 0;
     }
-    int executor = w.executor;
+}
+
+static const struct cli_command_spec sweep_spec = {
+    .name = CMD,
+    .help_head = sweep_help_head,
+    .options = sweep_options,
+    .help_tail = sweep_help_tail,
+    .take = sweep_take,
+};
+
+static void sweep_defaults(struct sweep_ctx *s)
+{
+    struct sweep_params *p = &s->p;
+    p->setup.prec = AB_FP32;
+    p->setup.seed = 1;
+    p->arms[0] = AB_ARM_NORMAL;
+    p->n_arms = 1;
+    p->warmup_s = 0.3;
+    p->cooldown_s = 0.5;
+    p->min_window_s = 0.5;
+    s->com.src.settle_end = 1;
+    s->w = (struct cli_workload){.min_arms = 1,
+                                 .counts_as_numbers = 1,
+                                 .setup = &p->setup,
+                                 .arms = p->arms,
+                                 .n_arms = &p->n_arms,
+                                 .executor = -1};
+    s->limit0_w = NAN;
+}
+
+/* The command line, and what the options say together: 0, or CLI_EXIT_USAGE with the
+ * message printed. */
+static int sweep_check(struct sweep_ctx *s, int argc, char **argv)
+{
+    struct sweep_params *p = &s->p;
+    const char *json = s->com.json;
     if (optind < argc) {
         if (strcmp(argv[optind - 1], "--") != 0)
             return cli_usage_error(CMD, "unexpected argument '%s' (a command goes after --)",
                                    argv[optind]);
-        p.workload = SWEEP_WL_COMMAND;
-        p.argv = argv + optind;
-        if (w.arms_given)
+        p->workload = SWEEP_WL_COMMAND;
+        p->argv = argv + optind;
+        if (s->w.arms_given)
             return cli_usage_error(CMD, "--arms chooses the product's inputs; it does not go "
                                         "with a command");
     }
-    if (src.sim && executor == AB_EXEC_CUDA)
+    if (s->com.src.sim && s->executor == AB_EXEC_CUDA)
         return cli_usage_error(CMD,
                                "--sim/--scenario run on the simulated GPU, not --executor cuda");
-    if (executor == AB_EXEC_SIM)
-        src.sim = 1;
-    char same[JOULES_OUTPUTS_MSG_MAX];
-    if (joules_outputs_distinct(same, sizeof same, "--json", json, "--svg", svg, (char *)NULL))
+    if (s->executor == AB_EXEC_SIM)
+        s->com.src.sim = 1;
+    char same[IO_OUTPUTS_MSG_MAX];
+    if (io_outputs_distinct(same, sizeof same, "--json", json, "--svg", s->svg, (char *)NULL))
         return cli_usage_error(CMD, "%s", same);
-    joules_atomic jout;
-    char err[AB_ERR_MAX] = "";
-    int j_open = 0;
-    if (json) {
-        if (joules_atomic_open(&jout, json, err, sizeof err) != 0) {
-            fprintf(stderr, "joules sweep: %s\n", err);
-            return CLI_EXIT_USAGE;
-        }
-        j_open = 1;
-    }
-    if (svg) { /* written at the end; its directory is checked now */
-        joules_atomic s;
-        if (joules_atomic_open(&s, svg, err, sizeof err) != 0) {
-            fprintf(stderr, "joules sweep: %s\n", err);
-            if (j_open)
-                joules_atomic_abort(&jout);
-            return CLI_EXIT_USAGE;
-        }
-        joules_atomic_abort(&s);
-    }
+    return 0;
+}
 
-    struct cli_stop stop;
-    cli_stop_install(&stop);
-    p.setup.stop = &cli_stop_signal;
-    int status = CLI_EXIT_FAILURE;
-    struct cli_monitor cm;
-    if (cli_open_monitor(CMD, &src, &cm) != 0)
-        goto done_nomon;
+/* Create --json and check that --svg can be written: 0, or CLI_EXIT_USAGE. */
+static int open_outputs(struct sweep_ctx *s)
+{
+    char err[AB_ERR_MAX] = "";
+    if (s->com.json) {
+        if (io_atomic_open(&s->jout, s->com.json, err, sizeof err) != 0) {
+            fprintf(stderr, "joules sweep: %s\n", err);
+            return CLI_EXIT_USAGE;
+        }
+        s->j_open = 1;
+    }
+    if (s->svg) { /* written at the end; its directory is checked now */
+        io_atomic probe;
+        if (io_atomic_open(&probe, s->svg, err, sizeof err) != 0) {
+            fprintf(stderr, "joules sweep: %s\n", err);
+            return CLI_EXIT_USAGE;
+        }
+        io_atomic_abort(&probe);
+    }
+    return 0;
+}
+
+/* Open the monitor and settle the executor: the simulated GPU when asked for, or for the
+ * product when no NVIDIA GPU with cuBLAS is found. 0, or -1 after saying why. */
+static int choose_executor(struct sweep_ctx *s)
+{
     char why[AB_ERR_MAX] = "";
-    if (p.workload == SWEEP_WL_PRODUCT && executor < 0 && !cm.used_sim) {
-        if (cli_count_gpus(cm.m, 0) > 0 && ab_cuda_available(why, sizeof why)) {
-            executor = AB_EXEC_CUDA;
+    int product = s->p.workload == SWEEP_WL_PRODUCT;
+    if (cli_open_monitor(CMD, &s->com.src, &s->cm) != 0)
+        return -1;
+    s->monitor_open = 1;
+    if (product && s->executor < 0 && !s->cm.used_sim) {
+        if (cli_count_gpus(s->cm.m, 0) > 0 && ab_cuda_available(why, sizeof why)) {
+            s->executor = AB_EXEC_CUDA;
         } else {
             if (!why[0])
                 snprintf(why, sizeof why, "no NVIDIA GPU was found");
             fprintf(stderr, "joules sweep: %s: using the simulated GPU (SIMULATED figures)\n", why);
-            cli_close_monitor(&cm);
-            src.sim = 1;
-            if (cli_open_monitor(CMD, &src, &cm) != 0)
-                goto done_nomon;
+            cli_close_monitor(&s->cm);
+            s->monitor_open = 0;
+            s->com.src.sim = 1;
+            if (cli_open_monitor(CMD, &s->com.src, &s->cm) != 0)
+                return -1;
+            s->monitor_open = 1;
         }
     }
-    if (executor < 0)
-        executor = cm.used_sim ? AB_EXEC_SIM : AB_EXEC_CUDA;
-    if (p.workload == SWEEP_WL_PRODUCT && executor == AB_EXEC_CUDA &&
-        !ab_cuda_available(why, sizeof why)) {
+    if (s->executor < 0)
+        s->executor = s->cm.used_sim ? AB_EXEC_SIM : AB_EXEC_CUDA;
+    if (product && s->executor == AB_EXEC_CUDA && !ab_cuda_available(why, sizeof why)) {
         fprintf(stderr, "joules sweep: --executor cuda: %s\n", why);
-        goto done;
+        return -1;
     }
-    p.ops = executor == AB_EXEC_SIM ? &ab_exec_sim_ops : &ab_exec_cuda_ops;
-    p.setup.m = cm.m;
-    p.setup.n = w.n > 0 ? (int)w.n : 8192;
-    p.setup.sim_library = cm.used_sim ? cm.sim_library : NULL;
-    p.setup.gpu_domain = cli_gpu_domain(cm.m, (int)w.gpu);
-    if (p.setup.gpu_domain < 0) {
-        fprintf(stderr, "joules sweep: no GPU %d to sweep (%d GPU%s found)\n", (int)w.gpu,
-                cli_count_gpus(cm.m, 0), cli_count_gpus(cm.m, 0) == 1 ? "" : "s");
-        if (!cm.used_sim)
-            cli_print_sim_hint(stderr, CMD);
-        goto done;
-    }
-    if (!have_spec && default_clocks(cm.m, p.setup.gpu_domain, &p) != 0) {
-        fprintf(stderr, "joules sweep: the GPU does not report its maximum clock: give --clocks\n");
-        goto done;
-    }
-    joules_gpu_status st0;
-    double limit0 = NAN;
-    if (joules_gpu_status_get(cm.m, p.setup.gpu_domain, &st0) == 0)
-        limit0 = st0.power_limit_w > 0 ? st0.power_limit_w : st0.power_limit_default_w;
-    if (p.mode == SWEEP_LIMITS && !(limit0 > 0)) {
-        fprintf(stderr, "joules sweep: the GPU does not report its power limit, so it could not "
-                        "be restored: nothing was changed\n");
-        goto done;
-    }
-    /* A limit the board refuses is said now, with its range, not as a refused privilege. */
-    for (int i = 0; p.mode == SWEEP_LIMITS && i < p.n_steps; i++)
-        if (st0.power_limit_min_w > 0 && st0.power_limit_max_w > 0 &&
-            (p.settings[i] < st0.power_limit_min_w - 0.5 ||
-             p.settings[i] > st0.power_limit_max_w + 0.5)) {
+    return 0;
+}
+
+/* A limit the board refuses is said now, with its range, not as a refused privilege. */
+static int limits_allowed(const struct sweep_params *p, const joules_gpu_status *st)
+{
+    for (int i = 0; p->mode == SWEEP_LIMITS && i < p->n_steps; i++)
+        if (st->power_limit_min_w > 0 && st->power_limit_max_w > 0 &&
+            (p->settings[i] < st->power_limit_min_w - 0.5 ||
+             p->settings[i] > st->power_limit_max_w + 0.5)) {
             fprintf(stderr,
                     "joules sweep: --power-limits: %g W is outside what this GPU allows "
                     "(%g to %g W); nothing was changed\n",
-                    p.settings[i], st0.power_limit_min_w, st0.power_limit_max_w);
-            status = CLI_EXIT_USAGE;
-            goto done;
+                    p->settings[i], st->power_limit_min_w, st->power_limit_max_w);
+            return 0;
         }
-    rep.profile = cli_sim_profile_name(&src, &cm);
-    load_baseline(cm.m, p.setup.gpu_domain, &rep.baseline, p.progress);
-    char command[1024] = "";
-    if (p.workload == SWEEP_WL_COMMAND)
-        join_command(p.argv, command, sizeof command);
-    rep.command = command;
-    if (p.progress)
-        fprintf(stderr, "joules sweep: %d step%s of %s%s\n", p.n_steps, p.n_steps == 1 ? "" : "s",
-                p.mode == SWEEP_CLOCKS ? "locked clocks" : "power limits",
-                cm.used_sim ? " on the simulated GPU (SIMULATED)" : "");
+    return 1;
+}
 
-    int run_rc = sweep_run(&p, &res, err, sizeof err);
-    rep.restored = res.changed ? restore(&p, cm.m, limit0) : -1;
-    if (res.refused && res.refused != JOULES_E_PERMISSION) {
-        fprintf(stderr, "joules sweep: %s; nothing was measured\n", err);
-        goto done;
+/* The device, the steps and the setting to restore. 0, or the exit status after saying
+ * why nothing was changed. */
+static int set_up(struct sweep_ctx *s)
+{
+    struct sweep_params *p = &s->p;
+    joules_monitor *m = s->cm.m;
+    p->ops = s->executor == AB_EXEC_SIM ? &ab_exec_sim_ops : &ab_exec_cuda_ops;
+    p->setup.m = m;
+    p->setup.n = s->w.n > 0 ? (int)s->w.n : 8192;
+    p->setup.sim_library = s->cm.used_sim ? s->cm.sim_library : NULL;
+    p->setup.gpu_domain = cli_gpu_domain(m, (int)s->w.gpu);
+    if (p->setup.gpu_domain < 0) {
+        fprintf(stderr, "joules sweep: no GPU %d to sweep (%d GPU%s found)\n", (int)s->w.gpu,
+                cli_count_gpus(m, 0), cli_count_gpus(m, 0) == 1 ? "" : "s");
+        if (!s->cm.used_sim)
+            cli_print_sim_hint(stderr, CMD);
+        return CLI_EXIT_FAILURE;
     }
-    if (res.refused) {
+    if (!s->have_spec && default_clocks(m, p->setup.gpu_domain, p) != 0) {
+        fprintf(stderr, "joules sweep: the GPU does not report its maximum clock: give --clocks\n");
+        return CLI_EXIT_FAILURE;
+    }
+    joules_gpu_status st0;
+    memset(&st0, 0, sizeof st0);
+    if (joules_gpu_status_get(m, p->setup.gpu_domain, &st0) == 0)
+        s->limit0_w = st0.power_limit_w > 0 ? st0.power_limit_w : st0.power_limit_default_w;
+    if (p->mode == SWEEP_LIMITS && !(s->limit0_w > 0)) {
+        fprintf(stderr, "joules sweep: the GPU does not report its power limit, so it could not "
+                        "be restored: nothing was changed\n");
+        return CLI_EXIT_FAILURE;
+    }
+    if (!limits_allowed(p, &st0))
+        return CLI_EXIT_USAGE;
+    s->rep.profile = cli_sim_profile_name(&s->com.src, &s->cm);
+    load_baseline(m, p->setup.gpu_domain, &s->rep.baseline, p->progress != NULL);
+    if (p->workload == SWEEP_WL_COMMAND)
+        join_command(p->argv, s->command, sizeof s->command);
+    s->rep.command = s->command;
+    return 0;
+}
+
+/* The table on stdout, then --json and --svg. The exit status. */
+static int write_results(struct sweep_ctx *s, int run_rc)
+{
+    struct sweep_output *rep = &s->rep;
+    int status = run_rc != 0 || rep->restored == 0 ? CLI_EXIT_FAILURE : 0;
+    sweep_analyze(rep);
+    sweep_output_table(stdout, rep);
+    fflush(stdout);
+    char err[512];
+    if (s->j_open) {
+        s->j_open = 0;
+        if (sweep_output_json(s->jout.f, rep) != 0 ||
+            io_atomic_commit(&s->jout, err, sizeof err) != 0) {
+            fprintf(stderr, "joules sweep: --json %s: not written\n", s->com.json);
+            io_atomic_abort(&s->jout);
+            status = CLI_EXIT_FAILURE;
+        } else if (s->res.n_steps_done < s->p.n_steps) {
+            fprintf(stderr, "joules sweep: partial results (%d of %d steps) saved to %s\n",
+                    s->res.n_steps_done, s->p.n_steps, s->com.json);
+        }
+    }
+    if (s->svg && s->res.n_steps_done > 0 && sweep_output_svg(s->svg, rep, err, sizeof err) != 0) {
+        fprintf(stderr, "joules sweep: --svg: %s\n", err);
+        status = CLI_EXIT_FAILURE;
+    }
+    return cli_stop_signal ? 128 + cli_stop_signal : status;
+}
+
+/* Run the sweep, restore what it changed, report. The exit status. */
+static int sweep(struct sweep_ctx *s)
+{
+    struct sweep_params *p = &s->p;
+    char err[AB_ERR_MAX] = "";
+    if (p->progress)
+        fprintf(stderr, "joules sweep: %d step%s of %s%s\n", p->n_steps, p->n_steps == 1 ? "" : "s",
+                p->mode == SWEEP_CLOCKS ? "locked clocks" : "power limits",
+                s->cm.used_sim ? " on the simulated GPU (SIMULATED)" : "");
+    int run_rc = sweep_run(p, &s->res, err, sizeof err);
+    s->rep.restored = s->res.changed ? restore(p, s->cm.m, s->limit0_w) : -1;
+    if (s->res.refused && s->res.refused != JOULES_E_PERMISSION) {
+        fprintf(stderr, "joules sweep: %s; nothing was measured\n", err);
+        return CLI_EXIT_FAILURE;
+    }
+    if (s->res.refused) {
         fprintf(stderr, "joules sweep: %s\n", err);
         fprintf(stderr,
                 "%s needs privilege: root on a real GPU (sudo joules sweep ...). The "
                 "simulated GPU allows it as root or with JOULES_SIM_PRIVILEGED=1. Nothing "
                 "was measured.\n",
-                p.mode == SWEEP_CLOCKS ? "Locking clocks" : "Setting the power limit");
-        goto done;
+                p->mode == SWEEP_CLOCKS ? "Locking clocks" : "Setting the power limit");
+        return CLI_EXIT_FAILURE;
     }
     if (run_rc != 0 && !cli_stop_signal)
         fprintf(stderr, "joules sweep: %s\n", err);
-    rep.p = &p;
-    rep.r = &res;
-    rep.signal = cli_stop_signal;
-    rep.failure = run_rc != 0 && !cli_stop_signal ? err : NULL;
-    sweep_analyze(&rep);
-    sweep_report_table(stdout, &rep);
-    fflush(stdout);
-    status = run_rc != 0 || rep.restored == 0 ? CLI_EXIT_FAILURE : 0;
-    if (j_open) {
-        char e2[512];
-        if (sweep_report_json(jout.f, &rep) != 0 ||
-            joules_atomic_commit(&jout, e2, sizeof e2) != 0) {
-            fprintf(stderr, "joules sweep: --json %s: not written\n", json);
-            joules_atomic_abort(&jout);
-            status = CLI_EXIT_FAILURE;
-        } else if (res.n_steps_done < p.n_steps) {
-            fprintf(stderr, "joules sweep: partial results (%d of %d steps) saved to %s\n",
-                    res.n_steps_done, p.n_steps, json);
-        }
-        j_open = 0;
-    }
-    if (svg && res.n_steps_done > 0) {
-        char e2[512];
-        if (sweep_report_svg(svg, &rep, e2, sizeof e2) != 0) {
-            fprintf(stderr, "joules sweep: --svg: %s\n", e2);
-            status = CLI_EXIT_FAILURE;
-        }
-    }
-    if (cli_stop_signal)
-        status = 128 + cli_stop_signal;
-done:
-    cli_close_monitor(&cm);
-done_nomon:
-    if (j_open)
-        joules_atomic_abort(&jout);
-    cli_stop_restore(&stop);
+    s->rep.p = p;
+    s->rep.r = &s->res;
+    s->rep.signal = cli_stop_signal;
+    s->rep.failure = run_rc != 0 && !cli_stop_signal ? err : NULL;
+    return write_results(s, run_rc);
+}
+
+/* Release what s holds (--json removed unless written); returns status, or 128+N when a
+ * signal N stopped a sweep that failed. */
+static int sweep_finish(struct sweep_ctx *s, int status)
+{
+    if (s->monitor_open)
+        cli_close_monitor(&s->cm);
+    if (s->j_open)
+        io_atomic_abort(&s->jout);
+    cli_stop_restore(&s->stop);
     if (cli_stop_signal && status == CLI_EXIT_FAILURE)
         status = 128 + cli_stop_signal;
-    /* p, res and rep are static for their size only; nothing reads them after this return, so
-     * the addresses of locals they keep are never used. */
-    return status; // NOLINT(clang-analyzer-core.StackAddressEscape)
+    return status;
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+    static struct sweep_ctx s;
+    memset(&s, 0, sizeof s);
+    sweep_defaults(&s);
+    int status;
+    if (cli_options_parse(&sweep_spec, &s.com, &s, argc, argv, &status) != 0)
+        return status;
+    s.p.progress = s.com.quiet ? NULL : print_progress;
+    s.p.progress_user = &s.p;
+    s.executor = s.w.executor;
+    if ((status = sweep_check(&s, argc, argv)) != 0)
+        return status;
+    if ((status = open_outputs(&s)) != 0) {
+        if (s.j_open)
+            io_atomic_abort(&s.jout);
+        return status;
+    }
+    cli_stop_install(&s.stop);
+    s.p.setup.stop = &cli_stop_signal;
+    if (choose_executor(&s) != 0)
+        return sweep_finish(&s, CLI_EXIT_FAILURE);
+    if ((status = set_up(&s)) != 0)
+        return sweep_finish(&s, status);
+    return sweep_finish(&s, sweep(&s));
 }

@@ -10,7 +10,6 @@
  * files are always completed (atomically) and the summary always printed.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,43 +17,53 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli_options.h"
 #include "cli/cli_sampling.h"
 #include "cli/cli_signal.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "io/atomic.h"
+#include "util/util.h"
 
-enum { OPT_INTERVAL = 0x200, OPT_DURATION, OPT_PLOT, OPT_NORMALISE };
+enum { OPT_INTERVAL = CLI_OPT_COMMAND, OPT_DURATION, OPT_PLOT, OPT_NORMALISE };
 
-static void help(FILE *out)
-{
-    fprintf(out,
-            "Usage: joules watch [OPTIONS]\n\n"
-            "Show the power of every domain over time, live: GPU power (instant and 1-s\n"
-            "average), power limit, energy, clocks, temperature, P-state, utilisation and\n"
-            "clock-event reasons; CPU and DRAM power from the RAPL counters. On a terminal the\n"
-            "table is redrawn in place; otherwise one line is printed per sample. Runs until\n"
-            "Ctrl-C (or --duration); files are then completed and a summary printed.\n\n"
-            "Options:\n"
-            "  --interval DUR    time between samples (default 100ms; 1ms to 1h)\n"
-            "  --duration DUR    stop after DUR (default: until Ctrl-C)\n"
-            "  --csv FILE        write every sample (schema joules.series.csv/1, see\n"
-            "                    docs/output.md; '-' for standard output)\n"
-            "  --plot FILE.svg   write a chart of power per domain over time\n"
-            "  --normalise       chart the power as a percentage of each GPU's limit\n"
-            "  --sim [PROFILE]   watch the simulated GPU (SIMULATED); also --sim=PROFILE\n"
-            "  --scenario FILE   simulated GPU running a known load (docs/scenarios.md)\n"
-            "  -q, --quiet       no live view (files and summary only)\n"
-            "  -h, --help        this help\n\n"
-            "Durations: 250ms, 2s, 1.5min, 1h (a bare number is in seconds).\n\n"
-            "Examples:\n"
-            "  joules watch\n"
-            "  joules watch --interval 10ms --duration 30s --csv power.csv --plot power.svg\n"
-            "  joules watch --sim a100 --scenario square.scn --duration 5s --normalise "
-            "--plot sq.svg\n\n"
-            "Exit status: 0 on success, 1 if nothing can be measured or a file could not be\n"
-            "written, 2 on a wrong command line.\n");
-}
+static const char watch_help_head[] =
+    "Usage: joules watch [OPTIONS]\n\n"
+    "Show the power of every domain over time, live: GPU power (instant and 1-s\n"
+    "average), power limit, energy, clocks, temperature, P-state, utilisation and\n"
+    "clock-event reasons; CPU and DRAM power from the RAPL counters. On a terminal the\n"
+    "table is redrawn in place; otherwise one line is printed per sample. Runs until\n"
+    "Ctrl-C (or --duration); files are then completed and a summary printed.\n\n"
+    "Options:\n";
+
+static const char watch_help_tail[] =
+    "\nDurations: 250ms, 2s, 1.5min, 1h (a bare number is in seconds).\n\n"
+    "Examples:\n"
+    "  joules watch\n"
+    "  joules watch --interval 10ms --duration 30s --csv power.csv --plot power.svg\n"
+    "  joules watch --sim a100 --scenario square.scn --duration 5s --normalise "
+    "--plot sq.svg\n\n"
+    "Exit status: 0 on success, 1 if nothing can be measured or a file could not be\n"
+    "written, 2 on a wrong command line.\n";
+
+static const struct cli_option watch_options[] = {
+    {"interval", 0, required_argument, "DUR", "time between samples (default 100ms; 1ms to 1h)",
+     OPT_INTERVAL},
+    {"duration", 0, required_argument, "DUR", "stop after DUR (default: until Ctrl-C)",
+     OPT_DURATION},
+    CLI_OPTION_CSV("write every sample (schema joules.series.csv/1, see\n"
+                   "docs/output.md; '-' for standard output)"),
+    {"plot", 0, required_argument, "FILE.svg", "write a chart of power per domain over time",
+     OPT_PLOT},
+    {"normalise", 0, no_argument, NULL, "chart the power as a percentage of each GPU's limit",
+     OPT_NORMALISE},
+    {"normalize", 0, no_argument, NULL, "the same as --normalise", OPT_NORMALISE},
+    CLI_OPTION_SIM("watch the simulated GPU (SIMULATED); also --sim=PROFILE"),
+    CLI_OPTION_SCENARIO("simulated GPU running a known load (docs/scenarios.md)"),
+    CLI_OPTION_QUIET("no live view (files and summary only)"),
+    CLI_OPTION_HELP,
+    CLI_OPTIONS_END,
+};
 
 static const struct {
     uint64_t bit;
@@ -203,83 +212,99 @@ static void pump(joules_sampler *s, struct view *v, int quiet)
     }
 }
 
+/* Drain the sampler and redraw the view every refresh_ns until duration_ns (0: no limit)
+ * has passed or a signal of stop_set arrives. Returns that signal, or 0; *st the sampler's
+ * statistics at the last refresh. */
+static int refresh_until_stopped(struct view *v, struct cli_series *cs, const sigset_t *stop_set,
+                                 int64_t refresh_ns, int64_t duration_ns, int quiet,
+                                 joules_sampler_stats *st)
+{
+    int64_t start = cs->clock.t0_ns;
+    memset(st, 0, sizeof *st);
+    for (;;) {
+        int64_t now = util_now_ns();
+        int64_t wait = refresh_ns;
+        if (duration_ns > 0) {
+            int64_t left = start + duration_ns - now;
+            if (left <= 0)
+                return 0;
+            wait = left < wait ? left : wait;
+        }
+        int sig = cli_stop_wait(stop_set, wait);
+        if (sig > 0)
+            return sig;
+        pump(cs->sampler, v, quiet);
+        joules_sampler_stats_get(cs->sampler, st);
+        if (v->tty && !quiet)
+            draw_table(v, (double)(now - start) * 1e-9, st);
+    }
+}
+
+struct watch_options {
+    struct cli_series cs;
+    int64_t interval_ns, duration_ns;
+};
+
+static int watch_take(void *ctx, int id, const char *v)
+{
+    struct watch_options *o = ctx;
+    int rc = 0;
+    switch (id) {
+    case OPT_INTERVAL:
+        rc =
+            cli_parse_duration("watch", "--interval", v, 1000000, 3600000000000LL, &o->interval_ns);
+        if (rc == 0)
+            cli_note_bare_seconds("watch", "--interval", v, 5.0);
+        break;
+    case OPT_DURATION:
+        rc = cli_parse_duration("watch", "--duration", v, 1000000, 366LL * 86400 * 1000000000LL,
+                                &o->duration_ns);
+        break;
+    case OPT_PLOT:
+        if ((rc = cli_check_output_name("watch", "--plot", v)) == 0)
+            o->cs.plot_path = v;
+        break;
+    case OPT_NORMALISE:
+        o->cs.normalise = 1;
+        break;
+    }
+    return rc;
+}
+
+static const struct cli_command_spec watch_spec = {
+    .name = "watch",
+    .help_head = watch_help_head,
+    .options = watch_options,
+    .help_tail = watch_help_tail,
+    .take = watch_take,
+};
+
 int cmd_watch(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"interval", required_argument, NULL, OPT_INTERVAL},
-        {"duration", required_argument, NULL, OPT_DURATION},
-        {"csv", required_argument, NULL, CLI_OPT_CSV},
-        {"plot", required_argument, NULL, OPT_PLOT},
-        {"normalise", no_argument, NULL, OPT_NORMALISE},
-        {"normalize", no_argument, NULL, OPT_NORMALISE},
-        {"sim", optional_argument, NULL, CLI_OPT_SIM},
-        {"scenario", required_argument, NULL, CLI_OPT_SCENARIO},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct cli_source src = {0};
-    struct cli_series cs = {0};
-    int64_t interval_ns = 100000000, duration_ns = 0;
-    int quiet = 0, c, rc;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:hq", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            help(stdout);
-            return 0;
-        case 'q':
-            quiet = 1;
-            break;
-        case OPT_INTERVAL:
-            if ((rc = cli_parse_duration("watch", "--interval", optarg, 1000000, 3600000000000LL,
-                                         &interval_ns)))
-                return rc;
-            cli_note_bare_seconds("watch", "--interval", optarg, 5.0);
-            break;
-        case OPT_DURATION:
-            if ((rc = cli_parse_duration("watch", "--duration", optarg, 1000000,
-                                         366LL * 86400 * 1000000000LL, &duration_ns)))
-                return rc;
-            break;
-        case CLI_OPT_CSV:
-            if ((rc = cli_check_output_name("watch", "--csv", optarg)))
-                return rc;
-            cs.csv_path = optarg;
-            break;
-        case OPT_PLOT:
-            if ((rc = cli_check_output_name("watch", "--plot", optarg)))
-                return rc;
-            cs.plot_path = optarg;
-            break;
-        case OPT_NORMALISE:
-            cs.normalise = 1;
-            break;
-        case CLI_OPT_SIM:
-            if ((rc = cli_take_sim_option(&src, "watch", 0, argc, argv)))
-                return rc;
-            break;
-        case CLI_OPT_SCENARIO:
-            if ((rc = cli_take_scenario_option(&src, "watch", optarg)))
-                return rc;
-            break;
-        default:
-            return cli_getopt_error("watch", c, argv);
-        }
-    }
+    static struct watch_options o;
+    memset(&o, 0, sizeof o);
+    o.interval_ns = 100000000;
+    struct cli_common com = {0};
+    int rc;
+    if (cli_options_parse(&watch_spec, &com, &o, argc, argv, &rc) != 0)
+        return rc;
+    struct cli_source src = com.src;
+    struct cli_series *cs = &o.cs;
+    cs->csv_path = com.csv;
+    int64_t interval_ns = o.interval_ns, duration_ns = o.duration_ns;
+    int quiet = com.quiet;
     if (optind < argc)
         return cli_usage_error("watch", "unexpected argument '%s'", argv[optind]);
-    if (cs.normalise && !cs.plot_path)
+    if (cs->normalise && !cs->plot_path)
         return cli_usage_error("watch", "--normalise applies to the chart: add --plot FILE.svg");
-    char same[JOULES_OUTPUTS_MSG_MAX];
-    if (joules_outputs_distinct(same, sizeof same, "--csv", cs.csv_path, "--plot", cs.plot_path,
-                                (char *)NULL) != 0)
+    char same[IO_OUTPUTS_MSG_MAX];
+    if (io_outputs_distinct(same, sizeof same, "--csv", cs->csv_path, "--plot", cs->plot_path,
+                            (char *)NULL) != 0)
         return cli_usage_error("watch", "%s", same);
-    if (cs.csv_path && strcmp(cs.csv_path, "-") == 0)
+    if (cs->csv_path && strcmp(cs->csv_path, "-") == 0)
         quiet = 1; /* standard output carries the CSV */
-    cs.title = "joules watch: power over time";
-    if ((rc = cli_series_open(&cs, "watch")))
+    cs->title = "joules watch: power over time";
+    if ((rc = cli_series_open(cs, "watch")))
         return rc;
 
     /* Blocked in every thread (the library's inherit the mask): sigtimedwait takes them. */
@@ -287,19 +312,16 @@ int cmd_watch(int argc, char **argv)
     cli_stop_block(&stop_set, &orig_mask);
 
     struct cli_monitor cm;
-    if (cli_open_monitor("watch", &src, &cm) != 0) {
-        cli_series_abort(&cs);
-        cli_stop_unblock(&orig_mask);
-        return CLI_EXIT_FAILURE;
-    }
+    int monitor_open = 0, finished = 0;
+    rc = CLI_EXIT_FAILURE;
+    if (cli_open_monitor("watch", &src, &cm) != 0)
+        goto done;
+    monitor_open = 1;
     static joules_domain_info info[JOULES_MAX_DOMAINS];
     int n_info = joules_domain_count(cm.m);
     if (n_info <= 0) {
         cli_print_no_sensor("watch", "nothing to watch: no GPU and no CPU energy sensor.", cm.m);
-        cli_close_monitor(&cm);
-        cli_series_abort(&cs);
-        cli_stop_unblock(&orig_mask);
-        return CLI_EXIT_FAILURE;
+        goto done;
     }
     static struct view v;
     memset(&v, 0, sizeof v);
@@ -317,53 +339,32 @@ int cmd_watch(int argc, char **argv)
                          : interval_ns > 500000000 ? 500000000
                                                    : interval_ns;
     size_t ring = (size_t)n_info * (size_t)(4 * (refresh_ns / interval_ns) + 64);
-    if ((rc = cli_series_start(&cs, "watch", cm.m, info, n_info, interval_ns, ring))) {
-        cli_close_monitor(&cm);
-        cli_series_abort(&cs);
-        cli_stop_unblock(&orig_mask);
-        return rc;
-    }
-    v.t0_s = (double)cs.clock.t0_ns * 1e-9;
-    int64_t start = cs.clock.t0_ns;
-    int got_signal = 0;
+    if ((rc = cli_series_start(cs, "watch", cm.m, info, n_info, interval_ns, ring)))
+        goto done;
+    v.t0_s = (double)cs->clock.t0_ns * 1e-9;
     joules_sampler_stats st;
-    for (;;) {
-        struct timespec now_ts;
-        clock_gettime(CLOCK_MONOTONIC, &now_ts);
-        int64_t now = (int64_t)now_ts.tv_sec * 1000000000LL + now_ts.tv_nsec;
-        int64_t wait = refresh_ns;
-        if (duration_ns > 0) {
-            int64_t left = start + duration_ns - now;
-            if (left <= 0)
-                break;
-            wait = left < wait ? left : wait;
-        }
-        int sig = cli_stop_wait(&stop_set, wait);
-        if (sig > 0) {
-            got_signal = sig;
-            break;
-        }
-        pump(cs.sampler, &v, quiet);
-        joules_sampler_stats_get(cs.sampler, &st);
-        if (v.tty && !quiet)
-            draw_table(&v, (double)(now - start) * 1e-9, &st);
-    }
-    cli_series_stop(&cs, &st);
-    pump(cs.sampler, &v, quiet);
+    int got_signal = refresh_until_stopped(&v, cs, &stop_set, refresh_ns, duration_ns, quiet, &st);
+    cli_series_stop(cs, &st);
+    pump(cs->sampler, &v, quiet);
     if (v.tty && !quiet)
         fputc('\n', stdout);
     fflush(stdout);
-    rc = cli_series_finish(&cs, "watch") == 0 ? 0 : CLI_EXIT_FAILURE;
+    rc = cli_series_finish(cs, "watch") == 0 ? 0 : CLI_EXIT_FAILURE;
+    finished = 1;
     cli_series_print_stats(stderr, "watch", &st, interval_ns);
     if (got_signal)
         fprintf(stderr, "joules watch: stopped by %s\n", strsignal(got_signal));
     if (v.simulated)
         fprintf(stderr, "joules watch: SIMULATED: the GPU figures come from the simulated GPU\n");
-    if (rc == 0 && cs.csv_path && strcmp(cs.csv_path, "-") != 0)
-        fprintf(stderr, "joules watch: series written to %s\n", cs.csv_path);
-    if (rc == 0 && cs.plot_path)
-        fprintf(stderr, "joules watch: chart written to %s\n", cs.plot_path);
-    cli_close_monitor(&cm);
+    if (rc == 0 && cs->csv_path && strcmp(cs->csv_path, "-") != 0)
+        fprintf(stderr, "joules watch: series written to %s\n", cs->csv_path);
+    if (rc == 0 && cs->plot_path)
+        fprintf(stderr, "joules watch: chart written to %s\n", cs->plot_path);
+done:
+    if (!finished)
+        cli_series_abort(cs);
+    if (monitor_open)
+        cli_close_monitor(&cm);
     cli_stop_unblock(&orig_mask);
     return rc;
 }

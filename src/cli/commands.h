@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * commands.h - the subcommands of `joules`. Each lives in its own cmd_<name>.c, parses its
- * own options, prints its own --help, and returns the process exit status (2 for bad usage).
- * main.c holds the table that dispatches to them.
+ * commands.h - the subcommands of `joules`. Each lives in its own cmd_<name>.c, describes
+ * its options in one table that cli_options.h turns into its parser and the option lines of
+ * its --help, and returns the process exit status (2 for bad usage). main.c holds the table
+ * that dispatches to them.
  */
 #ifndef JOULES_CLI_COMMANDS_H
 #define JOULES_CLI_COMMANDS_H
 
-struct joules_cli_command {
+struct cli_command {
     const char *name;
     const char *summary; /* one line for `joules --help` */
     int (*fn)(int argc, char **argv);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * main.c - `joules`: the table of subcommands and the dispatch to them. Each subcommand
- * parses its own options and prints its own help (commands.h); this file only knows names.
+ * parses its own options and prints its own help through cli_options.h (commands.h); this
+ * file only knows names.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,7 +13,7 @@
 #include "cli/cli_signal.h"
 #include "cli/commands.h"
 
-static const struct joules_cli_command commands[] = {
+static const struct cli_command commands[] = {
     {"info", "GPUs, CPU energy domains, methods, limits and clocks; why a sensor is absent",
      cmd_info},
     {"run", "energy, time and power of a command, per domain (like perf stat)", cmd_run},
@@ -37,7 +38,7 @@ static void usage(FILE *out)
                  "       joules help COMMAND | joules COMMAND --help\n"
                  "       joules --version\n\n"
                  "Commands:\n");
-    for (const struct joules_cli_command *c = commands; c->name; c++)
+    for (const struct cli_command *c = commands; c->name; c++)
         fprintf(out, "  %-7s %s\n", c->name, c->summary);
     fprintf(out,
             "\nExamples:\n"
@@ -53,9 +54,9 @@ static void usage(FILE *out)
             "`joules run`\nexits with the status of the command it measured.\n");
 }
 
-static const struct joules_cli_command *find(const char *name)
+static const struct cli_command *find(const char *name)
 {
-    for (const struct joules_cli_command *c = commands; c->name; c++)
+    for (const struct cli_command *c = commands; c->name; c++)
         if (strcmp(c->name, name) == 0)
             return c;
     return NULL;
@@ -87,7 +88,7 @@ static int distance(const char *a, const char *b)
 static int unknown_command(const char *name)
 {
     fprintf(stderr, "joules: unknown command '%s'\n", name);
-    for (const struct joules_cli_command *c = commands; c->name; c++)
+    for (const struct cli_command *c = commands; c->name; c++)
         if (distance(name, c->name) <= 2 || strncmp(name, c->name, strlen(name)) == 0) {
             fprintf(stderr, "Did you mean 'joules %s'?\n", c->name);
             break;
@@ -138,7 +139,7 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         }
-        const struct joules_cli_command *c = find(argv[2]);
+        const struct cli_command *c = find(argv[2]);
         if (!c)
             return unknown_command(argv[2]);
         char *help_argv[] = {argv[2], "--help", NULL};
@@ -149,7 +150,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "Try 'joules --help'.\n");
         return CLI_EXIT_USAGE;
     }
-    const struct joules_cli_command *c = find(word);
+    const struct cli_command *c = find(word);
     if (!c)
         return unknown_command(word);
     return c->fn(argc - 1, argv + 1);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/core.h"
+#include "util/util.h"
 
 static int64_t (*clock_fn)(void);
 static void (*sleep_fn)(int64_t t_ns);
@@ -15,9 +16,7 @@ int64_t joules__now_ns(void)
 {
     if (clock_fn)
         return clock_fn();
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    return util_now_ns();
 }
 
 void joules__set_clock(int64_t (*now_ns)(void))

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stats.h - the few statistics the core and the tools share (stats.c): Student's quantile
- * for the confidence intervals of `joules sweep`, the spread of `joules_repeat`'s groups and
- * the median its warm runs are timed by.
- * Internal: no monitor state, safe to include from any part of the project.
+ * stats.h - the core's statistics (stats.c): the spread of `joules_repeat`'s groups and the
+ * median its warm runs are timed by, on top of src/util (the other layers call util_
+ * directly). Internal to the core: no monitor state.
  */
 #ifndef JOULES_CORE_STATS_H
 #define JOULES_CORE_STATS_H

@@ -21,7 +21,7 @@
  * to such a file (/dev/stdout), and kept only if it is the non-regular file seen before.
  * 1: opened in place; 0: not such a target (write beside it); -1: error.
  */
-static int open_in_place(joules_atomic *a, const char *path, char *err, size_t len)
+static int open_in_place(io_atomic *a, const char *path, char *err, size_t len)
 {
     struct stat lst, st;
     if (lstat(path, &lst) != 0)
@@ -89,7 +89,7 @@ static int create_tmp(char *tmp, size_t size, const char *path)
     return -1;
 }
 
-int joules_atomic_open(joules_atomic *a, const char *path, char *err, size_t len)
+int io_atomic_open(io_atomic *a, const char *path, char *err, size_t len)
 {
     memset(a, 0, sizeof *a);
     if (!path || !*path) {
@@ -125,7 +125,7 @@ int joules_atomic_open(joules_atomic *a, const char *path, char *err, size_t len
     return 0;
 }
 
-int joules_atomic_commit(joules_atomic *a, char *err, size_t len)
+int io_atomic_commit(io_atomic *a, char *err, size_t len)
 {
     if (!a->f)
         return -1;
@@ -157,19 +157,19 @@ int joules_atomic_commit(joules_atomic *a, char *err, size_t len)
     a->f = NULL;
     if (failed) {
         snprintf(err, len, "writing %s: %s", a->path, strerror(saved ? saved : EIO));
-        joules_atomic_abort(a);
+        io_atomic_abort(a);
         return -1;
     }
     if (rename(a->tmp, a->path) != 0) {
         snprintf(err, len, "cannot move the report into %s: %s", a->path, strerror(errno));
-        joules_atomic_abort(a);
+        io_atomic_abort(a);
         return -1;
     }
     a->tmp[0] = '\0';
     return 0;
 }
 
-void joules_atomic_abort(joules_atomic *a)
+void io_atomic_abort(io_atomic *a)
 {
     if (a->f && a->f != stdout)
         fclose(a->f);
@@ -221,7 +221,7 @@ static int identify(const char *path, struct out_identity *id)
     return 0;
 }
 
-int joules_outputs_distinct(char *err, size_t len, ...)
+int io_outputs_distinct(char *err, size_t len, ...)
 {
     enum { MAX_OUTPUTS = 16 };
     const char *opt[MAX_OUTPUTS], *path[MAX_OUTPUTS];

@@ -10,27 +10,27 @@
 #include <stddef.h>
 #include <stdio.h>
 
-typedef struct joules_atomic {
+typedef struct io_atomic {
     FILE *f;
     char path[4096];
     char tmp[4096];
     int in_place; /* the target is a device or pipe (/dev/null, /dev/stdout): written as is */
-} joules_atomic;
+} io_atomic;
 
 /* Open a temporary file for path ("-" means stdout, written directly; so is a target that
  * exists and is not a regular file: renaming over /dev/null would replace the device).
  * 0 or -1 + message. */
-int joules_atomic_open(joules_atomic *a, const char *path, char *err, size_t len);
+int io_atomic_open(io_atomic *a, const char *path, char *err, size_t len);
 /* Flush, fsync and rename into place. 0 or -1 + message (then the target is untouched). */
-int joules_atomic_commit(joules_atomic *a, char *err, size_t len);
+int io_atomic_commit(io_atomic *a, char *err, size_t len);
 /* Drop the temporary file. Safe to call after a failed commit or twice. */
-void joules_atomic_abort(joules_atomic *a);
+void io_atomic_abort(io_atomic *a);
 
 /* The outputs of one command, as (option, path) pairs ended by a NULL option; a NULL path is
  * an output not asked for, "-" standard output. 0 when no two of them are the same file (the
  * same name, a hard link, a name through another directory or link); -1 with a message naming
  * both options where two are: one would silently replace the other. */
-#define JOULES_OUTPUTS_MSG_MAX 8400 /* two options and two path names */
-int joules_outputs_distinct(char *err, size_t len, ...);
+#define IO_OUTPUTS_MSG_MAX 8400 /* two options and two path names */
+int io_outputs_distinct(char *err, size_t len, ...);
 
 #endif

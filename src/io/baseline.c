@@ -70,43 +70,43 @@ int baseline_path(char *buf, size_t len, const char *dir, const joules_domain_in
     return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-int baseline_store(const char *path, const joules_baseline *b, char *err, size_t len)
+int baseline_store(const char *path, const io_baseline *b, char *err, size_t len)
 {
-    joules_atomic a;
-    if (joules_atomic_open(&a, path, err, len) != 0)
+    io_atomic a;
+    if (io_atomic_open(&a, path, err, len) != 0)
         return -1;
-    joules_json j;
-    joules_json_init(&j, a.f, 1);
-    joules_json_object_begin(&j);
-    joules_json_kv_string(&j, "schema", JOULES_BASELINE_SCHEMA);
-    joules_json_kv_string(&j, "joules_version", joules_version());
-    joules_json_kv_string(&j, "domain", b->domain);
-    joules_json_kv_string(&j, "kind", b->kind);
-    joules_json_kv_string(&j, "device", b->device);
-    joules_json_kv_string(&j, "uuid", b->uuid[0] ? b->uuid : NULL);
-    joules_json_kv_bool(&j, "simulated", b->simulated);
-    joules_json_kv_string(&j, "clock_state", b->clock_state);
-    joules_json_kv_number(&j, "created_unix_s", b->created_unix_s);
-    joules_json_kv_number(&j, "duration_s", b->duration_s);
-    joules_json_kv_int(&j, "samples", b->samples);
-    joules_json_kv_string(&j, "method", b->method);
-    joules_json_kv_number(&j, "power_w", b->power_w);
-    joules_json_kv_number(&j, "power_uncertainty_w", b->power_uncertainty_w);
-    joules_json_kv_number(&j, "power_stddev_w", b->power_stddev_w);
-    joules_json_kv_number(&j, "power_min_w", b->power_min_w);
-    joules_json_kv_number(&j, "power_max_w", b->power_max_w);
+    io_json j;
+    io_json_init(&j, a.f, 1);
+    io_json_object_begin(&j);
+    io_json_kv_string(&j, "schema", JOULES_BASELINE_SCHEMA);
+    io_json_kv_string(&j, "joules_version", joules_version());
+    io_json_kv_string(&j, "domain", b->domain);
+    io_json_kv_string(&j, "kind", b->kind);
+    io_json_kv_string(&j, "device", b->device);
+    io_json_kv_string(&j, "uuid", b->uuid[0] ? b->uuid : NULL);
+    io_json_kv_bool(&j, "simulated", b->simulated);
+    io_json_kv_string(&j, "clock_state", b->clock_state);
+    io_json_kv_number(&j, "created_unix_s", b->created_unix_s);
+    io_json_kv_number(&j, "duration_s", b->duration_s);
+    io_json_kv_int(&j, "samples", b->samples);
+    io_json_kv_string(&j, "method", b->method);
+    io_json_kv_number(&j, "power_w", b->power_w);
+    io_json_kv_number(&j, "power_uncertainty_w", b->power_uncertainty_w);
+    io_json_kv_number(&j, "power_stddev_w", b->power_stddev_w);
+    io_json_kv_number(&j, "power_min_w", b->power_min_w);
+    io_json_kv_number(&j, "power_max_w", b->power_max_w);
     if (b->utilization_max_pct >= 0)
-        joules_json_kv_int(&j, "utilization_max_pct", b->utilization_max_pct);
+        io_json_kv_int(&j, "utilization_max_pct", b->utilization_max_pct);
     else
-        joules_json_kv_null(&j, "utilization_max_pct");
-    joules_json_kv_bool(&j, "idle_ok", b->idle_ok);
-    joules_json_object_end(&j);
-    if (joules_json_finish(&j) != 0) {
+        io_json_kv_null(&j, "utilization_max_pct");
+    io_json_kv_bool(&j, "idle_ok", b->idle_ok);
+    io_json_object_end(&j);
+    if (io_json_finish(&j) != 0) {
         snprintf(err, len, "%s: write error", path);
-        joules_atomic_abort(&a);
+        io_atomic_abort(&a);
         return -1;
     }
-    return joules_atomic_commit(&a, err, len);
+    return io_atomic_commit(&a, err, len);
 }
 
 /* The text after "key": (spaces skipped), or NULL. */
@@ -182,7 +182,7 @@ static int get_bool(const char *text, const char *key)
     return p && strncmp(p, "true", 4) == 0;
 }
 
-int baseline_parse(const char *text, const char *path, joules_baseline *b, char *err, size_t len)
+int baseline_parse(const char *text, const char *path, io_baseline *b, char *err, size_t len)
 {
     memset(b, 0, sizeof *b);
     char schema[64] = "";
@@ -225,7 +225,7 @@ int baseline_parse(const char *text, const char *path, joules_baseline *b, char 
     return 0;
 }
 
-int baseline_load(const char *path, joules_baseline *b, int *missing, char *err, size_t len)
+int baseline_load(const char *path, io_baseline *b, int *missing, char *err, size_t len)
 {
     memset(b, 0, sizeof *b);
     *missing = 0;
@@ -242,7 +242,7 @@ int baseline_load(const char *path, joules_baseline *b, int *missing, char *err,
     return baseline_parse(text, path, b, err, len);
 }
 
-void baseline_dynamic(const joules_baseline *b, double energy_j, double uncertainty_j,
+void baseline_dynamic(const io_baseline *b, double energy_j, double uncertainty_j,
                       double duration_s, double *dynamic_j, double *dynamic_uncertainty_j)
 {
     *dynamic_j = energy_j - b->power_w * duration_s;

@@ -16,7 +16,7 @@
 
 #define JOULES_BASELINE_SCHEMA "joules.baseline/1"
 
-typedef struct joules_baseline {
+typedef struct io_baseline {
     char domain[JOULES_NAME_MAX];
     char kind[24];
     char device[128];
@@ -33,7 +33,7 @@ typedef struct joules_baseline {
     double power_stddev_w;      /* spread of the samples */
     double power_min_w, power_max_w;
     int utilization_max_pct; /* -1 unknown */
-} joules_baseline;
+} io_baseline;
 
 /* The cache directory (created when create is 1). 0, or -1 with a message. */
 int baseline_dir(char *buf, size_t len, int create, char *err, size_t elen);
@@ -43,16 +43,16 @@ const char *baseline_clock_state(int pstate, char *buf, size_t len);
 int baseline_path(char *buf, size_t len, const char *dir, const joules_domain_info *info,
                   const char *clock_state);
 
-int baseline_store(const char *path, const joules_baseline *b, char *err, size_t len);
+int baseline_store(const char *path, const io_baseline *b, char *err, size_t len);
 /* 0; -1 with a message (absent file: errno-style message, *missing set to 1). */
-int baseline_load(const char *path, joules_baseline *b, int *missing, char *err, size_t len);
+int baseline_load(const char *path, io_baseline *b, int *missing, char *err, size_t len);
 
 /* The same from the file's text (NUL-terminated; path only names it in messages). Numbers
  * that are not finite, and integers out of their range, make the file invalid. */
-int baseline_parse(const char *text, const char *path, joules_baseline *b, char *err, size_t len);
+int baseline_parse(const char *text, const char *path, io_baseline *b, char *err, size_t len);
 
 /* Dynamic energy = energy - baseline x duration, with the two uncertainties combined. */
-void baseline_dynamic(const joules_baseline *b, double energy_j, double uncertainty_j,
+void baseline_dynamic(const io_baseline *b, double energy_j, double uncertainty_j,
                       double duration_s, double *dynamic_j, double *dynamic_uncertainty_j);
 
 #endif

@@ -10,14 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-void joules_json_init(joules_json *j, FILE *f, int pretty)
+void io_json_init(io_json *j, FILE *f, int pretty)
 {
     memset(j, 0, sizeof *j);
     j->f = f;
     j->pretty = pretty;
 }
 
-static void newline_indent(joules_json *j)
+static void newline_indent(io_json *j)
 {
     if (!j->pretty)
         return;
@@ -27,7 +27,7 @@ static void newline_indent(joules_json *j)
 }
 
 /* Separator before a value or a key: nothing after a key, else a comma between members. */
-static void before_item(joules_json *j)
+static void before_item(io_json *j)
 {
     if (j->after_key) {
         j->after_key = 0;
@@ -40,7 +40,7 @@ static void before_item(joules_json *j)
     }
 }
 
-static void open_container(joules_json *j, char c)
+static void open_container(io_json *j, char c)
 {
     before_item(j);
     if (j->depth >= JOULES_JSON_MAX_DEPTH) {
@@ -51,7 +51,7 @@ static void open_container(joules_json *j, char c)
     j->count[j->depth++] = 0;
 }
 
-static void close_container(joules_json *j, char c)
+static void close_container(io_json *j, char c)
 {
     if (j->depth <= 0 || j->after_key) {
         j->error = 1;
@@ -63,22 +63,22 @@ static void close_container(joules_json *j, char c)
     fputc(c, j->f);
 }
 
-void joules_json_object_begin(joules_json *j)
+void io_json_object_begin(io_json *j)
 {
     open_container(j, '{');
 }
 
-void joules_json_object_end(joules_json *j)
+void io_json_object_end(io_json *j)
 {
     close_container(j, '}');
 }
 
-void joules_json_array_begin(joules_json *j)
+void io_json_array_begin(io_json *j)
 {
     open_container(j, '[');
 }
 
-void joules_json_array_end(joules_json *j)
+void io_json_array_end(io_json *j)
 {
     close_container(j, ']');
 }
@@ -114,7 +114,7 @@ static int utf8_len(const unsigned char *s)
     return n;
 }
 
-void joules_json_write_escaped(FILE *f, const char *str)
+void io_json_write_escaped(FILE *f, const char *str)
 {
     const unsigned char *s = (const unsigned char *)str;
     fputc('"', f);
@@ -159,32 +159,32 @@ void joules_json_write_escaped(FILE *f, const char *str)
     fputc('"', f);
 }
 
-void joules_json_key(joules_json *j, const char *key)
+void io_json_key(io_json *j, const char *key)
 {
     if (j->depth <= 0 || j->after_key) {
         j->error = 1;
         return;
     }
     before_item(j);
-    joules_json_write_escaped(j->f, key);
+    io_json_write_escaped(j->f, key);
     fputs(j->pretty ? ": " : ":", j->f);
     j->after_key = 1;
 }
 
-void joules_json_string(joules_json *j, const char *s)
+void io_json_string(io_json *j, const char *s)
 {
     if (!s) {
-        joules_json_null(j);
+        io_json_null(j);
         return;
     }
     before_item(j);
-    joules_json_write_escaped(j->f, s);
+    io_json_write_escaped(j->f, s);
 }
 
-void joules_json_number(joules_json *j, double v)
+void io_json_number(io_json *j, double v)
 {
     if (!isfinite(v)) {
-        joules_json_null(j);
+        io_json_null(j);
         return;
     }
     before_item(j);
@@ -196,55 +196,55 @@ void joules_json_number(joules_json *j, double v)
     fputs(buf, j->f);
 }
 
-void joules_json_int(joules_json *j, long long v)
+void io_json_int(io_json *j, long long v)
 {
     before_item(j);
     fprintf(j->f, "%lld", v);
 }
 
-void joules_json_bool(joules_json *j, int v)
+void io_json_bool(io_json *j, int v)
 {
     before_item(j);
     fputs(v ? "true" : "false", j->f);
 }
 
-void joules_json_null(joules_json *j)
+void io_json_null(io_json *j)
 {
     before_item(j);
     fputs("null", j->f);
 }
 
-void joules_json_kv_string(joules_json *j, const char *key, const char *s)
+void io_json_kv_string(io_json *j, const char *key, const char *s)
 {
-    joules_json_key(j, key);
-    joules_json_string(j, s);
+    io_json_key(j, key);
+    io_json_string(j, s);
 }
 
-void joules_json_kv_number(joules_json *j, const char *key, double v)
+void io_json_kv_number(io_json *j, const char *key, double v)
 {
-    joules_json_key(j, key);
-    joules_json_number(j, v);
+    io_json_key(j, key);
+    io_json_number(j, v);
 }
 
-void joules_json_kv_int(joules_json *j, const char *key, long long v)
+void io_json_kv_int(io_json *j, const char *key, long long v)
 {
-    joules_json_key(j, key);
-    joules_json_int(j, v);
+    io_json_key(j, key);
+    io_json_int(j, v);
 }
 
-void joules_json_kv_bool(joules_json *j, const char *key, int v)
+void io_json_kv_bool(io_json *j, const char *key, int v)
 {
-    joules_json_key(j, key);
-    joules_json_bool(j, v);
+    io_json_key(j, key);
+    io_json_bool(j, v);
 }
 
-void joules_json_kv_null(joules_json *j, const char *key)
+void io_json_kv_null(io_json *j, const char *key)
 {
-    joules_json_key(j, key);
-    joules_json_null(j);
+    io_json_key(j, key);
+    io_json_null(j);
 }
 
-int joules_json_finish(joules_json *j)
+int io_json_finish(io_json *j)
 {
     if (j->depth != 0 || j->after_key)
         j->error = 1;

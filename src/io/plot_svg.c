@@ -199,13 +199,13 @@ int plot_svg_write(FILE *f, const struct plot_chart *c)
 
 int plot_svg_save(const char *path, const struct plot_chart *c, char *err, size_t len)
 {
-    joules_atomic a;
-    if (joules_atomic_open(&a, path, err, len) != 0)
+    io_atomic a;
+    if (io_atomic_open(&a, path, err, len) != 0)
         return -1;
     if (plot_svg_write(a.f, c) != 0) {
         snprintf(err, len, "%s: nothing to plot or write error", path);
-        joules_atomic_abort(&a);
+        io_atomic_abort(&a);
         return -1;
     }
-    return joules_atomic_commit(&a, err, len);
+    return io_atomic_commit(&a, err, len);
 }

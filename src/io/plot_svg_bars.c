@@ -197,8 +197,8 @@ int plot_svg_figure_save(const char *path, const struct plot_bar_chart *bars,
     int wl = lines ? (lines->width > 0 ? lines->width : 960) : 0;
     int hl = lines ? (lines->height > 0 ? lines->height : 540) : 0;
     int w = wb > wl ? wb : wl, h = hb + hl;
-    joules_atomic a;
-    if (joules_atomic_open(&a, path, err, len) != 0)
+    io_atomic a;
+    if (io_atomic_open(&a, path, err, len) != 0)
         return -1;
     fprintf(a.f,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -217,8 +217,8 @@ int plot_svg_figure_save(const char *path, const struct plot_bar_chart *bars,
     fputs("</svg>\n", a.f);
     if (rc != 0 || ferror(a.f)) {
         snprintf(err, len, "%s: nothing to plot or write error", path);
-        joules_atomic_abort(&a);
+        io_atomic_abort(&a);
         return -1;
     }
-    return joules_atomic_commit(&a, err, len);
+    return io_atomic_commit(&a, err, len);
 }

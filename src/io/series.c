@@ -8,14 +8,14 @@
 #include <time.h>
 
 #include "io/plot_svg.h"
-#include "io/report.h"
+#include "io/run_output.h"
+#include "util/util.h"
 
 void series_clock_init(series_clock *c)
 {
-    struct timespec mono, wall;
-    clock_gettime(CLOCK_MONOTONIC, &mono);
+    struct timespec wall;
+    c->t0_ns = util_now_ns();
     clock_gettime(CLOCK_REALTIME, &wall);
-    c->t0_ns = (int64_t)mono.tv_sec * 1000000000LL + mono.tv_nsec;
     c->unix_offset_s =
         ((double)wall.tv_sec + (double)wall.tv_nsec * 1e-9) - (double)c->t0_ns * 1e-9;
 }
@@ -71,9 +71,9 @@ int series_csv_sample(FILE *f, const series_clock *c, const joules_domain_info *
 {
     fprintf(f, "%s,sample,%.6f,%.6f,%llu,", JOULES_SERIES_CSV_SCHEMA, t_s(c, p->t_ns),
             unix_s(c, p->t_ns), (unsigned long long)p->seq);
-    joules_csv_field(f, info->name);
+    io_csv_field(f, info->name);
     fputc(',', f);
-    joules_csv_field(f, joules_kind_name(info->kind));
+    io_csv_field(f, joules_kind_name(info->kind));
     fprintf(f, ",%d,%d", p->simulated ? 1 : 0, p->valid ? 1 : 0);
     num(f, p->valid ? p->power_w : -1, 3);
     fprintf(f, ",%s", p->valid && p->power_w >= 0 ? source_name(p->power_source) : "");
@@ -97,9 +97,9 @@ int series_csv_marker(FILE *f, const series_clock *c, const char *record, int64_
                       const char *label)
 {
     fprintf(f, "%s,", JOULES_SERIES_CSV_SCHEMA);
-    joules_csv_field(f, record);
+    io_csv_field(f, record);
     fprintf(f, ",%.6f,%.6f,,,,,,,,,,,,,,,,,,", t_s(c, t_ns), unix_s(c, t_ns));
-    joules_csv_field(f, label ? label : "");
+    io_csv_field(f, label ? label : "");
     fputc('\n', f);
     return ferror(f) ? -1 : 0;
 }

@@ -4,7 +4,8 @@
  * workload at each step (the A/B product of src/ab, or a command), fit the power model
  * P = P_static + k f V^2 (the talk's P_dyn ~ alpha C V^2 f) and find the setting that costs
  * the fewest joules. Contract between the command (src/cli/cmd_sweep.c), the procedure
- * (sweep_run.c), the fits (sweep_fit.c) and the reports (sweep_report.c). docs/sweep.md.
+ * (sweep_run.c), the fits (sweep_fit.c), the analysis (sweep_analysis.c), the table
+ * (sweep_table.c) and the files (sweep_output.c). docs/sweep.md.
  */
 #ifndef JOULES_SWEEP_H
 #define JOULES_SWEEP_H
@@ -13,7 +14,6 @@
 #include <stdio.h>
 
 #include "ab/ab.h"
-#include "core/stats.h"
 #include "io/baseline.h"
 #include "joules.h"
 
@@ -78,6 +78,25 @@ double sweep_interp(const double *x, const double *y, int n, double at);
 enum sweep_mode { SWEEP_CLOCKS = 0, SWEEP_LIMITS = 1 };
 enum sweep_workload { SWEEP_WL_PRODUCT = 0, SWEEP_WL_COMMAND = 1 };
 
+/* What the sweep is doing, for a progress display; the library part prints nothing. */
+enum sweep_phase {
+    SWEEP_PHASE_LOAD,    /* slot's inputs are generated and loaded (product workload) */
+    SWEEP_PHASE_POINT,   /* one arm measured at one step */
+    SWEEP_PHASE_COOLDOWN /* the pause after a step begins */
+};
+
+struct sweep_point;
+
+struct sweep_progress {
+    enum sweep_phase phase;
+    int step, total;              /* POINT, COOLDOWN: step (from 0) of n_steps */
+    int slot;                     /* LOAD, POINT: arm slot */
+    const struct sweep_point *pt; /* POINT: what was measured */
+};
+
+/* Called on the sweep's thread; it should return quickly. */
+typedef void (*sweep_progress_fn)(const struct sweep_progress *ev, void *user);
+
 struct sweep_params {
     int mode;
     double settings[SWEEP_MAX_STEPS]; /* MHz (clocks) or W (limits) */
@@ -91,7 +110,8 @@ struct sweep_params {
     /* command workload */
     char **argv;
     double warmup_s, cooldown_s, min_window_s;
-    int progress;
+    sweep_progress_fn progress; /* NULL: none */
+    void *progress_user;        /* passed to progress */
 };
 
 /* One arm at one step. Per-run figures: a run is one product, or one command execution. */
@@ -138,7 +158,7 @@ struct sweep_result {
  * settings: the caller does, on every path (r->changed). */
 int sweep_run(const struct sweep_params *p, struct sweep_result *r, char *err, size_t len);
 
-/* ---- analysis and reports (sweep_report.c) -------------------------------------------- */
+/* ---- analysis (sweep_analysis.c), table (sweep_table.c), files (sweep_output.c) ------- */
 
 struct sweep_optimum {
     int have;
@@ -164,14 +184,14 @@ struct sweep_static_cmp {
 };
 
 struct sweep_baseline {
-    const joules_baseline *b; /* NULL: none stored for this GPU in its state at rest */
+    const io_baseline *b; /* NULL: none stored for this GPU in its state at rest */
     const char *file;
     char age[32]; /* "5 s", "3.2 h" */
     double age_s;
     struct sweep_static_cmp arm[AB_MAX_ARMS];
 };
 
-struct sweep_report {
+struct sweep_output {
     const struct sweep_params *p;
     const struct sweep_result *r;
     struct sweep_arm_analysis a[AB_MAX_ARMS];
@@ -185,16 +205,16 @@ struct sweep_report {
     struct sweep_baseline baseline;
 };
 
-void sweep_analyze(struct sweep_report *rep);
-void sweep_report_table(FILE *out, const struct sweep_report *rep);
-int sweep_report_json(FILE *out, const struct sweep_report *rep);
-int sweep_report_svg(const char *path, const struct sweep_report *rep, char *err, size_t len);
+void sweep_analyze(struct sweep_output *rep);
+void sweep_output_table(FILE *out, const struct sweep_output *rep);
+int sweep_output_json(FILE *out, const struct sweep_output *rep);
+int sweep_output_svg(const char *path, const struct sweep_output *rep, char *err, size_t len);
 
 /* The baseline comparison (sweep_baseline.c): computed by sweep_analyze, printed by
- * sweep_report_table, written by sweep_report_json ("baseline", only when there is one). */
-struct joules_json;
-void sweep_baseline_compare(struct sweep_report *rep);
-void sweep_baseline_table(FILE *out, const struct sweep_report *rep);
-void sweep_baseline_json(struct joules_json *j, const struct sweep_report *rep);
+ * sweep_output_table, written by sweep_output_json ("baseline", only when there is one). */
+struct io_json;
+void sweep_baseline_compare(struct sweep_output *rep);
+void sweep_baseline_table(FILE *out, const struct sweep_output *rep);
+void sweep_baseline_json(struct io_json *j, const struct sweep_output *rep);
 
 #endif /* JOULES_SWEEP_H */

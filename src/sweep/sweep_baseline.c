@@ -14,8 +14,9 @@
 
 #include "io/json.h"
 #include "sweep/sweep.h"
+#include "util/util.h"
 
-void sweep_baseline_compare(struct sweep_report *rep)
+void sweep_baseline_compare(struct sweep_output *rep)
 {
     struct sweep_baseline *bl = &rep->baseline;
     const struct sweep_result *r = rep->r;
@@ -36,7 +37,7 @@ void sweep_baseline_compare(struct sweep_report *rep)
         }
         if (!isfinite(flo))
             continue;
-        double t = joules__t975(f->l.n - f->l.p);
+        double t = util_t975(f->l.n - f->l.p);
         c->have = 1;
         c->clock_mhz = flo;
         c->voltage_v = vlo;
@@ -64,12 +65,12 @@ static const char *meaning(const struct sweep_static_cmp *c)
            "clock) or the fit extrapolates too far; read the split with care";
 }
 
-void sweep_baseline_table(FILE *out, const struct sweep_report *rep)
+void sweep_baseline_table(FILE *out, const struct sweep_output *rep)
 {
     const struct sweep_baseline *bl = &rep->baseline;
     if (!bl->b)
         return;
-    const joules_baseline *b = bl->b;
+    const io_baseline *b = bl->b;
     fprintf(out, "\nIdle baseline (joules idle): %.2f W +/- %.2f in %s, %s, %s old%s%s\n",
             b->power_w, b->power_uncertainty_w, b->clock_state, bl->file, bl->age,
             b->idle_ok ? "" : "; measured while NOT idle (--force)",
@@ -95,37 +96,37 @@ void sweep_baseline_table(FILE *out, const struct sweep_report *rep)
     }
 }
 
-void sweep_baseline_json(joules_json *j, const struct sweep_report *rep)
+void sweep_baseline_json(io_json *j, const struct sweep_output *rep)
 {
     const struct sweep_baseline *bl = &rep->baseline;
     if (!bl->b)
         return;
-    const joules_baseline *b = bl->b;
-    joules_json_key(j, "baseline");
-    joules_json_object_begin(j);
-    joules_json_kv_string(j, "file", bl->file);
-    joules_json_kv_number(j, "age_s", bl->age_s);
-    joules_json_kv_string(j, "clock_state", b->clock_state);
-    joules_json_kv_bool(j, "simulated", b->simulated);
-    joules_json_kv_bool(j, "idle_ok", b->idle_ok);
-    joules_json_kv_number(j, "power_w", b->power_w);
-    joules_json_kv_number(j, "uncertainty_w", b->power_uncertainty_w);
-    joules_json_key(j, "arms");
-    joules_json_array_begin(j);
+    const io_baseline *b = bl->b;
+    io_json_key(j, "baseline");
+    io_json_object_begin(j);
+    io_json_kv_string(j, "file", bl->file);
+    io_json_kv_number(j, "age_s", bl->age_s);
+    io_json_kv_string(j, "clock_state", b->clock_state);
+    io_json_kv_bool(j, "simulated", b->simulated);
+    io_json_kv_bool(j, "idle_ok", b->idle_ok);
+    io_json_kv_number(j, "power_w", b->power_w);
+    io_json_kv_number(j, "uncertainty_w", b->power_uncertainty_w);
+    io_json_key(j, "arms");
+    io_json_array_begin(j);
     for (int k = 0; k < rep->r->n_arms; k++) {
         const struct sweep_static_cmp *c = &bl->arm[k];
-        joules_json_object_begin(j);
-        joules_json_kv_string(j, "name",
-                              rep->p->workload == SWEEP_WL_PRODUCT ? ab_arm_name(rep->r->arms[k])
-                                                                   : "command");
-        joules_json_kv_number(j, "clock_mhz", c->have ? c->clock_mhz : NAN);
-        joules_json_kv_number(j, "voltage_v", c->have ? c->voltage_v : NAN);
-        joules_json_kv_number(j, "fit_static_w", c->have ? c->fit_w : NAN);
-        joules_json_kv_number(j, "fit_static_uncertainty_w", c->have ? c->fit_ci_w : NAN);
-        joules_json_kv_number(j, "difference_w", c->have ? c->diff_w : NAN);
-        joules_json_kv_number(j, "difference_uncertainty_w", c->have ? c->diff_ci_w : NAN);
-        joules_json_object_end(j);
+        io_json_object_begin(j);
+        io_json_kv_string(j, "name",
+                          rep->p->workload == SWEEP_WL_PRODUCT ? ab_arm_name(rep->r->arms[k])
+                                                               : "command");
+        io_json_kv_number(j, "clock_mhz", c->have ? c->clock_mhz : NAN);
+        io_json_kv_number(j, "voltage_v", c->have ? c->voltage_v : NAN);
+        io_json_kv_number(j, "fit_static_w", c->have ? c->fit_w : NAN);
+        io_json_kv_number(j, "fit_static_uncertainty_w", c->have ? c->fit_ci_w : NAN);
+        io_json_kv_number(j, "difference_w", c->have ? c->diff_w : NAN);
+        io_json_kv_number(j, "difference_uncertainty_w", c->have ? c->diff_ci_w : NAN);
+        io_json_object_end(j);
     }
-    joules_json_array_end(j);
-    joules_json_object_end(j);
+    io_json_array_end(j);
+    io_json_object_end(j);
 }

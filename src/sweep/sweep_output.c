@@ -13,31 +13,32 @@
 #include "io/json.h"
 #include "io/plot_svg.h"
 #include "sweep/sweep.h"
+#include "util/util.h"
 
 #define CURVE_POINTS 120
 
-static void kv_interval(joules_json *j, const char *key, double v, double se, int df)
+static void kv_interval(io_json *j, const char *key, double v, double se, int df)
 {
-    double t = joules__t975(df);
-    joules_json_key(j, key);
-    joules_json_object_begin(j);
-    joules_json_kv_number(j, "value", v);
-    joules_json_kv_number(j, "se", se);
-    joules_json_kv_number(j, "lo", v - t * se);
-    joules_json_kv_number(j, "hi", v + t * se);
-    joules_json_object_end(j);
+    double t = util_t975(df);
+    io_json_key(j, key);
+    io_json_object_begin(j);
+    io_json_kv_number(j, "value", v);
+    io_json_kv_number(j, "se", se);
+    io_json_kv_number(j, "lo", v - t * se);
+    io_json_kv_number(j, "hi", v + t * se);
+    io_json_object_end(j);
 }
 
-static void json_fit(joules_json *j, const struct sweep_report *rep, int k)
+static void json_fit(io_json *j, const struct sweep_output *rep, int k)
 {
     const struct sweep_arm_analysis *an = &rep->a[k];
     const struct sweep_fit *f = &an->fit;
-    joules_json_key(j, "fit");
-    joules_json_object_begin(j);
-    joules_json_kv_string(j, "model", sweep_model_name(f->model));
+    io_json_key(j, "fit");
+    io_json_object_begin(j);
+    io_json_kv_string(j, "model", sweep_model_name(f->model));
     if (f->model == SWEEP_MODEL_NONE) {
-        joules_json_kv_string(j, "why", f->why);
-        joules_json_object_end(j);
+        io_json_kv_string(j, "why", f->why);
+        io_json_object_end(j);
         return;
     }
     int df = f->l.n - f->l.p;
@@ -45,203 +46,200 @@ static void json_fit(joules_json *j, const struct sweep_report *rep, int k)
                                    {"a_w", "b_w_per_v2", "k_w_per_mhz_v2"},
                                    {"a_w", "b_w_per_mhz", "c_w_per_mhz3"}};
     int row = f->model == SWEEP_MODEL_FV2 ? 0 : f->model == SWEEP_MODEL_FV2_LEAK ? 1 : 2;
-    joules_json_key(j, "params");
-    joules_json_object_begin(j);
+    io_json_key(j, "params");
+    io_json_object_begin(j);
     for (int i = 0; i < f->l.p; i++)
         kv_interval(j, nm[row][i], f->l.beta[i], f->l.se[i], df);
-    joules_json_object_end(j);
-    joules_json_kv_int(j, "points", f->l.n);
-    joules_json_kv_number(j, "r2", f->l.r2);
-    joules_json_kv_number(j, "rmse_w", f->l.rmse);
-    joules_json_kv_number(j, "max_abs_residual_w", f->max_abs_resid_w);
+    io_json_object_end(j);
+    io_json_kv_int(j, "points", f->l.n);
+    io_json_kv_number(j, "r2", f->l.r2);
+    io_json_kv_number(j, "rmse_w", f->l.rmse);
+    io_json_kv_number(j, "max_abs_residual_w", f->max_abs_resid_w);
     if (isfinite(an->c_eff_fit_f))
         kv_interval(j, "c_eff_f", an->c_eff_fit_f, an->c_eff_se_f, df);
-    joules_json_object_end(j);
+    io_json_object_end(j);
 }
 
-static void json_point(joules_json *j, const struct sweep_report *rep, int s, int k)
+static void json_point(io_json *j, const struct sweep_output *rep, int s, int k)
 {
     const struct sweep_point *pt = &rep->r->pt[s][k];
     const struct sweep_fit *f = &rep->a[k].fit;
-    joules_json_object_begin(j);
-    joules_json_kv_int(j, "step", s);
-    joules_json_kv_number(j, "setting", pt->setting);
-    joules_json_kv_bool(j, "valid", pt->valid);
+    io_json_object_begin(j);
+    io_json_kv_int(j, "step", s);
+    io_json_kv_number(j, "setting", pt->setting);
+    io_json_kv_bool(j, "valid", pt->valid);
     if (!pt->valid)
-        joules_json_kv_string(j, "note", pt->note);
-    joules_json_kv_int(j, "runs", pt->runs);
-    joules_json_kv_number(j, "window_s", pt->window_s);
-    joules_json_kv_number(j, "time_s", pt->time_s);
-    joules_json_kv_number(j, "energy_j", pt->energy_j);
-    joules_json_kv_number(j, "uncertainty_j", pt->uncertainty_j);
-    joules_json_kv_number(j, "power_w", pt->power_w);
-    joules_json_kv_number(j, "edp_js", pt->energy_j * pt->time_s);
-    joules_json_kv_number(j, "clock_mhz", pt->clock_mhz);
-    joules_json_kv_number(j, "voltage_v", pt->voltage_v);
-    joules_json_kv_number(j, "temperature_c", pt->temperature_c);
-    joules_json_kv_number(j, "temperature_min_c", pt->temp_min_c);
-    joules_json_kv_number(j, "temperature_max_c", pt->temp_max_c);
-    joules_json_kv_number(j, "power_limit_w", pt->power_limit_w);
-    joules_json_kv_int(j, "clock_event_reasons", (long long)pt->reasons);
+        io_json_kv_string(j, "note", pt->note);
+    io_json_kv_int(j, "runs", pt->runs);
+    io_json_kv_number(j, "window_s", pt->window_s);
+    io_json_kv_number(j, "time_s", pt->time_s);
+    io_json_kv_number(j, "energy_j", pt->energy_j);
+    io_json_kv_number(j, "uncertainty_j", pt->uncertainty_j);
+    io_json_kv_number(j, "power_w", pt->power_w);
+    io_json_kv_number(j, "edp_js", pt->energy_j * pt->time_s);
+    io_json_kv_number(j, "clock_mhz", pt->clock_mhz);
+    io_json_kv_number(j, "voltage_v", pt->voltage_v);
+    io_json_kv_number(j, "temperature_c", pt->temperature_c);
+    io_json_kv_number(j, "temperature_min_c", pt->temp_min_c);
+    io_json_kv_number(j, "temperature_max_c", pt->temp_max_c);
+    io_json_kv_number(j, "power_limit_w", pt->power_limit_w);
+    io_json_kv_int(j, "clock_event_reasons", (long long)pt->reasons);
     if (f->model != SWEEP_MODEL_NONE && pt->valid) {
-        joules_json_kv_number(j, "fit_static_w", sweep_fit_static(f, pt->clock_mhz, pt->voltage_v));
-        joules_json_kv_number(j, "fit_dynamic_w",
-                              sweep_fit_dynamic(f, pt->clock_mhz, pt->voltage_v));
+        io_json_kv_number(j, "fit_static_w", sweep_fit_static(f, pt->clock_mhz, pt->voltage_v));
+        io_json_kv_number(j, "fit_dynamic_w", sweep_fit_dynamic(f, pt->clock_mhz, pt->voltage_v));
     }
     if (rep->r->simulated) {
-        joules_json_kv_number(j, "sim_truth_j", pt->sim_truth_j >= 0 ? pt->sim_truth_j : NAN);
-        joules_json_kv_number(j, "sim_true_static_w", pt->true_static_w);
-        joules_json_kv_number(j, "sim_true_alpha", pt->true_alpha);
+        io_json_kv_number(j, "sim_truth_j", pt->sim_truth_j >= 0 ? pt->sim_truth_j : NAN);
+        io_json_kv_number(j, "sim_true_static_w", pt->true_static_w);
+        io_json_kv_number(j, "sim_true_alpha", pt->true_alpha);
     }
-    joules_json_object_end(j);
+    io_json_object_end(j);
 }
 
-static void json_optimum(joules_json *j, const struct sweep_report *rep, int k)
+static void json_optimum(io_json *j, const struct sweep_output *rep, int k)
 {
     const struct sweep_optimum *o = &rep->a[k].opt;
     const struct sweep_result *r = rep->r;
-    joules_json_key(j, "optimum");
+    io_json_key(j, "optimum");
     if (!o->have) {
-        joules_json_null(j);
+        io_json_null(j);
         return;
     }
-    joules_json_object_begin(j);
+    io_json_object_begin(j);
     const struct {
         const char *key;
         int step;
     } w[3] = {{"min_energy", o->step_energy}, {"min_edp", o->step_edp}, {"reference", o->step_ref}};
     for (int i = 0; i < 3; i++) {
         const struct sweep_point *pt = &r->pt[w[i].step][k];
-        joules_json_key(j, w[i].key);
-        joules_json_object_begin(j);
-        joules_json_kv_int(j, "step", w[i].step);
-        joules_json_kv_number(j, "setting", pt->setting);
-        joules_json_kv_number(j, "clock_mhz", pt->clock_mhz);
-        joules_json_kv_number(j, "energy_j", pt->energy_j);
-        joules_json_kv_number(j, "time_s", pt->time_s);
+        io_json_key(j, w[i].key);
+        io_json_object_begin(j);
+        io_json_kv_int(j, "step", w[i].step);
+        io_json_kv_number(j, "setting", pt->setting);
+        io_json_kv_number(j, "clock_mhz", pt->clock_mhz);
+        io_json_kv_number(j, "energy_j", pt->energy_j);
+        io_json_kv_number(j, "time_s", pt->time_s);
         if (i < 2) {
-            joules_json_kv_number(j, "energy_saved_pct",
-                                  i == 0 ? o->saved_energy_pct : o->edp_saved_energy_pct);
-            joules_json_kv_number(j, "time_lost_pct",
-                                  i == 0 ? o->lost_time_pct : o->edp_lost_time_pct);
+            io_json_kv_number(j, "energy_saved_pct",
+                              i == 0 ? o->saved_energy_pct : o->edp_saved_energy_pct);
+            io_json_kv_number(j, "time_lost_pct", i == 0 ? o->lost_time_pct : o->edp_lost_time_pct);
         }
-        joules_json_object_end(j);
+        io_json_object_end(j);
     }
-    joules_json_kv_number(j, "model_min_energy_clock_mhz", o->model_clock_mhz);
-    joules_json_object_end(j);
+    io_json_kv_number(j, "model_min_energy_clock_mhz", o->model_clock_mhz);
+    io_json_object_end(j);
 }
 
-int sweep_report_json(FILE *out, const struct sweep_report *rep)
+int sweep_output_json(FILE *out, const struct sweep_output *rep)
 {
     const struct sweep_result *r = rep->r;
     const struct sweep_params *p = rep->p;
-    joules_json j;
-    joules_json_init(&j, out, 1);
-    joules_json_object_begin(&j);
-    joules_json_kv_string(&j, "schema", SWEEP_SCHEMA);
-    joules_json_kv_bool(&j, "simulated", r->simulated);
-    joules_json_kv_string(&j, "profile", rep->profile);
-    joules_json_kv_string(&j, "device", r->device);
-    joules_json_kv_string(&j, "energy_source", r->energy_source);
-    joules_json_kv_string(&j, "mode", p->mode == SWEEP_CLOCKS ? "clocks" : "power_limits");
-    joules_json_kv_string(&j, "setting_unit", p->mode == SWEEP_CLOCKS ? "MHz" : "W");
-    joules_json_key(&j, "settings");
-    joules_json_array_begin(&j);
+    io_json j;
+    io_json_init(&j, out, 1);
+    io_json_object_begin(&j);
+    io_json_kv_string(&j, "schema", SWEEP_SCHEMA);
+    io_json_kv_bool(&j, "simulated", r->simulated);
+    io_json_kv_string(&j, "profile", rep->profile);
+    io_json_kv_string(&j, "device", r->device);
+    io_json_kv_string(&j, "energy_source", r->energy_source);
+    io_json_kv_string(&j, "mode", p->mode == SWEEP_CLOCKS ? "clocks" : "power_limits");
+    io_json_kv_string(&j, "setting_unit", p->mode == SWEEP_CLOCKS ? "MHz" : "W");
+    io_json_key(&j, "settings");
+    io_json_array_begin(&j);
     for (int s = 0; s < p->n_steps; s++)
-        joules_json_number(&j, p->settings[s]);
-    joules_json_array_end(&j);
-    joules_json_key(&j, "workload");
-    joules_json_object_begin(&j);
+        io_json_number(&j, p->settings[s]);
+    io_json_array_end(&j);
+    io_json_key(&j, "workload");
+    io_json_object_begin(&j);
     if (p->workload == SWEEP_WL_PRODUCT) {
-        joules_json_kv_string(&j, "kind", "product");
-        joules_json_kv_string(&j, "executor", p->ops->name);
-        joules_json_kv_int(&j, "n", p->setup.n);
-        joules_json_kv_string(&j, "precision", ab_prec_name(p->setup.prec));
-        joules_json_kv_number(&j, "flops_per_run", r->flops);
+        io_json_kv_string(&j, "kind", "product");
+        io_json_kv_string(&j, "executor", p->ops->name);
+        io_json_kv_int(&j, "n", p->setup.n);
+        io_json_kv_string(&j, "precision", ab_prec_name(p->setup.prec));
+        io_json_kv_number(&j, "flops_per_run", r->flops);
     } else {
-        joules_json_kv_string(&j, "kind", "command");
-        joules_json_kv_string(&j, "command", rep->command);
+        io_json_kv_string(&j, "kind", "command");
+        io_json_kv_string(&j, "command", rep->command);
     }
-    joules_json_kv_number(&j, "warmup_s", p->warmup_s);
-    joules_json_kv_number(&j, "cooldown_s", p->cooldown_s);
-    joules_json_kv_number(&j, "min_window_s", p->min_window_s);
-    joules_json_object_end(&j);
-    joules_json_kv_int(&j, "steps_planned", p->n_steps);
-    joules_json_kv_int(&j, "steps_done", r->n_steps_done);
-    joules_json_kv_bool(&j, "complete", r->n_steps_done == p->n_steps && !rep->failure);
-    joules_json_kv_bool(&j, "interrupted", r->interrupted);
+    io_json_kv_number(&j, "warmup_s", p->warmup_s);
+    io_json_kv_number(&j, "cooldown_s", p->cooldown_s);
+    io_json_kv_number(&j, "min_window_s", p->min_window_s);
+    io_json_object_end(&j);
+    io_json_kv_int(&j, "steps_planned", p->n_steps);
+    io_json_kv_int(&j, "steps_done", r->n_steps_done);
+    io_json_kv_bool(&j, "complete", r->n_steps_done == p->n_steps && !rep->failure);
+    io_json_kv_bool(&j, "interrupted", r->interrupted);
     if (rep->signal)
-        joules_json_kv_int(&j, "signal", rep->signal);
+        io_json_kv_int(&j, "signal", rep->signal);
     else
-        joules_json_kv_null(&j, "signal");
-    joules_json_kv_string(&j, "failure", rep->failure);
+        io_json_kv_null(&j, "signal");
+    io_json_kv_string(&j, "failure", rep->failure);
     if (r->failed_step >= 0)
-        joules_json_kv_int(&j, "failed_step", r->failed_step);
+        io_json_kv_int(&j, "failed_step", r->failed_step);
     else
-        joules_json_kv_null(&j, "failed_step");
+        io_json_kv_null(&j, "failed_step");
     if (rep->restored >= 0)
-        joules_json_kv_bool(&j, "restored", rep->restored);
+        io_json_kv_bool(&j, "restored", rep->restored);
     else
-        joules_json_kv_null(&j, "restored");
-    joules_json_kv_bool(&j, "voltage_known", r->voltage_known);
-    joules_json_key(&j, "arms");
-    joules_json_array_begin(&j);
+        io_json_kv_null(&j, "restored");
+    io_json_kv_bool(&j, "voltage_known", r->voltage_known);
+    io_json_key(&j, "arms");
+    io_json_array_begin(&j);
     for (int k = 0; k < r->n_arms; k++) {
-        joules_json_object_begin(&j);
-        joules_json_kv_string(
-            &j, "name", p->workload == SWEEP_WL_PRODUCT ? ab_arm_name(r->arms[k]) : "command");
+        io_json_object_begin(&j);
+        io_json_kv_string(&j, "name",
+                          p->workload == SWEEP_WL_PRODUCT ? ab_arm_name(r->arms[k]) : "command");
         if (p->workload == SWEEP_WL_PRODUCT) {
-            joules_json_kv_number(&j, "toggle_rate",
-                                  r->info[k].toggle >= 0 ? r->info[k].toggle : NAN);
-            joules_json_kv_number(&j, "alpha", r->info[k].alpha >= 0 ? r->info[k].alpha : NAN);
+            io_json_kv_number(&j, "toggle_rate", r->info[k].toggle >= 0 ? r->info[k].toggle : NAN);
+            io_json_kv_number(&j, "alpha", r->info[k].alpha >= 0 ? r->info[k].alpha : NAN);
         }
-        joules_json_key(&j, "points");
-        joules_json_array_begin(&j);
+        io_json_key(&j, "points");
+        io_json_array_begin(&j);
         for (int s = 0; s < r->n_steps_done; s++)
             json_point(&j, rep, s, k);
-        joules_json_array_end(&j);
+        io_json_array_end(&j);
         json_fit(&j, rep, k);
         json_optimum(&j, rep, k);
-        joules_json_object_end(&j);
+        io_json_object_end(&j);
     }
-    joules_json_array_end(&j);
-    joules_json_key(&j, "activity_ratios");
-    joules_json_array_begin(&j);
+    io_json_array_end(&j);
+    io_json_key(&j, "activity_ratios");
+    io_json_array_begin(&j);
     for (int k = 1; k < r->n_arms; k++) {
-        joules_json_object_begin(&j);
-        joules_json_kv_string(&j, "of", ab_arm_name(r->arms[0]));
-        joules_json_kv_string(&j, "to", ab_arm_name(r->arms[k]));
-        joules_json_kv_number(&j, "ratio", rep->k_ratio[k]);
-        joules_json_kv_number(&j, "lo", rep->k_ratio_lo[k]);
-        joules_json_kv_number(&j, "hi", rep->k_ratio_hi[k]);
-        joules_json_kv_number(&j, "sim_true_ratio", rep->k_ratio_true[k]);
-        joules_json_object_end(&j);
+        io_json_object_begin(&j);
+        io_json_kv_string(&j, "of", ab_arm_name(r->arms[0]));
+        io_json_kv_string(&j, "to", ab_arm_name(r->arms[k]));
+        io_json_kv_number(&j, "ratio", rep->k_ratio[k]);
+        io_json_kv_number(&j, "lo", rep->k_ratio_lo[k]);
+        io_json_kv_number(&j, "hi", rep->k_ratio_hi[k]);
+        io_json_kv_number(&j, "sim_true_ratio", rep->k_ratio_true[k]);
+        io_json_object_end(&j);
     }
-    joules_json_array_end(&j);
+    io_json_array_end(&j);
     sweep_baseline_json(&j, rep);
-    joules_json_key(&j, "sim_truth");
+    io_json_key(&j, "sim_truth");
     if (r->truth.have) {
         const struct sweep_truth *t = &r->truth;
-        joules_json_object_begin(&j);
-        joules_json_kv_number(&j, "c_eff_f", t->c_eff_f);
-        joules_json_kv_number(&j, "alpha_idle", t->alpha_idle);
-        joules_json_kv_number(&j, "p_board_w", t->p_board_w);
-        joules_json_kv_number(&j, "p_mem_static_w", t->p_mem_static_w);
-        joules_json_kv_number(&j, "leak_ref_w", t->leak_ref_w);
-        joules_json_kv_number(&j, "leak_t_double_c", t->leak_t_double_c);
-        joules_json_kv_number(&j, "v_floor_v", t->v_floor_v);
-        joules_json_kv_number(&j, "f_ridge_mhz", t->f_ridge_mhz);
-        joules_json_kv_number(&j, "v_max_v", t->v_max_v);
-        joules_json_kv_number(&j, "clk_min_mhz", t->clk_min_mhz);
-        joules_json_kv_number(&j, "clk_max_mhz", t->clk_max_mhz);
-        joules_json_kv_number(&j, "clk_step_mhz", t->clk_step_mhz);
-        joules_json_kv_number(&j, "tdp_w", t->tdp_w);
-        joules_json_object_end(&j);
+        io_json_object_begin(&j);
+        io_json_kv_number(&j, "c_eff_f", t->c_eff_f);
+        io_json_kv_number(&j, "alpha_idle", t->alpha_idle);
+        io_json_kv_number(&j, "p_board_w", t->p_board_w);
+        io_json_kv_number(&j, "p_mem_static_w", t->p_mem_static_w);
+        io_json_kv_number(&j, "leak_ref_w", t->leak_ref_w);
+        io_json_kv_number(&j, "leak_t_double_c", t->leak_t_double_c);
+        io_json_kv_number(&j, "v_floor_v", t->v_floor_v);
+        io_json_kv_number(&j, "f_ridge_mhz", t->f_ridge_mhz);
+        io_json_kv_number(&j, "v_max_v", t->v_max_v);
+        io_json_kv_number(&j, "clk_min_mhz", t->clk_min_mhz);
+        io_json_kv_number(&j, "clk_max_mhz", t->clk_max_mhz);
+        io_json_kv_number(&j, "clk_step_mhz", t->clk_step_mhz);
+        io_json_kv_number(&j, "tdp_w", t->tdp_w);
+        io_json_object_end(&j);
     } else {
-        joules_json_null(&j);
+        io_json_null(&j);
     }
-    joules_json_object_end(&j);
-    return joules_json_finish(&j);
+    io_json_object_end(&j);
+    return io_json_finish(&j);
 }
 
 /* ---- SVG ---------------------------------------------------------------------------------- */
@@ -265,7 +263,7 @@ static int embed(FILE *f, const struct plot_chart *c, int y)
     return root && !ferror(f) ? 0 : -1;
 }
 
-int sweep_report_svg(const char *path, const struct sweep_report *rep, char *err, size_t len)
+int sweep_output_svg(const char *path, const struct sweep_output *rep, char *err, size_t len)
 {
     const struct sweep_result *r = rep->r;
     static const char *colors[AB_MAX_ARMS] = {"#d62728", "#1f77b4", "#2ca02c", "#9467bd",
@@ -347,8 +345,8 @@ int sweep_report_svg(const char *path, const struct sweep_report *rep, char *err
                             r->simulated,
                             bottom,
                             nb};
-    joules_atomic a;
-    if (joules_atomic_open(&a, path, err, len) != 0) {
+    io_atomic a;
+    if (io_atomic_open(&a, path, err, len) != 0) {
         free(buf);
         return -1;
     }
@@ -363,8 +361,8 @@ int sweep_report_svg(const char *path, const struct sweep_report *rep, char *err
     free(buf);
     if (rc != 0 || ferror(a.f)) {
         snprintf(err, len, "%s: write error", path);
-        joules_atomic_abort(&a);
+        io_atomic_abort(&a);
         return -1;
     }
-    return joules_atomic_commit(&a, err, len);
+    return io_atomic_commit(&a, err, len);
 }

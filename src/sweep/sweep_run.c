@@ -24,15 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "abi/jsim.h"
+#include "ab/ab_sim.h"
 #include "sweep/sweep.h"
+#include "util/util.h"
 
 #define LEAD_IN_S    0.1 /* one counter update period of the same load before each window */
 #define MAX_PRODUCTS 1000000
 #define WINDOW_NAME  "sweep"
-
-typedef nvmlReturn_t (*handle_fn)(unsigned int, nvmlDevice_t *);
-typedef nvmlReturn_t (*uuid_fn)(nvmlDevice_t, char *, unsigned int);
 
 /* The simulated GPU's truth, reached in the library the monitor loaded. */
 struct simx {
@@ -53,23 +51,16 @@ struct acc {
     int n_truth;
 };
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static int stopped(const struct sweep_params *p)
 {
-    return p->setup.stop && *p->setup.stop;
+    return ab_stopped(&p->setup);
 }
 
 /* Sleep s seconds in short slices, returning early on a stop request. */
 static void pause_s(const struct sweep_params *p, double s)
 {
-    int64_t end = now_ns() + (int64_t)(s * 1e9);
-    while (!stopped(p) && now_ns() < end) {
+    int64_t end = util_now_ns() + (int64_t)(s * 1e9);
+    while (!stopped(p) && util_now_ns() < end) {
         struct timespec ts = {0, 20000000};
         nanosleep(&ts, NULL);
     }
@@ -137,21 +128,10 @@ static void sim_open(const struct sweep_params *p, struct simx *sx, struct sweep
     sx->dl = dlopen(p->setup.sim_library, RTLD_NOW | RTLD_NOLOAD);
     if (!sx->dl)
         return;
-    handle_fn handle = (handle_fn)dlsym(sx->dl, "nvmlDeviceGetHandleByIndex_v2");
-    uuid_fn uuid = (uuid_fn)dlsym(sx->dl, "nvmlDeviceGetUUID");
     jsimGetModel_fn model = (jsimGetModel_fn)dlsym(sx->dl, JSIM_SYMBOL_GET_MODEL);
-    joules_domain_info di;
-    if (!handle || !uuid || joules_domain_info_get(p->setup.m, p->setup.gpu_domain, &di) != 0)
-        return;
-    int found = 0;
-    for (unsigned i = 0; i < 16 && !found; i++) {
-        char u[96] = "";
-        if (handle(i, &sx->dev) != NVML_SUCCESS)
-            break;
-        found = uuid(sx->dev, u, sizeof u) == NVML_SUCCESS && strcmp(u, di.uuid) == 0;
-    }
-    if (!found)
-        return;
+    char why[256];
+    if (ab_sim_device(sx->dl, &p->setup, &sx->dev, why, sizeof why) != 0)
+        return; /* no truth to compare with: the sweep itself does not need it */
     sx->state = (jsimGetState_fn)dlsym(sx->dl, JSIM_SYMBOL_GET_STATE);
     sx->volt = (jsimVoltageAt_fn)dlsym(sx->dl, JSIM_SYMBOL_VOLTAGE_AT);
     jsimModel jm;
@@ -242,15 +222,15 @@ static int product_step(const struct sweep_params *p, struct ab_exec *x, int slo
 {
     int done = 0;
     double t1 = NAN;
-    int64_t until = now_ns() + (int64_t)(p->warmup_s * 1e9);
+    int64_t until = util_now_ns() + (int64_t)(p->warmup_s * 1e9);
     do { /* warm-up: at least one product, timed */
-        int64_t t0 = now_ns();
+        int64_t t0 = util_now_ns();
         if (p->ops->run(x, slot, 1, &done, err, len) != 0)
             return -1;
         if (done < 1)
             return 1;
-        t1 = (now_ns() - t0) * 1e-9;
-    } while (now_ns() < until && !stopped(p));
+        t1 = (util_now_ns() - t0) * 1e-9;
+    } while (util_now_ns() < until && !stopped(p));
     if (stopped(p))
         return 1;
     double k = ceil(p->min_window_s / t1), lead = ceil(LEAD_IN_S / t1);
@@ -319,6 +299,8 @@ static int command_step(const struct sweep_params *p, int step, struct acc *a,
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         execvp(p->argv[0], p->argv);
+        /* The child says why the command did not start: it is the command's process, and
+         * this is the command's standard error. */
         fprintf(stderr, "joules sweep: cannot run %s: %s\n", p->argv[0], strerror(errno));
         _exit(127);
     }
@@ -363,20 +345,13 @@ static int command_step(const struct sweep_params *p, int step, struct acc *a,
     return 0;
 }
 
-static void progress_line(const struct sweep_params *p, const struct sweep_result *r, int step,
-                          int slot)
+static void progress(const struct sweep_params *p, enum sweep_phase phase, int step, int slot,
+                     const struct sweep_point *pt)
 {
-    const struct sweep_point *pt = &r->pt[step][slot];
-    fprintf(stderr, "joules sweep: [%d/%d] %g %s", step + 1, p->n_steps, p->settings[step],
-            p->mode == SWEEP_CLOCKS ? "MHz" : "W");
-    if (p->workload == SWEEP_WL_PRODUCT)
-        fprintf(stderr, " %-8s", ab_arm_name(r->arms[slot]));
-    fprintf(stderr, " %8.4f s/run", pt->time_s);
-    if (pt->valid)
-        fprintf(stderr, " %9.3f J/run %7.1f W", pt->energy_j, pt->power_w);
-    if (isfinite(pt->clock_mhz))
-        fprintf(stderr, " %5.0f MHz %3.0f C", pt->clock_mhz, pt->temperature_c);
-    fputc('\n', stderr);
+    if (!p->progress)
+        return;
+    struct sweep_progress ev = {phase, step, p->n_steps, slot, pt};
+    p->progress(&ev, p->progress_user);
 }
 
 static int sweep_steps(const struct sweep_params *p, struct sweep_result *r, struct ab_exec *x,
@@ -405,13 +380,11 @@ static int sweep_steps(const struct sweep_params *p, struct sweep_result *r, str
             double v;
             if (sx->volt && isfinite(pt->clock_mhz) && sx->volt(sx->dev, pt->clock_mhz, &v) == 0)
                 pt->voltage_v = v;
-            if (p->progress)
-                progress_line(p, r, step, slot);
+            progress(p, SWEEP_PHASE_POINT, step, slot, pt);
         }
         r->n_steps_done = step + 1;
         if (step + 1 < p->n_steps && p->cooldown_s > 0) {
-            if (p->progress)
-                fprintf(stderr, "joules sweep: cooldown %g s\n", p->cooldown_s);
+            progress(p, SWEEP_PHASE_COOLDOWN, step, 0, NULL);
             pause_s(p, p->cooldown_s);
         }
     }
@@ -453,9 +426,7 @@ int sweep_run(const struct sweep_params *p, struct sweep_result *r, char *err, s
         }
         for (int k = 0; k < p->n_arms && rc == 0; k++) {
             r->info[k].toggle = r->info[k].alpha = -1;
-            if (p->progress)
-                fprintf(stderr, "joules sweep: preparing %s inputs (n = %d, %s)\n",
-                        ab_arm_name(p->arms[k]), p->setup.n, ab_prec_name(p->setup.prec));
+            progress(p, SWEEP_PHASE_LOAD, 0, k, NULL);
             rc = p->ops->load(x, k, p->arms[k], &r->info[k], err, len);
         }
     }
@@ -472,13 +443,9 @@ int sweep_run(const struct sweep_params *p, struct sweep_result *r, char *err, s
         so.kinds = JOULES_KIND_GPU;
         so.callback = on_samples;
         so.user = &a;
-        /* The sampler's thread leaves signals to the others (the flag stops the sweep). */
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_BLOCK, &all, &old);
-        int src = joules_sampler_start(p->setup.m, &so, &smp);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        if (src != 0) {
+        /* The sampler's thread takes no signal (joules_sampler_start blocks them there): the
+         * flag set on this thread stops the sweep. */
+        if (joules_sampler_start(p->setup.m, &so, &smp) != 0) {
             snprintf(err, len, "cannot start the sampler: %s", joules_last_error(p->setup.m));
             rc = -1;
         }

@@ -85,7 +85,7 @@ class Profiles(CliTestCase):
         self.assertGreater(len(boards), 1)
         p = self.joules("sim", "--help")
         self.assertExit(p, 0)
-        m = re.search(r"--profile P +(.*)$", p.stdout, re.M)
+        m = re.search(r"^Profiles \(--profile\): (.*)$", p.stdout, re.M)
         self.assertIsNotNone(m, p.stdout)
         aliases = [k for k, alias_of, _, _ in simulator_profiles() if alias_of]
         self.assertEqual(sorted(listed(m.group(1))), sorted([k for k, _ in boards] + aliases))

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(text, data, size);
     text[size] = '\0';
-    joules_baseline b;
+    io_baseline b;
     char err[512];
     if (baseline_parse(text, "fuzz.json", &b, err, sizeof err) == 0) {
         /* What the reader accepts is what its users compute with. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * report.c - table, JSON and CSV of a measured command (see report.h, docs/output.md).
+ * run_output.c - table, JSON and CSV of a measured command (see run_output.h, docs/output.md).
  *
  * Honesty rules applied here: a domain that is not valid shows "unavailable" and its reason,
  * never a number (null in JSON, empty fields in CSV); every figure carries its method and
@@ -8,7 +8,7 @@
  * "simulated": true in the files, and the simulator's own true energy is written only for
  * them, under a name that cannot be mistaken for a measurement.
  */
-#include "io/report.h"
+#include "io/run_output.h"
 
 #include <math.h>
 #include <string.h>
@@ -18,27 +18,27 @@
 #define SHORT_HINT_S   1.0  /* commands shorter than this ... */
 #define SHORT_HINT_REL 0.25 /* ... with a bar this wide get a hint */
 
-static const joules_domain_info *info_of(const joules_run_report *r, const joules_domain_energy *e)
+static const joules_domain_info *info_of(const io_run_output *r, const joules_domain_energy *e)
 {
     if (e->domain >= 0 && e->domain < r->n_info)
         return &r->info[e->domain];
     return NULL;
 }
 
-static const char *domain_name(const joules_run_report *r, const joules_domain_energy *e)
+static const char *domain_name(const io_run_output *r, const joules_domain_energy *e)
 {
     const joules_domain_info *di = info_of(r, e);
     return di ? di->name : "?";
 }
 
-static int counted(const joules_run_report *r, const joules_domain_energy *e)
+static int counted(const io_run_output *r, const joules_domain_energy *e)
 {
     const joules_domain_info *di = info_of(r, e);
     return di ? di->counted_in_total : 0;
 }
 
 /* The command as a shell would show it: words with special characters in single quotes. */
-void joules_format_command(char *buf, size_t len, char *const *argv, int argc)
+void io_format_command(char *buf, size_t len, char *const *argv, int argc)
 {
     size_t n = 0;
     buf[0] = '\0';
@@ -73,7 +73,7 @@ void joules_format_command(char *buf, size_t len, char *const *argv, int argc)
         memcpy(buf + len - 4, "...", 4);
 }
 
-static void format_exit(char *buf, size_t len, const joules_run_report *r)
+static void format_exit(char *buf, size_t len, const io_run_output *r)
 {
     if (r->signal > 0)
         snprintf(buf, len, "killed by signal %d (%s)", r->signal, strsignal(r->signal));
@@ -94,11 +94,11 @@ static const char *device_cell(char *buf, size_t len, const char *dev)
     return dev;
 }
 
-void joules_report_table(FILE *out, const joules_run_report *r)
+void io_run_table(FILE *out, const io_run_output *r)
 {
     const joules_measurement *m = r->m;
     char cmd[72], ex[96];
-    joules_format_command(cmd, sizeof cmd, r->argv, r->argc);
+    io_format_command(cmd, sizeof cmd, r->argv, r->argc);
     format_exit(ex, sizeof ex, r);
 
     fprintf(out, "\n Energy of: %s   (joules %s%s)\n\n", cmd, JOULES_VERSION_STRING,
@@ -203,109 +203,109 @@ void joules_report_table(FILE *out, const joules_run_report *r)
     fputc('\n', out);
 }
 
-int joules_report_json(FILE *out, const joules_run_report *r)
+int io_run_json(FILE *out, const io_run_output *r)
 {
     const joules_measurement *m = r->m;
-    joules_json j;
-    joules_json_init(&j, out, 1);
-    joules_json_object_begin(&j);
-    joules_json_kv_string(&j, "schema", JOULES_RUN_SCHEMA);
-    joules_json_kv_string(&j, "joules_version", JOULES_VERSION_STRING);
-    joules_json_kv_bool(&j, "simulated", m->simulated);
-    joules_json_key(&j, "command");
-    joules_json_array_begin(&j);
+    io_json j;
+    io_json_init(&j, out, 1);
+    io_json_object_begin(&j);
+    io_json_kv_string(&j, "schema", JOULES_RUN_SCHEMA);
+    io_json_kv_string(&j, "joules_version", JOULES_VERSION_STRING);
+    io_json_kv_bool(&j, "simulated", m->simulated);
+    io_json_key(&j, "command");
+    io_json_array_begin(&j);
     for (int i = 0; i < r->argc; i++)
-        joules_json_string(&j, r->argv[i]);
-    joules_json_array_end(&j);
+        io_json_string(&j, r->argv[i]);
+    io_json_array_end(&j);
     if (r->signal > 0) {
-        joules_json_kv_null(&j, "exit_status");
-        joules_json_kv_int(&j, "signal", r->signal);
+        io_json_kv_null(&j, "exit_status");
+        io_json_kv_int(&j, "signal", r->signal);
     } else {
-        joules_json_kv_int(&j, "exit_status", r->exit_status);
-        joules_json_kv_null(&j, "signal");
+        io_json_kv_int(&j, "exit_status", r->exit_status);
+        io_json_kv_null(&j, "signal");
     }
-    joules_json_kv_number(&j, "start_unix_s", m->begin_unix_s);
-    joules_json_kv_number(&j, "duration_s", m->duration_s);
+    io_json_kv_number(&j, "start_unix_s", m->begin_unix_s);
+    io_json_kv_number(&j, "duration_s", m->duration_s);
 
-    joules_json_key(&j, "domains");
-    joules_json_array_begin(&j);
+    io_json_key(&j, "domains");
+    io_json_array_begin(&j);
     int complete = 1;
     for (int i = 0; i < m->n_domains; i++) {
         const joules_domain_energy *e = &m->domains[i];
         const joules_domain_info *di = info_of(r, e);
-        joules_json_object_begin(&j);
-        joules_json_kv_string(&j, "name", domain_name(r, e));
-        joules_json_kv_string(&j, "kind", di ? joules_kind_name(di->kind) : NULL);
-        joules_json_kv_string(&j, "device", di ? di->device : NULL);
+        io_json_object_begin(&j);
+        io_json_kv_string(&j, "name", domain_name(r, e));
+        io_json_kv_string(&j, "kind", di ? joules_kind_name(di->kind) : NULL);
+        io_json_kv_string(&j, "device", di ? di->device : NULL);
         if (di && di->uuid[0])
-            joules_json_kv_string(&j, "uuid", di->uuid);
+            io_json_kv_string(&j, "uuid", di->uuid);
         else
-            joules_json_kv_null(&j, "uuid");
-        joules_json_kv_bool(&j, "simulated", e->simulated);
-        joules_json_kv_string(&j, "method", joules_method_name(e->method));
-        joules_json_kv_bool(&j, "valid", e->valid);
+            io_json_kv_null(&j, "uuid");
+        io_json_kv_bool(&j, "simulated", e->simulated);
+        io_json_kv_string(&j, "method", joules_method_name(e->method));
+        io_json_kv_bool(&j, "valid", e->valid);
         if (e->valid) {
-            joules_json_kv_number(&j, "energy_j", e->energy_j);
-            joules_json_kv_number(&j, "energy_uncertainty_j", e->uncertainty_j);
-            joules_json_kv_number(&j, "avg_power_w", e->avg_power_w);
+            io_json_kv_number(&j, "energy_j", e->energy_j);
+            io_json_kv_number(&j, "energy_uncertainty_j", e->uncertainty_j);
+            io_json_kv_number(&j, "avg_power_w", e->avg_power_w);
         } else {
-            joules_json_kv_null(&j, "energy_j");
-            joules_json_kv_null(&j, "energy_uncertainty_j");
-            joules_json_kv_null(&j, "avg_power_w");
+            io_json_kv_null(&j, "energy_j");
+            io_json_kv_null(&j, "energy_uncertainty_j");
+            io_json_kv_null(&j, "avg_power_w");
             if (counted(r, e))
                 complete = 0;
         }
-        joules_json_kv_bool(&j, "counted_in_total", counted(r, e));
+        io_json_kv_bool(&j, "counted_in_total", counted(r, e));
         if (e->message[0])
-            joules_json_kv_string(&j, "message", e->message);
+            io_json_kv_string(&j, "message", e->message);
         else if (!e->valid)
-            joules_json_kv_string(&j, "message", joules_strerror(e->error));
+            io_json_kv_string(&j, "message", joules_strerror(e->error));
         else
-            joules_json_kv_null(&j, "message");
+            io_json_kv_null(&j, "message");
         if (e->simulated) {
             if (e->sim_truth_j >= 0)
-                joules_json_kv_number(&j, "simulator_true_energy_j", e->sim_truth_j);
+                io_json_kv_number(&j, "simulator_true_energy_j", e->sim_truth_j);
             else
-                joules_json_kv_null(&j, "simulator_true_energy_j");
+                io_json_kv_null(&j, "simulator_true_energy_j");
         }
-        const joules_report_dynamic *dy =
-            r->dynamic && e->domain >= 0 && e->domain < JOULES_MAX_DOMAINS ? &r->dynamic[e->domain]
-                                                                           : NULL;
+        const io_run_dynamic *dy = r->dynamic && e->domain >= 0 && e->domain < JOULES_MAX_DOMAINS
+                                       ? &r->dynamic[e->domain]
+                                       : NULL;
         if (dy && dy->have && e->valid) {
-            joules_json_key(&j, "dynamic");
-            joules_json_object_begin(&j);
-            joules_json_kv_string(&j, "method", "model");
-            joules_json_kv_number(&j, "energy_j", dy->energy_j);
-            joules_json_kv_number(&j, "energy_uncertainty_j", dy->uncertainty_j);
-            joules_json_kv_number(&j, "baseline_power_w", dy->baseline_power_w);
-            joules_json_kv_string(&j, "baseline_file", dy->baseline_file);
-            joules_json_kv_number(&j, "baseline_age_s", dy->baseline_age_s);
-            joules_json_object_end(&j);
+            io_json_key(&j, "dynamic");
+            io_json_object_begin(&j);
+            io_json_kv_string(&j, "method", "model");
+            io_json_kv_number(&j, "energy_j", dy->energy_j);
+            io_json_kv_number(&j, "energy_uncertainty_j", dy->uncertainty_j);
+            io_json_kv_number(&j, "baseline_power_w", dy->baseline_power_w);
+            io_json_kv_string(&j, "baseline_file", dy->baseline_file);
+            io_json_kv_number(&j, "baseline_age_s", dy->baseline_age_s);
+            io_json_object_end(&j);
         }
-        joules_json_object_end(&j);
+        io_json_object_end(&j);
     }
-    joules_json_array_end(&j);
+    io_json_array_end(&j);
 
-    joules_json_key(&j, "total");
-    joules_json_object_begin(&j);
-    joules_json_kv_number(&j, "energy_j", m->total_energy_j);
-    joules_json_kv_number(&j, "energy_uncertainty_j", m->total_uncertainty_j);
-    joules_json_kv_number(&j, "avg_power_w",
-                          m->duration_s > 0 ? m->total_energy_j / m->duration_s : NAN);
-    joules_json_key(&j, "domains");
-    joules_json_array_begin(&j);
+    io_json_key(&j, "total");
+    io_json_object_begin(&j);
+    io_json_kv_number(&j, "energy_j", m->total_energy_j);
+    io_json_kv_number(&j, "energy_uncertainty_j", m->total_uncertainty_j);
+    io_json_kv_number(&j, "avg_power_w",
+                      m->duration_s > 0 ? m->total_energy_j / m->duration_s : NAN);
+    io_json_key(&j, "domains");
+    io_json_array_begin(&j);
     for (int i = 0; i < m->n_domains; i++)
         if (counted(r, &m->domains[i]) && m->domains[i].valid)
-            joules_json_string(&j, domain_name(r, &m->domains[i]));
-    joules_json_array_end(&j);
-    joules_json_kv_bool(&j, "complete", complete);
-    joules_json_object_end(&j);
+            io_json_string(&j, domain_name(r, &m->domains[i]));
+    io_json_array_end(&j);
+    io_json_kv_bool(&j, "complete", complete);
+    io_json_object_end(&j);
 
-    joules_json_object_end(&j);
-    return joules_json_finish(&j);
+    io_json_object_end(&j);
+    return io_json_finish(&j);
 }
 
-void joules_csv_field(FILE *out, const char *s)
+void io_csv_field(FILE *out, const char *s)
 {
     if (!s)
         return;
@@ -328,7 +328,7 @@ static void csv_number(FILE *out, double v)
         fprintf(out, "%.9g", v);
 }
 
-int joules_report_csv(FILE *out, const joules_run_report *r)
+int io_run_csv(FILE *out, const io_run_output *r)
 {
     const joules_measurement *m = r->m;
     fputs("schema,start_unix_s,duration_s,exit_status,signal,name,kind,device,uuid,simulated,"
@@ -343,13 +343,13 @@ int joules_report_csv(FILE *out, const joules_run_report *r)
             fprintf(out, ",%d,", r->signal);
         else
             fprintf(out, "%d,,", r->exit_status);
-        joules_csv_field(out, domain_name(r, e));
+        io_csv_field(out, domain_name(r, e));
         fputc(',', out);
-        joules_csv_field(out, di ? joules_kind_name(di->kind) : "");
+        io_csv_field(out, di ? joules_kind_name(di->kind) : "");
         fputc(',', out);
-        joules_csv_field(out, di ? di->device : "");
+        io_csv_field(out, di ? di->device : "");
         fputc(',', out);
-        joules_csv_field(out, di ? di->uuid : "");
+        io_csv_field(out, di ? di->uuid : "");
         fprintf(out, ",%d,%s,%d,", e->simulated ? 1 : 0, joules_method_name(e->method),
                 e->valid ? 1 : 0);
         if (e->valid) {
@@ -365,8 +365,7 @@ int joules_report_csv(FILE *out, const joules_run_report *r)
         if (e->simulated && e->sim_truth_j >= 0)
             csv_number(out, e->sim_truth_j);
         fputc(',', out);
-        joules_csv_field(out,
-                         e->message[0] ? e->message : (e->valid ? "" : joules_strerror(e->error)));
+        io_csv_field(out, e->message[0] ? e->message : (e->valid ? "" : joules_strerror(e->error)));
         fputc('\n', out);
     }
     return ferror(out) ? -1 : 0;

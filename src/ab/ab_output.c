@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ab_report.c - what `joules ab` says: medians with confidence intervals per arm, the paired
- * ratios of the first arm to the others, one plain sentence on what they mean, and the same
- * as JSON (joules.ab/1), CSV (joules.ab.csv/1, one row per window) and an SVG figure (bars
- * with intervals above the power time series). docs/output.md documents the schemas.
+ * ab_output.c - the A/B experiment's results in every format: the human table, JSON
+ * (joules.ab/1), CSV (joules.ab.csv/1, one row per window) and an SVG figure (bars with
+ * intervals above the power time series). docs/output.md documents the schemas; the
+ * figures come from ab_analysis.c.
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,117 +17,7 @@
 static const char *const q_names[AB_Q_COUNT] = {"energy_j", "time_s", "power_w", "gflops",
                                                 "gflop_per_j"};
 
-double ab_run_value(const struct ab_run_rec *rec, int q)
-{
-    switch (q) {
-    case AB_Q_ENERGY:
-        return rec->energy_valid ? rec->energy_j : NAN;
-    case AB_Q_TIME:
-        return rec->time_s;
-    case AB_Q_POWER:
-        return rec->energy_valid ? rec->power_w : NAN;
-    case AB_Q_GFLOPS:
-        return rec->gflops;
-    default:
-        return rec->energy_valid ? rec->gflop_per_j : NAN;
-    }
-}
-
-void ab_summarize(const struct ab_result *r, double level, struct ab_summary *s)
-{
-    memset(s, 0, sizeof *s);
-    int n = r->n_runs > 0 ? r->n_runs : 1;
-    double *v = malloc((size_t)n * sizeof *v);
-    if (!v)
-        return;
-    for (int k = 0; k < r->n_arms; k++)
-        for (int q = 0; q < AB_Q_COUNT; q++) {
-            int m = 0;
-            for (int i = 0; i < r->n_runs; i++)
-                if (r->runs[i].slot == k)
-                    v[m++] = ab_run_value(&r->runs[i], q);
-            s->arm[k][q] = ab_median_ci(v, m, level);
-            if (k == 0)
-                continue;
-            /* Paired ratios: the windows of arm 0 and arm k of the same round, adjacent in
-             * time, so drift cancels in each ratio. */
-            m = 0;
-            for (int i = 0; i < r->n_runs; i++) {
-                if (r->runs[i].slot != 0)
-                    continue;
-                for (int j = 0; j < r->n_runs; j++)
-                    if (r->runs[j].slot == k && r->runs[j].round == r->runs[i].round) {
-                        double a = ab_run_value(&r->runs[i], q), b = ab_run_value(&r->runs[j], q);
-                        v[m++] = b != 0 ? a / b : NAN;
-                    }
-            }
-            s->ratio[k][q] = ab_median_ci(v, m, level);
-        }
-    free(v);
-}
-
-static int contains_one(const struct ab_interval *iv, double slack)
-{
-    return iv->lo <= 1.0 + slack && iv->hi >= 1.0 - slack;
-}
-
-static unsigned long long arm_reasons(const struct ab_result *r, int k)
-{
-    unsigned long long x = 0;
-    for (int i = 0; i < r->n_runs; i++)
-        if (r->runs[i].slot == k)
-            x |= r->runs[i].reasons;
-    return x;
-}
-
-void ab_conclusion(const struct ab_report *rep, int k, char *buf, size_t len)
-{
-    const struct ab_result *r = rep->r;
-    const struct ab_interval *tr = &rep->s.ratio[k][AB_Q_TIME], *er = &rep->s.ratio[k][AB_Q_ENERGY];
-    const char *a = ab_arm_name(r->arms[0]), *b = ab_arm_name(r->arms[k]);
-    size_t u = 0;
-#define SAY(...)                                                                                   \
-    do {                                                                                           \
-        int w_ = snprintf(buf + u, len > u ? len - u : 0, __VA_ARGS__);                            \
-        if (w_ > 0)                                                                                \
-            u += (size_t)w_;                                                                       \
-    } while (0)
-    buf[0] = '\0';
-    if (tr->n == 0) {
-        SAY("%s vs %s: no complete pair of windows was measured", a, b);
-        return;
-    }
-    int same_time = contains_one(tr, 0.0) || fabs(tr->median - 1.0) < 0.02;
-    SAY("%s vs %s: ", a, b);
-    if (same_time)
-        SAY("same time (ratio %.2f [%.2f, %.2f])", tr->median, tr->lo, tr->hi);
-    else
-        SAY("%s took %.0f %% %s (time ratio %.2f [%.2f, %.2f])", a, fabs(tr->median - 1) * 100,
-            tr->median > 1 ? "longer" : "less time", tr->median, tr->lo, tr->hi);
-    if (!r->energy_available || er->n == 0) {
-        SAY("; energy not measured (%s)", r->energy_why[0] ? r->energy_why : "no energy sensor");
-        return;
-    }
-    if (contains_one(er, 0.0)) {
-        SAY(", the same energy within the interval (ratio %.2f [%.2f, %.2f])", er->median, er->lo,
-            er->hi);
-        return;
-    }
-    SAY(", %.0f %% %s energy on %s inputs (ratio %.2f [%.2f, %.2f])", fabs(er->median - 1) * 100,
-        er->median > 1 ? "more" : "less", a, er->median, er->lo, er->hi);
-    const char *more = er->median > 1 ? a : b;
-    unsigned long long rs = arm_reasons(r, er->median > 1 ? 0 : k);
-    if (same_time)
-        SAY(": same work, same clock, same time; the %s values switched more transistors "
-            "(data-dependent dynamic power, the alpha of P = alpha C V^2 f)",
-            more);
-    else if (rs & 0x4ull)
-        SAY(": at the power limit the GPU lowered its clock for the %s inputs, which switch "
-            "more transistors (SW power cap): the data changed the speed too",
-            more);
-}
-
-static const char *ci_label(const struct ab_report *rep, char *buf, size_t len)
+static const char *ci_label(const struct ab_output *rep, char *buf, size_t len)
 {
     snprintf(buf, len, "%.0f %% CI", rep->p->level * 100);
     return buf;
@@ -149,7 +39,7 @@ static void cell(FILE *out, const struct ab_interval *iv, int dec, int last)
 
 static const int q_dec[AB_Q_COUNT] = {2, 4, 1, 0, 2};
 
-void ab_report_table(FILE *out, const struct ab_report *rep)
+void ab_output_table(FILE *out, const struct ab_output *rep)
 {
     const struct ab_result *r = rep->r;
     const struct ab_params *p = rep->p;
@@ -206,7 +96,7 @@ void ab_report_table(FILE *out, const struct ab_report *rep)
             }
         if (nc)
             fprintf(out, ", clock %.0f MHz, %.0f C", clk / nc, temp / nc);
-        unsigned long long rs = arm_reasons(r, k);
+        unsigned long long rs = ab_arm_reasons(r, k);
         if (p->status_domain >= 0)
             fprintf(out, ", reasons 0x%llx%s", rs,
                     rs & 0x4ull    ? " (SW power cap)"
@@ -239,139 +129,138 @@ void ab_report_table(FILE *out, const struct ab_report *rep)
                 r->n_runs, r->n_runs == 1 ? "" : "s");
 }
 
-static void interval_json(joules_json *j, const char *key, const struct ab_interval *iv)
+static void interval_json(io_json *j, const char *key, const struct ab_interval *iv)
 {
-    joules_json_key(j, key);
-    joules_json_object_begin(j);
-    joules_json_kv_number(j, "median", iv->median);
-    joules_json_kv_number(j, "lo", iv->lo);
-    joules_json_kv_number(j, "hi", iv->hi);
-    joules_json_kv_number(j, "coverage", iv->coverage);
-    joules_json_kv_int(j, "n", iv->n);
-    joules_json_object_end(j);
+    io_json_key(j, key);
+    io_json_object_begin(j);
+    io_json_kv_number(j, "median", iv->median);
+    io_json_kv_number(j, "lo", iv->lo);
+    io_json_kv_number(j, "hi", iv->hi);
+    io_json_kv_number(j, "coverage", iv->coverage);
+    io_json_kv_int(j, "n", iv->n);
+    io_json_object_end(j);
 }
 
-int ab_report_json(FILE *out, const struct ab_report *rep)
+int ab_output_json(FILE *out, const struct ab_output *rep)
 {
     const struct ab_result *r = rep->r;
     const struct ab_params *p = rep->p;
-    joules_json j;
-    joules_json_init(&j, out, 1);
-    joules_json_object_begin(&j);
-    joules_json_kv_string(&j, "schema", AB_SCHEMA);
-    joules_json_kv_bool(&j, "simulated", r->simulated);
-    joules_json_kv_string(&j, "executor", ab_executor_name(p->executor));
-    joules_json_kv_string(&j, "device", r->device[0] ? r->device : NULL);
-    joules_json_kv_string(&j, "profile", rep->profile);
-    joules_json_kv_int(&j, "n", p->setup.n);
-    joules_json_kv_string(&j, "precision", ab_prec_name(p->setup.prec));
-    joules_json_kv_int(&j, "seed", (long long)p->setup.seed);
-    joules_json_kv_int(&j, "repeats", p->repeats);
-    joules_json_kv_int(&j, "rounds_done", r->rounds_done);
-    joules_json_kv_number(&j, "min_window_s", p->min_window_s);
-    joules_json_kv_int(&j, "products_per_window", r->products);
-    joules_json_kv_number(&j, "flops_per_product", r->flops);
-    joules_json_kv_string(&j, "order", "ABBA");
-    joules_json_kv_number(&j, "ci_level", p->level);
-    joules_json_kv_string(&j, "ci_method", "order statistics of the median (binomial)");
+    io_json j;
+    io_json_init(&j, out, 1);
+    io_json_object_begin(&j);
+    io_json_kv_string(&j, "schema", AB_SCHEMA);
+    io_json_kv_bool(&j, "simulated", r->simulated);
+    io_json_kv_string(&j, "executor", ab_executor_name(p->executor));
+    io_json_kv_string(&j, "device", r->device[0] ? r->device : NULL);
+    io_json_kv_string(&j, "profile", rep->profile);
+    io_json_kv_int(&j, "n", p->setup.n);
+    io_json_kv_string(&j, "precision", ab_prec_name(p->setup.prec));
+    io_json_kv_int(&j, "seed", (long long)p->setup.seed);
+    io_json_kv_int(&j, "repeats", p->repeats);
+    io_json_kv_int(&j, "rounds_done", r->rounds_done);
+    io_json_kv_number(&j, "min_window_s", p->min_window_s);
+    io_json_kv_int(&j, "products_per_window", r->products);
+    io_json_kv_number(&j, "flops_per_product", r->flops);
+    io_json_kv_string(&j, "order", "ABBA");
+    io_json_kv_number(&j, "ci_level", p->level);
+    io_json_kv_string(&j, "ci_method", "order statistics of the median (binomial)");
     if (p->executor == AB_EXEC_SIM)
-        joules_json_kv_number(&j, "sim_efficiency",
-                              p->setup.sim_efficiency > 0 ? p->setup.sim_efficiency : 0.9);
-    joules_json_key(&j, "clocks");
-    joules_json_object_begin(&j);
+        io_json_kv_number(&j, "sim_efficiency",
+                          p->setup.sim_efficiency > 0 ? p->setup.sim_efficiency : 0.9);
+    io_json_key(&j, "clocks");
+    io_json_object_begin(&j);
     if (rep->lock_mhz)
-        joules_json_kv_int(&j, "locked_mhz", rep->lock_mhz);
+        io_json_kv_int(&j, "locked_mhz", rep->lock_mhz);
     else
-        joules_json_kv_null(&j, "locked_mhz");
+        io_json_kv_null(&j, "locked_mhz");
     if (rep->locked_clock_mhz >= 0)
-        joules_json_kv_int(&j, "reported_mhz", rep->locked_clock_mhz);
+        io_json_kv_int(&j, "reported_mhz", rep->locked_clock_mhz);
     else
-        joules_json_kv_null(&j, "reported_mhz");
+        io_json_kv_null(&j, "reported_mhz");
     if (rep->clocks_restored >= 0)
-        joules_json_kv_bool(&j, "restored", rep->clocks_restored);
+        io_json_kv_bool(&j, "restored", rep->clocks_restored);
     else
-        joules_json_kv_null(&j, "restored");
-    joules_json_object_end(&j);
-    joules_json_kv_bool(&j, "energy_available", r->energy_available);
-    joules_json_kv_string(&j, "energy_source", r->energy_available ? r->energy_source : NULL);
-    joules_json_kv_string(&j, "energy_unavailable_reason",
-                          r->energy_available ? NULL : r->energy_why);
-    joules_json_kv_bool(&j, "interrupted", r->interrupted);
-    joules_json_kv_string(&j, "failure", rep->failure);
-    joules_json_key(&j, "arms");
-    joules_json_array_begin(&j);
+        io_json_kv_null(&j, "restored");
+    io_json_object_end(&j);
+    io_json_kv_bool(&j, "energy_available", r->energy_available);
+    io_json_kv_string(&j, "energy_source", r->energy_available ? r->energy_source : NULL);
+    io_json_kv_string(&j, "energy_unavailable_reason", r->energy_available ? NULL : r->energy_why);
+    io_json_kv_bool(&j, "interrupted", r->interrupted);
+    io_json_kv_string(&j, "failure", rep->failure);
+    io_json_key(&j, "arms");
+    io_json_array_begin(&j);
     for (int k = 0; k < r->n_arms; k++) {
-        joules_json_object_begin(&j);
-        joules_json_kv_string(&j, "name", ab_arm_name(r->arms[k]));
-        joules_json_kv_string(&j, "inputs", ab_arm_description(r->arms[k]));
-        joules_json_kv_number(&j, "toggle_rate", r->info[k].toggle >= 0 ? r->info[k].toggle : NAN);
-        joules_json_kv_number(&j, "sim_alpha", r->info[k].alpha >= 0 ? r->info[k].alpha : NAN);
-        joules_json_kv_number(&j, "warm_product_time_s", r->warm_time_s[k]);
+        io_json_object_begin(&j);
+        io_json_kv_string(&j, "name", ab_arm_name(r->arms[k]));
+        io_json_kv_string(&j, "inputs", ab_arm_description(r->arms[k]));
+        io_json_kv_number(&j, "toggle_rate", r->info[k].toggle >= 0 ? r->info[k].toggle : NAN);
+        io_json_kv_number(&j, "sim_alpha", r->info[k].alpha >= 0 ? r->info[k].alpha : NAN);
+        io_json_kv_number(&j, "warm_product_time_s", r->warm_time_s[k]);
         const struct ab_check *c = &r->check[k];
-        joules_json_key(&j, "check");
-        joules_json_object_begin(&j);
-        joules_json_kv_bool(&j, "checked", c->checked);
+        io_json_key(&j, "check");
+        io_json_object_begin(&j);
+        io_json_kv_bool(&j, "checked", c->checked);
         if (c->checked) {
-            joules_json_kv_bool(&j, "passed", c->passed);
-            joules_json_kv_int(&j, "samples", c->samples);
-            joules_json_kv_number(&j, "max_error_over_tolerance", c->max_err_ratio);
-            joules_json_kv_number(&j, "max_relative_error", c->max_rel_err);
+            io_json_kv_bool(&j, "passed", c->passed);
+            io_json_kv_int(&j, "samples", c->samples);
+            io_json_kv_number(&j, "max_error_over_tolerance", c->max_err_ratio);
+            io_json_kv_number(&j, "max_relative_error", c->max_rel_err);
         }
-        joules_json_kv_string(&j, "note", c->note);
-        joules_json_object_end(&j);
-        joules_json_key(&j, "summary");
-        joules_json_object_begin(&j);
+        io_json_kv_string(&j, "note", c->note);
+        io_json_object_end(&j);
+        io_json_key(&j, "summary");
+        io_json_object_begin(&j);
         for (int q = 0; q < AB_Q_COUNT; q++)
             interval_json(&j, q_names[q], &rep->s.arm[k][q]);
-        joules_json_object_end(&j);
-        joules_json_key(&j, "runs");
-        joules_json_array_begin(&j);
+        io_json_object_end(&j);
+        io_json_key(&j, "runs");
+        io_json_array_begin(&j);
         for (int i = 0; i < r->n_runs; i++) {
             const struct ab_run_rec *x = &r->runs[i];
             if (x->slot != k)
                 continue;
-            joules_json_object_begin(&j);
-            joules_json_kv_int(&j, "window", i);
-            joules_json_kv_int(&j, "round", x->round);
-            joules_json_kv_int(&j, "products", x->products);
-            joules_json_kv_number(&j, "time_s", x->time_s);
-            joules_json_kv_number(&j, "energy_j", ab_run_value(x, AB_Q_ENERGY));
-            joules_json_kv_number(&j, "uncertainty_j", x->energy_valid ? x->uncertainty_j : NAN);
-            joules_json_kv_number(&j, "power_w", ab_run_value(x, AB_Q_POWER));
-            joules_json_kv_number(&j, "gflops", x->gflops);
-            joules_json_kv_number(&j, "gflop_per_j", ab_run_value(x, AB_Q_GFLOP_PER_J));
-            joules_json_kv_number(&j, "clock_mhz", x->clock_mhz);
-            joules_json_kv_number(&j, "temperature_c", x->temperature_c);
-            joules_json_kv_int(&j, "clock_event_reasons", (long long)x->reasons);
-            joules_json_kv_number(&j, "sim_truth_j", x->sim_truth_j >= 0 ? x->sim_truth_j : NAN);
-            joules_json_kv_number(&j, "host_gap_s", x->host_gap_s);
+            io_json_object_begin(&j);
+            io_json_kv_int(&j, "window", i);
+            io_json_kv_int(&j, "round", x->round);
+            io_json_kv_int(&j, "products", x->products);
+            io_json_kv_number(&j, "time_s", x->time_s);
+            io_json_kv_number(&j, "energy_j", ab_run_value(x, AB_Q_ENERGY));
+            io_json_kv_number(&j, "uncertainty_j", x->energy_valid ? x->uncertainty_j : NAN);
+            io_json_kv_number(&j, "power_w", ab_run_value(x, AB_Q_POWER));
+            io_json_kv_number(&j, "gflops", x->gflops);
+            io_json_kv_number(&j, "gflop_per_j", ab_run_value(x, AB_Q_GFLOP_PER_J));
+            io_json_kv_number(&j, "clock_mhz", x->clock_mhz);
+            io_json_kv_number(&j, "temperature_c", x->temperature_c);
+            io_json_kv_int(&j, "clock_event_reasons", (long long)x->reasons);
+            io_json_kv_number(&j, "sim_truth_j", x->sim_truth_j >= 0 ? x->sim_truth_j : NAN);
+            io_json_kv_number(&j, "host_gap_s", x->host_gap_s);
             if (!x->energy_valid)
-                joules_json_kv_string(&j, "note", x->note);
-            joules_json_object_end(&j);
+                io_json_kv_string(&j, "note", x->note);
+            io_json_object_end(&j);
         }
-        joules_json_array_end(&j);
-        joules_json_object_end(&j);
+        io_json_array_end(&j);
+        io_json_object_end(&j);
     }
-    joules_json_array_end(&j);
-    joules_json_key(&j, "ratios");
-    joules_json_array_begin(&j);
+    io_json_array_end(&j);
+    io_json_key(&j, "ratios");
+    io_json_array_begin(&j);
     for (int k = 1; k < r->n_arms; k++) {
         char s[1024];
-        joules_json_object_begin(&j);
-        joules_json_kv_string(&j, "numerator", ab_arm_name(r->arms[0]));
-        joules_json_kv_string(&j, "denominator", ab_arm_name(r->arms[k]));
+        io_json_object_begin(&j);
+        io_json_kv_string(&j, "numerator", ab_arm_name(r->arms[0]));
+        io_json_kv_string(&j, "denominator", ab_arm_name(r->arms[k]));
         for (int q = 0; q < AB_Q_COUNT; q++)
             interval_json(&j, q_names[q], &rep->s.ratio[k][q]);
         ab_conclusion(rep, k, s, sizeof s);
-        joules_json_kv_string(&j, "conclusion", s);
-        joules_json_object_end(&j);
+        io_json_kv_string(&j, "conclusion", s);
+        io_json_object_end(&j);
     }
-    joules_json_array_end(&j);
-    joules_json_object_end(&j);
-    return joules_json_finish(&j);
+    io_json_array_end(&j);
+    io_json_object_end(&j);
+    return io_json_finish(&j);
 }
 
-int ab_report_csv(FILE *out, const struct ab_report *rep)
+int ab_output_csv(FILE *out, const struct ab_output *rep)
 {
     const struct ab_result *r = rep->r;
     fprintf(out, "schema,executor,simulated,precision,n,arm,window,round,products,time_s,energy_j,"
@@ -400,7 +289,7 @@ int ab_report_csv(FILE *out, const struct ab_report *rep)
     return ferror(out) ? -1 : 0;
 }
 
-int ab_report_svg(const char *path, const struct ab_report *rep, char *err, size_t len)
+int ab_output_svg(const char *path, const struct ab_output *rep, char *err, size_t len)
 {
     const struct ab_result *r = rep->r;
     static const int qs[] = {AB_Q_ENERGY, AB_Q_TIME, AB_Q_POWER, AB_Q_GFLOP_PER_J};
@@ -473,7 +362,7 @@ int ab_report_svg(const char *path, const struct ab_report *rep, char *err, size
     for (int s = 0, k = 0; s < ns; s++)
         if (!ser[s].color)
             ser[s].color = pal[k++ % 7];
-    struct plot_chart lc = {"Power during the run (sampled with joules_read)",
+    struct plot_chart lc = {"Power during the run (sampled with joules_sampler)",
                             r->energy_available ? r->energy_source : NULL,
                             "time since the first window (s)",
                             "power (W)",
