@@ -5,9 +5,9 @@
  * are complete however slow the terminal is), and its ring feeds the view: a table
  * redrawn in place on a terminal, one plain line per round otherwise.
  *
- * Ctrl-C (SIGINT), SIGTERM and SIGHUP end the watch cleanly: they are blocked in every
- * thread and the main thread waits for them with sigtimedwait between refreshes, so the
- * files are always completed (atomically) and the summary always printed.
+ * Ctrl-C (SIGINT), SIGTERM, SIGHUP, SIGQUIT and SIGPIPE end the watch cleanly: they are
+ * blocked in every thread and the main thread waits for them with sigtimedwait between refreshes,
+ * so the files are always completed (atomically) and the summary always printed.
  */
 #include <errno.h>
 #include <signal.h>

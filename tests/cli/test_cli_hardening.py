@@ -3,7 +3,9 @@
 file named twice as two outputs."""
 import json
 import os
+import signal
 import subprocess
+import time
 import unittest
 
 from clitest import BIN, SLACK, CliTestCase, have_sim
@@ -77,6 +79,95 @@ class SameFileTwice(CliTestCase):
     def tearDown(self):
         os.chdir(self.cwd)
         super().tearDown()
+
+
+@unittest.skipUnless(have_sim(), "simulated GPU library not built")
+class StopSignals(CliTestCase):
+    """Every terminating signal that can be caught (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE)
+    restores what joules changed and finishes or removes its outputs; the status is 128+N."""
+
+    AB = ("ab", "--sim", "a6000", "--lock-clocks", "1000", "-n", "2048", "--repeats", "100",
+          "--min-window", "0.2")
+
+    def start(self, *args, stdout=subprocess.PIPE):
+        return subprocess.Popen([BIN, *args], env=self.env(JOULES_SIM_PRIVILEGED="1"),
+                                stdout=stdout, stderr=subprocess.PIPE, text=True)
+
+    def wait_for(self, proc, word):
+        seen = ""
+        deadline = time.monotonic() + 60 * SLACK
+        while word not in seen and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            seen += line
+        self.assertIn(word, seen)
+        return seen
+
+    def test_ab_restores_clocks_on_each_signal(self):
+        for sig in (signal.SIGHUP, signal.SIGQUIT, signal.SIGPIPE, signal.SIGTERM):
+            out = self.path(f"ab-{sig}.json")
+            proc = self.start(*self.AB, "--json", out)
+            seen = self.wait_for(proc, "[2/")
+            proc.send_signal(sig)
+            _, err = proc.communicate(timeout=60 * SLACK)
+            err = seen + err
+            self.assertEqual(proc.returncode, 128 + sig, f"{sig!r}: {err}")
+            self.assertIn("restored: graphics clocks reset", err)
+            with open(out) as f:
+                d = json.load(f)
+            self.assertTrue(d["interrupted"])
+            self.assertTrue(d["clocks"]["restored"])
+            self.assertNoStrayFiles(self.tmp)
+
+    def test_ab_into_a_closed_pipe(self):
+        # `joules ab ... | head`: the reader is gone when the report is printed.
+        r, w = os.pipe()
+        os.close(r)
+        try:
+            proc = self.start("ab", "--sim", "a6000", "--lock-clocks", "1000", "-n", "2048",
+                              "--repeats", "3", "--min-window", "0.05", "--json",
+                              self.path("ab.json"), stdout=w)
+        finally:
+            os.close(w)
+        _, err = proc.communicate(timeout=60 * SLACK)
+        self.assertEqual(proc.returncode, 128 + signal.SIGPIPE, err)
+        self.assertIn("restored: graphics clocks reset", err)
+        self.assertTrue(self.load_json("ab.json")["clocks"]["restored"])
+        self.assertNoStrayFiles(self.tmp)
+
+    def test_sweep_restores_on_sighup(self):
+        proc = self.start("sweep", "--sim", "test", "--clocks", "500:1500:100", "-n", "2048",
+                          "--warmup", "0.1", "--cooldown", "0.3", "--min-window", "0.25",
+                          "--json", self.path("s.json"))
+        seen = self.wait_for(proc, "[2/11]")
+        proc.send_signal(signal.SIGHUP)
+        _, err = proc.communicate(timeout=60 * SLACK)
+        err = seen + err
+        self.assertEqual(proc.returncode, 128 + signal.SIGHUP, err)
+        self.assertIn("restored: graphics clocks reset", err)
+        d = self.load_json("s.json")
+        self.assertTrue(d["interrupted"])
+        self.assertTrue(d["restored"])
+        self.assertEqual(d["signal"], signal.SIGHUP)
+        self.assertNoStrayFiles(self.tmp)
+
+    def test_repeat_leaves_no_file_on_sighup(self):
+        proc = self.start("repeat", "--sim", "--json", self.path("r.json"), "--", "sleep", "0.05")
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGHUP)
+        _, err = proc.communicate(timeout=60 * SLACK)
+        self.assertEqual(proc.returncode, 128 + signal.SIGHUP, err)
+        self.assertNoStrayFiles(self.tmp)
+
+    def test_run_forwards_sigquit(self):
+        proc = self.start("run", "--sim", "--json", self.path("q.json"), "--", "sleep", "30")
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGQUIT)
+        _, err = proc.communicate(timeout=60 * SLACK)
+        self.assertEqual(proc.returncode, 128 + signal.SIGQUIT, err)
+        self.assertEqual(self.load_json("q.json")["signal"], signal.SIGQUIT)
+        self.assertNoStrayFiles(self.tmp)
 
 
 if __name__ == "__main__":
