@@ -77,6 +77,12 @@ static int num_range(struct parser *ps, const char *tok, const char *what, doubl
     return 0;
 }
 
+/* The longest duration a scenario may give (about 31 years). The model counts 1-ms steps in a
+ * long long and places phase ends and faults by rounding seconds to steps: any longer value,
+ * or the 4096 phases' sum of them, would leave that range, and a phase end that rounding can
+ * no longer move stops the scenario's cursor from advancing. */
+#define SCN_MAX_DURATION_S 1e9
+
 /* Duration: "2", "2s", "400ms", "1.5min". */
 static int duration(struct parser *ps, const char *tok, const char *what, double *out)
 {
@@ -97,6 +103,8 @@ static int duration(struct parser *ps, const char *tok, const char *what, double
     *out *= scale;
     if (*out < 0)
         return fail(ps, "%s: negative duration '%s'", what, tok);
+    if (*out > SCN_MAX_DURATION_S)
+        return fail(ps, "%s: '%s' is longer than %.0f s", what, tok, SCN_MAX_DURATION_S);
     return 0;
 }
 
