@@ -15,6 +15,7 @@
 
 #include "ab/ab.h"
 #include "cli/cli_options.h"
+#include "cli/cli_restore.h"
 #include "cli/cli_signal.h"
 #include "cli/cli_util.h"
 #include "cli/cli_workload.h"
@@ -415,13 +416,7 @@ static void restore_clocks(struct ab_ctx *a)
     if (!a->locked)
         return;
     a->locked = 0;
-    a->rep.clocks_restored = joules_gpu_reset_clocks(a->cm.m, a->p.setup.gpu_domain) == 0;
-    if (a->rep.clocks_restored)
-        fprintf(stderr, "joules ab: restored: graphics clocks reset to the driver's default "
-                        "(as nvidia-smi -rgc)\n");
-    else
-        fprintf(stderr, "joules ab: could NOT reset the clocks: %s; run nvidia-smi -rgc\n",
-                joules_last_error(a->cm.m));
+    a->rep.clocks_restored = cli_restore_gpu(CMD, a->cm.m, a->p.setup.gpu_domain, -1.0);
 }
 
 /* The clock the GPU held under the lock: the median over the windows. */
@@ -458,7 +453,9 @@ static int experiment(struct ab_ctx *a)
         rep->locked_clock_mhz = held_clock_mhz(&a->res);
     ab_output_table(stdout, rep);
     fflush(stdout);
-    int status = write_outputs(&a->out, rep) != 0 || run_rc != 0 ? CLI_EXIT_FAILURE : 0;
+    int status = write_outputs(&a->out, rep) != 0 || run_rc != 0 || rep->clocks_restored == 0
+                     ? CLI_EXIT_FAILURE
+                     : 0;
     return cli_stop_signal ? 128 + cli_stop_signal : status;
 }
 

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "cli/cli_options.h"
+#include "cli/cli_restore.h"
 #include "cli/cli_sampling.h"
 #include "cli/cli_signal.h"
 #include "cli/cli_util.h"
@@ -117,25 +118,7 @@ static int default_clocks(joules_monitor *m, int dom, struct sweep_params *p)
 /* Put back what the sweep changed. 1 restored, 0 failed. */
 static int restore(const struct sweep_params *p, joules_monitor *m, double limit_w)
 {
-    if (p->mode == SWEEP_CLOCKS) {
-        if (joules_gpu_reset_clocks(m, p->setup.gpu_domain) == 0) {
-            fprintf(stderr, "joules sweep: restored: graphics clocks reset to the driver's default "
-                            "(as nvidia-smi -rgc)\n");
-            return 1;
-        }
-        fprintf(stderr, "joules sweep: could NOT reset the clocks: %s; run nvidia-smi -rgc\n",
-                joules_last_error(m));
-        return 0;
-    }
-    if (joules_gpu_set_power_limit(m, p->setup.gpu_domain, limit_w) == 0) {
-        fprintf(stderr, "joules sweep: restored: power limit back to %.0f W\n", limit_w);
-        return 1;
-    }
-    fprintf(stderr,
-            "joules sweep: could NOT restore the power limit to %.0f W: %s; run "
-            "nvidia-smi -pl %.0f\n",
-            limit_w, joules_last_error(m), limit_w);
-    return 0;
+    return cli_restore_gpu(CMD, m, p->setup.gpu_domain, p->mode == SWEEP_CLOCKS ? -1.0 : limit_w);
 }
 
 /* The sweep's progress on stderr (user: its struct sweep_params). */

@@ -170,5 +170,29 @@ class StopSignals(CliTestCase):
         self.assertNoStrayFiles(self.tmp)
 
 
+@unittest.skipUnless(have_sim(), "simulated GPU library not built")
+class FailedRestore(CliTestCase):
+    """A restore that keeps failing (the board fell off the bus) is tried a bounded number of
+    times; joules then exits non-zero and prints the command that restores the board."""
+
+    def test_ab_prints_the_restore_command(self):
+        scn = self.write("lost.scn", "profile a6000\nfault lost at=0.8s\n")
+        p = self.joules("ab", "--scenario", scn, "--lock-clocks", "1000", "-n", "2048",
+                        "--repeats", "5", "--min-window", "0.1",
+                        env=self.env(JOULES_SIM_PRIVILEGED="1"))
+        self.assertExit(p, 1)
+        self.assertIn(f"could NOT reset the clocks ({5} tries)", p.stderr)
+        self.assertRegex(p.stderr, r"restore it with: nvidia-smi -i GPU-[0-9a-f-]+ -rgc\n")
+
+    def test_sweep_power_limit_prints_the_restore_command(self):
+        scn = self.write("lost.scn", "profile test\nfault lost at=1.5s\n")
+        p = self.joules("sweep", "--scenario", scn, "--power-limits", "100,120,140", "-n",
+                        "1024", "--warmup", "0.1", "--cooldown", "0.2", "--min-window", "0.2",
+                        env=self.env(JOULES_SIM_PRIVILEGED="1"))
+        self.assertExit(p, 1)
+        self.assertIn("could NOT restore the power limit", p.stderr)
+        self.assertRegex(p.stderr, r"restore it with: nvidia-smi -i GPU-[0-9a-f-]+ -pl \d+\n")
+
+
 if __name__ == "__main__":
     unittest.main()
