@@ -446,8 +446,10 @@ static int experiment(struct ab_ctx *a)
     rep->r = &a->res;
     rep->signal = cli_stop_signal;
     rep->failure = run_rc != 0 && !cli_stop_signal ? err : NULL;
-    if (run_rc != 0 && !cli_stop_signal && a->res.n_runs == 0)
+    if (run_rc != 0 && !cli_stop_signal && a->res.n_runs == 0) {
+        rep->failure = NULL; /* err ends with this call */
         return CLI_EXIT_FAILURE;
+    }
     ab_summarize(&a->res, p->level, &rep->s);
     if (rep->lock_mhz)
         rep->locked_clock_mhz = held_clock_mhz(&a->res);
@@ -456,6 +458,7 @@ static int experiment(struct ab_ctx *a)
     int status = write_outputs(&a->out, rep) != 0 || run_rc != 0 || rep->clocks_restored == 0
                      ? CLI_EXIT_FAILURE
                      : 0;
+    rep->failure = NULL; /* err ends with this call */
     return cli_stop_signal ? 128 + cli_stop_signal : status;
 }
 
