@@ -3,7 +3,8 @@
  * cli_restore.h - putting back what a command changed on a GPU (locked clocks, a power
  * limit), tried again when it fails: a setter refused once (a busy driver, a transient NVML
  * error) is usually accepted a moment later. When every try fails, the command says so with
- * the exact command that restores the board by hand, and exits non-zero.
+ * the exact command that restores the board by hand, and exits non-zero. A journal written
+ * before each change lets `joules restore` finish the job even after a SIGKILL.
  */
 #ifndef JOULES_CLI_RESTORE_H
 #define JOULES_CLI_RESTORE_H
@@ -22,6 +23,15 @@ int cli_restore_retry(int (*fn)(void *ctx), void *ctx, int *tries);
  * back to power_limit_w, with retries. 1 restored; 0 not, after the message
  * "joules CMD: could NOT ...; restore it with: nvidia-smi -i UUID ..." on stderr. */
 int cli_restore_gpu(const char *cmd, joules_monitor *m, int dom, double power_limit_w);
+
+/* Before joules changes the GPU domain dom: the restore journal (io/journal.h) of the clocks
+ * (power_limit_w < 0) or of the power limit to go back to. One that cannot be written is
+ * said on stderr, and the change goes ahead. */
+void cli_journal_begin(const char *cmd, joules_monitor *m, int dom, double power_limit_w);
+/* The change is undone (or was never made): its journal removed. */
+void cli_journal_end(joules_monitor *m, int dom, double power_limit_w);
+/* At start: a journal left by a process that is gone is said on stderr, with the command. */
+void cli_journal_notice(void);
 
 /* The nvidia-smi command that restores it by hand, for GPU uuid (bus id or index when
  * empty). */

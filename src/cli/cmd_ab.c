@@ -393,7 +393,9 @@ static int lock_clocks(struct ab_ctx *a)
     int dom = a->p.setup.gpu_domain;
     joules_domain_info di;
     joules_domain_info_get(a->cm.m, dom, &di);
+    cli_journal_begin(CMD, a->cm.m, dom, -1.0);
     if (joules_gpu_lock_clocks(a->cm.m, dom, (unsigned)mhz, (unsigned)mhz) != 0) {
+        cli_journal_end(a->cm.m, dom, -1.0);
         fprintf(stderr, "joules ab: cannot lock the clocks of %s at %ld MHz: %s\n", di.name, mhz,
                 joules_last_error(a->cm.m));
         fprintf(stderr, "Locking clocks needs privilege: root on a real GPU (sudo joules ab "

@@ -434,8 +434,12 @@ static int sweep(struct sweep_ctx *s)
         fprintf(stderr, "joules sweep: %d step%s of %s%s\n", p->n_steps, p->n_steps == 1 ? "" : "s",
                 p->mode == SWEEP_CLOCKS ? "locked clocks" : "power limits",
                 s->cm.used_sim ? " on the simulated GPU (SIMULATED)" : "");
+    double journal_w = p->mode == SWEEP_CLOCKS ? -1.0 : s->limit0_w;
+    cli_journal_begin(CMD, s->cm.m, p->setup.gpu_domain, journal_w);
     int run_rc = sweep_run(p, &s->res, err, sizeof err);
     s->rep.restored = s->res.changed ? restore(p, s->cm.m, s->limit0_w) : -1;
+    if (!s->res.changed)
+        cli_journal_end(s->cm.m, p->setup.gpu_domain, journal_w);
     if (s->res.refused && s->res.refused != JOULES_E_PERMISSION) {
         fprintf(stderr, "joules sweep: %s; nothing was measured\n", err);
         return CLI_EXIT_FAILURE;

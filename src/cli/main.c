@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cli_restore.h"
 #include "cli/cli_util.h"
 #include "cli/cli_signal.h"
 #include "cli/commands.h"
@@ -27,6 +28,8 @@ static const struct cli_command commands[] = {
      cmd_idle},
     {"sweep", "clock or power-limit sweep: fit P = P_static + k f V^2, energy-optimal setting",
      cmd_sweep},
+    {"restore", "put back clocks and power limits a killed joules left changed (its journal)",
+     cmd_restore},
     {NULL, NULL, NULL},
 };
 
@@ -153,5 +156,7 @@ int main(int argc, char **argv)
     const struct cli_command *c = find(word);
     if (!c)
         return unknown_command(word);
+    if (strcmp(c->name, "restore") != 0)
+        cli_journal_notice();
     return c->fn(argc - 1, argv + 1);
 }

@@ -40,6 +40,8 @@ class CliTestCase(unittest.TestCase):
         self.tmp = tempfile.mkdtemp(prefix="joules-cli-")
         self.sysfs = os.path.join(self.tmp, "sys")
         os.mkdir(self.sysfs)
+        self.runtime = os.path.join(self.tmp, "run")
+        os.mkdir(self.runtime)
 
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -49,6 +51,8 @@ class CliTestCase(unittest.TestCase):
         env["JOULES_NVML_LIBRARY"] = os.path.join(self.tmp, "absent", "libnvidia-ml.so.1")
         env["JOULES_SYSFS_ROOT"] = self.sysfs
         env["JOULES_SIM_LIBRARY"] = SIM_LIB
+        # Restore journals (joules restore) in the test's own runtime directory.
+        env["XDG_RUNTIME_DIR"] = self.runtime
         env.update(extra)
         return env
 

@@ -63,7 +63,8 @@ class SameFileTwice(CliTestCase):
         os.chdir(self.tmp)
         self.check_refused("a.out", "./a.out")
         self.check_refused(self.path("a.out"), "a.out")
-        self.assertEqual(os.listdir(self.tmp), ["sys"])  # nothing measured, nothing written
+        # Nothing measured, nothing written.
+        self.assertEqual(sorted(os.listdir(self.tmp)), ["run", "sys"])
 
     def test_hard_link(self):
         self.write("a.out", "old\n")
@@ -192,6 +193,77 @@ class FailedRestore(CliTestCase):
         self.assertExit(p, 1)
         self.assertIn("could NOT restore the power limit", p.stderr)
         self.assertRegex(p.stderr, r"restore it with: nvidia-smi -i GPU-[0-9a-f-]+ -pl \d+\n")
+
+
+@unittest.skipUnless(have_sim(), "simulated GPU library not built")
+class RestoreJournal(CliTestCase):
+    """Even SIGKILL does not leave a board changed unnoticed: a journal written before each
+    change names it, every later start says so, and `joules restore` puts it back."""
+
+    def journals(self):
+        d = os.path.join(self.runtime, "joules")
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+    def kill_mid_run(self, *args):
+        proc = subprocess.Popen([BIN, *args], env=self.env(JOULES_SIM_PRIVILEGED="1"),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        seen = ""
+        deadline = time.monotonic() + 60 * SLACK
+        while "[2/" not in seen and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            seen += line
+        self.assertIn("[2/", seen)
+        self.assertEqual(len(self.journals()), 1, seen)
+        proc.kill()
+        proc.communicate(timeout=60 * SLACK)
+        return proc.pid
+
+    def test_killed_ab_is_noticed_and_restored(self):
+        pid = self.kill_mid_run("ab", "--sim", "a6000", "--lock-clocks", "1000", "-n", "2048",
+                                "--repeats", "100", "--min-window", "0.2")
+        [name] = self.journals()
+        self.assertIn(f"restore-{pid}-GPU-", name)
+        self.assertTrue(name.endswith("-clocks.journal"))
+        p = self.joules("info", "--sim")
+        self.assertExit(p, 0)
+        self.assertIn(f"joules (pid {pid}, no longer running) locked the clocks of GPU-",
+                      p.stderr)
+        self.assertIn("to restore it: joules restore --sim", p.stderr)
+        p = self.joules("restore", "--sim", "a6000", env=self.env(JOULES_SIM_PRIVILEGED="1"))
+        self.assertExit(p, 0)
+        self.assertIn("restored: graphics clocks reset", p.stderr)
+        self.assertEqual(self.journals(), [])
+        p = self.joules("restore", "--sim")
+        self.assertExit(p, 0)
+        self.assertIn("nothing to restore", p.stdout)
+        self.assertNotIn("no longer running", self.joules("info", "--sim").stderr)
+
+    def test_killed_sweep_keeps_the_power_limit_to_restore(self):
+        pid = self.kill_mid_run("sweep", "--sim", "test", "--power-limits", "80,100,120,140",
+                                "-n", "1024", "--warmup", "0.1", "--cooldown", "0.2",
+                                "--min-window", "0.2")
+        [name] = self.journals()
+        with open(os.path.join(self.runtime, "joules", name)) as f:
+            text = f.read()
+        self.assertIn(f"pid {pid}\nwhat power-limit\n", text)
+        self.assertRegex(text, r"power_limit_w \d+\.\d+\n")
+        p = self.joules("restore", "--sim", "test", env=self.env(JOULES_SIM_PRIVILEGED="1"))
+        self.assertExit(p, 0)
+        self.assertIn("restored: power limit back to", p.stderr)
+        self.assertEqual(self.journals(), [])
+
+    def test_no_journal_left_after_a_normal_run(self):
+        p = self.joules("ab", "--sim", "a6000", "--lock-clocks", "1000", "-n", "512",
+                        "--repeats", "2", "--min-window", "0.05",
+                        env=self.env(JOULES_SIM_PRIVILEGED="1"))
+        self.assertExit(p, 0)
+        self.assertEqual(self.journals(), [])
+        p = self.joules("ab", "--sim", "a6000", "--lock-clocks", "1000",
+                        env=self.env(JOULES_SIM_PRIVILEGED="0"))
+        self.assertExit(p, 1)
+        self.assertEqual(self.journals(), [])
 
 
 if __name__ == "__main__":
