@@ -18,6 +18,7 @@ COMMANDS = [
     (["sweep"], "unknown option '{}'"),
     (["watch"], "unknown option '{}'"),
     (["idle"], "unknown option '{}'"),
+    (["restore"], "unknown option '{}'"),
     (["sim", "thermal"], "bad option '{}'"),
 ]
 
