@@ -178,16 +178,18 @@ class FailedRestore(CliTestCase):
 
     def test_ab_prints_the_restore_command(self):
         scn = self.write("lost.scn", "profile a6000\nfault lost at=0.8s\n")
+        # 40 windows of at least 0.1 s: the board is lost well inside the run.
         p = self.joules("ab", "--scenario", scn, "--lock-clocks", "1000", "-n", "2048",
-                        "--repeats", "5", "--min-window", "0.1",
+                        "--repeats", "20", "--min-window", "0.1",
                         env=self.env(JOULES_SIM_PRIVILEGED="1"))
         self.assertExit(p, 1)
         self.assertIn(f"could NOT reset the clocks ({5} tries)", p.stderr)
         self.assertRegex(p.stderr, r"restore it with: nvidia-smi -i GPU-[0-9a-f-]+ -rgc\n")
 
     def test_sweep_power_limit_prints_the_restore_command(self):
-        scn = self.write("lost.scn", "profile test\nfault lost at=1.5s\n")
-        p = self.joules("sweep", "--scenario", scn, "--power-limits", "100,120,140", "-n",
+        # Seven steps of at least 0.5 s each: the board is lost well inside the sweep.
+        scn = self.write("lost.scn", "profile test\nfault lost at=1.0s\n")
+        p = self.joules("sweep", "--scenario", scn, "--power-limits", "80:140:10", "-n",
                         "1024", "--warmup", "0.1", "--cooldown", "0.2", "--min-window", "0.2",
                         env=self.env(JOULES_SIM_PRIVILEGED="1"))
         self.assertExit(p, 1)
