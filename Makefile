@@ -7,6 +7,8 @@
 #   make gpu-check  on an NVIDIA machine: does joules work there? (docs/real-gpu.md)
 #   make install  PREFIX=/usr/local by default
 #   make format   apply .clang-format to every C file; make format-check only checks
+#   make analyze  cppcheck and clang-tidy on src/ (scripts/analyze, .clang-tidy)
+#   make fuzz     libFuzzer on every parser of outside input (clang), FUZZ_SECONDS in all
 
 BUILD   ?= build
 PREFIX  ?= /usr/local
@@ -99,6 +101,24 @@ test-tsan: deps
 	cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -L threads
 
 # On a machine with an NVIDIA driver: validate joules there, read-only (docs/real-gpu.md).
+# Static analysis of src/ with the compile database (cppcheck, clang-tidy: .clang-tidy says
+# which checks and why). Needs cppcheck and clang-tidy.
+.PHONY: analyze
+analyze: deps $(BUILD)/CMakeCache.txt
+	scripts/analyze $(BUILD)
+
+# libFuzzer on each parser of outside input (tests/fuzz, docs/fuzzing.md); needs clang. The
+# seconds are shared among the targets. Their corpora are replayed by every `make test`.
+FUZZ_SECONDS ?= 180
+FUZZ_TARGETS := fuzz_scenario fuzz_scenario_model fuzz_baseline fuzz_journal fuzz_cli_values
+.PHONY: fuzz
+fuzz: deps
+	@command -v clang >/dev/null 2>&1 || { echo "make fuzz needs clang: apt-get install -y clang" >&2; exit 1; }
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DJOULES_FUZZ=ON -DJOULES_SANITIZE=address,undefined >/dev/null
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
+	scripts/fuzz build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 .PHONY: gpu-check
 gpu-check: build
 	BUILD=$(BUILD) scripts/gpu-check $(GPU_CHECK_FLAGS)
@@ -118,4 +138,4 @@ format-check:
 	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz

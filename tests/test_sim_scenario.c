@@ -121,6 +121,8 @@ static void test_parse_errors(void)
         {"\n\nphase\n", 3, "missing duration"},
         {"phase 2x\n", 1, "not a number"},
         {"phase -1s\n", 1, "negative duration"},
+        {"repeat forever\nphase 3ms\nidle 1e38\n", 3, "longer than 1000000000 s"},
+        {"fault lost at=1e300s\n", 1, "longer than"},
         {"phase 1s util=150%\n", 1, "out of range"},
         {"phase 1s util\n", 1, "expected key=value"},
         {"idle 1s util=1\n", 1, "unknown key 'util'"},

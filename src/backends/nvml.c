@@ -20,6 +20,7 @@
 #define NVML_COUNTER_PERIOD_NS 100000000ull /* NVIDIA's counter steps every ~100 ms */
 #define NVML_SENSOR_ACCURACY   0.05         /* NVIDIA: +/-5 % of draw (nvml.md section 9) */
 #define TRANSIENT_RETRIES      2
+#define NVML_TEXT_MAX          160 /* the longest error text of a driver joules quotes */
 
 typedef nvmlReturn_t (*fn_void)(void);
 typedef nvmlReturn_t (*fn_u32p)(unsigned int *);
@@ -159,14 +160,36 @@ static int nvml_fail(const struct nvml_lib *lib, nvmlReturn_t r, const char *cal
     const char *why;
     int code = map_error(r, &why);
     const char *text = lib->error_string ? lib->error_string(r) : NULL;
-    joules__msg(msg, len, "%s%s%s: %s (%s%s%s)", who ? who : "", who ? ": " : "", call, why,
-                nvml_code_name(r), text ? ", " : "", text ? text : "");
+    /* The driver's text is bounded too: a precision reads no further than it. */
+    joules__msg(msg, len, "%s%s%s: %s (%s%s%.*s)", who ? who : "", who ? ": " : "", call, why,
+                nvml_code_name(r), text ? ", " : "", NVML_TEXT_MAX, text ? text : "");
     return code;
 }
 
 static int transient(nvmlReturn_t r)
 {
     return r == NVML_ERROR_UNKNOWN || r == NVML_ERROR_TIMEOUT || r == NVML_ERROR_NO_DATA;
+}
+
+/* A string from the driver is read only within its buffer: NVML promises a NUL inside it, but a
+ * library that fills the buffer to its end must not make joules read past it. On failure the
+ * buffer is left empty, whatever the library wrote into it. */
+static nvmlReturn_t read_dev_str(fn_str f, nvmlDevice_t h, char *buf, unsigned size)
+{
+    nvmlReturn_t r = f(h, buf, size);
+    buf[size - 1] = '\0';
+    if (r != NVML_SUCCESS)
+        buf[0] = '\0';
+    return r;
+}
+
+static nvmlReturn_t read_sys_str(fn_sysstr f, char *buf, unsigned size)
+{
+    nvmlReturn_t r = f(buf, size);
+    buf[size - 1] = '\0';
+    if (r != NVML_SUCCESS)
+        buf[0] = '\0';
+    return r;
 }
 
 static void *sym(void *dl, const char *name)
@@ -402,13 +425,13 @@ static int dev_status(struct joules__domain *d, joules_gpu_status *out, char *ms
     struct nvml_lib *lib = dev->lib;
     nvmlDevice_t h = dev->handle;
     memset(out, 0, sizeof *out);
-    nvmlReturn_t r = lib->name(h, out->name, sizeof out->name);
+    nvmlReturn_t r = read_dev_str(lib->name, h, out->name, sizeof out->name);
     if (r != NVML_SUCCESS)
         return nvml_fail(lib, r, "nvmlDeviceGetName", d->info.name, msg, len);
     snprintf(out->uuid, sizeof out->uuid, "%s", d->info.uuid);
     snprintf(out->bus_id, sizeof out->bus_id, "%s", d->info.bus_id);
-    if (!lib->driver_version ||
-        lib->driver_version(out->driver_version, sizeof out->driver_version) != NVML_SUCCESS)
+    if (!lib->driver_version || read_sys_str(lib->driver_version, out->driver_version,
+                                             sizeof out->driver_version) != NVML_SUCCESS)
         snprintf(out->driver_version, sizeof out->driver_version, "unknown");
     unsigned a = NVML_DEVICE_ARCH_UNKNOWN;
     if (lib->arch)
@@ -589,16 +612,16 @@ static int add_device(joules_monitor *m, const joules_options *o, struct nvml_li
     d.info.counted_in_total = 1;
     d.info.simulated = lib->simulated;
     char name[NVML_DEVICE_NAME_V2_BUFFER_SIZE] = "";
-    r = lib->name(dev->handle, name, sizeof name);
+    r = read_dev_str(lib->name, dev->handle, name, sizeof name);
     if (r != NVML_SUCCESS)
         return nvml_fail(lib, r, "nvmlDeviceGetName", d.info.name, msg, len);
     snprintf(d.info.device, sizeof d.info.device, "%s", name);
     if (lib->uuid)
-        (void)lib->uuid(dev->handle, d.info.uuid, sizeof d.info.uuid);
+        (void)read_dev_str(lib->uuid, dev->handle, d.info.uuid, sizeof d.info.uuid);
     nvmlPciInfo_t pci;
     memset(&pci, 0, sizeof pci);
     if (lib->pci && lib->pci(dev->handle, &pci) == NVML_SUCCESS)
-        snprintf(d.info.bus_id, sizeof d.info.bus_id, "%s", pci.busId);
+        snprintf(d.info.bus_id, sizeof d.info.bus_id, "%.*s", (int)sizeof pci.busId, pci.busId);
 
     unsigned long long mj;
     r = lib->energy ? lib->energy(dev->handle, &mj) : NVML_ERROR_FUNCTION_NOT_FOUND;

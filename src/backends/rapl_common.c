@@ -104,7 +104,7 @@ int joules__rapl_parse_u64(const char *s, uint64_t *out)
 void joules__rapl_quote(char *out, size_t len, const char *text)
 {
     size_t i = 0;
-    for (; text[i] && i < 40 && i + 1 < len; i++)
+    for (; i < 40 && i + 1 < len && text[i]; i++)
         out[i] = isprint((unsigned char)text[i]) ? text[i] : '?';
     while (i > 0 && (out[i - 1] == '?' || out[i - 1] == ' ') && isspace((unsigned char)text[i - 1]))
         i--;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cli_signal.c - stopping the commands on SIGINT/SIGTERM/SIGHUP (see cli_signal.h): a flag
+ * cli_signal.c - stopping the commands on the stop signals (see cli_signal.h): a flag
  * set by a handler that does nothing else (async-signal-safe), or signals blocked and taken
  * synchronously with sigtimedwait.
  */
@@ -19,19 +19,24 @@ static void on_xfsz(int sig)
 
 void cli_catch_xfsz(void)
 {
-    struct sigaction old, sa;
-    if (sigaction(SIGXFSZ, NULL, &old) != 0 || old.sa_handler != SIG_DFL)
-        return;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_xfsz;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGXFSZ, &sa, NULL);
+    static const int sigs[] = {SIGXFSZ, SIGPIPE};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old, sa;
+        if (sigaction(sigs[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL)
+            continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_xfsz;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
 }
 
 static void on_signal(int sig)
 {
     cli_stop_signal = sig;
 }
+
+static const int stop_signals[CLI_N_STOP] = CLI_STOP_SIGNALS;
 
 void cli_stop_install(struct cli_stop *s)
 {
@@ -40,22 +45,21 @@ void cli_stop_install(struct cli_stop *s)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     cli_stop_signal = 0;
-    sigaction(SIGINT, &sa, &s->old_int);
-    sigaction(SIGTERM, &sa, &s->old_term);
+    for (int i = 0; i < CLI_N_STOP; i++)
+        sigaction(stop_signals[i], &sa, &s->old[i]);
 }
 
 void cli_stop_restore(const struct cli_stop *s)
 {
-    sigaction(SIGINT, &s->old_int, NULL);
-    sigaction(SIGTERM, &s->old_term, NULL);
+    for (int i = 0; i < CLI_N_STOP; i++)
+        sigaction(stop_signals[i], &s->old[i], NULL);
 }
 
 void cli_stop_block(sigset_t *set, sigset_t *orig)
 {
     sigemptyset(set);
-    sigaddset(set, SIGINT);
-    sigaddset(set, SIGTERM);
-    sigaddset(set, SIGHUP);
+    for (int i = 0; i < CLI_N_STOP; i++)
+        sigaddset(set, stop_signals[i]);
     pthread_sigmask(SIG_BLOCK, set, orig);
 }
 

@@ -199,6 +199,47 @@ int cli_parse_double(const char *cmd, const char *opt, const char *v, double lo,
     return 0;
 }
 
+int cli_parse_steps(const char *cmd, const char *opt, const char *v, double lo, double hi,
+                    double *out, int max, int *n)
+{
+    char buf[512];
+    if (strlen(v) >= sizeof buf)
+        return cli_usage_error(cmd, "%s: too long", opt);
+    snprintf(buf, sizeof buf, "%s", v);
+    *n = 0;
+    if (strchr(buf, ':')) {
+        double a = 0, b = 0, s = 1;
+        char *c1 = strchr(buf, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2)
+            return cli_usage_error(cmd, "%s: '%s' is not FROM:TO:STEP", opt, v);
+        *c1 = *c2 = 0;
+        int rc;
+        if ((rc = cli_parse_double(cmd, opt, buf, lo, hi, &a)) ||
+            (rc = cli_parse_double(cmd, opt, c1 + 1, lo, hi, &b)) ||
+            (rc = cli_parse_double(cmd, opt, c2 + 1, 1e-3, hi, &s)))
+            return rc;
+        if (b < a)
+            return cli_usage_error(cmd, "%s: TO (%g) is below FROM (%g)", opt, b, a);
+        if ((b - a) / s + 1 > max)
+            return cli_usage_error(cmd, "%s: more than %d steps", opt, max);
+        /* The count is bounded again: x accumulates rounding as it goes. */
+        for (double x = a; x <= b + 1e-9 * s && *n < max; x += s)
+            out[(*n)++] = x;
+    } else {
+        for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            if (*n == max)
+                return cli_usage_error(cmd, "%s: more than %d steps", opt, max);
+            int rc = cli_parse_double(cmd, opt, t, lo, hi, &out[*n]);
+            if (rc)
+                return rc;
+            (*n)++;
+        }
+    }
+    if (*n < 1)
+        return cli_usage_error(cmd, "%s: no step", opt);
+    return 0;
+}
+
 int cli_sim_library_path(char *buf, size_t len)
 {
     const char *env = getenv("JOULES_SIM_LIBRARY");

@@ -58,6 +58,10 @@ int cli_check_output_name(const char *cmd, const char *opt, const char *path);
 int cli_parse_long(const char *cmd, const char *opt, const char *v, long lo, long hi, long *out);
 int cli_parse_double(const char *cmd, const char *opt, const char *v, double lo, double hi,
                      double *out);
+/* A list of settings, FROM:TO:STEP or A,B,C, each within [lo, hi] (a step at least 1e-3), at
+ * most max of them, into out[0..*n). 0, or CLI_EXIT_USAGE with the message printed. */
+int cli_parse_steps(const char *cmd, const char *opt, const char *v, double lo, double hi,
+                    double *out, int max, int *n);
 
 /* The simulated GPU library: JOULES_SIM_LIBRARY, else <dir of the executable>/../lib/joules/
  * libnvidia-ml.so.1 (build and installed trees alike). 0, or -1 after printing why. */

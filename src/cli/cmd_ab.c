@@ -16,6 +16,7 @@
 #include "ab/ab.h"
 #include "cli/cli_impact.h"
 #include "cli/cli_options.h"
+#include "cli/cli_restore.h"
 #include "cli/cli_signal.h"
 #include "cli/cli_util.h"
 #include "cli/cli_workload.h"
@@ -298,11 +299,10 @@ static int ab_check(struct ab_ctx *a)
                                ab_prec_name(p->setup.prec));
     if (p->setup.sim_efficiency > 0 && p->executor >= 0 && p->executor != AB_EXEC_SIM)
         return cli_usage_error(CMD, "--sim-efficiency is for the simulated GPU only");
-    const char *names[] = {a->out.json, a->out.csv, a->out.svg};
-    for (int i = 0; i < 3; i++)
-        for (int k = i + 1; k < 3; k++)
-            if (names[i] && names[k] && strcmp(names[i], names[k]) == 0)
-                return cli_usage_error(CMD, "two outputs name the same file '%s'", names[i]);
+    char same[IO_OUTPUTS_MSG_MAX];
+    if (io_outputs_distinct(same, sizeof same, "--json", a->out.json, "--csv", a->out.csv, "--svg",
+                            a->out.svg, (char *)NULL) != 0)
+        return cli_usage_error(CMD, "%s", same);
     return 0;
 }
 
@@ -401,7 +401,9 @@ static int lock_clocks(struct ab_ctx *a)
     int dom = a->p.setup.gpu_domain;
     joules_domain_info di;
     joules_domain_info_get(a->cm.m, dom, &di);
+    cli_journal_begin(CMD, a->cm.m, dom, -1.0);
     if (joules_gpu_lock_clocks(a->cm.m, dom, (unsigned)mhz, (unsigned)mhz) != 0) {
+        cli_journal_end(a->cm.m, dom, -1.0);
         fprintf(stderr, "joules ab: cannot lock the clocks of %s at %ld MHz: %s\n", di.name, mhz,
                 joules_last_error(a->cm.m));
         fprintf(stderr, "Locking clocks needs privilege: root on a real GPU (sudo joules ab "
@@ -424,13 +426,7 @@ static void restore_clocks(struct ab_ctx *a)
     if (!a->locked)
         return;
     a->locked = 0;
-    a->rep.clocks_restored = joules_gpu_reset_clocks(a->cm.m, a->p.setup.gpu_domain) == 0;
-    if (a->rep.clocks_restored)
-        fprintf(stderr, "joules ab: restored: graphics clocks reset to the driver's default "
-                        "(as nvidia-smi -rgc)\n");
-    else
-        fprintf(stderr, "joules ab: could NOT reset the clocks: %s; run nvidia-smi -rgc\n",
-                joules_last_error(a->cm.m));
+    a->rep.clocks_restored = cli_restore_gpu(CMD, a->cm.m, a->p.setup.gpu_domain, -1.0);
 }
 
 /* The clock the GPU held under the lock: the median over the windows. */
@@ -460,15 +456,20 @@ static int experiment(struct ab_ctx *a)
     rep->r = &a->res;
     rep->signal = cli_stop_signal;
     rep->failure = run_rc != 0 && !cli_stop_signal ? err : NULL;
-    if (run_rc != 0 && !cli_stop_signal && a->res.n_runs == 0)
+    if (run_rc != 0 && !cli_stop_signal && a->res.n_runs == 0) {
+        rep->failure = NULL; /* err ends with this call */
         return CLI_EXIT_FAILURE;
+    }
     ab_summarize(&a->res, p->level, &rep->s);
     if (rep->lock_mhz)
         rep->locked_clock_mhz = held_clock_mhz(&a->res);
     ab_output_table(stdout, rep);
     cli_impact_report_ab(&a->impact_opts, &a->impact, CMD, &a->res, p);
     fflush(stdout);
-    int status = write_outputs(&a->out, rep) != 0 || run_rc != 0 ? CLI_EXIT_FAILURE : 0;
+    int status = write_outputs(&a->out, rep) != 0 || run_rc != 0 || rep->clocks_restored == 0
+                     ? CLI_EXIT_FAILURE
+                     : 0;
+    rep->failure = NULL; /* err ends with this call */
     return cli_stop_signal ? 128 + cli_stop_signal : status;
 }
 

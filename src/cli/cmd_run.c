@@ -6,7 +6,7 @@
  * Order of events, and why:
  *  1. Options are checked and the output files are created (as temporary files) before
  *     anything runs, so a wrong path costs nothing and never loses a measurement.
- *  2. SIGINT/SIGTERM/SIGHUP are blocked before the monitor opens, so its tracker thread
+ *  2. SIGINT/SIGTERM/SIGHUP/SIGQUIT are blocked before the monitor opens, so its tracker thread
  *     inherits the mask and these signals always reach the main thread, whose handler
  *     forwards them to the child. joules itself outlives the child and reports.
  *  3. The window begins just before fork and ends as soon as waitid reports the exit
@@ -60,7 +60,7 @@ static const char run_help_tail[] =
     "  JOULES_SIM_PROFILE, JOULES_SIM_DEVICES, JOULES_SIM_SEED, JOULES_SIM_SCENARIO\n"
     "                       configure the simulated GPU (docs/scenarios.md); --sim\n"
     "                       PROFILE and --scenario set them for the simulator\n\n"
-    "Signals: SIGINT, SIGTERM and SIGHUP sent to joules are passed on to COMMAND;\n"
+    "Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to joules are passed on to COMMAND;\n"
     "joules waits for it to end and still reports.\n\n"
     "Exit status: the status of COMMAND; 128+N if it died of signal N; 127 if it was\n"
     "not found, 126 if it could not be executed; 1 if there is nothing to measure\n"
@@ -108,7 +108,7 @@ static const struct cli_option run_options[] = {
     CLI_OPTIONS_END,
 };
 
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP};
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 #define N_FORWARDED (int)(sizeof forwarded / sizeof forwarded[0])
 
 static volatile sig_atomic_t child_pid; /* 0: nobody to forward to */
@@ -335,17 +335,12 @@ static int run_parse(struct run_ctx *r, int argc, char **argv, int *status)
     r->cmd_argc = argc - optind;
     o->json = r->com.json;
     o->csv = r->com.csv;
-    if (o->json && o->csv && strcmp(o->json, o->csv) == 0) {
-        cli_usage_error("run", "--json and --csv name the same file '%s'", o->json);
+    char same[IO_OUTPUTS_MSG_MAX];
+    if (io_outputs_distinct(same, sizeof same, "--json", o->json, "--csv", o->csv, "--series",
+                            o->series.csv_path, "--plot", o->series.plot_path, (char *)NULL) != 0) {
+        cli_usage_error("run", "%s", same);
         return 1;
     }
-    const char *files[] = {o->json, o->csv, o->series.csv_path, o->series.plot_path};
-    for (int i = 0; i < 4; i++)
-        for (int k = i + 1; k < 4; k++)
-            if (files[i] && files[k] && strcmp(files[i], files[k]) == 0 && strcmp(files[i], "-")) {
-                cli_usage_error("run", "two output options name the same file '%s'", files[i]);
-                return 1;
-            }
     if (o->series.normalise && !o->series.plot_path) {
         cli_usage_error("run", "--normalise applies to the chart: add --plot FILE.svg");
         return 1;

@@ -414,6 +414,10 @@ static int sim_thermal(struct simlib *L, int argc, char **argv)
         bad = cli_check_output_name("sim thermal", "--csv", o.csv);
     if (!bad && o.svg)
         bad = cli_check_output_name("sim thermal", "--svg", o.svg);
+    char same[IO_OUTPUTS_MSG_MAX];
+    if (!bad &&
+        io_outputs_distinct(same, sizeof same, "--csv", o.csv, "--svg", o.svg, (char *)NULL))
+        bad = cli_usage_error("sim thermal", "%s", same);
     if (bad)
         return bad;
     if (load(L) != 0)

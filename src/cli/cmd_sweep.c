@@ -16,6 +16,7 @@
 
 #include "cli/cli_impact.h"
 #include "cli/cli_options.h"
+#include "cli/cli_restore.h"
 #include "cli/cli_sampling.h"
 #include "cli/cli_signal.h"
 #include "cli/cli_util.h"
@@ -99,41 +100,7 @@ static const struct cli_option sweep_options[] = {
 /* FROM:TO:STEP or A,B,C into p->settings. */
 static int parse_spec(const char *opt, const char *v, double lo, double hi, struct sweep_params *p)
 {
-    char buf[512];
-    if (strlen(v) >= sizeof buf)
-        return cli_usage_error(CMD, "%s: too long", opt);
-    snprintf(buf, sizeof buf, "%s", v);
-    p->n_steps = 0;
-    if (strchr(buf, ':')) {
-        double a, b, s;
-        char *c1 = strchr(buf, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-        if (!c2)
-            return cli_usage_error(CMD, "%s: '%s' is not FROM:TO:STEP", opt, v);
-        *c1 = *c2 = 0;
-        int rc;
-        if ((rc = cli_parse_double(CMD, opt, buf, lo, hi, &a)) ||
-            (rc = cli_parse_double(CMD, opt, c1 + 1, lo, hi, &b)) ||
-            (rc = cli_parse_double(CMD, opt, c2 + 1, 1e-3, hi, &s)))
-            return rc;
-        if (b < a)
-            return cli_usage_error(CMD, "%s: TO (%g) is below FROM (%g)", opt, b, a);
-        if ((b - a) / s + 1 > SWEEP_MAX_STEPS)
-            return cli_usage_error(CMD, "%s: more than %d steps", opt, SWEEP_MAX_STEPS);
-        for (double x = a; x <= b + 1e-9 * s; x += s)
-            p->settings[p->n_steps++] = x;
-    } else {
-        for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-            if (p->n_steps == SWEEP_MAX_STEPS)
-                return cli_usage_error(CMD, "%s: more than %d steps", opt, SWEEP_MAX_STEPS);
-            int rc = cli_parse_double(CMD, opt, t, lo, hi, &p->settings[p->n_steps]);
-            if (rc)
-                return rc;
-            p->n_steps++;
-        }
-    }
-    if (p->n_steps < 1)
-        return cli_usage_error(CMD, "%s: no step", opt);
-    return 0;
+    return cli_parse_steps(CMD, opt, v, lo, hi, p->settings, SWEEP_MAX_STEPS, &p->n_steps);
 }
 
 /* Nine clocks from a third of the maximum to the maximum, on multiples of 15 MHz. */
@@ -155,25 +122,7 @@ static int default_clocks(joules_monitor *m, int dom, struct sweep_params *p)
 /* Put back what the sweep changed. 1 restored, 0 failed. */
 static int restore(const struct sweep_params *p, joules_monitor *m, double limit_w)
 {
-    if (p->mode == SWEEP_CLOCKS) {
-        if (joules_gpu_reset_clocks(m, p->setup.gpu_domain) == 0) {
-            fprintf(stderr, "joules sweep: restored: graphics clocks reset to the driver's default "
-                            "(as nvidia-smi -rgc)\n");
-            return 1;
-        }
-        fprintf(stderr, "joules sweep: could NOT reset the clocks: %s; run nvidia-smi -rgc\n",
-                joules_last_error(m));
-        return 0;
-    }
-    if (joules_gpu_set_power_limit(m, p->setup.gpu_domain, limit_w) == 0) {
-        fprintf(stderr, "joules sweep: restored: power limit back to %.0f W\n", limit_w);
-        return 1;
-    }
-    fprintf(stderr,
-            "joules sweep: could NOT restore the power limit to %.0f W: %s; run "
-            "nvidia-smi -pl %.0f\n",
-            limit_w, joules_last_error(m), limit_w);
-    return 0;
+    return cli_restore_gpu(CMD, m, p->setup.gpu_domain, p->mode == SWEEP_CLOCKS ? -1.0 : limit_w);
 }
 
 /* The sweep's progress on stderr (user: its struct sweep_params). */
@@ -339,8 +288,9 @@ static int sweep_check(struct sweep_ctx *s, int argc, char **argv)
                                "--sim/--scenario run on the simulated GPU, not --executor cuda");
     if (s->executor == AB_EXEC_SIM)
         s->com.src.sim = 1;
-    if (json && s->svg && strcmp(json, s->svg) == 0)
-        return cli_usage_error(CMD, "--json and --svg name the same file '%s'", json);
+    char same[IO_OUTPUTS_MSG_MAX];
+    if (io_outputs_distinct(same, sizeof same, "--json", json, "--svg", s->svg, (char *)NULL))
+        return cli_usage_error(CMD, "%s", same);
     return 0;
 }
 
@@ -509,8 +459,12 @@ static int sweep(struct sweep_ctx *s)
         fprintf(stderr, "joules sweep: %d step%s of %s%s\n", p->n_steps, p->n_steps == 1 ? "" : "s",
                 p->mode == SWEEP_CLOCKS ? "locked clocks" : "power limits",
                 s->cm.used_sim ? " on the simulated GPU (SIMULATED)" : "");
+    double journal_w = p->mode == SWEEP_CLOCKS ? -1.0 : s->limit0_w;
+    cli_journal_begin(CMD, s->cm.m, p->setup.gpu_domain, journal_w);
     int run_rc = sweep_run(p, &s->res, err, sizeof err);
     s->rep.restored = s->res.changed ? restore(p, s->cm.m, s->limit0_w) : -1;
+    if (!s->res.changed)
+        cli_journal_end(s->cm.m, p->setup.gpu_domain, journal_w);
     if (s->res.refused && s->res.refused != JOULES_E_PERMISSION) {
         fprintf(stderr, "joules sweep: %s; nothing was measured\n", err);
         return CLI_EXIT_FAILURE;

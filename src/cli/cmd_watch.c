@@ -5,9 +5,9 @@
  * are complete however slow the terminal is), and its ring feeds the view: a table
  * redrawn in place on a terminal, one plain line per round otherwise.
  *
- * Ctrl-C (SIGINT), SIGTERM and SIGHUP end the watch cleanly: they are blocked in every
- * thread and the main thread waits for them with sigtimedwait between refreshes, so the
- * files are always completed (atomically) and the summary always printed.
+ * Ctrl-C (SIGINT), SIGTERM, SIGHUP, SIGQUIT and SIGPIPE end the watch cleanly: they are
+ * blocked in every thread and the main thread waits for them with sigtimedwait between refreshes,
+ * so the files are always completed (atomically) and the summary always printed.
  */
 #include <errno.h>
 #include <signal.h>
@@ -22,6 +22,7 @@
 #include "cli/cli_signal.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "io/atomic.h"
 #include "util/util.h"
 
 enum { OPT_INTERVAL = CLI_OPT_COMMAND, OPT_DURATION, OPT_PLOT, OPT_NORMALISE };
@@ -296,8 +297,10 @@ int cmd_watch(int argc, char **argv)
         return cli_usage_error("watch", "unexpected argument '%s'", argv[optind]);
     if (cs->normalise && !cs->plot_path)
         return cli_usage_error("watch", "--normalise applies to the chart: add --plot FILE.svg");
-    if (cs->csv_path && cs->plot_path && strcmp(cs->csv_path, cs->plot_path) == 0)
-        return cli_usage_error("watch", "--csv and --plot name the same file '%s'", cs->csv_path);
+    char same[IO_OUTPUTS_MSG_MAX];
+    if (io_outputs_distinct(same, sizeof same, "--csv", cs->csv_path, "--plot", cs->plot_path,
+                            (char *)NULL) != 0)
+        return cli_usage_error("watch", "%s", same);
     if (cs->csv_path && strcmp(cs->csv_path, "-") == 0)
         quiet = 1; /* standard output carries the CSV */
     cs->title = "joules watch: power over time";

@@ -4,9 +4,12 @@
  * parses its own options and prints its own help through cli_options.h (commands.h); this
  * file only knows names.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cli/cli_restore.h"
 #include "cli/cli_util.h"
 #include "cli/cli_signal.h"
 #include "cli/commands.h"
@@ -28,6 +31,8 @@ static const struct cli_command commands[] = {
     {"sweep", "clock or power-limit sweep: fit P = P_static + k f V^2, energy-optimal setting",
      cmd_sweep},
     {"serve", "Prometheus/OpenMetrics exporter: energy, power, clocks at /metrics", cmd_serve},
+    {"restore", "put back clocks and power limits a killed joules left changed (its journal)",
+     cmd_restore},
     {NULL, NULL, NULL},
 };
 
@@ -98,8 +103,29 @@ static int unknown_command(const char *name)
     return CLI_EXIT_USAGE;
 }
 
+/* A descriptor 0-2 closed by the caller (`joules ... >&-`) is opened on /dev/null: otherwise
+ * the next file joules opens (a report's temporary file) takes its number, and what is
+ * printed to that stream lands in the report. 0, or -1 where /dev/null cannot be opened. */
+static int open_standard_descriptors(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1)
+            continue;
+        /* open() returns the lowest free number: the closed one, lower ones being open. */
+        int got = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (got != fd) {
+            if (got >= 0)
+                close(got);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (open_standard_descriptors() != 0)
+        return 1;
     cli_catch_xfsz();
     if (argc < 2) {
         usage(stderr);
@@ -133,5 +159,7 @@ int main(int argc, char **argv)
     const struct cli_command *c = find(word);
     if (!c)
         return unknown_command(word);
+    if (strcmp(c->name, "restore") != 0)
+        cli_journal_notice();
     return c->fn(argc - 1, argv + 1);
 }

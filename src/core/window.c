@@ -58,7 +58,9 @@ int joules__window_push(struct joules__window ***list, int *n, int *cap, struct 
 {
     if (*n == *cap) {
         int grown_cap = *cap ? 2 * *cap : 8;
-        struct joules__window **grown = realloc(*list, (size_t)grown_cap * sizeof *grown);
+        /* An array of pointers: its element is the pointer. */
+        struct joules__window **grown =
+            realloc(*list, (size_t)grown_cap * sizeof *grown); // NOLINT(bugprone-sizeof-expression)
         if (!grown)
             return -1;
         *list = grown;

@@ -1,13 +1,93 @@
 /* SPDX-License-Identifier: MIT */
 /* atomic.c - temporary file + rename, so readers never see half a report (see atomic.h). */
+#define _XOPEN_SOURCE 700 /* realpath() */
 #include "io/atomic.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+/*
+ * An existing target that is not a regular file (a device, a pipe) is written where it is.
+ * The check and the open are two steps, so the object opened is checked again: it is opened
+ * without O_TRUNC or O_CREAT, without following a link unless the name given is itself a link
+ * to such a file (/dev/stdout), and kept only if it is the non-regular file seen before.
+ * 1: opened in place; 0: not such a target (write beside it); -1: error.
+ */
+static int open_in_place(io_atomic *a, const char *path, char *err, size_t len)
+{
+    struct stat lst, st;
+    if (lstat(path, &lst) != 0)
+        return 0;
+    int is_link = S_ISLNK(lst.st_mode);
+    if (is_link && stat(path, &st) != 0)
+        return 0; /* a dangling link is replaced like a regular file */
+    if (!is_link)
+        st = lst;
+    if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+        return 0;
+    int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (is_link ? 0 : O_NOFOLLOW));
+    if (fd < 0) {
+        snprintf(err, len, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat fst;
+    if (fstat(fd, &fst) != 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino ||
+        S_ISREG(fst.st_mode) || S_ISDIR(fst.st_mode)) {
+        close(fd);
+        snprintf(err, len, "%s changed while it was being opened", path);
+        return -1;
+    }
+    a->f = fdopen(fd, "w");
+    if (!a->f) {
+        snprintf(err, len, "cannot open %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    snprintf(a->path, sizeof a->path, "%s", path);
+    a->in_place = 1;
+    return 1;
+}
+
+/*
+ * A new file path.tmp.<6 letters>, created with mode 0666 so that the kernel applies the
+ * umask (and a default ACL) as for any other output: mkstemp's 0600 would need the process's
+ * umask, which can only be read by changing it, for every thread at once.
+ */
+static int create_tmp(char *tmp, size_t size, const char *path)
+{
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    static atomic_ullong counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long x = ((unsigned long long)ts.tv_nsec << 20) ^ (unsigned long long)ts.tv_sec ^
+                           ((unsigned long long)getpid() << 40);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        /* Names differ between threads by the counter; O_EXCL turns any clash into a retry. */
+        x = x * 6364136223846793005ull + 1442695040888963407ull + atomic_fetch_add(&counter, 1);
+        char suffix[7];
+        unsigned long long y = x >> 16;
+        for (int i = 0; i < 6; i++, y /= 62)
+            suffix[i] = letters[y % 62];
+        suffix[6] = '\0';
+        if ((size_t)snprintf(tmp, size, "%s.tmp.%s", path, suffix) >= size) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    errno = EEXIST;
+    return -1;
+}
 
 int io_atomic_open(io_atomic *a, const char *path, char *err, size_t len)
 {
@@ -20,32 +100,20 @@ int io_atomic_open(io_atomic *a, const char *path, char *err, size_t len)
         a->f = stdout;
         return 0;
     }
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-        snprintf(a->path, sizeof a->path, "%s", path);
-        a->f = fopen(path, "w");
-        if (!a->f) {
-            snprintf(err, len, "cannot open %s: %s", path, strerror(errno));
-            return -1;
-        }
-        a->in_place = 1;
-        return 0;
-    }
+    int in_place = open_in_place(a, path, err, len);
+    if (in_place != 0)
+        return in_place > 0 ? 0 : -1;
     if ((size_t)snprintf(a->path, sizeof a->path, "%s", path) >= sizeof a->path ||
-        (size_t)snprintf(a->tmp, sizeof a->tmp, "%s.tmp.XXXXXX", path) >= sizeof a->tmp) {
+        strlen(path) + sizeof ".tmp.XXXXXX" > sizeof a->tmp) {
         snprintf(err, len, "%s: file name too long", path);
         return -1;
     }
-    int fd = mkstemp(a->tmp);
+    int fd = create_tmp(a->tmp, sizeof a->tmp, path);
     if (fd < 0) {
         snprintf(err, len, "cannot create a file beside %s: %s", path, strerror(errno));
         a->tmp[0] = '\0';
         return -1;
     }
-    /* mkstemp creates 0600; reports are ordinary files, readable like any other output. */
-    mode_t mask = umask(0);
-    umask(mask);
-    (void)fchmod(fd, 0666 & ~mask);
     a->f = fdopen(fd, "w");
     if (!a->f) {
         snprintf(err, len, "cannot open %s: %s", a->tmp, strerror(errno));
@@ -110,4 +178,79 @@ void io_atomic_abort(io_atomic *a)
         unlink(a->tmp);
         a->tmp[0] = '\0';
     }
+}
+
+/* Where an output named path ends up: an existing file or link is known by its device and
+ * inode (a link is replaced by the report, so the link itself is the output); a new file by
+ * its directory, resolved, and its name. 0; 1 for a device or pipe (written in place, never
+ * replaced: two outputs may share one, as they may share standard output). */
+struct out_identity {
+    int exists;
+    dev_t dev;
+    ino_t ino;
+    char where[PATH_MAX + 256];
+};
+
+static int identify(const char *path, struct out_identity *id)
+{
+    struct stat st, target;
+    memset(id, 0, sizeof *id);
+    if (lstat(path, &st) == 0) {
+        if (!S_ISLNK(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+            return 1;
+        if (S_ISLNK(st.st_mode) && stat(path, &target) == 0 && !S_ISREG(target.st_mode) &&
+            !S_ISDIR(target.st_mode))
+            return 1;
+        id->exists = 1;
+        id->dev = st.st_dev;
+        id->ino = st.st_ino;
+        return 0;
+    }
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    char dir[PATH_MAX], real[PATH_MAX];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    /* A directory that cannot be resolved fails when the output is opened; until then its
+     * name as given stands for it. */
+    snprintf(id->where, sizeof id->where, "%s/%s", realpath(dir, real) ? real : dir, name);
+    return 0;
+}
+
+int io_outputs_distinct(char *err, size_t len, ...)
+{
+    enum { MAX_OUTPUTS = 16 };
+    const char *opt[MAX_OUTPUTS], *path[MAX_OUTPUTS];
+    int n = 0;
+    va_list ap;
+    va_start(ap, len);
+    for (const char *o; n < MAX_OUTPUTS && (o = va_arg(ap, const char *)) != NULL;) {
+        const char *p = va_arg(ap, const char *);
+        if (!p || strcmp(p, "-") == 0)
+            continue; /* not asked for, or standard output */
+        opt[n] = o;
+        path[n++] = p;
+    }
+    va_end(ap);
+    /* Pairs are few (4 outputs at most today): each is identified again rather than kept. */
+    struct out_identity a, b;
+    for (int i = 0; i < n; i++) {
+        if (identify(path[i], &a) != 0)
+            continue;
+        for (int k = 0; k < i; k++) {
+            if (identify(path[k], &b) != 0 || a.exists != b.exists)
+                continue;
+            int same = a.exists ? a.dev == b.dev && a.ino == b.ino : strcmp(a.where, b.where) == 0;
+            if (same) {
+                snprintf(err, len, "%s '%s' and %s '%s' name the same file", opt[k], path[k],
+                         opt[i], path[i]);
+                return -1;
+            }
+        }
+    }
+    return 0;
 }

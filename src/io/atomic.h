@@ -26,4 +26,11 @@ int io_atomic_commit(io_atomic *a, char *err, size_t len);
 /* Drop the temporary file. Safe to call after a failed commit or twice. */
 void io_atomic_abort(io_atomic *a);
 
+/* The outputs of one command, as (option, path) pairs ended by a NULL option; a NULL path is
+ * an output not asked for, "-" standard output. 0 when no two of them are the same file (the
+ * same name, a hard link, a name through another directory or link); -1 with a message naming
+ * both options where two are: one would silently replace the other. */
+#define IO_OUTPUTS_MSG_MAX 8400 /* two options and two path names */
+int io_outputs_distinct(char *err, size_t len, ...);
+
 #endif

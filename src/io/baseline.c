@@ -137,16 +137,42 @@ static void get_string(const char *text, const char *key, char *out, size_t len)
     out[n] = '\0';
 }
 
+/* 0 with *out set; 1 where the member is absent or not a number (the writer's null); -1 where
+ * it is a number that is not finite (strtod takes "inf" and "nan", which no writer emits). */
 static int get_number(const char *text, const char *key, double *out)
 {
     const char *p = member(text, key);
     if (!p)
-        return -1;
+        return 1;
     char *end;
     double v = strtod(p, &end);
     if (end == p)
+        return 1;
+    if (!isfinite(v))
         return -1;
     *out = v;
+    return 0;
+}
+
+static int bad_member(const char *path, const char *key, const char *why, char *err, size_t len)
+{
+    snprintf(err, len, "%s: %s %s", path, key, why);
+    return -1;
+}
+
+/* A number member that has to lie in [lo, hi] to be cast to an integer; *out keeps its value
+ * where the member is absent. */
+static int get_bounded(const char *text, const char *path, const char *key, double lo, double hi,
+                       double *out, char *err, size_t len)
+{
+    double v;
+    int rc = get_number(text, key, &v);
+    if (rc < 0)
+        return bad_member(path, key, "is not a finite number", err, len);
+    if (rc == 0 && !(v >= lo && v <= hi))
+        return bad_member(path, key, "is out of range", err, len);
+    if (rc == 0)
+        *out = v;
     return 0;
 }
 
@@ -154,6 +180,49 @@ static int get_bool(const char *text, const char *key)
 {
     const char *p = member(text, key);
     return p && strncmp(p, "true", 4) == 0;
+}
+
+int baseline_parse(const char *text, const char *path, io_baseline *b, char *err, size_t len)
+{
+    memset(b, 0, sizeof *b);
+    char schema[64] = "";
+    get_string(text, "schema", schema, sizeof schema);
+    if (strcmp(schema, JOULES_BASELINE_SCHEMA) != 0) {
+        snprintf(err, len, "%s: not a %s file", path, JOULES_BASELINE_SCHEMA);
+        return -1;
+    }
+    get_string(text, "domain", b->domain, sizeof b->domain);
+    get_string(text, "kind", b->kind, sizeof b->kind);
+    get_string(text, "device", b->device, sizeof b->device);
+    get_string(text, "uuid", b->uuid, sizeof b->uuid);
+    get_string(text, "clock_state", b->clock_state, sizeof b->clock_state);
+    get_string(text, "method", b->method, sizeof b->method);
+    b->simulated = get_bool(text, "simulated");
+    b->idle_ok = get_bool(text, "idle_ok");
+    double util = -1, samples = 0;
+    /* Casts only within these bounds: a percentage, and a count a long holds on every ABI. */
+    if (get_bounded(text, path, "utilization_max_pct", -1, 100, &util, err, len) != 0 ||
+        get_bounded(text, path, "samples", 0, 2147483647.0, &samples, err, len) != 0)
+        return -1;
+    b->utilization_max_pct = (int)util;
+    b->samples = (long)samples;
+    struct {
+        const char *key;
+        double *to;
+    } reals[] = {{"created_unix_s", &b->created_unix_s},
+                 {"duration_s", &b->duration_s},
+                 {"power_uncertainty_w", &b->power_uncertainty_w},
+                 {"power_stddev_w", &b->power_stddev_w},
+                 {"power_min_w", &b->power_min_w},
+                 {"power_max_w", &b->power_max_w}};
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
+        if (get_number(text, reals[i].key, reals[i].to) < 0)
+            return bad_member(path, reals[i].key, "is not a finite number", err, len);
+    if (get_number(text, "power_w", &b->power_w) != 0 || !(b->power_w >= 0)) {
+        snprintf(err, len, "%s: no valid power_w", path);
+        return -1;
+    }
+    return 0;
 }
 
 int baseline_load(const char *path, io_baseline *b, int *missing, char *err, size_t len)
@@ -170,35 +239,7 @@ int baseline_load(const char *path, io_baseline *b, int *missing, char *err, siz
     size_t n = fread(text, 1, sizeof text - 1, f);
     fclose(f);
     text[n] = '\0';
-    char schema[64] = "";
-    get_string(text, "schema", schema, sizeof schema);
-    if (strcmp(schema, JOULES_BASELINE_SCHEMA) != 0) {
-        snprintf(err, len, "%s: not a %s file", path, JOULES_BASELINE_SCHEMA);
-        return -1;
-    }
-    get_string(text, "domain", b->domain, sizeof b->domain);
-    get_string(text, "kind", b->kind, sizeof b->kind);
-    get_string(text, "device", b->device, sizeof b->device);
-    get_string(text, "uuid", b->uuid, sizeof b->uuid);
-    get_string(text, "clock_state", b->clock_state, sizeof b->clock_state);
-    get_string(text, "method", b->method, sizeof b->method);
-    b->simulated = get_bool(text, "simulated");
-    b->idle_ok = get_bool(text, "idle_ok");
-    double v = -1;
-    b->utilization_max_pct = get_number(text, "utilization_max_pct", &v) == 0 ? (int)v : -1;
-    if (get_number(text, "samples", &v) == 0)
-        b->samples = (long)v;
-    (void)get_number(text, "created_unix_s", &b->created_unix_s);
-    (void)get_number(text, "duration_s", &b->duration_s);
-    (void)get_number(text, "power_uncertainty_w", &b->power_uncertainty_w);
-    (void)get_number(text, "power_stddev_w", &b->power_stddev_w);
-    (void)get_number(text, "power_min_w", &b->power_min_w);
-    (void)get_number(text, "power_max_w", &b->power_max_w);
-    if (get_number(text, "power_w", &b->power_w) != 0 || !(b->power_w >= 0)) {
-        snprintf(err, len, "%s: no valid power_w", path);
-        return -1;
-    }
-    return 0;
+    return baseline_parse(text, path, b, err, len);
 }
 
 void baseline_dynamic(const io_baseline *b, double energy_j, double uncertainty_j,

@@ -47,6 +47,10 @@ int baseline_store(const char *path, const io_baseline *b, char *err, size_t len
 /* 0; -1 with a message (absent file: errno-style message, *missing set to 1). */
 int baseline_load(const char *path, io_baseline *b, int *missing, char *err, size_t len);
 
+/* The same from the file's text (NUL-terminated; path only names it in messages). Numbers
+ * that are not finite, and integers out of their range, make the file invalid. */
+int baseline_parse(const char *text, const char *path, io_baseline *b, char *err, size_t len);
+
 /* Dynamic energy = energy - baseline x duration, with the two uncertainties combined. */
 void baseline_dynamic(const io_baseline *b, double energy_j, double uncertainty_j,
                       double duration_s, double *dynamic_j, double *dynamic_uncertainty_j);

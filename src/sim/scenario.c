@@ -75,8 +75,12 @@ static int num(struct parser *ps, const char *tok, const char *what, double *out
     char *end;
     errno = 0;
     double v = strtod(tok, &end);
-    if (end == tok || *end != '\0' || errno != 0 || !isfinite(v))
-        return fail(ps, "%s: '%s' is not a number", what, tok);
+    if (end == tok || *end != '\0' || errno != 0 || !isfinite(v)) {
+        /* -1 said here, not through fail(): the analyzer does not follow variadic calls and
+         * would take *out as possibly unset on a 0 from it. */
+        (void)fail(ps, "%s: '%s' is not a number", what, tok);
+        return -1;
+    }
     *out = v;
     return 0;
 }
@@ -90,6 +94,12 @@ static int num_range(struct parser *ps, const char *tok, const char *what, doubl
         return fail(ps, "%s: %s is out of range [%g, %g]", what, tok, lo, hi);
     return 0;
 }
+
+/* The longest duration a scenario may give (about 31 years). The model counts 1-ms steps in a
+ * long long and places phase ends and faults by rounding seconds to steps: any longer value,
+ * or the 4096 phases' sum of them, would leave that range, and a phase end that rounding can
+ * no longer move stops the scenario's cursor from advancing. */
+#define SCN_MAX_DURATION_S 1e9
 
 /* Duration: "2", "2s", "400ms", "1.5min". */
 static int duration(struct parser *ps, const char *tok, const char *what, double *out)
@@ -111,6 +121,8 @@ static int duration(struct parser *ps, const char *tok, const char *what, double
     *out *= scale;
     if (*out < 0)
         return fail(ps, "%s: negative duration '%s'", what, tok);
+    if (*out > SCN_MAX_DURATION_S)
+        return fail(ps, "%s: '%s' is longer than %.0f s", what, tok, SCN_MAX_DURATION_S);
     return 0;
 }
 
@@ -338,7 +350,7 @@ static int parse_cooling(struct parser *ps, struct sim_scenario *s, char **tok, 
  * counter first update (phase=), or how far each period may wander from 100 ms (jitter=). */
 static int sensor_ms(struct parser *ps, const char *tok, const char *what, int max_ms, double *ms)
 {
-    double s;
+    double s = 0;
     if (duration(ps, tok, what, &s) != 0)
         return -1;
     *ms = floor(s * 1000.0 + 0.5);

@@ -63,7 +63,7 @@ int sweep_lsq(const double *X, const double *y, int n, int p, struct sweep_lsq *
             q[j][i] /= norm;
     }
     /* beta_scaled = R^-1 Q^T y */
-    double qty[SWEEP_MAX_PARAMS], b[SWEEP_MAX_PARAMS];
+    double qty[SWEEP_MAX_PARAMS], b[SWEEP_MAX_PARAMS] = {0};
     for (int j = 0; j < p; j++) {
         qty[j] = 0;
         for (int i = 0; i < n; i++)

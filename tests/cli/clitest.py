@@ -40,6 +40,8 @@ class CliTestCase(unittest.TestCase):
         self.tmp = tempfile.mkdtemp(prefix="joules-cli-")
         self.sysfs = os.path.join(self.tmp, "sys")
         os.mkdir(self.sysfs)
+        self.runtime = os.path.join(self.tmp, "run")
+        os.mkdir(self.runtime)
 
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -53,6 +55,8 @@ class CliTestCase(unittest.TestCase):
         # are stated on (a test of the shared machine passes its own JOULES_SIM_MACHINE).
         env["JOULES_SIM_MACHINE"] = "private"
         env["JOULES_SIM_SENSOR_CLOCK"] = "exact"
+        # Restore journals (joules restore) in the test's own runtime directory.
+        env["XDG_RUNTIME_DIR"] = self.runtime
         env.update(extra)
         return env
 

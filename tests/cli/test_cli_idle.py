@@ -97,6 +97,20 @@ class IdleTest(CliTestCase):
         self.assertIn("baseline-GPU-", dj["baseline_file"])
         self.assertGreater(dj["baseline_power_w"], 0)
 
+    def test_non_finite_baseline_is_no_baseline(self):
+        # strtod reads "inf" and "nan"; a baseline holding them is refused, not used.
+        self.assertExit(self.idle(IDLE), 0)
+        path = self.baselines()[0]
+        with open(path) as f:
+            text = f.read()
+        for bad in ("inf", "nan", "1e999"):
+            with open(path, "w") as f:
+                f.write(re.sub(r'"power_w": [^,\n]+', f'"power_w": {bad}', text))
+            p = self.joules("run", "--sim", "--", "sleep", "0.1")
+            self.assertExit(p, 0)
+            self.assertNotIn("Dynamic energy", p.stderr)
+            self.assertNotIn("inf", p.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()

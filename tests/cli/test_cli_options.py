@@ -20,6 +20,7 @@ COMMANDS = [
     (["idle"], "unknown option '{}'"),
     (["compare"], "unknown option '{}'"),
     (["serve"], "unknown option '{}'"),
+    (["restore"], "unknown option '{}'"),
     (["sim", "thermal"], "bad option '{}'"),
 ]
 

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_atomic.c - output files (src/io/atomic.c): a new report gets the mode the umask gives
+ * any file (the umask itself is never changed); an existing pipe is written in place; a link
+ * is never followed into a regular file, whose contents stay as they were; no temporary file
+ * is left behind.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io/atomic.h"
+#include "support.h"
+#include "testlib.h"
+
+static char dir[4096];
+
+static int write_report(const char *path, const char *text)
+{
+    io_atomic a;
+    char err[256] = "";
+    if (io_atomic_open(&a, path, err, sizeof err) != 0) {
+        fprintf(stderr, "open %s: %s\n", path, err);
+        return -1;
+    }
+    fputs(text, a.f);
+    int rc = io_atomic_commit(&a, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "commit %s: %s\n", path, err);
+    return rc;
+}
+
+static void read_file(const char *path, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    size_t n = fread(buf, 1, len - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+static int stray_files(void)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL)
+        n += strstr(e->d_name, ".tmp.") != NULL;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void test_mode_follows_umask(void)
+{
+    static const mode_t masks[] = {022, 077, 027, 0};
+    for (size_t i = 0; i < sizeof masks / sizeof masks[0]; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/mode%zu.json", dir, i);
+        mode_t old = umask(masks[i]);
+        CHECK_EQ_INT(write_report(path, "{}\n"), 0);
+        mode_t after = umask(old);
+        CHECK_EQ_INT((int)after, (int)masks[i]);
+        struct stat st;
+        CHECK_EQ_INT(stat(path, &st), 0);
+        CHECKF((st.st_mode & 0777) == (0666 & ~masks[i]), "umask %03o: mode %03o",
+               (unsigned)masks[i], (unsigned)(st.st_mode & 0777));
+    }
+    CHECK_EQ_INT(stray_files(), 0);
+}
+
+static void test_pipe_is_written_in_place(void)
+{
+    char fifo[4200], link[4200], buf[64];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    snprintf(link, sizeof link, "%s/fifo-link", dir);
+    CHECK_EQ_INT(mkfifo(fifo, 0600), 0);
+    CHECK_EQ_INT(symlink(fifo, link), 0);
+    const char *names[] = {fifo, link};
+    for (int i = 0; i < 2; i++) {
+        int rd = open(fifo, O_RDONLY | O_NONBLOCK);
+        CHECK(rd >= 0);
+        CHECK_EQ_INT(write_report(names[i], "through the pipe\n"), 0);
+        ssize_t n = read(rd, buf, sizeof buf - 1);
+        buf[n > 0 ? n : 0] = '\0';
+        CHECKF(strcmp(buf, "through the pipe\n") == 0, "%s: read '%s'", names[i], buf);
+        close(rd);
+        struct stat st;
+        CHECK(lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode));
+        CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+    }
+    CHECK_EQ_INT(stray_files(), 0);
+}
+
+/* A link to a regular file is replaced by the report; the file it pointed to is untouched. */
+static void test_link_to_a_file_is_not_followed(void)
+{
+    char victim[4200], link[4200], dangling[4200], buf[64];
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    snprintf(link, sizeof link, "%s/out.json", dir);
+    snprintf(dangling, sizeof dangling, "%s/dangling.json", dir);
+    CHECK_EQ_INT(t_write_file(victim, "precious\n"), 0);
+    CHECK_EQ_INT(symlink(victim, link), 0);
+    CHECK_EQ_INT(write_report(link, "report\n"), 0);
+    read_file(victim, buf, sizeof buf);
+    CHECK(strcmp(buf, "precious\n") == 0);
+    struct stat st;
+    CHECK(lstat(link, &st) == 0 && S_ISREG(st.st_mode));
+    read_file(link, buf, sizeof buf);
+    CHECK(strcmp(buf, "report\n") == 0);
+    CHECK_EQ_INT(symlink("nowhere/at/all", dangling), 0);
+    CHECK_EQ_INT(write_report(dangling, "report\n"), 0);
+    CHECK(lstat(dangling, &st) == 0 && S_ISREG(st.st_mode));
+    CHECK_EQ_INT(stray_files(), 0);
+}
+
+static int distinct(const char *a, const char *b, char *err, size_t len)
+{
+    return io_outputs_distinct(err, len, "--json", a, "--csv", b, "--svg", (char *)NULL,
+                               (char *)NULL);
+}
+
+/* Two names of one file are refused, with both options named; distinct files are not. */
+static void test_same_file_under_two_names(void)
+{
+    char a[4200], a_dot[4200], a_sub[4200], hard[4200], sub[4200], sublink[4200], in_sub[4200],
+        via_link[4200], file_link[4200], other[4200], err[IO_OUTPUTS_MSG_MAX];
+    snprintf(a, sizeof a, "%s/a.json", dir);
+    snprintf(a_dot, sizeof a_dot, "%s/./a.json", dir);
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    snprintf(a_sub, sizeof a_sub, "%s/sub/../a.json", dir);
+    snprintf(hard, sizeof hard, "%s/hard.json", dir);
+    snprintf(sublink, sizeof sublink, "%s/sublink", dir);
+    snprintf(in_sub, sizeof in_sub, "%s/sub/new.json", dir);
+    snprintf(via_link, sizeof via_link, "%s/sublink/new.json", dir);
+    snprintf(file_link, sizeof file_link, "%s/file-link.json", dir);
+    snprintf(other, sizeof other, "%s/other.json", dir);
+    CHECK_EQ_INT(mkdir(sub, 0700), 0);
+    CHECK_EQ_INT(symlink(sub, sublink), 0);
+    /* Not created yet: the same by directory and name. */
+    err[0] = '\0';
+    CHECK_EQ_INT(distinct(a, a_dot, err, sizeof err), -1);
+    CHECKF(strstr(err, "--json '") && strstr(err, "and --csv '") && strstr(err, "same file"),
+           "message '%s'", err);
+    CHECK_EQ_INT(distinct(a, a_sub, err, sizeof err), -1);
+    CHECK_EQ_INT(distinct(in_sub, via_link, err, sizeof err), -1);
+    CHECK_EQ_INT(distinct(a, other, err, sizeof err), 0);
+    /* Existing: the same by device and inode, hard links included. */
+    CHECK_EQ_INT(t_write_file(a, "old\n"), 0);
+    CHECK_EQ_INT(link(a, hard), 0);
+    CHECK_EQ_INT(distinct(a, a_dot, err, sizeof err), -1);
+    CHECK_EQ_INT(distinct(a, hard, err, sizeof err), -1);
+    CHECK_EQ_INT(distinct(hard, a_sub, err, sizeof err), -1);
+    CHECK_EQ_INT(distinct(a, other, err, sizeof err), 0);
+    /* A link is replaced by its report, not written through: it is an output of its own. */
+    CHECK_EQ_INT(symlink(a, file_link), 0);
+    CHECK_EQ_INT(distinct(a, file_link, err, sizeof err), 0);
+    /* Standard output, a device, unasked outputs: shared, nothing replaced. */
+    CHECK_EQ_INT(distinct("-", "-", err, sizeof err), 0);
+    CHECK_EQ_INT(distinct("/dev/null", "/dev/null", err, sizeof err), 0);
+    CHECK_EQ_INT(distinct(NULL, NULL, err, sizeof err), 0);
+    CHECK_EQ_INT(io_outputs_distinct(err, sizeof err, "--json", (char *)NULL, "--csv", a, "--svg",
+                                     hard, (char *)NULL),
+                 -1);
+    CHECK(strstr(err, "--csv '") && strstr(err, "and --svg '"));
+}
+
+int main(void)
+{
+    if (t_mkdtemp(dir, sizeof dir) != 0) {
+        perror("mkdtemp");
+        return 1;
+    }
+    RUN(test_mode_follows_umask);
+    RUN(test_pipe_is_written_in_place);
+    RUN(test_link_to_a_file_is_not_followed);
+    RUN(test_same_file_under_two_names);
+    t_rmtree(dir);
+    return t_end();
+}
