@@ -25,7 +25,8 @@ LIBDEPS := libblas.so.3:libblas3
 # pkg-config module: module:debian-package); its test needs a real Prometheus and promtool
 # (command:package) and the OpenMetrics parser of the Python client (module:package, for
 # Debian's python3), and is counted as skipped without them.
-PCDEPS := libmicrohttpd:libmicrohttpd-dev
+# `joules merge` reads JSON with Jansson (libjansson-dev); without it merge says how to get it.
+PCDEPS := libmicrohttpd:libmicrohttpd-dev jansson:libjansson-dev
 OPTDEPS := prometheus:prometheus promtool:prometheus
 PYDEPS := prometheus_client:python3-prometheus-client
 
@@ -52,12 +53,12 @@ deps:
 	  if [ -n "$$missing" ]; then \
 	    echo "joules: could not install$$missing; run: apt-get update && apt-get install -y$$missing" >&2; exit 1; \
 	  else \
-	    echo "joules: could not install$$optional (optional: joules serve, its Prometheus test)" >&2; \
+	    echo "joules: could not install$$optional (optional: joules serve and merge, their tests)" >&2; \
 	  fi; \
 	elif [ -n "$$missing" ]; then \
 	  echo "joules: missing$$missing. Run: sudo apt-get update && sudo apt-get install -y$$missing$$optional" >&2; exit 1; \
 	elif [ -n "$$optional" ]; then \
-	  echo "joules: optional, not installed:$$optional (joules serve, its Prometheus test). Run: sudo apt-get install -y$$optional" >&2; \
+	  echo "joules: optional, not installed:$$optional (joules serve and merge, their tests). Run: sudo apt-get install -y$$optional" >&2; \
 	fi
 
 $(BUILD)/CMakeCache.txt:

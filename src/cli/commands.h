@@ -24,5 +24,6 @@ int cmd_watch(int argc, char **argv);
 int cmd_idle(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

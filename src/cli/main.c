@@ -28,6 +28,8 @@ static const struct cli_command commands[] = {
     {"sweep", "clock or power-limit sweep: fit P = P_static + k f V^2, energy-optimal setting",
      cmd_sweep},
     {"serve", "Prometheus/OpenMetrics exporter: energy, power, clocks at /metrics", cmd_serve},
+    {"merge", "sum the node results of a Slurm/MPI job (run --cluster-dir) into one job result",
+     cmd_merge},
     {NULL, NULL, NULL},
 };
 
