@@ -24,7 +24,7 @@
 /* Who this process is, as its launcher says. Numbers are -1 where the launcher is silent. */
 typedef struct clu_env {
     char launcher[16];       /* "slurm", "openmpi", "mpich", or "none" */
-    char host[CLU_NAME_MAX]; /* JOULES_HOSTNAME (tests), else gethostname() */
+    char host[CLU_NAME_MAX]; /* JOULES_HOSTNAME (tests), SLURMD_NODENAME, gethostname() */
     int host_overridden;     /* 1: JOULES_HOSTNAME set; local ranks then say nothing */
     char job_id[64];         /* SLURM_JOB_ID; empty where unknown */
     char step_id[64];        /* SLURM_STEP_ID; empty where unknown */

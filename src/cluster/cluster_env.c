@@ -87,6 +87,10 @@ void clu_env_read(clu_env *e)
         e->local_rank = -1;
         if (strcmp(e->launcher, "slurm") != 0)
             e->nodes_expected = -1;
+    } else if (strcmp(e->launcher, "slurm") == 0 && getenv("SLURMD_NODENAME") &&
+               *getenv("SLURMD_NODENAME")) {
+        /* Slurm's name of the node, the one its users read in squeue and sacct. */
+        snprintf(e->host, sizeof e->host, "%s", getenv("SLURMD_NODENAME"));
     } else if (gethostname(e->host, sizeof e->host - 1) != 0) {
         snprintf(e->host, sizeof e->host, "unknown");
     }

@@ -1,0 +1,272 @@
+# SPDX-License-Identifier: MIT
+"""`joules run --cluster-dir` under the engines users run, started by the tests themselves:
+
+- MpiTest: Open MPI's `mpirun -np 4 --oversubscribe`, JOULES_HOSTNAME giving 2 "nodes" of 2
+  ranks on this machine, both posed nodes sharing the machine's simulated GPU; the node
+  results merged.
+- SlurmTest: a single-host Slurm (munged, slurmctld, slurmd from Debian with a temporary
+  slurm.conf on free loopback ports, no systemd), `srun -N1 -n2 joules run --cluster-dir`;
+  the daemons are stopped by their pid files at the end.
+
+A missing engine (package not installed, not root for slurmd) skips the test: CTest shows it
+as skipped (exit 77 when every test of the class was skipped), never as passed.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import unittest
+
+from clitest import BIN, SLACK, CliTestCase, have_sim
+
+LAUNCHER_PREFIXES = ("SLURM_", "OMPI_", "PMI_", "PMIX_", "MPI_LOCAL", "CUDA_VISIBLE_DEVICES")
+# Each test, its daemons' start included, ends within this (ctest's limit is above it).
+TEST_BUDGET_S = 90
+
+
+class EngineTestCase(CliTestCase):
+    def env(self, **extra):
+        env = {k: v for k, v in super().env().items() if not k.startswith(LAUNCHER_PREFIXES)}
+        env.update(extra)
+        return env
+
+    def merge(self, cdir, *args):
+        files = sorted(os.path.join(cdir, n) for n in os.listdir(cdir) if n.endswith(".json"))
+        p = self.joules("merge", "--json", self.path("job.json"), *args, *files)
+        job = self.load_json("job.json") if os.path.exists(self.path("job.json")) else None
+        return p, job, files
+
+
+@unittest.skipUnless(have_sim(), "simulated GPU library not built")
+class MpiTest(EngineTestCase):
+    def setUp(self):
+        super().setUp()
+        self.mpirun = shutil.which("mpirun")
+        if not self.mpirun:
+            self.skipTest("Open MPI's mpirun is not installed (apt-get install openmpi-bin)")
+
+    def mpirun_cmd(self, n, *cmd):
+        root = ["--allow-run-as-root"] if os.geteuid() == 0 else []
+        return [self.mpirun, "-np", str(n), "--oversubscribe", *root, *cmd]
+
+    def test_four_ranks_two_posed_nodes(self):
+        cdir = self.path("cd")
+        os.mkdir(cdir)
+        # Ranks 0-1 are "node0", 2-3 "node1". Rank 3 ends last, with status 3: mpirun ends
+        # the job when a rank fails, so the others end first, with 0.
+        inner = (f'JOULES_HOSTNAME=node$((OMPI_COMM_WORLD_RANK / 2)) exec "{BIN}" run --sim -q '
+                 f'--cluster-dir "{cdir}" -- sh -c "if [ $OMPI_COMM_WORLD_RANK = 3 ]; then '
+                 f'sleep 1.5; exit 3; fi; sleep 0.3"')
+        p = subprocess.run(self.mpirun_cmd(4, "sh", "-c", inner), env=self.env(),
+                           capture_output=True, text=True, timeout=TEST_BUDGET_S * SLACK)
+        self.assertNotEqual(p.returncode, 0, p.stderr)  # mpirun reports the failed ranks
+        p, job, files = self.merge(cdir, "--nodes", "2")
+        names = sorted(os.path.basename(f) for f in files)
+        self.assertEqual(sum(n.startswith("node-") for n in names), 2, names)
+        self.assertEqual(sum(n.startswith("rank-") for n in names), 2, names)
+        self.assertExit(p, 0)
+        self.assertEqual(job["job"]["launcher"], "openmpi")
+        self.assertIsNotNone(job["job"]["id"])  # PMIx's namespace
+        self.assertEqual(sorted(n["host"] for n in job["nodes"]), ["node0", "node1"])
+        self.assertEqual((job["ranks_expected"], job["ranks_reported"]), (4, 4))
+        self.assertEqual(job["missing_ranks"], [])
+        self.assertEqual(job["exit_status"], 3)  # the worst of the ranks'
+        self.assertTrue(job["simulated"])
+        self.assertEqual(len(job["kinds"]), 1)
+        self.assertEqual(job["kinds"][0]["kind"], "gpu")
+        self.assertEqual(job["kinds"][0]["nodes"], 2)
+        for n in job["nodes"]:
+            # Each posed node measured the simulated GPU once over about 0.3 s.
+            self.assertGreater(n["total"]["energy_j"], 0.0)
+            self.assertEqual(n["total"]["domains"], 1)
+        self.assertAlmostEqual(job["total"]["energy_j"],
+                               sum(n["total"]["energy_j"] for n in job["nodes"]))
+
+    def test_start_overhead(self):
+        """What joules adds to the start of a 4-rank job (figure printed; goal < 50 ms)."""
+        cdir = self.path("cd")
+        os.mkdir(cdir)
+        plain = self.mpirun_cmd(4, "true")
+        timed = self.mpirun_cmd(4, BIN, "run", "--sim", "-q", "--cluster-dir", cdir, "--no-settle",
+                                "--", "true")
+
+        def once(cmd):
+            t0 = time.monotonic()
+            subprocess.run(cmd, env=self.env(), capture_output=True,
+                           timeout=TEST_BUDGET_S * SLACK, check=True)
+            t = time.monotonic() - t0
+            for f in os.listdir(cdir):
+                os.unlink(os.path.join(cdir, f))
+            return t
+
+        once(plain)  # the first start of mpirun reads its files from disk
+        pairs = [(once(plain), once(timed)) for _ in range(4)]
+        base, with_joules = min(p[0] for p in pairs), min(p[1] for p in pairs)
+        print(f"\nmpirun -np 4 true: {base * 1e3:.0f} ms; with joules run --cluster-dir: "
+              f"{with_joules * 1e3:.0f} ms (+{(with_joules - base) * 1e3:.0f} ms)",
+              file=sys.stderr)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_pid_gone(pid, timeout_s):
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@unittest.skipUnless(have_sim(), "simulated GPU library not built")
+class SlurmTest(EngineTestCase):
+    DAEMONS = ("slurmd", "slurmctld", "munged")
+
+    def setUp(self):
+        super().setUp()
+        self.pids = {}
+        missing = [c for c in ("munged", "slurmctld", "slurmd", "srun", "sinfo")
+                   if not shutil.which(c)]
+        if missing:
+            self.skipTest(f"Slurm is not installed ({', '.join(missing)} missing; apt-get install "
+                          "slurmctld slurmd slurm-client munge)")
+        if os.geteuid() != 0:
+            self.skipTest("a single-host Slurm needs root (slurmd runs the steps)")
+        self.addCleanup(self.stop_daemons)
+        self.start_daemons()
+
+    def conf(self):
+        d = self.tmp
+        return f"""ClusterName=joulestest
+SlurmctldHost=localhost
+SlurmUser=root
+SlurmdUser=root
+SlurmctldPort={free_port()}
+SlurmdPort={free_port()}
+AuthType=auth/munge
+AuthInfo=socket={d}/munge.sock
+CredType=cred/munge
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+JobAcctGatherType=jobacct_gather/none
+MpiDefault=none
+ReturnToService=2
+SlurmdSpoolDir={d}/slurmd
+StateSaveLocation={d}/slurmctld
+SlurmctldPidFile={d}/slurmctld.pid
+SlurmdPidFile={d}/slurmd.pid
+SlurmctldLogFile={d}/slurmctld.log
+SlurmdLogFile={d}/slurmd.log
+NodeName=localhost NodeAddr=127.0.0.1 CPUs={os.cpu_count() or 1} State=UNKNOWN
+PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
+"""
+
+    def start_daemons(self):
+        d = self.tmp
+        for sub in ("slurmd", "slurmctld"):
+            os.mkdir(os.path.join(d, sub))
+        key = os.path.join(d, "munge.key")
+        with open(key, "wb") as f:
+            f.write(os.urandom(1024))
+        os.chmod(key, 0o400)
+        self.slurm_conf = self.write("slurm.conf", self.conf())
+        self.denv = self.env(SLURM_CONF=self.slurm_conf)
+        self.run_daemon("munged", ["munged", "--force", f"--socket={d}/munge.sock",
+                                   f"--key-file={key}", f"--log-file={d}/munged.log",
+                                   f"--pid-file={d}/munged.pid", f"--seed-file={d}/munged.seed"])
+        self.run_daemon("slurmctld", ["slurmctld", "-f", self.slurm_conf, "-c"])
+        self.run_daemon("slurmd", ["slurmd", "-f", self.slurm_conf, "-N", "localhost"])
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            p = subprocess.run(["sinfo", "-h", "-o", "%t"], env=self.denv, capture_output=True,
+                               text=True, timeout=10)
+            if p.returncode == 0 and p.stdout.strip() == "idle":
+                return
+            time.sleep(0.2)
+        self.fail(f"the node did not become idle in 30 s: {self.logs()}")
+
+    def run_daemon(self, name, cmd):
+        p = subprocess.run(cmd, env=self.denv, capture_output=True, text=True, timeout=30)
+        if p.returncode != 0:
+            self.fail(f"{name} did not start: {p.stderr} {self.logs()}")
+        pid_file = os.path.join(self.tmp, f"{name}.pid")
+        end = time.monotonic() + 10
+        while not os.path.exists(pid_file) and time.monotonic() < end:
+            time.sleep(0.05)
+        with open(pid_file) as f:
+            self.pids[name] = int(f.read().split()[0])
+
+    def stop_daemons(self):
+        for name in self.DAEMONS:
+            pid = self.pids.get(name)
+            if pid is None:
+                continue
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+            if not wait_pid_gone(pid, 10):
+                os.kill(pid, signal.SIGKILL)
+
+    def logs(self):
+        out = []
+        for name in ("slurmctld.log", "slurmd.log", "munged.log"):
+            try:
+                with open(os.path.join(self.tmp, name)) as f:
+                    out.append(f"--- {name}\n" + f.read()[-2000:])
+            except OSError:
+                pass
+        return "\n".join(out)
+
+    def test_srun_two_tasks_one_node(self):
+        cdir = self.path("cd")
+        os.mkdir(cdir)
+        p = subprocess.run(["srun", "-N1", "-n2", "-O", BIN, "run", "--sim", "-q", "--cluster-dir",
+                            cdir, "--", "sh", "-c", "sleep 0.3; exit $SLURM_PROCID"],
+                           env=self.denv, capture_output=True, text=True,
+                           timeout=TEST_BUDGET_S * SLACK)
+        self.assertEqual(p.returncode, 1, p.stderr + self.logs())  # the worst task's status
+        p, job, files = self.merge(cdir)
+        names = sorted(os.path.basename(f) for f in files)
+        self.assertEqual(len(names), 2, names)
+        self.assertTrue(names[0].startswith("node-") and names[1].startswith("rank-"), names)
+        with open(files[0]) as f:
+            node = json.load(f)
+        self.assertEqual((node["rank"], node["local_rank"], node["node_id"], node["elected_by"]),
+                         (0, 0, 0, "local-rank"))
+        self.assertEqual(node["host"], "localhost")  # SLURMD_NODENAME
+        self.assertExit(p, 0)
+        self.assertEqual(job["job"]["launcher"], "slurm")
+        self.assertRegex(job["job"]["id"], r"^\d+$")
+        self.assertEqual(job["job"]["step"], "0")
+        self.assertEqual((job["nodes_expected"], job["nodes_found"]), (1, 1))
+        self.assertEqual((job["ranks_expected"], job["ranks_reported"]), (2, 2))
+        self.assertEqual(job["exit_status"], 1)
+        self.assertTrue(job["simulated"])
+        self.assertGreater(job["total"]["energy_j"], 0.0)
+
+
+def main():
+    prog = unittest.main(exit=False, verbosity=2)
+    r = prog.result
+    if r.wasSuccessful() and r.testsRun and len(r.skipped) == r.testsRun:
+        sys.exit(77)  # nothing could run here: CTest's SKIP_RETURN_CODE
+    sys.exit(0 if r.wasSuccessful() else 1)
+
+
+if __name__ == "__main__":
+    main()
