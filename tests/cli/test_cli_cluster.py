@@ -4,6 +4,8 @@
 - MpiTest: Open MPI's `mpirun -np 4 --oversubscribe`, JOULES_HOSTNAME giving 2 "nodes" of 2
   ranks on this machine, both posed nodes sharing the machine's simulated GPU; the node
   results merged.
+- MpiLibraryTest: libjoules_mpi's window across MPI_COMM_WORLD (tests/test_mpi_window.c)
+  under the same mpirun, 2 posed nodes grouped by JOULES_HOSTNAME, or one shared-memory node.
 - SlurmTest: a single-host Slurm (munged, slurmctld, slurmd from Debian with a temporary
   slurm.conf on free loopback ports, no systemd), `srun -N1 -n2 joules run --cluster-dir`;
   the daemons are stopped by their pid files at the end.
@@ -12,6 +14,7 @@ A missing engine (package not installed, not root for slurmd) skips the test: CT
 as skipped (exit 77 when every test of the class was skipped), never as passed.
 """
 import json
+import math
 import os
 import shutil
 import signal
@@ -21,7 +24,7 @@ import sys
 import time
 import unittest
 
-from clitest import BIN, SLACK, CliTestCase, have_sim
+from clitest import BIN, SIM_LIB, SLACK, CliTestCase, have_sim
 
 LAUNCHER_PREFIXES = ("SLURM_", "OMPI_", "PMI_", "PMIX_", "MPI_LOCAL", "CUDA_VISIBLE_DEVICES")
 # Each test, its daemons' start included, ends within this (ctest's limit is above it).
@@ -41,8 +44,7 @@ class EngineTestCase(CliTestCase):
         return p, job, files
 
 
-@unittest.skipUnless(have_sim(), "simulated GPU library not built")
-class MpiTest(EngineTestCase):
+class MpiTestCase(EngineTestCase):
     def setUp(self):
         super().setUp()
         self.mpirun = shutil.which("mpirun")
@@ -52,6 +54,10 @@ class MpiTest(EngineTestCase):
     def mpirun_cmd(self, n, *cmd):
         root = ["--allow-run-as-root"] if os.geteuid() == 0 else []
         return [self.mpirun, "-np", str(n), "--oversubscribe", *root, *cmd]
+
+
+@unittest.skipUnless(have_sim(), "simulated GPU library not built")
+class MpiTest(MpiTestCase):
 
     def test_four_ranks_two_posed_nodes(self):
         cdir = self.path("cd")
@@ -109,6 +115,56 @@ class MpiTest(EngineTestCase):
         print(f"\nmpirun -np 4 true: {base * 1e3:.0f} ms; with joules run --cluster-dir: "
               f"{with_joules * 1e3:.0f} ms (+{(with_joules - base) * 1e3:.0f} ms)",
               file=sys.stderr)
+
+
+MPI_WINDOW = os.path.join(os.path.dirname(BIN), "test_mpi_window")
+
+
+@unittest.skipUnless(have_sim(), "simulated GPU library not built")
+class MpiLibraryTest(MpiTestCase):
+    """libjoules_mpi: a window across MPI_COMM_WORLD, one measurer per node (tests/test_mpi_window.c)."""
+
+    def setUp(self):
+        super().setUp()
+        if not os.path.exists(MPI_WINDOW):
+            self.skipTest("libjoules_mpi not built (no mpi.h: apt-get install libopenmpi-dev)")
+
+    def window(self, n, prefix=""):
+        env = self.env(JOULES_SIM_LIB=SIM_LIB)
+        cmd = self.mpirun_cmd(n, "sh", "-c", f'{prefix}exec "{MPI_WINDOW}"')
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                           timeout=TEST_BUDGET_S * SLACK)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout)
+
+    def test_two_posed_nodes_reduced_to_rank_0(self):
+        r = self.window(4, "export JOULES_HOSTNAME=node$((OMPI_COMM_WORLD_RANK / 2)); ")
+        self.assertEqual(r["measurers"], 2)
+        self.assertEqual([(n["host"], n["ranks"], n["measured"]) for n in r["nodes"]],
+                         [("node0", 2, 1), ("node1", 2, 1)])
+        self.assertEqual((r["simulated"], r["complete"]), (1, 1))
+        for n in r["nodes"]:
+            self.assertGreater(n["total_j"], 0.0)
+            self.assertAlmostEqual(n["gpu_j"], n["total_j"])
+            self.assertGreaterEqual(n["duration_s"], 0.3)
+        self.assertAlmostEqual(r["total_j"], sum(n["total_j"] for n in r["nodes"]), places=6)
+        self.assertAlmostEqual(r["total_uncertainty_j"],
+                               math.hypot(*[n["total_uncertainty_j"] for n in r["nodes"]]),
+                               places=6)
+
+    def test_shared_memory_node(self):
+        r = self.window(3)
+        self.assertEqual(r["measurers"], 1)
+        self.assertEqual([(n["ranks"], n["measured"]) for n in r["nodes"]], [(3, 1)])
+
+    def test_node_without_devices_is_reported(self):
+        r = self.window(4, "export JOULES_HOSTNAME=node$((OMPI_COMM_WORLD_RANK / 2)); "
+                           '[ $OMPI_COMM_WORLD_RANK -ge 2 ] && export JOULES_SIM_LIB=/absent.so; ')
+        self.assertEqual([(n["host"], n["measured"]) for n in r["nodes"]],
+                         [("node0", 1), ("node1", 0)])
+        self.assertEqual(r["complete"], 0)
+        self.assertIn("no device", r["nodes"][1]["message"])
+        self.assertAlmostEqual(r["total_j"], r["nodes"][0]["total_j"], places=6)
 
 
 def free_port():
