@@ -4,8 +4,8 @@
  *
  * The measurer of a node is its local rank 0 where the launcher says local ranks; else (no
  * local rank, or a host name posed by JOULES_HOSTNAME) the first rank to create the node's
- * lock file in DIR, which is unique per job, step and host. Files appear whole or not at all
- * (temporary file + rename), so `joules merge` never reads half a result.
+ * lock file in DIR, which is unique per job, step and host. The results are written by
+ * src/cluster (cluster_write.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +19,16 @@
 
 #include "cli/cli_cluster.h"
 #include "cli/cli_util.h"
-#include "io/atomic.h"
-#include "io/json.h"
+
+/* Write this rank's result; a failure is said, the command's status stands. */
+static void write_result(struct cli_cluster *c, const io_run_output *r, const char *failure,
+                         int exit_status, int sig)
+{
+    char err[600];
+    if (clu_write_result(c->dir, &c->env, c->measurer, c->elected_by, r, failure, exit_status, sig,
+                         err, sizeof err) != 0)
+        cli_error("run: --cluster-dir: %s", err);
+}
 
 static volatile sig_atomic_t only_child; /* the command of a rank that does not measure */
 
@@ -41,15 +49,6 @@ static void forward(int sig, siginfo_t *si, void *uctx)
     }
 }
 
-/* "<job>.<step>-<host>", file-name safe: the identity of this node in this step. */
-static void node_tag(const struct cli_cluster *c, char *out, size_t len)
-{
-    char raw[512];
-    snprintf(raw, sizeof raw, "%s.%s-%s", c->env.job_id[0] ? c->env.job_id : "nojob",
-             c->env.step_id[0] ? c->env.step_id : "0", c->env.host);
-    clu_safe_name(out, len, raw);
-}
-
 int cli_cluster_begin(struct cli_cluster *c)
 {
     clu_env_read(&c->env);
@@ -65,7 +64,7 @@ int cli_cluster_begin(struct cli_cluster *c)
         return 0;
     }
     char tag[400], path[4096];
-    node_tag(c, tag, sizeof tag);
+    clu_node_tag(&c->env, tag, sizeof tag);
     snprintf(path, sizeof path, "%s/.lock-%s", c->dir, tag);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     c->elected_by = "lock";
@@ -79,112 +78,6 @@ int cli_cluster_begin(struct cli_cluster *c)
         return 0;
     cli_error("run: --cluster-dir: cannot create the node's lock %s: %s", path, strerror(errno));
     return CLI_EXIT_FAILURE;
-}
-
-static void write_exit(io_json *j, int exit_status, int sig)
-{
-    if (sig > 0) {
-        io_json_kv_null(j, "exit_status");
-        io_json_kv_int(j, "signal", sig);
-    } else {
-        io_json_kv_int(j, "exit_status", exit_status);
-        io_json_kv_null(j, "signal");
-    }
-}
-
-/* The GPUs of the job on this node, from the environment, and which domains they are. */
-static void write_gpus(io_json *j, const struct cli_cluster *c, const io_run_output *r)
-{
-    io_json_key(j, "gpus");
-    io_json_object_begin(j);
-    if (!c->env.gpus_from[0]) {
-        io_json_kv_null(j, "from");
-        io_json_kv_null(j, "list");
-        io_json_kv_string(j, "note",
-                          "no SLURM_STEP_GPUS, SLURM_JOB_GPUS or CUDA_VISIBLE_DEVICES: "
-                          "every GPU of the node is measured");
-    } else {
-        io_json_kv_string(j, "from", c->env.gpus_from);
-        io_json_kv_string(j, "list", c->env.gpus);
-        io_json_kv_null(j, "note");
-    }
-    io_json_key(j, "selected");
-    io_json_array_begin(j);
-    for (int i = 0; r && r->m && i < r->m->n_domains; i++) {
-        int k = r->m->domains[i].domain;
-        if (k < 0 || k >= r->n_info || r->info[k].kind != JOULES_KIND_GPU)
-            continue;
-        int index = -1;
-        (void)sscanf(r->info[k].name, "gpu%d", &index);
-        if (clu_gpu_selected(&c->env, index, r->info[k].uuid))
-            io_json_string(j, r->info[k].name);
-    }
-    io_json_array_end(j);
-    io_json_object_end(j);
-}
-
-/* Write DIR/<name>.json: a node result (measurer) or a rank result. */
-static void write_result(struct cli_cluster *c, const io_run_output *r, const char *failure,
-                         int exit_status, int sig)
-{
-    char tag[700], path[4096], err[512];
-    if (c->measurer) {
-        node_tag(c, tag, sizeof tag);
-        snprintf(path, sizeof path, "%s/node-%s.json", c->dir, tag);
-    } else {
-        /* Long host names are cut: the rank and pid keep the name unique. */
-        char raw[700];
-        int n = snprintf(
-            raw, sizeof raw, "%s.%s-rank%ld-%ld-%s", c->env.job_id[0] ? c->env.job_id : "nojob",
-            c->env.step_id[0] ? c->env.step_id : "0", c->env.rank, (long)getpid(), c->env.host);
-        (void)n;
-        clu_safe_name(tag, sizeof tag, raw);
-        snprintf(path, sizeof path, "%s/rank-%s.json", c->dir, tag);
-    }
-    char *run_text = NULL;
-    size_t run_len = 0;
-    if (r && !failure) {
-        FILE *mem = open_memstream(&run_text, &run_len);
-        if (!mem || io_run_json(mem, r) != 0 || fclose(mem) != 0) {
-            free(run_text);
-            cli_error("run: --cluster-dir: the node result could not be formatted");
-            return;
-        }
-    }
-    io_atomic out;
-    if (io_atomic_open(&out, path, err, sizeof err) != 0) {
-        free(run_text);
-        cli_error("run: --cluster-dir: %s", err);
-        return;
-    }
-    io_json j;
-    io_json_init(&j, out.f, 1);
-    io_json_object_begin(&j);
-    io_json_kv_string(&j, "schema", c->measurer ? JOULES_NODE_SCHEMA : JOULES_RANK_SCHEMA);
-    io_json_kv_string(&j, "joules_version", JOULES_VERSION_STRING);
-    clu_env_json(&j, &c->env);
-    io_json_kv_string(&j, "elected_by", c->elected_by);
-    write_exit(&j, exit_status, sig);
-    if (c->measurer) {
-        write_gpus(&j, c, r);
-        if (failure)
-            io_json_kv_string(&j, "failure", failure);
-        else
-            io_json_kv_null(&j, "failure");
-        io_json_key(&j, "run");
-        if (run_text)
-            io_json_raw(&j, run_text);
-        else
-            io_json_null(&j);
-    }
-    io_json_object_end(&j);
-    free(run_text);
-    if (io_json_finish(&j) != 0) {
-        io_atomic_abort(&out);
-        cli_error("run: --cluster-dir: writing %s failed", path);
-    } else if (io_atomic_commit(&out, err, sizeof err) != 0) {
-        cli_error("run: --cluster-dir: %s", err);
-    }
 }
 
 int cli_cluster_run_only(struct cli_cluster *c, char **cmd, const char *failure,

@@ -39,6 +39,10 @@ typedef struct clu_env {
 
 /* Read the environment. Never fails: what is not known stays -1 or empty. */
 void clu_env_read(clu_env *e);
+/* The same from another environment (a SPANK plugin reads the job's): fn(name, user) gives
+ * a variable's value or NULL. */
+typedef const char *(*clu_getenv_fn)(const char *name, void *user);
+void clu_env_read_with(clu_env *e, clu_getenv_fn fn, void *user);
 
 /* Whether the GPU domain of NVML index `index` and UUID `uuid` is one of the job's (gpus in
  * e; a list of indices or UUIDs, as CUDA_VISIBLE_DEVICES). 1 when no list is set. */
@@ -50,6 +54,16 @@ void clu_safe_name(char *out, size_t len, const char *in);
 /* The job record written into node and rank results ("job": {...}), with io_json. */
 struct io_json;
 void clu_env_json(struct io_json *j, const clu_env *e);
+
+/* "<job>.<step>-<host>", file-name safe: a node's identity in a job step. */
+void clu_node_tag(const clu_env *e, char *out, size_t len);
+
+/* Write a node result (measurer: r, or failure when the node measured nothing) or a rank
+ * result into dir. 0, or -1 with err set (nothing was written). */
+struct io_run_output;
+int clu_write_result(const char *dir, const clu_env *e, int measurer, const char *elected_by,
+                     const struct io_run_output *r, const char *failure, int exit_status, int sig,
+                     char *err, size_t err_len);
 
 /* ---- merge -------------------------------------------------------------------------------- */
 

@@ -13,9 +13,25 @@
 #include "cluster/cluster.h"
 #include "io/json.h"
 
+/* Where the variables come from: the process's environment, or the job's as a SPANK
+ * plugin sees it from slurmstepd (clu_env_read_with). Set for one read at a time. */
+static clu_getenv_fn env_get;
+static void *env_user;
+
+static const char *get(const char *name)
+{
+    return env_get(name, env_user);
+}
+
+static const char *process_getenv(const char *name, void *user)
+{
+    (void)user;
+    return getenv(name);
+}
+
 static long env_long(const char *name)
 {
-    const char *v = getenv(name);
+    const char *v = get(name);
     if (!v || !*v)
         return -1;
     char *end;
@@ -26,7 +42,7 @@ static long env_long(const char *name)
 
 static void env_copy(char *out, size_t len, const char *name)
 {
-    const char *v = getenv(name);
+    const char *v = get(name);
     snprintf(out, len, "%s", v ? v : "");
 }
 
@@ -68,6 +84,13 @@ static int read_mpi(clu_env *e, const char *name, const char *rank, const char *
 
 void clu_env_read(clu_env *e)
 {
+    clu_env_read_with(e, process_getenv, NULL);
+}
+
+void clu_env_read_with(clu_env *e, clu_getenv_fn fn, void *user)
+{
+    env_get = fn;
+    env_user = user;
     memset(e, 0, sizeof *e);
     e->rank = e->local_rank = e->node_id = e->ranks_expected = e->nodes_expected = -1;
     snprintf(e->launcher, sizeof e->launcher, "none");
@@ -78,7 +101,7 @@ void clu_env_read(clu_env *e)
              !read_mpi(e, "mpich", "PMI_RANK", "PMI_SIZE", "MPI_LOCALRANKID", "MPI_LOCALNRANKS"))
         (void)read_mpi(e, "pmix", "PMIX_RANK", "PMI_SIZE", "MPI_LOCALRANKID", "MPI_LOCALNRANKS");
 
-    const char *h = getenv("JOULES_HOSTNAME");
+    const char *h = get("JOULES_HOSTNAME");
     if (h && *h) {
         snprintf(e->host, sizeof e->host, "%s", h);
         /* One machine posing as several nodes: its local ranks count every rank of the
@@ -87,16 +110,16 @@ void clu_env_read(clu_env *e)
         e->local_rank = -1;
         if (strcmp(e->launcher, "slurm") != 0)
             e->nodes_expected = -1;
-    } else if (strcmp(e->launcher, "slurm") == 0 && getenv("SLURMD_NODENAME") &&
-               *getenv("SLURMD_NODENAME")) {
+    } else if (strcmp(e->launcher, "slurm") == 0 && get("SLURMD_NODENAME") &&
+               *get("SLURMD_NODENAME")) {
         /* Slurm's name of the node, the one its users read in squeue and sacct. */
-        snprintf(e->host, sizeof e->host, "%s", getenv("SLURMD_NODENAME"));
+        snprintf(e->host, sizeof e->host, "%s", get("SLURMD_NODENAME"));
     } else if (gethostname(e->host, sizeof e->host - 1) != 0) {
         snprintf(e->host, sizeof e->host, "unknown");
     }
     const char *from[] = {"SLURM_STEP_GPUS", "SLURM_JOB_GPUS", "CUDA_VISIBLE_DEVICES"};
     for (int i = 0; i < 3; i++) {
-        const char *v = getenv(from[i]);
+        const char *v = get(from[i]);
         if (v) {
             snprintf(e->gpus_from, sizeof e->gpus_from, "%s", from[i]);
             snprintf(e->gpus, sizeof e->gpus, "%s", v);
