@@ -8,7 +8,8 @@
   under the same mpirun, 2 posed nodes grouped by JOULES_HOSTNAME, or one shared-memory node.
 - SlurmTest: a single-host Slurm (munged, slurmctld, slurmd from Debian with a temporary
   slurm.conf on free loopback ports, no systemd), `srun -N1 -n2 joules run --cluster-dir`;
-  the daemons are stopped by their pid files at the end.
+  the daemons are stopped by their pid files at the end; and `srun --joules=DIR` with the
+  SPANK plugin (src/spank) loaded through a temporary plugstack.conf.
 
 A missing engine (package not installed, not root for slurmd) skips the test: CTest shows it
 as skipped (exit 77 when every test of the class was skipped), never as passed.
@@ -118,6 +119,8 @@ class MpiTest(MpiTestCase):
 
 
 MPI_WINDOW = os.path.join(os.path.dirname(BIN), "test_mpi_window")
+SPANK_PLUGIN = os.path.join(os.path.dirname(os.path.dirname(BIN)), "lib", "slurm",
+                            "joules_spank.so")
 
 
 @unittest.skipUnless(have_sim(), "simulated GPU library not built")
@@ -221,6 +224,7 @@ JobCompType=jobcomp/none
 JobAcctGatherType=jobacct_gather/none
 MpiDefault=none
 ReturnToService=2
+{self.plugstack()}
 SlurmdSpoolDir={d}/slurmd
 StateSaveLocation={d}/slurmctld
 SlurmctldPidFile={d}/slurmctld.pid
@@ -230,6 +234,13 @@ SlurmdLogFile={d}/slurmd.log
 NodeName=localhost NodeAddr=127.0.0.1 CPUs={os.cpu_count() or 1} State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 """
+
+    def plugstack(self):
+        """The SPANK plugin, where it was built: srun and slurmstepd load it."""
+        if not os.path.exists(SPANK_PLUGIN):
+            return ""
+        conf = self.write("plugstack.conf", f"optional {SPANK_PLUGIN}\n")
+        return f"PlugStackConfig={conf}"
 
     def start_daemons(self):
         d = self.tmp
@@ -314,6 +325,39 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
         self.assertEqual(job["exit_status"], 1)
         self.assertTrue(job["simulated"])
         self.assertGreater(job["total"]["energy_j"], 0.0)
+
+
+    def test_spank_plugin(self):
+        """srun --joules=DIR: the plugin measures the step on the node, srun sums it."""
+        if not os.path.exists(SPANK_PLUGIN):
+            self.skipTest("the SPANK plugin is not built (apt-get install libslurm-dev)")
+        env = dict(self.denv, JOULES_NVML_LIBRARY=SIM_LIB)
+        p = subprocess.run(["srun", "-N1", "-n2", "-O", "--joules=energy", "sh", "-c",
+                            "sleep 0.4; exit $SLURM_PROCID"], env=env, cwd=self.tmp,
+                           capture_output=True, text=True, timeout=TEST_BUDGET_S * SLACK)
+        self.assertEqual(p.returncode, 1, p.stderr + self.logs())
+        self.assertRegex(p.stderr, r"Energy of job \d+ step 0 \(slurm, joules [0-9.]+, SIMULATED\)")
+        self.assertIn("worst exit status of the ranks: 1", p.stderr)
+        edir = os.path.join(self.tmp, "energy")  # relative to the job's working directory
+        names = sorted(os.listdir(edir))
+        self.assertEqual(len(names), 2, names)
+        self.assertRegex(names[0], r"^job-\d+\.0\.json$")
+        self.assertRegex(names[1], r"^node-\d+\.0-localhost\.json$")
+        with open(os.path.join(edir, names[1])) as f:
+            node = json.load(f)
+        self.assertEqual((node["elected_by"], node["exit_status"], node["node_id"]),
+                         ("spank", 1, 0))
+        self.assertEqual(node["run"]["command"], ["sh", "-c", "sleep 0.4; exit $SLURM_PROCID"])
+        gpu = node["run"]["domains"][0]
+        self.assertEqual((gpu["kind"], gpu["simulated"], gpu["valid"]), ("gpu", True, True))
+        # The window spans the tasks' 0.4 s, from before they start to after they end.
+        self.assertGreaterEqual(node["run"]["duration_s"], 0.4)
+        with open(os.path.join(edir, names[0])) as f:
+            job = json.load(f)
+        self.assertEqual((job["schema"], job["complete"], job["nodes_found"]),
+                         ("joules.job/1", True, 1))
+        self.assertEqual(job["exit_status"], 1)
+        self.assertAlmostEqual(job["total"]["energy_j"], gpu["energy_j"])
 
 
 def main():
