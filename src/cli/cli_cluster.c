@@ -53,9 +53,14 @@ int cli_cluster_begin(struct cli_cluster *c)
 {
     clu_env_read(&c->env);
     struct stat st;
-    if (stat(c->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        cli_error("run: --cluster-dir %s: %s", c->dir,
-                  errno && stat(c->dir, &st) != 0 ? strerror(errno) : "not a directory");
+    const char *why = NULL;
+    if (stat(c->dir, &st) != 0)
+        why = strerror(errno);
+    else if (!S_ISDIR(st.st_mode))
+        why = "not a directory";
+    if (why) {
+        cli_error("run: --cluster-dir %s: %s (it must exist, shared by the job's nodes)", c->dir,
+                  why);
         return CLI_EXIT_USAGE;
     }
     if (c->env.local_rank >= 0) {

@@ -25,7 +25,7 @@ import sys
 import time
 import unittest
 
-from clitest import BIN, SIM_LIB, SLACK, CliTestCase, have_sim
+from clitest import BIN, SANITIZE, SIM_LIB, SLACK, CliTestCase, have_sim
 
 LAUNCHER_PREFIXES = ("SLURM_", "OMPI_", "PMI_", "PMIX_", "MPI_LOCAL", "CUDA_VISIBLE_DEVICES")
 # Each test, its daemons' start included, ends within this (ctest's limit is above it).
@@ -134,6 +134,11 @@ class MpiLibraryTest(MpiTestCase):
 
     def window(self, n, prefix=""):
         env = self.env(JOULES_SIM_LIB=SIM_LIB)
+        if SANITIZE:
+            # Open MPI's own leaks at MPI_Finalize are suppressed, joules's are not.
+            supp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsan_mpi.supp")
+            env["LSAN_OPTIONS"] = f"suppressions={supp}:print_suppressions=0"
+            env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":fast_unwind_on_malloc=0").lstrip(":")
         cmd = self.mpirun_cmd(n, "sh", "-c", f'{prefix}exec "{MPI_WINDOW}"')
         p = subprocess.run(cmd, env=env, capture_output=True, text=True,
                            timeout=TEST_BUDGET_S * SLACK)
@@ -237,7 +242,7 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 
     def plugstack(self):
         """The SPANK plugin, where it was built: srun and slurmstepd load it."""
-        if not os.path.exists(SPANK_PLUGIN):
+        if not os.path.exists(SPANK_PLUGIN) or SANITIZE:
             return ""
         conf = self.write("plugstack.conf", f"optional {SPANK_PLUGIN}\n")
         return f"PlugStackConfig={conf}"
@@ -331,6 +336,9 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
         """srun --joules=DIR: the plugin measures the step on the node, srun sums it."""
         if not os.path.exists(SPANK_PLUGIN):
             self.skipTest("the SPANK plugin is not built (apt-get install libslurm-dev)")
+        if SANITIZE:
+            self.skipTest("a sanitized plugin cannot be loaded into Slurm's uninstrumented srun "
+                          "and slurmstepd")
         env = dict(self.denv, JOULES_NVML_LIBRARY=SIM_LIB)
         p = subprocess.run(["srun", "-N1", "-n2", "-O", "--joules=energy", "sh", "-c",
                             "sleep 0.4; exit $SLURM_PROCID"], env=env, cwd=self.tmp,
