@@ -20,6 +20,9 @@
 #include "cli/cli_cluster.h"
 #include "cli/cli_util.h"
 
+/* How long rank 0 waits for the other ranks' results after its own command has ended. */
+#define CLI_CLUSTER_WAIT_S 10.0
+
 /* Write this rank's result; a failure is said, the command's status stands. */
 static void write_result(struct cli_cluster *c, const io_run_output *r, const char *failure,
                          int exit_status, int sig)
@@ -28,6 +31,27 @@ static void write_result(struct cli_cluster *c, const io_run_output *r, const ch
     if (clu_write_result(c->dir, &c->env, c->measurer, c->elected_by, r, failure, exit_status, sig,
                          err, sizeof err) != 0)
         cli_error("run: --cluster-dir: %s", err);
+}
+
+/* Rank 0, after its own result: every rank's result of the step (waiting at most
+ * CLI_CLUSTER_WAIT_S for the slower ones), the job table, DIR/job-<job>.<step>.json, and
+ * the worst status of the ranks as its own. Other ranks keep their command's status. */
+static int finish(struct cli_cluster *c, int status)
+{
+    if (c->env.rank != 0 || c->env.ranks_expected <= 0 || !clu_merge_available())
+        return status;
+    clu_job *job = clu_collect_step(c->dir, c->env.job_id, c->env.step_id, 0, c->env.ranks_expected,
+                                    -1, CLI_CLUSTER_WAIT_S);
+    if (!job)
+        return status;
+    if (!c->quiet)
+        clu_job_table(stderr, job);
+    char err[600];
+    if (clu_write_job(c->dir, c->env.job_id, c->env.step_id, job, err, sizeof err) != 0)
+        cli_error("run: --cluster-dir: %s", err);
+    int worst = clu_job_exit_status(job);
+    clu_job_free(job);
+    return worst > status ? worst : status;
 }
 
 static volatile sig_atomic_t only_child; /* the command of a rank that does not measure */
@@ -130,10 +154,10 @@ int cli_cluster_run_only(struct cli_cluster *c, char **cmd, const char *failure,
     int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     int sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
     write_result(c, NULL, failure, code, sig);
-    return sig ? 128 + sig : code;
+    return finish(c, sig ? 128 + sig : code);
 }
 
-void cli_cluster_end(struct cli_cluster *c, const io_run_output *r)
+int cli_cluster_end(struct cli_cluster *c, const io_run_output *r, int status)
 {
     if (!c->env.gpus_from[0] && !c->quiet)
         fprintf(stderr,
@@ -141,4 +165,5 @@ void cli_cluster_end(struct cli_cluster *c, const io_run_output *r)
                 "the node is measured, a neighbour's work included\n",
                 c->env.host);
     write_result(c, r, r->failure, r->exit_status, r->signal);
+    return finish(c, status);
 }

@@ -28,11 +28,13 @@ int cli_cluster_begin(struct cli_cluster *c);
 /* Run cmd without measuring and return its exit status (as joules run's). A rank that does
  * not measure writes its rank result; with failure set, the node's measurer could not
  * measure, and writes a node result that says why. child_mask: the signal mask the command
- * gets (NULL: the current one). */
+ * gets (NULL: the current one). Rank 0 then waits for every rank's result, prints the job
+ * table, writes the job result and returns the worst status of the ranks. */
 int cli_cluster_run_only(struct cli_cluster *c, char **cmd, const char *failure,
                          const sigset_t *child_mask);
 
-/* After the measurement: write the node result of r (info: the monitor's domains). */
-void cli_cluster_end(struct cli_cluster *c, const io_run_output *r);
+/* After the measurement: write the node result of r; status is the command's. Returns the
+ * status to exit with (rank 0: the worst of the ranks', as cli_cluster_run_only). */
+int cli_cluster_end(struct cli_cluster *c, const io_run_output *r, int status);
 
 #endif

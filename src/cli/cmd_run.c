@@ -103,8 +103,9 @@ static const struct cli_option run_options[] = {
     {"cluster-dir", 0, required_argument, "DIR",
      "under srun or mpirun: every rank runs COMMAND, one rank per\n"
      "node measures the job's devices there and writes its node\n"
-     "result into DIR (shared by the nodes); sum them with\n"
-     "`joules merge DIR/*.json` (docs/cluster.md)",
+     "result into DIR (shared by the nodes); rank 0 then prints\n"
+     "the job table and exits with the worst status of the ranks;\n"
+     "`joules merge DIR/*.json` sums them later (docs/cluster.md)",
      OPT_CLUSTER_DIR},
     CLI_OPTION_QUIET("no table (errors are still reported)"),
     CLI_OPTION_HELP,
@@ -576,7 +577,8 @@ int cmd_run(int argc, char **argv)
         rep.dynamic = dynamic; /* points into r.baselines, freed by run_finish */
     }
     report(&r, &rep, r.meas);
+    status = rep.signal ? 128 + rep.signal : rep.exit_status;
     if (r.cluster.dir)
-        cli_cluster_end(&r.cluster, &rep);
-    return run_finish(&r, rep.signal ? 128 + rep.signal : rep.exit_status);
+        status = cli_cluster_end(&r.cluster, &rep, status);
+    return run_finish(&r, status);
 }

@@ -85,5 +85,15 @@ int clu_job_verdict(const clu_job *job);
 /* The job table (human), and the job result (joules.job/1). -1 when the stream failed. */
 void clu_job_table(FILE *out, const clu_job *job);
 int clu_job_json(FILE *out, const clu_job *job);
+/* The worst exit status the job's results give (128+N for signal N), -1 if none. */
+int clu_job_exit_status(const clu_job *job);
+
+/* The end of a step: wait (at most wait_s) until `want` results of the step are in dir
+ * (node results only, or node and rank results), then merge them. NULL if there is none. */
+clu_job *clu_collect_step(const char *dir, const char *job_id, const char *step_id, int nodes_only,
+                          long want, long expect_nodes, double wait_s);
+/* The job result as dir/job-<job>.<step>.json. 0, or -1 with err set. */
+int clu_write_job(const char *dir, const char *job_id, const char *step_id, const clu_job *job,
+                  char *err, size_t err_len);
 
 #endif

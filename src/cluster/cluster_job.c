@@ -97,6 +97,11 @@ void clu_job_free(clu_job *job)
     free(job);
 }
 
+int clu_job_exit_status(const clu_job *job)
+{
+    return job->exit_status;
+}
+
 int clu_job_verdict(const clu_job *job)
 {
     if (job->n_errors || !job->summed)

@@ -195,6 +195,9 @@ clu_job *clu_merge_files(char *const *files, int n_files, long expect_nodes)
             read_node(job, files[i], doc);
         else if (schema && strcmp(schema, JOULES_RANK_SCHEMA) == 0)
             read_rank(job, files[i], doc);
+        else if (schema && strcmp(schema, JOULES_JOB_SCHEMA) == 0)
+            /* A job result written beside the node results (DIR/job-*.json): no input. */
+            clu_job_note(job, "%s: a job result, not summed again", files[i]);
         else if (schema && strcmp(schema, "joules.run/1") == 0)
             clu_job_error(job,
                           "%s: a joules.run/1 result says no host or job; write node results "

@@ -12,20 +12,17 @@
  * context), slurm_spank_exit waits for the nodes' results and merges them.
  */
 #include <errno.h>
-#include <glob.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <slurm/spank.h>
 
 #include "cluster/cluster.h"
-#include "io/atomic.h"
 #include "io/run_output.h"
 #include "joules.h"
 
@@ -234,51 +231,23 @@ static void local_exit(spank_t sp)
     if (((v = getenv("SLURM_STEP_NUM_NODES")) || (v = getenv("SLURM_NNODES"))) &&
         sscanf(v, "%lu", &nnodes) != 1)
         nnodes = 0;
-    char pattern[4200];
-    snprintf(pattern, sizeof pattern, "%s/node-%lu.%lu-*.json", opt_dir, job, step);
-    glob_t g;
-    memset(&g, 0, sizeof g);
-    struct timespec t0, now, nap = {0, 50000000L};
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        globfree(&g);
-        memset(&g, 0, sizeof g);
-        int rc = glob(pattern, 0, NULL, &g);
-        if (rc == 0 && nnodes && g.gl_pathc >= nnodes)
-            break;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if ((double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) * 1e-9 > SPANK_WAIT_S)
-            break;
-        nanosleep(&nap, NULL);
-    }
-    if (g.gl_pathc == 0) {
-        fprintf(stderr, "joules: no node result of step %lu.%lu in %s\n", job, step, opt_dir);
-        globfree(&g);
-        return;
-    }
+    char job_id[32], step_id[32], err[600];
+    snprintf(job_id, sizeof job_id, "%lu", job);
+    snprintf(step_id, sizeof step_id, "%lu", step);
     if (!clu_merge_available()) {
-        fprintf(stderr, "joules: %zu node results in %s (joules merge sums them)\n", g.gl_pathc,
-                opt_dir);
-        globfree(&g);
+        fprintf(stderr, "joules: the node results are in %s (joules merge sums them)\n", opt_dir);
         return;
     }
-    clu_job *jb = clu_merge_files(g.gl_pathv, (int)g.gl_pathc, (long)nnodes);
-    if (jb) {
-        clu_job_table(stderr, jb);
-        char path[4200], err[512];
-        snprintf(path, sizeof path, "%s/job-%lu.%lu.json", opt_dir, job, step);
-        io_atomic out;
-        if (io_atomic_open(&out, path, err, sizeof err) == 0) {
-            if (clu_job_json(out.f, jb) != 0)
-                io_atomic_abort(&out);
-            else if (io_atomic_commit(&out, err, sizeof err) != 0)
-                fprintf(stderr, "joules: %s\n", err);
-        } else {
-            fprintf(stderr, "joules: %s\n", err);
-        }
-        clu_job_free(jb);
+    clu_job *jb =
+        clu_collect_step(opt_dir, job_id, step_id, 1, (long)nnodes, (long)nnodes, SPANK_WAIT_S);
+    if (!jb) {
+        fprintf(stderr, "joules: no node result of step %s.%s in %s\n", job_id, step_id, opt_dir);
+        return;
     }
-    globfree(&g);
+    clu_job_table(stderr, jb);
+    if (clu_write_job(opt_dir, job_id, step_id, jb, err, sizeof err) != 0)
+        fprintf(stderr, "joules: %s\n", err);
+    clu_job_free(jb);
 }
 
 int slurm_spank_exit(spank_t sp, int ac, char **av)

@@ -75,6 +75,11 @@ class MpiTest(MpiTestCase):
         names = sorted(os.path.basename(f) for f in files)
         self.assertEqual(sum(n.startswith("node-") for n in names), 2, names)
         self.assertEqual(sum(n.startswith("rank-") for n in names), 2, names)
+        # Rank 0 waited for the others and wrote the job result, with the worst status.
+        [job_file] = [f for f in files if os.path.basename(f).startswith("job-")]
+        with open(job_file) as f:
+            job0 = json.load(f)
+        self.assertEqual((job0["exit_status"], job0["ranks_reported"]), (3, 4))
         self.assertExit(p, 0)
         self.assertEqual(job["job"]["launcher"], "openmpi")
         self.assertIsNotNone(job["job"]["id"])  # PMIx's namespace
@@ -314,8 +319,10 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
         self.assertEqual(p.returncode, 1, p.stderr + self.logs())  # the worst task's status
         p, job, files = self.merge(cdir)
         names = sorted(os.path.basename(f) for f in files)
-        self.assertEqual(len(names), 2, names)
-        self.assertTrue(names[0].startswith("node-") and names[1].startswith("rank-"), names)
+        self.assertEqual(len(names), 3, names)
+        self.assertTrue(names[0].startswith("job-") and names[1].startswith("node-") and
+                        names[2].startswith("rank-"), names)
+        files = files[1:]
         with open(files[0]) as f:
             node = json.load(f)
         self.assertEqual((node["rank"], node["local_rank"], node["node_id"], node["elected_by"]),

@@ -237,8 +237,8 @@ class ClusterDirTest(CliTestCase):
         env.update(extra)
         return env
 
-    def start(self, r, cdir, *cmd, local=True, **extra):
-        env = self.env(OMPI_COMM_WORLD_RANK=str(r), OMPI_COMM_WORLD_SIZE="4",
+    def start(self, r, cdir, *cmd, local=True, size=4, **extra):
+        env = self.env(OMPI_COMM_WORLD_RANK=str(r), OMPI_COMM_WORLD_SIZE=str(size),
                        OMPI_COMM_WORLD_LOCAL_SIZE="2", PMIX_NAMESPACE="4242", **extra)
         if local:
             env["OMPI_COMM_WORLD_LOCAL_RANK"] = str(r % 2)
@@ -258,10 +258,17 @@ class ClusterDirTest(CliTestCase):
         procs = [self.start(r, cdir, "sh", "-c", f"sleep 0.3; exit {r}",
                             JOULES_HOSTNAME=f"node{r // 2}") for r in range(4)]
         codes = [c for c, _ in self.finish(procs)]
-        self.assertEqual(codes, [0, 1, 2, 3])  # every rank its own command's status
+        # Every rank its own command's status; rank 0 the worst of the ranks'.
+        self.assertEqual(codes, [3, 1, 2, 3])
         names = sorted(n for n in os.listdir(cdir) if not n.startswith("."))
         self.assertEqual(sum(n.startswith("node-") for n in names), 2, names)
         self.assertEqual(sum(n.startswith("rank-") for n in names), 2, names)
+        # Rank 0 waited for every rank's result and wrote the job result.
+        self.assertIn("job-4242.0.json", names)
+        with open(os.path.join(cdir, "job-4242.0.json")) as f:
+            job0 = json.load(f)
+        self.assertEqual((job0["exit_status"], job0["ranks_reported"], job0["missing_ranks"]),
+                         (3, 4, []))
         p = self.joules("merge", "--json", self.path("job.json"), *[os.path.join(cdir, n)
                                                                     for n in names])
         self.assertExit(p, 0)
@@ -270,6 +277,8 @@ class ClusterDirTest(CliTestCase):
         self.assertEqual(sorted(n["host"] for n in job["nodes"]), ["node0", "node1"])
         self.assertEqual(job["exit_status"], 3)
         self.assertEqual((job["ranks_expected"], job["ranks_reported"]), (4, 4))
+        self.assertIn("job-4242.0.json: a job result, not summed again", p.stderr)
+        self.assertAlmostEqual(job["total"]["energy_j"], job0["total"]["energy_j"])
         self.assertTrue(job["simulated"])
         self.assertGreater(job["total"]["energy_j"], 0.0)
         # Each node's energy is its own window's on the simulated GPU: the sum is theirs.
@@ -279,10 +288,11 @@ class ClusterDirTest(CliTestCase):
     def test_local_rank_elects_without_lock(self):
         cdir = self.path("cd")
         os.mkdir(cdir)
-        procs = [self.start(r, cdir, "true") for r in range(2)]
+        procs = [self.start(r, cdir, "true", size=2) for r in range(2)]
         self.assertEqual([c for c, _ in self.finish(procs)], [0, 0])
         names = sorted(os.listdir(cdir))
         self.assertEqual(len([n for n in names if n.startswith("node-")]), 1, names)
+        self.assertEqual(len([n for n in names if n.startswith("job-")]), 1, names)
         self.assertFalse([n for n in names if n.startswith(".lock")], names)
         with open(os.path.join(cdir, [n for n in names if n.startswith("node-")][0])) as f:
             doc = json.load(f)
