@@ -32,7 +32,7 @@ PCDEPS := libmicrohttpd:libmicrohttpd-dev jansson:libjansson-dev
 OPTDEPS := prometheus:prometheus promtool:prometheus mpirun:openmpi-bin mpicc:libopenmpi-dev \
   munged:munge slurmctld:slurmctld slurmd:slurmd srun:slurm-client
 HDRDEPS := slurm/spank.h:libslurm-dev
-PYDEPS := prometheus_client:python3-prometheus-client
+PYDEPS := prometheus_client:python3-prometheus-client mpi4py:python3-mpi4py
 
 .PHONY: all build run test test-plain test-asan test-tsan bench install deps format format-check clean
 

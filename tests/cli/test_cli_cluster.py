@@ -6,6 +6,7 @@
   results merged.
 - MpiLibraryTest: libjoules_mpi's window across MPI_COMM_WORLD (tests/test_mpi_window.c)
   under the same mpirun, 2 posed nodes grouped by JOULES_HOSTNAME, or one shared-memory node.
+- MpiPythonTest: the same from Python, joules.mpi over mpi4py (tests/python/mpi_window.py).
 - SlurmTest: a single-host Slurm (munged, slurmctld, slurmd from Debian with a temporary
   slurm.conf on free loopback ports, no systemd), `srun -N1 -n2 joules run --cluster-dir`;
   the daemons are stopped by their pid files at the end; and `srun --joules=DIR` with the
@@ -25,7 +26,7 @@ import sys
 import time
 import unittest
 
-from clitest import BIN, SANITIZE, SIM_LIB, SLACK, CliTestCase, have_sim
+from clitest import BIN, SANITIZE, SIM_LIB, SLACK, SOURCE_DIR, CliTestCase, have_sim
 
 LAUNCHER_PREFIXES = ("SLURM_", "OMPI_", "PMI_", "PMIX_", "MPI_LOCAL", "CUDA_VISIBLE_DEVICES")
 # Each test, its daemons' start included, ends within this (ctest's limit is above it).
@@ -180,6 +181,52 @@ class MpiLibraryTest(MpiTestCase):
         self.assertAlmostEqual(r["total_j"], r["nodes"][0]["total_j"], places=6)
 
 
+def python_with_mpi4py():
+    """An interpreter that imports mpi4py: this one, or Debian's (python3-mpi4py)."""
+    for exe in (sys.executable, "/usr/bin/python3"):
+        if exe and os.path.exists(exe) and subprocess.run(
+                [exe, "-c", "import mpi4py"], capture_output=True, timeout=60).returncode == 0:
+            return exe
+    return None
+
+
+@unittest.skipUnless(have_sim(), "simulated GPU library not built")
+class MpiPythonTest(MpiTestCase):
+    """joules.mpi (python/joules/mpi.py) over mpi4py: tests/python/mpi_window.py under mpirun."""
+
+    def setUp(self):
+        super().setUp()
+        if SANITIZE:
+            self.skipTest("a sanitized libjoules cannot be loaded into an uninstrumented Python")
+        if not os.path.exists(MPI_WINDOW):
+            self.skipTest("libjoules_mpi not built (no mpi.h: apt-get install libopenmpi-dev)")
+        self.python = python_with_mpi4py()
+        if not self.python:
+            self.skipTest("mpi4py is not installed (apt-get install python3-mpi4py)")
+
+    def test_two_posed_nodes(self):
+        build = os.path.dirname(os.path.dirname(BIN))
+        env = self.env(JOULES_SIM_LIB=SIM_LIB,
+                       JOULES_LIBRARY=os.path.join(build, "lib", "libjoules.so"),
+                       PYTHONPATH=os.path.join(SOURCE_DIR, "python"))
+        script = os.path.join(SOURCE_DIR, "tests", "python", "mpi_window.py")
+        cmd = self.mpirun_cmd(4, "sh", "-c", "export JOULES_HOSTNAME=node$((OMPI_COMM_WORLD_RANK "
+                              f'/ 2)); exec "{self.python}" "{script}"')
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                           timeout=TEST_BUDGET_S * SLACK)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        r = json.loads(p.stdout)
+        self.assertEqual(r["measurers"], 2)
+        self.assertEqual([(n["host"], n["ranks"], n["measured"]) for n in r["nodes"]],
+                         [("node0", 2, True), ("node1", 2, True)])
+        self.assertEqual((r["simulated"], r["complete"]), (True, True))
+        self.assertAlmostEqual(r["total_j"], sum(n["total_j"] for n in r["nodes"]), places=6)
+        self.assertAlmostEqual(r["kinds"]["gpu"]["energy_j"], r["total_j"], places=6)
+        self.assertAlmostEqual(r["total_uncertainty_j"],
+                               math.hypot(*[n["total_uncertainty_j"] for n in r["nodes"]]),
+                               places=6)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -280,14 +327,35 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
         p = subprocess.run(cmd, env=self.denv, capture_output=True, text=True, timeout=30)
         if p.returncode != 0:
             self.fail(f"{name} did not start: {p.stderr} {self.logs()}")
+        # The daemon creates its pid file, then writes the pid: wait for the number.
         pid_file = os.path.join(self.tmp, f"{name}.pid")
         end = time.monotonic() + 10
-        while not os.path.exists(pid_file) and time.monotonic() < end:
+        while time.monotonic() < end:
+            try:
+                with open(pid_file) as f:
+                    words = f.read().split()
+                if words:
+                    self.pids[name] = int(words[0])
+                    return
+            except OSError:
+                pass
             time.sleep(0.05)
-        with open(pid_file) as f:
-            self.pids[name] = int(f.read().split()[0])
+        self.fail(f"{name} wrote no pid to {pid_file} in 10 s: {self.logs()}")
 
     def stop_daemons(self):
+        # A step's slurmstepd ends after srun has returned (it runs the plugins' exit, then
+        # reports to slurmd): wait until slurmd has logged every launched step as done, so
+        # that none outlives slurmd.
+        end = time.monotonic() + 15
+        while time.monotonic() < end:
+            try:
+                with open(os.path.join(self.tmp, "slurmd.log")) as f:
+                    log = f.read()
+            except OSError:
+                break
+            if log.count("done with job") >= log.count("launch task"):
+                break
+            time.sleep(0.1)
         for name in self.DAEMONS:
             pid = self.pids.get(name)
             if pid is None:
