@@ -82,8 +82,12 @@ void clu_job_free(clu_job *job)
 {
     if (!job)
         return;
-    for (int i = 0; i < job->n_nodes; i++)
+    for (int i = 0; i < job->n_nodes; i++) {
         free(job->nodes[i].domains);
+        free(job->nodes[i].file);
+    }
+    for (int i = 0; i < job->n_ranks; i++)
+        free(job->ranks[i].file);
     for (int i = 0; i < job->n_errors; i++)
         free(job->errors[i]);
     for (int i = 0; i < job->n_notes; i++)

@@ -25,7 +25,7 @@ typedef struct clu_sum {
 } clu_sum;
 
 typedef struct clu_node {
-    const char *file;
+    char *file; /* a copy: the caller's names may go before the job does */
     char host[CLU_NAME_MAX], launcher[16], job_id[64], step_id[64];
     long rank, node_id, ranks_expected, nodes_expected;
     int exit_status, signal; /* exit_status -1 when it died of a signal */
@@ -42,7 +42,7 @@ typedef struct clu_node {
 } clu_node;
 
 typedef struct clu_rank {
-    const char *file;
+    char *file; /* a copy: the caller's names may go before the job does */
     char host[CLU_NAME_MAX];
     long rank;
     int exit_status, signal;

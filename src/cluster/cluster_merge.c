@@ -125,7 +125,11 @@ static void read_node(clu_job *job, const char *file, const json_t *doc)
         clu_job_error(job, "out of memory");
         return;
     }
-    nd->file = file;
+    nd->file = strdup(file);
+    if (!nd->file) {
+        clu_job_error(job, "out of memory");
+        return;
+    }
     get_text(doc, "host", nd->host, sizeof nd->host);
     if (!nd->host[0]) {
         clu_job_error(job, "%s: no host", file);
@@ -165,7 +169,11 @@ static void read_rank(clu_job *job, const char *file, const json_t *doc)
         clu_job_error(job, "out of memory");
         return;
     }
-    r->file = file;
+    r->file = strdup(file);
+    if (!r->file) {
+        clu_job_error(job, "out of memory");
+        return;
+    }
     get_text(doc, "host", r->host, sizeof r->host);
     r->rank = get_long(doc, "rank");
     get_exit(doc, &r->exit_status, &r->signal);
