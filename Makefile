@@ -30,9 +30,14 @@ LIBDEPS := libblas.so.3:libblas3
 # pkg-config module: module:debian-package); its test needs a real Prometheus and promtool
 # (command:package) and the OpenMetrics parser of the Python client (module:package, for
 # Debian's python3), and is counted as skipped without them.
-PCDEPS := libmicrohttpd:libmicrohttpd-dev
-OPTDEPS := prometheus:prometheus promtool:prometheus
-PYDEPS := prometheus_client:python3-prometheus-client
+# `joules merge` reads JSON with Jansson (libjansson-dev); without it merge says how to get it.
+PCDEPS := libmicrohttpd:libmicrohttpd-dev jansson:libjansson-dev
+# The cluster tests start real engines: Open MPI (mpirun) and a single-host Slurm (munged,
+# slurmctld, slurmd, srun); libopenmpi-dev and libslurm-dev give mpi.h and slurm/spank.h.
+OPTDEPS := prometheus:prometheus promtool:prometheus mpirun:openmpi-bin mpicc:libopenmpi-dev \
+  munged:munge slurmctld:slurmctld slurmd:slurmd srun:slurm-client
+HDRDEPS := slurm/spank.h:libslurm-dev
+PYDEPS := prometheus_client:python3-prometheus-client mpi4py:python3-mpi4py
 
 .PHONY: all build run test test-plain test-asan test-tsan bench install deps format format-check clean
 
@@ -50,6 +55,8 @@ deps:
 	command -v pkg-config >/dev/null 2>&1 || optional="$$optional pkg-config"; \
 	for d in $(OPTDEPS); do cmd=$${d%%:*}; pkg=$${d##*:}; \
 	  command -v $$cmd >/dev/null 2>&1 || case "$$optional" in *" $$pkg"*) ;; *) optional="$$optional $$pkg";; esac; done; \
+	for d in $(HDRDEPS); do hdr=$${d%%:*}; pkg=$${d##*:}; \
+	  [ -e /usr/include/$$hdr ] || optional="$$optional $$pkg"; done; \
 	for d in $(PYDEPS); do mod=$${d%%:*}; pkg=$${d##*:}; \
 	  /usr/bin/python3 -c "import $$mod" >/dev/null 2>&1 || optional="$$optional $$pkg"; done; \
 	if [ -n "$$missing$$optional" ] && [ "$$(id -u)" = 0 ]; then \
@@ -59,12 +66,12 @@ deps:
 	  if [ -n "$$missing" ]; then \
 	    echo "joules: could not install$$missing; run: apt-get update && apt-get install -y$$missing" >&2; exit 1; \
 	  else \
-	    echo "joules: could not install$$optional (optional: joules serve, its Prometheus test)" >&2; \
+	    echo "joules: could not install$$optional (optional: joules serve and merge, their tests, the cluster tests)" >&2; \
 	  fi; \
 	elif [ -n "$$missing" ]; then \
 	  echo "joules: missing$$missing. Run: sudo apt-get update && sudo apt-get install -y$$missing$$optional" >&2; exit 1; \
 	elif [ -n "$$optional" ]; then \
-	  echo "joules: optional, not installed:$$optional (joules serve, its Prometheus test). Run: sudo apt-get install -y$$optional" >&2; \
+	  echo "joules: optional, not installed:$$optional (joules serve and merge, their tests, the cluster tests). Run: sudo apt-get install -y$$optional" >&2; \
 	fi
 
 $(BUILD)/CMakeCache.txt:

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli/cli_impact.h"
+#include "cli/cli_cluster.h"
 #include "cli/cli_options.h"
 #include "cli/cli_sampling.h"
 #include "cli/cli_util.h"
@@ -59,7 +60,9 @@ static const char run_help_tail[] =
     "<bin>/../lib/joules/libnvidia-ml.so.1)\n"
     "  JOULES_SIM_PROFILE, JOULES_SIM_DEVICES, JOULES_SIM_SEED, JOULES_SIM_SCENARIO\n"
     "                       configure the simulated GPU (docs/scenarios.md); --sim\n"
-    "                       PROFILE and --scenario set them for the simulator\n\n"
+    "                       PROFILE and --scenario set them for the simulator\n"
+    "  JOULES_HOSTNAME      --cluster-dir: this rank's host name (tests: one machine\n"
+    "                       posing as several nodes)\n\n"
     "Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to joules are passed on to COMMAND;\n"
     "joules waits for it to end and still reports.\n\n"
     "Exit status: the status of COMMAND; 128+N if it died of signal N; 127 if it was\n"
@@ -70,7 +73,7 @@ static const char run_help_tail[] =
     "written after COMMAND ran is an error message; the status stays "
     "COMMAND's.\n" CLI_IMPACT_HELP_NOTE;
 
-enum { OPT_SAMPLE = CLI_OPT_COMMAND, OPT_SERIES, OPT_PLOT, OPT_NORMALISE };
+enum { OPT_SAMPLE = CLI_OPT_COMMAND, OPT_SERIES, OPT_PLOT, OPT_NORMALISE, OPT_CLUSTER_DIR };
 
 static const struct cli_option run_options[] = {
     CLI_OPTION_JSON("also write the result as JSON (schema joules.run/1)"),
@@ -102,6 +105,13 @@ static const struct cli_option run_options[] = {
                          "GPU energy counter (~100 ms apart; the wait is at most\n"
                          "max(10 ms, a tenth of the command's time)); the end edge is\n"
                          "then extrapolated with the power sensor (wider +/-)"),
+    {"cluster-dir", 0, required_argument, "DIR",
+     "under srun or mpirun: every rank runs COMMAND, one rank per\n"
+     "node measures the job's devices there and writes its node\n"
+     "result into DIR (shared by the nodes); rank 0 then prints\n"
+     "the job table and exits with the worst status of the ranks;\n"
+     "`joules merge DIR/*.json` sums them later (docs/cluster.md)",
+     OPT_CLUSTER_DIR},
     CLI_OPTION_QUIET("no table (errors are still reported)"),
     CLI_OPTION_VERBOSE("also how the sampler kept time (--sample, --series, --plot)"),
     CLI_OPTION_HELP,
@@ -279,7 +289,8 @@ struct run_ctx {
     struct cli_baselines *baselines;
     joules_measurement *meas; /* the window's result, sized for the monitor's domains */
     struct cli_impact_opts impact_opts;
-    struct cli_impact impact; /* efficiency and emissions: tables and site values */
+    struct cli_impact impact;   /* efficiency and emissions: tables and site values */
+    struct cli_cluster cluster; /* --cluster-dir */
 };
 
 static int run_take(void *ctx, int id, const char *v)
@@ -304,6 +315,9 @@ static int run_take(void *ctx, int id, const char *v)
         break;
     case OPT_NORMALISE:
         o->series.normalise = 1;
+        break;
+    case OPT_CLUSTER_DIR:
+        ((struct run_ctx *)ctx)->cluster.dir = v;
         break;
     }
     return rc;
@@ -553,14 +567,26 @@ int cmd_run(int argc, char **argv)
         return run_finish(&r, status);
     if (open_outputs(&r.out) != 0)
         return run_finish(&r, CLI_EXIT_USAGE);
+    /* A rank that does not measure its node only runs the command (cli_cluster.c). */
+    r.cluster.quiet = r.com.quiet;
+    if (r.cluster.dir && (status = cli_cluster_begin(&r.cluster)) != 0)
+        return run_finish(&r, status);
+    if (r.cluster.dir && !r.cluster.measurer)
+        return run_finish(&r, cli_cluster_run_only(&r.cluster, r.cmd, NULL, NULL));
 
     /* Block the forwarded signals before any thread exists (see the top of the file). */
     sigemptyset(&r.fwd);
     for (int i = 0; i < N_FORWARDED; i++)
         sigaddset(&r.fwd, forwarded[i]);
     pthread_sigmask(SIG_BLOCK, &r.fwd, &r.orig_mask);
-    if ((status = open_monitor(&r)) != 0)
+    if ((status = open_monitor(&r)) != 0) {
+        if (r.cluster.dir) /* the other ranks still run: so does this one, and says why */
+            status = cli_cluster_run_only(&r.cluster, r.cmd,
+                                          "the node's devices could not be opened (the "
+                                          "measuring rank's standard error says why)",
+                                          &r.orig_mask);
         return run_finish(&r, status);
+    }
     install_forwarding(&r);
 
     /* Baselines are chosen by the clock state at rest, before the command changes it. */
@@ -594,5 +620,8 @@ int cmd_run(int argc, char **argv)
         rep.dynamic = dynamic; /* points into r.baselines, freed by run_finish */
     }
     report(&r, &rep, r.meas);
-    return run_finish(&r, rep.signal ? 128 + rep.signal : rep.exit_status);
+    status = rep.signal ? 128 + rep.signal : rep.exit_status;
+    if (r.cluster.dir)
+        status = cli_cluster_end(&r.cluster, &rep, status);
+    return run_finish(&r, status);
 }

@@ -25,5 +25,6 @@ int cmd_idle(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

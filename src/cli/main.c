@@ -33,6 +33,8 @@ static const struct cli_command commands[] = {
     {"serve", "Prometheus/OpenMetrics exporter: energy, power, clocks at /metrics", cmd_serve},
     {"restore", "put back clocks and power limits a killed joules left changed (its journal)",
      cmd_restore},
+    {"merge", "sum the node results of a Slurm/MPI job (run --cluster-dir) into one job result",
+     cmd_merge},
     {NULL, NULL, NULL},
 };
 

@@ -208,6 +208,16 @@ void io_json_bool(io_json *j, int v)
     fputs(v ? "true" : "false", j->f);
 }
 
+void io_json_raw(io_json *j, const char *json_text)
+{
+    before_item(j);
+    size_t n = strlen(json_text);
+    while (n > 0 && json_text[n - 1] == '\n')
+        n--;
+    if (fwrite(json_text, 1, n, j->f) != n)
+        j->error = 1;
+}
+
 void io_json_null(io_json *j)
 {
     before_item(j);

@@ -38,6 +38,9 @@ void io_json_number(io_json *j, double v);      /* NaN/Inf write null */
 void io_json_int(io_json *j, long long v);
 void io_json_bool(io_json *j, int v);
 void io_json_null(io_json *j);
+/* A value that is already JSON text (a whole document from another writer), written as is;
+ * its trailing newline is dropped. */
+void io_json_raw(io_json *j, const char *json_text);
 
 /* key + value in one call. */
 void io_json_kv_string(io_json *j, const char *key, const char *s);

@@ -26,6 +26,15 @@ BUILD_DIR = os.path.dirname(os.path.dirname(os.path.abspath(BIN)))
 SKIPPED = {
     "make run": "the set-up command itself: this test runs in the tree it built",
     "make test": "the set-up command itself: it runs this test",
+    "srun joules run --cluster-dir D -- ./train": "needs a Slurm cluster; "
+    "tests/cli/test_cli_cluster.py (SlurmTest) runs it on a single-host Slurm it starts",
+    "srun --joules=D ./train": "needs a Slurm cluster with the plugin in plugstack.conf; "
+    "tests/cli/test_cli_cluster.py (SlurmTest) runs it on a single-host Slurm it starts",
+}
+
+# What a line needs done before it, where the README's previous line is not run here.
+PREPARE = {
+    "joules merge --json job.json D/*.json": "mkdir -p D && joules run --sim --cluster-dir D -- true",
 }
 
 # Options added after `joules SUBCOMMAND`: (options, also when --sim/--scenario is given).
@@ -84,6 +93,8 @@ def adapt(cmd):
         extra = ADAPT.get("sim " + name, [])
         return shlex.join(words[:i + 3] + extra + words[i + 3:])
     extra = list(ADAPT.get(sub, []))
+    if not extra and sub not in UNTIL_STOPPED:
+        return cmd  # as written, globs and all
     if "--sim" in words or "--scenario" in words:
         extra = [w for w in extra if w != "--sim"]
     run = shlex.join(words[:i + 2] + extra + words[i + 2:])
@@ -165,6 +176,9 @@ class ReadmeCommands(CliTestCase):
                     ran.append(cmd)
                     continue
                 run = adapt(cmd)
+                if cmd in PREPARE:
+                    p = self.bash("\n".join(prelude + [PREPARE[cmd]]), cwd)
+                    self.assertEqual(p.returncode, 0, p.stderr)
                 p = self.bash("\n".join(prelude + [run]), cwd)
                 self.assertEqual(p.returncode, 0, "%s\n(run as: %s)\nstdout:\n%s\nstderr:\n%s"
                                  % (line, run, p.stdout[-2000:], p.stderr[-2000:]))
