@@ -13,72 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "abi/nvml_abi.h"
-#include "core/internal.h"
 #include "abi/jsim.h"
-
-#define NVML_COUNTER_PERIOD_NS 100000000ull /* NVIDIA's counter steps every ~100 ms */
-#define NVML_SENSOR_ACCURACY   0.05         /* NVIDIA: +/-5 % of draw (nvml.md section 9) */
-#define TRANSIENT_RETRIES      2
-#define NVML_TEXT_MAX          160 /* the longest error text of a driver joules quotes */
-
-typedef nvmlReturn_t (*fn_void)(void);
-typedef nvmlReturn_t (*fn_u32p)(unsigned int *);
-typedef nvmlReturn_t (*fn_handle)(unsigned int, nvmlDevice_t *);
-typedef nvmlReturn_t (*fn_str)(nvmlDevice_t, char *, unsigned int);
-typedef nvmlReturn_t (*fn_sysstr)(char *, unsigned int);
-typedef nvmlReturn_t (*fn_dev_u32p)(nvmlDevice_t, unsigned int *);
-typedef nvmlReturn_t (*fn_dev_u32)(nvmlDevice_t, unsigned int);
-typedef nvmlReturn_t (*fn_dev_u64p)(nvmlDevice_t, unsigned long long *);
-typedef nvmlReturn_t (*fn_dev_2u32p)(nvmlDevice_t, unsigned int *, unsigned int *);
-typedef nvmlReturn_t (*fn_dev_2u32)(nvmlDevice_t, unsigned int, unsigned int);
-typedef nvmlReturn_t (*fn_dev)(nvmlDevice_t);
-typedef nvmlReturn_t (*fn_dev_type_u32p)(nvmlDevice_t, unsigned int, unsigned int *);
-typedef nvmlReturn_t (*fn_pci)(nvmlDevice_t, nvmlPciInfo_t *);
-typedef nvmlReturn_t (*fn_fields)(nvmlDevice_t, int, nvmlFieldValue_t *);
-typedef nvmlReturn_t (*fn_mem)(nvmlDevice_t, nvmlMemory_t *);
-typedef nvmlReturn_t (*fn_util)(nvmlDevice_t, nvmlUtilization_t *);
-typedef const char *(*fn_errstr)(nvmlReturn_t);
-
-struct nvml_lib {
-    void *dl;
-    char path[1024];
-    int initialised;
-    int simulated;
-    fn_void init;
-    fn_void shutdown;
-    fn_errstr error_string;
-    fn_u32p count;
-    fn_handle handle;
-    fn_str name, uuid;
-    fn_sysstr driver_version;
-    fn_pci pci;
-    fn_dev_u32p arch, power_usage, power_limit, power_enforced, power_default, pstate;
-    fn_dev_2u32p limit_constraints;
-    fn_dev_u64p energy, reasons;
-    fn_fields fields;
-    fn_dev_type_u32p clock_info, max_clock, temperature;
-    fn_dev_2u32 lock_clocks;
-    fn_dev reset_clocks;
-    fn_dev_u32 set_power_limit;
-    fn_mem memory;
-    fn_util utilization;
-    jsimGetTrueEnergy_fn sim_true_energy;
-    jsimLastError_fn sim_last_error;
-    jsimGetStatedAccuracy_fn sim_stated_accuracy;
-    int n_devices;
-    struct nvml_dev *devices;
-};
-
-enum power_source { POWER_NONE, POWER_FIELD_INSTANT, POWER_USAGE };
-
-struct nvml_dev {
-    struct nvml_lib *lib;
-    nvmlDevice_t handle;
-    unsigned index;
-    int have_counter;
-    enum power_source power;
-};
+#include "abi/nvml_abi.h"
+#include "backends/nvml_lib.h"
+#include "core/internal.h"
 
 static const char *nvml_code_name(nvmlReturn_t r)
 {
@@ -154,8 +92,8 @@ static int map_error(nvmlReturn_t r, const char **why)
     }
 }
 
-static int nvml_fail(const struct nvml_lib *lib, nvmlReturn_t r, const char *call, const char *who,
-                     char *msg, size_t len)
+int joules__nvml_fail(const struct nvml_lib *lib, nvmlReturn_t r, const char *call, const char *who,
+                      char *msg, size_t len)
 {
     const char *why;
     int code = map_error(r, &why);
@@ -174,7 +112,7 @@ static int transient(nvmlReturn_t r)
 /* A string from the driver is read only within its buffer: NVML promises a NUL inside it, but a
  * library that fills the buffer to its end must not make joules read past it. On failure the
  * buffer is left empty, whatever the library wrote into it. */
-static nvmlReturn_t read_dev_str(fn_str f, nvmlDevice_t h, char *buf, unsigned size)
+nvmlReturn_t joules__nvml_read_dev_str(fn_str f, nvmlDevice_t h, char *buf, unsigned size)
 {
     nvmlReturn_t r = f(h, buf, size);
     buf[size - 1] = '\0';
@@ -183,7 +121,7 @@ static nvmlReturn_t read_dev_str(fn_str f, nvmlDevice_t h, char *buf, unsigned s
     return r;
 }
 
-static nvmlReturn_t read_sys_str(fn_sysstr f, char *buf, unsigned size)
+nvmlReturn_t joules__nvml_read_sys_str(fn_sysstr f, char *buf, unsigned size)
 {
     nvmlReturn_t r = f(buf, size);
     buf[size - 1] = '\0';
@@ -271,8 +209,8 @@ static void lib_close(void *state)
 
 /* One unsigned field (nvmlDeviceGetFieldValues): the call's or the field's own status, the
  * value in *out when NVML_SUCCESS. */
-static nvmlReturn_t field_u32(const struct nvml_lib *lib, nvmlDevice_t h, unsigned id,
-                              unsigned *out)
+nvmlReturn_t joules__nvml_field_u32(const struct nvml_lib *lib, nvmlDevice_t h, unsigned id,
+                                    unsigned *out)
 {
     if (!lib->fields)
         return NVML_ERROR_FUNCTION_NOT_FOUND;
@@ -287,12 +225,12 @@ static nvmlReturn_t field_u32(const struct nvml_lib *lib, nvmlDevice_t h, unsign
     return r;
 }
 
-static int read_power(struct nvml_dev *dev, double *power_w, nvmlReturn_t *r)
+int joules__nvml_read_power(struct nvml_dev *dev, double *power_w, nvmlReturn_t *r)
 {
     struct nvml_lib *lib = dev->lib;
     unsigned mw = 0;
     if (dev->power == POWER_FIELD_INSTANT) {
-        *r = field_u32(lib, dev->handle, NVML_FI_DEV_POWER_INSTANT, &mw);
+        *r = joules__nvml_field_u32(lib, dev->handle, NVML_FI_DEV_POWER_INSTANT, &mw);
         if (*r != NVML_SUCCESS)
             return -1;
         *power_w = (double)mw * 1e-3;
@@ -318,8 +256,8 @@ static int dev_read(struct joules__domain *d, struct joules__sample *s, char *ms
             if (r != NVML_SUCCESS) {
                 if (transient(r))
                     continue;
-                return nvml_fail(lib, r, "nvmlDeviceGetTotalEnergyConsumption", d->info.name, msg,
-                                 len);
+                return joules__nvml_fail(lib, r, "nvmlDeviceGetTotalEnergyConsumption",
+                                         d->info.name, msg, len);
             }
             s->counter_done_ns = joules__now_ns();
             s->have_counter = 1;
@@ -327,213 +265,28 @@ static int dev_read(struct joules__domain *d, struct joules__sample *s, char *ms
         }
         if (dev->power != POWER_NONE) {
             double p;
-            if (read_power(dev, &p, &r) != 0) {
+            if (joules__nvml_read_power(dev, &p, &r) != 0) {
                 if (transient(r))
                     continue;
-                return nvml_fail(lib, r, "power reading", d->info.name, msg, len);
+                return joules__nvml_fail(lib, r, "power reading", d->info.name, msg, len);
             }
             s->have_power = 1;
             s->power_w = p;
         }
         return 0;
     }
-    return nvml_fail(lib, r, "reading energy and power (after retries)", d->info.name, msg, len);
-}
-
-static const char *arch_name(unsigned a)
-{
-    switch (a) {
-    case NVML_DEVICE_ARCH_KEPLER:
-        return "Kepler";
-    case NVML_DEVICE_ARCH_MAXWELL:
-        return "Maxwell";
-    case NVML_DEVICE_ARCH_PASCAL:
-        return "Pascal";
-    case NVML_DEVICE_ARCH_VOLTA:
-        return "Volta";
-    case NVML_DEVICE_ARCH_TURING:
-        return "Turing";
-    case NVML_DEVICE_ARCH_AMPERE:
-        return "Ampere";
-    case NVML_DEVICE_ARCH_ADA:
-        return "Ada";
-    case NVML_DEVICE_ARCH_HOPPER:
-        return "Hopper";
-    case NVML_DEVICE_ARCH_BLACKWELL:
-        return "Blackwell";
-    default:
-        return "unknown";
-    }
-}
-
-static double mw_or(fn_dev_u32p f, nvmlDevice_t h)
-{
-    unsigned v = 0;
-    return (f && f(h, &v) == NVML_SUCCESS) ? (double)v * 1e-3 : -1.0;
-}
-
-static int clock_or(fn_dev_type_u32p f, nvmlDevice_t h, unsigned type)
-{
-    unsigned v = 0;
-    return (f && f(h, type, &v) == NVML_SUCCESS) ? (int)v : -1;
-}
-
-/* The 1-s average power: field 185, or the reading itself where it is that average (GA10x or
- * newer on a driver before R535); -1 when neither. */
-static double avg_power_w(struct joules__domain *d)
-{
-    struct nvml_dev *dev = d->backend;
-    double p;
-    nvmlReturn_t r;
-    if (d->power_window_s >= 1.0)
-        return read_power(dev, &p, &r) == 0 ? p : -1.0;
-    unsigned mw = 0;
-    if (field_u32(dev->lib, dev->handle, NVML_FI_DEV_POWER_AVERAGE, &mw) == NVML_SUCCESS)
-        return (double)mw * 1e-3;
-    return -1.0;
-}
-
-/* The sampler's per-round read: only what changes (power averages, clocks, temperature,
- * P-state, utilisation, reasons), a handful of calls instead of dev_status's twenty;
- * dev_status takes these from it. */
-static int dev_live(struct joules__domain *d, struct joules__gpu_live *out, char *msg, size_t len)
-{
-    struct nvml_dev *dev = d->backend;
-    struct nvml_lib *lib = dev->lib;
-    nvmlDevice_t h = dev->handle;
-    (void)msg;
-    (void)len;
-    out->power_avg_w = avg_power_w(d);
-    out->power_limit_w = mw_or(lib->power_enforced, h);
-    out->clock_sm_mhz = clock_or(lib->clock_info, h, NVML_CLOCK_SM);
-    out->clock_mem_mhz = clock_or(lib->clock_info, h, NVML_CLOCK_MEM);
-    out->temperature_c = clock_or(lib->temperature, h, NVML_TEMPERATURE_GPU);
-    unsigned ps = NVML_PSTATE_UNKNOWN;
-    out->pstate = (lib->pstate && lib->pstate(h, &ps) == NVML_SUCCESS && ps < 16) ? (int)ps : -1;
-    nvmlUtilization_t u;
-    out->utilization_gpu_pct =
-        (lib->utilization && lib->utilization(h, &u) == NVML_SUCCESS) ? (int)u.gpu : -1;
-    unsigned long long reasons = 0;
-    out->clock_event_reasons =
-        (lib->reasons && lib->reasons(h, &reasons) == NVML_SUCCESS) ? reasons : 0;
-    return 0;
-}
-
-static int dev_status(struct joules__domain *d, joules_gpu_status *out, char *msg, size_t len)
-{
-    struct nvml_dev *dev = d->backend;
-    struct nvml_lib *lib = dev->lib;
-    nvmlDevice_t h = dev->handle;
-    memset(out, 0, sizeof *out);
-    nvmlReturn_t r = read_dev_str(lib->name, h, out->name, sizeof out->name);
-    if (r != NVML_SUCCESS)
-        return nvml_fail(lib, r, "nvmlDeviceGetName", d->info.name, msg, len);
-    snprintf(out->uuid, sizeof out->uuid, "%s", d->info.uuid);
-    snprintf(out->bus_id, sizeof out->bus_id, "%s", d->info.bus_id);
-    if (!lib->driver_version || read_sys_str(lib->driver_version, out->driver_version,
-                                             sizeof out->driver_version) != NVML_SUCCESS)
-        snprintf(out->driver_version, sizeof out->driver_version, "unknown");
-    unsigned a = NVML_DEVICE_ARCH_UNKNOWN;
-    if (lib->arch)
-        (void)lib->arch(h, &a);
-    snprintf(out->architecture, sizeof out->architecture, "%s", arch_name(a));
-    out->simulated = lib->simulated;
-    double p = -1.0;
-    nvmlReturn_t pr;
-    out->power_w = (dev->power != POWER_NONE && read_power(dev, &p, &pr) == 0) ? p : -1.0;
-    if (d->power_window_s >= 1.0)
-        out->power_w = -1.0; /* the reading is that average, not power now */
-    struct joules__gpu_live live;
-    dev_live(d, &live, msg, len);
-    out->power_avg_w = live.power_avg_w;
-    out->power_limit_enforced_w = live.power_limit_w;
-    out->clock_sm_mhz = live.clock_sm_mhz;
-    out->clock_mem_mhz = live.clock_mem_mhz;
-    out->temperature_c = live.temperature_c;
-    out->pstate = live.pstate;
-    out->utilization_gpu_pct = live.utilization_gpu_pct;
-    out->clock_event_reasons = live.clock_event_reasons;
-    out->power_limit_w = mw_or(lib->power_limit, h);
-    out->power_limit_default_w = mw_or(lib->power_default, h);
-    unsigned lo = 0, hi = 0;
-    if (lib->limit_constraints && lib->limit_constraints(h, &lo, &hi) == NVML_SUCCESS) {
-        out->power_limit_min_w = lo * 1e-3;
-        out->power_limit_max_w = hi * 1e-3;
-    } else {
-        out->power_limit_min_w = out->power_limit_max_w = -1.0;
-    }
-    out->clock_sm_max_mhz = clock_or(lib->max_clock, h, NVML_CLOCK_SM);
-    nvmlMemory_t mem;
-    if (lib->memory && lib->memory(h, &mem) == NVML_SUCCESS) {
-        out->memory_total_bytes = mem.total;
-        out->memory_used_bytes = mem.used;
-    }
-    unsigned long long mj = 0;
-    out->energy_counter_j =
-        (dev->have_counter && lib->energy(h, &mj) == NVML_SUCCESS) ? (double)mj * 1e-3 : -1.0;
-    return 0;
-}
-
-static int dev_lock_clocks(struct joules__domain *d, unsigned min_mhz, unsigned max_mhz, char *msg,
-                           size_t len)
-{
-    struct nvml_dev *dev = d->backend;
-    if (!dev->lib->lock_clocks) {
-        joules__msg(msg, len, "this NVML has no nvmlDeviceSetGpuLockedClocks (Volta or newer)");
-        return JOULES_E_NOT_SUPPORTED;
-    }
-    nvmlReturn_t r = dev->lib->lock_clocks(dev->handle, min_mhz, max_mhz);
-    return r == NVML_SUCCESS
-               ? 0
-               : nvml_fail(dev->lib, r, "nvmlDeviceSetGpuLockedClocks", NULL, msg, len);
-}
-
-static int dev_reset_clocks(struct joules__domain *d, char *msg, size_t len)
-{
-    struct nvml_dev *dev = d->backend;
-    if (!dev->lib->reset_clocks) {
-        joules__msg(msg, len, "this NVML has no nvmlDeviceResetGpuLockedClocks");
-        return JOULES_E_NOT_SUPPORTED;
-    }
-    nvmlReturn_t r = dev->lib->reset_clocks(dev->handle);
-    return r == NVML_SUCCESS
-               ? 0
-               : nvml_fail(dev->lib, r, "nvmlDeviceResetGpuLockedClocks", NULL, msg, len);
-}
-
-static int dev_set_power_limit(struct joules__domain *d, double limit_w, char *msg, size_t len)
-{
-    struct nvml_dev *dev = d->backend;
-    if (!dev->lib->set_power_limit) {
-        joules__msg(msg, len, "this NVML has no nvmlDeviceSetPowerManagementLimit");
-        return JOULES_E_NOT_SUPPORTED;
-    }
-    nvmlReturn_t r = dev->lib->set_power_limit(dev->handle, (unsigned)(limit_w * 1000.0 + 0.5));
-    return r == NVML_SUCCESS
-               ? 0
-               : nvml_fail(dev->lib, r, "nvmlDeviceSetPowerManagementLimit", NULL, msg, len);
-}
-
-static int dev_sim_truth(struct joules__domain *d, int64_t t0_ns, int64_t t1_ns, double *energy_j)
-{
-    struct nvml_dev *dev = d->backend;
-    double e0, e1;
-    if (!dev->lib->sim_true_energy ||
-        dev->lib->sim_true_energy(dev->handle, (long long)t0_ns, &e0) != NVML_SUCCESS ||
-        dev->lib->sim_true_energy(dev->handle, (long long)t1_ns, &e1) != NVML_SUCCESS)
-        return JOULES_E_NOT_SUPPORTED;
-    *energy_j = e1 - e0;
-    return 0;
+    return joules__nvml_fail(lib, r, "reading energy and power (after retries)", d->info.name, msg,
+                             len);
 }
 
 static const struct joules__domain_ops nvml_ops = {
     .read = dev_read,
-    .gpu_status = dev_status,
-    .lock_clocks = dev_lock_clocks,
-    .reset_clocks = dev_reset_clocks,
-    .set_power_limit = dev_set_power_limit,
-    .gpu_live = dev_live,
-    .sim_truth = dev_sim_truth,
+    .gpu_status = joules__nvml_status,
+    .lock_clocks = joules__nvml_lock_clocks,
+    .reset_clocks = joules__nvml_reset_clocks,
+    .set_power_limit = joules__nvml_set_power_limit,
+    .gpu_live = joules__nvml_live,
+    .sim_truth = joules__nvml_sim_truth,
 };
 
 /* Which power reading to use: the instant field where the driver has it (a 1-s average
@@ -541,7 +294,7 @@ static const struct joules__domain_ops nvml_ops = {
 static enum power_source probe_power(struct nvml_lib *lib, nvmlDevice_t h)
 {
     unsigned mw;
-    if (field_u32(lib, h, NVML_FI_DEV_POWER_INSTANT, &mw) == NVML_SUCCESS)
+    if (joules__nvml_field_u32(lib, h, NVML_FI_DEV_POWER_INSTANT, &mw) == NVML_SUCCESS)
         return POWER_FIELD_INSTANT;
     if (lib->power_usage && lib->power_usage(h, &mw) == NVML_SUCCESS)
         return POWER_USAGE;
@@ -578,7 +331,7 @@ static double reading_window_s(struct nvml_lib *lib, nvmlDevice_t h, enum power_
     if (lib->arch)
         (void)lib->arch(h, &a);
     unsigned mw;
-    int have_avg = field_u32(lib, h, NVML_FI_DEV_POWER_AVERAGE, &mw) == NVML_SUCCESS;
+    int have_avg = joules__nvml_field_u32(lib, h, NVML_FI_DEV_POWER_AVERAGE, &mw) == NVML_SUCCESS;
     /* An Ampere board that may be either chip gets the whole period below. */
     int ga100 = a == NVML_DEVICE_ARCH_AMPERE
                     ? is_ga100(pci_device_id, have_avg, source == POWER_FIELD_INSTANT)
@@ -602,7 +355,7 @@ static int add_device(joules_monitor *m, const joules_options *o, struct nvml_li
     dev->index = index;
     nvmlReturn_t r = lib->handle(index, &dev->handle);
     if (r != NVML_SUCCESS)
-        return nvml_fail(lib, r, "nvmlDeviceGetHandleByIndex", NULL, msg, len);
+        return joules__nvml_fail(lib, r, "nvmlDeviceGetHandleByIndex", NULL, msg, len);
 
     struct joules__domain d;
     memset(&d, 0, sizeof d);
@@ -612,12 +365,12 @@ static int add_device(joules_monitor *m, const joules_options *o, struct nvml_li
     d.info.counted_in_total = 1;
     d.info.simulated = lib->simulated;
     char name[NVML_DEVICE_NAME_V2_BUFFER_SIZE] = "";
-    r = read_dev_str(lib->name, dev->handle, name, sizeof name);
+    r = joules__nvml_read_dev_str(lib->name, dev->handle, name, sizeof name);
     if (r != NVML_SUCCESS)
-        return nvml_fail(lib, r, "nvmlDeviceGetName", d.info.name, msg, len);
+        return joules__nvml_fail(lib, r, "nvmlDeviceGetName", d.info.name, msg, len);
     snprintf(d.info.device, sizeof d.info.device, "%s", name);
     if (lib->uuid)
-        (void)read_dev_str(lib->uuid, dev->handle, d.info.uuid, sizeof d.info.uuid);
+        (void)joules__nvml_read_dev_str(lib->uuid, dev->handle, d.info.uuid, sizeof d.info.uuid);
     nvmlPciInfo_t pci;
     memset(&pci, 0, sizeof pci);
     if (lib->pci && lib->pci(dev->handle, &pci) == NVML_SUCCESS)
@@ -626,7 +379,8 @@ static int add_device(joules_monitor *m, const joules_options *o, struct nvml_li
     unsigned long long mj;
     r = lib->energy ? lib->energy(dev->handle, &mj) : NVML_ERROR_FUNCTION_NOT_FOUND;
     if (r == NVML_ERROR_GPU_IS_LOST)
-        return nvml_fail(lib, r, "nvmlDeviceGetTotalEnergyConsumption", d.info.name, msg, len);
+        return joules__nvml_fail(lib, r, "nvmlDeviceGetTotalEnergyConsumption", d.info.name, msg,
+                                 len);
     dev->have_counter = r == NVML_SUCCESS;
     dev->power = probe_power(lib, dev->handle);
     if (!dev->have_counter && dev->power == POWER_NONE) {
@@ -670,7 +424,7 @@ static int add_device(joules_monitor *m, const joules_options *o, struct nvml_li
         lib->limit_constraints(dev->handle, &lo_mw, &hi_mw) == NVML_SUCCESS)
         d.power_max_w = hi_mw * 1e-3;
     else
-        d.power_max_w = mw_or(lib->power_limit, dev->handle);
+        d.power_max_w = joules__nvml_mw_or(lib->power_limit, dev->handle);
     int idx = joules__add_domain(m, &d);
     if (idx < 0) {
         joules__msg(msg, len, "%s", joules_last_error(m));
@@ -702,7 +456,7 @@ int joules__nvml_open(joules_monitor *m, const joules_options *o)
     if (rc == 0) {
         nvmlReturn_t r = lib->init();
         if (r != NVML_SUCCESS) {
-            rc = nvml_fail(lib, r, "nvmlInit", NULL, msg, sizeof msg);
+            rc = joules__nvml_fail(lib, r, "nvmlInit", NULL, msg, sizeof msg);
             /* Room for all the message can show: the simulator shortens what does not fit
              * (the start of a file's path first), so that file:line: message stays whole. */
             static const char lead[] = "simulated GPU: ";
@@ -717,7 +471,7 @@ int joules__nvml_open(joules_monitor *m, const joules_options *o)
     if (rc == 0) {
         nvmlReturn_t r = lib->count(&count);
         if (r != NVML_SUCCESS)
-            rc = nvml_fail(lib, r, "nvmlDeviceGetCount", NULL, msg, sizeof msg);
+            rc = joules__nvml_fail(lib, r, "nvmlDeviceGetCount", NULL, msg, sizeof msg);
         else if (count == 0) {
             rc = JOULES_E_NO_DOMAIN;
             joules__msg(msg, sizeof msg, "NVML loaded from %s but reports no GPU", lib->path);
