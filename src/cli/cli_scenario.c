@@ -58,7 +58,7 @@ static void list_scenarios(const char *dir, char *buf, size_t len)
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         size_t l = strlen(e->d_name);
-        if (l <= strlen(SCN_SUFFIX) || strcmp(e->d_name + l - strlen(SCN_SUFFIX), SCN_SUFFIX))
+        if (l <= strlen(SCN_SUFFIX) || strcmp(e->d_name + l - strlen(SCN_SUFFIX), SCN_SUFFIX) != 0)
             continue;
         int w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", e->d_name);
         if (w < 0 || (size_t)w >= len - used)

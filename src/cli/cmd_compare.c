@@ -183,7 +183,7 @@ static int compare_take(void *ctx, int id, const char *v)
         return cli_parse_duration("compare", "--max-time", v, 1000000LL, 86400000000000LL,
                                   &o->max_time_ns);
     case OPT_ORDER:
-        if (strcmp(v, "abba") && strcmp(v, "random"))
+        if (strcmp(v, "abba") != 0 && strcmp(v, "random") != 0)
             return cli_usage_error("compare", "--order: 'abba' or 'random', not '%s'", v);
         o->order = strcmp(v, "random") == 0 ? CMP_ORDER_RANDOM : CMP_ORDER_ABBA;
         return 0;
@@ -511,7 +511,8 @@ int cmd_compare(int argc, char **argv)
     const char *files[] = {st.o.com.json, st.o.com.csv, st.o.svg};
     for (int i = 0; i < 3; i++)
         for (int k = i + 1; k < 3; k++)
-            if (files[i] && files[k] && strcmp(files[i], files[k]) == 0 && strcmp(files[i], "-")) {
+            if (files[i] && files[k] && strcmp(files[i], files[k]) == 0 &&
+                strcmp(files[i], "-") != 0) {
                 free_state(&st);
                 return cli_usage_error("compare", "two output options name the same file '%s'",
                                        files[i]);

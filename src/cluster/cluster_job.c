@@ -167,7 +167,7 @@ static void check_duplicates(clu_job *job)
     }
     qsort(k, n, sizeof *k, key_cmp);
     for (size_t i = 1; i < n; i++)
-        if (key_cmp(&k[i - 1], &k[i]) == 0 && (i < 2 || key_cmp(&k[i - 2], &k[i]) != 0)) {
+        if (!(i >= 2 && key_cmp(&k[i - 2], &k[i]) == 0) && key_cmp(&k[i - 1], &k[i]) == 0) {
             if (k[i].id[0])
                 clu_job_error(job, "host %s device %s%s%s is in two results (%s, %s)", k[i].host,
                               k[i].id, k[i].id2[0] ? " " : "", k[i].id2, k[i - 1].file, k[i].file);
@@ -245,7 +245,7 @@ static void check_identity(clu_job *job)
             file0 = file;
             snprintf(job->job_id, sizeof job->job_id, "%s", id);
             snprintf(job->step_id, sizeof job->step_id, "%s", step);
-        } else if (strcmp(job->job_id, id) || strcmp(job->step_id, step)) {
+        } else if (strcmp(job->job_id, id) != 0 || strcmp(job->step_id, step) != 0) {
             clu_job_error(job, "%s is from job %s step %s, %s from job %s step %s", file0,
                           job->job_id[0] ? job->job_id : "(none)",
                           job->step_id[0] ? job->step_id : "(none)", file, id[0] ? id : "(none)",

@@ -381,11 +381,15 @@ char *cmp_command_text(const struct cmp_command *c)
         memcpy(t, c->shell, len - 1);
         return t;
     }
+    size_t at = 0; /* len counts every word, a space after each and the NUL */
     for (char **a = c->argv; *a; a++) {
         if (a != c->argv)
-            strcat(t, " ");
-        strcat(t, *a);
+            t[at++] = ' ';
+        size_t n = strlen(*a);
+        memcpy(t + at, *a, n);
+        at += n;
     }
+    t[at] = '\0';
     return t;
 }
 

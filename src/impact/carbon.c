@@ -34,8 +34,9 @@ int impact_zones_load(struct impact_zone_table *t, const char *path, char *err, 
         char *c[6];
         int n = impact_tsv_split(line, c, 6);
         if (!header) {
-            if (n != 5 || strcmp(c[0], "zone") || strcmp(c[1], "name") ||
-                strcmp(c[2], "g_per_kwh") || strcmp(c[3], "year") || strcmp(c[4], "source")) {
+            if (n != 5 || strcmp(c[0], "zone") != 0 || strcmp(c[1], "name") != 0 ||
+                strcmp(c[2], "g_per_kwh") != 0 || strcmp(c[3], "year") != 0 ||
+                strcmp(c[4], "source") != 0) {
                 snprintf(err, len,
                          "%s:%d: the header must be zone, name, g_per_kwh, year, source "
                          "(tab-separated)",

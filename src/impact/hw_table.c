@@ -111,7 +111,7 @@ static int load_sources(struct impact_hw_table *t, const char *path, char *err, 
         char *c[4];
         int n = impact_tsv_split(line, c, 4);
         if (!header) {
-            if (n != 2 || strcmp(c[0], "key") || strcmp(c[1], "source")) {
+            if (n != 2 || strcmp(c[0], "key") != 0 || strcmp(c[1], "source") != 0) {
                 rc = fail(err, len, path, lineno, "the header must be 'key<TAB>source'");
                 break;
             }
@@ -172,7 +172,7 @@ static int parse_pci_ids(struct impact_hw *r, const char *cell)
     r->n_pci = 0;
     for (char *k = strtok_r(buf, "|", &save); k; k = strtok_r(NULL, "|", &save)) {
         char *end;
-        if (strncmp(k, "0x", 2) && strncmp(k, "0X", 2))
+        if (strncmp(k, "0x", 2) != 0 && strncmp(k, "0X", 2) != 0)
             return -1;
         unsigned long v = strtoul(k, &end, 16);
         if (*end || end == k + 2 || v > 0xFFFFFFFFul || r->n_pci >= 4)

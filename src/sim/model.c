@@ -442,7 +442,7 @@ void sim_model_advance(struct sim_state *g, long long target)
         return;
     long long k = g->dev[0].step;
     while (!g->virtual_time && target - k > FF_MIN_STEPS + SIM_HIST_STEPS) {
-        double clk[SIM_MAX_DEVICES];
+        double clk[SIM_MAX_DEVICES] = {0};
         for (int i = 0; i < g->n_dev; i++)
             clk[i] = g->dev[i].clk;
         run_steps(g, k, k + FF_CHUNK);

@@ -270,7 +270,7 @@ static int parse_fault(struct parser *ps, struct sim_scenario *s, char **tok, in
             ok = duration(ps, v, "at", &f.at_s);
             have_at = 1;
         } else if (f.kind == SIM_FAULT_XID && !strcmp(tok[i], "xid")) {
-            double x;
+            double x = 0;
             ok = num_range(ps, v, "xid", 1, 1000, &x);
             if (ok == 0 && x != floor(x))
                 return fail(ps, "fault xid: xid=%s is not an integer", v);

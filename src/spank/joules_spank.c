@@ -26,6 +26,7 @@
 #include "io/run_output.h"
 #include "joules.h"
 
+/* cppcheck-suppress unknownMacro ; slurm/spank.h defines it, and cppcheck is not given it */
 SPANK_PLUGIN(joules, 1)
 
 /* How long srun waits for the nodes' results after the step. */
