@@ -13,17 +13,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sim/scenario_values.h"
 #include "sim/sim.h"
 
 #define MAX_TOKENS 16
-
-struct parser {
-    const char *name;
-    int line;
-    char *err;
-    size_t len;
-    struct sim_scenario *s;
-};
 
 /* name then the formatted rest into err, the name shortened from its start when the whole
  * does not fit: the end of a path, the line and the message always reach the user. */
@@ -39,7 +32,7 @@ fail_at(struct sim_scenario *s, char *err, size_t len, const char *name, const c
     return -1;
 }
 
-__attribute__((format(printf, 2, 3))) static int fail(struct parser *ps, const char *fmt, ...)
+int sim_scn_fail(struct parser *ps, const char *fmt, ...)
 {
     char msg[400];
     va_list ap;
@@ -69,92 +62,6 @@ void sim_scenario_free(struct sim_scenario *s)
     s->n_phases = 0;
 }
 
-/* A number, all of the token. */
-static int num(struct parser *ps, const char *tok, const char *what, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(tok, &end);
-    if (end == tok || *end != '\0' || errno != 0 || !isfinite(v)) {
-        /* -1 said here, not through fail(): the analyzer does not follow variadic calls and
-         * would take *out as possibly unset on a 0 from it. */
-        (void)fail(ps, "%s: '%s' is not a number", what, tok);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static int num_range(struct parser *ps, const char *tok, const char *what, double lo, double hi,
-                     double *out)
-{
-    if (num(ps, tok, what, out) != 0)
-        return -1;
-    if (*out < lo || *out > hi)
-        return fail(ps, "%s: %s is out of range [%g, %g]", what, tok, lo, hi);
-    return 0;
-}
-
-/* The longest duration a scenario may give (about 31 years). The model counts 1-ms steps in a
- * long long and places phase ends and faults by rounding seconds to steps: any longer value,
- * or the 4096 phases' sum of them, would leave that range, and a phase end that rounding can
- * no longer move stops the scenario's cursor from advancing. */
-#define SCN_MAX_DURATION_S 1e9
-
-/* Duration: "2", "2s", "400ms", "1.5min". */
-static int duration(struct parser *ps, const char *tok, const char *what, double *out)
-{
-    char buf[64];
-    double scale = 1;
-    size_t n = strlen(tok);
-    if (n >= sizeof buf)
-        return fail(ps, "%s: '%s' is too long", what, tok);
-    memcpy(buf, tok, n + 1);
-    if (n > 2 && strcmp(buf + n - 2, "ms") == 0)
-        scale = 1e-3, buf[n - 2] = '\0';
-    else if (n > 3 && strcmp(buf + n - 3, "min") == 0)
-        scale = 60, buf[n - 3] = '\0';
-    else if (n > 1 && buf[n - 1] == 's')
-        buf[n - 1] = '\0';
-    if (num(ps, buf, what, out) != 0)
-        return -1;
-    *out *= scale;
-    if (*out < 0)
-        return fail(ps, "%s: negative duration '%s'", what, tok);
-    if (*out > SCN_MAX_DURATION_S)
-        return fail(ps, "%s: '%s' is longer than %.0f s", what, tok, SCN_MAX_DURATION_S);
-    return 0;
-}
-
-/* Fraction: "0.8" or "80%". */
-static int fraction(struct parser *ps, const char *tok, const char *what, double *out)
-{
-    char buf[64];
-    size_t n = strlen(tok);
-    if (n == 0 || n >= sizeof buf)
-        return fail(ps, "%s: bad value '%s'", what, tok);
-    memcpy(buf, tok, n + 1);
-    int pct = buf[n - 1] == '%';
-    if (pct)
-        buf[n - 1] = '\0';
-    if (num(ps, buf, what, out) != 0)
-        return -1;
-    if (pct)
-        *out /= 100;
-    if (*out < 0 || *out > 1)
-        return fail(ps, "%s: %s is out of range [0, 1] (or 0%%..100%%)", what, tok);
-    return 0;
-}
-
-static int boolean(struct parser *ps, const char *tok, const char *what, int *out)
-{
-    if (!strcmp(tok, "1") || !strcmp(tok, "on") || !strcmp(tok, "yes") || !strcmp(tok, "true"))
-        return *out = 1, 0;
-    if (!strcmp(tok, "0") || !strcmp(tok, "off") || !strcmp(tok, "no") || !strcmp(tok, "false"))
-        return *out = 0, 0;
-    return fail(ps, "%s: expected on/off (or 1/0), got '%s'", what, tok);
-}
-
 static const struct {
     const char *name;
     int code;
@@ -171,63 +78,42 @@ static const struct {
     {"MEMORY", NVML_ERROR_MEMORY},
 };
 
-/* Split "key=value"; a token without '=' gives value NULL. */
-static char *split_kv(char *tok)
-{
-    char *eq = strchr(tok, '=');
-    if (!eq)
-        return NULL;
-    *eq = '\0';
-    return eq + 1;
-}
-
-static int device_opt(struct parser *ps, const char *v, int *dev)
-{
-    double d;
-    if (num_range(ps, v, "device", 0, SIM_MAX_DEVICES - 1, &d) != 0)
-        return -1;
-    if (d != floor(d))
-        return fail(ps, "device: '%s' is not an integer", v);
-    *dev = (int)d;
-    return 0;
-}
-
 static int parse_phase(struct parser *ps, struct sim_scenario *s, char **tok, int nt, int idle)
 {
     struct sim_phase ph = {.util = idle ? 0 : 1, .alpha = 0.5, .power_w = -1, .context = !idle};
     if (nt < 2)
-        return fail(ps, "%s: missing duration (e.g. '%s 2s')", tok[0], tok[0]);
-    if (duration(ps, tok[1], "duration", &ph.dur_s) != 0)
+        return sim_scn_fail(ps, "%s: missing duration (e.g. '%s 2s')", tok[0], tok[0]);
+    if (sim_scn_duration(ps, tok[1], "duration", &ph.dur_s) != 0)
         return -1;
     for (int i = 2; i < nt; i++) {
-        char *v = split_kv(tok[i]);
+        char *v = sim_scn_split_kv(tok[i]);
         if (!v)
-            return fail(ps, "%s: expected key=value, got '%s'", tok[0], tok[i]);
+            return sim_scn_fail(ps, "%s: expected key=value, got '%s'", tok[0], tok[i]);
         int ok;
         if (!idle && !strcmp(tok[i], "util"))
-            ok = fraction(ps, v, "util", &ph.util);
+            ok = sim_scn_fraction(ps, v, "util", &ph.util);
         else if (!idle && !strcmp(tok[i], "alpha"))
-            ok = num_range(ps, v, "alpha", 0, 2, &ph.alpha);
+            ok = sim_scn_num_range(ps, v, "alpha", 0, 2, &ph.alpha);
         else if (!idle && !strcmp(tok[i], "power"))
-            ok = num_range(ps, v, "power", 0, 5000, &ph.power_w);
+            ok = sim_scn_num_range(ps, v, "power", 0, 5000, &ph.power_w);
         else if (!idle && !strcmp(tok[i], "mem"))
-            ok = num_range(ps, v, "mem (GB/s)", 0, 100000, &ph.mem_gbs);
+            ok = sim_scn_num_range(ps, v, "mem (GB/s)", 0, 100000, &ph.mem_gbs);
         else if (!strcmp(tok[i], "context"))
-            ok = boolean(ps, v, "context", &ph.context);
+            ok = sim_scn_boolean(ps, v, "context", &ph.context);
         else if (idle)
-            return fail(ps, "idle: unknown key '%s' (expected context)", tok[i]);
+            return sim_scn_fail(ps, "idle: unknown key '%s' (expected context)", tok[i]);
         else
-            return fail(ps, "phase: unknown key '%s' (expected util, alpha, power, mem, context)",
-                        tok[i]);
+            return sim_scn_fail(
+                ps, "phase: unknown key '%s' (expected util, alpha, power, mem, context)", tok[i]);
         if (ok != 0)
             return -1;
     }
     if (s->n_phases >= SIM_MAX_PHASES)
-        return fail(ps, "too many phases (at most %d)", SIM_MAX_PHASES);
+        return sim_scn_fail(ps, "too many phases (at most %d)", SIM_MAX_PHASES);
     if (s->n_phases % 64 == 0) {
         struct sim_phase *np = realloc(s->phases, (size_t)(s->n_phases + 64) * sizeof *np);
         if (!np)
-            return fail(ps, "out of memory");
+            return sim_scn_fail(ps, "out of memory");
         s->phases = np;
     }
     s->phases[s->n_phases++] = ph;
@@ -239,7 +125,8 @@ static int parse_fault(struct parser *ps, struct sim_scenario *s, char **tok, in
     struct sim_fault f = {.device = -1, .until_s = INFINITY, .code = NVML_ERROR_UNKNOWN};
     int have_at = 0, have_rate = 0, have_xid = 0;
     if (nt < 2)
-        return fail(ps, "fault: missing kind (lost, reset, errors, no-energy, old-driver, xid)");
+        return sim_scn_fail(
+            ps, "fault: missing kind (lost, reset, errors, no-energy, old-driver, xid)");
     if (!strcmp(tok[1], "lost"))
         f.kind = SIM_FAULT_LOST;
     else if (!strcmp(tok[1], "reset"))
@@ -253,65 +140,66 @@ static int parse_fault(struct parser *ps, struct sim_scenario *s, char **tok, in
     else if (!strcmp(tok[1], "xid"))
         f.kind = SIM_FAULT_XID;
     else
-        return fail(ps,
-                    "fault: unknown kind '%s' (expected lost, reset, errors, no-energy, "
-                    "old-driver, xid)",
-                    tok[1]);
+        return sim_scn_fail(ps,
+                            "fault: unknown kind '%s' (expected lost, reset, errors, no-energy, "
+                            "old-driver, xid)",
+                            tok[1]);
     for (int i = 2; i < nt; i++) {
-        char *v = split_kv(tok[i]);
+        char *v = sim_scn_split_kv(tok[i]);
         if (!v)
-            return fail(ps, "fault %s: expected key=value, got '%s'", tok[1], tok[i]);
+            return sim_scn_fail(ps, "fault %s: expected key=value, got '%s'", tok[1], tok[i]);
         int ok = 0;
         if (!strcmp(tok[i], "device")) {
-            ok = device_opt(ps, v, &f.device);
+            ok = sim_scn_device_opt(ps, v, &f.device);
         } else if ((f.kind == SIM_FAULT_LOST || f.kind == SIM_FAULT_RESET ||
                     f.kind == SIM_FAULT_XID) &&
                    !strcmp(tok[i], "at")) {
-            ok = duration(ps, v, "at", &f.at_s);
+            ok = sim_scn_duration(ps, v, "at", &f.at_s);
             have_at = 1;
         } else if (f.kind == SIM_FAULT_XID && !strcmp(tok[i], "xid")) {
             double x = 0;
-            ok = num_range(ps, v, "xid", 1, 1000, &x);
+            ok = sim_scn_num_range(ps, v, "xid", 1, 1000, &x);
             if (ok == 0 && x != floor(x))
-                return fail(ps, "fault xid: xid=%s is not an integer", v);
+                return sim_scn_fail(ps, "fault xid: xid=%s is not an integer", v);
             f.code = (int)x;
             have_xid = 1;
         } else if (f.kind == SIM_FAULT_ERRORS && !strcmp(tok[i], "rate")) {
-            ok = num_range(ps, v, "rate", 0, 1, &f.rate);
+            ok = sim_scn_num_range(ps, v, "rate", 0, 1, &f.rate);
             have_rate = 1;
         } else if (f.kind == SIM_FAULT_ERRORS && !strcmp(tok[i], "from")) {
-            ok = duration(ps, v, "from", &f.at_s);
+            ok = sim_scn_duration(ps, v, "from", &f.at_s);
         } else if (f.kind == SIM_FAULT_ERRORS && !strcmp(tok[i], "until")) {
-            ok = duration(ps, v, "until", &f.until_s);
+            ok = sim_scn_duration(ps, v, "until", &f.until_s);
         } else if (f.kind == SIM_FAULT_ERRORS && !strcmp(tok[i], "code")) {
             size_t k;
             for (k = 0; k < sizeof codes / sizeof codes[0]; k++)
                 if (!strcasecmp(v, codes[k].name))
                     break;
             if (k == sizeof codes / sizeof codes[0])
-                return fail(ps,
-                            "fault errors: unknown code '%s' (UNKNOWN, TIMEOUT, "
-                            "NOT_SUPPORTED, NO_PERMISSION, GPU_IS_LOST, NO_DATA, NOT_READY, "
-                            "IN_USE, IRQ_ISSUE, MEMORY)",
-                            v);
+                return sim_scn_fail(
+                    ps,
+                    "fault errors: unknown code '%s' (UNKNOWN, TIMEOUT, "
+                    "NOT_SUPPORTED, NO_PERMISSION, GPU_IS_LOST, NO_DATA, NOT_READY, "
+                    "IN_USE, IRQ_ISSUE, MEMORY)",
+                    v);
             f.code = codes[k].code;
         } else {
-            return fail(ps, "fault %s: unknown key '%s'", tok[1], tok[i]);
+            return sim_scn_fail(ps, "fault %s: unknown key '%s'", tok[1], tok[i]);
         }
         if (ok != 0)
             return -1;
     }
     if ((f.kind == SIM_FAULT_LOST || f.kind == SIM_FAULT_RESET || f.kind == SIM_FAULT_XID) &&
         !have_at)
-        return fail(ps, "fault %s: missing at=TIME", tok[1]);
+        return sim_scn_fail(ps, "fault %s: missing at=TIME", tok[1]);
     if (f.kind == SIM_FAULT_XID && !have_xid)
-        return fail(ps, "fault xid: missing xid=N (the Xid number, 1..1000)");
+        return sim_scn_fail(ps, "fault xid: missing xid=N (the Xid number, 1..1000)");
     if (f.kind == SIM_FAULT_ERRORS && !have_rate)
-        return fail(ps, "fault errors: missing rate=R (0..1)");
+        return sim_scn_fail(ps, "fault errors: missing rate=R (0..1)");
     if (f.kind == SIM_FAULT_ERRORS && f.until_s <= f.at_s)
-        return fail(ps, "fault errors: until must be after from");
+        return sim_scn_fail(ps, "fault errors: until must be after from");
     if (s->n_faults >= SIM_MAX_FAULTS)
-        return fail(ps, "too many faults (at most %d)", SIM_MAX_FAULTS);
+        return sim_scn_fail(ps, "too many faults (at most %d)", SIM_MAX_FAULTS);
     s->faults[s->n_faults++] = f;
     return 0;
 }
@@ -319,30 +207,31 @@ static int parse_fault(struct parser *ps, struct sim_scenario *s, char **tok, in
 static int parse_cooling(struct parser *ps, struct sim_scenario *s, char **tok, int nt)
 {
     if (nt < 2)
-        return fail(ps, "cooling: expected strong, normal, weak or r=K/W [c=J/K]");
+        return sim_scn_fail(ps, "cooling: expected strong, normal, weak or r=K/W [c=J/K]");
     if (s->r_th != SIM_UNSET)
-        return fail(ps, "cooling is set twice");
+        return sim_scn_fail(ps, "cooling is set twice");
     /* Presets are factors of the profile's R_th, resolved at build time (negative = factor). */
     if (!strcmp(tok[1], "strong") || !strcmp(tok[1], "normal") || !strcmp(tok[1], "weak")) {
         if (nt > 2)
-            return fail(ps, "cooling %s: unexpected '%s'", tok[1], tok[2]);
+            return sim_scn_fail(ps, "cooling %s: unexpected '%s'", tok[1], tok[2]);
         s->r_th = !strcmp(tok[1], "strong") ? -0.5 : !strcmp(tok[1], "normal") ? -1.0 : -2.0;
         return 0;
     }
     for (int i = 1; i < nt; i++) {
-        char *v = split_kv(tok[i]);
+        char *v = sim_scn_split_kv(tok[i]);
         int ok;
         if (v && !strcmp(tok[i], "r"))
-            ok = num_range(ps, v, "cooling r (K/W)", 0.001, 100, &s->r_th);
+            ok = sim_scn_num_range(ps, v, "cooling r (K/W)", 0.001, 100, &s->r_th);
         else if (v && !strcmp(tok[i], "c"))
-            ok = num_range(ps, v, "cooling c (J/K)", 0.01, 1e6, &s->c_th);
+            ok = sim_scn_num_range(ps, v, "cooling c (J/K)", 0.01, 1e6, &s->c_th);
         else
-            return fail(ps, "cooling: unknown option '%s' (strong, normal, weak, r=, c=)", tok[i]);
+            return sim_scn_fail(ps, "cooling: unknown option '%s' (strong, normal, weak, r=, c=)",
+                                tok[i]);
         if (ok != 0)
             return -1;
     }
     if (s->r_th == SIM_UNSET)
-        return fail(ps, "cooling: missing r=K/W");
+        return sim_scn_fail(ps, "cooling: missing r=K/W");
     return 0;
 }
 
@@ -351,12 +240,12 @@ static int parse_cooling(struct parser *ps, struct sim_scenario *s, char **tok, 
 static int sensor_ms(struct parser *ps, const char *tok, const char *what, int max_ms, double *ms)
 {
     double s = 0;
-    if (duration(ps, tok, what, &s) != 0)
+    if (sim_scn_duration(ps, tok, what, &s) != 0)
         return -1;
     *ms = floor(s * 1000.0 + 0.5);
     if (*ms < 0 || *ms > max_ms || fabs(*ms - s * 1000.0) > 1e-6)
-        return fail(ps, "sensor: %s=%s must be a whole number of ms from 0 to %dms", what, tok,
-                    max_ms);
+        return sim_scn_fail(ps, "sensor: %s=%s must be a whole number of ms from 0 to %dms", what,
+                            tok, max_ms);
     return 0;
 }
 
@@ -365,22 +254,22 @@ static int parse_sensor(struct parser *ps, struct sim_scenario *s, char **tok, i
     int dev = -1;
     double gain = SIM_UNSET, off = SIM_UNSET, phase = SIM_UNSET, jitter = SIM_UNSET;
     for (int i = 1; i < nt; i++) {
-        char *v = split_kv(tok[i]);
+        char *v = sim_scn_split_kv(tok[i]);
         int ok;
         if (v && !strcmp(tok[i], "device"))
-            ok = device_opt(ps, v, &dev);
+            ok = sim_scn_device_opt(ps, v, &dev);
         else if (v && !strcmp(tok[i], "gain"))
-            ok = num_range(ps, v, "gain", -0.5, 0.5, &gain);
+            ok = sim_scn_num_range(ps, v, "gain", -0.5, 0.5, &gain);
         else if (v && !strcmp(tok[i], "offset"))
-            ok = num_range(ps, v, "offset (W)", -100, 100, &off);
+            ok = sim_scn_num_range(ps, v, "offset (W)", -100, 100, &off);
         else if (v && !strcmp(tok[i], "phase"))
             ok = sensor_ms(ps, v, "phase", SIM_TICK_STEPS - 1, &phase);
         else if (v && !strcmp(tok[i], "jitter"))
             ok = sensor_ms(ps, v, "jitter", SIM_MAX_JITTER, &jitter);
         else
-            return fail(ps,
-                        "sensor: unknown option '%s' (gain=, offset=, phase=, jitter=, device=)",
-                        tok[i]);
+            return sim_scn_fail(
+                ps, "sensor: unknown option '%s' (gain=, offset=, phase=, jitter=, device=)",
+                tok[i]);
         if (ok != 0)
             return -1;
     }
@@ -417,14 +306,14 @@ static int parse_line(struct parser *ps, struct sim_scenario *s, char **tok, int
 #define ONCE(bit, nm)                                                                              \
     do {                                                                                           \
         if (*seen & (bit))                                                                         \
-            return fail(ps, "%s is set twice", nm);                                                \
+            return sim_scn_fail(ps, "%s is set twice", nm);                                        \
         *seen |= (bit);                                                                            \
     } while (0)
 #define NARGS(n)                                                                                   \
     do {                                                                                           \
         if (nt != (n) + 1)                                                                         \
-            return fail(ps, "%s: expected %d argument%s, got %d", d, (n), (n) == 1 ? "" : "s",     \
-                        nt - 1);                                                                   \
+            return sim_scn_fail(ps, "%s: expected %d argument%s, got %d", d, (n),                  \
+                                (n) == 1 ? "" : "s", nt - 1);                                      \
     } while (0)
     if (!strcmp(d, "phase"))
         return parse_phase(ps, s, tok, nt, 0);
@@ -440,17 +329,18 @@ static int parse_line(struct parser *ps, struct sim_scenario *s, char **tok, int
         ONCE(S_PROFILE, d);
         NARGS(1);
         if (!sim_profile_find(tok[1]))
-            return fail(ps, "profile: unknown '%s' (known: %s)", tok[1], sim_profile_keys());
+            return sim_scn_fail(ps, "profile: unknown '%s' (known: %s)", tok[1],
+                                sim_profile_keys());
         snprintf(s->profile, sizeof s->profile, "%s", tok[1]);
         return 0;
     }
     if (!strcmp(d, "devices")) {
         ONCE(S_DEVICES, d);
         NARGS(1);
-        if (num_range(ps, tok[1], d, 1, SIM_MAX_DEVICES, &v) != 0)
+        if (sim_scn_num_range(ps, tok[1], d, 1, SIM_MAX_DEVICES, &v) != 0)
             return -1;
         if (v != floor(v))
-            return fail(ps, "devices: '%s' is not an integer", tok[1]);
+            return sim_scn_fail(ps, "devices: '%s' is not an integer", tok[1]);
         s->devices = (int)v;
         return 0;
     }
@@ -461,7 +351,7 @@ static int parse_line(struct parser *ps, struct sim_scenario *s, char **tok, int
         errno = 0;
         unsigned long long u = strtoull(tok[1], &end, 0);
         if (*end || end == tok[1] || errno || tok[1][0] == '-')
-            return fail(ps, "seed: '%s' is not an unsigned integer", tok[1]);
+            return sim_scn_fail(ps, "seed: '%s' is not an unsigned integer", tok[1]);
         s->seed = u, s->has_seed = 1;
         return 0;
     }
@@ -470,32 +360,32 @@ static int parse_line(struct parser *ps, struct sim_scenario *s, char **tok, int
         NARGS(1);
         /* Below 0 °C the model's leakage and cooling laws are not calibrated (a negative value
          * would also read as a factor of the default at build time): refused. */
-        return num_range(ps, tok[1], "ambient (°C)", 0, 80, &s->t_amb);
+        return sim_scn_num_range(ps, tok[1], "ambient (°C)", 0, 80, &s->t_amb);
     }
     if (!strcmp(d, "temperature")) {
         ONCE(S_TEMP, d);
         NARGS(1);
-        return num_range(ps, tok[1], "temperature (°C)", 0, 150, &s->t_init);
+        return sim_scn_num_range(ps, tok[1], "temperature (°C)", 0, 150, &s->t_init);
     }
     if (!strcmp(d, "governor")) {
         ONCE(S_GOV, d);
         NARGS(1);
-        return boolean(ps, tok[1], d, &s->governor);
+        return sim_scn_boolean(ps, tok[1], d, &s->governor);
     }
     if (!strcmp(d, "power-limit")) {
         ONCE(S_LIMIT, d);
         NARGS(1);
-        return num_range(ps, tok[1], "power-limit (W)", 1, 5000, &s->power_limit_w);
+        return sim_scn_num_range(ps, tok[1], "power-limit (W)", 1, 5000, &s->power_limit_w);
     }
     if (!strcmp(d, "lock-clocks")) {
         double lo, hi;
         ONCE(S_LOCK, d);
         NARGS(2);
-        if (num_range(ps, tok[1], "lock-clocks min (MHz)", 1, 10000, &lo) != 0 ||
-            num_range(ps, tok[2], "lock-clocks max (MHz)", 1, 10000, &hi) != 0)
+        if (sim_scn_num_range(ps, tok[1], "lock-clocks min (MHz)", 1, 10000, &lo) != 0 ||
+            sim_scn_num_range(ps, tok[2], "lock-clocks max (MHz)", 1, 10000, &hi) != 0)
             return -1;
         if (lo > hi)
-            return fail(ps, "lock-clocks: min %g > max %g", lo, hi);
+            return sim_scn_fail(ps, "lock-clocks: min %g > max %g", lo, hi);
         s->lock_min = (unsigned)lo, s->lock_max = (unsigned)hi;
         return 0;
     }
@@ -506,17 +396,18 @@ static int parse_line(struct parser *ps, struct sim_scenario *s, char **tok, int
             s->repeat = 0;
             return 0;
         }
-        if (num_range(ps, tok[1], "repeat", 1, 1e9, &v) != 0)
+        if (sim_scn_num_range(ps, tok[1], "repeat", 1, 1e9, &v) != 0)
             return -1;
         if (v != floor(v))
-            return fail(ps, "repeat: '%s' is not an integer (or 'forever')", tok[1]);
+            return sim_scn_fail(ps, "repeat: '%s' is not an integer (or 'forever')", tok[1]);
         s->repeat = (int)v;
         return 0;
     }
-    return fail(ps,
-                "unknown directive '%s' (expected profile, devices, seed, ambient, temperature, "
-                "cooling, governor, power-limit, lock-clocks, sensor, repeat, idle, phase, fault)",
-                d);
+    return sim_scn_fail(
+        ps,
+        "unknown directive '%s' (expected profile, devices, seed, ambient, temperature, "
+        "cooling, governor, power-limit, lock-clocks, sensor, repeat, idle, phase, fault)",
+        d);
 #undef ONCE
 #undef NARGS
 }
@@ -533,7 +424,7 @@ int sim_scenario_parse(struct sim_scenario *s, const char *text, const char *nam
         size_t n = eol ? (size_t)(eol - p) : strlen(p);
         ps.line++;
         if (n >= sizeof buf)
-            return fail(&ps, "line too long (at most %zu characters)", sizeof buf - 1);
+            return sim_scn_fail(&ps, "line too long (at most %zu characters)", sizeof buf - 1);
         memcpy(buf, p, n);
         buf[n] = '\0';
         p += n + (eol ? 1 : 0);
@@ -545,7 +436,7 @@ int sim_scenario_parse(struct sim_scenario *s, const char *text, const char *nam
         for (char *save = NULL, *t = strtok_r(buf, " \t\r", &save); t;
              t = strtok_r(NULL, " \t\r", &save)) {
             if (nt == MAX_TOKENS)
-                return fail(&ps, "too many fields (at most %d)", MAX_TOKENS);
+                return sim_scn_fail(&ps, "too many fields (at most %d)", MAX_TOKENS);
             tok[nt++] = t;
         }
         if (nt == 0)
@@ -555,7 +446,7 @@ int sim_scenario_parse(struct sim_scenario *s, const char *text, const char *nam
     }
     if (s->repeat != 1 && s->n_phases == 0) {
         ps.line = 0;
-        return fail(&ps, "repeat without any phase");
+        return sim_scn_fail(&ps, "repeat without any phase");
     }
     if (s->repeat != 1) {
         /* Each round must last at least one model step: a round of zero-length phases would
@@ -566,8 +457,8 @@ int sim_scenario_parse(struct sim_scenario *s, const char *text, const char *nam
             total += s->phases[i].dur_s;
         if (total < 1e-3) {
             ps.line = 0;
-            return fail(&ps, "repeat %s needs phases lasting at least 1 ms in total",
-                        s->repeat == 0 ? "forever" : "N");
+            return sim_scn_fail(&ps, "repeat %s needs phases lasting at least 1 ms in total",
+                                s->repeat == 0 ? "forever" : "N");
         }
     }
     return 0;
