@@ -112,7 +112,6 @@ static int thermal_bad_option(const struct cli_command_spec *spec, const char *w
     return 2;
 }
 
-
 static const struct cli_command_spec thermal_spec = {
     .name = "sim thermal",
     .help = cmd_sim_usage,
