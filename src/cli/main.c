@@ -47,7 +47,7 @@ static void usage(FILE *out)
                  "       joules --version\n\n"
                  "Commands:\n");
     for (const struct cli_command *c = commands; c->name; c++)
-        fprintf(out, "  %-7s %s\n", c->name, c->summary);
+        fprintf(out, "  %-8s %s\n", c->name, c->summary);
     fprintf(out,
             "\nExamples:\n"
             "  joules info                          what can be measured here, and why not\n"
