@@ -31,6 +31,8 @@
  *  - Field accesses (r->domains[i].energy_j, r->n_domains) read as before; a plain struct
  *    copy of a result now shares the domains' storage instead of copying them.
  *  - JOULES_MAX_DOMAINS bounds only the domains one monitor opens, not results.
+ *  - New: joules_efficiency() gives the GFLOP per joule of a window from a FLOP count the
+ *    caller gives, over the total and over the GPUs' energy, each with its +/-.
  */
 #ifndef JOULES_H
 #define JOULES_H
@@ -499,6 +501,35 @@ JOULES_API int joules_window_end_busy(joules_monitor *m, const char *name, joule
 JOULES_API void joules_repeat_options_init(joules_repeat_options *opts);
 JOULES_API int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
                              const joules_repeat_options *opts, joules_repeat_result *out);
+
+/*
+ * Efficiency of a measured window from a work count the caller gives (the FLOPs the window
+ * ran): GFLOP/J = flops / 1e9 / energy, over two energies, each with its +/- (the count is
+ * taken as exact, so the relative uncertainty is the energy's; about 95 %):
+ *  - the total: the valid domains counted in the disjoint total (as total_energy_j);
+ *  - the GPUs: the valid GPU domains only (NAN when the result has none).
+ * r is a result of m (joules_window_end, joules_window_collect, joules_repeat's per_rep:
+ * GFLOP/J per repetition then takes the FLOPs of one repetition). The share of the
+ * hardware's peak needs the shipped hardware table, which the library does not read: the
+ * command line (`joules run --flops`) and the Python binding add it.
+ * JOULES_E_INVALID for a count that is negative or not a finite number, or a result that
+ * is not m's; JOULES_E_NO_DOMAIN when no valid counted domain has energy above 0 J (out is
+ * then filled with the energies and NAN ratios).
+ */
+typedef struct joules_efficiency_result {
+    double flops;
+    double energy_j; /* valid domains counted in the total */
+    double uncertainty_j;
+    int n_domains; /* domains in energy_j */
+    double gflop_per_j, gflop_per_j_pm;
+    double gpu_energy_j; /* valid GPU domains */
+    double gpu_uncertainty_j;
+    int n_gpus;                                 /* GPU domains in gpu_energy_j */
+    double gpu_gflop_per_j, gpu_gflop_per_j_pm; /* NAN without a valid GPU */
+} joules_efficiency_result;
+
+JOULES_API int joules_efficiency(const joules_monitor *m, const joules_measurement *r, double flops,
+                                 joules_efficiency_result *out);
 
 #ifdef __cplusplus
 }

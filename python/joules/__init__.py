@@ -12,13 +12,14 @@ A thin ctypes binding over libjoules (no compiler needed); see docs/python.md.
 """
 from ._lib import LibraryNotFound
 from .errors import JoulesError, LibraryError, strerror
-from .monitor import (DomainEnergy, DomainInfo, Measurement, Monitor, Pending, Sample,
-                      Samples, ZeusMonitor, to_csv)
+from .monitor import (DomainEnergy, DomainInfo, Efficiency, Measurement, Monitor, Pending,
+                      Sample, Samples, ZeusMonitor, to_csv)
 from .sim import Simulator
 
-__all__ = ["Monitor", "ZeusMonitor", "Measurement", "Pending", "DomainEnergy", "DomainInfo", "Sample",
-           "Samples", "to_csv", "JoulesError", "LibraryError", "LibraryNotFound", "Simulator",
-           "strerror", "library_version", "library_path", "__version__"]
+__all__ = ["Monitor", "ZeusMonitor", "Measurement", "Pending", "DomainEnergy", "DomainInfo",
+           "Efficiency", "Sample", "Samples", "to_csv", "JoulesError", "LibraryError",
+           "LibraryNotFound", "Simulator", "strerror", "library_version", "library_path",
+           "__version__"]
 
 
 def __getattr__(name):

@@ -314,6 +314,22 @@ class RepeatResult(ctypes.Structure):
     ]
 
 
+class EfficiencyResult(ctypes.Structure):
+    _fields_ = [
+        ("flops", ctypes.c_double),
+        ("energy_j", ctypes.c_double),
+        ("uncertainty_j", ctypes.c_double),
+        ("n_domains", ctypes.c_int),
+        ("gflop_per_j", ctypes.c_double),
+        ("gflop_per_j_pm", ctypes.c_double),
+        ("gpu_energy_j", ctypes.c_double),
+        ("gpu_uncertainty_j", ctypes.c_double),
+        ("n_gpus", ctypes.c_int),
+        ("gpu_gflop_per_j", ctypes.c_double),
+        ("gpu_gflop_per_j_pm", ctypes.c_double),
+    ]
+
+
 STRUCTS = {
     "joules_options": Options,
     "joules_domain_info": DomainInfo,
@@ -323,6 +339,7 @@ STRUCTS = {
     "joules_reading": Reading,
     "joules_repeat_options": RepeatOptions,
     "joules_repeat_result": RepeatResult,
+    "joules_efficiency_result": EfficiencyResult,
 }
 
 _MON = ctypes.c_void_p
@@ -358,6 +375,8 @@ _PROTOTYPES = {
     "joules_repeat_options_init": (None, [ctypes.POINTER(RepeatOptions)]),
     "joules_repeat": (ctypes.c_int, [_MON, WORK_FN, ctypes.c_void_p,
                                      ctypes.POINTER(RepeatOptions), ctypes.POINTER(RepeatResult)]),
+    "joules_efficiency": (ctypes.c_int, [_MON, ctypes.POINTER(CMeasurement), ctypes.c_double,
+                                         ctypes.POINTER(EfficiencyResult)]),
     "joules_gpu_lock_clocks": (ctypes.c_int, [_MON, ctypes.c_int, ctypes.c_uint, ctypes.c_uint]),
     "joules_gpu_reset_clocks": (ctypes.c_int, [_MON, ctypes.c_int]),
     "joules_gpu_set_power_limit": (ctypes.c_int, [_MON, ctypes.c_int, ctypes.c_double]),

@@ -10,14 +10,14 @@ import ctypes
 
 from . import _lib
 from .errors import JoulesError
-from .results import Measurement, Pending
+from .results import Efficiency, Measurement, Pending
 
 _INVALID = bytes(ctypes.sizeof(ctypes.c_int))  # a domain's `valid` field when it is not
 
 
 class _Edges:
     """Window edges of Monitor (which sets _windows, _encoded, _scratch_tls, _domain_index,
-    _n_results, _sync, _handle and _lib)."""
+    _n_results, _sync, _handle, _lib and _ref, a weakref.ref of itself)."""
 
     def _name(self, name):
         try:
@@ -65,8 +65,8 @@ class _Edges:
                                   "to settle the end; give one")
             return self._end_deferred(key, sync_execution)
         if busy is not None and not cancel:
-            return self._end_busy(key, Measurement(key), sync_execution, busy)
-        m = Measurement(key)
+            return self._end_busy(key, Measurement(key, self._ref), sync_execution, busy)
+        m = Measurement(key, self._ref)
         if cancel:
             b = self._name(key)
             self._window_check(key, self._lib.joules_window_cancel(self._need(), b))
@@ -155,7 +155,7 @@ class _Edges:
         c = self._new_result()
         self._check(self._lib.joules_window_collect(self._need(), pending.ticket,
                                                     -1 if wait else 0, ctypes.byref(c)))
-        m = Measurement(pending.name)._fill(c, self.domains)
+        m = Measurement(pending.name, self._ref)._fill(c, self.domains)
         pending._result = m  # kept even if writing the log fails below
         return self._record(m)
 
@@ -181,6 +181,36 @@ class _Edges:
         if failure:
             raise failure[0]
         return m
+
+    def efficiency(self, measurement, flops):
+        """GFLOP per joule of a Measurement of this monitor for `flops` FLOPs (an Efficiency;
+        see Measurement.efficiency)."""
+        try:
+            f = float(flops)
+        except (TypeError, ValueError):
+            raise JoulesError(_lib.E_INVALID, "a FLOP count is a number, not %r" % (flops,))
+        index = self._domain_by_name()
+        c = self._new_result()
+        n = 0
+        for name, de in measurement.domains.items():
+            i = index.get(name)
+            if i is None or n >= c.capacity:
+                raise JoulesError(_lib.E_INVALID, "window %r: domain %r is not one of this "
+                                  "monitor's" % (measurement.name, name))
+            d = c.domains[n]
+            d.domain, d.valid = i, int(de.valid)
+            d.energy_j = de.energy if de.valid else 0.0
+            d.uncertainty_j = de.uncertainty if de.valid else 0.0
+            n += 1
+        c.n_domains = n
+        c.name = measurement.name.encode("utf-8")[:_lib.NAME_MAX - 1] if measurement.name else b""
+        out = _lib.EfficiencyResult()
+        self._check(self._lib.joules_efficiency(self._need(), ctypes.byref(c), f,
+                                                ctypes.byref(out)))
+        return Efficiency(out)
+
+    def _domain_by_name(self):
+        return {info.name: info.index for info in self.domains}
 
     def _window_check(self, key, rc):
         if rc >= 0:

@@ -12,6 +12,7 @@ import functools
 import os
 import threading
 import warnings
+import weakref
 
 from . import _lib
 from . import sampling as _sampling
@@ -20,12 +21,12 @@ from .errors import JoulesError, load_library
 from .sync import make_sync
 
 from .results import (_CPU_NAME, _DRAM_NAME, _GPU_NAME, _SUB_NAME, DomainEnergy, DomainInfo,
-                      Measurement, Pending, Sample, Samples, to_csv)
+                      Efficiency, Measurement, Pending, Sample, Samples, to_csv)
 from .window import _Window
 from .edges import _Edges
 
 __all__ = ["Monitor", "ZeusMonitor", "Measurement", "Pending", "DomainEnergy", "DomainInfo",
-           "Sample", "Samples", "to_csv"]
+           "Efficiency", "Sample", "Samples", "to_csv"]
 
 def _cuda_visible(domains):
     """CUDA index -> NVML index from CUDA_VISIBLE_DEVICES, or None when it is not set."""
@@ -88,6 +89,7 @@ class Monitor(_Edges):
                  log_file=None):
         self._handle = None
         self._handle_lock = threading.RLock()  # close() against a Pending's __del__
+        self._ref = weakref.ref(self)  # what a Measurement keeps of its monitor
         # Window name -> True while open, False once ended (for the messages of a window
         # ended twice or never begun), the most recently ended last. Single dict operations,
         # atomic under the GIL: no lock on the path of every window.
@@ -374,7 +376,7 @@ class Monitor(_Edges):
         if failure:
             raise failure[0]
         self._check(rc)
-        m = Measurement("repeat")
+        m = Measurement("repeat", self._ref)
         m._fill(res.per_rep, self.domains)
         m.groups = res.groups
         m.repetitions_run = res.repetitions_run

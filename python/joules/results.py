@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """What a window or a reading gives back: Measurement (Zeus's fields and ours), Pending (a
-deferred end), DomainInfo, DomainEnergy, Sample and Samples, and to_csv for a time series."""
+deferred end), Efficiency (GFLOP per joule of a window), DomainInfo, DomainEnergy, Sample and
+Samples, and to_csv for a time series."""
 import csv
 import ctypes
 import math
@@ -112,10 +113,23 @@ class Measurement:
                          "total_energy", "total_uncertainty", "domains", "method",
                          "simulator_true_energy", "simulated"))
 
-    def __init__(self, name=None):
+    def __init__(self, name=None, monitor_ref=None):
         self.name = name
         self.filled = False
         self.cancelled = False
+        self._monitor_ref = monitor_ref  # weakref.ref of the Monitor, for efficiency()
+
+    def efficiency(self, flops):
+        """GFLOP per joule of this window for `flops` FLOPs run in it (joules_efficiency),
+        with its +/- (about 95 %): an Efficiency. Uses the GPUs' energy when a GPU was
+        measured, the total otherwise; .energy says which. For a repeat() result, give the
+        FLOPs of one repetition. JoulesError for a count that is negative or not a number,
+        or a window with no valid energy."""
+        monitor = self._monitor_ref() if self._monitor_ref is not None else None
+        if monitor is None:
+            raise JoulesError(_lib.E_STATE, "window %r: its monitor is gone; use "
+                              "Monitor.efficiency(measurement, flops)" % self.name)
+        return monitor.efficiency(self, flops)
 
     def __getattr__(self, attr):
         # Only called for an attribute not set yet: a field still in its C form, or one of
@@ -225,6 +239,43 @@ class Measurement:
         if self.simulated:
             parts.append("SIMULATED")
         return "Measurement(%r, %s)" % (self.name, ", ".join(parts))
+
+
+class Efficiency:
+    """GFLOP per joule of a window (Measurement.efficiency, Monitor.efficiency).
+
+    gflop_per_j, gflop_per_j_pm   over `energy`, +/- about 95 % (the count is exact: the
+                                  relative +/- is the energy's)
+    energy                        "gpu" (the valid GPUs' energy) when a GPU was measured,
+                                  else "total" (the valid domains of the disjoint total)
+    energy_j, uncertainty_j       that energy and its +/-
+    total_gflop_per_j(_pm), gpu_gflop_per_j(_pm)  both, NaN where there is no such energy
+    flops, n_gpus
+    The share of the hardware's peak is not here: the library does not read the hardware
+    table (`joules run --flops N --precision P` reports it).
+    """
+
+    __slots__ = ("flops", "energy", "energy_j", "uncertainty_j", "gflop_per_j",
+                 "gflop_per_j_pm", "total_gflop_per_j", "total_gflop_per_j_pm",
+                 "gpu_gflop_per_j", "gpu_gflop_per_j_pm", "n_gpus")
+
+    def __init__(self, c):
+        self.flops = c.flops
+        self.total_gflop_per_j, self.total_gflop_per_j_pm = c.gflop_per_j, c.gflop_per_j_pm
+        self.gpu_gflop_per_j, self.gpu_gflop_per_j_pm = c.gpu_gflop_per_j, c.gpu_gflop_per_j_pm
+        self.n_gpus = c.n_gpus
+        if c.n_gpus > 0 and not math.isnan(c.gpu_gflop_per_j):
+            self.energy, self.energy_j, self.uncertainty_j = ("gpu", c.gpu_energy_j,
+                                                              c.gpu_uncertainty_j)
+            self.gflop_per_j, self.gflop_per_j_pm = self.gpu_gflop_per_j, self.gpu_gflop_per_j_pm
+        else:
+            self.energy, self.energy_j, self.uncertainty_j = "total", c.energy_j, c.uncertainty_j
+            self.gflop_per_j, self.gflop_per_j_pm = (self.total_gflop_per_j,
+                                                     self.total_gflop_per_j_pm)
+
+    def __repr__(self):
+        return "Efficiency(%.4g +/- %.2g GFLOP/J over the %s energy, %.4f J)" % (
+            self.gflop_per_j, self.gflop_per_j_pm, self.energy, self.energy_j)
 
 
 class Pending:
