@@ -24,6 +24,7 @@
 #include "cli/commands.h"
 #include "io/atomic.h"
 #include "sweep/sweep.h"
+#include "util/privdrop.h"
 
 #define CMD "sweep"
 
@@ -94,6 +95,7 @@ static const struct cli_option sweep_options[] = {
     CLI_IMPACT_OUTPUT_OPTIONS,
     CLI_OPTION_QUIET("no progress lines"),
     CLI_OPTION_HELP,
+    CLI_OPTION_AS_ROOT,
     CLI_OPTIONS_END,
 };
 
@@ -515,6 +517,13 @@ int cmd_sweep(int argc, char **argv)
     s.executor = s.w.executor;
     if ((status = sweep_check(&s, argc, argv)) != 0)
         return status;
+    static struct util_drop drop; /* under sudo, the command runs as the invoking user */
+    char why[160];
+    if (util_drop_plan(&drop, s.com.as_root, why, sizeof why) != 0) {
+        fprintf(stderr, "joules sweep: %s; --as-root runs the command as root\n", why);
+        return CLI_EXIT_FAILURE;
+    }
+    s.p.drop = &drop;
     /* The tables and site values are checked before anything runs. */
     if ((status = cli_impact_open(&s.impact, &s.impact_opts, CMD)) != 0)
         return status;
