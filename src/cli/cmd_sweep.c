@@ -58,10 +58,11 @@ static const char sweep_help_tail[] =
     "  JOULES_SIM_PRIVILEGED=1 joules sweep --sim --arms normal,zeros --svg s.svg\n"
     "  sudo joules sweep --clocks 900,1200,1500 -- python3 train_step.py\n\n"
     "Needs privilege: root on a real GPU; the simulated GPU allows it as root or with\n"
-    "JOULES_SIM_PRIVILEGED=1. Exit status: 0 done; 1 failed (privilege, no GPU, the\n"
-    "command failed at a step: partial results kept); 2 wrong command line; 128+N when\n"
-    "stopped by signal N, after restoring the settings and saving what was "
-    "measured.\n" CLI_IMPACT_HELP_NOTE;
+    "JOULES_SIM_PRIVILEGED=1. Under sudo the command runs as the invoking user\n"
+    "(SUDO_UID/SUDO_GID), as root only with --as-root. Exit status: 0 done; 1 failed\n"
+    "(privilege, no GPU, the command failed at a step: partial results kept); 2 wrong\n"
+    "command line; 128+N when stopped by signal N, after restoring the settings and\n"
+    "saving what was measured.\n" CLI_IMPACT_HELP_NOTE;
 
 static const struct cli_option sweep_options[] = {
     {"clocks", 0, required_argument, "SPEC",
