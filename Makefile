@@ -117,7 +117,8 @@ analyze: deps $(BUILD)/CMakeCache.txt
 # libFuzzer on each parser of outside input (tests/fuzz, docs/fuzzing.md); needs clang. The
 # seconds are shared among the targets. Their corpora are replayed by every `make test`.
 FUZZ_SECONDS ?= 180
-FUZZ_TARGETS := fuzz_scenario fuzz_scenario_model fuzz_baseline fuzz_journal fuzz_cli_values
+FUZZ_TARGETS := fuzz_scenario fuzz_scenario_model fuzz_baseline fuzz_journal fuzz_cli_values \
+	fuzz_serve_request fuzz_merge
 .PHONY: fuzz
 fuzz: deps
 	@command -v clang >/dev/null 2>&1 || { echo "make fuzz needs clang: apt-get install -y clang" >&2; exit 1; }

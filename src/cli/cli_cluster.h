@@ -12,13 +12,15 @@
 
 #include "cluster/cluster.h"
 #include "io/run_output.h"
+#include "util/privdrop.h"
 
 struct cli_cluster {
     const char *dir; /* --cluster-dir; NULL: not in cluster mode */
     int quiet;
     clu_env env;
-    int measurer;           /* 1: this rank measures its node */
-    const char *elected_by; /* "local-rank" or "lock" */
+    int measurer;                 /* 1: this rank measures its node */
+    const char *elected_by;       /* "local-rank" or "lock" */
+    const struct util_drop *drop; /* the identity the command runs as; NULL: joules's own */
 };
 
 /* Before the monitor opens: learn the rank and elect the node's measurer. 0, or the exit

@@ -75,6 +75,9 @@ static int take_shared(const struct cli_command_spec *spec, struct cli_common *c
     case CLI_OPT_VERBOSE:
         com->verbose = 1;
         return 0;
+    case CLI_OPT_AS_ROOT:
+        com->as_root = 1;
+        return 0;
     case CLI_OPT_NO_SETTLE:
         com->src.settle_end = 0;
         return 0;
@@ -125,7 +128,7 @@ int cli_options_parse(const struct cli_command_spec *spec, struct cli_common *co
                 cli_options_help(spec, stdout);
             return 1;
         }
-        if (o->id >= CLI_OPT_HELP && o->id <= CLI_OPT_VERBOSE)
+        if (o->id >= CLI_OPT_HELP && o->id <= CLI_OPT_AS_ROOT)
             *status = take_shared(spec, common, o, argc, argv);
         else if (spec->take)
             *status = spec->take(ctx, o->id, optarg);

@@ -27,6 +27,7 @@ enum {
     CLI_OPT_CSV,
     CLI_OPT_NO_SETTLE,
     CLI_OPT_VERBOSE,
+    CLI_OPT_AS_ROOT,
     CLI_OPT_COMMAND = 0x200,
 };
 
@@ -58,6 +59,11 @@ struct cli_option {
 #define CLI_OPTION_JSON(text)  {"json", 0, required_argument, "FILE", text, CLI_OPT_JSON}
 #define CLI_OPTION_CSV(text)   {"csv", 0, required_argument, "FILE", text, CLI_OPT_CSV}
 #define CLI_OPTION_NO_SETTLE(text) {"no-settle", 0, no_argument, NULL, text, CLI_OPT_NO_SETTLE}
+/* Under sudo, the user's command runs as the invoking user (SUDO_UID) unless this is given. */
+#define CLI_OPTION_AS_ROOT \
+    {"as-root", 0, no_argument, NULL, \
+     "under sudo, run the command as root too (by default it runs as\n" \
+     "the invoking user, SUDO_UID/SUDO_GID; only joules keeps root)", CLI_OPT_AS_ROOT}
 /* clang-format on */
 
 /* What the shared options set. The command initialises it (src.settle_end) before parsing. */
@@ -67,6 +73,7 @@ struct cli_common {
     const char *csv;       /* --csv FILE, likewise */
     int quiet;             /* -q, --quiet */
     int verbose;           /* -v, --verbose: how joules itself did (sampler rounds, ...) */
+    int as_root;           /* --as-root: the user's command keeps joules's root (util_drop_plan) */
 };
 
 struct cli_command_spec {

@@ -143,8 +143,13 @@ void cli_journal_notice(void)
                 "joules: joules (pid %ld, no longer running) changed the power limit of %s (%s) "
                 "from %.0f W",
                 e[i].pid, e[i].uuid, e[i].device, e[i].power_limit_w);
+        /* The simulated GPU is one machine that every process shares: the setting outlives
+         * the process that made it, unless that process ran a private machine. */
         fprintf(stderr, " and did not restore it%s\n",
-                e[i].simulated ? " (a simulated GPU: its state ended with that process)" : "");
+                e[i].simulated ? " (a simulated GPU: the shared simulated machine keeps the "
+                                 "setting until it is restored or reset; only a private one, "
+                                 "JOULES_SIM_MACHINE=private, ended with that process)"
+                               : "");
     }
     if (stale)
         fprintf(stderr, "joules: to restore %s: joules restore%s (journal: %s)\n",

@@ -20,6 +20,7 @@
 #include "cli/cli_options.h"
 #include "cli/commands.h"
 #include "compare/compare.h"
+#include "util/privdrop.h"
 
 #define CMP_EXIT_GATE 3 /* the gate (--fail-if-more) failed */
 
@@ -120,6 +121,7 @@ static const struct cli_option compare_options[] = {
     {"scenario-h", 0, required_argument, "FILE", "the same for command H", OPT_SCENARIO_A + 7},
     CLI_OPTION_QUIET("no progress lines and no table (errors still reported)"),
     CLI_OPTION_HELP,
+    CLI_OPTION_AS_ROOT,
     CLI_OPTIONS_END,
 };
 /* clang-format on */
@@ -376,6 +378,11 @@ static int measure_and_report(struct compare_state *st, struct cli_monitor *cm,
     struct cmp_files outs = {.json = o->com.json, .csv = o->com.csv, .svg = o->svg};
     char err[CMP_ERR_MAX];
     int rc = 0;
+    static struct util_drop drop; /* under sudo, the commands run as the invoking user */
+    if (util_drop_plan(&drop, o->com.as_root, err, sizeof err) != 0) {
+        fprintf(stderr, "joules compare: %s; --as-root runs the commands as root\n", err);
+        return CLI_EXIT_FAILURE;
+    }
     if (cmp_files_open(&outs, err, sizeof err) != 0) {
         fprintf(stderr, "joules compare: %s\n", err);
         return CLI_EXIT_USAGE;
@@ -400,6 +407,7 @@ static int measure_and_report(struct compare_state *st, struct cli_monitor *cm,
         .baseline_power_w = base_w,
         .sim_library = cm->used_sim ? cm->sim_library : NULL,
         .stop = &cli_stop_signal,
+        .drop = &drop,
     };
     struct cmp_exec *x;
     if (cmp_exec_open(&x, &es, err, sizeof err) != 0) {

@@ -5,6 +5,7 @@
  * (joules_repeat), so that part-time power sensors and coarse counters average out.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <spawn.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli/cli_impact.h"
 #include "cli/cli_options.h"
@@ -22,6 +24,7 @@
 #include "io/atomic.h"
 #include "io/json.h"
 #include "io/run_output.h"
+#include "util/privdrop.h"
 
 extern char **environ;
 
@@ -65,6 +68,7 @@ static const struct cli_option repeat_options[] = {
     CLI_OPTION_SCENARIO("simulated GPU under a known load; implies --sim"),
     CLI_OPTION_QUIET("no table"),
     CLI_OPTION_HELP,
+    CLI_OPTION_AS_ROOT,
     CLI_OPTIONS_END,
 };
 
@@ -72,8 +76,54 @@ struct child_work {
     char **cmd;
     int runs;
     int last_status;
-    int not_started; /* the command could not be started (said already) */
+    int not_started;              /* the command could not be started (said already) */
+    const struct util_drop *drop; /* under sudo: the invoking user's identity */
 };
+
+/* posix_spawnp with the user's identity: fork, drop, exec. 0, or the errno of the exec (the
+ * child reports a failed drop itself and exits 126). */
+static int spawn_dropped(struct child_work *w, pid_t *pid)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return errno;
+    (void)fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    (void)fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    fflush(NULL);
+    *pid = fork();
+    if (*pid < 0) {
+        int e = errno;
+        close(fds[0]);
+        close(fds[1]);
+        return e;
+    }
+    if (*pid == 0) {
+        close(fds[0]);
+        int de = util_drop_apply(w->drop);
+        if (de != 0) { /* never the command as root when the user asked for no such thing */
+            util_drop_report("repeat", de);
+            _exit(126);
+        }
+        execvp(w->cmd[0], w->cmd);
+        int e = errno;
+        ssize_t n = write(fds[1], &e, sizeof e);
+        (void)n;
+        _exit(127);
+    }
+    close(fds[1]);
+    int e = 0;
+    ssize_t n;
+    do
+        n = read(fds[0], &e, sizeof e);
+    while (n < 0 && errno == EINTR);
+    close(fds[0]);
+    if (n == (ssize_t)sizeof e) {
+        while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        return e;
+    }
+    return 0;
+}
 
 static int run_once(void *user)
 {
@@ -81,7 +131,9 @@ static int run_once(void *user)
     if (cli_stop_signal)
         return -1;
     pid_t pid;
-    int rc = posix_spawnp(&pid, w->cmd[0], NULL, NULL, w->cmd, environ);
+    int rc = w->drop && w->drop->active
+                 ? spawn_dropped(w, &pid)
+                 : posix_spawnp(&pid, w->cmd[0], NULL, NULL, w->cmd, environ);
     if (rc != 0) {
         w->last_status = rc == ENOENT ? 127 : 126;
         w->not_started = 1;
@@ -282,6 +334,12 @@ int cmd_repeat(int argc, char **argv)
     char **cmd = argv + optind;
     int cmd_argc = argc - optind;
     const char *json = com.json;
+    char err_drop[160];
+    static struct util_drop drop; /* under sudo, the command runs as the invoking user */
+    if (util_drop_plan(&drop, com.as_root, err_drop, sizeof err_drop) != 0) {
+        fprintf(stderr, "joules repeat: %s; --as-root runs the command as root\n", err_drop);
+        return CLI_EXIT_FAILURE;
+    }
 
     /* The tables and site values are checked before anything runs. */
     if ((status = cli_impact_open(&c.impact, &c.impact_opts, "repeat")) != 0)
@@ -314,7 +372,7 @@ int cmd_repeat(int argc, char **argv)
 
     struct cli_stop stop;
     cli_stop_install(&stop);
-    struct child_work w = {cmd, 0, 0, 0};
+    struct child_work w = {cmd, 0, 0, 0, &drop};
     joules_repeat_result res; /* per_rep's domains on the heap, one per domain */
     res_dom = calloc((size_t)n_info, sizeof *res_dom);
     joules_measurement_init(&res.per_rep, res_dom, res_dom ? n_info : 0);

@@ -34,6 +34,7 @@
 #include "cli/commands.h"
 #include "io/atomic.h"
 #include "io/run_output.h"
+#include "util/privdrop.h"
 
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 #define N_FORWARDED (int)(sizeof forwarded / sizeof forwarded[0])
@@ -140,8 +141,8 @@ static int no_domain(const struct cli_monitor *cm)
 }
 
 /* Start the command. Returns its pid, or -1 with *exec_errno set (or 0 for a fork error). */
-static pid_t start_child(char **cmd, const sigset_t *orig_mask, const struct sigaction *orig_act,
-                         int *exec_errno)
+static pid_t start_child(char **cmd, const struct util_drop *drop, const sigset_t *orig_mask,
+                         const struct sigaction *orig_act, int *exec_errno)
 {
     int fds[2];
     *exec_errno = 0;
@@ -166,6 +167,11 @@ static pid_t start_child(char **cmd, const sigset_t *orig_mask, const struct sig
         sigaction(SIGCHLD, &orig_act[N_FORWARDED], NULL);
         pthread_sigmask(SIG_SETMASK, orig_mask, NULL);
         close(fds[0]);
+        int de = util_drop_apply(drop);
+        if (de != 0) { /* never the command as root when the user asked for no such thing */
+            util_drop_report("run", de);
+            _exit(126);
+        }
         execvp(cmd[0], cmd);
         int e = errno;
         ssize_t w = write(fds[1], &e, sizeof e);
@@ -197,7 +203,8 @@ struct run_ctx {
     struct run_outputs out;
     char **cmd;
     int cmd_argc;
-    sigset_t fwd, orig_mask;                    /* the forwarded signals; the mask at start */
+    struct util_drop drop;   /* the invoking user's identity for the command, under sudo */
+    sigset_t fwd, orig_mask; /* the forwarded signals; the mask at start */
     struct sigaction orig_act[N_FORWARDED + 1]; /* their dispositions, and SIGCHLD's */
     struct cli_monitor cm;
     int monitor_open;
@@ -283,6 +290,12 @@ static int run_parse(struct run_ctx *r, int argc, char **argv, int *status)
     if (!o->sample_ns && (o->series.csv_path || o->series.plot_path))
         o->sample_ns = 100000000LL;
     o->series.title = "joules run: power over time";
+    char why[160];
+    if (util_drop_plan(&r->drop, r->com.as_root, why, sizeof why) != 0) {
+        fprintf(stderr, "joules run: %s; --as-root runs the command as root\n", why);
+        *status = CLI_EXIT_FAILURE;
+        return 1;
+    }
     *status = 0;
     return 0;
 }
@@ -365,7 +378,7 @@ static int measure(struct run_ctx *r, joules_measurement *meas, int *status, con
         *failure = failure_buf;
     }
     int exec_errno = 0;
-    pid_t pid = start_child(r->cmd, &r->orig_mask, r->orig_act, &exec_errno);
+    pid_t pid = start_child(r->cmd, &r->drop, &r->orig_mask, r->orig_act, &exec_errno);
     if (pid < 0) {
         int fork_errno = errno;
         if (begun == 0)
@@ -486,6 +499,7 @@ int cmd_run(int argc, char **argv)
         return run_finish(&r, CLI_EXIT_USAGE);
     /* A rank that does not measure its node only runs the command (cli_cluster.c). */
     r.cluster.quiet = r.com.quiet;
+    r.cluster.drop = &r.drop;
     if (r.cluster.dir && (status = cli_cluster_begin(&r.cluster)) != 0)
         return run_finish(&r, status);
     if (r.cluster.dir && !r.cluster.measurer)

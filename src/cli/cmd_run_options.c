@@ -94,5 +94,6 @@ const struct cli_option run_options[] = {
     CLI_OPTION_QUIET("no table (errors are still reported)"),
     CLI_OPTION_VERBOSE("also how the sampler kept time (--sample, --series, --plot)"),
     CLI_OPTION_HELP,
+    CLI_OPTION_AS_ROOT,
     CLI_OPTIONS_END,
 };

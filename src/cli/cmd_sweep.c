@@ -24,6 +24,7 @@
 #include "cli/commands.h"
 #include "io/atomic.h"
 #include "sweep/sweep.h"
+#include "util/privdrop.h"
 
 #define CMD "sweep"
 
@@ -57,10 +58,11 @@ static const char sweep_help_tail[] =
     "  JOULES_SIM_PRIVILEGED=1 joules sweep --sim --arms normal,zeros --svg s.svg\n"
     "  sudo joules sweep --clocks 900,1200,1500 -- python3 train_step.py\n\n"
     "Needs privilege: root on a real GPU; the simulated GPU allows it as root or with\n"
-    "JOULES_SIM_PRIVILEGED=1. Exit status: 0 done; 1 failed (privilege, no GPU, the\n"
-    "command failed at a step: partial results kept); 2 wrong command line; 128+N when\n"
-    "stopped by signal N, after restoring the settings and saving what was "
-    "measured.\n" CLI_IMPACT_HELP_NOTE;
+    "JOULES_SIM_PRIVILEGED=1. Under sudo the command runs as the invoking user\n"
+    "(SUDO_UID/SUDO_GID), as root only with --as-root. Exit status: 0 done; 1 failed\n"
+    "(privilege, no GPU, the command failed at a step: partial results kept); 2 wrong\n"
+    "command line; 128+N when stopped by signal N, after restoring the settings and\n"
+    "saving what was measured.\n" CLI_IMPACT_HELP_NOTE;
 
 static const struct cli_option sweep_options[] = {
     {"clocks", 0, required_argument, "SPEC",
@@ -94,6 +96,7 @@ static const struct cli_option sweep_options[] = {
     CLI_IMPACT_OUTPUT_OPTIONS,
     CLI_OPTION_QUIET("no progress lines"),
     CLI_OPTION_HELP,
+    CLI_OPTION_AS_ROOT,
     CLI_OPTIONS_END,
 };
 
@@ -515,6 +518,13 @@ int cmd_sweep(int argc, char **argv)
     s.executor = s.w.executor;
     if ((status = sweep_check(&s, argc, argv)) != 0)
         return status;
+    static struct util_drop drop; /* under sudo, the command runs as the invoking user */
+    char why[160];
+    if (util_drop_plan(&drop, s.com.as_root, why, sizeof why) != 0) {
+        fprintf(stderr, "joules sweep: %s; --as-root runs the command as root\n", why);
+        return CLI_EXIT_FAILURE;
+    }
+    s.p.drop = &drop;
     /* The tables and site values are checked before anything runs. */
     if ((status = cli_impact_open(&s.impact, &s.impact_opts, CMD)) != 0)
         return status;

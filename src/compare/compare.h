@@ -20,6 +20,7 @@
 #include "ab/ab.h"
 #include "io/atomic.h"
 #include "joules.h"
+#include "util/privdrop.h"
 
 #define CMP_MAX_CMDS 8
 #define CMP_ERR_MAX  640
@@ -184,6 +185,7 @@ struct cmp_exec_setup {
     const char *sim_library;  /* the simulated GPU the monitor loaded; NULL: not simulated */
     double scenario_settle_s; /* after switching scenario, before the window (0: 0.3) */
     volatile sig_atomic_t *stop;
+    const struct util_drop *drop; /* the identity the commands run as; NULL: joules's own */
 };
 
 struct cmp_exec;

@@ -46,7 +46,8 @@ struct spawn_hooks {
     void (*after)(struct cmp_exec *x);
 };
 
-static void child_exec(char **argv, const char *shell, int quiet, int fd)
+static void child_exec(char **argv, const char *shell, int quiet, const struct util_drop *drop,
+                       int fd)
 {
     /* Async-signal-safe calls only: the parent has threads. */
     struct sigaction dfl;
@@ -68,6 +69,11 @@ static void child_exec(char **argv, const char *shell, int quiet, int fd)
         }
         if (nul > 2)
             close(nul);
+    }
+    int de = util_drop_apply(drop);
+    if (de != 0) { /* never the command as root when the user asked for no such thing */
+        util_drop_report("compare", de);
+        _exit(126);
     }
     if (shell)
         execl("/bin/sh", "sh", "-c", shell, (char *)NULL);
@@ -109,7 +115,7 @@ static int spawn_wait(struct cmp_exec *x, char **argv, const char *shell, int qu
     }
     if (pid == 0) {
         close(fds[0]);
-        child_exec(argv, shell, quiet, fds[1]);
+        child_exec(argv, shell, quiet, x->s.drop, fds[1]);
     }
     close(fds[1]);
     int e = 0;

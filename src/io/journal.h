@@ -23,7 +23,7 @@ enum io_journal_what { IO_JOURNAL_CLOCKS = 1, IO_JOURNAL_POWER_LIMIT };
 typedef struct io_journal_entry {
     long pid;             /* the joules process that made the change */
     int what;             /* enum io_journal_what */
-    int simulated;        /* a simulated GPU: its state ended with that process */
+    int simulated;        /* a simulated GPU: its state lives on in the shared machine */
     double power_limit_w; /* POWER_LIMIT: the limit to set back */
     char uuid[96];        /* the GPU (its UUID; its bus id where it has none) */
     char device[128];     /* its name, for messages */

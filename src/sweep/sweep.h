@@ -15,6 +15,7 @@
 
 #include "ab/ab.h"
 #include "io/baseline.h"
+#include "util/privdrop.h"
 #include "joules.h"
 
 #define SWEEP_MAX_STEPS  64
@@ -117,6 +118,7 @@ struct sweep_params {
     int n_arms;
     /* command workload */
     char **argv;
+    const struct util_drop *drop; /* the identity the command runs as; NULL: joules's own */
     double warmup_s, cooldown_s, min_window_s;
     sweep_progress_fn progress; /* NULL: none */
     void *progress_user;        /* passed to progress */

@@ -320,6 +320,11 @@ static int command_step(const struct sweep_params *p, int step, struct acc *a,
                setting, 1);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
+        int de = util_drop_apply(p->drop);
+        if (de != 0) { /* never the command as root when the user asked for no such thing */
+            util_drop_report("sweep", de);
+            _exit(126);
+        }
         execvp(p->argv[0], p->argv);
         /* The child says why the command did not start: it is the command's process, and
          * this is the command's standard error. */

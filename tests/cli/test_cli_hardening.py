@@ -270,3 +270,64 @@ class RestoreJournal(CliTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(have_sim(), "simulated GPU library not built")
+class LeastPrivilege(CliTestCase):
+    """Under sudo, joules keeps root for the NVML setters alone: the user's command runs as the
+    invoking user (SUDO_UID/SUDO_GID) unless --as-root is given."""
+
+    NOBODY = "65534"
+    COMMANDS = (
+        ("run", "-q"),
+        ("repeat", "-q", "--runs", "2", "--groups", "1"),
+        ("sweep", "-q", "--clocks", "1000,1200"),
+        ("compare", "-q", "--show-output", "--runs", "1", "--warmup", "0"),
+    )
+
+    def setUp(self):
+        super().setUp()
+        if os.geteuid() != 0:
+            self.skipTest("needs root: the command's identity changes only under sudo")
+
+    def sudo_env(self, uid=NOBODY, gid=NOBODY):
+        env = self.env()
+        env["SUDO_UID"], env["SUDO_GID"] = uid, gid
+        return env
+
+    def ids(self, cmd, *extra, env):
+        cmd_args = ["--", "id", "-u"]
+        if cmd[0] == "compare":
+            cmd_args += [":::", "id", "-u"]
+        p = self.joules(cmd[0], "--sim", *cmd[1:], *extra, *cmd_args, env=env, timeout=120)
+        self.assertExit(p, 0)
+        # The command's lines are a number alone; joules's own lines (sweep's table) are not.
+        return {line.strip() for line in p.stdout.splitlines() if line.strip().isdigit()}
+
+    def test_command_runs_as_the_invoking_user(self):
+        for cmd in self.COMMANDS:
+            with self.subTest(cmd=cmd[0]):
+                self.assertEqual(self.ids(cmd, env=self.sudo_env()), {self.NOBODY})
+
+    def test_as_root_keeps_root(self):
+        for cmd in self.COMMANDS:
+            with self.subTest(cmd=cmd[0]):
+                self.assertEqual(self.ids(cmd, "--as-root", env=self.sudo_env()), {"0"})
+
+    def test_without_sudo_nothing_changes(self):
+        self.assertEqual(self.ids(self.COMMANDS[0], env=self.env()), {"0"})
+
+    def test_groups_are_dropped_too(self):
+        p = self.joules("run", "--sim", "-q", "--", "id", "-G", env=self.sudo_env())
+        self.assertExit(p, 0)
+        self.assertEqual(p.stdout.split(), [self.NOBODY])
+
+    def test_malformed_sudo_ids_refuse_to_run(self):
+        # Never a silent root run: a SUDO_UID joules cannot read stops it before the command.
+        for uid, gid in (("nobody", self.NOBODY), (self.NOBODY, "-1"), ("", self.NOBODY)):
+            with self.subTest(uid=uid, gid=gid):
+                p = self.joules("run", "--sim", "-q", "--", "id", "-u",
+                                env=self.sudo_env(uid, gid))
+                self.assertExit(p, 1)
+                self.assertEqual(p.stdout, "")
+                self.assertIn("--as-root", p.stderr)
