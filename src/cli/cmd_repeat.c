@@ -130,10 +130,12 @@ static int run_once(void *user)
     struct child_work *w = user;
     if (cli_stop_signal)
         return -1;
-    pid_t pid;
+    pid_t pid = -1;
     int rc = w->drop && w->drop->active
                  ? spawn_dropped(w, &pid)
                  : posix_spawnp(&pid, w->cmd[0], NULL, NULL, w->cmd, environ);
+    if (rc == 0 && pid <= 0)
+        rc = ECHILD; /* no child to wait for: never waitpid(-1), which would reap any */
     if (rc != 0) {
         w->last_status = rc == ENOENT ? 127 : 126;
         w->not_started = 1;
