@@ -273,7 +273,10 @@ void ab_conclusion(const struct ab_output *rep, int k, char *buf, size_t len);
 
 void ab_output_table(FILE *out, const struct ab_output *rep);
 int ab_output_json(FILE *out, const struct ab_output *rep); /* schema joules.ab/1 */
-int ab_output_csv(FILE *out, const struct ab_output *rep);  /* schema joules.ab.csv/1 */
+/* An interval as a JSON object {median, lo, hi, coverage, n} under key (ab and compare). */
+struct io_json;
+void ab_interval_json(struct io_json *j, const char *key, const struct ab_interval *iv);
+int ab_output_csv(FILE *out, const struct ab_output *rep); /* schema joules.ab.csv/1 */
 int ab_output_svg(const char *path, const struct ab_output *rep, char *err, size_t len);
 
 #define AB_SCHEMA     "joules.ab/1"

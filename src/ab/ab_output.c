@@ -129,7 +129,7 @@ void ab_output_table(FILE *out, const struct ab_output *rep)
                 r->n_runs, r->n_runs == 1 ? "" : "s");
 }
 
-static void interval_json(io_json *j, const char *key, const struct ab_interval *iv)
+void ab_interval_json(io_json *j, const char *key, const struct ab_interval *iv)
 {
     io_json_key(j, key);
     io_json_object_begin(j);
@@ -211,7 +211,7 @@ int ab_output_json(FILE *out, const struct ab_output *rep)
         io_json_key(&j, "summary");
         io_json_object_begin(&j);
         for (int q = 0; q < AB_Q_COUNT; q++)
-            interval_json(&j, q_names[q], &rep->s.arm[k][q]);
+            ab_interval_json(&j, q_names[q], &rep->s.arm[k][q]);
         io_json_object_end(&j);
         io_json_key(&j, "runs");
         io_json_array_begin(&j);
@@ -250,7 +250,7 @@ int ab_output_json(FILE *out, const struct ab_output *rep)
         io_json_kv_string(&j, "numerator", ab_arm_name(r->arms[0]));
         io_json_kv_string(&j, "denominator", ab_arm_name(r->arms[k]));
         for (int q = 0; q < AB_Q_COUNT; q++)
-            interval_json(&j, q_names[q], &rep->s.ratio[k][q]);
+            ab_interval_json(&j, q_names[q], &rep->s.ratio[k][q]);
         ab_conclusion(rep, k, s, sizeof s);
         io_json_kv_string(&j, "conclusion", s);
         io_json_object_end(&j);

@@ -146,18 +146,6 @@ void cmp_output_table(FILE *out, const struct cmp_output *rep)
     fputc('\n', out);
 }
 
-static void kv_interval(io_json *j, const char *key, const struct ab_interval *iv)
-{
-    io_json_key(j, key);
-    io_json_object_begin(j);
-    io_json_kv_number(j, "median", iv->median);
-    io_json_kv_number(j, "lo", iv->lo);
-    io_json_kv_number(j, "hi", iv->hi);
-    io_json_kv_number(j, "coverage", iv->coverage);
-    io_json_kv_int(j, "n", iv->n);
-    io_json_object_end(j);
-}
-
 static void quantities(io_json *j, const struct cmp_output *rep, const struct ab_interval *ivs,
                        int ratio)
 {
@@ -166,7 +154,7 @@ static void quantities(io_json *j, const struct cmp_output *rep, const struct ab
     static const char *const rkeys[CMP_Q_COUNT] = {"energy", "time", "power", "edp", "dynamic"};
     for (int q = 0; q < CMP_Q_COUNT; q++)
         if (shown_q(rep, q))
-            kv_interval(j, ratio ? rkeys[q] : keys[q], &ivs[q]);
+            ab_interval_json(j, ratio ? rkeys[q] : keys[q], &ivs[q]);
 }
 
 int cmp_output_json(FILE *out, const struct cmp_output *rep)
@@ -257,8 +245,8 @@ int cmp_output_json(FILE *out, const struct cmp_output *rep)
         io_json_kv_string(&j, "file", rep->baseline->path);
         io_json_kv_string(&j, "name", rep->baseline->name);
         io_json_kv_int(&j, "runs", rep->baseline->n);
-        kv_interval(&j, "energy_j", &s->baseline_q[CMP_Q_ENERGY]);
-        kv_interval(&j, "time_s", &s->baseline_q[CMP_Q_TIME]);
+        ab_interval_json(&j, "energy_j", &s->baseline_q[CMP_Q_ENERGY]);
+        ab_interval_json(&j, "time_s", &s->baseline_q[CMP_Q_TIME]);
         io_json_object_end(&j);
     }
     if (rep->fail_if_more >= 0) {
