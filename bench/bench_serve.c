@@ -121,7 +121,7 @@ static void format_cost(joules_monitor *m)
 {
     struct serve_state st;
     char err[256];
-    if (serve_state_init(&st, m, 1000000000, "bench", "12345", err, sizeof err) != 0) {
+    if (serve_state_init(&st, m, 1000000000, "bench", "12345", 0, err, sizeof err) != 0) {
         fprintf(stderr, "serve_state_init: %s\n", err);
         exit(1);
     }

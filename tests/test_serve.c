@@ -45,7 +45,7 @@ static void test_counter_and_lost_device(void)
     if (!m)
         return;
     static struct serve_state s;
-    CHECK_EQ_INT(serve_state_init(&s, m, 1000000000, "host\"1", "77", err, sizeof err), 0);
+    CHECK_EQ_INT(serve_state_init(&s, m, 1000000000, "host\"1", "77", 0, err, sizeof err), 0);
     CHECK_EQ_INT(s.n, 1);
     CHECKF(strstr(s.d[0].labels, "hostname=\"host\\\"1\"") != NULL, "%s", s.d[0].labels);
     CHECKF(strstr(s.d[0].labels, "hpc_job=\"77\"") && strstr(s.d[0].labels, "simulated=\"1\""),
@@ -97,6 +97,28 @@ static void test_counter_and_lost_device(void)
     CHECK(strstr(b.p, "# TYPE joules_device_info gauge\n") != NULL);
     serve_buf_free(&b);
     serve_state_destroy(&s);
+    joules_close(m);
+}
+
+/* model_name always; dcgm-exporter's camelCase modelName beside it only on request. */
+static void test_dcgm_labels(void)
+{
+    char err[256];
+    setenv("JOULES_SIM_PROFILE", "a100", 1);
+    joules_monitor *m = t_open_sim_gpu(0, err, sizeof err);
+    CHECKF(m != NULL, "%s", err);
+    if (!m)
+        return;
+    static struct serve_state s;
+    for (int dcgm = 0; dcgm <= 1; dcgm++) {
+        CHECK_EQ_INT(serve_state_init(&s, m, 1000000000, "h", NULL, dcgm, err, sizeof err), 0);
+        const char *snake = strstr(s.d[0].labels, ",model_name=\"");
+        const char *camel = strstr(s.d[0].labels, ",modelName=\"");
+        CHECKF(snake != NULL, "%s", s.d[0].labels);
+        CHECKF(dcgm ? camel != NULL && camel > snake : camel == NULL, "%s", s.d[0].labels);
+        CHECKF(strstr(s.d[0].labels, "hpc_job") == NULL, "%s", s.d[0].labels);
+        serve_state_destroy(&s);
+    }
     joules_close(m);
 }
 
@@ -162,6 +184,7 @@ static void test_escape_and_listen(void)
 int main(void)
 {
     RUN(test_counter_and_lost_device);
+    RUN(test_dcgm_labels);
     RUN(test_negotiation);
     RUN(test_escape_and_listen);
     return t_end();

@@ -17,7 +17,7 @@
 #include "cli/commands.h"
 #include "serve/serve.h"
 
-enum { OPT_LISTEN = CLI_OPT_COMMAND, OPT_INTERVAL };
+enum { OPT_LISTEN = CLI_OPT_COMMAND, OPT_INTERVAL, OPT_DCGM_LABELS };
 
 #define SERVE_STR_(x) #x
 #define SERVE_STR(x)  SERVE_STR_(x)
@@ -38,6 +38,7 @@ static const char serve_help_tail[] =
     "Examples:\n"
     "  joules serve\n"
     "  joules serve --listen 127.0.0.1:9464 --interval 500ms\n"
+    "  joules serve --dcgm-labels\n"
     "  joules serve --sim --scenario scenarios/demo.scn --listen 127.0.0.1:0\n\n"
     "Exit status: 0 when stopped by a signal, 1 if nothing can be measured or the\n"
     "address cannot be listened on, 2 on a wrong command line.\n";
@@ -52,6 +53,11 @@ static const struct cli_option serve_options_table[] = {
      OPT_LISTEN},
     {"interval", 0, required_argument, "DUR", "time between readings (default 1s; 10ms to 1h)",
      OPT_INTERVAL},
+    {"dcgm-labels", 0, no_argument, NULL,
+     "also label GPUs modelName, as dcgm-exporter does, beside\n"
+     "model_name, for dashboards written for dcgm-exporter\n"
+     "(camelCase: promtool check metrics flags that label)",
+     OPT_DCGM_LABELS},
     CLI_OPTION_SIM("export the simulated GPU (SIMULATED); also --sim=PROFILE\n" CLI_HELP_PROFILES),
     CLI_OPTION_SCENARIO("simulated GPU running a known load (docs/scenarios.md)"),
     CLI_OPTION_HELP,
@@ -62,6 +68,7 @@ struct serve_options {
     struct cli_common com; /* --sim, --scenario */
     const char *listen;
     int64_t interval_ns;
+    int dcgm_labels;
 };
 
 static int serve_take(void *ctx, int id, const char *v)
@@ -70,6 +77,9 @@ static int serve_take(void *ctx, int id, const char *v)
     switch (id) {
     case OPT_LISTEN:
         o->listen = v;
+        return 0;
+    case OPT_DCGM_LABELS:
+        o->dcgm_labels = 1;
         return 0;
     case OPT_INTERVAL:
         return cli_parse_duration("serve", "--interval", v, 10000000, 3600000000000LL,
@@ -138,6 +148,7 @@ int cmd_serve(int argc, char **argv)
                 "authentication).\n",
                 cfg.listen.text);
     cfg.interval_ns = o.interval_ns;
+    cfg.dcgm_labels = o.dcgm_labels;
     cfg.hpc_job = getenv("SLURM_JOB_ID");
 
     /* The tracker thread polls GPU counters every 5 ms by default, for the edges of windows,

@@ -39,6 +39,7 @@ struct serve_config {
     int64_t interval_ns;       /* sampling interval */
     const char *hostname;      /* the hostname label; NULL: gethostname() */
     const char *hpc_job;       /* the hpc_job label (the Slurm job id); NULL: none */
+    int dcgm_labels;           /* add dcgm-exporter's camelCase modelName beside model_name */
     unsigned connection_limit; /* 0: SERVE_DEFAULT_CONNECTIONS */
     unsigned timeout_s;        /* idle time before a connection is closed; 0: 10 s */
     size_t memory_limit;       /* per connection; bounds the request size; 0: 16 KiB */

@@ -157,8 +157,8 @@ int serve_start(serve_server **out, joules_monitor *m, const struct serve_config
         return JOULES_E_NOMEM;
     }
     s->m = m;
-    int rc =
-        serve_state_init(&s->state, m, cfg->interval_ns, cfg->hostname, cfg->hpc_job, err, errlen);
+    int rc = serve_state_init(&s->state, m, cfg->interval_ns, cfg->hostname, cfg->hpc_job,
+                              cfg->dcgm_labels, err, errlen);
     if (rc != 0) {
         free(s);
         return rc;

@@ -68,7 +68,7 @@ static const char *kind_label(joules_domain_kind kind)
 }
 
 static int describe(struct serve_domain *d, const char *hostname, const char *hpc_job,
-                    joules_monitor *m, int index)
+                    int dcgm_labels, joules_monitor *m, int index)
 {
     const joules_domain_info *in = &d->info;
     char num[32];
@@ -83,7 +83,11 @@ static int describe(struct serve_domain *d, const char *hostname, const char *hp
         rc |= add_label(d->labels, sizeof d->labels, &u, "pci_bus_id", in->bus_id);
         snprintf(num, sizeof num, "nvidia%d", d->gpu_index);
         rc |= add_label(d->labels, sizeof d->labels, &u, "device", num);
-        rc |= add_label(d->labels, sizeof d->labels, &u, "modelName", in->device);
+        rc |= add_label(d->labels, sizeof d->labels, &u, "model_name", in->device);
+        /* dcgm-exporter's own spelling, for dashboards written for it; camelCase, which
+         * promtool's style lint rejects, hence only on request. */
+        if (dcgm_labels)
+            rc |= add_label(d->labels, sizeof d->labels, &u, "modelName", in->device);
     } else {
         rc |= add_label(d->labels, sizeof d->labels, &u, "zone", in->device);
     }
@@ -111,7 +115,8 @@ static int describe(struct serve_domain *d, const char *hostname, const char *hp
 }
 
 int serve_state_init(struct serve_state *s, joules_monitor *m, int64_t interval_ns,
-                     const char *hostname, const char *hpc_job, char *err, size_t errlen)
+                     const char *hostname, const char *hpc_job, int dcgm_labels, char *err,
+                     size_t errlen)
 {
     memset(s, 0, sizeof *s);
     s->interval_ns = interval_ns;
@@ -136,7 +141,7 @@ int serve_state_init(struct serve_state *s, joules_monitor *m, int64_t interval_
             return rc;
         }
         d->gpu_index = d->info.kind == JOULES_KIND_GPU ? gpus++ : -1;
-        if (describe(d, s->hostname, hpc_job, m, i) != 0) {
+        if (describe(d, s->hostname, hpc_job, dcgm_labels, m, i) != 0) {
             snprintf(err, errlen, "domain %s: its labels exceed %d bytes", d->info.name,
                      SERVE_LABELS_MAX);
             return JOULES_E_RANGE;

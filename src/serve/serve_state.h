@@ -68,12 +68,15 @@ struct serve_state {
 
 /*
  * Describe the monitor's domains: labels compatible with dcgm-exporter's where they overlap
- * (gpu, UUID, pci_bus_id, device, modelName, hostname), `domain` and `kind` for every domain,
- * `hpc_job` when hpc_job is not NULL or empty, `simulated="1"` on simulated devices.
- * hostname NULL: gethostname(). 0 or a JOULES_E_* code with a message in err.
+ * (gpu, UUID, pci_bus_id, device, hostname; its modelName as model_name, in Prometheus's
+ * snake_case), `domain` and `kind` for every domain, `hpc_job` when hpc_job is not NULL or
+ * empty, `simulated="1"` on simulated devices. dcgm_labels nonzero adds dcgm-exporter's
+ * exact `modelName` beside `model_name`. hostname NULL: gethostname(). 0 or a JOULES_E_*
+ * code with a message in err.
  */
 int serve_state_init(struct serve_state *s, joules_monitor *m, int64_t interval_ns,
-                     const char *hostname, const char *hpc_job, char *err, size_t errlen);
+                     const char *hostname, const char *hpc_job, int dcgm_labels, char *err,
+                     size_t errlen);
 void serve_state_destroy(struct serve_state *s);
 
 /* One sampling round (the sampler's callback). */

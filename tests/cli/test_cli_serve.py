@@ -5,8 +5,9 @@ ServeTest needs nothing but the build: the formats and their negotiation, the 4x
 a slow client, a thousand idle connections, a lost device, a driver reset, the stop on
 SIGTERM/SIGINT. PrometheusTest needs Debian's `prometheus` (the server and promtool) and
 `python3-prometheus-client`: a real Prometheus scrapes the exporter every second and the rate
-of the energy counter it stores must equal the simulated power; promtool lints the 0.0.4
-output and the client library's strict parser reads the OpenMetrics output. Without those
+of the energy counter it stores must equal the simulated power; promtool finds nothing to
+flag in the 0.0.4 output (and only dcgm-exporter's camelCase modelName with --dcgm-labels)
+and the client library's strict parser reads the OpenMetrics output. Without those
 packages its tests are skipped (CTest shows "Skipped"), never passed.
 """
 import http.client
@@ -156,9 +157,10 @@ class ServeTest(ServeCase):
         self.assertEqual(len(energy), 1, body)
         labels = next(iter(energy))
         for want in ('domain="gpu0"', 'kind="gpu"', 'gpu="0"', 'device="nvidia0"',
-                     'simulated="1"', "UUID=\"GPU-", "pci_bus_id=", "modelName=", "hostname="):
+                     'simulated="1"', "UUID=\"GPU-", "pci_bus_id=", "model_name=", "hostname="):
             self.assertIn(want, labels)
         self.assertNotIn("hpc_job", labels)
+        self.assertNotIn("modelName", body)  # only with --dcgm-labels
         self.assertEqual(list(samples(body, "joules_power_watts").values()), [POWER_W])
         # Prometheus's own Accept header gets OpenMetrics; a preference for text gets text.
         status, headers, body = http_get(ex.port, accept=PROM_ACCEPT)
@@ -307,6 +309,30 @@ class ServeTest(ServeCase):
                 break
         self.assertAlmostEqual(after - before, 15.0, delta=0.01)
 
+    def test_dcgm_labels(self):
+        # --dcgm-labels adds dcgm-exporter's modelName beside model_name; nothing else changes.
+        plain = self.start()
+        dcgm = self.start(STEADY, "--dcgm-labels")
+        time.sleep(0.5)
+        body = {}
+        for name, ex in (("plain", plain), ("dcgm", dcgm)):
+            status, _, body[name] = http_get(ex.port)
+            self.assertEqual(status, 200)
+        self.assertNotIn("modelName", body["plain"])
+
+        def label_sets(text):
+            return sorted(re.sub(r"\} \S+$", "}", l) for l in text.splitlines()
+                          if l.startswith("joules_") and "{" in l)
+        with_model = label_sets(body["dcgm"])
+        self.assertGreater(len(with_model), 5)
+        for labels in with_model:
+            if 'domain="gpu0"' in labels:
+                m = re.search(r',model_name=("[^"]*"),modelName=("[^"]*"),', labels)
+                self.assertIsNotNone(m, labels)
+                self.assertEqual(m.group(1), m.group(2))
+        self.assertEqual([re.sub(r',modelName="[^"]*"', "", l) for l in with_model],
+                         label_sets(body["plain"]))
+
     def test_public_address_warns(self):
         ex = self.start(STEADY, "--listen", "0.0.0.0:0")
         self.assertIn("CVE-2020-8694", ex.stderr)
@@ -353,6 +379,47 @@ class PrometheusTest(ServeCase):
         self.assertEqual(doc["status"], "success", doc)
         return doc["data"]["result"]
 
+    def promtool_lint(self, text):
+        """promtool check metrics on a 0.0.4 exposition: (exit status, lines it printed)."""
+        lint = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                              text=True, timeout=30)
+        return lint.returncode, [l for l in (lint.stdout + lint.stderr).splitlines() if l.strip()]
+
+    def parse_openmetrics(self, ex):
+        """The exporter's OpenMetrics output through the client library's strict parser:
+        the labels of its gpu0 energy sample."""
+        _, _, om = http_get(ex.port, accept=PROM_ACCEPT)
+        parse = subprocess.run([self.om_python, "-c", (
+            "import json, sys\n"
+            "from prometheus_client.openmetrics.parser import text_string_to_metric_families\n"
+            "labels = {}\n"
+            "for f in text_string_to_metric_families(sys.stdin.read()):\n"
+            "    print(f.name, f.type, f.unit, len(f.samples))\n"
+            "    if f.name == 'joules_energy_joules':\n"
+            "        labels = f.samples[0].labels\n"
+            "print(json.dumps(labels))\n")],
+            input=om, capture_output=True, text=True, timeout=30)
+        self.assertEqual(parse.returncode, 0, parse.stderr)
+        self.assertIn("joules_energy_joules counter joules 1", parse.stdout)
+        self.assertIn("joules_device info  1", parse.stdout)
+        return json.loads(parse.stdout.splitlines()[-1])
+
+    def test_dcgm_labels_lint(self):
+        # --dcgm-labels: promtool names the camelCase modelName, once per family that carries
+        # the GPU's labels, and nothing else; the OpenMetrics output stays valid.
+        ex = self.start(STEADY, "--dcgm-labels")
+        _, _, text = http_get(ex.port)
+        families = {l.split("{", 1)[0] for l in text.splitlines()
+                    if l.startswith("joules_") and "modelName=" in l}
+        self.assertIn("joules_energy_joules_total", families)
+        rc, problems = self.promtool_lint(text)
+        lint = " label names should be written in 'snake_case' not 'camelCase'"
+        self.assertEqual(rc, 3, problems)
+        self.assertEqual(sorted(problems), sorted(f + lint for f in families), text)
+        labels = self.parse_openmetrics(ex)
+        self.assertEqual(labels["modelName"], labels["model_name"])
+        self.assertTrue(labels["modelName"].startswith("NVIDIA A100"), labels)
+
     def test_scraped_by_prometheus(self):
         ex = self.start()
         port = free_port()
@@ -376,27 +443,12 @@ class PrometheusTest(ServeCase):
             log.close()
         self.addCleanup(stop_prometheus)
 
-        # The formats, checked while Prometheus starts.
+        # The formats, checked while Prometheus starts: promtool finds nothing to say about
+        # the 0.0.4 output, and the strict parser reads the OpenMetrics output.
         _, _, text = http_get(ex.port)
-        lint = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
-                              text=True)
-        problems = [l for l in (lint.stdout + lint.stderr).splitlines() if l.strip()]
-        # dcgm-exporter's label modelName is camelCase, which promtool's style lint names;
-        # kept for dashboards written for dcgm-exporter. Anything else is a failure.
-        other = [l for l in problems if "should be written in 'snake_case' not 'camelCase'"
-                 not in l]
-        self.assertEqual(other, [], lint.stdout + lint.stderr)
-        self.assertIn(lint.returncode, (0, 3), lint.stdout + lint.stderr)
-        _, _, om = http_get(ex.port, accept=PROM_ACCEPT)
-        parse = subprocess.run([self.om_python, "-c", (
-            "import sys\n"
-            "from prometheus_client.openmetrics.parser import text_string_to_metric_families\n"
-            "for f in text_string_to_metric_families(sys.stdin.read()):\n"
-            "    print(f.name, f.type, f.unit, len(f.samples))\n")],
-            input=om, capture_output=True, text=True)
-        self.assertEqual(parse.returncode, 0, parse.stderr)
-        self.assertIn("joules_energy_joules counter joules 1", parse.stdout)
-        self.assertIn("joules_device info  1", parse.stdout)
+        rc, problems = self.promtool_lint(text)
+        self.assertEqual((rc, problems), (0, []), text)
+        self.parse_openmetrics(ex)
 
         # Prometheus up, the target scraped, then 15 s of data.
         deadline = time.monotonic() + 30 * SLACK
