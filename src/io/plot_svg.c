@@ -152,52 +152,96 @@ static const char *dash(const struct plot_series *ps)
     return ps->dashed ? " stroke-dasharray=\"6,4\"" : "";
 }
 
-int plot_svg_write(FILE *f, const struct plot_chart *c)
+/* The chart's geometry: margins, plot area and axes, fixed before anything is drawn. */
+struct frame {
+    const struct plot_chart *c;
+    int w, h;       /* the whole chart */
+    int ml, mr, mt; /* left, right and top margins */
+    double pw, ph;  /* the plot area */
+    int has_y2;     /* a right axis with data on it */
+    int rows;       /* rows of the legend */
+    struct axis ax, ay, ay2;
+};
+
+/* Pixel coordinates of a value on the x axis, and on a y axis. */
+static double px_of(const struct frame *fr, double v)
 {
-    double xlo, xhi, ylo, yhi, y2lo = 0, y2hi = 1;
-    if (!c || c->n_series <= 0 || !range_of(c, 0, 1, &xlo, &xhi) || !range_of(c, 0, 0, &ylo, &yhi))
-        return -1;
-    int has_y2 = c->y2_label && range_of(c, 1, 0, &y2lo, &y2hi);
-    widen(c, 0, &ylo, &yhi);
-    if (has_y2)
-        widen(c, 1, &y2lo, &y2hi);
-    for (int s = 0; s < c->n_series; s++) { /* error bars inside the axis */
+    return fr->ml + (v - fr->ax.lo) / (fr->ax.hi - fr->ax.lo) * fr->pw;
+}
+
+static double py_of(const struct frame *fr, double v, const struct axis *a)
+{
+    return fr->mt + fr->ph - (v - a->lo) / (a->hi - a->lo) * fr->ph;
+}
+
+/* The y axis a series, line or mark on the right axis is drawn against. */
+static const struct axis *axis_of(const struct frame *fr, int right_axis)
+{
+    return right_axis && fr->has_y2 ? &fr->ay2 : &fr->ay;
+}
+
+/* Widen the y ranges so that every error bar lies inside its axis. */
+static void widen_errors(const struct plot_chart *c, int has_y2, double *ylo, double *yhi,
+                         double *y2lo, double *y2hi)
+{
+    for (int s = 0; s < c->n_series; s++) {
         const struct plot_series *ps = &c->series[s];
         for (size_t i = 0; ps->y_err && i < ps->n; i++) {
             if (!isfinite(ps->y[i]) || !isfinite(ps->y_err[i]))
                 continue;
-            double *lo = ps->right_axis && has_y2 ? &y2lo : &ylo;
-            double *hi = ps->right_axis && has_y2 ? &y2hi : &yhi;
+            double *lo = ps->right_axis && has_y2 ? y2lo : ylo;
+            double *hi = ps->right_axis && has_y2 ? y2hi : yhi;
             *lo = fmin(*lo, ps->y[i] - ps->y_err[i]);
             *hi = fmax(*hi, ps->y[i] + ps->y_err[i]);
         }
     }
-    int w = c->width > 0 ? c->width : 960, h = c->height > 0 ? c->height : 540;
-    int ml = 80, mr = has_y2 ? 80 : 30, mt = c->subtitle ? 70 : 50;
-    double pw = w - ml - mr;
+}
+
+/* The frame of chart c: 0, or -1 when there is nothing to plot. */
+static int frame_layout(const struct plot_chart *c, struct frame *fr)
+{
+    double xlo, xhi, ylo, yhi, y2lo = 0, y2hi = 1;
+    if (!c || c->n_series <= 0 || !range_of(c, 0, 1, &xlo, &xhi) || !range_of(c, 0, 0, &ylo, &yhi))
+        return -1;
+    fr->c = c;
+    fr->has_y2 = c->y2_label && range_of(c, 1, 0, &y2lo, &y2hi);
+    widen(c, 0, &ylo, &yhi);
+    if (fr->has_y2)
+        widen(c, 1, &y2lo, &y2hi);
+    widen_errors(c, fr->has_y2, &ylo, &yhi, &y2lo, &y2hi);
+    fr->w = c->width > 0 ? c->width : 960;
+    fr->h = c->height > 0 ? c->height : 540;
+    fr->ml = 80, fr->mr = fr->has_y2 ? 80 : 30, fr->mt = c->subtitle ? 70 : 50;
+    fr->pw = fr->w - fr->ml - fr->mr;
     /* The legend goes under the plot, so that it never hides data: the plot gives up the
      * height of its rows. */
-    int rows = legend_rows(c, has_y2, pw);
-    int mb = 50 + 18 * rows + (c->note ? 18 : 0);
-    double ph = h - mt - mb;
-    if (ph < 60)
-        ph = 60;
-    struct axis ax = nice_axis(xlo, xhi), ay = nice_axis(ylo, yhi), ay2 = nice_axis(y2lo, y2hi);
-#define X(v)    (ml + ((v)-ax.lo) / (ax.hi - ax.lo) * pw)
-#define Y(v, a) (mt + ph - ((v) - (a).lo) / ((a).hi - (a).lo) * ph)
+    fr->rows = legend_rows(c, fr->has_y2, fr->pw);
+    int mb = 50 + 18 * fr->rows + (c->note ? 18 : 0);
+    fr->ph = fr->h - fr->mt - mb;
+    if (fr->ph < 60)
+        fr->ph = 60;
+    fr->ax = nice_axis(xlo, xhi);
+    fr->ay = nice_axis(ylo, yhi);
+    fr->ay2 = nice_axis(y2lo, y2hi);
+    return 0;
+}
 
+/* The document's start: the canvas, the title, the subtitle and the SIMULATED label. */
+static void write_head(FILE *f, const struct frame *fr)
+{
+    const struct plot_chart *c = fr->c;
     fprintf(f,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
             "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
             "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-            w, h, w, h);
+            fr->w, fr->h, fr->w, fr->h);
     fputs("<text x=\"", f);
-    fprintf(f, "%d\" y=\"24\" font-size=\"16\" font-weight=\"bold\">", ml);
+    fprintf(f, "%d\" y=\"24\" font-size=\"16\" font-weight=\"bold\">", fr->ml);
     text(f, c->title);
     fputs("</text>\n", f);
     if (c->subtitle) {
-        fprintf(f, "<text x=\"%d\" y=\"44\" fill=\"#444\">", ml);
+        fprintf(f, "<text x=\"%d\" y=\"44\" fill=\"#444\">", fr->ml);
         text(f, c->subtitle);
         fputs("</text>\n", f);
     }
@@ -205,110 +249,140 @@ int plot_svg_write(FILE *f, const struct plot_chart *c)
         fprintf(f,
                 "<text x=\"%d\" y=\"24\" text-anchor=\"end\" font-size=\"16\" "
                 "font-weight=\"bold\" fill=\"#c00000\">SIMULATED</text>\n",
-                w - mr);
-    /* grid and ticks */
+                fr->w - fr->mr);
+}
+
+/* The grid, the ticks and their labels on every axis, and the plot's border. */
+static void write_grid(FILE *f, const struct frame *fr)
+{
+    const struct axis *ax = &fr->ax, *ay = &fr->ay, *ay2 = &fr->ay2;
     char lab[64];
-    for (double v = ax.lo; v <= ax.hi + ax.step * 1e-6; v += ax.step) {
-        double px = X(v);
+    for (double v = ax->lo; v <= ax->hi + ax->step * 1e-6; v += ax->step) {
+        double px = px_of(fr, v);
         fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", px,
-                mt, px, mt + ph);
-        tick_label(lab, sizeof lab, v, ax.step);
+                fr->mt, px, fr->mt + fr->ph);
+        tick_label(lab, sizeof lab, v, ax->step);
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", px,
-                mt + ph + 16, lab);
+                fr->mt + fr->ph + 16, lab);
     }
-    for (double v = ay.lo; v <= ay.hi + ay.step * 1e-6; v += ay.step) {
-        double py = Y(v, ay);
-        fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n", ml,
-                py, ml + pw, py);
-        tick_label(lab, sizeof lab, v, ay.step);
-        fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", ml - 6, py + 4,
+    for (double v = ay->lo; v <= ay->hi + ay->step * 1e-6; v += ay->step) {
+        double py = py_of(fr, v, ay);
+        fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n",
+                fr->ml, py, fr->ml + fr->pw, py);
+        tick_label(lab, sizeof lab, v, ay->step);
+        fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", fr->ml - 6, py + 4,
                 lab);
     }
-    if (has_y2)
-        for (double v = ay2.lo; v <= ay2.hi + ay2.step * 1e-6; v += ay2.step) {
-            tick_label(lab, sizeof lab, v, ay2.step);
-            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", ml + pw + 6, Y(v, ay2) + 4, lab);
+    if (fr->has_y2)
+        for (double v = ay2->lo; v <= ay2->hi + ay2->step * 1e-6; v += ay2->step) {
+            tick_label(lab, sizeof lab, v, ay2->step);
+            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", fr->ml + fr->pw + 6,
+                    py_of(fr, v, ay2) + 4, lab);
         }
     fprintf(f,
             "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
             "stroke=\"#333\"/>\n",
-            ml, mt, pw, ph);
-    /* axis labels */
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", ml + pw / 2, mt + ph + 36);
+            fr->ml, fr->mt, fr->pw, fr->ph);
+}
+
+/* The axes' titles: x under the plot, y rotated on the left, y2 on the right. */
+static void write_axis_labels(FILE *f, const struct frame *fr)
+{
+    const struct plot_chart *c = fr->c;
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", fr->ml + fr->pw / 2,
+            fr->mt + fr->ph + 36);
     text(f, c->x_label);
     fprintf(f,
             "</text>\n<text transform=\"translate(18,%.1f) rotate(-90)\" "
             "text-anchor=\"middle\">",
-            mt + ph / 2);
+            fr->mt + fr->ph / 2);
     text(f, c->y_label);
     fputs("</text>\n", f);
-    if (has_y2) {
+    if (fr->has_y2) {
         fprintf(f, "<text transform=\"translate(%d,%.1f) rotate(90)\" text-anchor=\"middle\">",
-                w - 14, mt + ph / 2);
+                fr->w - 14, fr->mt + fr->ph / 2);
         text(f, c->y2_label);
         fputs("</text>\n", f);
     }
-    /* reference lines, under the data */
+}
+
+/* The horizontal reference lines with their labels, drawn under the data. */
+static void write_hlines(FILE *f, const struct frame *fr)
+{
+    const struct plot_chart *c = fr->c;
     for (int i = 0; i < c->n_hlines; i++) {
         const struct plot_hline *hl = &c->hlines[i];
-        const struct axis *a = hl->right_axis && has_y2 ? &ay2 : &ay;
         const char *color = hl->color ? hl->color : "#7f7f7f";
-        double py = Y(hl->y, *a);
+        double py = py_of(fr, hl->y, axis_of(fr, hl->right_axis));
         fprintf(f,
                 "<line class=\"ref\" x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                 "stroke-width=\"1.2\" stroke-dasharray=\"2,3\"/>\n"
                 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" fill=\"%s\">",
-                ml, py, ml + pw, py, color, ml + pw - 4, py - 4, color);
+                fr->ml, py, fr->ml + fr->pw, py, color, fr->ml + fr->pw - 4, py - 4, color);
         text(f, hl->label);
         fputs("</text>\n", f);
     }
-    /* series: lines, then error bars and markers on top */
-    for (int s = 0; s < c->n_series; s++) {
-        const struct plot_series *ps = &c->series[s];
-        const struct axis *a = ps->right_axis && has_y2 ? &ay2 : &ay;
-        const char *color = ps->color ? ps->color : palette[s % 8];
-        double lw = ps->line_width > 0 ? ps->line_width : 1.8;
-        int open = 0;
-        for (size_t i = 0; !ps->no_line && i < ps->n; i++) {
-            if (!isfinite(ps->x[i]) || !isfinite(ps->y[i])) {
-                if (open)
-                    fputs("\"/>\n", f);
-                open = 0;
-                continue;
-            }
-            if (!open)
-                fprintf(f,
-                        "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\"%s "
-                        "stroke-linejoin=\"round\" points=\"",
-                        color, lw, dash(ps));
-            fprintf(f, "%.1f,%.1f ", X(ps->x[i]), Y(ps->y[i], *a));
-            open = 1;
+}
+
+/* A series' line: one polyline per run of finite points (a NaN breaks it). */
+static void write_series_line(FILE *f, const struct frame *fr, const struct plot_series *ps,
+                              const char *color)
+{
+    const struct axis *a = axis_of(fr, ps->right_axis);
+    double lw = ps->line_width > 0 ? ps->line_width : 1.8;
+    int open = 0;
+    for (size_t i = 0; !ps->no_line && i < ps->n; i++) {
+        if (!isfinite(ps->x[i]) || !isfinite(ps->y[i])) {
+            if (open)
+                fputs("\"/>\n", f);
+            open = 0;
+            continue;
         }
-        if (open)
-            fputs("\"/>\n", f);
-        for (size_t i = 0; i < ps->n; i++) {
-            if (!isfinite(ps->x[i]) || !isfinite(ps->y[i]))
-                continue;
-            double px = X(ps->x[i]), py = Y(ps->y[i], *a);
-            if (ps->y_err && isfinite(ps->y_err[i]) && ps->y_err[i] > 0) {
-                double p1 = Y(ps->y[i] - ps->y_err[i], *a), p2 = Y(ps->y[i] + ps->y_err[i], *a);
-                fprintf(f,
-                        "<path class=\"err\" d=\"M%.1f %.1fV%.1fM%.1f %.1fh8M%.1f %.1fh8\" "
-                        "stroke=\"%s\" stroke-width=\"1.2\" fill=\"none\"/>\n",
-                        px, p1, p2, px - 4, p1, px - 4, p2, color);
-            }
-            if (ps->marker)
-                marker(f, ps->marker, px, py, color, ps->marker == 1);
-        }
+        if (!open)
+            fprintf(f,
+                    "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\"%s "
+                    "stroke-linejoin=\"round\" points=\"",
+                    color, lw, dash(ps));
+        fprintf(f, "%.1f,%.1f ", px_of(fr, ps->x[i]), py_of(fr, ps->y[i], a));
+        open = 1;
     }
-    /* annotated points, above everything plotted */
+    if (open)
+        fputs("\"/>\n", f);
+}
+
+/* A series' error bars and markers, over the lines. */
+static void write_series_points(FILE *f, const struct frame *fr, const struct plot_series *ps,
+                                const char *color)
+{
+    const struct axis *a = axis_of(fr, ps->right_axis);
+    for (size_t i = 0; i < ps->n; i++) {
+        if (!isfinite(ps->x[i]) || !isfinite(ps->y[i]))
+            continue;
+        double px = px_of(fr, ps->x[i]), py = py_of(fr, ps->y[i], a);
+        if (ps->y_err && isfinite(ps->y_err[i]) && ps->y_err[i] > 0) {
+            double p1 = py_of(fr, ps->y[i] - ps->y_err[i], a);
+            double p2 = py_of(fr, ps->y[i] + ps->y_err[i], a);
+            fprintf(f,
+                    "<path class=\"err\" d=\"M%.1f %.1fV%.1fM%.1f %.1fh8M%.1f %.1fh8\" "
+                    "stroke=\"%s\" stroke-width=\"1.2\" fill=\"none\"/>\n",
+                    px, p1, p2, px - 4, p1, px - 4, p2, color);
+        }
+        if (ps->marker)
+            marker(f, ps->marker, px, py, color, ps->marker == 1);
+    }
+}
+
+/* The annotated points, above everything plotted; a label that would leave the plot on the
+ * right goes to the left of its ring. */
+static void write_marks(FILE *f, const struct frame *fr)
+{
+    const struct plot_chart *c = fr->c;
     for (int i = 0; i < c->n_marks; i++) {
         const struct plot_mark *mk = &c->marks[i];
-        const struct axis *a = mk->right_axis && has_y2 ? &ay2 : &ay;
         const char *color = mk->color ? mk->color : "#000000";
-        double px = X(mk->x), py = Y(mk->y, *a);
+        double px = px_of(fr, mk->x), py = py_of(fr, mk->y, axis_of(fr, mk->right_axis));
         double est_w = 6.8 * (double)strlen(mk->label ? mk->label : "");
-        int left = px + 12 + est_w > ml + pw && px - 12 - est_w >= 0;
+        int left = px + 12 + est_w > fr->ml + fr->pw && px - 12 - est_w >= 0;
         fprintf(f,
                 "<circle class=\"mark\" cx=\"%.1f\" cy=\"%.1f\" r=\"8\" fill=\"none\" "
                 "stroke=\"%s\" stroke-width=\"2\"/>\n"
@@ -319,44 +393,53 @@ int plot_svg_write(FILE *f, const struct plot_chart *c)
         text(f, mk->label);
         fputs("</text>\n", f);
     }
-    /* the legend, under the plot and its x label */
-    double ly0 = mt + ph + 46, lx = 0, ly = ly0;
-    fprintf(f, "<g class=\"legend\" data-box=\"%d %.1f %.1f %d\">\n", ml, ly0, pw, 18 * rows);
+}
+
+/* A legend entry's marker, centred on (x, y); it carries no "pt" class: it is not data. */
+static void legend_marker(FILE *f, int kind, double x, double y, const char *color)
+{
+    fprintf(f, "<g transform=\"translate(%.1f %.1f)\">", x, y);
+    switch (kind) {
+    case 2:
+        fprintf(f, "<rect x=\"-3.5\" y=\"-3.5\" width=\"7\" height=\"7\" fill=\"%s\"/>", color);
+        break;
+    case 3:
+        fprintf(f, "<path d=\"M0 -4.5l4.5 4.5l-4.5 4.5l-4.5 -4.5z\" fill=\"%s\"/>", color);
+        break;
+    default:
+        fprintf(f, "<circle r=\"4\" fill=\"%s\" stroke=\"%s\" stroke-width=\"1.5\"/>", "white",
+                color);
+    }
+    fputs("</g>\n", f);
+}
+
+/* The legend, under the plot and its x label, in rows as legend_rows counts them. */
+static void write_legend(FILE *f, const struct frame *fr)
+{
+    const struct plot_chart *c = fr->c;
+    double ly0 = fr->mt + fr->ph + 46, lx = 0, ly = ly0;
+    fprintf(f, "<g class=\"legend\" data-box=\"%d %.1f %.1f %d\">\n", fr->ml, ly0, fr->pw,
+            18 * fr->rows);
     for (int s = 0; s < c->n_series; s++) {
         const struct plot_series *ps = &c->series[s];
         if (!in_legend(ps))
             continue;
-        int right = ps->right_axis && has_y2;
+        int right = ps->right_axis && fr->has_y2;
         double ew = legend_entry_w(ps, right);
-        if (lx > 0 && lx + ew > pw) {
+        if (lx > 0 && lx + ew > fr->pw) {
             lx = 0;
             ly += 18;
         }
         const char *color = ps->color ? ps->color : palette[s % 8];
-        double x0 = ml + lx, yc = ly + 9;
+        double x0 = fr->ml + lx, yc = ly + 9;
         if (!ps->no_line)
             fprintf(f,
                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                     "stroke-width=\"%.1f\"%s/>\n",
                     x0 + 2, yc, x0 + 30, yc, color,
                     ps->line_width > 0 ? fmin(ps->line_width, 4.0) : 2.5, dash(ps));
-        if (ps->marker) {
-            /* the legend's markers carry no "pt" class: they are not data */
-            fprintf(f, "<g transform=\"translate(%.1f %.1f)\">", x0 + 16, yc);
-            switch (ps->marker) {
-            case 2:
-                fprintf(f, "<rect x=\"-3.5\" y=\"-3.5\" width=\"7\" height=\"7\" fill=\"%s\"/>",
-                        color);
-                break;
-            case 3:
-                fprintf(f, "<path d=\"M0 -4.5l4.5 4.5l-4.5 4.5l-4.5 -4.5z\" fill=\"%s\"/>", color);
-                break;
-            default:
-                fprintf(f, "<circle r=\"4\" fill=\"%s\" stroke=\"%s\" stroke-width=\"1.5\"/>",
-                        "white", color);
-            }
-            fputs("</g>\n", f);
-        }
+        if (ps->marker)
+            legend_marker(f, ps->marker, x0 + 16, yc, color);
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", x0 + 36, yc + 4);
         text(f, ps->name);
         if (right)
@@ -365,14 +448,32 @@ int plot_svg_write(FILE *f, const struct plot_chart *c)
         lx += ew;
     }
     fputs("</g>\n", f);
+}
+
+int plot_svg_write(FILE *f, const struct plot_chart *c)
+{
+    struct frame fr;
+    if (frame_layout(c, &fr) != 0)
+        return -1;
+    write_head(f, &fr);
+    write_grid(f, &fr);
+    write_axis_labels(f, &fr);
+    write_hlines(f, &fr);
+    /* series: lines, then error bars and markers on top */
+    for (int s = 0; s < c->n_series; s++) {
+        const struct plot_series *ps = &c->series[s];
+        const char *color = ps->color ? ps->color : palette[s % 8];
+        write_series_line(f, &fr, ps, color);
+        write_series_points(f, &fr, ps, color);
+    }
+    write_marks(f, &fr);
+    write_legend(f, &fr);
     if (c->note) {
-        fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#a05000\">", ml, h - 8);
+        fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#a05000\">", fr.ml, fr.h - 8);
         text(f, c->note);
         fputs("</text>\n", f);
     }
     fputs("</svg>\n", f);
-#undef X
-#undef Y
     return ferror(f) ? -1 : 0;
 }
 
