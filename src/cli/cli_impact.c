@@ -4,13 +4,10 @@
  * executable, and the table block (cli_impact.h). The outputs are in cli_impact_out.c, the
  * chart in cli_impact_svg.c, `joules info`'s part in cli_impact_info.c.
  */
-#include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli_impact.h"
 #include "cli/cli_util.h"
@@ -82,26 +79,6 @@ int cli_impact_take(struct cli_impact_opts *o, const char *cmd, int id, const ch
     return 0;
 }
 
-void cli_impact_data_dir(char *buf, size_t len)
-{
-    const char *env = getenv("JOULES_DATA_DIR");
-    if (env && *env) {
-        snprintf(buf, len, "%s", env);
-        return;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0 || (size_t)n >= sizeof exe - 1) {
-        snprintf(buf, len, "share/joules");
-        return;
-    }
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash)
-        *slash = '\0';
-    snprintf(buf, len, "%s/../share/joules", exe);
-}
-
 static const char *getenv_cb(const char *name)
 {
     return getenv(name);
@@ -111,7 +88,7 @@ int cli_impact_open(struct cli_impact *ci, const struct cli_impact_opts *o, cons
 {
     memset(ci, 0, sizeof *ci);
     char err[IMPACT_ERR_MAX + 1200], p1[4200], p2[4200];
-    cli_impact_data_dir(ci->data_dir, sizeof ci->data_dir);
+    impact_data_dir(ci->data_dir, sizeof ci->data_dir);
     snprintf(p1, sizeof p1, "%s/hardware.tsv", ci->data_dir);
     snprintf(p2, sizeof p2, "%s/hardware-sources.tsv", ci->data_dir);
     if (impact_hw_load(&ci->hw, p1, p2, err, sizeof err) != 0) {
@@ -157,20 +134,7 @@ void cli_impact_close(struct cli_impact *ci)
 
 const struct impact_hw *cli_impact_find_hw(const struct cli_impact *ci, const char *name)
 {
-    if (!ci->loaded || !name)
-        return NULL;
-    const struct impact_hw *r = impact_hw_by_name(&ci->hw, name);
-    if (r)
-        return r;
-    /* Domains describe the simulated GPU as "NAME (simulated)". */
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", name);
-    char *paren = strstr(buf, " (");
-    if (paren) {
-        *paren = '\0';
-        r = impact_hw_by_name(&ci->hw, buf);
-    }
-    return r;
+    return ci->loaded ? impact_hw_by_device(&ci->hw, name) : NULL;
 }
 
 void cli_impact_job_from_run(struct cli_impact_job *j, const struct cli_impact *ci,

@@ -97,7 +97,7 @@ int cli_impact_take(struct cli_impact_opts *o, const char *cmd, int id, const ch
 
 /* The tables and the site values in force. */
 struct cli_impact {
-    char data_dir[4096];
+    char data_dir[4096]; /* impact_data_dir */
     struct impact_hw_table hw;
     struct impact_zone_table zones;
     struct impact_site site;
@@ -106,8 +106,6 @@ struct cli_impact {
     int loaded;
 };
 
-/* The directory of the shipped tables: JOULES_DATA_DIR, else <bin>/../share/joules. */
-void cli_impact_data_dir(char *buf, size_t len);
 /* Load the tables and resolve the site values (options > environment > file > defaults).
  * 0, or CLI_EXIT_USAGE (a bad value) / CLI_EXIT_FAILURE (a table) with the message printed. */
 int cli_impact_open(struct cli_impact *ci, const struct cli_impact_opts *o, const char *cmd);
