@@ -58,15 +58,12 @@ int cli_impact_take(struct cli_impact_opts *o, const char *cmd, int id, const ch
         o->lifetime = arg;
         break;
     case CLI_OPT_IMPACT_CODECARBON_CSV:
-    case CLI_OPT_IMPACT_JSON:
     case CLI_OPT_IMPACT_CSV:
     case CLI_OPT_IMPACT_SVG:
         if (!*arg)
             return cli_usage_error(cmd, "an output option has an empty file name");
         if (id == CLI_OPT_IMPACT_CODECARBON_CSV)
             o->codecarbon_csv = arg;
-        else if (id == CLI_OPT_IMPACT_JSON)
-            o->json = arg;
         else if (id == CLI_OPT_IMPACT_CSV)
             o->csv = arg;
         else
@@ -192,8 +189,9 @@ void cli_impact_compute(const struct cli_impact *ci, struct cli_impact_job *j)
 void cli_impact_report_run(const struct cli_impact_opts *o, const struct cli_impact *ci,
                            const char *cmd, const char *subject, joules_monitor *m,
                            const joules_measurement *meas, const joules_domain_info *info,
-                           int n_info, int quiet)
+                           int n_info, int quiet, struct cli_impact_report *out)
 {
+    memset(out, 0, sizeof *out);
     if (!o->given && !ci->grid.set) {
         if (!quiet)
             cli_impact_hint(stderr, cmd);
@@ -207,6 +205,7 @@ void cli_impact_report_run(const struct cli_impact_opts *o, const struct cli_imp
     if (!quiet)
         cli_impact_print(stderr, ci, &job, 1);
     (void)cli_impact_write(o, ci, cmd, &job, 1);
+    *out = (struct cli_impact_report){ci, cmd, &job, 1, 1};
 }
 
 static const char *ref_label(int r)
