@@ -33,6 +33,15 @@
  *  - JOULES_MAX_DOMAINS bounds only the domains one monitor opens, not results.
  *  - New: joules_efficiency() gives the GFLOP per joule of a window from a FLOP count the
  *    caller gives, over the total and over the GPUs' energy, each with its +/-.
+ *
+ * API 0.3, against 0.2:
+ *  - New: joules_efficiency_at() places that figure against the shipped hardware table at a
+ *    precision (joules_precision; joules_precision_parse/name): the share of this GPU's peak
+ *    FLOP per joule and the reference generations' peaks. The library reads the table
+ *    (share/joules/hardware.tsv beside it, or $JOULES_DATA_DIR).
+ *  - joules_efficiency_result grows: fields appended after gpu_gflop_per_j_pm. The fields of
+ *    0.2 keep their offsets, but the struct is larger and both functions fill all of it, so a
+ *    program built against 0.2 is rebuilt against this header.
  */
 #ifndef JOULES_H
 #define JOULES_H
@@ -51,7 +60,7 @@ extern "C" {
  * that it stays self-contained (no generated file beside it) wherever it is copied.
  */
 #define JOULES_VERSION_MAJOR    0
-#define JOULES_VERSION_MINOR    2
+#define JOULES_VERSION_MINOR    3
 #define JOULES_VERSION_PATCH    0
 #define JOULES_VERSION_STR_(x)  #x
 #define JOULES_VERSION_XSTR_(x) JOULES_VERSION_STR_(x)
@@ -509,13 +518,42 @@ JOULES_API int joules_repeat(joules_monitor *m, joules_work_fn work, void *user,
  *  - the total: the valid domains counted in the disjoint total (as total_energy_j);
  *  - the GPUs: the valid GPU domains only (NAN when the result has none).
  * r is a result of m (joules_window_end, joules_window_collect, joules_repeat's per_rep:
- * GFLOP/J per repetition then takes the FLOPs of one repetition). The share of the
- * hardware's peak needs the shipped hardware table, which the library does not read: the
- * command line (`joules run --flops`) and the Python binding add it.
- * JOULES_E_INVALID for a count that is negative or not a finite number, or a result that
- * is not m's; JOULES_E_NO_DOMAIN when no valid counted domain has energy above 0 J (out is
- * then filled with the energies and NAN ratios).
+ * GFLOP/J per repetition then takes the FLOPs of one repetition).
+ *
+ * joules_efficiency_at also places the figure at a precision: the headline figure (the GPUs'
+ * when a GPU was measured, else the total's, as `joules run --flops` reports) against this
+ * GPU's peak FLOP per joule at that precision (peak dense FLOP/s / TDP, from the shipped
+ * hardware table, docs/impact.md) and against the reference generations' peaks. The GPU is
+ * the model of the window's valid GPU domains, found by the name NVML reports (a simulated
+ * profile reports its model's name); GPUs of different models, or a model the table lacks
+ * or gives no peak or TDP for, leave its peak NAN and say why in message. The table is
+ * $JOULES_DATA_DIR/hardware.tsv, else share/joules/hardware.tsv beside libjoules (the
+ * executable when linked statically), else in the installed prefix; it is read at each call.
+ * joules_efficiency is joules_efficiency_at with JOULES_PRECISION_NONE: no placement, the
+ * table is not read.
+ *
+ * JOULES_E_INVALID for a count that is negative or not a finite number, a precision that is
+ * none of joules_precision, or a result that is not m's; JOULES_E_NO_DOMAIN when no valid
+ * counted domain has energy above 0 J (out is then filled with the energies and NAN ratios);
+ * JOULES_E_IO when the table cannot be read and JOULES_E_PARSE when it is malformed, with
+ * the file (and line) in joules_last_error() (out then holds the figures, not placed).
  */
+typedef enum joules_precision {
+    JOULES_PRECISION_NONE = -1, /* not placed */
+    JOULES_PRECISION_FP64 = 0,
+    JOULES_PRECISION_FP32 = 1,
+    JOULES_PRECISION_TF32 = 2,
+    JOULES_PRECISION_FP16 = 3, /* FP16 and BF16 on tensor cores: one column of the table */
+    JOULES_PRECISION_BF16 = JOULES_PRECISION_FP16,
+    JOULES_PRECISION_FP8 = 4,
+    JOULES_PRECISION_INT8 = 5 /* peak in TOP/s */
+} joules_precision;
+
+/* The reference generations, in the order of ref_model: V100 SXM2, A100 SXM4 40 GB,
+ * H100 SXM5, B200. */
+#define JOULES_N_REFERENCES 4
+#define JOULES_MODEL_MAX    32
+
 typedef struct joules_efficiency_result {
     double flops;
     double energy_j; /* valid domains counted in the total */
@@ -526,10 +564,30 @@ typedef struct joules_efficiency_result {
     double gpu_uncertainty_j;
     int n_gpus;                                 /* GPU domains in gpu_energy_j */
     double gpu_gflop_per_j, gpu_gflop_per_j_pm; /* NAN without a valid GPU */
+    /* API 0.3: the placement (joules_efficiency_at; from joules_efficiency: NONE, "" and NAN,
+     * ref_model named all the same). */
+    joules_precision precision;
+    int simulated;                    /* the GPUs placed are simulated devices */
+    char gpu_model[JOULES_MODEL_MAX]; /* the table's key of the GPUs: "a100-sxm4-80gb" */
+    double peak_gflop_per_j;          /* that model's peak FLOP/s / TDP; NAN unknown */
+    double share_of_peak;             /* headline GFLOP/J / peak_gflop_per_j, a fraction */
+    double share_of_peak_pm;          /* its +/- (the headline figure's, scaled) */
+    char ref_model[JOULES_N_REFERENCES][JOULES_MODEL_MAX]; /* "v100-sxm2", ... */
+    double ref_peak_gflop_per_j[JOULES_N_REFERENCES];      /* NAN where the table has none */
+    double ref_share[JOULES_N_REFERENCES];                 /* headline / that peak */
+    char message[JOULES_MESSAGE_MAX]; /* why a peak is unknown; "" when all are known */
 } joules_efficiency_result;
 
 JOULES_API int joules_efficiency(const joules_monitor *m, const joules_measurement *r, double flops,
                                  joules_efficiency_result *out);
+JOULES_API int joules_efficiency_at(const joules_monitor *m, const joules_measurement *r,
+                                    double flops, joules_precision precision,
+                                    joules_efficiency_result *out);
+/* "fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8" (any case): the precision, or
+ * JOULES_E_INVALID. */
+JOULES_API int joules_precision_parse(const char *name);
+/* "fp64" ... "int8" ("fp16" for BF16 too); "none" for JOULES_PRECISION_NONE; "?" else. */
+JOULES_API const char *joules_precision_name(joules_precision precision);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,9 @@ from collections.abc import Mapping
 MAX_DOMAINS = 64
 NAME_MAX = 64
 MESSAGE_MAX = 256
+MODEL_MAX = 32  # JOULES_MODEL_MAX
+N_REFERENCES = 4  # JOULES_N_REFERENCES
+PRECISION_NONE = -1  # JOULES_PRECISION_NONE
 
 # Error codes are not copied here: their names come from the library's one table
 # (joules_err_name, JOULES_ERROR_TABLE in joules.h), and _lib.E_STATE and the like are looked
@@ -327,6 +330,16 @@ class EfficiencyResult(ctypes.Structure):
         ("n_gpus", ctypes.c_int),
         ("gpu_gflop_per_j", ctypes.c_double),
         ("gpu_gflop_per_j_pm", ctypes.c_double),
+        ("precision", ctypes.c_int),
+        ("simulated", ctypes.c_int),
+        ("gpu_model", ctypes.c_char * MODEL_MAX),
+        ("peak_gflop_per_j", ctypes.c_double),
+        ("share_of_peak", ctypes.c_double),
+        ("share_of_peak_pm", ctypes.c_double),
+        ("ref_model", (ctypes.c_char * MODEL_MAX) * N_REFERENCES),
+        ("ref_peak_gflop_per_j", ctypes.c_double * N_REFERENCES),
+        ("ref_share", ctypes.c_double * N_REFERENCES),
+        ("message", ctypes.c_char * MESSAGE_MAX),
     ]
 
 
@@ -377,6 +390,10 @@ _PROTOTYPES = {
                                      ctypes.POINTER(RepeatOptions), ctypes.POINTER(RepeatResult)]),
     "joules_efficiency": (ctypes.c_int, [_MON, ctypes.POINTER(CMeasurement), ctypes.c_double,
                                          ctypes.POINTER(EfficiencyResult)]),
+    "joules_efficiency_at": (ctypes.c_int, [_MON, ctypes.POINTER(CMeasurement), ctypes.c_double,
+                                            ctypes.c_int, ctypes.POINTER(EfficiencyResult)]),
+    "joules_precision_parse": (ctypes.c_int, [ctypes.c_char_p]),
+    "joules_precision_name": (ctypes.c_char_p, [ctypes.c_int]),
     "joules_gpu_lock_clocks": (ctypes.c_int, [_MON, ctypes.c_int, ctypes.c_uint, ctypes.c_uint]),
     "joules_gpu_reset_clocks": (ctypes.c_int, [_MON, ctypes.c_int]),
     "joules_gpu_set_power_limit": (ctypes.c_int, [_MON, ctypes.c_int, ctypes.c_double]),

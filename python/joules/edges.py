@@ -182,13 +182,23 @@ class _Edges:
             raise failure[0]
         return m
 
-    def efficiency(self, measurement, flops):
-        """GFLOP per joule of a Measurement of this monitor for `flops` FLOPs (an Efficiency;
-        see Measurement.efficiency)."""
+    def efficiency(self, measurement, flops, precision=None):
+        """GFLOP per joule of a Measurement of this monitor for `flops` FLOPs, placed against
+        the hardware's peak at `precision` when given (an Efficiency; see
+        Measurement.efficiency)."""
         try:
             f = float(flops)
         except (TypeError, ValueError):
             raise JoulesError(_lib.E_INVALID, "a FLOP count is a number, not %r" % (flops,))
+        prec = _lib.PRECISION_NONE
+        if precision is not None:
+            if not isinstance(precision, str):
+                raise JoulesError(_lib.E_INVALID, "a precision is a name such as 'fp16', not "
+                                  "%r" % (precision,))
+            prec = self._lib.joules_precision_parse(precision.encode("utf-8"))
+            if prec < 0:
+                raise JoulesError(_lib.E_INVALID, "precision %r is none of fp64, fp32, tf32, "
+                                  "fp16, bf16, fp8, int8" % (precision,))
         index = self._domain_by_name()
         c = self._new_result()
         n = 0
@@ -205,9 +215,9 @@ class _Edges:
         c.n_domains = n
         c.name = measurement.name.encode("utf-8")[:_lib.NAME_MAX - 1] if measurement.name else b""
         out = _lib.EfficiencyResult()
-        self._check(self._lib.joules_efficiency(self._need(), ctypes.byref(c), f,
-                                                ctypes.byref(out)))
-        return Efficiency(out)
+        self._check(self._lib.joules_efficiency_at(self._need(), ctypes.byref(c), f, prec,
+                                                   ctypes.byref(out)))
+        return Efficiency(out, _lib.text(self._lib.joules_precision_name(prec)))
 
     def _domain_by_name(self):
         return {info.name: info.index for info in self.domains}

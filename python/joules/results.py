@@ -119,17 +119,20 @@ class Measurement:
         self.cancelled = False
         self._monitor_ref = monitor_ref  # weakref.ref of the Monitor, for efficiency()
 
-    def efficiency(self, flops):
-        """GFLOP per joule of this window for `flops` FLOPs run in it (joules_efficiency),
+    def efficiency(self, flops, precision=None):
+        """GFLOP per joule of this window for `flops` FLOPs run in it (joules_efficiency_at),
         with its +/- (about 95 %): an Efficiency. Uses the GPUs' energy when a GPU was
-        measured, the total otherwise; .energy says which. For a repeat() result, give the
-        FLOPs of one repetition. JoulesError for a count that is negative or not a number,
-        or a window with no valid energy."""
+        measured, the total otherwise; .energy says which. With a precision ("fp64", "fp32",
+        "tf32", "fp16", "bf16", "fp8", "int8") it is placed against the shipped hardware
+        table: the share of this GPU's peak FLOP per joule and the reference generations'
+        peaks. For a repeat() result, give the FLOPs of one repetition. JoulesError for a
+        count that is negative or not a number, an unknown precision, a window with no valid
+        energy, or a hardware table that is missing or malformed."""
         monitor = self._monitor_ref() if self._monitor_ref is not None else None
         if monitor is None:
             raise JoulesError(_lib.E_STATE, "window %r: its monitor is gone; use "
                               "Monitor.efficiency(measurement, flops)" % self.name)
-        return monitor.efficiency(self, flops)
+        return monitor.efficiency(self, flops, precision)
 
     def __getattr__(self, attr):
         # Only called for an attribute not set yet: a field still in its C form, or one of
@@ -251,15 +254,26 @@ class Efficiency:
     energy_j, uncertainty_j       that energy and its +/-
     total_gflop_per_j(_pm), gpu_gflop_per_j(_pm)  both, NaN where there is no such energy
     flops, n_gpus
-    The share of the hardware's peak is not here: the library does not read the hardware
-    table (`joules run --flops N --precision P` reports it).
+    Placed (a precision was given; docs/impact.md), else "none", None and NaN:
+    precision                     "fp64" ... "int8" ("fp16" for bf16 too)
+    gpu_model                     the hardware table's key of the GPUs ("a100-sxm4-80gb"),
+                                  None when unknown or mixed
+    simulated                     True when those GPUs are simulated: the peak is the
+                                  simulated profile's model's, the energy the simulator's
+    peak_gflop_per_j              that model's peak FLOP/s / TDP at the precision
+    share_of_peak, share_of_peak_pm  gflop_per_j / peak_gflop_per_j, a fraction, with its +/-
+    references                    {"v100-sxm2": (peak GFLOP/J, share), "a100-sxm4-40gb": ...,
+                                  "h100-sxm5": ..., "b200": ...}, NaN where the table has none
+    message                       why a peak is unknown ("" when all are known)
     """
 
     __slots__ = ("flops", "energy", "energy_j", "uncertainty_j", "gflop_per_j",
                  "gflop_per_j_pm", "total_gflop_per_j", "total_gflop_per_j_pm",
-                 "gpu_gflop_per_j", "gpu_gflop_per_j_pm", "n_gpus")
+                 "gpu_gflop_per_j", "gpu_gflop_per_j_pm", "n_gpus", "precision", "gpu_model",
+                 "simulated", "peak_gflop_per_j", "share_of_peak", "share_of_peak_pm",
+                 "references", "message")
 
-    def __init__(self, c):
+    def __init__(self, c, precision="none"):
         self.flops = c.flops
         self.total_gflop_per_j, self.total_gflop_per_j_pm = c.gflop_per_j, c.gflop_per_j_pm
         self.gpu_gflop_per_j, self.gpu_gflop_per_j_pm = c.gpu_gflop_per_j, c.gpu_gflop_per_j_pm
@@ -272,10 +286,26 @@ class Efficiency:
             self.energy, self.energy_j, self.uncertainty_j = "total", c.energy_j, c.uncertainty_j
             self.gflop_per_j, self.gflop_per_j_pm = (self.total_gflop_per_j,
                                                      self.total_gflop_per_j_pm)
+        self.precision = precision
+        self.gpu_model = _lib.text(c.gpu_model) or None
+        self.simulated = bool(c.simulated)
+        self.peak_gflop_per_j = c.peak_gflop_per_j
+        self.share_of_peak, self.share_of_peak_pm = c.share_of_peak, c.share_of_peak_pm
+        self.references = {}
+        if c.precision != _lib.PRECISION_NONE:
+            for k in range(_lib.N_REFERENCES):
+                self.references[_lib.text(c.ref_model[k].value)] = (c.ref_peak_gflop_per_j[k],
+                                                                    c.ref_share[k])
+        self.message = _lib.text(c.message)
 
     def __repr__(self):
-        return "Efficiency(%.4g +/- %.2g GFLOP/J over the %s energy, %.4f J)" % (
+        text = "Efficiency(%.4g +/- %.2g GFLOP/J over the %s energy, %.4f J" % (
             self.gflop_per_j, self.gflop_per_j_pm, self.energy, self.energy_j)
+        if self.precision != "none":
+            text += ", %s: %.3g %% of %s%s's peak" % (
+                self.precision, 100 * self.share_of_peak, "SIMULATED " if self.simulated else "",
+                self.gpu_model or "an unknown GPU")
+        return text + ")"
 
 
 class Pending:

@@ -254,6 +254,7 @@ void ab_summarize(const struct ab_result *r, double level, struct ab_summary *s)
 unsigned long long ab_arm_reasons(const struct ab_result *r, int k);
 
 /* What the outputs say: the run, its analysis and the circumstances around it. */
+struct io_extra;
 struct ab_output {
     const struct ab_params *p;
     const struct ab_result *r;
@@ -264,6 +265,8 @@ struct ab_output {
     int clocks_restored;  /* 1 reset after the run, 0 reset failed, -1 nothing locked */
     int signal;           /* the signal that stopped the run, 0 if none */
     const char *failure;  /* why the run failed part way, NULL if it did not */
+    /* Keys and columns the caller adds (io/extra.h), NULL: none. */
+    const struct io_extra *extra;
 };
 
 /* One sentence: what the comparison of arm 0 with arm k means. */

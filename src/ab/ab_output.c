@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ab/ab.h"
+#include "io/extra.h"
 #include "io/json.h"
 #include "io/plot_svg.h"
 
@@ -256,6 +257,8 @@ int ab_output_json(FILE *out, const struct ab_output *rep)
         io_json_object_end(&j);
     }
     io_json_array_end(&j);
+    if (rep->extra && rep->extra->json)
+        rep->extra->json(&j, rep->extra->ctx);
     io_json_object_end(&j);
     return io_json_finish(&j);
 }
@@ -265,7 +268,10 @@ int ab_output_csv(FILE *out, const struct ab_output *rep)
     const struct ab_result *r = rep->r;
     fprintf(out, "schema,executor,simulated,precision,n,arm,window,round,products,time_s,energy_j,"
                  "uncertainty_j,power_w,gflops,gflop_per_j,clock_mhz,temperature_c,"
-                 "clock_event_reasons\n");
+                 "clock_event_reasons");
+    if (rep->extra && rep->extra->csv_header)
+        rep->extra->csv_header(out, rep->extra->ctx);
+    fputc('\n', out);
     for (int i = 0; i < r->n_runs; i++) {
         const struct ab_run_rec *x = &r->runs[i];
         fprintf(out, "%s,%s,%d,%s,%d,%s,%d,%d,%d,%.6f", AB_CSV_SCHEMA,
@@ -284,7 +290,10 @@ int ab_output_csv(FILE *out, const struct ab_output *rep)
                 fprintf(out, ",%.6g", v[q]);
             else
                 fputs(",", out);
-        fprintf(out, ",0x%llx\n", x->reasons);
+        fprintf(out, ",0x%llx", x->reasons);
+        if (rep->extra && rep->extra->csv_row)
+            rep->extra->csv_row(out, rep->extra->ctx, ab_arm_name(r->arms[x->slot]));
+        fputc('\n', out);
     }
     return ferror(out) ? -1 : 0;
 }

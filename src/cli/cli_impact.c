@@ -4,13 +4,10 @@
  * executable, and the table block (cli_impact.h). The outputs are in cli_impact_out.c, the
  * chart in cli_impact_svg.c, `joules info`'s part in cli_impact_info.c.
  */
-#include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli_impact.h"
 #include "cli/cli_util.h"
@@ -61,15 +58,12 @@ int cli_impact_take(struct cli_impact_opts *o, const char *cmd, int id, const ch
         o->lifetime = arg;
         break;
     case CLI_OPT_IMPACT_CODECARBON_CSV:
-    case CLI_OPT_IMPACT_JSON:
     case CLI_OPT_IMPACT_CSV:
     case CLI_OPT_IMPACT_SVG:
         if (!*arg)
             return cli_usage_error(cmd, "an output option has an empty file name");
         if (id == CLI_OPT_IMPACT_CODECARBON_CSV)
             o->codecarbon_csv = arg;
-        else if (id == CLI_OPT_IMPACT_JSON)
-            o->json = arg;
         else if (id == CLI_OPT_IMPACT_CSV)
             o->csv = arg;
         else
@@ -82,26 +76,6 @@ int cli_impact_take(struct cli_impact_opts *o, const char *cmd, int id, const ch
     return 0;
 }
 
-void cli_impact_data_dir(char *buf, size_t len)
-{
-    const char *env = getenv("JOULES_DATA_DIR");
-    if (env && *env) {
-        snprintf(buf, len, "%s", env);
-        return;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0 || (size_t)n >= sizeof exe - 1) {
-        snprintf(buf, len, "share/joules");
-        return;
-    }
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash)
-        *slash = '\0';
-    snprintf(buf, len, "%s/../share/joules", exe);
-}
-
 static const char *getenv_cb(const char *name)
 {
     return getenv(name);
@@ -111,7 +85,7 @@ int cli_impact_open(struct cli_impact *ci, const struct cli_impact_opts *o, cons
 {
     memset(ci, 0, sizeof *ci);
     char err[IMPACT_ERR_MAX + 1200], p1[4200], p2[4200];
-    cli_impact_data_dir(ci->data_dir, sizeof ci->data_dir);
+    impact_data_dir(ci->data_dir, sizeof ci->data_dir);
     snprintf(p1, sizeof p1, "%s/hardware.tsv", ci->data_dir);
     snprintf(p2, sizeof p2, "%s/hardware-sources.tsv", ci->data_dir);
     if (impact_hw_load(&ci->hw, p1, p2, err, sizeof err) != 0) {
@@ -157,20 +131,7 @@ void cli_impact_close(struct cli_impact *ci)
 
 const struct impact_hw *cli_impact_find_hw(const struct cli_impact *ci, const char *name)
 {
-    if (!ci->loaded || !name)
-        return NULL;
-    const struct impact_hw *r = impact_hw_by_name(&ci->hw, name);
-    if (r)
-        return r;
-    /* Domains describe the simulated GPU as "NAME (simulated)". */
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", name);
-    char *paren = strstr(buf, " (");
-    if (paren) {
-        *paren = '\0';
-        r = impact_hw_by_name(&ci->hw, buf);
-    }
-    return r;
+    return ci->loaded ? impact_hw_by_device(&ci->hw, name) : NULL;
 }
 
 void cli_impact_job_from_run(struct cli_impact_job *j, const struct cli_impact *ci,
@@ -228,8 +189,9 @@ void cli_impact_compute(const struct cli_impact *ci, struct cli_impact_job *j)
 void cli_impact_report_run(const struct cli_impact_opts *o, const struct cli_impact *ci,
                            const char *cmd, const char *subject, joules_monitor *m,
                            const joules_measurement *meas, const joules_domain_info *info,
-                           int n_info, int quiet)
+                           int n_info, int quiet, struct cli_impact_report *out)
 {
+    memset(out, 0, sizeof *out);
     if (!o->given && !ci->grid.set) {
         if (!quiet)
             cli_impact_hint(stderr, cmd);
@@ -243,6 +205,7 @@ void cli_impact_report_run(const struct cli_impact_opts *o, const struct cli_imp
     if (!quiet)
         cli_impact_print(stderr, ci, &job, 1);
     (void)cli_impact_write(o, ci, cmd, &job, 1);
+    *out = (struct cli_impact_report){ci, cmd, &job, 1, 1};
 }
 
 static const char *ref_label(int r)

@@ -2,7 +2,7 @@
 /*
  * cli_impact.h - efficiency and emissions in the command line (docs/impact.md): the options
  * run, ab and sweep share (--flops, --grid, --pue, --lifetime, the outputs), the shipped
- * tables found beside the executable, one "job" (a run or an arm of an experiment) turned
+ * tables (impact_data_dir), one "job" (a run or an arm of an experiment) turned
  * into figures by src/impact, and their table, JSON, CSV, CodeCarbon-compatible CSV and SVG.
  * `joules info` takes the GPU anatomy and the site values in force from here too.
  */
@@ -15,6 +15,7 @@
 #include "ab/ab.h"
 #include "cli/cli_options.h"
 #include "impact/impact.h"
+#include "io/extra.h"
 #include "io/json.h"
 #include "joules.h"
 #include "sweep/sweep.h"
@@ -27,7 +28,6 @@ enum {
     CLI_OPT_IMPACT_PUE,
     CLI_OPT_IMPACT_LIFETIME,
     CLI_OPT_IMPACT_CODECARBON_CSV,
-    CLI_OPT_IMPACT_JSON,
     CLI_OPT_IMPACT_CSV,
     CLI_OPT_IMPACT_SVG,
     CLI_OPT_IMPACT_END,
@@ -51,10 +51,9 @@ enum {
     CLI_IMPACT_OPTION_GRID, CLI_IMPACT_OPTION_PUE, CLI_IMPACT_OPTION_LIFETIME
 /* The outputs, for run, repeat, ab and sweep. */
 #define CLI_IMPACT_OUTPUT_OPTIONS \
-    {"impact-json", 0, required_argument, "FILE", \
-     "efficiency and emissions as JSON (schema joules.impact/1)", CLI_OPT_IMPACT_JSON}, \
     {"impact-csv", 0, required_argument, "FILE", \
-     "the same as CSV, one row per subject (joules.impact.csv/1)", CLI_OPT_IMPACT_CSV}, \
+     "efficiency and emissions as CSV, one row per subject\n" \
+     "(joules.impact.csv/1); --json has them as \"impact\"", CLI_OPT_IMPACT_CSV}, \
     {"codecarbon-csv", 0, required_argument, "FILE", \
      "append a row with CodeCarbon 3.x's columns (a header when\n" \
      "the file is new)", CLI_OPT_IMPACT_CODECARBON_CSV}, \
@@ -84,7 +83,7 @@ static inline int cli_is_impact_option(int id)
 
 struct cli_impact_opts {
     const char *grid, *pue, *lifetime; /* NULL: not given */
-    const char *codecarbon_csv, *json, *csv, *svg;
+    const char *codecarbon_csv, *csv, *svg;
     double flops; /* -1: not given */
     int precision;
     int given; /* any of these options */
@@ -97,7 +96,7 @@ int cli_impact_take(struct cli_impact_opts *o, const char *cmd, int id, const ch
 
 /* The tables and the site values in force. */
 struct cli_impact {
-    char data_dir[4096];
+    char data_dir[4096]; /* impact_data_dir */
     struct impact_hw_table hw;
     struct impact_zone_table zones;
     struct impact_site site;
@@ -106,8 +105,6 @@ struct cli_impact {
     int loaded;
 };
 
-/* The directory of the shipped tables: JOULES_DATA_DIR, else <bin>/../share/joules. */
-void cli_impact_data_dir(char *buf, size_t len);
 /* Load the tables and resolve the site values (options > environment > file > defaults).
  * 0, or CLI_EXIT_USAGE (a bad value) / CLI_EXIT_FAILURE (a table) with the message printed. */
 int cli_impact_open(struct cli_impact *ci, const struct cli_impact_opts *o, const char *cmd);
@@ -142,20 +139,34 @@ void cli_impact_job_from_run(struct cli_impact_job *j, const struct cli_impact *
                              int precision);
 void cli_impact_compute(const struct cli_impact *ci, struct cli_impact_job *j);
 
+/* What a command reported: its subjects, for its own --json ("impact", schema
+ * joules.impact/1) and --csv (impact_ columns, only when an impact option was given or a
+ * grid is in force, so that the CSV of a plain run keeps its columns). n 0: nothing. */
+struct cli_impact_report {
+    const struct cli_impact *ci;
+    const char *cmd;
+    const struct cli_impact_job *jobs;
+    int n;
+    int columns;
+};
+/* The io_extra (io/extra.h) that writes rep into a document, or NULL when rep has nothing. */
+const io_extra *cli_impact_extra(io_extra *x, const struct cli_impact_report *rep);
+
 /* run and repeat, after their table: the efficiency and emissions of the window on stderr
  * (unless quiet) and the files the options ask for; or, when no option asked for them and no
- * grid is in force, the one-line hint. subject: the row's name (NULL: "run"). */
+ * grid is in force, the one-line hint. subject: the row's name (NULL: "run"). out: what was
+ * reported (its jobs live until the next call). */
 void cli_impact_report_run(const struct cli_impact_opts *o, const struct cli_impact *ci,
                            const char *cmd, const char *subject, joules_monitor *m,
                            const joules_measurement *meas, const joules_domain_info *info,
-                           int n_info, int quiet);
+                           int n_info, int quiet, struct cli_impact_report *out);
 
 /* The table's block; and the one-line hint when no grid is in force. */
 void cli_impact_print(FILE *out, const struct cli_impact *ci, const struct cli_impact_job *jobs,
                       int n);
 void cli_impact_hint(FILE *out, const char *cmd);
 
-/* Write the outputs the options ask for (JSON, CSV, CodeCarbon, SVG). 0, or -1 after a
+/* Write the outputs the options ask for (CSV, CodeCarbon, SVG). 0, or -1 after a
  * message (the measurement is still reported). */
 int cli_impact_write(const struct cli_impact_opts *o, const struct cli_impact *ci, const char *cmd,
                      const struct cli_impact_job *jobs, int n);
@@ -178,10 +189,11 @@ int cli_impact_jobs_from_sweep(struct cli_impact_job *jobs, int max, const struc
 /* ab and sweep, after their table: one block per arm (one line per point of a sweep) on
  * stdout, and the files the options ask for. */
 void cli_impact_report_ab(const struct cli_impact_opts *o, const struct cli_impact *ci,
-                          const char *cmd, const struct ab_result *r, const struct ab_params *p);
+                          const char *cmd, const struct ab_result *r, const struct ab_params *p,
+                          struct cli_impact_report *out);
 void cli_impact_report_sweep(const struct cli_impact_opts *o, const struct cli_impact *ci,
                              const char *cmd, const struct sweep_result *r,
-                             const struct sweep_params *p);
+                             const struct sweep_params *p, struct cli_impact_report *out);
 /* One line per job (sweeps have many). */
 void cli_impact_print_compact(FILE *out, const struct cli_impact *ci,
                               const struct cli_impact_job *jobs, int n);

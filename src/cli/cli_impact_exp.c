@@ -158,27 +158,32 @@ void cli_impact_print_compact(FILE *out, const struct cli_impact *ci,
 }
 
 void cli_impact_report_ab(const struct cli_impact_opts *o, const struct cli_impact *ci,
-                          const char *cmd, const struct ab_result *r, const struct ab_params *p)
+                          const char *cmd, const struct ab_result *r, const struct ab_params *p,
+                          struct cli_impact_report *out)
 {
     static struct cli_impact_job jobs[AB_MAX_ARMS];
+    memset(out, 0, sizeof *out);
     int n = cli_impact_jobs_from_ab(jobs, AB_MAX_ARMS, ci, r, p->setup.prec,
                                     p->executor != AB_EXEC_CPU);
     if (n == 0)
         return;
     cli_impact_print(stdout, ci, jobs, n);
     (void)cli_impact_write(o, ci, cmd, jobs, n);
+    *out = (struct cli_impact_report){ci, cmd, jobs, n, o->given || ci->grid.set};
 }
 
 void cli_impact_report_sweep(const struct cli_impact_opts *o, const struct cli_impact *ci,
                              const char *cmd, const struct sweep_result *r,
-                             const struct sweep_params *p)
+                             const struct sweep_params *p, struct cli_impact_report *out)
 {
     enum { MAX_JOBS = SWEEP_MAX_STEPS * AB_MAX_ARMS + 1 };
     static struct cli_impact_job jobs[MAX_JOBS];
+    memset(out, 0, sizeof *out);
     int n = cli_impact_jobs_from_sweep(jobs, MAX_JOBS, ci, r, p->setup.prec,
                                        p->mode == SWEEP_CLOCKS ? "MHz" : "W");
     if (n == 0)
         return;
     cli_impact_print_compact(stdout, ci, jobs, n);
     (void)cli_impact_write(o, ci, cmd, jobs, n);
+    *out = (struct cli_impact_report){ci, cmd, jobs, n, o->given || ci->grid.set};
 }

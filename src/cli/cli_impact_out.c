@@ -111,23 +111,21 @@ static void json_job(io_json *j, const struct cli_impact_job *job)
     io_json_object_end(j);
 }
 
-static int write_json(FILE *f, const struct cli_impact *ci, const char *cmd,
-                      const struct cli_impact_job *jobs, int n)
+/* The object of schema joules.impact/1: the site values in force and one entry per subject. */
+static void json_impact(io_json *j, const struct cli_impact *ci, const char *cmd,
+                        const struct cli_impact_job *jobs, int n)
 {
-    io_json j;
-    io_json_init(&j, f, 1);
-    io_json_object_begin(&j);
-    io_json_kv_string(&j, "schema", "joules.impact/1");
-    io_json_kv_string(&j, "command", cmd);
-    io_json_key(&j, "site");
-    cli_impact_json_site(&j, ci);
-    io_json_key(&j, "subjects");
-    io_json_array_begin(&j);
+    io_json_object_begin(j);
+    io_json_kv_string(j, "schema", "joules.impact/1");
+    io_json_kv_string(j, "command", cmd);
+    io_json_key(j, "site");
+    cli_impact_json_site(j, ci);
+    io_json_key(j, "subjects");
+    io_json_array_begin(j);
     for (int i = 0; i < n; i++)
-        json_job(&j, &jobs[i]);
-    io_json_array_end(&j);
-    io_json_object_end(&j);
-    return io_json_finish(&j);
+        json_job(j, &jobs[i]);
+    io_json_array_end(j);
+    io_json_object_end(j);
 }
 
 static void num(FILE *f, double v)
@@ -136,54 +134,147 @@ static void num(FILE *f, double v)
         fprintf(f, "%.9g", v);
 }
 
+/* The figures of a subject, in the columns of both CSVs: --impact-csv's own rows and the
+ * impact_ columns of run's and ab's --csv. */
+static const char *const figure_columns[] = {
+    "flops",
+    "precision",
+    "gflop_per_j",
+    "gflop_per_j_uncertainty",
+    "peak_gflop_per_j",
+    "share_of_peak",
+    "share_of_v100",
+    "share_of_a100",
+    "share_of_h100",
+    "share_of_b200",
+    "duration_s",
+    "device_energy_j",
+    "device_energy_uncertainty_j",
+    "pue",
+    "facility_energy_j",
+    "facility_energy_uncertainty_j",
+    "grid",
+    "g_per_kwh",
+    "grid_year",
+    "use_g",
+    "use_uncertainty_g",
+    "embodied_low_g",
+    "embodied_high_g",
+    "lifetime_y",
+    "use_share_low",
+    "use_share_high",
+};
+#define N_FIGURE_COLUMNS (sizeof figure_columns / sizeof figure_columns[0])
+
+/* Each cell with its leading comma; job NULL: the cells left empty. */
+static void csv_figures(FILE *f, const struct cli_impact *ci, const struct cli_impact_job *jb)
+{
+    if (!jb) {
+        for (size_t k = 0; k < N_FIGURE_COLUMNS; k++)
+            fputc(',', f);
+        return;
+    }
+    const struct impact_efficiency *e = &jb->eff;
+    const struct impact_emissions *m = &jb->em;
+    fputc(',', f);
+    num(f, jb->flops >= 0 ? jb->flops : NAN);
+    fprintf(f, ",%s", impact_precision_name(e->precision));
+    double v[] = {e->gflop_per_j,       e->gflop_per_j_pm,      e->peak_gflop_per_j,
+                  e->share_of_peak,     e->ref_share[0],        e->ref_share[1],
+                  e->ref_share[2],      e->ref_share[3],        m->duration_s,
+                  m->device_energy_j,   m->device_energy_pm_j,  m->pue,
+                  m->facility_energy_j, m->facility_energy_pm_j};
+    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+        fputc(',', f);
+        num(f, v[k]);
+    }
+    fputc(',', f);
+    io_csv_field(f, ci->grid.zone ? ci->grid.zone->zone : ci->grid.set ? "custom" : "");
+    fputc(',', f);
+    num(f, m->g_per_kwh);
+    fputc(',', f);
+    if (ci->grid.zone)
+        fprintf(f, "%d", ci->grid.zone->year);
+    double w[] = {m->use_g,      m->use_pm_g,      m->embodied_low_g, m->embodied_high_g,
+                  m->lifetime_y, m->use_share_low, m->use_share_high};
+    for (size_t k = 0; k < sizeof w / sizeof w[0]; k++) {
+        fputc(',', f);
+        num(f, w[k]);
+    }
+}
+
+static void csv_figure_header(FILE *f, const char *prefix)
+{
+    for (size_t k = 0; k < N_FIGURE_COLUMNS; k++)
+        fprintf(f, ",%s%s", prefix, figure_columns[k]);
+}
+
 static int write_csv(FILE *f, const struct cli_impact *ci, const char *cmd,
                      const struct cli_impact_job *jobs, int n)
 {
-    fputs("schema,command,subject,simulated,device,model,flops,precision,gflop_per_j,"
-          "gflop_per_j_uncertainty,peak_gflop_per_j,share_of_peak,share_of_v100,share_of_a100,"
-          "share_of_h100,share_of_b200,duration_s,device_energy_j,device_energy_uncertainty_j,"
-          "pue,facility_energy_j,facility_energy_uncertainty_j,grid,g_per_kwh,grid_year,use_g,"
-          "use_uncertainty_g,embodied_low_g,embodied_high_g,lifetime_y,use_share_low,"
-          "use_share_high\n",
-          f);
+    fputs("schema,command,subject,simulated,device,model", f);
+    csv_figure_header(f, "");
+    fputc('\n', f);
     for (int i = 0; i < n; i++) {
         const struct cli_impact_job *jb = &jobs[i];
-        const struct impact_efficiency *e = &jb->eff;
-        const struct impact_emissions *m = &jb->em;
         fprintf(f, "joules.impact.csv/1,%s,", cmd);
         io_csv_field(f, jb->subject);
         fprintf(f, ",%d,", jb->simulated);
         io_csv_field(f, jb->n_devices ? jb->device_names[0] : "");
         fputc(',', f);
         io_csv_field(f, jb->n_devices && jb->devices[0] ? jb->devices[0]->key : "");
-        fputc(',', f);
-        num(f, jb->flops >= 0 ? jb->flops : NAN);
-        fprintf(f, ",%s", impact_precision_name(e->precision));
-        double v[] = {e->gflop_per_j,       e->gflop_per_j_pm,      e->peak_gflop_per_j,
-                      e->share_of_peak,     e->ref_share[0],        e->ref_share[1],
-                      e->ref_share[2],      e->ref_share[3],        m->duration_s,
-                      m->device_energy_j,   m->device_energy_pm_j,  m->pue,
-                      m->facility_energy_j, m->facility_energy_pm_j};
-        for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
-            fputc(',', f);
-            num(f, v[k]);
-        }
-        fputc(',', f);
-        io_csv_field(f, ci->grid.zone ? ci->grid.zone->zone : ci->grid.set ? "custom" : "");
-        fputc(',', f);
-        num(f, m->g_per_kwh);
-        fputc(',', f);
-        if (ci->grid.zone)
-            fprintf(f, "%d", ci->grid.zone->year);
-        double w[] = {m->use_g,      m->use_pm_g,      m->embodied_low_g, m->embodied_high_g,
-                      m->lifetime_y, m->use_share_low, m->use_share_high};
-        for (size_t k = 0; k < sizeof w / sizeof w[0]; k++) {
-            fputc(',', f);
-            num(f, w[k]);
-        }
+        csv_figures(f, ci, jb);
         fputc('\n', f);
     }
     return ferror(f) ? -1 : 0;
+}
+
+/* ---- the figures inside a command's own --json and --csv (io/extra.h) ------------------ */
+
+static void extra_json(io_json *j, const void *ctx)
+{
+    const struct cli_impact_report *rep = ctx;
+    if (rep->n <= 0)
+        return;
+    io_json_key(j, "impact");
+    json_impact(j, rep->ci, rep->cmd, rep->jobs, rep->n);
+}
+
+static void extra_csv_header(FILE *f, const void *ctx)
+{
+    (void)ctx;
+    fputs(",impact_subject,impact_model", f);
+    csv_figure_header(f, "impact_");
+}
+
+static void extra_csv_row(FILE *f, const void *ctx, const char *subject)
+{
+    const struct cli_impact_report *rep = ctx;
+    const struct cli_impact_job *jb = NULL;
+    for (int i = 0; i < rep->n && !jb; i++)
+        if (!subject || strcmp(rep->jobs[i].subject, subject) == 0)
+            jb = &rep->jobs[i];
+    fputc(',', f);
+    if (jb)
+        io_csv_field(f, jb->subject);
+    fputc(',', f);
+    if (jb && jb->n_devices && jb->devices[0])
+        io_csv_field(f, jb->devices[0]->key);
+    csv_figures(f, rep->ci, jb);
+}
+
+const io_extra *cli_impact_extra(io_extra *x, const struct cli_impact_report *rep)
+{
+    if (!rep || rep->n <= 0)
+        return NULL;
+    memset(x, 0, sizeof *x);
+    x->json = extra_json;
+    if (rep->columns) {
+        x->csv_header = extra_csv_header;
+        x->csv_row = extra_csv_row;
+    }
+    x->ctx = rep;
+    return x;
 }
 
 /* CodeCarbon 3.x emissions.csv, in its order (codecarbon/output_methods/emissions_data.py). */
@@ -328,8 +419,6 @@ int cli_impact_write(const struct cli_impact_opts *o, const struct cli_impact *c
 {
     int rc = 0;
     char err[700];
-    if (o->json && atomic_write(o->json, "--impact-json", write_json, ci, cmd, jobs, n) != 0)
-        rc = -1;
     if (o->csv && atomic_write(o->csv, "--impact-csv", write_csv, ci, cmd, jobs, n) != 0)
         rc = -1;
     if (o->codecarbon_csv && append_codecarbon(o->codecarbon_csv, ci, jobs, n, err, sizeof err)) {

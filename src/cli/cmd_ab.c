@@ -464,12 +464,16 @@ static int experiment(struct ab_ctx *a)
     if (rep->lock_mhz)
         rep->locked_clock_mhz = held_clock_mhz(&a->res);
     ab_output_table(stdout, rep);
-    cli_impact_report_ab(&a->impact_opts, &a->impact, CMD, &a->res, p);
+    struct cli_impact_report impact;
+    io_extra extra;
+    cli_impact_report_ab(&a->impact_opts, &a->impact, CMD, &a->res, p, &impact);
+    rep->extra = cli_impact_extra(&extra, &impact);
     fflush(stdout);
     int status = write_outputs(&a->out, rep) != 0 || run_rc != 0 || rep->clocks_restored == 0
                      ? CLI_EXIT_FAILURE
                      : 0;
     rep->failure = NULL; /* err ends with this call */
+    rep->extra = NULL;   /* and so do the impact figures */
     return cli_stop_signal ? 128 + cli_stop_signal : status;
 }
 

@@ -197,7 +197,7 @@ static void print_table(const joules_repeat_result *r, const joules_domain_info 
 }
 
 static int write_json(FILE *f, const joules_repeat_result *r, const joules_domain_info *info,
-                      char **cmd, int argc)
+                      char **cmd, int argc, const io_extra *extra)
 {
     const joules_measurement *m = &r->per_rep;
     io_json j;
@@ -238,6 +238,8 @@ static int write_json(FILE *f, const joules_repeat_result *r, const joules_domai
     io_json_array_end(&j);
     io_json_kv_number(&j, "total_energy_per_run_j", m->total_energy_j);
     io_json_kv_number(&j, "total_uncertainty_j", m->total_uncertainty_j);
+    if (extra && extra->json)
+        extra->json(&j, extra->ctx);
     io_json_object_end(&j);
     return io_json_finish(&j);
 }
@@ -304,10 +306,11 @@ static int failed(const struct child_work *w, joules_monitor *m)
 
 /* Write and commit --json: 0, or CLI_EXIT_FAILURE (nothing written). */
 static int commit_json(io_atomic *out, const char *json, const joules_repeat_result *res,
-                       const joules_domain_info *info, char **cmd, int cmd_argc)
+                       const joules_domain_info *info, char **cmd, int cmd_argc,
+                       const io_extra *extra)
 {
     char err[512];
-    if (write_json(out->f, res, info, cmd, cmd_argc) != 0) {
+    if (write_json(out->f, res, info, cmd, cmd_argc, extra) != 0) {
         cli_error("--json: writing %s failed; no file was written", json);
         io_atomic_abort(out);
         return CLI_EXIT_FAILURE;
@@ -391,12 +394,15 @@ int cmd_repeat(int argc, char **argv)
     }
     if (!com.quiet)
         print_table(&res, info, cmd);
+    struct cli_impact_report impact;
+    io_extra extra;
     cli_impact_report_run(&c.impact_opts, &c.impact, "repeat", "one run", cm.m, &res.per_rep, info,
-                          n_info, com.quiet);
+                          n_info, com.quiet, &impact);
     status = 0;
     if (json_open) {
         json_open = 0;
-        status = commit_json(&out, json, &res, info, cmd, cmd_argc);
+        status =
+            commit_json(&out, json, &res, info, cmd, cmd_argc, cli_impact_extra(&extra, &impact));
     }
 done:
     free(res_dom);

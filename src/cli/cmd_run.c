@@ -464,12 +464,17 @@ static void report(struct run_ctx *c, const io_run_output *r, const joules_measu
             fprintf(stderr, "joules run: no report file written: %s\n", r->failure);
         return; /* run_finish removes the files */
     }
+    struct cli_impact_report impact;
     cli_impact_report_run(&c->impact_opts, &c->impact, "run", NULL, c->cm.m, meas, c->info,
-                          c->n_info, quiet);
+                          c->n_info, quiet, &impact);
+    /* The files carry the efficiency and emissions figures reported above. */
+    io_extra extra;
+    io_run_output doc = *r;
+    doc.extra = cli_impact_extra(&extra, &impact);
     if (o->json_open)
-        finish_output(&o->json_out, "--json", o->json, io_run_json, r);
+        finish_output(&o->json_out, "--json", o->json, io_run_json, &doc);
     if (o->csv_open)
-        finish_output(&o->csv_out, "--csv", o->csv, io_run_csv, r);
+        finish_output(&o->csv_out, "--csv", o->csv, io_run_csv, &doc);
     o->json_open = o->csv_open = 0;
 }
 

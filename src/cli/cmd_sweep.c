@@ -431,7 +431,10 @@ static int write_results(struct sweep_ctx *s, int run_rc)
     int status = run_rc != 0 || rep->restored == 0 ? CLI_EXIT_FAILURE : 0;
     sweep_analyze(rep);
     sweep_output_table(stdout, rep);
-    cli_impact_report_sweep(&s->impact_opts, &s->impact, CMD, &s->res, &s->p);
+    struct cli_impact_report impact;
+    io_extra extra;
+    cli_impact_report_sweep(&s->impact_opts, &s->impact, CMD, &s->res, &s->p, &impact);
+    rep->extra = cli_impact_extra(&extra, &impact);
     fflush(stdout);
     char err[512];
     if (s->j_open) {
@@ -450,6 +453,7 @@ static int write_results(struct sweep_ctx *s, int run_rc)
         fprintf(stderr, "joules sweep: --svg: %s\n", err);
         status = CLI_EXIT_FAILURE;
     }
+    rep->extra = NULL; /* the impact figures end with this call */
     return cli_stop_signal ? 128 + cli_stop_signal : status;
 }
 

@@ -99,8 +99,10 @@ static int fail(char *err, size_t len, const char *path, int line, const char *f
 static int load_sources(struct impact_hw_table *t, const char *path, char *err, size_t len)
 {
     FILE *f = fopen(path, "r");
-    if (!f)
-        return fail(err, len, path, 0, "cannot read the sources table: %s", strerror(errno));
+    if (!f) {
+        fail(err, len, path, 0, "cannot read the sources table: %s", strerror(errno));
+        return IMPACT_ERR_IO;
+    }
     char *line = NULL;
     size_t cap = 0;
     int lineno = 0, header = 0, rc = 0, alloc = 0;
@@ -284,15 +286,16 @@ int impact_hw_load(struct impact_hw_table *t, const char *path, const char *sour
 {
     memset(t, 0, sizeof *t);
     snprintf(t->path, sizeof t->path, "%s", path);
-    if (sources_path && load_sources(t, sources_path, err, len) != 0) {
+    int src_rc = sources_path ? load_sources(t, sources_path, err, len) : 0;
+    if (src_rc != 0) {
         impact_hw_free(t);
-        return -1;
+        return src_rc;
     }
     FILE *f = fopen(path, "r");
     if (!f) {
         fail(err, len, path, 0, "cannot read the hardware table: %s", strerror(errno));
         impact_hw_free(t);
-        return -1;
+        return IMPACT_ERR_IO;
     }
     char *line = NULL;
     size_t cap = 0;
@@ -399,6 +402,20 @@ const struct impact_hw *impact_hw_by_name(const struct impact_hw_table *t, const
                 return r;
     }
     return NULL;
+}
+
+const struct impact_hw *impact_hw_by_device(const struct impact_hw_table *t, const char *name)
+{
+    const struct impact_hw *r = name ? impact_hw_by_name(t, name) : NULL;
+    if (r || !name)
+        return r;
+    char buf[IMPACT_TEXT_MAX];
+    snprintf(buf, sizeof buf, "%s", name);
+    char *paren = strstr(buf, " (");
+    if (!paren)
+        return NULL;
+    *paren = '\0';
+    return impact_hw_by_name(t, buf);
 }
 
 double impact_peak_flop_per_j(const struct impact_hw *hw, int precision)

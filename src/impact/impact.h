@@ -95,9 +95,21 @@ struct impact_hw_table {
     int n_sources;
 };
 
+/* The directory of the shipped tables (data_dir.c), found one way for the command line and
+ * the library alike: $JOULES_DATA_DIR; else ../share/joules beside the binary that holds
+ * this code (the executable when linked statically, libjoules.so when loaded as a shared
+ * library, in the build tree and the installed tree alike); else, when that directory has
+ * no hardware.tsv, the installed one (IMPACT_INSTALL_DATADIR, set by the build). */
+void impact_data_dir(char *buf, size_t len);
+
+/* impact_hw_load's failures: the table is malformed, or a file cannot be read. */
+#define IMPACT_ERR_PARSE -1
+#define IMPACT_ERR_IO    -2
+
 /* Read the hardware table and the sources it cites (sources_path NULL: not checked). A
- * missing file, a malformed header or row, a figure without a source or a source key
- * that is not in the sources file fails with "FILE:LINE: ..." in err. */
+ * missing file (IMPACT_ERR_IO), a malformed header or row, a figure without a source or a
+ * source key that is not in the sources file (IMPACT_ERR_PARSE) fail with "FILE:LINE: ..."
+ * in err. */
 int impact_hw_load(struct impact_hw_table *t, const char *path, const char *sources_path, char *err,
                    size_t len);
 void impact_hw_free(struct impact_hw_table *t);
@@ -106,6 +118,9 @@ const struct impact_hw *impact_hw_by_pci(const struct impact_hw_table *t, uint32
 /* By name: a key, a model, an NVML name or a simulated profile's name ("a6000"), in any
  * case and spacing. NULL if absent. */
 const struct impact_hw *impact_hw_by_name(const struct impact_hw_table *t, const char *name);
+/* By a device's name as NVML or a domain reports it: impact_hw_by_name, then without a
+ * trailing " (...)" note such as " (simulated)". NULL if absent. */
+const struct impact_hw *impact_hw_by_device(const struct impact_hw_table *t, const char *name);
 /* The citation of a source key, or NULL. */
 const char *impact_source_text(const struct impact_hw_table *t, const char *key);
 /* Peak FLOP per joule at a precision (peak FLOP/s / TDP); NAN when either is unknown. */

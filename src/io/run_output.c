@@ -301,6 +301,8 @@ int io_run_json(FILE *out, const io_run_output *r)
     io_json_kv_bool(&j, "complete", complete);
     io_json_object_end(&j);
 
+    if (r->extra && r->extra->json)
+        r->extra->json(&j, r->extra->ctx);
     io_json_object_end(&j);
     return io_json_finish(&j);
 }
@@ -333,8 +335,11 @@ int io_run_csv(FILE *out, const io_run_output *r)
     const joules_measurement *m = r->m;
     fputs("schema,start_unix_s,duration_s,exit_status,signal,name,kind,device,uuid,simulated,"
           "method,valid,energy_j,energy_uncertainty_j,avg_power_w,counted_in_total,"
-          "simulator_true_energy_j,message\n",
+          "simulator_true_energy_j,message",
           out);
+    if (r->extra && r->extra->csv_header)
+        r->extra->csv_header(out, r->extra->ctx);
+    fputc('\n', out);
     for (int i = 0; i < m->n_domains; i++) {
         const joules_domain_energy *e = &m->domains[i];
         const joules_domain_info *di = info_of(r, e);
@@ -366,6 +371,8 @@ int io_run_csv(FILE *out, const io_run_output *r)
             csv_number(out, e->sim_truth_j);
         fputc(',', out);
         io_csv_field(out, e->message[0] ? e->message : (e->valid ? "" : joules_strerror(e->error)));
+        if (r->extra && r->extra->csv_row)
+            r->extra->csv_row(out, r->extra->ctx, NULL);
         fputc('\n', out);
     }
     return ferror(out) ? -1 : 0;

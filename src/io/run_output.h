@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 
+#include "io/extra.h"
 #include "joules.h"
 
 #define JOULES_RUN_SCHEMA     "joules.run/1"
@@ -37,6 +38,7 @@ typedef struct io_run_output {
     int signal;                    /* the signal that ended it, 0 if none */
     const char *failure;           /* why measuring failed as a whole, NULL if it did not */
     const io_run_dynamic *dynamic; /* per domain index, NULL: no baseline at all */
+    const io_extra *extra;         /* added keys and columns (io/extra.h), NULL: none */
 } io_run_output;
 
 /* The human table (stderr in `joules run`); colour-free, 80 columns where names allow. */

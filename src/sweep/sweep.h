@@ -206,6 +206,7 @@ struct sweep_baseline {
     struct sweep_static_cmp arm[AB_MAX_ARMS];
 };
 
+struct io_extra;
 struct sweep_output {
     const struct sweep_params *p;
     const struct sweep_result *r;
@@ -218,6 +219,7 @@ struct sweep_output {
     const char *failure;
     const char *command; /* the command, joined, for commands */
     struct sweep_baseline baseline;
+    const struct io_extra *extra; /* added keys (io/extra.h), NULL: none */
 };
 
 void sweep_analyze(struct sweep_output *rep);

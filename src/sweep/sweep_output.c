@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "io/atomic.h"
+#include "io/extra.h"
 #include "io/json.h"
 #include "io/plot_svg.h"
 #include "sweep/sweep.h"
@@ -240,6 +241,8 @@ int sweep_output_json(FILE *out, const struct sweep_output *rep)
     } else {
         io_json_null(&j);
     }
+    if (rep->extra && rep->extra->json)
+        rep->extra->json(&j, rep->extra->ctx);
     io_json_object_end(&j);
     return io_json_finish(&j);
 }

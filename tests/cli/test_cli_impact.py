@@ -27,6 +27,13 @@ CODECARBON_3_COLUMNS = [
 J_PER_KWH = 3.6e6
 
 
+# run's CSV columns (docs/output.md, joules.run.csv/1), before any impact_ column.
+RUN_CSV_COLUMNS = ["schema", "start_unix_s", "duration_s", "exit_status", "signal", "name",
+                   "kind", "device", "uuid", "simulated", "method", "valid", "energy_j",
+                   "energy_uncertainty_j", "avg_power_w", "counted_in_total",
+                   "simulator_true_energy_j", "message"]
+
+
 @unittest.skipUnless(have_sim(), "the simulated GPU library is not built")
 class ImpactTest(CliTestCase):
     def env(self, **extra):
@@ -50,13 +57,12 @@ class ImpactTest(CliTestCase):
     def test_run_figures(self):
         p = self.run_sim("--flops", "2e12", "--precision", "fp16", "--grid", "FRA", "--pue",
                          "1.5", "--lifetime", "4", "--json", self.path("run.json"),
-                         "--impact-json", self.path("i.json"), "--impact-csv",
-                         self.path("i.csv"))
+                         "--csv", self.path("run.csv"), "--impact-csv", self.path("i.csv"))
         self.assertExit(p, 0)
         self.assertIn("GFLOP/J", p.stderr)
         self.assertIn("CO2e use", p.stderr)
         run = self.load_json("run.json")
-        imp = self.load_json("i.json")
+        imp = run["impact"]
         self.assertEqual(imp["schema"], "joules.impact/1")
         s = imp["subjects"][0]
         e, m = s["efficiency"], s["emissions"]
@@ -93,6 +99,33 @@ class ImpactTest(CliTestCase):
         self.assertEqual(rows[0]["schema"], "joules.impact.csv/1")
         self.assertEqual(rows[0]["model"], "a100-sxm4-40gb")
         self.assertAlmostEqual(float(rows[0]["use_g"]), m["use_g"], delta=m["use_g"] * 1e-8)
+        # run's own CSV: its columns, then the same figures as impact_ columns on each row.
+        with open(self.path("run.csv"), newline="") as f:
+            reader = csv.DictReader(f)
+            header, runs = reader.fieldnames, list(reader)
+        self.assertEqual(header[:18], RUN_CSV_COLUMNS)
+        self.assertEqual(header[18:20], ["impact_subject", "impact_model"])
+        self.assertEqual(len(runs), len(run["domains"]))
+        for row in runs:
+            self.assertEqual(row["impact_subject"], "run")
+            self.assertEqual(row["impact_model"], "a100-sxm4-40gb")
+            self.assertEqual(row["impact_precision"], "fp16")
+            self.assertAlmostEqual(float(row["impact_gflop_per_j"]), e["gflop_per_j"],
+                                   delta=e["gflop_per_j"] * 1e-8)
+            self.assertAlmostEqual(float(row["impact_use_g"]), m["use_g"],
+                                   delta=m["use_g"] * 1e-8)
+            self.assertEqual(row["impact_grid"], "FRA")
+
+    def test_plain_run_files_keep_their_columns(self):
+        # No impact option and no grid: the CSV has run's columns only and the JSON no
+        # "impact" (a grid from the environment or the configuration file would add them).
+        p = self.run_sim("--json", self.path("run.json"), "--csv", self.path("run.csv"))
+        self.assertExit(p, 0)
+        self.assertNotIn("impact", self.load_json("run.json"))
+        with open(self.path("run.csv"), newline="") as f:
+            self.assertEqual(next(csv.reader(f)), RUN_CSV_COLUMNS)
+        p = self.run_sim("--impact-json", self.path("i.json"))
+        self.assertExit(p, 2)
 
     def test_no_grid_is_energy_only_with_a_hint(self):
         p = self.run_sim()
@@ -100,9 +133,9 @@ class ImpactTest(CliTestCase):
         hints = [l for l in p.stderr.splitlines() if "no grid given" in l]
         self.assertEqual(len(hints), 1, p.stderr)
         self.assertNotIn("CO2e use", p.stderr)
-        p = self.run_sim("--flops", "1e9", "--impact-json", self.path("i.json"))
+        p = self.run_sim("--flops", "1e9", "--json", self.path("run.json"))
         self.assertExit(p, 0)
-        m = self.load_json("i.json")["subjects"][0]["emissions"]
+        m = self.load_json("run.json")["impact"]["subjects"][0]["emissions"]
         self.assertIsNone(m["use_g"])
         self.assertIsNone(m["g_per_kwh"])
         self.assertGreater(m["device_energy_j"], 0)
@@ -112,7 +145,7 @@ class ImpactTest(CliTestCase):
         out = self.path("emissions.csv")
         for _ in range(2):
             p = self.run_sim("--grid", "DEU", "--pue", "1.2", "--codecarbon-csv", out,
-                             "--impact-json", self.path("i.json"))
+                             "--json", self.path("run.json"))
             self.assertExit(p, 0)
         with open(out, newline="") as f:
             rows = list(csv.reader(f))
@@ -121,7 +154,7 @@ class ImpactTest(CliTestCase):
         for r in rows[1:]:
             self.assertEqual(len(r), len(CODECARBON_3_COLUMNS))
         last = dict(zip(rows[0], rows[2]))
-        m = self.load_json("i.json")["subjects"][0]["emissions"]
+        m = self.load_json("run.json")["impact"]["subjects"][0]["emissions"]
         # Device energy in kWh without PUE; PUE in its own column; emissions in kg with it.
         kwh = m["device_energy_j"] / J_PER_KWH
         self.assertAlmostEqual(float(last["gpu_energy"]), kwh, delta=kwh * 1e-8)
@@ -266,12 +299,14 @@ class ImpactTest(CliTestCase):
     # -- ab and the chart --------------------------------------------------------------
     def test_ab_reports_efficiency_and_the_chart(self):
         p = self.joules("ab", "--sim", "a100", "-n", "512", "--repeats", "2", "--min-window",
-                        "0.05", "-q", "--grid", "WORLD", "--impact-json", self.path("ab.json"),
-                        "--impact-csv", self.path("ab.csv"), "--efficiency-svg",
-                        self.path("ab.svg"))
+                        "0.05", "-q", "--grid", "WORLD", "--json", self.path("ab.json"),
+                        "--csv", self.path("ab.csv"), "--impact-csv", self.path("i.csv"),
+                        "--efficiency-svg", self.path("ab.svg"))
         self.assertExit(p, 0)
         self.assertIn("Efficiency and emissions", p.stdout)
-        imp = self.load_json("ab.json")
+        ab = self.load_json("ab.json")
+        self.assertEqual(ab["schema"], "joules.ab/1")
+        imp = ab["impact"]
         self.assertEqual([s["subject"] for s in imp["subjects"]], ["normal", "zeros"])
         for s in imp["subjects"]:
             self.assertGreater(s["efficiency"]["gflop_per_j"], 0)
@@ -279,6 +314,18 @@ class ImpactTest(CliTestCase):
             self.assertAlmostEqual(s["emissions"]["use_g"],
                                    s["emissions"]["device_energy_j"] / J_PER_KWH * 475,
                                    places=12)
+        # ab's CSV: each window's row carries its arm's figures.
+        by_arm = {s["subject"]: s for s in imp["subjects"]}
+        with open(self.path("ab.csv"), newline="") as f:
+            windows = list(csv.DictReader(f))
+        self.assertGreater(len(windows), 0)
+        for row in windows:
+            self.assertEqual(row["impact_subject"], row["arm"])
+            want = by_arm[row["arm"]]["efficiency"]["gflop_per_j"]
+            self.assertAlmostEqual(float(row["impact_gflop_per_j"]), want, delta=want * 1e-8)
+            self.assertEqual(row["impact_grid"], "WORLD")
+        with open(self.path("i.csv"), newline="") as f:
+            self.assertEqual([r["subject"] for r in csv.DictReader(f)], ["normal", "zeros"])
         with open(self.path("ab.svg")) as f:
             svg = f.read()
         self.assertIn("<svg", svg)
@@ -287,17 +334,30 @@ class ImpactTest(CliTestCase):
 
     def test_repeat_reports_one_run(self):
         p = self.joules("repeat", "--sim", "h100", "--min-time", "0.5s", "--flops", "1e10",
-                        "--grid", "100", "--json", self.path("r.json"), "--impact-json",
-                        self.path("i.json"), "--", "sleep", "0.02")
+                        "--grid", "100", "--json", self.path("r.json"), "--", "sleep", "0.02")
         self.assertExit(p, 0)
         rep = self.load_json("r.json")
-        s = self.load_json("i.json")["subjects"][0]
+        self.assertEqual(rep["schema"], "joules.repeat/1")
+        s = rep["impact"]["subjects"][0]
         self.assertEqual(s["subject"], "one run")
         self.assertEqual(s["devices"][0]["model"], "h100-sxm5")
         e = rep["domains"][0]["energy_per_run_j"]
         self.assertAlmostEqual(s["emissions"]["device_energy_j"], e, places=9)
         self.assertAlmostEqual(s["emissions"]["use_g"], e / J_PER_KWH * 100, places=12)
         self.assertAlmostEqual(s["efficiency"]["gflop_per_j"], 1e10 / e / 1e9, places=6)
+
+    def test_sweep_json_has_the_points(self):
+        p = self.joules("sweep", "--sim", "a100", "-n", "512", "--clocks", "900:1200:300",
+                        "--min-window", "0.05", "-q", "--grid", "250",
+                        "--json", self.path("s.json"), env=self.env(JOULES_SIM_PRIVILEGED="1"))
+        self.assertExit(p, 0)
+        sw = self.load_json("s.json")
+        self.assertEqual(sw["schema"], "joules.sweep/1")
+        subjects = [s["subject"] for s in sw["impact"]["subjects"]]
+        self.assertEqual(subjects[-1], "whole sweep")
+        self.assertGreater(len(subjects), 1)
+        self.assertTrue(all(s["simulated"] for s in sw["impact"]["subjects"]))
+        self.assertEqual(sw["impact"]["site"]["g_per_kwh"], 250)
 
     # -- no network --------------------------------------------------------------------
     def test_no_network_symbols(self):
