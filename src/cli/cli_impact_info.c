@@ -68,9 +68,13 @@ void cli_impact_info_gpu(FILE *out, const struct cli_impact *ci, const char *gpu
             fig(d, sizeof d, h, IMPACT_F_DIE_MM2, " mm2"), s);
     static const int cores[] = {IMPACT_F_SMS, IMPACT_F_CUDA_CORES, IMPACT_F_TENSOR_CORES};
     srcs(s, sizeof s, h, cores, 3);
-    fprintf(out, "    compute       %s SMs, %s CUDA cores, %s tensor cores  [%s]\n",
-            fig(a, sizeof a, h, IMPACT_F_SMS, ""), fig(b, sizeof b, h, IMPACT_F_CUDA_CORES, ""),
-            fig(c, sizeof c, h, IMPACT_F_TENSOR_CORES, ""), s);
+    /* AMD rows keep compute units, stream processors and matrix cores in the same columns. */
+    int amd = strcmp(h->vendor, "AMD") == 0;
+    fprintf(out, "    compute       %s %s, %s %s, %s %s  [%s]\n",
+            fig(a, sizeof a, h, IMPACT_F_SMS, ""), amd ? "CUs" : "SMs",
+            fig(b, sizeof b, h, IMPACT_F_CUDA_CORES, ""), amd ? "stream processors" : "CUDA cores",
+            fig(c, sizeof c, h, IMPACT_F_TENSOR_CORES, ""), amd ? "matrix cores" : "tensor cores",
+            s);
     static const int mem[] = {IMPACT_F_MEM_TYPE, IMPACT_F_MEM_GB, IMPACT_F_MEM_BW_GBS,
                               IMPACT_F_L2_MB};
     srcs(s, sizeof s, h, mem, 4);
