@@ -8,7 +8,8 @@
     m = monitor.end_window("matmul")
     print(m.time, m.gpu_energy[0], m.gpu_uncertainty[0])
 
-A thin ctypes binding over libjoules (no compiler needed); see docs/python.md.
+A thin ctypes binding over libjoules (no compiler needed), with the window edges in C
+where the build made joules/_fast.c for this interpreter (binding()); see docs/python.md.
 """
 from ._lib import LibraryNotFound
 from .errors import JoulesError, LibraryError, strerror
