@@ -38,6 +38,9 @@ OPTDEPS := prometheus:prometheus promtool:prometheus mpirun:openmpi-bin mpicc:li
   munged:munge slurmctld:slurmctld slurmd:slurmd srun:slurm-client
 HDRDEPS := slurm/spank.h:libslurm-dev
 PYDEPS := prometheus_client:python3-prometheus-client mpi4py:python3-mpi4py
+# The Python binding's window edges in C (python/joules/_fast.c) need the headers of the
+# python3 on PATH; without them the binding keeps its ctypes edges.
+PYHDR := python3-dev
 
 .PHONY: all build run test test-plain test-asan test-tsan bench install deps format format-check clean
 
@@ -59,6 +62,8 @@ deps:
 	  [ -e /usr/include/$$hdr ] || optional="$$optional $$pkg"; done; \
 	for d in $(PYDEPS); do mod=$${d%%:*}; pkg=$${d##*:}; \
 	  /usr/bin/python3 -c "import $$mod" >/dev/null 2>&1 || optional="$$optional $$pkg"; done; \
+	python3 -c "import os, sysconfig; os.stat(os.path.join(sysconfig.get_paths()['include'], 'Python.h'))" \
+	  >/dev/null 2>&1 || optional="$$optional $(PYHDR)"; \
 	if [ -n "$$missing$$optional" ] && [ "$$(id -u)" = 0 ]; then \
 	  echo "joules: installing$$missing$$optional"; \
 	  (apt-get install -y -q --no-install-recommends $$missing $$optional >/dev/null 2>&1 || \
@@ -66,12 +71,12 @@ deps:
 	  if [ -n "$$missing" ]; then \
 	    echo "joules: could not install$$missing; run: apt-get update && apt-get install -y$$missing" >&2; exit 1; \
 	  else \
-	    echo "joules: could not install$$optional (optional: joules serve and merge, their tests, the cluster tests)" >&2; \
+	    echo "joules: could not install$$optional (optional: joules serve and merge, their tests, the cluster tests, the Python binding's C edges)" >&2; \
 	  fi; \
 	elif [ -n "$$missing" ]; then \
 	  echo "joules: missing$$missing. Run: sudo apt-get update && sudo apt-get install -y$$missing$$optional" >&2; exit 1; \
 	elif [ -n "$$optional" ]; then \
-	  echo "joules: optional, not installed:$$optional (joules serve and merge, their tests, the cluster tests). Run: sudo apt-get install -y$$optional" >&2; \
+	  echo "joules: optional, not installed:$$optional (joules serve and merge, their tests, the cluster tests, the Python binding's C edges). Run: sudo apt-get install -y$$optional" >&2; \
 	fi
 
 $(BUILD)/CMakeCache.txt:

@@ -7,8 +7,9 @@ package before setuptools 70.1, which an offline machine often lacks (pip then f
 `pip install ./python` works offline, with or without build isolation.
 
 The wheel holds the pure-Python package and, when found at build time, a copy of libjoules
-(joules/libjoules.so) and of the simulated GPU (joules/joules/libnvidia-ml.so.1), the layout
-the package looks for first. Found from: JOULES_LIBRARY (else <repo>/build/lib/libjoules.so),
+(joules/libjoules.so), of the simulated GPU (joules/joules/libnvidia-ml.so.1) and of the
+window edges in C built for the building interpreter (joules/joules/_fast<suffix>), the
+layout the package looks for first. Found from: JOULES_LIBRARY (else <repo>/build/lib/libjoules.so),
 JOULES_SIM_LIBRARY or JOULES_SIM_LIB (else <dir of libjoules>/joules/libnvidia-ml.so.1).
 Without a library the build fails (a clone that was never built would otherwise give a
 wheel that cannot work), unless JOULES_BUNDLE=0 asks for a pure-Python wheel that finds the
@@ -91,7 +92,20 @@ def _libraries():
     else:
         sys.stderr.write("joules build: no simulated GPU at %s; sim= will need "
                          "JOULES_SIM_LIBRARY\n" % sim)
-    return out
+    return out + _extension(os.path.join(os.path.dirname(os.path.abspath(lib)), "joules"))
+
+
+def _extension(where):
+    """[(archive name, file)] of the window edges in C (joules/_fast.c), built beside
+    libjoules for this interpreter: the package looks for them beside its libjoules."""
+    import importlib.machinery
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = os.path.join(where, "_fast" + suffix)
+        if os.path.isfile(path):
+            return [("joules/joules/_fast" + suffix, os.path.realpath(path))]
+    sys.stderr.write("joules build: no joules._fast for this interpreter in %s; the window "
+                     "edges stay in ctypes\n" % where)
+    return []
 
 
 def _sources():

@@ -8,7 +8,8 @@
     m = monitor.end_window("matmul")
     print(m.time, m.gpu_energy[0], m.gpu_uncertainty[0])
 
-A thin ctypes binding over libjoules (no compiler needed); see docs/python.md.
+A thin ctypes binding over libjoules (no compiler needed), with the window edges in C
+where the build made joules/_fast.c for this interpreter (binding()); see docs/python.md.
 """
 from ._lib import LibraryNotFound
 from .errors import JoulesError, LibraryError, strerror
@@ -19,7 +20,7 @@ from .sim import Simulator
 __all__ = ["Monitor", "ZeusMonitor", "Measurement", "Pending", "DomainEnergy", "DomainInfo",
            "Efficiency", "Sample", "Samples", "to_csv", "JoulesError", "LibraryError",
            "LibraryNotFound", "Simulator", "strerror", "library_version", "library_path",
-           "__version__"]
+           "binding", "__version__"]
 
 
 def __getattr__(name):
@@ -42,3 +43,14 @@ def library_path():
     from .errors import load_library
     load_library()
     return _lib.library_path()
+
+
+def binding():
+    """How Monitor's window edges reach libjoules: {"edges": "c-extension" (joules/_fast.c,
+    built beside the library for this interpreter) or "ctypes", "extension": the module's
+    file or None, "why": why not, when not}. JOULES_PY_NO_EXT=1 asks for ctypes."""
+    from . import _native
+    from .edges import _Edges
+    from .errors import load_library
+    load_library()
+    return _native.binding(_Edges)

@@ -15,6 +15,7 @@ import warnings
 import weakref
 
 from . import _lib
+from . import _native
 from . import sampling as _sampling
 from . import sim as _sim
 from .errors import JoulesError, load_library
@@ -88,6 +89,7 @@ class Monitor(_Edges):
                  tracker_period=None, settle_end=False, approx_instant_energy=False,
                  log_file=None):
         self._handle = None
+        self._fast = None  # the State of the edges in C (_native), None on the ctypes path
         self._handle_lock = threading.RLock()  # close() against a Pending's __del__
         self._ref = weakref.ref(self)  # what a Measurement keeps of its monitor
         # Window name -> True while open, False once ended (for the messages of a window
@@ -172,6 +174,7 @@ class Monitor(_Edges):
             _sim.configured(self.sim_library, profile, scenario, sim_devices)
         self._sync = make_sync(sync_execution_with, lambda: list(self.gpu_indices))
         self.sync_execution_with = sync_execution_with
+        self._fast = _native.state(self, _Edges)
 
     # ---- domains --------------------------------------------------------------------------
     def _setup_domains(self, gpu_indices, cpu_indices, sim):

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The package installed with pip (offline, no build isolation) works from outside the source
 tree, and a missing library is reported with every path tried."""
+import importlib.machinery
 import os
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ m.begin_window("w")
 time.sleep(0.1)
 r = m.end_window("w")
 print(json.dumps({"file": joules.__file__, "lib": joules.library_path(),
+                  "edges": joules.binding()["extension"],
                   "sim": m.sim_library, "energy": r.gpu_energy[0],
                   "truth": r.simulator_true_energy[0]}))
 """
@@ -27,7 +29,8 @@ print(json.dumps({"file": joules.__file__, "lib": joules.library_path(),
 
 def clean_env(**extra):
     env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "JOULES_LIBRARY", "JOULES_SIM_LIBRARY", "JOULES_SIM_LIB")}
+           if k not in ("PYTHONPATH", "JOULES_LIBRARY", "JOULES_SIM_LIBRARY", "JOULES_SIM_LIB",
+                        "JOULES_PY_NO_EXT")}
     env.update(extra)
     return env
 
@@ -75,6 +78,15 @@ class TestInstall(unittest.TestCase):
         self.assertTrue(out["file"].startswith(target), out)
         self.assertTrue(out["lib"].startswith(target), out)
         self.assertTrue(out["sim"].startswith(target), out)
+        # The window edges in C travel with the library when the build has them.
+        here = os.path.join(os.path.dirname(self.lib), "joules")
+        built = [suffix for suffix in importlib.machinery.EXTENSION_SUFFIXES
+                 if os.path.isfile(os.path.join(here, "_fast" + suffix))]
+        if built:
+            self.assertTrue(out["edges"].startswith(target), out)
+            self.assertTrue(out["edges"].endswith(os.path.join("joules", "_fast" + built[0])))
+        else:
+            self.assertIsNone(out["edges"], out)
         self.assertAlmostEqual(out["energy"], out["truth"], delta=0.05 * out["truth"] + 0.2)
 
     def test_pure_python_with_env(self):
