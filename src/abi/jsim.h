@@ -300,10 +300,10 @@ typedef nvmlReturn_t (*jsimResetMachine_fn)(const char *name);
 
 /*
  * The settings a privileged client changes on a device (locked clocks, power limit,
- * applications clocks), now and as the device booted (its scenario's `lock` and `power-limit`
- * lines, else the board's defaults; applications clocks always boot at their defaults), with
- * the setter calls that succeeded since the boot. On a shared machine they outlive the process
- * that made them, as on a real board: another process reads whether it put them back.
+ * applications clocks), now and as the device booted (its scenario's `lock-clocks` and
+ * `power-limit` lines, else the board's defaults; applications clocks always boot at their
+ * defaults), with the setter calls that succeeded since the boot. On a shared machine they outlive
+ * the process that made them, as on a real board: another process reads whether it put them back.
  */
 typedef struct jsimSettings {
     unsigned int version;                        /* JSIM_STRUCT_VERSION(jsimSettings) */
