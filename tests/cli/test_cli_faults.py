@@ -170,7 +170,9 @@ class FaultMatrix(CliTestCase):
             reader.start()
             deadline = time.monotonic() + 60 * SLACK
             if word:
-                res["sent"] = seen.wait(60 * SLACK)
+                while not seen.wait(0.05) and proc.poll() is None and time.monotonic() < deadline:
+                    pass
+                res["sent"] = seen.is_set() and proc.poll() is None
                 time.sleep(delay_s)
             else:
                 while proc.poll() is None and time.monotonic() < deadline:
