@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_atomic.c - output files (src/io/atomic.c): a new report gets the mode the umask gives
- * any file (the umask itself is never changed); an existing pipe is written in place; a link
- * is never followed into a regular file, whose contents stay as they were; no temporary file
- * is left behind.
+ * any file (the umask itself is never changed); an existing pipe is written in place, and a
+ * signal that interrupts a write into it ends that output at once; a link is never followed
+ * into a regular file, whose contents stay as they were; no temporary file is left behind.
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io/atomic.h"
@@ -97,6 +101,88 @@ static void test_pipe_is_written_in_place(void)
     CHECK_EQ_INT(stray_files(), 0);
 }
 
+static void on_alarm(int sig)
+{
+    (void)sig;
+}
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+struct drain {
+    int fd;
+    volatile int done;
+};
+
+/* A watchdog: after 3 s, drain the pipe, so that a writer blocked for good wakes up and the
+ * check below fails on its time instead of hanging the test. */
+static void *drain_later(void *arg)
+{
+    struct drain *d = arg;
+    char buf[4096];
+    for (int i = 0; i < 30 && !d->done; i++)
+        nap_ms(100);
+    while (!d->done)
+        if (read(d->fd, buf, sizeof buf) <= 0)
+            nap_ms(10);
+    return NULL;
+}
+
+/* A signal that interrupts a write into a full pipe ends the output: later writes and the
+ * commit fail at once, none blocks again. */
+static void test_interrupted_pipe_write_is_final(void)
+{
+    char fifo[4200], err[512] = "", text[20000];
+    snprintf(fifo, sizeof fifo, "%s/full-fifo", dir);
+    CHECK_EQ_INT(mkfifo(fifo, 0600), 0);
+    int rd = open(fifo, O_RDONLY | O_NONBLOCK);
+    int wr = open(fifo, O_WRONLY | O_NONBLOCK);
+    CHECK(rd >= 0 && wr >= 0);
+    while (write(wr, text, 4096) > 0) /* fill it: the report's first write blocks */
+        ;
+    io_atomic a;
+    CHECK_EQ_INT(io_atomic_open(&a, fifo, err, sizeof err), 0);
+
+    sigset_t alrm, orig;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &alrm, &orig); /* the watchdog never takes the alarm */
+    struct drain d = {rd, 0};
+    pthread_t th;
+    CHECK_EQ_INT(pthread_create(&th, NULL, drain_later, &d), 0);
+    pthread_sigmask(SIG_SETMASK, &orig, NULL);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm; /* no SA_RESTART: the blocked write returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, &old);
+    struct itimerval it = {{0, 0}, {0, 200000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    memset(text, 'x', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    for (int i = 0; i < 3; i++) /* more than a buffer each time */
+        fputs(text, a.f);
+    CHECK_EQ_INT(io_atomic_commit(&a, err, sizeof err), -1);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    CHECKF(s < 2.0, "the output ended %.1f s after the signal came at 0.2 s", s);
+    CHECKF(strstr(err, "Interrupted") != NULL, "err: %s", err);
+    io_atomic_abort(&a);
+
+    d.done = 1;
+    pthread_join(th, NULL);
+    sigaction(SIGALRM, &old, NULL);
+    close(wr);
+    close(rd);
+    CHECK_EQ_INT(stray_files(), 0);
+}
+
 /* A link to a regular file is replaced by the report; the file it pointed to is untouched. */
 static void test_link_to_a_file_is_not_followed(void)
 {
@@ -178,6 +264,7 @@ int main(void)
     }
     RUN(test_mode_follows_umask);
     RUN(test_pipe_is_written_in_place);
+    RUN(test_interrupted_pipe_write_is_final);
     RUN(test_link_to_a_file_is_not_followed);
     RUN(test_same_file_under_two_names);
     t_rmtree(dir);

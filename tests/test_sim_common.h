@@ -68,6 +68,9 @@ struct sim_api {
     jsimLaunchKernel_fn LaunchKernel;
     jsimToggleRate_fn ToggleRate;
     jsimAlphaFromToggle_fn AlphaFromToggle;
+    jsimGetSettings_fn GetSettings;
+    nvmlReturn_t (*SetApplicationsClocks)(nvmlDevice_t, unsigned int, unsigned int);
+    nvmlReturn_t (*ResetApplicationsClocks)(nvmlDevice_t);
 };
 
 /* Look a symbol up; a missing one is a failed check and exits (nothing else can run). */
@@ -140,6 +143,9 @@ static inline void sim_load(struct sim_api *a)
     S(LaunchKernel, JSIM_SYMBOL_LAUNCH_KERNEL);
     S(ToggleRate, JSIM_SYMBOL_TOGGLE_RATE);
     S(AlphaFromToggle, JSIM_SYMBOL_ALPHA_FROM_TOGGLE);
+    S(GetSettings, JSIM_SYMBOL_GET_SETTINGS);
+    S(SetApplicationsClocks, "nvmlDeviceSetApplicationsClocks");
+    S(ResetApplicationsClocks, "nvmlDeviceResetApplicationsClocks");
 #undef S
 }
 

@@ -153,6 +153,58 @@ static void test_locked_clocks(void)
     CHECK_EQ_INT(clk, 990); /* on the grid, held even when idle */
 }
 
+/* The settings against those the device booted with, and the setter calls that succeeded. */
+static void test_settings(void)
+{
+    load("profile test\npower-limit 80\nlock-clocks 600 700\nidle 10s\n");
+    jsimSettings st = {.version = JSIM_STRUCT_VERSION(jsimSettings)};
+    CHECK_EQ_INT(A.GetSettings(dev, &st), NVML_SUCCESS);
+    CHECK_EQ_INT(st.locked_min_mhz, 600);
+    CHECK_EQ_INT(st.locked_max_mhz, 700);
+    CHECK_EQ_INT(st.boot_locked_min_mhz, 600);
+    CHECK_EQ_INT(st.boot_locked_max_mhz, 700);
+    CHECK(st.power_limit_w == 80.0 && st.boot_power_limit_w == 80.0);
+    CHECK_EQ_INT(st.app_gfx_mhz, 0);
+    CHECK(st.set_locked_clocks + st.reset_locked_clocks + st.set_power_limit + st.set_app_clocks +
+              st.reset_app_clocks ==
+          0);
+
+    CHECK_EQ_INT(A.SetGpuLockedClocks(dev, 900, 1100), NVML_SUCCESS);
+    CHECK_EQ_INT(A.SetGpuLockedClocks(dev, 1100, 900), NVML_ERROR_INVALID_ARGUMENT);
+    CHECK_EQ_INT(A.SetPowerManagementLimit(dev, 90000), NVML_SUCCESS);
+    CHECK_EQ_INT(A.SetPowerManagementLimit(dev, 1000), NVML_ERROR_INVALID_ARGUMENT);
+    CHECK_EQ_INT(A.SetApplicationsClocks(dev, 1000, 1200), NVML_SUCCESS);
+    CHECK_EQ_INT(A.GetSettings(dev, &st), NVML_SUCCESS);
+    CHECK_EQ_INT(st.locked_min_mhz, 900);
+    CHECK_EQ_INT(st.locked_max_mhz, 1100);
+    CHECK_EQ_INT(st.boot_locked_min_mhz, 600); /* the boot values stay */
+    CHECK(st.power_limit_w == 90.0 && st.boot_power_limit_w == 80.0);
+    CHECK_EQ_INT(st.app_gfx_mhz, 1200);
+    CHECK_EQ_INT(st.app_mem_mhz, 1000);
+    CHECK_EQ_INT(st.set_locked_clocks, 1); /* refused calls are not counted */
+    CHECK_EQ_INT(st.set_power_limit, 1);
+    CHECK_EQ_INT(st.set_app_clocks, 1);
+
+    CHECK_EQ_INT(A.ResetGpuLockedClocks(dev), NVML_SUCCESS);
+    CHECK_EQ_INT(A.ResetApplicationsClocks(dev), NVML_SUCCESS);
+    CHECK_EQ_INT(A.GetSettings(dev, &st), NVML_SUCCESS);
+    CHECK_EQ_INT(st.locked_max_mhz, 0); /* reset: unlocked, not back to the scenario's lock */
+    CHECK_EQ_INT(st.app_gfx_mhz, 0);
+    CHECK_EQ_INT(st.reset_locked_clocks, 1);
+    CHECK_EQ_INT(st.reset_app_clocks, 1);
+
+    st.version = 1;
+    CHECK_EQ_INT(A.GetSettings(dev, &st), NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
+    CHECK_EQ_INT(A.GetSettings(dev, NULL), NVML_ERROR_INVALID_ARGUMENT);
+    /* A new boot starts the count again. */
+    load("profile test\nidle 10s\n");
+    st.version = JSIM_STRUCT_VERSION(jsimSettings);
+    CHECK_EQ_INT(A.GetSettings(dev, &st), NVML_SUCCESS);
+    CHECK_EQ_INT(st.set_locked_clocks, 0);
+    CHECK_EQ_INT(st.boot_locked_max_mhz, 0);
+    CHECK(st.boot_power_limit_w == 100.0);
+}
+
 static void test_kernels(void)
 {
     /* 2e12 FLOP of bf16 on an A100 locked at 1005 MHz: time = F / (peak(f) * eff). */
@@ -311,6 +363,7 @@ int main(void)
     RUN(test_governor_power_cap);
     RUN(test_runaway_and_thermal_governor);
     RUN(test_locked_clocks);
+    RUN(test_settings);
     RUN(test_kernels);
     RUN(test_toggle_rate);
     RUN(test_determinism);

@@ -296,4 +296,30 @@ typedef nvmlReturn_t (*jsimResetMachine_fn)(const char *name);
 #define JSIM_SYMBOL_GET_MACHINE   "jsimGetMachine"
 #define JSIM_SYMBOL_RESET_MACHINE "jsimResetMachine"
 
+/* ---- additions (the settings a client changes, for checking that it puts them back) ------ */
+
+/*
+ * The settings a privileged client changes on a device (locked clocks, power limit,
+ * applications clocks), now and as the device booted (its scenario's `lock-clocks` and
+ * `power-limit` lines, else the board's defaults; applications clocks always boot at their
+ * defaults), with the setter calls that succeeded since the boot. On a shared machine they outlive
+ * the process that made them, as on a real board: another process reads whether it put them back.
+ */
+typedef struct jsimSettings {
+    unsigned int version;                        /* JSIM_STRUCT_VERSION(jsimSettings) */
+    unsigned int locked_min_mhz, locked_max_mhz; /* 0: not locked */
+    unsigned int boot_locked_min_mhz, boot_locked_max_mhz;
+    double power_limit_w;
+    double boot_power_limit_w;
+    unsigned int app_gfx_mhz, app_mem_mhz; /* 0: the defaults */
+    /* successful calls since the boot */
+    unsigned long long set_locked_clocks;   /* nvmlDeviceSetGpuLockedClocks */
+    unsigned long long reset_locked_clocks; /* nvmlDeviceResetGpuLockedClocks */
+    unsigned long long set_power_limit;     /* nvmlDeviceSetPowerManagementLimit(_v2) */
+    unsigned long long set_app_clocks;      /* nvmlDeviceSetApplicationsClocks */
+    unsigned long long reset_app_clocks;    /* nvmlDeviceResetApplicationsClocks */
+} jsimSettings;
+typedef nvmlReturn_t (*jsimGetSettings_fn)(nvmlDevice_t dev, jsimSettings *settings);
+#define JSIM_SYMBOL_GET_SETTINGS "jsimGetSettings"
+
 #endif /* JOULES_JSIM_H */

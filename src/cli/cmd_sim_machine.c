@@ -2,7 +2,8 @@
 /*
  * cmd_sim_machine.c - `joules sim status` and `joules sim reset`: the simulated machine that
  * every process shares (src/abi/jsim.h, v3), seen and cleared through the simulated library
- * like any client would reach it (dlopen, NVML, jsimGetMachine / jsimResetMachine).
+ * like any client would reach it (dlopen, NVML, jsimGetMachine / jsimGetSettings /
+ * jsimResetMachine).
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -21,8 +22,10 @@ static const char status_head[] =
     "Usage: joules sim status [--machine NAME]\n"
     "\n"
     "Show the simulated machine that every process shares: its devices and their\n"
-    "load, the processes attached and the uptime. It boots at its first use (by\n"
-    "this command too, if nothing booted it yet). Every figure is SIMULATED.\n"
+    "load, their settings (locked clocks, power limit, applications clocks) against\n"
+    "those they booted with, the processes attached and the uptime. It boots at its\n"
+    "first use (by this command too, if nothing booted it yet). Every figure is\n"
+    "SIMULATED.\n"
     "\n";
 
 static const char reset_head[] =
@@ -159,6 +162,54 @@ static void print_devices(void *h, unsigned n)
     }
 }
 
+/* "1000-1400" MHz, or "-" when not locked. */
+static const char *lock_text(char *buf, size_t len, unsigned lo, unsigned hi)
+{
+    if (!hi)
+        return "-";
+    snprintf(buf, len, "%u-%u", lo, hi);
+    return buf;
+}
+
+/* Each device's settings against what it booted with: a process that changed them and did not
+ * put them back shows here, since they outlive it on a shared machine as on a real board. */
+static void print_settings(void *h, unsigned n)
+{
+    get_handle_fn handle = (get_handle_fn)dlsym(h, "nvmlDeviceGetHandleByIndex_v2");
+    jsimGetSettings_fn get = (jsimGetSettings_fn)dlsym(h, JSIM_SYMBOL_GET_SETTINGS);
+    if (!handle || !get)
+        return;
+    printf("\n  gpu  %-17s %-13s %-13s %-22s  %s\n", "locked clocks MHz", "power limit W",
+           "app clocks MHz", "as booted", "setter calls: lock, unlock, limit, app, app reset");
+    for (unsigned i = 0; i < n; i++) {
+        nvmlDevice_t d;
+        jsimSettings s = {.version = JSIM_STRUCT_VERSION(jsimSettings)};
+        if (handle(i, &d) != NVML_SUCCESS || get(d, &s) != NVML_SUCCESS) {
+            printf("  %-4u (unavailable)\n", i);
+            continue;
+        }
+        char lock[32], boot_lock[32], app[32] = "default", booted[64] = "";
+        if (s.app_gfx_mhz)
+            snprintf(app, sizeof app, "%u/%u", s.app_gfx_mhz, s.app_mem_mhz);
+        int clocks_same =
+            s.locked_min_mhz == s.boot_locked_min_mhz && s.locked_max_mhz == s.boot_locked_max_mhz;
+        if (!clocks_same)
+            snprintf(booted, sizeof booted, "no: clocks %s",
+                     lock_text(boot_lock, sizeof boot_lock, s.boot_locked_min_mhz,
+                               s.boot_locked_max_mhz));
+        if (s.power_limit_w != s.boot_power_limit_w)
+            snprintf(booted + strlen(booted), sizeof booted - strlen(booted), "%s%g W",
+                     booted[0] ? ", " : "no: ", s.boot_power_limit_w);
+        if (s.app_gfx_mhz)
+            snprintf(booted + strlen(booted), sizeof booted - strlen(booted), "%sapp default",
+                     booted[0] ? ", " : "no: ");
+        printf("  %-4u %-17s %-13g %-13s %-22s  %llu, %llu, %llu, %llu, %llu\n", i,
+               lock_text(lock, sizeof lock, s.locked_min_mhz, s.locked_max_mhz), s.power_limit_w,
+               app, booted[0] ? booted : "yes", s.set_locked_clocks, s.reset_locked_clocks,
+               s.set_power_limit, s.set_app_clocks, s.reset_app_clocks);
+    }
+}
+
 int cmd_sim_status(int argc, char **argv)
 {
     const char *machine = NULL;
@@ -214,6 +265,7 @@ int cmd_sim_status(int argc, char **argv)
         printf("  lock recovered %u time%s from a process that died holding it\n",
                m.lock_recoveries, m.lock_recoveries == 1 ? "" : "s");
     print_devices(h, m.devices);
+    print_settings(h, m.devices);
     return 0;
 }
 

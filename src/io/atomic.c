@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* atomic.c - temporary file + rename, so readers never see half a report (see atomic.h). */
-#define _XOPEN_SOURCE 700 /* realpath() */
+#define _GNU_SOURCE /* fopencookie(); realpath() */
 #include "io/atomic.h"
 
 #include <errno.h>
@@ -13,6 +13,64 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/*
+ * A device or pipe written in place goes through a stream whose first failed write is final:
+ * later writes, and the flush at close, fail at once. A stop signal that interrupts a write
+ * into a pipe nobody drains (EINTR) thus ends the output, where a plain stream would try its
+ * next buffer and block again, with no signal left to wake it. Writes go out in pieces of at
+ * most PIPE_BUF bytes, which a pipe takes whole or not at all: an interrupted one wrote
+ * nothing, and no retry of a piece half written can block.
+ */
+struct in_place_sink {
+    int fd;
+    int err; /* errno of the first failure; 0: none */
+};
+
+static ssize_t sink_write(void *cookie, const char *buf, size_t size)
+{
+    struct in_place_sink *s = cookie;
+    size_t done = 0;
+    while (!s->err && done < size) {
+        size_t piece = size - done < PIPE_BUF ? size - done : PIPE_BUF;
+        ssize_t n = write(s->fd, buf + done, piece);
+        if (n > 0)
+            done += (size_t)n;
+        else
+            s->err = n < 0 ? errno : EIO;
+    }
+    if (s->err)
+        errno = s->err;
+    return (ssize_t)done; /* short: the stream marks the error */
+}
+
+static int sink_close(void *cookie)
+{
+    struct in_place_sink *s = cookie;
+    int rc = close(s->fd);
+    free(s);
+    return rc;
+}
+
+/* The stream of an in-place target (line-buffered on a terminal, as stdio does); NULL with
+ * errno set, fd then still open. */
+static FILE *sink_open(int fd)
+{
+    struct in_place_sink *s = malloc(sizeof *s);
+    if (!s)
+        return NULL;
+    s->fd = fd;
+    s->err = 0;
+    cookie_io_functions_t io = {.write = sink_write, .close = sink_close};
+    FILE *f = fopencookie(s, "w", io);
+    if (!f) {
+        free(s);
+        return NULL;
+    }
+    if (isatty(fd))
+        setvbuf(f, NULL, _IOLBF, 0);
+    return f;
+}
 
 /*
  * An existing target that is not a regular file (a device, a pipe) is written where it is.
@@ -45,7 +103,7 @@ static int open_in_place(io_atomic *a, const char *path, char *err, size_t len)
         snprintf(err, len, "%s changed while it was being opened", path);
         return -1;
     }
-    a->f = fdopen(fd, "w");
+    a->f = sink_open(fd);
     if (!a->f) {
         snprintf(err, len, "cannot open %s: %s", path, strerror(errno));
         close(fd);

@@ -99,6 +99,9 @@ int sim_model_build(struct sim_state *g, struct sim_scenario *scn, const char *p
             d->lock_min = (unsigned)sim_grid_floor(d, g->scn.lock_min);
             d->lock_max = (unsigned)sim_grid_floor(d, g->scn.lock_max);
         }
+        d->boot_lock_min = d->lock_min;
+        d->boot_lock_max = d->lock_max;
+        d->boot_limit_w = d->limit_w;
         for (unsigned f = p->clk_max; f >= p->clk_min && d->n_clocks < SIM_MAX_CLOCKS;
              f -= p->clk_step)
             d->clocks[d->n_clocks++] = f;

@@ -119,6 +119,30 @@ JSIM_EXPORT nvmlReturn_t jsimGetState(nvmlDevice_t dev, jsimState *s)
     return rc;
 }
 
+JSIM_EXPORT nvmlReturn_t jsimGetSettings(nvmlDevice_t dev, jsimSettings *s)
+{
+    struct sim_dev *d;
+    nvmlReturn_t rc = enter_any(dev, &d);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    if (!s) {
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    } else if (s->version != JSIM_STRUCT_VERSION(jsimSettings)) {
+        rc = NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+    } else {
+        memset((char *)s + sizeof s->version, 0, sizeof *s - sizeof s->version);
+        s->locked_min_mhz = d->lock_min, s->locked_max_mhz = d->lock_max;
+        s->boot_locked_min_mhz = d->boot_lock_min, s->boot_locked_max_mhz = d->boot_lock_max;
+        s->power_limit_w = d->limit_w, s->boot_power_limit_w = d->boot_limit_w;
+        s->app_gfx_mhz = d->app_gfx_mhz, s->app_mem_mhz = d->app_mem_mhz;
+        s->set_locked_clocks = d->n_set_locked, s->reset_locked_clocks = d->n_reset_locked;
+        s->set_power_limit = d->n_set_limit;
+        s->set_app_clocks = d->n_set_app, s->reset_app_clocks = d->n_reset_app;
+    }
+    sim_leave();
+    return rc;
+}
+
 JSIM_EXPORT nvmlReturn_t jsimReconfigure(const char *scenario_text, unsigned int flags)
 {
     char err[512];

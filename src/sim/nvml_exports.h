@@ -256,6 +256,7 @@ JSIM_EXPORT nvmlReturn_t jsimVoltageAt(nvmlDevice_t dev, double f_mhz, double *v
 JSIM_EXPORT nvmlReturn_t jsimGetProfile(unsigned int index, jsimProfileInfo *info);
 JSIM_EXPORT nvmlReturn_t jsimGetMachine(jsimMachine *machine);
 JSIM_EXPORT nvmlReturn_t jsimResetMachine(const char *name);
+JSIM_EXPORT nvmlReturn_t jsimGetSettings(nvmlDevice_t dev, jsimSettings *settings);
 
 /* The prologue of a device query, shared by the NVML entry points: declares d (the device)
  * and rc (the result so far), returns at once on a bad handle, a lost GPU or an injected

@@ -186,6 +186,7 @@ static nvmlReturn_t set_limit(struct sim_dev *d, unsigned int limit_mw)
     if (limit_mw < mw(d->p.limit_min_w) || limit_mw > mw(d->p.limit_max_w))
         return NVML_ERROR_INVALID_ARGUMENT;
     d->limit_w = limit_mw / 1000.0;
+    d->n_set_limit++;
     return NVML_SUCCESS;
 }
 
@@ -358,6 +359,7 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceSetGpuLockedClocks(nvmlDevice_t device, unsig
         d->lock_min = snap(d, min_mhz);
         d->lock_max = snap(d, max_mhz);
     }
+    d->n_set_locked += rc == NVML_SUCCESS;
     DEV_RETURN();
 }
 
@@ -368,6 +370,7 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceResetGpuLockedClocks(nvmlDevice_t device)
         rc = NVML_ERROR_NO_PERMISSION;
     else
         d->lock_min = d->lock_max = 0;
+    d->n_reset_locked += rc == NVML_SUCCESS;
     DEV_RETURN();
 }
 

@@ -66,6 +66,7 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceSetApplicationsClocks(nvmlDevice_t device, un
         rc = NVML_ERROR_INVALID_ARGUMENT;
     else
         d->app_mem_mhz = mem_mhz, d->app_gfx_mhz = gfx_mhz;
+    d->n_set_app += rc == NVML_SUCCESS;
     DEV_RETURN();
 }
 
@@ -76,6 +77,7 @@ JSIM_EXPORT nvmlReturn_t nvmlDeviceResetApplicationsClocks(nvmlDevice_t device)
         rc = NVML_ERROR_NO_PERMISSION;
     else
         d->app_mem_mhz = d->app_gfx_mhz = 0;
+    d->n_reset_app += rc == NVML_SUCCESS;
     DEV_RETURN();
 }
 

@@ -270,7 +270,11 @@ struct sim_dev {
     } events[SIM_MAX_EVENTS];
     long long event_seq; /* number of the last event */
     /* settable state the NVML status queries report */
-    unsigned app_gfx_mhz, app_mem_mhz;              /* applications clocks; 0: the defaults */
+    unsigned app_gfx_mhz, app_mem_mhz; /* applications clocks; 0: the defaults */
+    /* what the device booted with, and the setter calls that succeeded since (jsimGetSettings) */
+    unsigned boot_lock_min, boot_lock_max;
+    double boot_limit_w;
+    unsigned long long n_set_locked, n_reset_locked, n_set_limit, n_set_app, n_reset_app;
     long long viol_power_steps, viol_thermal_steps; /* steps under each clock limit */
     /* history: hist[k % N] = true energy at the end of step k */
     double hist[SIM_HIST_STEPS];
