@@ -183,6 +183,68 @@ static void test_interrupted_pipe_write_is_final(void)
     CHECK_EQ_INT(stray_files(), 0);
 }
 
+static volatile sig_atomic_t stops;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stops = stops + 1;
+}
+
+/* A stop signal taken just before a write into a full pipe (no write to interrupt yet) ends
+ * the output too; one taken before the output was opened does not. */
+static void test_signal_before_write_ends_output(void)
+{
+    char fifo[4200], err[512] = "", text[8192];
+    snprintf(fifo, sizeof fifo, "%s/stopped-fifo", dir);
+    CHECK_EQ_INT(mkfifo(fifo, 0600), 0);
+    int rd = open(fifo, O_RDONLY | O_NONBLOCK);
+    int wr = open(fifo, O_WRONLY | O_NONBLOCK);
+    CHECK(rd >= 0 && wr >= 0);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, &old);
+    static const int sigs[] = {SIGUSR1};
+    io_atomic_stop_on(&stops, sigs, 1);
+    memset(text, 'x', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+
+    raise(SIGUSR1); /* before the open: this output is still written */
+    io_atomic a;
+    CHECK_EQ_INT(io_atomic_open(&a, fifo, err, sizeof err), 0);
+    fputs("ok\n", a.f);
+    CHECK_EQ_INT(io_atomic_commit(&a, err, sizeof err), 0);
+    char got[8] = "";
+    CHECK_EQ_INT((int)read(rd, got, sizeof got), 3);
+
+    while (write(wr, text, 4096) > 0) /* full: the next write would block */
+        ;
+    CHECK_EQ_INT(io_atomic_open(&a, fifo, err, sizeof err), 0);
+    struct drain d = {rd, 0};
+    pthread_t th;
+    CHECK_EQ_INT(pthread_create(&th, NULL, drain_later, &d), 0);
+    raise(SIGUSR1); /* taken now, before any write of this output */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    fputs(text, a.f);
+    CHECK_EQ_INT(io_atomic_commit(&a, err, sizeof err), -1);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    CHECKF(s < 2.0, "the output ended %.1f s after the signal", s);
+    CHECKF(strstr(err, "Interrupted") != NULL, "err: %s", err);
+    io_atomic_abort(&a);
+
+    d.done = 1;
+    pthread_join(th, NULL);
+    io_atomic_stop_on(NULL, NULL, 0);
+    sigaction(SIGUSR1, &old, NULL);
+    close(wr);
+    close(rd);
+    CHECK_EQ_INT(stray_files(), 0);
+}
+
 /* A link to a regular file is replaced by the report; the file it pointed to is untouched. */
 static void test_link_to_a_file_is_not_followed(void)
 {
@@ -265,6 +327,7 @@ int main(void)
     RUN(test_mode_follows_umask);
     RUN(test_pipe_is_written_in_place);
     RUN(test_interrupted_pipe_write_is_final);
+    RUN(test_signal_before_write_ends_output);
     RUN(test_link_to_a_file_is_not_followed);
     RUN(test_same_file_under_two_names);
     t_rmtree(dir);

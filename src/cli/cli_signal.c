@@ -6,11 +6,15 @@
  */
 #include "cli/cli_signal.h"
 
+#include "io/atomic.h"
+
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
 
 volatile sig_atomic_t cli_stop_signal;
+/* Stop signals taken so far: an output written into a pipe ends at the next one (io_atomic). */
+static volatile sig_atomic_t stops_taken;
 
 static void on_xfsz(int sig)
 {
@@ -34,6 +38,7 @@ void cli_catch_xfsz(void)
 static void on_signal(int sig)
 {
     cli_stop_signal = sig;
+    stops_taken = stops_taken + 1;
 }
 
 static const int stop_signals[CLI_N_STOP] = CLI_STOP_SIGNALS;
@@ -47,10 +52,12 @@ void cli_stop_install(struct cli_stop *s)
     cli_stop_signal = 0;
     for (int i = 0; i < CLI_N_STOP; i++)
         sigaction(stop_signals[i], &sa, &s->old[i]);
+    io_atomic_stop_on(&stops_taken, stop_signals, CLI_N_STOP);
 }
 
 void cli_stop_restore(const struct cli_stop *s)
 {
+    io_atomic_stop_on(NULL, NULL, 0);
     for (int i = 0; i < CLI_N_STOP; i++)
         sigaction(stop_signals[i], &s->old[i], NULL);
 }

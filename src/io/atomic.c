@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -25,7 +28,56 @@
 struct in_place_sink {
     int fd;
     int err; /* errno of the first failure; 0: none */
+    sig_atomic_t stops_at_open;
 };
+
+/*
+ * A stop signal that arrives just before a write would not interrupt it, so each piece first
+ * waits for room with the stop signals unblocked only inside ppoll: a signal taken there, or
+ * one taken since the output was opened (the count moved), ends the output. The wait wakes
+ * every 100 ms to read the count too, for a signal that another thread took.
+ */
+static const volatile sig_atomic_t *stop_count;
+static sigset_t stop_set;
+static const struct timespec stop_poll = {0, 100000000L};
+
+void io_atomic_stop_on(const volatile sig_atomic_t *count, const int *signals, int n)
+{
+    sigemptyset(&stop_set);
+    for (int i = 0; i < n; i++)
+        sigaddset(&stop_set, signals[i]);
+    stop_count = count;
+}
+
+/* 0 when s's descriptor has room for a piece; EINTR when a stop signal came first. */
+static int wait_room(const struct in_place_sink *s)
+{
+    if (!stop_count)
+        return 0;
+    sigset_t orig, during;
+    pthread_sigmask(SIG_BLOCK, &stop_set, &orig);
+    during = orig;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sigismember(&stop_set, sig) == 1)
+            sigdelset(&during, sig);
+    int rc = 0;
+    for (;;) {
+        if (*stop_count != s->stops_at_open) {
+            rc = EINTR;
+            break;
+        }
+        struct pollfd p = {.fd = s->fd, .events = POLLOUT};
+        int n = ppoll(&p, 1, &stop_poll, &during);
+        if (n < 0 && errno != EINTR) {
+            rc = 0; /* no way to wait (not pollable): the write itself decides */
+            break;
+        }
+        if (n > 0)
+            break;
+    }
+    pthread_sigmask(SIG_SETMASK, &orig, NULL);
+    return rc;
+}
 
 static ssize_t sink_write(void *cookie, const char *buf, size_t size)
 {
@@ -33,6 +85,11 @@ static ssize_t sink_write(void *cookie, const char *buf, size_t size)
     size_t done = 0;
     while (!s->err && done < size) {
         size_t piece = size - done < PIPE_BUF ? size - done : PIPE_BUF;
+        int stopped = wait_room(s);
+        if (stopped) {
+            s->err = stopped;
+            break;
+        }
         ssize_t n = write(s->fd, buf + done, piece);
         if (n > 0)
             done += (size_t)n;
@@ -61,6 +118,7 @@ static FILE *sink_open(int fd)
         return NULL;
     s->fd = fd;
     s->err = 0;
+    s->stops_at_open = stop_count ? *stop_count : 0;
     cookie_io_functions_t io = {.write = sink_write, .close = sink_close};
     FILE *f = fopencookie(s, "w", io);
     if (!f) {

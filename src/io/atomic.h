@@ -7,6 +7,7 @@
 #ifndef JOULES_IO_ATOMIC_H
 #define JOULES_IO_ATOMIC_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -25,6 +26,10 @@ int io_atomic_open(io_atomic *a, const char *path, char *err, size_t len);
 int io_atomic_commit(io_atomic *a, char *err, size_t len);
 /* Drop the temporary file. Safe to call after a failed commit or twice. */
 void io_atomic_abort(io_atomic *a);
+/* Make writes into a device or pipe end (EINTR) once *count has moved since the output was
+ * opened, or one of signals arrives (their handler must move *count), even while nobody reads
+ * the pipe. A NULL count turns this off (when the handler is removed). */
+void io_atomic_stop_on(const volatile sig_atomic_t *count, const int *signals, int n);
 
 /* The outputs of one command, as (option, path) pairs ended by a NULL option; a NULL path is
  * an output not asked for, "-" standard output. 0 when no two of them are the same file (the

@@ -75,11 +75,24 @@ def fill_fifo(path):
     return r, w
 
 
+# ppoll's system call number, where joules waits for room in a full pipe (io/atomic.c).
+PPOLL = {"x86_64": 271, "aarch64": 73}.get(os.uname().machine)
+
+
+def holds_open(pid, path):
+    try:
+        return any(os.readlink(f"/proc/{pid}/fd/{fd}") == path
+                   for fd in os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return False
+
+
 def blocked_writing(pid, fifo):
-    """True when a thread of pid sleeps in a write to a pipe (the kernel's wait channel), or,
-    where wait channels are hidden, in a system call whose first argument is the FIFO's
-    descriptor. joules's standard output goes to /dev/null and its standard error is drained
-    as it comes, so the only pipe it can wait on is the FIFO."""
+    """True when a thread of pid sleeps in a write to a pipe, or waits in ppoll for room in
+    one while it holds the FIFO open (the kernel's wait channel, or, where wait channels are
+    hidden, the system call and its first argument). joules's standard output goes to
+    /dev/null and its standard error is drained as it comes, so the only pipe it can wait on
+    is the FIFO."""
     try:
         tids = os.listdir(f"/proc/{pid}/task")
     except OSError:
@@ -88,11 +101,14 @@ def blocked_writing(pid, fifo):
         base = f"/proc/{pid}/task/{tid}"
         try:
             with open(base + "/wchan") as f:
-                if "pipe_write" in f.read():
-                    return True
+                wchan = f.read()
+            if "pipe_write" in wchan or ("poll" in wchan and holds_open(pid, fifo)):
+                return True
             with open(base + "/syscall") as f:
                 fields = f.read().split()
             if len(fields) > 1 and fields[0] not in ("running", "-1"):
+                if int(fields[0]) == PPOLL and holds_open(pid, fifo):
+                    return True
                 fd = int(fields[1], 16)
                 if os.readlink(f"/proc/{pid}/fd/{fd}") == fifo:
                     return True
