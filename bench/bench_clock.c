@@ -11,8 +11,10 @@
  * (the settled figure). Printed: the windows whose interval held the truth, the mean |error|
  * and the mean half-width of the interval, both in % of the truth. Deterministic.
  *
- * Usage: bench_clock [--windows N] [--seeds N] [--jitter MS] [--profile NAME] [--load TEXT]
- *                    [--verbose]
+ * Usage: bench_clock [--windows N] [--seeds N] [--jitter MS] [--warmup S] [--profile NAME]
+ *                    [--load TEXT] [--verbose]
+ * --warmup: simulated time between the monitor's open and the first window (default 1 s; the
+ * clock is learnt in about a second).
  */
 #include <math.h>
 #include <stdio.h>
@@ -25,6 +27,7 @@
 
 static struct vsim vs;
 static int verbose;
+static double warmup_s = 1.0;
 
 struct cell {
     int n, cov_j, cov_s;
@@ -99,7 +102,7 @@ static void run_seed(const char *profile, const struct load *ld, int seed, int j
     snprintf(text, sizeof text, "profile %s\ndevices 1\nseed %d\nsensor phase=%dms jitter=%dms\n%s",
              profile, seed, phase_ms, jitter_ms, ld->scenario);
     snprintf(what, sizeof what, "%s seed %d", profile, seed);
-    vsim_open(&vs, text, 1.0);
+    vsim_open(&vs, text, warmup_s);
     for (size_t li = 0; li < N_LENGTHS; li++)
         for (int i = 0; i < n_windows; i++) {
             double u = fmod(0.6180339887498949 * (double)(i + 1 + 7 * seed), 1.0);
@@ -119,10 +122,12 @@ static void print_cell(const char *load, double len_s, const struct cell *c)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: bench_clock [--windows N] [--seeds N] [--jitter MS] [--profile NAME] "
-                    "[--load TEXT] [--verbose]...\n"
-                    "  N: windows per length and seed (default 20), seeds (default 4); MS: the "
-                    "realistic clock's wander, 1-10 (default 2)\n");
+    fprintf(stderr,
+            "usage: bench_clock [--windows N] [--seeds N] [--jitter MS] [--warmup S] "
+            "[--profile NAME] [--load TEXT] [--verbose]...\n"
+            "  N: windows per length and seed (default 20), seeds (default 4); MS: the "
+            "realistic clock's wander, 1-10 (default 2);\n  S: seconds from the open to the "
+            "first window, 0-100 (default 1)\n");
     return 2;
 }
 
@@ -143,6 +148,10 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--jitter") && i + 1 < argc) {
             jitter_ms = (int)strtol(argv[++i], &end, 10);
             if (*end || jitter_ms < 1 || jitter_ms > 10)
+                return usage();
+        } else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) {
+            warmup_s = strtod(argv[++i], &end);
+            if (*end || !(warmup_s >= 0 && warmup_s <= 100))
                 return usage();
         } else if (!strcmp(argv[i], "--profile") && i + 1 < argc) {
             only_profile = argv[++i];
