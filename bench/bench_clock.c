@@ -8,8 +8,10 @@
  * Per clock, load and window length: windows on each profile and seed (the seed draws the
  * phase and the periods' wander), each ended twice at the same instant: plainly (the end
  * extrapolated past the last step) and deferred, collected after the counter's next step
- * (the settled figure). Printed: the windows whose interval held the truth, the mean |error|
- * and the mean half-width of the interval, both in % of the truth. Deterministic.
+ * (the settled figure). Then the talk's A/B experiment (python/examples/talk_ab.py --sim):
+ * windows of 20 back-to-back kernels from rest (about 1.2 s on the A6000; "A/B kernels", not in
+ * the totals). Printed: the windows whose interval held the truth, the mean |error| and the
+ * mean half-width of the interval, both in % of the truth. Deterministic.
  *
  * Usage: bench_clock [--windows N] [--seeds N] [--jitter MS] [--warmup S] [--profile NAME]
  *                    [--load TEXT] [--verbose]
@@ -112,6 +114,49 @@ static void run_seed(const char *profile, const struct load *ld, int seed, int j
     vsim_close(&vs);
 }
 
+/* The talk's A/B experiment (python/examples/talk_ab.py --sim): after warm-up kernels, windows
+ * of 20 back-to-back kernels begun from rest, the GPU idle between them. */
+static void run_work(const char *profile, int seed, int jitter_ms, struct cell *c)
+{
+    char text[512], what[96];
+    int phase_ms = (int)((unsigned)seed * 37u % 100u);
+    snprintf(text, sizeof text,
+             "profile %s\ndevices 1\nseed %d\nsensor phase=%dms jitter=%dms\nidle 1000s "
+             "context=1\n",
+             profile, seed, phase_ms, jitter_ms);
+    snprintf(what, sizeof what, "%s seed %d", profile, seed);
+    vsim_open(&vs, text, 0.3);
+    for (int i = 0; i < 3; i++)
+        (void)vsim_kernel(&vs, 2e12, 0.9);
+    for (int rep = 0; rep < 12; rep++) {
+        joules_domain_energy ja_dom[4], sa_dom[4];
+        joules_measurement ja, sa;
+        joules_measurement_init(&ja, ja_dom, 4);
+        joules_measurement_init(&sa, sa_dom, 4);
+        uint64_t ticket = 0;
+        vsim_run_until(&vs, vsim_now_ns() + (20 + 37 * rep % 130) * MS);
+        int64_t t0 = vsim_now_ns();
+        joules_window_begin(vs.m, "plain");
+        joules_window_begin(vs.m, "deferred");
+        for (int i = 0; i < 20; i++)
+            (void)vsim_kernel(&vs, 2e12, rep % 2 ? 0.5 : 0.9);
+        int64_t t1 = vsim_now_ns();
+        joules_window_end(vs.m, "plain", &ja);
+        joules_window_end_deferred(vs.m, "deferred", &ticket);
+        vsim_run_until(&vs, t1 + 150 * MS);
+        joules_window_collect(vs.m, ticket, 0, &sa);
+        double truth = vsim_truth_j(&vs, t0, t1);
+        const joules_domain_energy *j = &ja.domains[0], *s = &sa.domains[0];
+        add(c, j, s, truth);
+        int miss_s = fabs(s->energy_j - truth) > s->uncertainty_j;
+        if (verbose > 1 || (verbose && miss_s))
+            printf("    %s window %d (%.3f s): truth %9.4f J, settled %+7.3f %% +/- %6.3f%s\n",
+                   what, rep, (double)(t1 - t0) * 1e-9, truth, 100 * (s->energy_j - truth) / truth,
+                   100 * s->uncertainty_j / truth, miss_s ? " MISS" : "");
+    }
+    vsim_close(&vs);
+}
+
 static void print_cell(const char *load, double len_s, const struct cell *c)
 {
     double n = c->n ? c->n : 1;
@@ -198,6 +243,17 @@ int main(int argc, char **argv)
                 total_wj[ck] += cells[li].width_j;
                 total_ws[ck] += cells[li].width_s;
             }
+        }
+        if (!only_load || strstr("A/B kernels", only_load)) {
+            struct cell c;
+            memset(&c, 0, sizeof c);
+            for (size_t p = 0; p < N_PROFILES; p++) {
+                if (only_profile && !strstr(profiles[p], only_profile))
+                    continue;
+                for (int s = 1; s <= n_seeds; s++)
+                    run_work(profiles[p], s, jitters[ck], &c);
+            }
+            print_cell("A/B kernels (20)", 1.2, &c);
         }
     }
     for (int ck = 0; ck < 2; ck++) {
