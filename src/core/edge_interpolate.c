@@ -294,11 +294,19 @@ void joules__interpolate(const struct joules__domain *d, const struct joules__tr
     double least = fmax(lo * t_s, total - hi * left_s);
     double most = fmin(hi * t_s, total - lo * left_s);
     double shape = fmax(fmax(most - before, before - least), 0.0);
-    shape = fmax(shape, fall_err(d, k, ib, rate, t_s, span_s, before));
+    double stops = fall_err(d, k, ib, rate, t_s, span_s, before);
+    shape = fmax(shape, stops);
     double ha = (double)a->half_ns * 1e-9, hb = (double)b->half_ns * 1e-9;
     double timing = fmax(rate, 0.0) * hypot(ha, hb);
+    /* Against the interval before: a rise may be work that began at t, a fall work that
+     * stopped at t (the far ends of [least, most], or the fall to rest above). */
+    double r1 = ib > 0 ? interval_rate_w(k, ib - 1) : rate;
+    double starts = rate > r1 + 2.0 * flat_w(r1) ? fmax(before - least, 0.0) : 0.0;
+    if (rate < r1 - 2.0 * flat_w(r1))
+        stops = fmax(stops, most - before);
     e->counter_j = a->counter_j + before;
     e->counter_err_j = hypot(shape, timing) + d->counter_unit_j;
     e->counter_final = 1;
-    e->span = (struct joules__span){a->seq, span_s, total, lo, hi, least, most, timing};
+    e->span =
+        (struct joules__span){a->seq, span_s, total, lo, hi, least, most, timing, starts, stops};
 }
