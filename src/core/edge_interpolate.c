@@ -297,7 +297,10 @@ void joules__interpolate(const struct joules__domain *d, const struct joules__tr
     double stops = fall_err(d, k, ib, rate, t_s, span_s, before);
     shape = fmax(shape, stops);
     double ha = (double)a->half_ns * 1e-9, hb = (double)b->half_ns * 1e-9;
-    double timing = fmax(rate, 0.0) * hypot(ha, hb);
+    /* A step placed off its true time moves the energy before t by the power at that step,
+     * which may be anything in [lo, hi], not the interval's mean (a change of load next to
+     * the step; a clock that wanders leaves the steps milliseconds wide). */
+    double timing = fmax(hi, 0.0) * hypot(ha, hb);
     /* Against the interval before: a rise may be work that began at t, a fall work that
      * stopped at t (the far ends of [least, most], or the fall to rest above). */
     double r1 = ib > 0 ? interval_rate_w(k, ib - 1) : rate;
