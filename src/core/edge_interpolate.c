@@ -301,10 +301,13 @@ void joules__interpolate(const struct joules__domain *d, const struct joules__tr
      * which may be anything in [lo, hi], not the interval's mean (a change of load next to
      * the step; a clock that wanders leaves the steps milliseconds wide). */
     double timing = fmax(hi, 0.0) * hypot(ha, hb);
-    /* Against the interval before: a rise may be work that began at t, a fall work that
-     * stopped at t (the far ends of [least, most], or the fall to rest above). */
+    /* A rate above the rest level (the interval before, or the lowest level held lately: the
+     * interval before may hold the end of other work) may be work that began at t; one below
+     * the interval before, work that stopped at t (the far ends of [least, most], or the
+     * fall to rest above). */
     double r1 = ib > 0 ? interval_rate_w(k, ib - 1) : rate;
-    double starts = rate > r1 + 2.0 * flat_w(r1) ? fmax(before - least, 0.0) : 0.0;
+    double rest = fmin(r1, rest_level_w(k, ib, rate - flat_w(rate)));
+    double starts = rate > rest + 2.0 * flat_w(rest) ? fmax(before - least, 0.0) : 0.0;
     if (rate < r1 - 2.0 * flat_w(r1))
         stops = fmax(stops, most - before);
     e->counter_j = a->counter_j + before;
