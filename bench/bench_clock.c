@@ -13,10 +13,11 @@
  * the totals). Printed: the windows whose interval held the truth, the mean |error| and the
  * mean half-width of the interval, both in % of the truth. Deterministic.
  *
- * Usage: bench_clock [--windows N] [--seeds N] [--jitter MS] [--warmup S] [--profile NAME]
- *                    [--load TEXT] [--verbose]
+ * Usage: bench_clock [--windows N] [--seeds N] [--jitter MS] [--warmup S] [--host-gap MS]
+ *                    [--profile NAME] [--load TEXT] [--verbose]
  * --warmup: simulated time between the monitor's open and the first window (default 1 s; the
- * clock is learnt in about a second).
+ * clock is learnt in about a second). --host-gap: in the back-to-back A/B windows, the GPU
+ * idles up to MS ms before each product and after it (default 0).
  */
 #include <math.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 static struct vsim vs;
 static int verbose;
 static double warmup_s = 1.0;
+static int host_gap_ms;
 
 struct cell {
     int n, cov_j, cov_s;
@@ -141,8 +143,15 @@ static void run_work(const char *profile, int seed, int jitter_ms, int back_to_b
         int64_t t0 = vsim_now_ns();
         joules_window_begin(vs.m, "plain");
         joules_window_begin(vs.m, "deferred");
-        for (int i = 0; i < 20; i++)
+        /* --host-gap: a host that takes up to that long to submit the next product (the
+         * GPU idle meanwhile), as a Python loop on a busy machine does. */
+        if (back_to_back && host_gap_ms)
+            vsim_run_until(&vs, vsim_now_ns() + host_gap_ms * MS);
+        for (int i = 0; i < 20; i++) {
             (void)vsim_kernel(&vs, 2e12, rep % 2 ? 0.5 : 0.9);
+            if (back_to_back && host_gap_ms)
+                vsim_run_until(&vs, vsim_now_ns() + ((i * 7 + rep) % (host_gap_ms + 1)) * MS);
+        }
         int64_t t1 = vsim_now_ns();
         joules_window_end(vs.m, "plain", &ja);
         if (back_to_back) {
@@ -176,10 +185,10 @@ static int usage(void)
 {
     fprintf(stderr,
             "usage: bench_clock [--windows N] [--seeds N] [--jitter MS] [--warmup S] "
-            "[--profile NAME] [--load TEXT] [--verbose]...\n"
+            "[--host-gap MS] [--profile NAME] [--load TEXT] [--verbose]...\n"
             "  N: windows per length and seed (default 20), seeds (default 4); MS: the "
             "realistic clock's wander, 1-10 (default 2);\n  S: seconds from the open to the "
-            "first window, 0-100 (default 1)\n");
+            "first window, 0-100 (default 1); --host-gap: idle ms around each A/B product, 0-50\n");
     return 2;
 }
 
@@ -200,6 +209,10 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--jitter") && i + 1 < argc) {
             jitter_ms = (int)strtol(argv[++i], &end, 10);
             if (*end || jitter_ms < 1 || jitter_ms > 10)
+                return usage();
+        } else if (!strcmp(argv[i], "--host-gap") && i + 1 < argc) {
+            host_gap_ms = (int)strtol(argv[++i], &end, 10);
+            if (*end || host_gap_ms < 0 || host_gap_ms > 50)
                 return usage();
         } else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) {
             warmup_s = strtod(argv[++i], &end);
