@@ -19,6 +19,11 @@ struct joules__span {
     double lo_w, hi_w;      /* the range the power may have spanned in it */
     double least_j, most_j; /* what that range allows of the energy before the edge */
     double timing_j;        /* the edge's error from the steps' times */
+    /* The interval rose above the one before (work may have begun at the edge): how far
+     * below the estimate the share before the edge may then be; and it fell below it (work
+     * may have stopped at the edge): how far above. A window begun as its work begins and
+     * ended as it stops has both, and both make it read low. */
+    double starts_j, stops_j;
 };
 
 /* What is known of one domain's energy at one instant (a window edge). */

@@ -10,15 +10,14 @@
  * of the allowed period nearest the stated one, at the centre of the phases it allows, its
  * half-width what the whole set allows (at least CLOCK_FLOOR_NS).
  * One clock for all held steps keeps the rates between them, and the edges of a window,
- * consistent. A counter whose updates jitter leaves no consistent clock: its steps keep
- * their intervals (the last CLOCK_SHORT_STEPS steps are tried when all of them disagree).
+ * consistent. A counter whose update period wanders leaves no consistent clock: its steps
+ * keep their own intervals.
  */
 #include <math.h>
 
 #include "core/track.h"
 
-#define CLOCK_SHORT_STEPS 16
-#define CLOCK_FLOOR_NS    300000LL /* never claim a step's time closer than 0.3 ms */
+#define CLOCK_FLOOR_NS 300000LL /* never claim a step's time closer than 0.3 ms */
 
 /* The clock through steps [first, first + n): 0 and the bounds of T, or -1 if none fits. */
 static int period_bounds(const struct joules__track *k, unsigned first, unsigned n, const long *idx,
@@ -101,10 +100,25 @@ static int fit_steps(struct joules__track *k, unsigned first, unsigned n, int64_
     return 0;
 }
 
+/* Every held step back at the centre of its own interval, with that interval's width. */
+static void unfit_steps(struct joules__track *k)
+{
+    for (unsigned i = 0; i < k->steps_n; i++) {
+        struct step *st = (struct step *)step_at(k, i);
+        st->t_ns = st->lo_ns + (st->hi_ns - st->lo_ns) / 2;
+        st->half_ns = (st->hi_ns - st->lo_ns) / 2;
+    }
+}
+
 void joules__counter_clock_fit(const struct joules__domain *d, struct joules__track *k)
 {
     if (k->steps_n < 4 || joules__track_fast(d))
         return;
-    if (fit_steps(k, 0, k->steps_n, period_ns(d)) != 0 && k->steps_n > CLOCK_SHORT_STEPS)
-        (void)fit_steps(k, k->steps_n - CLOCK_SHORT_STEPS, CLOCK_SHORT_STEPS, period_ns(d));
+    /* No one period and phase fit every held step: the clock wanders (each period differs a
+     * little from the last, and the differences add up). A fit to fewer of them would still
+     * claim the tight times of a fixed clock, which the wander moves by milliseconds, and
+     * times an earlier fit gave are no better: every step keeps its own interval, the only
+     * thing known of it whatever the wander. */
+    if (fit_steps(k, 0, k->steps_n, period_ns(d)) != 0)
+        unfit_steps(k);
 }

@@ -294,11 +294,25 @@ void joules__interpolate(const struct joules__domain *d, const struct joules__tr
     double least = fmax(lo * t_s, total - hi * left_s);
     double most = fmin(hi * t_s, total - lo * left_s);
     double shape = fmax(fmax(most - before, before - least), 0.0);
-    shape = fmax(shape, fall_err(d, k, ib, rate, t_s, span_s, before));
+    double stops = fall_err(d, k, ib, rate, t_s, span_s, before);
+    shape = fmax(shape, stops);
     double ha = (double)a->half_ns * 1e-9, hb = (double)b->half_ns * 1e-9;
-    double timing = fmax(rate, 0.0) * hypot(ha, hb);
+    /* A step placed off its true time moves the energy before t by the power at that step,
+     * which may be anything in [lo, hi], not the interval's mean (a change of load next to
+     * the step; a clock that wanders leaves the steps milliseconds wide). */
+    double timing = fmax(hi, 0.0) * hypot(ha, hb);
+    /* A rate above the rest level (the interval before, or the lowest level held lately: the
+     * interval before may hold the end of other work) may be work that began at t; one below
+     * the interval before, work that stopped at t (the far ends of [least, most], or the
+     * fall to rest above). */
+    double r1 = ib > 0 ? interval_rate_w(k, ib - 1) : rate;
+    double rest = fmin(r1, rest_level_w(k, ib, rate - flat_w(rate)));
+    double starts = rate > rest + 2.0 * flat_w(rest) ? fmax(before - least, 0.0) : 0.0;
+    if (rate < r1 - 2.0 * flat_w(r1))
+        stops = fmax(stops, most - before);
     e->counter_j = a->counter_j + before;
     e->counter_err_j = hypot(shape, timing) + d->counter_unit_j;
     e->counter_final = 1;
-    e->span = (struct joules__span){a->seq, span_s, total, lo, hi, least, most, timing};
+    e->span =
+        (struct joules__span){a->seq, span_s, total, lo, hi, least, most, timing, starts, stops};
 }

@@ -175,6 +175,25 @@ static double close_edges_err(const struct joules__domain *d, const struct joule
     return fmax(joint, apart);
 }
 
+/*
+ * A window begun as its work begins and ended as it stops (a rise in the begin edge's
+ * interval, a fall in the end edge's): the begin edge's estimate may be above the truth and
+ * the end edge's below it for one reason, the window's own work, and the two errors add
+ * rather than in quadrature. Edges in one interval or two adjacent ones are bounded as one
+ * whole already (close_edges_err).
+ */
+static double work_edges_err(const struct joules__domain *d, const struct joules__edge *e0,
+                             const struct joules__edge *e1)
+{
+    const struct joules__span *s0 = &e0->span, *s1 = &e1->span;
+    if (!s0->seq || !s1->seq || s1->seq <= s0->seq + 1 || !e0->counter_final || !e1->counter_final)
+        return 0.0;
+    if (!(s0->starts_j > 0.0 && s1->stops_j > 0.0))
+        return 0.0;
+    double both = s0->starts_j + s1->stops_j;
+    return hypot(both, hypot(s0->timing_j, s1->timing_j)) + d->counter_unit_j;
+}
+
 /* Energy between two edges of one domain, by the best method both edges support. */
 static void domain_energy(const struct joules__domain *d, const struct joules__edge *e0,
                           const struct joules__edge *e1, int kept_across, joules_domain_energy *out)
@@ -184,6 +203,7 @@ static void domain_energy(const struct joules__domain *d, const struct joules__e
         out->method = JOULES_METHOD_COUNTER;
         e = e1->counter_j - e0->counter_j;
         err = close_edges_err(d, e0, e1, e);
+        err = fmax(err, work_edges_err(d, e0, e1));
         /* Energy recovered across a counter reset between the edges may be off by this. */
         err += fmax(e1->reset_err_after_j - e0->reset_err_before_j, 0.0);
         if (joules__track_fast(d) && !(e0->counter_final && e1->counter_final))
