@@ -24,6 +24,12 @@ struct joules__span {
      * may have stopped at the edge): how far above. A window begun as its work begins and
      * ended as it stops has both, and both make it read low. */
     double starts_j, stops_j;
+    /* The interval's rate is unlike the one before it, by more than the steps' times allow:
+     * the load changed inside it (work began there, or the work before it stopped). */
+    int changed;
+    /* The last interval held (a settled end: nothing after it yet): how far above the truth
+     * the share before the edge may be if work stopped at the edge, its mean hiding the stop. */
+    double hides_stop_j;
 };
 
 /* What is known of one domain's energy at one instant (a window edge). */

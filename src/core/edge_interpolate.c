@@ -276,6 +276,50 @@ static void power_range(const struct joules__domain *d, const struct joules__tra
     *hi_w = hi;
 }
 
+/*
+ * Did the load change between the interval before step ib and the interval from it (rate)?
+ * Each rate rests on the times of its two steps, milliseconds wide where the clock wanders:
+ * a steady load's rates differ by that much, and more than that is a change.
+ */
+static int changed_from_before(const struct joules__track *k, unsigned ib, double rate)
+{
+    if (ib == 0)
+        return 0;
+    const struct step *p = step_at(k, ib - 1), *a = step_at(k, ib), *b = step_at(k, ib + 1);
+    double r1 = joules__step_rate_w(p, a);
+    double span_s = (double)(b->t_ns - a->t_ns) * 1e-9,
+           before_s = (double)(a->t_ns - p->t_ns) * 1e-9;
+    if (!(span_s > 0.0 && before_s > 0.0))
+        return 0;
+    double ha = (double)a->half_ns * 1e-9;
+    double timing_w = fabs(rate) * (ha + (double)b->half_ns * 1e-9) / span_s +
+                      fabs(r1) * ((double)p->half_ns * 1e-9 + ha) / before_s;
+    return fabs(rate - r1) > 2.0 * flat_w(r1) + timing_w;
+}
+
+/*
+ * The end edge of a settled window sits in the last interval held, with nothing after it to
+ * show the level that followed. Work that stops at the edge leaves the power after it at rest;
+ * the interval's mean need not show it when the power before the edge ran above the
+ * neighbouring means (the clocks climbing again after each pause of the host: a board whose
+ * reading is the period's mean cannot show that). Had the power after t_s sat at the least
+ * seen, the share before would be this far above `before` (0: not the last interval).
+ */
+static double hidden_stop(const struct joules__domain *d, const struct joules__track *k,
+                          unsigned ib, double rate, double total, double t_s, double span_s,
+                          double before)
+{
+    if (ib + 2 < k->steps_n)
+        return 0.0;
+    double rest = rest_level_w(k, ib, rate - flat_w(rate));
+    if (isfinite(k->floor_w))
+        rest = fmin(rest, k->floor_w);
+    rest = isfinite(rest) ? fmax(rest, 0.0) : 0.0;
+    double top = fmax(d->power_max_w, rate);
+    double most = fmin(top * t_s, total - rest * (span_s - t_s));
+    return fmax(most - before, 0.0);
+}
+
 /* The counter energy at t, between steps ib and ib + 1, with its error and its interval. */
 void joules__interpolate(const struct joules__domain *d, const struct joules__track *k, unsigned ib,
                          int64_t t, struct joules__edge *e)
@@ -313,6 +357,17 @@ void joules__interpolate(const struct joules__domain *d, const struct joules__tr
     e->counter_j = a->counter_j + before;
     e->counter_err_j = hypot(shape, timing) + d->counter_unit_j;
     e->counter_final = 1;
-    e->span =
-        (struct joules__span){a->seq, span_s, total, lo, hi, least, most, timing, starts, stops};
+    e->span = (struct joules__span){.seq = a->seq,
+                                    .span_s = span_s,
+                                    .energy_j = total,
+                                    .lo_w = lo,
+                                    .hi_w = hi,
+                                    .least_j = least,
+                                    .most_j = most,
+                                    .timing_j = timing,
+                                    .starts_j = starts,
+                                    .stops_j = stops,
+                                    .changed = changed_from_before(k, ib, rate),
+                                    .hides_stop_j =
+                                        hidden_stop(d, k, ib, rate, total, t_s, span_s, before)};
 }

@@ -179,8 +179,12 @@ static double close_edges_err(const struct joules__domain *d, const struct joule
  * A window begun as its work begins and ended as it stops (a rise in the begin edge's
  * interval, a fall in the end edge's): the begin edge's estimate may be above the truth and
  * the end edge's below it for one reason, the window's own work, and the two errors add
- * rather than in quadrature. Edges in one interval or two adjacent ones are bounded as one
- * whole already (close_edges_err).
+ * rather than in quadrature. A window begun where the load changed (its begin edge's interval
+ * unlike the one before) may end as its work stops though the end edge's interval shows no
+ * fall: with nothing after it yet, the interval's mean may hide the stop (hides_stop_j). Such work
+ * puts each edge's error at the far end of its bound, and the steps' times move the edges further:
+ * the timing term adds to the two rather than in quadrature. Edges in one interval or two adjacent
+ * ones are bounded as one whole already (close_edges_err).
  */
 static double work_edges_err(const struct joules__domain *d, const struct joules__edge *e0,
                              const struct joules__edge *e1)
@@ -188,10 +192,11 @@ static double work_edges_err(const struct joules__domain *d, const struct joules
     const struct joules__span *s0 = &e0->span, *s1 = &e1->span;
     if (!s0->seq || !s1->seq || s1->seq <= s0->seq + 1 || !e0->counter_final || !e1->counter_final)
         return 0.0;
-    if (!(s0->starts_j > 0.0 && s1->stops_j > 0.0))
+    double stops = s0->changed ? fmax(s1->stops_j, s1->hides_stop_j) : s1->stops_j;
+    if (!(s0->starts_j > 0.0 && stops > 0.0))
         return 0.0;
-    double both = s0->starts_j + s1->stops_j;
-    return hypot(both, hypot(s0->timing_j, s1->timing_j)) + d->counter_unit_j;
+    double both = s0->starts_j + stops;
+    return both + hypot(s0->timing_j, s1->timing_j) + d->counter_unit_j;
 }
 
 /* Energy between two edges of one domain, by the best method both edges support. */
