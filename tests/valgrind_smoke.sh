@@ -9,7 +9,9 @@ command -v valgrind >/dev/null 2>&1 || { echo "valgrind not installed: skipped";
 dir=$(mktemp -d) || exit 1
 trap 'rm -rf "$dir"' EXIT
 cd "$dir" || exit 1
-export XDG_CACHE_HOME="$dir/cache" JOULES_NVML_LIBRARY="$dir/absent/libnvidia-ml.so.1"
+# A simulated GPU of its own: nothing left in /dev/shm, no clash with a machine in use.
+export XDG_CACHE_HOME="$dir/cache" JOULES_NVML_LIBRARY="$dir/absent/libnvidia-ml.so.1" \
+    JOULES_SIM_MACHINE=private
 vg() {
     valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
         --track-origins=yes "$joules" "$@"
