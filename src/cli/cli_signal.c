@@ -55,6 +55,11 @@ void cli_stop_install(struct cli_stop *s)
     io_atomic_stop_on(&stops_taken, stop_signals, CLI_N_STOP);
 }
 
+void cli_stop_guard_stdout(void)
+{
+    io_stdout_guard(stop_signals, CLI_N_STOP);
+}
+
 void cli_stop_restore(const struct cli_stop *s)
 {
     io_atomic_stop_on(NULL, NULL, 0);

@@ -35,6 +35,9 @@ struct cli_stop {
  * the previous actions back. */
 void cli_stop_install(struct cli_stop *s);
 void cli_stop_restore(const struct cli_stop *s);
+/* Standard output into a pipe that a stop signal can end while joules waits to write it (its
+ * reader stopped reading), so the command finishes instead of blocking (io_stdout_guard). */
+void cli_stop_guard_stdout(void);
 
 /*
  * A file size limit (ulimit -f) kills a process that writes past it with SIGXFSZ, before any

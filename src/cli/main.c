@@ -129,6 +129,7 @@ int main(int argc, char **argv)
     if (open_standard_descriptors() != 0)
         return 1;
     cli_catch_xfsz();
+    cli_stop_guard_stdout();
     if (argc < 2) {
         usage(stderr);
         return CLI_EXIT_USAGE;

@@ -29,40 +29,69 @@ struct in_place_sink {
     int fd;
     int err; /* errno of the first failure; 0: none */
     sig_atomic_t stops_at_open;
+    int waits_only; /* standard output: only a signal taken while it waits for room ends it */
 };
 
 /*
  * A stop signal that arrives just before a write would not interrupt it, so each piece first
  * waits for room with the stop signals unblocked only inside ppoll: a signal taken there, or
  * one taken since the output was opened (the count moved), ends the output. The wait wakes
- * every 100 ms to read the count too, for a signal that another thread took.
+ * every 100 ms to read the count too, for a signal that another thread took. Standard output
+ * carries the report of an interrupted measurement, so there only a signal taken during the
+ * wait itself (the reader has stopped reading) ends it.
  */
 static const volatile sig_atomic_t *stop_count;
 static sigset_t stop_set;
+static int stop_set_known;
 static const struct timespec stop_poll = {0, 100000000L};
 
-void io_atomic_stop_on(const volatile sig_atomic_t *count, const int *signals, int n)
+static void stop_signals(const int *signals, int n)
 {
+    if (n <= 0)
+        return;
     sigemptyset(&stop_set);
     for (int i = 0; i < n; i++)
         sigaddset(&stop_set, signals[i]);
+    stop_set_known = 1;
+}
+
+void io_atomic_stop_on(const volatile sig_atomic_t *count, const int *signals, int n)
+{
+    stop_signals(signals, n);
     stop_count = count;
 }
 
-/* 0 when s's descriptor has room for a piece; EINTR when a stop signal came first. */
+/* A stop signal pending that the caller holds blocked (taken later with sigwait). */
+static int stop_pending(const sigset_t *orig)
+{
+    sigset_t pending;
+    if (sigpending(&pending) != 0)
+        return 0;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sigismember(&stop_set, sig) == 1 && sigismember(&pending, sig) == 1 &&
+            sigismember(orig, sig) == 1)
+            return 1;
+    return 0;
+}
+
+/* 0 when s's descriptor has room for a piece; EINTR when a stop signal came first. Without a
+ * handler that counts them, the stop signals stay as the caller has them: one held blocked
+ * and pending ends the output, and stays pending for the caller to take. */
 static int wait_room(const struct in_place_sink *s)
 {
-    if (!stop_count)
+    if (!stop_set_known)
         return 0;
     sigset_t orig, during;
     pthread_sigmask(SIG_BLOCK, &stop_set, &orig);
+    sig_atomic_t since = !stop_count ? 0 : s->waits_only ? *stop_count : s->stops_at_open;
     during = orig;
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sigismember(&stop_set, sig) == 1)
-            sigdelset(&during, sig);
+    if (stop_count)
+        for (int sig = 1; sig < NSIG; sig++)
+            if (sigismember(&stop_set, sig) == 1)
+                sigdelset(&during, sig);
     int rc = 0;
     for (;;) {
-        if (*stop_count != s->stops_at_open) {
+        if (stop_count ? *stop_count != since : stop_pending(&orig)) {
             rc = EINTR;
             break;
         }
@@ -111,7 +140,7 @@ static int sink_close(void *cookie)
 
 /* The stream of an in-place target (line-buffered on a terminal, as stdio does); NULL with
  * errno set, fd then still open. */
-static FILE *sink_open(int fd)
+static FILE *sink_open(int fd, int waits_only)
 {
     struct in_place_sink *s = malloc(sizeof *s);
     if (!s)
@@ -119,6 +148,7 @@ static FILE *sink_open(int fd)
     s->fd = fd;
     s->err = 0;
     s->stops_at_open = stop_count ? *stop_count : 0;
+    s->waits_only = waits_only;
     cookie_io_functions_t io = {.write = sink_write, .close = sink_close};
     FILE *f = fopencookie(s, "w", io);
     if (!f) {
@@ -128,6 +158,20 @@ static FILE *sink_open(int fd)
     if (isatty(fd))
         setvbuf(f, NULL, _IOLBF, 0);
     return f;
+}
+
+int io_stdout_guard(const int *signals, int n)
+{
+    stop_signals(signals, n);
+    struct stat st;
+    if (fstat(STDOUT_FILENO, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+        return 0;
+    fflush(stdout);
+    FILE *f = sink_open(STDOUT_FILENO, 1);
+    if (!f)
+        return -1;
+    stdout = f;
+    return 1;
 }
 
 /*
@@ -161,7 +205,7 @@ static int open_in_place(io_atomic *a, const char *path, char *err, size_t len)
         snprintf(err, len, "%s changed while it was being opened", path);
         return -1;
     }
-    a->f = sink_open(fd);
+    a->f = sink_open(fd, 0);
     if (!a->f) {
         snprintf(err, len, "cannot open %s: %s", path, strerror(errno));
         close(fd);

@@ -28,8 +28,15 @@ int io_atomic_commit(io_atomic *a, char *err, size_t len);
 void io_atomic_abort(io_atomic *a);
 /* Make writes into a device or pipe end (EINTR) once *count has moved since the output was
  * opened, or one of signals arrives (their handler must move *count), even while nobody reads
- * the pipe. A NULL count turns this off (when the handler is removed). */
+ * the pipe. A NULL count (the handler removed): one of signals held blocked and pending ends
+ * them instead (left pending for the caller's sigwait). */
 void io_atomic_stop_on(const volatile sig_atomic_t *count, const int *signals, int n);
+/* Where standard output is a pipe or socket, make stdout a stream like an in-place output's,
+ * except that only a stop signal (one of signals) taken while it waits for room (its reader
+ * stopped reading) ends it: joules then finishes instead of blocking in its next write. Call
+ * once, before any thread starts. 1: done; 0: not a pipe or socket (stdout as it was); -1: no
+ * memory. */
+int io_stdout_guard(const int *signals, int n);
 
 /* The outputs of one command, as (option, path) pairs ended by a NULL option; a NULL path is
  * an output not asked for, "-" standard output. 0 when no two of them are the same file (the

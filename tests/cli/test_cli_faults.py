@@ -77,6 +77,7 @@ def fill_fifo(path):
 
 # ppoll's system call number, where joules waits for room in a full pipe (io/atomic.c).
 PPOLL = {"x86_64": 271, "aarch64": 73}.get(os.uname().machine)
+WRITE = {"x86_64": 1, "aarch64": 64}.get(os.uname().machine)
 
 
 def holds_open(pid, path):
@@ -267,6 +268,94 @@ class FaultMatrix(CliTestCase):
                 self.check(name, phase, sig, r)
         print(f"\n{len(cells)} cells in {elapsed:.1f} s", flush=True)
 
+
+
+@unittest.skipUnless(have_sim(), "simulated GPU library not built")
+class StuckStandardOutput(CliTestCase):
+    """Standard output into a pipe whose reader has stopped reading: a stop signal taken while
+    joules waits to write there ends that output, and joules finishes (its exit status, the
+    GPU restored, its files complete) instead of blocking in its next write. `watch` holds
+    its stop signals blocked and takes them with sigtimedwait; `ab` has a handler."""
+
+    def stuck(self, args, ready, out, kind):
+        """Run joules args with standard output into a full pipe; once ready(stderr so far)
+        and joules waits on the pipe, SIGTERM it. (exit status, stderr)."""
+        machine = "joules-faults-stdout-%d" % os.getpid()
+        self.addCleanup(lambda: os.path.exists("/dev/shm/" + machine) and
+                        os.unlink("/dev/shm/" + machine))
+        env = self.env(JOULES_SIM_PRIVILEGED="1", JOULES_SIM_MACHINE=machine,
+                       XDG_RUNTIME_DIR=self.tmp)
+        log = os.path.join(self.tmp, "stderr.txt")
+        r, w = os.pipe()
+        os.set_blocking(w, False)
+        try:
+            while True:  # full: joules's next write there waits
+                os.write(w, b"x" * 4096)
+        except BlockingIOError:
+            pass
+        os.set_blocking(w, True)
+        try:
+            with open(log, "w") as errf:
+                proc = subprocess.Popen([BIN, *args], env=env, stdout=w, stderr=errf)
+            os.close(w)
+            w = None
+            deadline = time.monotonic() + 60 * SLACK
+            while proc.poll() is None and time.monotonic() < deadline:
+                with open(log) as f:
+                    go = ready(f.read())
+                if go and any(waits_on_pipe(proc.pid, tid)
+                              for tid in os.listdir(f"/proc/{proc.pid}/task")):
+                    break
+                time.sleep(0.02)
+            self.assertIsNone(proc.poll(), "joules ended before it waited on the pipe")
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20 * SLACK)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                self.fail(f"joules {args[0]} stayed blocked on its standard output after SIGTERM")
+        finally:
+            if w is not None:
+                os.close(w)
+            os.close(r)
+        with open(log) as f:
+            err = f.read()
+        os.unlink(log)
+        if os.path.isfile(out):
+            self.assertIsNone(output_complete(out, kind), err)
+        self.assertNoStrayFiles(self.tmp)
+        return proc.returncode, err
+
+    def test_watch(self):
+        out = os.path.join(self.tmp, "w.csv")
+        rc, err = self.stuck(["watch", "--sim", "a6000", "--interval", "10ms", "--csv", out],
+                             lambda err: True, out, "csv")
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(os.path.isfile(out), err)
+
+    def test_ab_table(self):
+        out = os.path.join(self.tmp, "ab.json")
+        rc, err = self.stuck([*AB, "--repeats", "2", "--min-window", "0.15", "--json", out],
+                             lambda err: "[4/4]" in err, out, "json")  # then comes the table
+        self.assertEqual(rc, 128 + signal.SIGTERM, err)
+        self.assertIn("restored: ", err)
+
+
+def waits_on_pipe(pid, tid):
+    """True when thread tid of pid sleeps writing a pipe or polling for room in one (the
+    kernel's wait channel; where it is hidden, ppoll's system call number)."""
+    base = f"/proc/{pid}/task/{tid}"
+    try:
+        with open(base + "/wchan") as f:
+            wchan = f.read()
+        if "pipe_write" in wchan or "poll" in wchan:
+            return True
+        with open(base + "/syscall") as f:
+            fields = f.read().split()
+        return bool(fields) and fields[0].isdigit() and int(fields[0]) in (PPOLL, WRITE)
+    except OSError:
+        return False
 
 if __name__ == "__main__":
     unittest.main()
