@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * _fast_window.c - `with monitor.window(name) as m:` in C: joules._fast.Window, what
+ * Monitor.window returns where the extension is loaded, with the behaviour of the Python
+ * class it stands for (joules/window.py's _Window, the ctypes path's).
+ *
+ * The block's Measurement exists before its window ends (__enter__ returns it), so the end
+ * fills that object: through fast_end_common of _fast.c when the monitor has a State, else
+ * through the monitor's Python _end_into. A context manager written in Python adds three
+ * Python frames to every block; this type adds none, which is also why the warning of a
+ * domain not measured names the with statement at a smaller stacklevel than window.py's.
+ */
+#include "_fast.h"
+
+#include <structmember.h>
+
+typedef struct {
+    PyObject_HEAD PyObject *monitor;
+    PyObject *name;
+    PyObject *sync;        /* sync_execution, as given */
+    PyObject *deferred;    /* as given */
+    PyObject *measurement; /* None before __enter__, then its Measurement or Pending */
+    int frames;            /* Python frames between the with statement and the user's line */
+} fast_window;
+
+/* Set by window(); interned names made once. */
+static PyObject *measurement_type, *pending_type;
+static PyObject *str_ref, *str_begin_window, *str_end_window, *str_end_into, *str_end_deferred,
+    *str_measure, *kw_sync, *kw_sync_cancel, *kw_sync_deferred;
+
+static int fast_window_traverse(PyObject *o, visitproc visit, void *arg)
+{
+    fast_window *w = (fast_window *)o;
+    Py_VISIT(w->monitor);
+    Py_VISIT(w->name);
+    Py_VISIT(w->sync);
+    Py_VISIT(w->deferred);
+    Py_VISIT(w->measurement);
+    return 0;
+}
+
+static int fast_window_clear(PyObject *o)
+{
+    fast_window *w = (fast_window *)o;
+    Py_CLEAR(w->monitor);
+    Py_CLEAR(w->name);
+    Py_CLEAR(w->sync);
+    Py_CLEAR(w->deferred);
+    Py_CLEAR(w->measurement);
+    return 0;
+}
+
+static void fast_window_dealloc(PyObject *o)
+{
+    PyObject_GC_UnTrack(o);
+    fast_window_clear(o);
+    Py_TYPE(o)->tp_free(o);
+}
+
+static PyObject *fast_window_make(PyTypeObject *type, PyObject *monitor, PyObject *name,
+                                  PyObject *sync, PyObject *deferred, int frames)
+{
+    fast_window *w = PyObject_GC_New(fast_window, type);
+    if (!w)
+        return NULL;
+    Py_INCREF(monitor);
+    w->monitor = monitor;
+    Py_INCREF(name);
+    w->name = name;
+    Py_INCREF(sync);
+    w->sync = sync;
+    Py_INCREF(deferred);
+    w->deferred = deferred;
+    Py_INCREF(Py_None);
+    w->measurement = Py_None;
+    w->frames = frames;
+    PyObject_GC_Track(w);
+    return (PyObject *)w;
+}
+
+/* Window(monitor, name, sync_execution=True, deferred=False, frames=0) */
+static PyObject *fast_window_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *names[] = {"monitor", "name", "sync_execution", "deferred", "frames", NULL};
+    PyObject *monitor, *name, *sync = Py_True, *deferred = Py_False;
+    int frames = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|OOi:Window", names, &monitor, &name, &sync,
+                                     &deferred, &frames))
+        return NULL;
+    return fast_window_make(type, monitor, name, sync, deferred, frames);
+}
+
+/* The call of the type: its arguments by position without a tuple, else fast_window_new. */
+static PyObject *fast_window_vectorcall(PyObject *type, PyObject *const *args, size_t nargsf,
+                                        PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (!kwnames && nargs >= 2 && nargs <= 4)
+        return fast_window_make((PyTypeObject *)type, args[0], args[1],
+                                nargs > 2 ? args[2] : Py_True, nargs > 3 ? args[3] : Py_False, 0);
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    PyObject *tuple = PyTuple_New(nargs);
+    PyObject *dict = tuple && nkw ? PyDict_New() : NULL;
+    PyObject *r = NULL;
+    if (!tuple || (nkw && !dict))
+        goto out;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        Py_INCREF(args[i]);
+        PyTuple_SET_ITEM(tuple, i, args[i]);
+    }
+    for (Py_ssize_t k = 0; k < nkw; k++)
+        if (PyDict_SetItem(dict, PyTuple_GET_ITEM(kwnames, k), args[nargs + k]) < 0)
+            goto out;
+    r = fast_window_new((PyTypeObject *)type, tuple, dict);
+out:
+    Py_XDECREF(tuple);
+    Py_XDECREF(dict);
+    return r;
+}
+
+static PyObject *fast_window_enter(PyObject *o, PyObject *unused)
+{
+    (void)unused;
+    fast_window *w = (fast_window *)o;
+    int deferred = PyObject_IsTrue(w->deferred);
+    if (deferred < 0)
+        return NULL;
+    PyObject *m;
+    if (deferred) {
+        m = PyObject_CallFunctionObjArgs(pending_type, w->monitor, w->name, Py_None, NULL);
+    } else {
+        PyObject *ref = PyObject_GetAttr(w->monitor, str_ref);
+        m = ref ? fast_new_measurement(measurement_type, w->name, ref) : NULL;
+        Py_XDECREF(ref);
+    }
+    if (!m)
+        return NULL;
+    Py_SETREF(w->measurement, m);
+    PyObject *argv[] = {w->monitor, w->name, w->sync};
+    PyObject *r = PyObject_VectorcallMethod(str_begin_window, argv, 2, kw_sync);
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    return Py_NewRef(m);
+}
+
+/* The end of the block's window: what the monitor's method returns, or NULL. */
+static PyObject *fast_window_end(fast_window *w)
+{
+    int deferred = PyObject_IsTrue(w->deferred);
+    if (deferred < 0)
+        return NULL;
+    if (deferred) {
+        PyObject *argv[] = {w->monitor, w->name, w->sync, w->measurement};
+        return PyObject_VectorcallMethod(str_end_deferred, argv, 4, NULL);
+    }
+    const char *name;
+    PyObject *windows;
+    fast_state *st = fast_ready(w->monitor, w->name, &name, &windows);
+    /* The warning's frames: _warn_invalid's, (_end_into's,) then the user's line. */
+    PyObject *level = PyLong_FromLong((st ? 2 : 3) + (long)w->frames);
+    PyObject *r = NULL;
+    if (level && st) {
+        int sync = PyObject_IsTrue(w->sync);
+        if (sync >= 0)
+            r = fast_end_common(w->monitor, st, w->name, name, windows, sync, w->measurement,
+                                level);
+    } else if (level) {
+        PyObject *argv[] = {w->monitor, w->name, w->measurement, w->sync, level};
+        r = PyObject_VectorcallMethod(str_end_into, argv, 5, NULL);
+    }
+    Py_XDECREF(level);
+    if (st) {
+        Py_DECREF(windows);
+        Py_DECREF(st);
+    }
+    return r;
+}
+
+/* __exit__(exc_type, exc, tb): when the block raised, what was spent is measured if it can
+ * be, else the window is cancelled; the block's exception is never masked. */
+static PyObject *fast_window_exit(PyObject *o, PyObject *const *args, Py_ssize_t nargs)
+{
+    fast_window *w = (fast_window *)o;
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "__exit__ takes 3 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    PyObject *r = fast_window_end(w);
+    if (!r && args[0] != Py_None && PyErr_ExceptionMatches(PyExc_Exception)) {
+        PyErr_Clear();
+        PyObject *argv[] = {w->monitor, w->name, Py_False, Py_True};
+        r = PyObject_VectorcallMethod(str_end_window, argv, 2, kw_sync_cancel);
+        if (!r && PyErr_ExceptionMatches(PyExc_Exception)) {
+            PyErr_Clear();
+            r = Py_NewRef(Py_None);
+        }
+    }
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    Py_RETURN_FALSE;
+}
+
+/* As a decorator: monitor.measure(name, sync_execution=..., deferred=...)(fn). */
+static PyObject *fast_window_call(PyObject *o, PyObject *args, PyObject *kwargs)
+{
+    fast_window *w = (fast_window *)o;
+    PyObject *fn;
+    static char *names[] = {"fn", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:Window", names, &fn))
+        return NULL;
+    PyObject *argv[] = {w->monitor, w->name, w->sync, w->deferred};
+    PyObject *deco = PyObject_VectorcallMethod(str_measure, argv, 2, kw_sync_deferred);
+    if (!deco)
+        return NULL;
+    PyObject *r = PyObject_CallOneArg(deco, fn);
+    Py_DECREF(deco);
+    return r;
+}
+
+static PyMethodDef fast_window_methods[] = {
+    {"__enter__", fast_window_enter, METH_NOARGS, "Begin the window; its Measurement."},
+    {"__exit__", (PyCFunction)(void (*)(void))fast_window_exit, METH_FASTCALL,
+     "End the window (measured even when the block raised)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef fast_window_members[] = {
+    {"name", T_OBJECT, offsetof(fast_window, name), READONLY, NULL},
+    {"measurement", T_OBJECT, offsetof(fast_window, measurement), READONLY, NULL},
+    {"_monitor", T_OBJECT, offsetof(fast_window, monitor), READONLY, NULL},
+    {"_sync", T_OBJECT, offsetof(fast_window, sync), READONLY, NULL},
+    {"_deferred", T_OBJECT, offsetof(fast_window, deferred), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+PyTypeObject fast_window_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "joules._fast.Window",
+    .tp_basicsize = sizeof(fast_window),
+    .tp_dealloc = fast_window_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "monitor.window(name): a context manager and a decorator (joules/window.py).",
+    .tp_traverse = fast_window_traverse,
+    .tp_clear = fast_window_clear,
+    .tp_methods = fast_window_methods,
+    .tp_members = fast_window_members,
+    .tp_new = fast_window_new,
+    .tp_call = fast_window_call,
+    .tp_vectorcall = fast_window_vectorcall,
+};
+
+/* (_fast.h) */
+int fast_window_ready(void)
+{
+    static const struct {
+        PyObject **at;
+        const char *text;
+    } names[] = {
+        {&str_ref, "_ref"},
+        {&str_begin_window, "begin_window"},
+        {&str_end_window, "end_window"},
+        {&str_end_into, "_end_into"},
+        {&str_end_deferred, "_end_deferred"},
+        {&str_measure, "measure"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!(*names[i].at = PyUnicode_InternFromString(names[i].text)))
+            return -1;
+    PyObject *sync = PyUnicode_InternFromString("sync_execution");
+    PyObject *cancel = PyUnicode_InternFromString("cancel");
+    PyObject *deferred = PyUnicode_InternFromString("deferred");
+    if (sync && cancel && deferred) {
+        kw_sync = PyTuple_Pack(1, sync);
+        kw_sync_cancel = PyTuple_Pack(2, sync, cancel);
+        kw_sync_deferred = PyTuple_Pack(2, sync, deferred);
+    }
+    Py_XDECREF(sync);
+    Py_XDECREF(cancel);
+    Py_XDECREF(deferred);
+    if (!kw_sync || !kw_sync_cancel || !kw_sync_deferred)
+        return -1;
+    return PyType_Ready(&fast_window_type);
+}
+
+/* (_fast.h) window(measurement_type, pending_type): the Window type, which makes those. */
+PyObject *fast_window_classes(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2 || !PyType_Check(args[0]) || !PyType_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "joules._fast.window(measurement_type, pending_type)");
+        return NULL;
+    }
+    if (!measurement_type) { /* one binding, one set of classes: the first call's */
+        measurement_type = Py_NewRef(args[0]);
+        pending_type = Py_NewRef(args[1]);
+    }
+    return Py_NewRef((PyObject *)&fast_window_type);
+}
