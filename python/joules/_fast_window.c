@@ -58,8 +58,12 @@ static void fast_window_dealloc(PyObject *o)
 }
 
 static PyObject *fast_window_make(PyTypeObject *type, PyObject *monitor, PyObject *name,
-                                  PyObject *sync, PyObject *deferred, int frames)
+                                  PyObject *sync, PyObject *deferred, long frames)
 {
+    if (frames < 0 || frames > 1000) {
+        PyErr_Format(PyExc_ValueError, "Window: frames is a count of frames, not %ld", frames);
+        return NULL;
+    }
     fast_window *w = PyObject_GC_New(fast_window, type);
     if (!w)
         return NULL;
@@ -73,7 +77,7 @@ static PyObject *fast_window_make(PyTypeObject *type, PyObject *monitor, PyObjec
     w->deferred = deferred;
     Py_INCREF(Py_None);
     w->measurement = Py_None;
-    w->frames = frames;
+    w->frames = (int)frames;
     PyObject_GC_Track(w);
     return (PyObject *)w;
 }
@@ -95,9 +99,14 @@ static PyObject *fast_window_vectorcall(PyObject *type, PyObject *const *args, s
                                         PyObject *kwnames)
 {
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    if (!kwnames && nargs >= 2 && nargs <= 4)
+    if (!kwnames && nargs >= 2 && nargs <= 5) {
+        long frames = nargs > 4 ? PyLong_AsLong(args[4]) : 0;
+        if (frames == -1 && PyErr_Occurred())
+            return NULL;
         return fast_window_make((PyTypeObject *)type, args[0], args[1],
-                                nargs > 2 ? args[2] : Py_True, nargs > 3 ? args[3] : Py_False, 0);
+                                nargs > 2 ? args[2] : Py_True, nargs > 3 ? args[3] : Py_False,
+                                frames);
+    }
     Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
     PyObject *tuple = PyTuple_New(nargs);
     PyObject *dict = tuple && nkw ? PyDict_New() : NULL;

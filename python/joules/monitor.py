@@ -425,8 +425,10 @@ class Monitor(_Edges):
                 # frames=1: a warning names the caller of the decorated function.
                 with self._window_type(self, wname, sync_execution, deferred, 1) as m:
                     result = fn(*args, **kwargs)
-                wrapper.measurements.append(m)
-                del wrapper.measurements[:-1000]
+                kept = wrapper.measurements
+                kept.append(m)
+                if len(kept) > 1000:
+                    del kept[:-1000]
                 if on_result is not None:
                     on_result(m)
                 return result
