@@ -485,7 +485,7 @@ static PyMethodDef fast_module_methods[] = {
     {"methods", (PyCFunction)(void (*)(void))fast_methods, METH_FASTCALL,
      "methods(cls, begin_window, end_window, begin_doc, end_doc): the edges of cls in C"},
     {"window", (PyCFunction)(void (*)(void))fast_window_classes, METH_FASTCALL,
-     "window(measurement_type, pending_type): the type of monitor.window(name) in C"},
+     "window(measurement_type, pending_type): the types of monitor.window and measure in C"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -59,11 +59,11 @@ PyObject *fast_new_measurement(PyObject *type, PyObject *key, PyObject *ref);
 PyObject *fast_end_common(PyObject *self, fast_state *st, PyObject *key, const char *name,
                           PyObject *windows, int sync, PyObject *m, PyObject *stacklevel);
 
-/* The Window type of _fast_window.c, made ready; -1 with the exception. */
+/* The types of _fast_window.c, made ready; -1 with the exception. */
 int fast_window_ready(void);
-extern PyTypeObject fast_window_type;
+extern PyTypeObject fast_window_type, fast_measured_type;
 
-/* joules._fast.window(measurement_type, pending_type): the Window type. */
+/* joules._fast.window(measurement_type, pending_type): the types (Window, Measured). */
 PyObject *fast_window_classes(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 
 #endif

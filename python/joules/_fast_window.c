@@ -259,6 +259,190 @@ PyTypeObject fast_window_type = {
     .tp_vectorcall = fast_window_vectorcall,
 };
 
+/* ---- Measured: the function that @monitor.measure makes ------------------------------- */
+
+/* monitor.measure's wrapper of fn, as a callable with no Python frame: each call is fn's
+ * call in a Window (frames 0: a warning names the caller of the decorated function), its
+ * result appended to self.measurements (the last 1000) and given to on_result. */
+typedef struct {
+    PyObject_HEAD PyObject *monitor;
+    PyObject *name;
+    PyObject *sync;
+    PyObject *deferred;
+    PyObject *on_result; /* None or a callable */
+    PyObject *fn;
+    PyObject *dict; /* functools.update_wrapper's attributes and `measurements` */
+    vectorcallfunc vectorcall;
+} fast_measured;
+
+static PyObject *str_measurements, *str_append, *slice_last_1000;
+
+static int fast_measured_traverse(PyObject *o, visitproc visit, void *arg)
+{
+    fast_measured *f = (fast_measured *)o;
+    Py_VISIT(f->monitor);
+    Py_VISIT(f->name);
+    Py_VISIT(f->sync);
+    Py_VISIT(f->deferred);
+    Py_VISIT(f->on_result);
+    Py_VISIT(f->fn);
+    Py_VISIT(f->dict);
+    return 0;
+}
+
+static int fast_measured_clear(PyObject *o)
+{
+    fast_measured *f = (fast_measured *)o;
+    Py_CLEAR(f->monitor);
+    Py_CLEAR(f->name);
+    Py_CLEAR(f->sync);
+    Py_CLEAR(f->deferred);
+    Py_CLEAR(f->on_result);
+    Py_CLEAR(f->fn);
+    Py_CLEAR(f->dict);
+    return 0;
+}
+
+static void fast_measured_dealloc(PyObject *o)
+{
+    PyObject_GC_UnTrack(o);
+    fast_measured_clear(o);
+    Py_TYPE(o)->tp_free(o);
+}
+
+/* The window's __exit__ with the exception that fn raised (the handled one meanwhile, as in
+ * a with statement); that exception again, or the one __exit__ raised. Always NULL. */
+static PyObject *fast_measured_failed(PyObject *w)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb)
+        PyException_SetTraceback(value, tb);
+    PyObject *old_type, *old_value, *old_tb;
+    PyErr_GetExcInfo(&old_type, &old_value, &old_tb);
+    Py_INCREF(type);
+    Py_XINCREF(value);
+    Py_XINCREF(tb);
+    PyErr_SetExcInfo(type, value, tb);
+    PyObject *argv[] = {type, value ? value : Py_None, tb ? tb : Py_None};
+    PyObject *r = fast_window_exit(w, argv, 3);
+    PyErr_SetExcInfo(old_type, old_value, old_tb);
+    if (!r) {
+        Py_DECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        return NULL;
+    }
+    Py_DECREF(r);
+    PyErr_Restore(type, value, tb);
+    return NULL;
+}
+
+/* self.measurements.append(m), the last 1000 kept; on_result(m). */
+static int fast_measured_keep(fast_measured *f, PyObject *m)
+{
+    PyObject *kept = PyObject_GetAttr((PyObject *)f, str_measurements);
+    if (!kept)
+        return -1;
+    int rc = -1;
+    if (PyList_CheckExact(kept)) {
+        Py_ssize_t n = PyList_GET_SIZE(kept) + 1;
+        rc =
+            PyList_Append(kept, m) < 0 || (n > 1000 && PyList_SetSlice(kept, 0, n - 1000, NULL) < 0)
+                ? -1
+                : 0;
+    } else {
+        PyObject *r = PyObject_CallMethodOneArg(kept, str_append, m);
+        Py_ssize_t n = r ? PyObject_Size(kept) : -1;
+        Py_XDECREF(r);
+        rc = n < 0 || (n > 1000 && PyObject_DelItem(kept, slice_last_1000) < 0) ? -1 : 0;
+    }
+    Py_DECREF(kept);
+    if (rc == 0 && f->on_result != Py_None) {
+        PyObject *r = PyObject_CallOneArg(f->on_result, m);
+        rc = r ? 0 : -1;
+        Py_XDECREF(r);
+    }
+    return rc;
+}
+
+static PyObject *fast_measured_vectorcall(PyObject *o, PyObject *const *args, size_t nargsf,
+                                          PyObject *kwnames)
+{
+    fast_measured *f = (fast_measured *)o;
+    PyObject *w = fast_window_make(&fast_window_type, f->monitor, f->name, f->sync, f->deferred, 0);
+    PyObject *m = w ? fast_window_enter(w, NULL) : NULL;
+    PyObject *result = m ? PyObject_Vectorcall(f->fn, args, nargsf, kwnames) : NULL;
+    if (m && !result) {
+        fast_measured_failed(w);
+    } else if (result) {
+        PyObject *none[] = {Py_None, Py_None, Py_None};
+        PyObject *r = fast_window_exit(w, none, 3);
+        Py_XDECREF(r);
+        if (!r || fast_measured_keep(f, m) < 0)
+            Py_CLEAR(result);
+    }
+    Py_XDECREF(m);
+    Py_XDECREF(w);
+    return result;
+}
+
+/* Measured(monitor, name, sync_execution, deferred, on_result, fn) */
+static PyObject *fast_measured_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *names[] = {"monitor", "name", "sync_execution", "deferred", "on_result",
+                            "fn",      NULL};
+    PyObject *a[6];
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOO:Measured", names, &a[0], &a[1], &a[2],
+                                     &a[3], &a[4], &a[5]))
+        return NULL;
+    fast_measured *f = PyObject_GC_New(fast_measured, type);
+    if (!f)
+        return NULL;
+    f->monitor = Py_NewRef(a[0]);
+    f->name = Py_NewRef(a[1]);
+    f->sync = Py_NewRef(a[2]);
+    f->deferred = Py_NewRef(a[3]);
+    f->on_result = Py_NewRef(a[4]);
+    f->fn = Py_NewRef(a[5]);
+    f->dict = NULL;
+    f->vectorcall = fast_measured_vectorcall;
+    PyObject_GC_Track(f);
+    return (PyObject *)f;
+}
+
+/* As a function is: bound to the instance it is read from. */
+static PyObject *fast_measured_get(PyObject *o, PyObject *obj, PyObject *type)
+{
+    (void)type;
+    if (!obj || obj == Py_None)
+        return Py_NewRef(o);
+    return PyMethod_New(o, obj);
+}
+
+static PyGetSetDef fast_measured_getset[] = {
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+PyTypeObject fast_measured_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "joules._fast.Measured",
+    .tp_basicsize = sizeof(fast_measured),
+    .tp_dealloc = fast_measured_dealloc,
+    .tp_vectorcall_offset = offsetof(fast_measured, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL |
+                Py_TPFLAGS_METHOD_DESCRIPTOR,
+    .tp_doc = "A function measured in a window at each call (monitor.measure).",
+    .tp_traverse = fast_measured_traverse,
+    .tp_clear = fast_measured_clear,
+    .tp_getset = fast_measured_getset,
+    .tp_descr_get = fast_measured_get,
+    .tp_dictoffset = offsetof(fast_measured, dict),
+    .tp_new = fast_measured_new,
+};
+
 /* (_fast.h) */
 int fast_window_ready(void)
 {
@@ -272,6 +456,8 @@ int fast_window_ready(void)
         {&str_end_into, "_end_into"},
         {&str_end_deferred, "_end_deferred"},
         {&str_measure, "measure"},
+        {&str_measurements, "measurements"},
+        {&str_append, "append"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!(*names[i].at = PyUnicode_InternFromString(names[i].text)))
@@ -289,10 +475,15 @@ int fast_window_ready(void)
     Py_XDECREF(deferred);
     if (!kw_sync || !kw_sync_cancel || !kw_sync_deferred)
         return -1;
-    return PyType_Ready(&fast_window_type);
+    PyObject *last = PyLong_FromLong(-1000);
+    slice_last_1000 = last ? PySlice_New(NULL, last, NULL) : NULL;
+    Py_XDECREF(last);
+    if (!slice_last_1000)
+        return -1;
+    return PyType_Ready(&fast_window_type) < 0 ? -1 : PyType_Ready(&fast_measured_type);
 }
 
-/* (_fast.h) window(measurement_type, pending_type): the Window type, which makes those. */
+/* (_fast.h) window(measurement_type, pending_type): (Window, Measured), which make those. */
 PyObject *fast_window_classes(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
@@ -304,5 +495,5 @@ PyObject *fast_window_classes(PyObject *module, PyObject *const *args, Py_ssize_
         measurement_type = Py_NewRef(args[0]);
         pending_type = Py_NewRef(args[1]);
     }
-    return Py_NewRef((PyObject *)&fast_window_type);
+    return PyTuple_Pack(2, (PyObject *)&fast_window_type, (PyObject *)&fast_measured_type);
 }

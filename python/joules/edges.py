@@ -20,8 +20,10 @@ class _Edges:
     """Window edges of Monitor (which sets _windows, _encoded, _scratch_tls, _domain_index,
     _n_results, _sync, _handle, _lib and _ref, a weakref.ref of itself)."""
 
-    # What monitor.window(name) makes: joules._fast.Window where the extension is loaded.
+    # What monitor.window(name) makes, and monitor.measure's wrapper when not None:
+    # joules._fast.Window and joules._fast.Measured where the extension is loaded.
     _window_type = _Window
+    _measured_type = None
 
     def _name(self, name):
         try:

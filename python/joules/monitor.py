@@ -419,6 +419,11 @@ class Monitor(_Edges):
 
         def deco(fn):
             wname = name or getattr(fn, "__qualname__", getattr(fn, "__name__", "function"))
+            if self._measured_type is not None:  # the wrapper below in C, with no frame
+                wrapper = functools.update_wrapper(self._measured_type(
+                    self, wname, sync_execution, deferred, on_result, fn), fn)
+                wrapper.measurements = []
+                return wrapper
 
             @functools.wraps(fn)
             def wrapper(*args, **kwargs):

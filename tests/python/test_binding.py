@@ -58,10 +58,12 @@ class BindingCase(jtest.LoadCase):
         self.addCleanup(m.close)
         self.assertIsNotNone(m._fast)
         self.assertIsNot(m._window_type, _Window)
+        self.assertIsNotNone(m._measured_type)
         if fast is not True:
             m._fast = None  # every edge goes to the Python methods
         if fast is False:
-            m._window_type = _Window  # and every window is the Python class
+            m._window_type = _Window  # and every window is the Python class,
+            m._measured_type = None  # measure's wrapper a Python function
         return m
 
     def both(self, check, **kw):
@@ -285,13 +287,41 @@ class TestWindowPaths(BindingCase):
             @mon.window("as-window", sync_execution=False)
             def other():
                 return 7
+            class Model:
+                @mon.measure("method")
+                def forward(self, x):
+                    """Doubles x."""
+                    return (self, x * 2)
+
+            @mon.measure("ends-itself")
+            def ends_itself(fail):
+                mon.end_window("ends-itself")
+                if fail:
+                    raise KeyError("mine")
+
+            model = Model()
             got = [work(21), outcome(work, None), other(), len(work.measurements),
                    seen == work.measurements, work.measurements[0].name,
                    work.measurements[0].filled, mon.last_measurement.name,
+                   model.forward(4) == (model, 8), Model.forward(model, 1) == (model, 2),
+                   len(Model.forward.measurements), Model.forward.__name__,
+                   Model.forward.__qualname__.endswith("Model.forward"),
+                   Model.forward.__doc__, Model.forward.__wrapped__(None, 1),
+                   outcome(ends_itself, False), outcome(ends_itself, True),
                    list(mon._windows.items())]
+            for _ in range(1001):
+                other()
+            got.append(len(other.measurements))
+            other.measurements = kept = []
+            other()
+            got.append(len(kept))
             return got
         got = self.all_paths(decorated)
         self.assertEqual(got[:4], [42, ("ValueError", None, "no x"), 7, 1])
+        self.assertEqual(got[8:11], [True, True, 2])
+        self.assertIn("already ended", got[15][2])
+        self.assertEqual(got[16], ("KeyError", None, "'mine'"))
+        self.assertEqual(got[-2:], [1000, 1])
 
     def test_deferred_alike(self):
         def deferred(mon):
