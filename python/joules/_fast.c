@@ -13,6 +13,8 @@
  * is the Monitor, and its per-monitor State is the attribute _fast. Anything this file does
  * not handle (no State, a closed monitor, a name that is not a str, cancel/busy/deferred,
  * an unknown keyword) goes to the Python method, which raises the same errors as before.
+ * The plain end (fast_end_common) also ends the windows of _fast_window.c (`with
+ * monitor.window(name)` and @monitor.measure), filling the Measurement they made first.
  */
 #include "_fast.h"
 

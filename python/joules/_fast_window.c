@@ -9,6 +9,8 @@
  * through the monitor's Python _end_into. A context manager written in Python adds three
  * Python frames to every block; this type adds none, which is also why the warning of a
  * domain not measured names the with statement at a smaller stacklevel than window.py's.
+ * Measured is @monitor.measure's wrapper (monitor.py's Python one on the ctypes path): a
+ * callable that runs each call of the function in such a Window.
  */
 #include "_fast.h"
 
