@@ -8,8 +8,8 @@ process's own unless JOULES_SIM_MACHINE says otherwise) and time begin+end pairs
 loop: the C side is bench_window's first figure (gpus=1), run beside this script; the Python
 side is Monitor.begin_window/end_window on the path the binding uses (joules.binding(): the
 C edges of joules/_fast.c when built, else ctypes), then the same through
-`with monitor.window(...)`, then the Python (ctypes) edges and the bare ctypes calls for
-comparison. Goal (issue 20): the Python pair at most 2.5 us where the C pair costs about
+`with monitor.window(...)` and a function decorated with @monitor.measure, then the Python
+(ctypes) edges and the bare ctypes calls for comparison. Goal (issue 20): the Python pair at most 2.5 us where the C pair costs about
 1.15 us.
 """
 import os
@@ -68,6 +68,10 @@ def main(argv):
             with mon.window("w"):
                 pass
 
+        @mon.measure("w")
+        def decorated():  # called directly: its wrapper stands for pair()'s own frame
+            pass
+
         def read_result():
             mon.begin_window("w")
             m = mon.end_window("w")
@@ -92,6 +96,7 @@ def main(argv):
 
         py = per_pair_us(pair)
         py_with = per_pair_us(with_window)
+        py_deco = per_pair_us(decorated)
         py_read = per_pair_us(read_result)
         py_ctypes = per_pair_us(ctypes_pair)
         floor = per_pair_us(bare)
@@ -100,6 +105,7 @@ def main(argv):
                                   else " (%s)" % binding["why"]))
     print("python begin_window+end_window: %.2f us  (goal <= %.1f us)" % (py, GOAL_US))
     print("python `with monitor.window()`: %.2f us" % py_with)
+    print("python @monitor.measure call: %.2f us" % py_deco)
     print("python pair + reading energy, uncertainty, time: %.2f us" % py_read)
     print("python edges through ctypes (edges.py, JOULES_PY_NO_EXT=1): %.2f us" % py_ctypes)
     print("bare ctypes begin+end (floor of a ctypes binding): %.2f us" % floor)

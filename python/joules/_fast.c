@@ -13,31 +13,15 @@
  * is the Monitor, and its per-monitor State is the attribute _fast. Anything this file does
  * not handle (no State, a closed monitor, a name that is not a str, cancel/busy/deferred,
  * an unknown keyword) goes to the Python method, which raises the same errors as before.
+ * The plain end (fast_end_common) also ends the windows of _fast_window.c (`with
+ * monitor.window(name)` and @monitor.measure), filling the Measurement they made first.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "_fast.h"
 
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-
-#include "joules.h"
-
-#if PY_VERSION_HEX < 0x03090000
-#error "joules._fast needs Python 3.9 or later (vectorcall)"
-#endif
-#ifndef Py_NewRef /* Python 3.9 */
-static PyObject *fast_new_ref(PyObject *o)
-{
-    Py_INCREF(o);
-    return o;
-}
-#define Py_NewRef(o) fast_new_ref((PyObject *)(o))
-#endif
-
-typedef int (*fast_begin_fn)(joules_monitor *, const char *);
-typedef int (*fast_end_fn)(joules_monitor *, const char *, joules_measurement *);
 
 /* Interned attribute and keyword names, made once at import. */
 static PyObject *str_fast, *str_handle, *str_sync, *str_windows, *str_domains, *str_log_file,
@@ -49,21 +33,6 @@ static PyObject *py_begin_window, *py_end_window;
 static PyObject *empty_tuple, *stacklevel_kwnames, *int_two;
 
 /* ---- State: what one monitor's edges need, fixed when it opens ------------------------- */
-typedef struct {
-    PyObject_HEAD fast_begin_fn begin;
-    fast_end_fn end;
-    PyObject *handle_obj; /* the monitor's _handle while it is open */
-    joules_monitor *handle;
-    Py_ssize_t size;     /* bytes of one result: the measurement, then its domains */
-    Py_ssize_t d_offset; /* where the domains start */
-    int capacity;
-    Py_ssize_t n_valid;
-    Py_ssize_t *valid_at; /* offsets of the `valid` field of each reported domain */
-    PyObject *measurement_type;
-    PyObject *block; /* _lib.ResultBlock: the layout that reads a result's bytes */
-    PyObject *ref;   /* weakref.ref of the monitor, kept by each Measurement */
-} fast_state;
-
 static void fast_state_dealloc(PyObject *o)
 {
     fast_state *st = (fast_state *)o;
@@ -75,7 +44,7 @@ static void fast_state_dealloc(PyObject *o)
     Py_TYPE(o)->tp_free(o);
 }
 
-static PyTypeObject fast_state_type = {
+PyTypeObject fast_state_type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "joules._fast.State",
     .tp_basicsize = sizeof(fast_state),
     .tp_dealloc = fast_state_dealloc,
@@ -216,9 +185,8 @@ static int fast_bind(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
     return out[0] ? 0 : -1;
 }
 
-/* The monitor's State when the common call can be made on it (new reference), else NULL
- * with no error set. name receives the key's UTF-8, windows the monitor's _windows. */
-static fast_state *fast_ready(PyObject *self, PyObject *key, const char **name, PyObject **windows)
+/* (_fast.h) */
+fast_state *fast_ready(PyObject *self, PyObject *key, const char **name, PyObject **windows)
 {
     if (!PyUnicode_CheckExact(key))
         return NULL;
@@ -313,27 +281,31 @@ out:
     return result;
 }
 
-/* A Measurement of the result in data, converted when read (results.Measurement). */
-static PyObject *fast_measurement(PyObject *self, fast_state *st, PyObject *key, PyObject *data)
+/* (_fast.h) */
+PyObject *fast_new_measurement(PyObject *type, PyObject *key, PyObject *ref)
 {
-    PyTypeObject *type = (PyTypeObject *)st->measurement_type;
-    PyObject *m = type->tp_new(type, empty_tuple, NULL); /* its __init__'s fields, set here */
-    if (!m)
-        return NULL;
+    PyTypeObject *t = (PyTypeObject *)type;
+    PyObject *m = t->tp_new(t, empty_tuple, NULL); /* its __init__'s fields, set here */
+    if (m &&
+        (PyObject_SetAttr(m, str_name, key) < 0 || PyObject_SetAttr(m, str_filled, Py_False) < 0 ||
+         PyObject_SetAttr(m, str_cancelled, Py_False) < 0 ||
+         PyObject_SetAttr(m, str_monitor_ref, ref) < 0))
+        Py_CLEAR(m);
+    return m;
+}
+
+/* Measurement._fill_later: m keeps the result's bytes, converted when first read. */
+static int fast_fill_later(PyObject *self, fast_state *st, PyObject *m, PyObject *data)
+{
     PyObject *infos = PyObject_GetAttr(self, str_domains);
     PyObject *raw = infos ? PyTuple_Pack(3, data, st->block, infos) : NULL;
     Py_XDECREF(infos);
-    if (!raw || PyObject_SetAttr(m, str_name, key) < 0 ||
-        PyObject_SetAttr(m, str_filled, Py_True) < 0 ||
-        PyObject_SetAttr(m, str_cancelled, Py_False) < 0 ||
-        PyObject_SetAttr(m, str_monitor_ref, st->ref) < 0 ||
-        PyObject_SetAttr(m, str_raw, raw) < 0) {
-        Py_XDECREF(raw);
-        Py_DECREF(m);
-        return NULL;
-    }
-    Py_DECREF(raw);
-    return m;
+    int rc = raw && PyObject_SetAttr(m, str_raw, raw) == 0 &&
+                     PyObject_SetAttr(m, str_filled, Py_True) == 0
+                 ? 0
+                 : -1;
+    Py_XDECREF(raw);
+    return rc;
 }
 
 /* _Edges._mark_ended: the name is ended; the oldest ended name goes past 1024 names. */
@@ -383,6 +355,67 @@ static PyObject *fast_end(fast_state *st, const char *name, int *rc)
     return data;
 }
 
+/* (_fast.h) */
+PyObject *fast_end_common(PyObject *self, fast_state *st, PyObject *key, const char *name,
+                          PyObject *windows, int sync, PyObject *m, PyObject *stacklevel)
+{
+    PyObject *data = NULL, *out = NULL;
+    if (sync) { /* only a window known open waits for its device work */
+        PyObject *sync_fn = PyObject_GetAttr(self, str_sync);
+        if (!sync_fn)
+            return NULL;
+        int open = 0;
+        if (sync_fn != Py_None) {
+            PyObject *state = PyDict_GetItemWithError(windows, key);
+            open = state ? PyObject_IsTrue(state) : (PyErr_Occurred() ? -1 : 0);
+        }
+        Py_DECREF(sync_fn);
+        if (open < 0 || (open && fast_sync(self) < 0))
+            return NULL;
+    }
+    int rc = 0;
+    data = fast_end(st, name, &rc);
+    if (!data || (rc < 0 && fast_check(self, str_window_check, key, rc) < 0))
+        goto fail;
+    if (fast_mark_ended(windows, key) < 0)
+        goto fail;
+    out = m ? Py_NewRef(m) : fast_new_measurement(st->measurement_type, key, st->ref);
+    if (!out || fast_fill_later(self, st, out, data) < 0)
+        goto fail;
+    const char *bytes = PyBytes_AS_STRING(data);
+    for (Py_ssize_t i = 0; i < st->n_valid; i++) {
+        int valid;
+        memcpy(&valid, bytes + st->valid_at[i], sizeof valid);
+        if (valid)
+            continue;
+        PyObject *argv[] = {out, stacklevel};
+        PyObject *r = PyObject_VectorcallMethod(str_warn_invalid, argv, 1, stacklevel_kwnames);
+        if (!r)
+            goto fail;
+        Py_DECREF(r);
+        break;
+    }
+    if (PyObject_SetAttr(self, str_last_measurement, out) < 0)
+        goto fail;
+    PyObject *log = PyObject_GetAttr(self, str_log_file);
+    int logging = log ? PyObject_IsTrue(log) : -1;
+    Py_XDECREF(log);
+    if (logging < 0)
+        goto fail;
+    if (logging) {
+        PyObject *r = PyObject_CallMethodOneArg(self, str_log, out);
+        if (!r)
+            goto fail;
+        Py_DECREF(r);
+    }
+    Py_DECREF(data);
+    return out;
+fail:
+    Py_XDECREF(out);
+    Py_XDECREF(data);
+    return NULL;
+}
+
 static PyObject *fast_end_window(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
                                  PyObject *kwnames)
 {
@@ -397,69 +430,13 @@ static PyObject *fast_end_window(PyObject *self, PyObject *const *args, Py_ssize
         st = fast_ready(self, a[0], &name, &windows);
     if (!st)
         return fast_delegate(py_end_window, self, args, nargs, kwnames);
-    PyObject *key = a[0], *data = NULL, *m = NULL;
     int sync = a[1] ? PyObject_IsTrue(a[1]) : 1;
-    if (sync < 0)
-        goto fail;
-    if (sync) { /* only a window known open waits for its device work */
-        PyObject *sync_fn = PyObject_GetAttr(self, str_sync);
-        if (!sync_fn)
-            goto fail;
-        int open = 0;
-        if (sync_fn != Py_None) {
-            PyObject *state = PyDict_GetItemWithError(windows, key);
-            open = state ? PyObject_IsTrue(state) : (PyErr_Occurred() ? -1 : 0);
-        }
-        Py_DECREF(sync_fn);
-        if (open < 0 || (open && fast_sync(self) < 0))
-            goto fail;
-    }
-    int rc = 0;
-    data = fast_end(st, name, &rc);
-    if (!data || (rc < 0 && fast_check(self, str_window_check, key, rc) < 0))
-        goto fail;
-    if (fast_mark_ended(windows, key) < 0)
-        goto fail;
-    m = fast_measurement(self, st, key, data);
-    if (!m)
-        goto fail;
-    const char *bytes = PyBytes_AS_STRING(data);
-    for (Py_ssize_t i = 0; i < st->n_valid; i++) {
-        int valid;
-        memcpy(&valid, bytes + st->valid_at[i], sizeof valid);
-        if (valid)
-            continue;
-        /* stacklevel 2: the warning names the caller's line (no Python frame here). */
-        PyObject *argv[] = {m, int_two};
-        PyObject *r = PyObject_VectorcallMethod(str_warn_invalid, argv, 1, stacklevel_kwnames);
-        if (!r)
-            goto fail;
-        Py_DECREF(r);
-        break;
-    }
-    if (PyObject_SetAttr(self, str_last_measurement, m) < 0)
-        goto fail;
-    PyObject *log = PyObject_GetAttr(self, str_log_file);
-    int logging = log ? PyObject_IsTrue(log) : -1;
-    Py_XDECREF(log);
-    if (logging < 0)
-        goto fail;
-    if (logging) {
-        PyObject *r = PyObject_CallMethodOneArg(self, str_log, m);
-        if (!r)
-            goto fail;
-        Py_DECREF(r);
-    }
-    Py_DECREF(data);
+    /* stacklevel 2: the warning names the caller's line (no Python frame here). */
+    PyObject *m =
+        sync < 0 ? NULL : fast_end_common(self, st, a[0], name, windows, sync, NULL, int_two);
     Py_DECREF(windows);
     Py_DECREF(st);
     return m;
-fail:
-    Py_XDECREF(m);
-    Py_XDECREF(data);
-    Py_DECREF(windows);
-    Py_DECREF(st);
-    return NULL;
 }
 
 /* ---- the module ------------------------------------------------------------------------- */
@@ -509,6 +486,8 @@ static PyMethodDef fast_module_methods[] = {
      "measurement_type, block, ref): one monitor's edges"},
     {"methods", (PyCFunction)(void (*)(void))fast_methods, METH_FASTCALL,
      "methods(cls, begin_window, end_window, begin_doc, end_doc): the edges of cls in C"},
+    {"window", (PyCFunction)(void (*)(void))fast_window_classes, METH_FASTCALL,
+     "window(measurement_type, pending_type): the types of monitor.window and measure in C"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -562,7 +541,7 @@ PyMODINIT_FUNC PyInit__fast(void);
 
 PyMODINIT_FUNC PyInit__fast(void)
 {
-    if (fast_intern() < 0 || PyType_Ready(&fast_state_type) < 0)
+    if (fast_intern() < 0 || PyType_Ready(&fast_state_type) < 0 || fast_window_ready() < 0)
         return NULL;
     return PyModule_Create(&fast_module);
 }

@@ -57,7 +57,9 @@ def _doc(fn):
 
 def extension(edges_class):
     """The loaded module (None without it), its methods installed in edges_class on first
-    use (the Python methods stay there as _py_begin_window and _py_end_window)."""
+    use (the Python methods stay there as _py_begin_window and _py_end_window), with its
+    Window as the _window_type of monitor.window (window._Window otherwise) and its
+    Measured as the _measured_type of monitor.measure (a Python wrapper otherwise)."""
     global _found
     with _lock:
         if _found is None:
@@ -68,6 +70,9 @@ def extension(edges_class):
                                             _doc(py_end))
                 edges_class._py_begin_window, edges_class._py_end_window = py_begin, py_end
                 edges_class.begin_window, edges_class.end_window = begin, end
+                from .results import Measurement, Pending
+                edges_class._window_type, edges_class._measured_type = module.window(
+                    Measurement, Pending)
             _found = (module, path, why)
         return _found[0]
 

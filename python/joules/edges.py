@@ -11,6 +11,7 @@ import ctypes
 from . import _lib
 from .errors import JoulesError
 from .results import Efficiency, Measurement, Pending
+from .window import _Window
 
 _INVALID = bytes(ctypes.sizeof(ctypes.c_int))  # a domain's `valid` field when it is not
 
@@ -18,6 +19,11 @@ _INVALID = bytes(ctypes.sizeof(ctypes.c_int))  # a domain's `valid` field when i
 class _Edges:
     """Window edges of Monitor (which sets _windows, _encoded, _scratch_tls, _domain_index,
     _n_results, _sync, _handle, _lib and _ref, a weakref.ref of itself)."""
+
+    # What monitor.window(name) makes, and monitor.measure's wrapper when not None:
+    # joules._fast.Window and joules._fast.Measured where the extension is loaded.
+    _window_type = _Window
+    _measured_type = None
 
     def _name(self, name):
         try:
@@ -115,8 +121,9 @@ class _Edges:
             block.valid_at = tuple(block.valid_offset(i) for i in self._domain_index)
             return block
 
-    def _end_into(self, key, m, sync_execution):
-        # The path of every window, kept flat: _ending's steps, inline.
+    def _end_into(self, key, m, sync_execution, stacklevel=4):
+        # The path of every window, kept flat: _ending's steps, inline. stacklevel: the
+        # warning's, which names the caller of end_window (or the with statement).
         b = self._name(key)
         h = self._handle
         if h is None:
@@ -135,7 +142,7 @@ class _Edges:
         m._fill_later(data, block, self.domains)
         for at in block.valid_at:
             if data[at:at + 4] == _INVALID:
-                m._warn_invalid()
+                m._warn_invalid(stacklevel)
                 break
         self.last_measurement = m
         if self.log_file:

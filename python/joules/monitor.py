@@ -23,7 +23,6 @@ from .sync import make_sync
 
 from .results import (_CPU_NAME, _DRAM_NAME, _GPU_NAME, _SUB_NAME, DomainEnergy, DomainInfo,
                       Efficiency, Measurement, Pending, Sample, Samples, to_csv)
-from .window import _Window
 from .edges import _Edges
 
 __all__ = ["Monitor", "ZeusMonitor", "Measurement", "Pending", "DomainEnergy", "DomainInfo",
@@ -403,7 +402,7 @@ class Monitor(_Edges):
         deferred=True: m is a Pending, ended without waiting when the block exits; m.result()
         gives the Measurement afterwards (see end_window). Also a decorator:
         @monitor.window("step") measures each call (see measure)."""
-        return _Window(self, name, sync_execution, deferred)
+        return self._window_type(self, name, sync_execution, deferred)
 
     def measure(self, name=None, sync_execution=True, on_result=None, deferred=False):
         """Decorator: measure each call of the function in a window.
@@ -420,13 +419,21 @@ class Monitor(_Edges):
 
         def deco(fn):
             wname = name or getattr(fn, "__qualname__", getattr(fn, "__name__", "function"))
+            if self._measured_type is not None:  # the wrapper below in C, with no frame
+                wrapper = functools.update_wrapper(self._measured_type(
+                    self, wname, sync_execution, deferred, on_result, fn), fn)
+                wrapper.measurements = []
+                return wrapper
 
             @functools.wraps(fn)
             def wrapper(*args, **kwargs):
-                with self.window(wname, sync_execution, deferred) as m:
+                # frames=1: a warning names the caller of the decorated function.
+                with self._window_type(self, wname, sync_execution, deferred, 1) as m:
                     result = fn(*args, **kwargs)
-                wrapper.measurements.append(m)
-                del wrapper.measurements[:-1000]
+                kept = wrapper.measurements
+                kept.append(m)
+                if len(kept) > 1000:
+                    del kept[:-1000]
                 if on_result is not None:
                     on_result(m)
                 return result
