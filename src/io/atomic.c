@@ -138,26 +138,40 @@ static int sink_close(void *cookie)
     return rc;
 }
 
-/* The stream of an in-place target (line-buffered on a terminal, as stdio does); NULL with
- * errno set, fd then still open. */
-static FILE *sink_open(int fd, int waits_only)
+/* A stream over s (line-buffered on a terminal, as stdio does); NULL with errno set. */
+static FILE *sink_stream(struct in_place_sink *s, int fd, int waits_only,
+                         cookie_close_function_t *close_fn)
 {
-    struct in_place_sink *s = malloc(sizeof *s);
-    if (!s)
-        return NULL;
     s->fd = fd;
     s->err = 0;
     s->stops_at_open = stop_count ? *stop_count : 0;
     s->waits_only = waits_only;
-    cookie_io_functions_t io = {.write = sink_write, .close = sink_close};
+    cookie_io_functions_t io = {.write = sink_write, .close = close_fn};
     FILE *f = fopencookie(s, "w", io);
-    if (!f) {
-        free(s);
-        return NULL;
-    }
-    if (isatty(fd))
+    if (f && isatty(fd))
         setvbuf(f, NULL, _IOLBF, 0);
     return f;
+}
+
+/* The stream of an in-place target; NULL with errno set, fd then still open. */
+static FILE *sink_open(int fd)
+{
+    struct in_place_sink *s = malloc(sizeof *s);
+    if (!s)
+        return NULL;
+    FILE *f = sink_stream(s, fd, 0, sink_close);
+    if (!f)
+        free(s);
+    return f;
+}
+
+/* Standard output lives as long as the process: its sink is static and closes nothing. */
+static struct in_place_sink stdout_sink;
+
+static int stdout_sink_close(void *cookie)
+{
+    (void)cookie;
+    return 0;
 }
 
 int io_stdout_guard(const int *signals, int n)
@@ -167,7 +181,7 @@ int io_stdout_guard(const int *signals, int n)
     if (fstat(STDOUT_FILENO, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
         return 0;
     fflush(stdout);
-    FILE *f = sink_open(STDOUT_FILENO, 1);
+    FILE *f = sink_stream(&stdout_sink, STDOUT_FILENO, 1, stdout_sink_close);
     if (!f)
         return -1;
     stdout = f;
@@ -205,7 +219,7 @@ static int open_in_place(io_atomic *a, const char *path, char *err, size_t len)
         snprintf(err, len, "%s changed while it was being opened", path);
         return -1;
     }
-    a->f = sink_open(fd, 0);
+    a->f = sink_open(fd);
     if (!a->f) {
         snprintf(err, len, "cannot open %s: %s", path, strerror(errno));
         close(fd);
