@@ -222,10 +222,14 @@ static void print_efficiency(FILE *out, const struct cli_impact_job *j)
     fprintf(out, "   efficiency %-10s %10.4g +/- %.2g GFLOP/J (%s, %s energy)\n", j->subject,
             e->gflop_per_j, e->gflop_per_j_pm, impact_precision_name(e->precision),
             j->gpu_energy_j > 0 ? "GPU" : "total");
-    if (!isnan(e->share_of_peak))
+    if (!isnan(e->share_of_peak)) {
         fprintf(out, "     %.2f %% of this GPU's peak %.4g GFLOP/J (%s: peak FLOP/s / TDP)\n",
                 100 * e->share_of_peak, e->peak_gflop_per_j, j->devices[0]->model);
-    else
+        if (e->share_of_peak > 1)
+            fprintf(out, "     (above 100 %%: the board drew less than its TDP for this work, "
+                         "as at locked clocks,\n      a lower power limit or a light load; "
+                         "peak / TDP is a reference, not a ceiling)\n");
+    } else
         fprintf(out, "     this GPU's peak FLOP/J at %s: unknown (%s)\n",
                 impact_precision_name(e->precision),
                 j->n_devices && j->devices[0] ? "no peak or TDP in the table"

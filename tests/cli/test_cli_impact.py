@@ -308,6 +308,10 @@ class ImpactTest(CliTestCase):
         self.assertEqual(ab["schema"], "joules.ab/1")
         imp = ab["impact"]
         self.assertEqual([s["subject"] for s in imp["subjects"]], ["normal", "zeros"])
+        above = [s["efficiency"]["share_of_peak"] > 1 for s in imp["subjects"]]
+        # A share above 100 % of peak / TDP says why, once per subject it concerns.
+        self.assertEqual(p.stdout.count("(above 100 %: the board drew less than its TDP"),
+                         sum(above), p.stdout)
         for s in imp["subjects"]:
             self.assertGreater(s["efficiency"]["gflop_per_j"], 0)
             self.assertEqual(s["efficiency"]["precision"], "fp32")
@@ -331,6 +335,18 @@ class ImpactTest(CliTestCase):
         self.assertIn("<svg", svg)
         self.assertIn("release year", svg)
         self.assertIn("SIMULATED", svg)
+
+    def test_share_above_peak_says_why(self):
+        # At 1000 MHz the simulated A6000 draws far below its 300 W TDP, and so beats peak / TDP.
+        p = self.joules("ab", "--sim", "a6000", "--lock-clocks", "1000", "-n", "1024",
+                        "--repeats", "2", "--min-window", "0.05", "-q", "--json",
+                        self.path("ab.json"), env=self.env(JOULES_SIM_PRIVILEGED="1"))
+        self.assertExit(p, 0)
+        shares = [s["efficiency"]["share_of_peak"]
+                  for s in self.load_json("ab.json")["impact"]["subjects"]]
+        self.assertGreater(max(shares), 1, shares)
+        self.assertEqual(p.stdout.count("(above 100 %: the board drew less than its TDP"),
+                         sum(x > 1 for x in shares), p.stdout)
 
     def test_repeat_reports_one_run(self):
         p = self.joules("repeat", "--sim", "h100", "--min-time", "0.5s", "--flops", "1e10",
