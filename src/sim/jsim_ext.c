@@ -41,6 +41,29 @@ static nvmlReturn_t enter_any(nvmlDevice_t h, struct sim_dev **out)
     return NVML_SUCCESS;
 }
 
+/* enter_any, then a struct to fill whose first field is its version: checked against want,
+ * the rest zeroed. NVML_SUCCESS with the simulator entered; on an error, left. */
+static nvmlReturn_t enter_filling(nvmlDevice_t h, struct sim_dev **out, void *fill,
+                                  unsigned int want, size_t size)
+{
+    nvmlReturn_t rc = enter_any(h, out);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    unsigned int version = 0;
+    if (fill)
+        memcpy(&version, fill, sizeof version);
+    if (!fill) {
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    } else if (version != want) {
+        rc = NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+    } else {
+        memset((char *)fill + sizeof version, 0, size - sizeof version);
+        return NVML_SUCCESS;
+    }
+    sim_leave();
+    return rc;
+}
+
 JSIM_EXPORT nvmlReturn_t jsimGetTrueEnergy(nvmlDevice_t dev, long long t_ns, double *energy_j)
 {
     struct sim_dev *d;
@@ -87,34 +110,27 @@ JSIM_EXPORT nvmlReturn_t jsimGetStatedAccuracy(nvmlDevice_t dev, double *relativ
 JSIM_EXPORT nvmlReturn_t jsimGetState(nvmlDevice_t dev, jsimState *s)
 {
     struct sim_dev *d;
-    nvmlReturn_t rc = enter_any(dev, &d);
+    nvmlReturn_t rc = enter_filling(dev, &d, s, JSIM_STRUCT_VERSION(jsimState), sizeof *s);
     if (rc != NVML_SUCCESS)
         return rc;
-    if (!s) {
-        rc = NVML_ERROR_INVALID_ARGUMENT;
-    } else if (s->version != JSIM_STRUCT_VERSION(jsimState)) {
-        rc = NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
-    } else {
-        memset((char *)s + sizeof s->version, 0, sizeof *s - sizeof s->version);
-        s->pstate = d->pstate;
-        s->start_ns = sim_m->start_ns;
-        s->t_ns = sim_m->start_ns + (long long)llround(sim_now_s() * 1e9);
-        s->power_w = d->pw.total;
-        s->p_board_w = d->pw.board;
-        s->p_mem_w = d->pw.mem;
-        s->p_leak_w = d->pw.leak;
-        s->p_dyn_w = d->pw.dyn;
-        s->temperature_c = d->temp_c;
-        s->clock_mhz = d->clk;
-        s->voltage_v = d->lost ? 0 : d->pstate == 8 ? 0 : sim_voltage(&d->p, d->clk);
-        s->util = d->util;
-        s->alpha = d->alpha_eff;
-        s->energy_j = d->energy_j;
-        s->power_limit_w = d->limit_w;
-        s->reasons = d->reasons;
-        s->lost = d->lost;
-        s->kernel_active = d->kernel.active;
-    }
+    s->pstate = d->pstate;
+    s->start_ns = sim_m->start_ns;
+    s->t_ns = sim_m->start_ns + (long long)llround(sim_now_s() * 1e9);
+    s->power_w = d->pw.total;
+    s->p_board_w = d->pw.board;
+    s->p_mem_w = d->pw.mem;
+    s->p_leak_w = d->pw.leak;
+    s->p_dyn_w = d->pw.dyn;
+    s->temperature_c = d->temp_c;
+    s->clock_mhz = d->clk;
+    s->voltage_v = d->lost ? 0 : d->pstate == 8 ? 0 : sim_voltage(&d->p, d->clk);
+    s->util = d->util;
+    s->alpha = d->alpha_eff;
+    s->energy_j = d->energy_j;
+    s->power_limit_w = d->limit_w;
+    s->reasons = d->reasons;
+    s->lost = d->lost;
+    s->kernel_active = d->kernel.active;
     sim_leave();
     return rc;
 }
@@ -122,23 +138,16 @@ JSIM_EXPORT nvmlReturn_t jsimGetState(nvmlDevice_t dev, jsimState *s)
 JSIM_EXPORT nvmlReturn_t jsimGetSettings(nvmlDevice_t dev, jsimSettings *s)
 {
     struct sim_dev *d;
-    nvmlReturn_t rc = enter_any(dev, &d);
+    nvmlReturn_t rc = enter_filling(dev, &d, s, JSIM_STRUCT_VERSION(jsimSettings), sizeof *s);
     if (rc != NVML_SUCCESS)
         return rc;
-    if (!s) {
-        rc = NVML_ERROR_INVALID_ARGUMENT;
-    } else if (s->version != JSIM_STRUCT_VERSION(jsimSettings)) {
-        rc = NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
-    } else {
-        memset((char *)s + sizeof s->version, 0, sizeof *s - sizeof s->version);
-        s->locked_min_mhz = d->lock_min, s->locked_max_mhz = d->lock_max;
-        s->boot_locked_min_mhz = d->boot_lock_min, s->boot_locked_max_mhz = d->boot_lock_max;
-        s->power_limit_w = d->limit_w, s->boot_power_limit_w = d->boot_limit_w;
-        s->app_gfx_mhz = d->app_gfx_mhz, s->app_mem_mhz = d->app_mem_mhz;
-        s->set_locked_clocks = d->n_set_locked, s->reset_locked_clocks = d->n_reset_locked;
-        s->set_power_limit = d->n_set_limit;
-        s->set_app_clocks = d->n_set_app, s->reset_app_clocks = d->n_reset_app;
-    }
+    s->locked_min_mhz = d->lock_min, s->locked_max_mhz = d->lock_max;
+    s->boot_locked_min_mhz = d->boot_lock_min, s->boot_locked_max_mhz = d->boot_lock_max;
+    s->power_limit_w = d->limit_w, s->boot_power_limit_w = d->boot_limit_w;
+    s->app_gfx_mhz = d->app_gfx_mhz, s->app_mem_mhz = d->app_mem_mhz;
+    s->set_locked_clocks = d->n_set_locked, s->reset_locked_clocks = d->n_reset_locked;
+    s->set_power_limit = d->n_set_limit;
+    s->set_app_clocks = d->n_set_app, s->reset_app_clocks = d->n_reset_app;
     sim_leave();
     return rc;
 }
