@@ -131,18 +131,46 @@ static void *drain_later(void *arg)
     return NULL;
 }
 
+/* A FIFO named name in dir, opened both ways without blocking; 0 or -1. */
+static int fifo_open(const char *name, char *fifo, size_t size, int *rd, int *wr)
+{
+    snprintf(fifo, size, "%s/%s", dir, name);
+    if (mkfifo(fifo, 0600) != 0)
+        return -1;
+    *rd = open(fifo, O_RDONLY | O_NONBLOCK);
+    *wr = open(fifo, O_WRONLY | O_NONBLOCK);
+    return *rd >= 0 && *wr >= 0 ? 0 : -1;
+}
+
+/* Fill the pipe behind wr: the next write into it blocks. */
+static void fifo_fill(int wr)
+{
+    static const char page[4096];
+    while (write(wr, page, sizeof page) > 0)
+        ;
+}
+
+/* a's commit fails at once (under 2 s after t0) for the stop signal, and is aborted. */
+static void check_ended_by_signal(io_atomic *a, const struct timespec *t0, const char *when)
+{
+    char err[512] = "";
+    struct timespec t1;
+    CHECK_EQ_INT(io_atomic_commit(a, err, sizeof err), -1);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) * 1e-9;
+    CHECKF(s < 2.0, "the output ended %.1f s after the signal %s", s, when);
+    CHECKF(strstr(err, "Interrupted") != NULL, "err: %s", err);
+    io_atomic_abort(a);
+}
+
 /* A signal that interrupts a write into a full pipe ends the output: later writes and the
  * commit fail at once, none blocks again. */
 static void test_interrupted_pipe_write_is_final(void)
 {
     char fifo[4200], err[512] = "", text[20000];
-    snprintf(fifo, sizeof fifo, "%s/full-fifo", dir);
-    CHECK_EQ_INT(mkfifo(fifo, 0600), 0);
-    int rd = open(fifo, O_RDONLY | O_NONBLOCK);
-    int wr = open(fifo, O_WRONLY | O_NONBLOCK);
-    CHECK(rd >= 0 && wr >= 0);
-    while (write(wr, text, 4096) > 0) /* fill it: the report's first write blocks */
-        ;
+    int rd, wr;
+    CHECK_EQ_INT(fifo_open("full-fifo", fifo, sizeof fifo, &rd, &wr), 0);
+    fifo_fill(wr); /* the report's first write blocks */
     io_atomic a;
     CHECK_EQ_INT(io_atomic_open(&a, fifo, err, sizeof err), 0);
 
@@ -162,18 +190,13 @@ static void test_interrupted_pipe_write_is_final(void)
     struct itimerval it = {{0, 0}, {0, 200000}};
     setitimer(ITIMER_REAL, &it, NULL);
 
-    struct timespec t0, t1;
+    struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(text, 'x', sizeof text - 1);
     text[sizeof text - 1] = '\0';
     for (int i = 0; i < 3; i++) /* more than a buffer each time */
         fputs(text, a.f);
-    CHECK_EQ_INT(io_atomic_commit(&a, err, sizeof err), -1);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
-    CHECKF(s < 2.0, "the output ended %.1f s after the signal came at 0.2 s", s);
-    CHECKF(strstr(err, "Interrupted") != NULL, "err: %s", err);
-    io_atomic_abort(&a);
+    check_ended_by_signal(&a, &t0, "came at 0.2 s");
 
     d.done = 1;
     pthread_join(th, NULL);
@@ -196,11 +219,8 @@ static void on_stop(int sig)
 static void test_signal_before_write_ends_output(void)
 {
     char fifo[4200], err[512] = "", text[8192];
-    snprintf(fifo, sizeof fifo, "%s/stopped-fifo", dir);
-    CHECK_EQ_INT(mkfifo(fifo, 0600), 0);
-    int rd = open(fifo, O_RDONLY | O_NONBLOCK);
-    int wr = open(fifo, O_WRONLY | O_NONBLOCK);
-    CHECK(rd >= 0 && wr >= 0);
+    int rd, wr;
+    CHECK_EQ_INT(fifo_open("stopped-fifo", fifo, sizeof fifo, &rd, &wr), 0);
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop;
@@ -219,22 +239,16 @@ static void test_signal_before_write_ends_output(void)
     char got[8] = "";
     CHECK_EQ_INT((int)read(rd, got, sizeof got), 3);
 
-    while (write(wr, text, 4096) > 0) /* full: the next write would block */
-        ;
+    fifo_fill(wr); /* the next write would block */
     CHECK_EQ_INT(io_atomic_open(&a, fifo, err, sizeof err), 0);
     struct drain d = {rd, 0};
     pthread_t th;
     CHECK_EQ_INT(pthread_create(&th, NULL, drain_later, &d), 0);
     raise(SIGUSR1); /* taken now, before any write of this output */
-    struct timespec t0, t1;
+    struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     fputs(text, a.f);
-    CHECK_EQ_INT(io_atomic_commit(&a, err, sizeof err), -1);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
-    CHECKF(s < 2.0, "the output ended %.1f s after the signal", s);
-    CHECKF(strstr(err, "Interrupted") != NULL, "err: %s", err);
-    io_atomic_abort(&a);
+    check_ended_by_signal(&a, &t0, "taken before the write");
 
     d.done = 1;
     pthread_join(th, NULL);
